@@ -1,0 +1,149 @@
+"""Runs the enabled gates, applies waivers and settles the verdict. No publishing, no output."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from readiness import __version__
+from readiness.config import Config
+from readiness.errors import GateError, UsageError
+from readiness.gates import load
+from readiness.gates.base import GateContext
+from readiness.model import GATE_IDS, FailOn, Finding, GateId, GateResult, GateStatus, Report
+from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
+from readiness.workspace import Workspace
+from readiness.workspace.changes import ChangeSet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """Everything a run needs besides the repository's files."""
+
+    root: Path
+    """Repository root."""
+    config: Config
+    """Effective configuration."""
+    fail_on: FailOn
+    """Threshold."""
+    gates: tuple[str, ...] | None = None
+    """Gates asked for; None means every enabled gate."""
+    changes: ChangeSet | None = None
+    """The PR's changes, when diffing."""
+    head: str | None = None
+    """Head sha, for the report."""
+    offline_db: Path | None = None
+    """OSV directory for the deps gate."""
+    today: date | None = None
+    """For waiver expiry (tests pin it)."""
+
+
+def parse_gate_list(value: str | None) -> tuple[str, ...] | None:
+    """`--gates a,b` as a tuple; UsageError for an unknown id."""
+    if value is None or not value.strip():
+        return None
+    ids = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [g for g in ids if g not in GATE_IDS]
+    if unknown:
+        raise UsageError(f"unknown gate {unknown[0]!r}; choose from {', '.join(GATE_IDS)}")
+    return ids
+
+
+def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) -> Report:
+    """Run the gates and return the settled report."""
+    config = options.config
+    ws = Workspace(options.root, max_file_bytes=config.max_file_bytes, exclude=config.exclude)
+    asked = options.gates
+    results: list[GateResult] = []
+    errored_fail: list[GateId] = []
+    ran: set[str] = set()
+    for gate_id in GATE_IDS:
+        if asked is not None and gate_id not in asked:
+            results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
+                                      error="not selected with --gates"))
+            continue
+        if asked is None and not config.enabled(gate_id):
+            results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
+                                      error="disabled in the configuration"))
+            continue
+        ctx = GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
+                          changes=options.changes, offline_db=options.offline_db)
+        ws.reader = gate_id
+        start = clock()
+        try:
+            outcome = load(gate_id).run(ctx)
+        except GateError as exc:
+            ms = (clock() - start) * 1000
+            if config.on_error(gate_id) == "fail":
+                errored_fail.append(gate_id)
+            results.append(GateResult(gate=gate_id, status=GateStatus.ERROR, duration_ms=ms,
+                                      error=exc.diagnostics()))
+            continue
+        finally:
+            ws.reader = None
+        ms = (clock() - start) * 1000
+        ran.add(gate_id)
+        if outcome.skipped is not None and not outcome.findings:
+            results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=ms,
+                                      error=outcome.skipped, items=tuple(outcome.items),
+                                      extra=outcome.extra))
+            continue
+        results.append(GateResult(gate=gate_id, status=GateStatus.PASS, duration_ms=ms,
+                                  items=tuple(outcome.items), findings=tuple(outcome.findings),
+                                  extra=outcome.extra))
+
+    every = [f for r in results for f in r.findings]
+    inline: list[InlineWaiver] = []
+    for rel, text in ws.marked.items():
+        inline.extend(parse_inline(rel, text))
+    today = options.today or datetime.now(UTC).date()
+    judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
+    judged = [_finalize(f, options.changes, config) for f in judged if f.gate in ran]
+    by_gate: dict[str, list[Finding]] = {}
+    for f in judged:
+        by_gate.setdefault(f.gate, []).append(f)
+
+    scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
+    final: list[GateResult] = []
+    for r in results:
+        if r.gate not in ran:
+            final.append(r)
+            continue
+        findings = tuple(by_gate.get(r.gate, ()))
+        probe = Report(version=__version__, fail_on=options.fail_on, base=None, head=None,
+                       gates=(GateResult(gate=r.gate, status=r.status, duration_ms=0, findings=findings),),
+                       scope_all_gates=scope_all)
+        status = r.status
+        if status is not GateStatus.SKIPPED or findings:
+            status = GateStatus.FAIL if probe.blocking else GateStatus.PASS
+        final.append(GateResult(gate=r.gate, status=status, duration_ms=r.duration_ms,
+                                error=r.error if status is GateStatus.SKIPPED else None,
+                                items=r.items, findings=findings, extra=r.extra))
+    base = options.changes.base if options.changes else None
+    return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
+                  gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+
+
+def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
+    sev = config.severity_overrides.get(f.rule)
+    introduced = f.introduced and (changes is None or changes.touched(f.location.path)
+                                   or f.location.path == config.source)
+    if sev is not None and sev != f.severity:
+        return f.with_(severity=sev, introduced=introduced)
+    if introduced != f.introduced:
+        return f.with_(introduced=introduced)
+    return f
+
+
+def resolve_config_path(root: Path, given: str | None) -> tuple[Path | None, str | None]:
+    """The config file to use and how to name it in messages."""
+    if given:
+        p = Path(given)
+        return (p if p.is_absolute() else Path.cwd() / p), given
+    default = root / ".readiness.yml"
+    if default.is_file() or default.is_symlink():
+        return default, ".readiness.yml"
+    return None, None

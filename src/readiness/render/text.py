@@ -1,0 +1,89 @@
+"""The terminal report: verdict first, then gates, then findings by gate and file."""
+
+from __future__ import annotations
+
+from readiness.model import GATE_TITLES, SEVERITIES_DESC, Finding, GateStatus, Report, Severity, is_blocking
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_STATUS_COLORS = {GateStatus.PASS: "\033[32m", GateStatus.FAIL: "\033[1;31m", GateStatus.ERROR: "\033[35m",
+                  GateStatus.SKIPPED: "\033[2m"}
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+
+
+def safe_terminal(text: str) -> str:
+    """Repository text without control characters (no escape sequences reach the terminal)."""
+    return "".join(ch if ch == "\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _loc(f: Finding) -> str:
+    loc = safe_terminal(f.location.path)
+    if f.location.line:
+        loc += f":{f.location.line}"
+        if f.location.column:
+            loc += f":{f.location.column}"
+    return loc
+
+
+def render_text(report: Report, *, color: bool = False) -> str:
+    """Render for a terminal; `color` adds ANSI colours."""
+
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    verdict = report.verdict.upper()
+    blocking = report.blocking
+    head = f"readiness-gates {report.version}: {verdict}"
+    if report.verdict == "fail":
+        reasons = []
+        if blocking:
+            reasons.append(f"{len(blocking)} blocking finding{'s' if len(blocking) != 1 else ''} "
+                           f"at or above {report.fail_on.value}")
+        if report.errored_gates_fail:
+            reasons.append(f"gate error in {', '.join(report.errored_gates_fail)}")
+        head += " (" + "; ".join(reasons) + ")"
+    lines.append(c(_BOLD + ("\033[31m" if report.verdict == "fail" else "\033[32m"), head))
+    if report.base:
+        lines.append(f"compared with {safe_terminal(report.base)}: only what the PR changes blocks")
+    counts = report.counts
+    lines.append("findings: " + ", ".join(f"{counts[s.value]} {s.value}" for s in SEVERITIES_DESC))
+    lines.append("")
+    for g in report.gates:
+        status = c(_STATUS_COLORS[g.status], f"{g.status.value:<7}")
+        detail = f"{len(g.findings)} finding{'s' if len(g.findings) != 1 else ''}"
+        if g.status in (GateStatus.SKIPPED, GateStatus.ERROR) and g.error:
+            detail = safe_terminal(g.error)
+        lines.append(f"  {status} {GATE_TITLES[g.gate]:<24} {detail}  ({g.duration_ms:.0f} ms)")
+    for g in report.gates:
+        if not g.findings:
+            continue
+        lines.append("")
+        lines.append(c(_BOLD, f"{GATE_TITLES[g.gate]} ({g.gate})"))
+        ordered = sorted(g.findings, key=lambda f: (f.location.path, f.location.line or 0, -f.severity.rank))
+        for f in ordered:
+            sev = c(_COLORS[f.severity], f"{f.severity.value:<8}")
+            marks = []
+            if f.waived:
+                marks.append("waived")
+            elif not f.introduced:
+                marks.append("pre-existing")
+            elif is_blocking(f, report.fail_on, f.gate in report.scope_all_gates):
+                marks.append("blocking")
+            mark = f" [{', '.join(marks)}]" if marks else ""
+            lines.append(f"  {sev} {_loc(f)}  {f.rule}{mark}")
+            lines.append(f"           {safe_terminal(f.message)}")
+            if f.fix and not f.waived:
+                lines.append(f"           fix: {safe_terminal(f.fix)}")
+            if f.waiver is not None:
+                lines.append(f"           waived: {safe_terminal(f.waiver.reason)}")
+    lines.append("")
+    lines.append("Explain a rule: readiness explain <rule-id>.  Waive one: "
+                 "`readiness: ignore <rule-id> -- <reason>` on the line, or `waivers:` in .readiness.yml.")
+    return "\n".join(lines) + "\n"

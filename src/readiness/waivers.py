@@ -1,0 +1,137 @@
+"""Waivers: inline comments in the files and entries in `.readiness.yml`.
+
+Inline: `readiness: ignore <rule-id>[,<rule-id>...] -- <reason>` in any comment style, on the
+finding's line or the line before. Config: `waivers: [{rule, path, fingerprint, reason, expires}]`.
+A waiver without a reason or past its expiry does not apply and is itself a finding
+(`<gate>/invalid-waiver`); an inline waiver that matches nothing is `<gate>/unused-waiver`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from readiness.config import ConfigWaiver
+from readiness.model import GATE_IDS, Finding, Location, Waiver
+from readiness.rules.catalog import RULE_ID_RE, rule
+from readiness.workspace import matches
+
+_INLINE_RE = re.compile(
+    r"readiness:\s*ignore\b[ \t]*(?P<rules>[^\n]*?)(?:[ \t]+--[ \t]*(?P<reason>[^\n]*?))?"
+    r"[ \t]*(?:\*/|-->|#\}|%\})?[ \t]*$"
+)
+
+INVALID = {g: rule(f"{g}/invalid-waiver") for g in GATE_IDS}
+UNUSED = {g: rule(f"{g}/unused-waiver") for g in GATE_IDS}
+
+
+@dataclass(frozen=True, slots=True)
+class InlineWaiver:
+    """One `readiness: ignore` comment."""
+
+    path: str
+    line: int
+    column: int
+    rules: tuple[str, ...]
+    reason: str
+
+
+def parse_inline(path: str, text: str) -> list[InlineWaiver]:
+    """Every inline waiver comment in a file."""
+    out: list[InlineWaiver] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        idx = line.find("readiness:")
+        if idx < 0:
+            continue
+        m = _INLINE_RE.search(line, idx)
+        if not m:
+            continue
+        rules = tuple(r for r in re.split(r"[\s,]+", m.group("rules").strip()) if r)
+        out.append(InlineWaiver(path=path, line=lineno, column=idx + 1, rules=rules,
+                                reason=(m.group("reason") or "").strip()))
+    return out
+
+
+def _gate_of(rule_id: str) -> str | None:
+    gate = rule_id.split("/", 1)[0]
+    return gate if gate in GATE_IDS else None
+
+
+def apply_waivers(
+    findings: Sequence[Finding],
+    *,
+    inline: Iterable[InlineWaiver],
+    config: Sequence[ConfigWaiver],
+    readers: dict[str, str],
+    today: date,
+) -> list[Finding]:
+    """Findings with waivers applied, plus the findings about invalid or unused waivers."""
+    by_line: dict[tuple[str, int], list[InlineWaiver]] = {}
+    extra: list[Finding] = []
+    valid_inline: list[InlineWaiver] = []
+    for w in inline:
+        loc = Location(path=w.path, line=w.line, column=w.column)
+        bad_ids = [r for r in w.rules if not RULE_ID_RE.match(r)]
+        gate = next((g for g in map(_gate_of, w.rules) if g), None) or readers.get(w.path)
+        if gate is None:
+            continue
+        if not w.rules or bad_ids:
+            what = f"unknown rule id {bad_ids[0]!r}" if bad_ids else "no rule id"
+            extra.append(INVALID[gate].finding(
+                loc, message=f"Inline waiver has {what}; write `readiness: ignore <gate>/<rule> -- <reason>`.",
+                evidence=f"{w.line}:{what}"))
+            continue
+        if not w.reason:
+            extra.append(INVALID[gate].finding(
+                loc, message=f"Inline waiver of {', '.join(w.rules)} has no reason, so it is ignored.",
+                evidence=",".join(w.rules)))
+            continue
+        valid_inline.append(w)
+        for target in (w.line, w.line + 1):
+            by_line.setdefault((w.path, target), []).append(w)
+    used: set[int] = set()
+    live_config: list[ConfigWaiver] = []
+    for cw in config:
+        gate = _gate_of(cw.rule) or "docs"
+        if not cw.reason:
+            extra.append(INVALID[gate].finding(
+                cw.location, message=f"Waiver of {cw.rule} has no reason, so it is ignored.",
+                evidence=f"{cw.rule}:{cw.path}:{cw.fingerprint}"))
+        elif cw.expires is not None and cw.expires < today:
+            extra.append(INVALID[gate].finding(
+                cw.location, message=f"Waiver of {cw.rule} expired on {cw.expires.isoformat()}, so it is ignored.",
+                evidence=f"{cw.rule}:{cw.path}:{cw.expires}"))
+        else:
+            live_config.append(cw)
+    out: list[Finding] = []
+    for f in findings:
+        waiver: Waiver | None = None
+        line = f.location.line
+        if line is not None:
+            for w in by_line.get((f.location.path, line), ()):
+                if f.rule in w.rules:
+                    waiver = Waiver(reason=w.reason, source="inline",
+                                    location=Location(path=w.path, line=w.line, column=w.column))
+                    used.add(id(w))
+                    break
+        if waiver is None:
+            for cw in live_config:
+                if cw.rule != f.rule:
+                    continue
+                if cw.path and not matches(f.location.path, [cw.path]):
+                    continue
+                if cw.fingerprint and cw.fingerprint != f.fingerprint:
+                    continue
+                waiver = Waiver(reason=cw.reason, source="config", expires=cw.expires, location=cw.location)
+                break
+        out.append(f.with_(waiver=waiver) if waiver else f)
+    for w in valid_inline:
+        if id(w) not in used:
+            gate = _gate_of(w.rules[0]) or readers.get(w.path) or "docs"
+            extra.append(UNUSED[gate].finding(
+                Location(path=w.path, line=w.line, column=w.column),
+                message=f"Inline waiver of {', '.join(w.rules)} matches no finding on this line or the next.",
+                evidence=",".join(w.rules)))
+    return out + extra

@@ -1,0 +1,226 @@
+"""Safe access to the repository under check, which is untrusted input.
+
+* Files are listed by walking the tree without following symlinks; `.git` is skipped.
+* A read refuses symlinks whose target leaves the repository, non-regular files, files over the
+  size cap, binary (NUL-bearing) files and text that is not UTF-8; each refusal is a
+  `FileProblem` value that a gate turns into a finding.
+* Globs are matched against repository-relative `/` paths (`**` crosses directories).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
+                       ".mypy_cache", ".ruff_cache", ".pytest_cache"})
+MAX_LISTED_FILES = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem(Exception):
+    """A file that cannot be read safely; `reason` is plain words for the report."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@lru_cache(maxsize=4096)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob: `**` matches across directories, `*` and `?` within one, `[...]` classes.
+
+    A pattern ending in `/` matches everything under that directory.
+    """
+    if pattern.endswith("/"):
+        pattern += "**"
+    pattern = pattern.removeprefix("./")
+    i, out = 0, []
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+                i += 1
+            else:
+                body = pattern[i + 1:j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    """True when `path` matches any glob."""
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+class Workspace:
+    """The repository under check."""
+
+    def __init__(self, root: Path, *, max_file_bytes: int = 2 * 1024 * 1024,
+                 exclude: Sequence[str] = ()) -> None:
+        self.root = root.resolve()
+        self.max_file_bytes = max_file_bytes
+        self.exclude = tuple(exclude)
+        self._files: list[str] | None = None
+        self._file_set: frozenset[str] = frozenset()
+        self._dirs: frozenset[str] = frozenset()
+        self._symlinks: dict[str, str] = {}
+        self._special: set[str] = set()
+        self.truncated = False
+        self.marked: dict[str, str] = {}
+        """Texts read that contain `readiness:` (inline waivers), so the engine need not re-read."""
+        self.reader: str | None = None
+        """The gate currently reading (set by the engine), to attribute inline waivers."""
+        self.readers: dict[str, str] = {}
+
+    # listing ----------------------------------------------------------------------------
+    def files(self) -> list[str]:
+        """Every file path (regular files and symlinks), sorted, repository-relative."""
+        if self._files is None:
+            found: list[str] = []
+            stack = [""]
+            while stack:
+                rel_dir = stack.pop()
+                try:
+                    entries = list(os.scandir(self.root / rel_dir if rel_dir else self.root))
+                except OSError:
+                    continue
+                for entry in entries:
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    try:
+                        mode = entry.stat(follow_symlinks=False).st_mode
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(mode):
+                        if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude):
+                            stack.append(rel)
+                        continue
+                    if self.exclude and matches(rel, self.exclude):
+                        continue
+                    if stat.S_ISLNK(mode):
+                        self._symlinks[rel] = os.readlink(entry.path)
+                    elif not stat.S_ISREG(mode):
+                        self._special.add(rel)
+                    found.append(rel)
+                    if len(found) >= MAX_LISTED_FILES:
+                        self.truncated = True
+                        stack.clear()
+                        break
+            found.sort()
+            self._files = found
+            self._file_set = frozenset(found)
+            self._dirs = frozenset(f.rsplit("/", i)[0] for f in found for i in range(1, f.count("/") + 1))
+        return self._files
+
+    def glob(self, patterns: str | Iterable[str]) -> list[str]:
+        """Files matching any of the globs, sorted."""
+        pats = (patterns,) if isinstance(patterns, str) else tuple(patterns)
+        return [f for f in self.files() if matches(f, pats)]
+
+    def exists(self, rel: str) -> bool:
+        """A listed file, or a directory holding at least one listed file."""
+        rel = normalize_rel(rel).strip("/")
+        self.files()
+        return rel in self._file_set or rel in self._dirs
+
+    def is_symlink(self, rel: str) -> bool:
+        """True for a listed symlink."""
+        self.files()
+        return rel in self._symlinks
+
+    # reading ----------------------------------------------------------------------------
+    def inside(self, rel: str) -> Path:
+        """The absolute path of `rel` after resolving links; FileProblem when it leaves the repo."""
+        if "\x00" in rel:
+            raise FileProblem(rel, "path contains a NUL byte")
+        candidate = (self.root / rel)
+        try:
+            real = Path(os.path.realpath(candidate))
+        except (OSError, ValueError):
+            raise FileProblem(rel, "path cannot be resolved") from None
+        if real != self.root and self.root not in real.parents:
+            target = self._symlinks.get(rel)
+            detail = "symlink" if target is not None or candidate.is_symlink() else "path"
+            raise FileProblem(rel, f"{detail} points outside the repository; not followed")
+        return real
+
+    def read_bytes(self, rel: str, *, limit: int | None = None) -> bytes:
+        """The file's bytes; FileProblem for escapes, special files and files over the cap."""
+        real = self.inside(rel)
+        cap = limit or self.max_file_bytes
+        try:
+            st = real.stat()
+        except FileNotFoundError:
+            raise FileProblem(rel, "file does not exist (or is a dangling symlink)") from None
+        except OSError as exc:
+            raise FileProblem(rel, f"cannot stat file: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise FileProblem(rel, "not a regular file; not read")
+        if st.st_size > cap:
+            raise FileProblem(rel, f"file is {st.st_size:,} bytes, over the {cap:,}-byte limit; not read")
+        try:
+            with open(real, "rb") as fh:
+                data = fh.read(cap + 1)
+        except OSError as exc:
+            raise FileProblem(rel, f"cannot read file: {exc.strerror}") from None
+        if len(data) > cap:
+            raise FileProblem(rel, f"file grew over the {cap:,}-byte limit while read; not read")
+        return data
+
+    def read_text(self, rel: str, *, limit: int | None = None) -> str:
+        """The file as UTF-8 text (a BOM is dropped; CRLF kept); FileProblem for binary or other encodings."""
+        text = decode_text(rel, self.read_bytes(rel, limit=limit))
+        if "readiness:" in text:
+            self.marked[rel] = text
+            if self.reader is not None:
+                self.readers.setdefault(rel, self.reader)
+        return text
+
+
+def decode_text(rel: str, data: bytes) -> str:
+    """Decode repository bytes as UTF-8 text, or raise FileProblem saying why not."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem(rel, "file is UTF-16 encoded; only UTF-8 text is read")
+    if b"\x00" in data:
+        raise FileProblem(rel, "file is binary (contains NUL bytes); not read")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(rel, f"file is not valid UTF-8 (byte {exc.start}); not read") from None
+
+
+def normalize_rel(path: str) -> str:
+    """A repository-relative path with `/` separators and no leading `./`."""
+    return path.replace(os.sep, "/").removeprefix("./")
+
+
+def fnmatch_any(name: str, patterns: Iterable[str]) -> bool:
+    """Plain fnmatch on a base name (no directory semantics)."""
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
