@@ -1,0 +1,70 @@
+"""Each rule page's examples run through the real gate: `bad` triggers the rule, `good` does not.
+
+An example becomes a mini repository: its body is written to `file=` (from the fence) or to the
+default path for its gate and language below; a `text` example under `docs` lists file paths to
+create instead. The repository gets a README, a runbook and an ADR so that unrelated docs rules stay
+quiet, then only the rule's gate runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from readiness.config import Config
+from readiness.engine import RunOptions, run
+from readiness.model import FailOn
+from readiness.rules.catalog import Example, Rule, catalog
+
+DEFAULT_PATHS: dict[tuple[str, str], str] = {
+    ("migrations", "sql"): "db/migrations/V2__example.sql",
+    ("migrations", "python"): "alembic/versions/0002_example.py",
+    ("deps", "text"): "requirements.txt",
+    ("deps", "toml"): "pyproject.toml",
+    ("config", "yaml"): "config/app.yaml",
+    ("config", "json"): "config/app.json",
+    ("config", "dotenv"): ".env.example",
+    ("docs", "markdown"): "docs/adr/0001-example.md",
+    ("docs", "yaml"): "monitoring/alerts.yml",
+}
+BASELINE = {
+    "README.md": "# Example\n",
+    "RUNBOOK.md": "# Runbook\n\n## Symptoms\nx\n\n## Diagnosis\nx\n\n## Mitigation\nx\n",
+    "docs/adr/0001-record-architecture-decisions.md": (
+        "# 1. Record architecture decisions\n\nDate: 2026-01-01\n\n## Status\n\nAccepted\n\n"
+        "## Context\n\nx\n\n## Decision\n\nx\n\n## Consequences\n\nx\n"
+    ),
+}
+
+
+def materialize(rule: Rule, example: Example, root: Path) -> None:
+    """Write the example's repository under `root`."""
+    files = dict(BASELINE)
+    if rule.gate == "docs" and example.lang == "text":
+        files = {line.strip(): "x\n" for line in example.body.splitlines() if line.strip()}
+    else:
+        path = example.attrs.get("file") or DEFAULT_PATHS.get((rule.gate, example.lang))
+        if path is None:
+            pytest.fail(f"{rule.id}: example in {example.lang!r} has no file= and no default path")
+        files[path] = example.body
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _cases() -> list[tuple[Rule, Example]]:
+    return [(r, e) for r in catalog().all() for e in r.examples]
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases(),
+                         ids=[f"{r.id}:{e.kind}{i}" for i, (r, e) in enumerate(_cases())])
+def test_page_example(rule: Rule, example: Example, tmp_path: Path) -> None:
+    materialize(rule, example, tmp_path)
+    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.CRITICAL, gates=(rule.gate,)))
+    fired = {f.rule for f in report.findings}
+    if example.kind == "bad":
+        assert rule.id in fired, f"bad example did not trigger {rule.id}; fired: {sorted(fired)}"
+    else:
+        assert rule.id not in fired, f"good example triggered {rule.id}"
