@@ -60,7 +60,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
     ran: set[str] = set()
-    for gate_id in GATE_IDS:
+    for gate_id in map(GateId, GATE_IDS):
         if asked is not None and gate_id not in asked:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
                                       error="not selected with --gates"))

@@ -18,7 +18,7 @@ RuleId = NewType("RuleId", str)
 GateId = NewType("GateId", str)
 """A gate id: `migrations`, `deps`, `config` or `docs`."""
 
-GATE_IDS: tuple[GateId, ...] = (GateId("migrations"), GateId("deps"), GateId("config"), GateId("docs"))
+GATE_IDS: tuple[str, ...] = ("migrations", "deps", "config", "docs")
 GATE_TITLES: dict[str, str] = {
     "migrations": "Migration risk",
     "deps": "Dependency audit",
