@@ -17,9 +17,21 @@ _RESET = "\033[0m"
 _BOLD = "\033[1m"
 
 
+_UNSAFE = frozenset(
+    [chr(c) for c in range(0x20) if c != 0x09] + [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u200e", "\u200f", "\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+)
+
+
 def safe_terminal(text: str) -> str:
-    """Repository text without control characters (no escape sequences reach the terminal)."""
-    return "".join(ch if ch == "\t" or (ch >= " " and ch != "\x7f") else f"\\x{ord(ch):02x}" for ch in text)
+    """Repository text without control characters: C0, DEL, C1 (8-bit CSI) and bidi overrides are
+    shown as `\\xNN` / `\\uNNNN`, so no escape sequence or reordering reaches the terminal."""
+    if not any(ch in _UNSAFE for ch in text):
+        return text
+    return "".join(
+        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") if ch in _UNSAFE else ch
+        for ch in text
+    )
 
 
 def _loc(f: Finding) -> str:

@@ -1,0 +1,494 @@
+"""Markdown renderers: the sticky PR comment, its minimal fallback, and the job summary.
+
+Pure `Report -> str`. All repository text goes through `readiness.render.escape`. Sizes are
+budgeted here, not in the publisher: the comment stays within `budget` characters (GitHub rejects
+bodies over 65,536) and the job summary within `budget_bytes` UTF-8 bytes (the runner drops a step
+summary over 1 MiB whole). When the full text does not fit, it degrades in stated steps: low/info
+findings outside the blocking list are counted instead of listed, then each file lists only its
+first few findings ("… and N more in <file>"), then each section lists only its first findings, and
+finally the minimal body (verdict and per-gate counts). Every shortened body says what it left out
+and where the full report is.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from readiness.model import (
+    GATE_TITLES,
+    SEVERITIES_DESC,
+    Finding,
+    GateResult,
+    GateStatus,
+    Report,
+    Severity,
+    is_blocking,
+)
+from readiness.render import escape
+
+MARKER = "<!-- readiness-gates:summary -->"
+"""The hidden first line by which the publisher finds its own comment (DESIGN)."""
+DOCS_BASE = "https://github.com/readiness-gates/readiness-gates/blob/v0.1.0/"
+"""Rule pages are linked at the tool's released docs: `DOCS_BASE + checks/<gate>/<rule>.md`."""
+COMMENT_BUDGET = 60_000
+"""Characters; GitHub's limit is 65,536 and the publisher adds nothing."""
+SUMMARY_BUDGET_BYTES = 1_000_000
+"""UTF-8 bytes; the runner drops a step summary above 1 MiB (1,048,576 bytes)."""
+
+_PATH_MAX = 200
+_MESSAGE_MAX = 600
+_FIX_MAX = 400
+_REASON_MAX = 300
+_NOTE_MAX = 300
+_MINIMAL_NOTE_MAX = 100
+_REF_MAX = 80
+
+_SEVERITY_ICON = {
+    Severity.CRITICAL: "🔴",
+    Severity.HIGH: "🟠",
+    Severity.MEDIUM: "🟡",
+    Severity.LOW: "🔵",
+    Severity.INFO: "⚪",
+}
+_STATUS_LABEL = {
+    GateStatus.PASS: "✅ pass",
+    GateStatus.FAIL: "❌ fail",
+    GateStatus.ERROR: "⚠️ error",
+    GateStatus.SKIPPED: "⏭️ skipped",
+}
+_MINOR = (Severity.LOW, Severity.INFO)
+_FP_UNSAFE_RE = re.compile(r"[^0-9A-Za-z_.:-]")
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """Where links in the comment point: files at the PR's head commit on this GitHub server."""
+
+    server_url: str
+    """`GITHUB_SERVER_URL`, e.g. `https://github.com`."""
+    repository: str
+    """`owner/name` (`GITHUB_REPOSITORY`)."""
+    head_sha: str
+    """The PR head commit (`pull_request.head.sha`, not the merge commit)."""
+
+    def file_url(self, path: str, line: int | None = None, end_line: int | None = None) -> str:
+        """`{server}/{repo}/blob/{sha}/{path}#L{line}-L{end}`, every part percent-encoded."""
+        url = (f"{quote(self.server_url.rstrip('/'), safe=':/')}/{quote(self.repository, safe='/')}"
+               f"/blob/{quote(self.head_sha, safe='')}/{escape.url_path(path)}")
+        if line:
+            url += f"#L{line}"
+            if end_line and end_line > line:
+                url += f"-L{end_line}"
+        return url
+
+
+def rule_url(rule: str) -> str:
+    """The rule's page in the tool's documentation."""
+    return DOCS_BASE + quote(f"checks/{rule}.md", safe="/")
+
+
+class _Bucket(enum.Enum):
+    BLOCKING = "blocking"
+    ADVISORY = "advisory"
+    PREEXISTING = "pre-existing"
+    WAIVED = "waived"
+
+
+def _bucket(report: Report, f: Finding) -> _Bucket:
+    if f.waived:
+        return _Bucket.WAIVED
+    if is_blocking(f, report.fail_on, f.gate in report.scope_all_gates):
+        return _Bucket.BLOCKING
+    if not f.introduced:
+        return _Bucket.PREEXISTING
+    return _Bucket.ADVISORY
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    finding: Finding
+    line: str
+    """The finding's rendered list item (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How much to list. The first plan that fits the budget wins."""
+
+    hide_minor: bool = False
+    """Low/info findings outside the blocking list are counted, not listed."""
+    per_file: int | None = None
+    """At most this many findings per file per section."""
+    per_section: int | None = None
+    """At most this many findings per section."""
+
+
+@dataclass(slots=True)
+class _Omitted:
+    minor: int = 0
+    per_file: int = 0
+    per_section: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.minor or self.per_file or self.per_section)
+
+
+_COMMENT_PLANS = (
+    _Plan(),
+    _Plan(hide_minor=True),
+    *(_Plan(hide_minor=True, per_file=n) for n in (20, 10, 5, 3, 1)),
+    *(_Plan(hide_minor=True, per_file=1, per_section=n) for n in (200, 50, 10)),
+)
+_SUMMARY_PLANS = (
+    _Plan(),
+    *(_Plan(per_file=n) for n in (100, 50, 20, 10, 5)),
+    *(_Plan(hide_minor=True, per_file=n) for n in (5, 3, 1)),
+    *(_Plan(hide_minor=True, per_file=1, per_section=n) for n in (1000, 200, 50)),
+)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _fp_comment(f: Finding) -> str:
+    return f"<!-- fp:{_FP_UNSAFE_RE.sub('', f.fingerprint)[:64]} -->"
+
+
+def _location(f: Finding, links: LinkContext | None) -> str:
+    loc = f.location
+    if loc.line:
+        text = f"line {loc.line}"
+        if loc.end_line and loc.end_line > loc.line:
+            text = f"lines {loc.line}–{loc.end_line}"
+        elif loc.column:
+            text += f":{loc.column}"
+    else:
+        text = "whole file"
+    if links is None:
+        return text
+    return f"[{text}]({links.file_url(loc.path, loc.line, loc.end_line)})"
+
+
+def _waiver_text(f: Finding) -> str:
+    w = f.waiver
+    if w is None:
+        return ""
+    where = "inline comment" if w.source == "inline" else "`.readiness.yml`"
+    if w.source == "inline" and w.location is not None and w.location.line:
+        where = f"inline comment on line {w.location.line}"
+    expires = f", expires {w.expires.isoformat()}" if w.expires else ""
+    return f"<br>**Waived** ({where}{expires}): {escape.inline(w.reason, max_len=_REASON_MAX)}"
+
+
+def _finding_line(f: Finding, links: LinkContext | None) -> str:
+    heuristic = " _(heuristic)_" if f.confidence.value == "heuristic" else ""
+    parts = [
+        f"- {_SEVERITY_ICON[f.severity]} **{f.severity.value}**{heuristic}",
+        f"[{escape.code_span(f.rule)}]({rule_url(f.rule)})",
+        _location(f, links),
+    ]
+    text = " · ".join(parts) + " — " + escape.prose(f.message, max_len=_MESSAGE_MAX)
+    if f.waived:
+        text += _waiver_text(f)
+    elif f.fix:
+        text += f"<br>**Fix:** {escape.prose(f.fix, max_len=_FIX_MAX)}"
+    return f"{text} {_fp_comment(f)}"
+
+
+def _file_heading(path: str, links: LinkContext | None) -> str:
+    shown = escape.inline(path, max_len=_PATH_MAX, keep_end=True) if path else "(repository)"
+    if links is None or not path:
+        return f"**{shown}**"
+    return f"**[{shown}]({links.file_url(path)})**"
+
+
+def _section(entries: Sequence[_Entry], gates: Sequence[GateResult], plan: _Plan, omitted: _Omitted,
+             links: LinkContext | None, *, protect: bool) -> list[str]:
+    """Findings grouped by gate, then file. `protect` exempts the section from `hide_minor`."""
+    out: list[str] = []
+    listed = 0
+    hidden_minor = 0
+    cut = 0
+    by_gate: dict[str, list[_Entry]] = {}
+    for e in entries:
+        by_gate.setdefault(e.finding.gate, []).append(e)
+    for g in gates:
+        gate_entries = by_gate.get(g.gate, [])
+        if plan.hide_minor and not protect:
+            kept = [e for e in gate_entries if e.finding.severity not in _MINOR]
+            hidden_minor += len(gate_entries) - len(kept)
+            gate_entries = kept
+        if not gate_entries:
+            continue
+        if plan.per_section is not None and listed >= plan.per_section:
+            cut += len(gate_entries)
+            continue
+        out.append(f"#### {GATE_TITLES.get(g.gate, g.gate)}")
+        by_file: dict[str, list[_Entry]] = {}
+        for e in gate_entries:
+            by_file.setdefault(e.finding.location.path, []).append(e)
+        for path in sorted(by_file):
+            file_entries = by_file[path]
+            if plan.per_section is not None and listed >= plan.per_section:
+                cut += len(file_entries)
+                continue
+            out.append("")
+            out.append(_file_heading(path, links))
+            shown = file_entries[: plan.per_file] if plan.per_file is not None else file_entries
+            omitted.per_file += len(file_entries) - len(shown)
+            if plan.per_section is not None and len(shown) > plan.per_section - listed:
+                cut += len(shown) - (plan.per_section - listed)
+                shown = shown[: plan.per_section - listed]
+            out.extend(e.line for e in shown)
+            listed += len(shown)
+            rest = len(file_entries) - len(shown)
+            if rest:
+                out.append(f"- _… and {rest} more in {escape.inline(path, max_len=_PATH_MAX, keep_end=True)}_")
+        out.append("")
+    if hidden_minor:
+        omitted.minor += hidden_minor
+        out.append(f"_{_plural(hidden_minor, 'low/info finding')} not listed here to save space._")
+        out.append("")
+    if cut:
+        omitted.per_section += cut
+        out.append(f"_{_plural(cut, 'more finding')} not listed here to save space._")
+        out.append("")
+    return out
+
+
+def _verdict(report: Report) -> str:
+    blocking = len(report.blocking)
+    threshold = escape.code_span(report.fail_on.value)
+    if report.verdict == "fail":
+        reasons = []
+        if blocking:
+            reasons.append(f"{_plural(blocking, 'blocking finding')} at or above {threshold}")
+        if report.errored_gates_fail:
+            gates = ", ".join(escape.code_span(g) for g in report.errored_gates_fail)
+            reasons.append(f"{'gate' if len(report.errored_gates_fail) == 1 else 'gates'} {gates} "
+                           "could not run (`on_error: fail`)")
+        return "❌ **readiness-gates: FAIL** — " + "; ".join(reasons)
+    if report.fail_on.value == "never":
+        return "✅ **readiness-gates: PASS** — nothing blocks (`fail-on: never`)"
+    return f"✅ **readiness-gates: PASS** — no blocking findings at or above {threshold}"
+
+
+def _gate_counts(g: GateResult) -> dict[Severity, int]:
+    counts = dict.fromkeys(SEVERITIES_DESC, 0)
+    for f in g.findings:
+        if not f.waived:
+            counts[f.severity] += 1
+    return counts
+
+
+def _gate_table(report: Report, *, checked: bool = True) -> list[str]:
+    head = "| Gate | Status | " + " | ".join(s.value.capitalize() for s in SEVERITIES_DESC)
+    align = "|:--|:--|" + "--:|" * len(SEVERITIES_DESC)
+    if checked:
+        head += " | Checked"
+        align += "--:|"
+    rows = [head + " |", align]
+    for g in report.gates:
+        ran = g.status in (GateStatus.PASS, GateStatus.FAIL)
+        counts = _gate_counts(g)
+        cells = [str(counts[s]) if ran or counts[s] else "–" for s in SEVERITIES_DESC]
+        if checked:
+            cells.append(str(len(g.items)) if ran else "–")
+        title = escape.inline(GATE_TITLES.get(g.gate, g.gate))
+        rows.append(f"| {title} | {_STATUS_LABEL[g.status]} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _gate_notes(report: Report, max_len: int) -> list[str]:
+    out = []
+    for g in report.gates:
+        title = escape.inline(GATE_TITLES.get(g.gate, g.gate))
+        reason = escape.inline(g.error or "no reason given", max_len=max_len)
+        if g.status is GateStatus.ERROR:
+            consequence = (" This fails the check (`on_error: fail`)." if g.gate in report.errored_gates_fail
+                           else "")
+            out.append(f"- **{title}** could not run: {reason}.{consequence}")
+        elif g.status is GateStatus.SKIPPED:
+            out.append(f"- **{title}** skipped: {reason}.")
+    return out
+
+
+def _scope_line(report: Report) -> str:
+    if report.base:
+        base = escape.code_span(_short(report.base), max_len=_REF_MAX)
+        head = f" at {escape.code_span(_short(report.head), max_len=_REF_MAX)}" if report.head else ""
+        return (f"Compared with {base}{head}: findings in files this PR does not change are reported "
+                "as pre-existing and do not block.")
+    return "Full scan (no base to compare with): every finding counts as introduced."
+
+
+def _short(ref: str | None) -> str:
+    ref = ref or ""
+    return ref[:12] if _SHA_RE.match(ref) else ref
+
+
+def _tally(buckets: dict[_Bucket, list[_Entry]]) -> str:
+    parts = []
+    for bucket, word in ((_Bucket.BLOCKING, "blocking"), (_Bucket.ADVISORY, "below the threshold"),
+                         (_Bucket.PREEXISTING, "pre-existing"), (_Bucket.WAIVED, "waived")):
+        n = len(buckets[bucket])
+        if n:
+            parts.append(f"**{n}** {word}")
+    return " · ".join(parts)
+
+
+_FOOTER_WAIVE = ("Waive a finding with a comment `readiness: ignore <rule-id> -- <reason>` on its line or "
+                 "the line before, or with a `waivers:` entry (rule, path, reason, expires) in "
+                 "`.readiness.yml`. Each rule id links to its page: why it matters and the safe alternative.")
+
+
+def _document(report: Report, buckets: dict[_Bucket, list[_Entry]], links: LinkContext | None,
+              plan: _Plan, *, marker: bool, shortened_why: str, full_where: str) -> str:
+    omitted = _Omitted()
+    gates = report.gates
+    blocking = _section(buckets[_Bucket.BLOCKING], gates, plan, omitted, links, protect=True)
+    folded: list[tuple[str, list[str]]] = []
+    advisory_why = (f"below the {escape.html(report.fail_on.value)} threshold" if report.fail_on.value != "never"
+                    else "that do not block (fail-on: never)")
+    for bucket, adjective, after in (
+        (_Bucket.ADVISORY, "", f" {advisory_why}"),
+        (_Bucket.PREEXISTING, "pre-existing ", " in files this PR does not change"),
+        (_Bucket.WAIVED, "waived ", ""),
+    ):
+        entries = buckets[bucket]
+        if entries:
+            title = f"{len(entries)} {adjective}{'finding' if len(entries) == 1 else 'findings'}{after}"
+            folded.append((title, _section(entries, gates, plan, omitted, links, protect=False)))
+
+    out: list[str] = []
+    if marker:
+        out.append(MARKER)
+    out.append(_verdict(report))
+    out.append("")
+    tally = _tally(buckets)
+    out.append(_scope_line(report) + (f" Findings: {tally}." if tally else ""))
+    out.append("")
+    out.extend(_gate_table(report))
+    out.append("")
+    notes = _gate_notes(report, _NOTE_MAX)
+    if notes:
+        out.extend(notes)
+        out.append("")
+    if omitted.any:
+        left_out = []
+        if omitted.minor:
+            left_out.append(f"{_plural(omitted.minor, 'low/info finding')} outside the blocking list "
+                            "(counted, not listed)")
+        if omitted.per_file:
+            left_out.append(f"{_plural(omitted.per_file, 'finding')} beyond the first {plan.per_file} per file")
+        if omitted.per_section:
+            left_out.append(f"{_plural(omitted.per_section, 'finding')} beyond the first "
+                            f"{plan.per_section} per section")
+        out.append(f"> **Shortened {shortened_why}.** Not listed: " + "; ".join(left_out) + ". "
+                   f"The full report is {full_where}.")
+        out.append("")
+    if blocking:
+        out.append(f"### Blocking findings ({len(buckets[_Bucket.BLOCKING])})")
+        out.append("")
+        out.extend(blocking)
+    elif report.verdict == "pass":
+        if not any(buckets.values()):
+            ran = sum(1 for g in gates if g.status in (GateStatus.PASS, GateStatus.FAIL))
+            out.append(f"All {_plural(ran, 'gate')} that ran found nothing to report.")
+        else:
+            out.append("Nothing blocks this pull request.")
+        out.append("")
+    for title, lines in folded:
+        out.append("<details>")
+        out.append(f"<summary>{title}</summary>")
+        out.append("")
+        out.extend(lines)
+        out.append("</details>")
+        out.append("")
+    out.append("---")
+    out.append(f"<sub>{_FOOTER_WAIVE} readiness-gates {escape.inline(report.version, max_len=40)}</sub>")
+    return "\n".join(out) + "\n"
+
+
+def _buckets(report: Report, links: LinkContext | None) -> dict[_Bucket, list[_Entry]]:
+    order = {g.gate: i for i, g in enumerate(report.gates)}
+    every = sorted(
+        (f for g in report.gates for f in g.findings),
+        key=lambda f: (order.get(f.gate, 99), f.location.path, f.location.line or 0, -f.severity.rank, f.rule),
+    )
+    buckets: dict[_Bucket, list[_Entry]] = {b: [] for b in _Bucket}
+    for f in every:
+        buckets[_bucket(report, f)].append(_Entry(finding=f, line=_finding_line(f, links)))
+    return buckets
+
+
+def _minimal(report: Report, *, marker: bool, why: str, where: str) -> str:
+    out = [MARKER] if marker else []
+    out.append(_verdict(report))
+    out.append("")
+    out.extend(_gate_table(report, checked=False))
+    out.append("")
+    notes = _gate_notes(report, _MINIMAL_NOTE_MAX)
+    if notes:
+        out.extend(notes)
+        out.append("")
+    total = sum(len(g.findings) for g in report.gates)
+    out.append(f"{_plural(total, 'finding')} in all. {why} The full report is {where}.")
+    return "\n".join(out) + "\n"
+
+
+def _cut(text: str, budget: int, *, in_bytes: bool) -> str:
+    """Last resort for absurdly small budgets: cut at a line boundary."""
+    if in_bytes:
+        raw = text.encode("utf-8")[:budget]
+        text = raw.decode("utf-8", errors="ignore")
+    else:
+        text = text[:budget]
+    head, sep, _ = text.rpartition("\n")
+    return head + sep if sep else text
+
+
+_COMMENT_WHERE = "in the job summary of this run and in the JSON report (the action's `report` output)"
+_SUMMARY_WHERE = "in the JSON report (the action's `report` output, or `readiness check --format json`)"
+
+
+def render_minimal(report: Report, *, links: LinkContext | None = None) -> str:
+    """Marker, verdict and per-gate counts: the fallback comment. Always under 5,000 characters."""
+    del links  # accepted for symmetry with render_comment; the minimal body links nothing
+    return _minimal(report, marker=True,
+                    why="This comment lists no findings because they do not fit a PR comment.",
+                    where=_COMMENT_WHERE)
+
+
+def render_comment(report: Report, *, links: LinkContext | None = None, budget: int = COMMENT_BUDGET) -> str:
+    """The sticky PR comment, starting with the marker, at most `budget` characters."""
+    buckets = _buckets(report, links)
+    for plan in _COMMENT_PLANS:
+        body = _document(report, buckets, links, plan, marker=True,
+                         shortened_why="to fit GitHub's comment size limit", full_where=_COMMENT_WHERE)
+        if len(body) <= budget:
+            return body
+    body = render_minimal(report, links=links)
+    return body if len(body) <= budget else _cut(body, budget, in_bytes=False)
+
+
+def render_summary(report: Report, *, links: LinkContext | None = None,
+                   budget_bytes: int = SUMMARY_BUDGET_BYTES) -> str:
+    """The job summary (and `--format markdown`): every finding, at most `budget_bytes` UTF-8 bytes."""
+    buckets = _buckets(report, links)
+    for plan in _SUMMARY_PLANS:
+        body = _document(report, buckets, links, plan, marker=False,
+                         shortened_why="to fit the 1 MiB job-summary limit", full_where=_SUMMARY_WHERE)
+        if len(body.encode("utf-8")) <= budget_bytes:
+            return body
+    body = _minimal(report, marker=False, why="The findings do not fit the job summary's size limit.",
+                    where=_SUMMARY_WHERE)
+    return body if len(body.encode("utf-8")) <= budget_bytes else _cut(body, budget_bytes, in_bytes=True)

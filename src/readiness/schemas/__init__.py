@@ -1,0 +1,21 @@
+"""JSON Schemas that ship with the tool (DESIGN: the report's schema ships and tests validate against it)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+REPORT_SCHEMA = "report.schema.json"
+
+
+@cache
+def _load(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON report's schema (draft 2020-12), a fresh copy each call."""
+    schema: dict[str, Any] = json.loads(_load(REPORT_SCHEMA))
+    return schema
