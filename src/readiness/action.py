@@ -1,0 +1,302 @@
+"""`readiness action`: the GitHub Action entrypoint.
+
+Order matters (DESIGN): read INPUT_* and GITHUB_*; find the PR's changed files; run the engine,
+which settles the verdict; write the JSON report, the comment body, the optional SARIF file, the job
+summary and the step outputs; only then publish the comment and the check run. Publishing can only
+add log lines: it never changes the exit code (0 pass, 1 fail, 2 usage or configuration error).
+The token is never printed: every line this module writes goes through `redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from readiness.errors import ConfigError, UsageError
+from readiness.github.client import ClientSettings, env_token, redact
+from readiness.github.event import ActionEvent, load_event
+from readiness.model import FailOn, Report
+from readiness.workspace.changes import ChangeSet
+
+OUTPUT_DIR = ".readiness"
+FILES_CAP = 3_000
+TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+def read_input(env: Mapping[str, str], name: str) -> str:
+    """An action input: `INPUT_<NAME>` with hyphens kept (what the runner sets), else with
+    underscores; '' when unset."""
+    upper = name.upper().replace(" ", "_")
+    for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
+        value = env.get(key)
+        if value is not None and value.strip():
+            return value.strip()
+    return ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionInputs:
+    """The action's inputs, validated."""
+
+    path: str
+    """Repository root relative to the workspace."""
+    config: str | None
+    """Config file relative to the workspace; None for the default."""
+    fail_on: FailOn | None
+    """Threshold; None takes the config's."""
+    gates: str | None
+    """Comma-separated gate ids; None for every enabled gate."""
+    comment: str
+    """always | on-failure | never."""
+    check_run: bool
+    """Create a check run."""
+    sarif_file: str | None
+    """Where to write SARIF (relative to the workspace)."""
+
+
+def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
+    """Inputs from the environment; UsageError naming the input when one is invalid."""
+    fail_on_text = read_input(env, "fail-on").lower()
+    try:
+        fail_on = FailOn(fail_on_text) if fail_on_text else None
+    except ValueError:
+        raise UsageError(f"input fail-on: {fail_on_text!r} is not one of "
+                         f"{', '.join(f.value for f in FailOn)}") from None
+    comment = read_input(env, "comment").lower() or "always"
+    if comment not in ("always", "on-failure", "never"):
+        raise UsageError(f"input comment: {comment!r} is not one of always, on-failure, never")
+    check_text = read_input(env, "check-run").lower() or "true"
+    if check_text not in TRUE + FALSE:
+        raise UsageError(f"input check-run: {check_text!r} is not true or false")
+    return ActionInputs(path=read_input(env, "path") or ".", config=read_input(env, "config") or None,
+                        fail_on=fail_on, gates=read_input(env, "gates") or None, comment=comment,
+                        check_run=check_text in TRUE, sarif_file=read_input(env, "sarif-file") or None)
+
+
+class _Log:
+    """Lines for the workflow log, with the token redacted."""
+
+    def __init__(self, token: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.token = token
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def info(self, line: str) -> None:
+        self.out.write(redact(line, self.token).rstrip("\n") + "\n")
+        self.out.flush()
+
+    def error(self, line: str) -> None:
+        self.err.write(redact(line, self.token).rstrip("\n") + "\n")
+        self.err.flush()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file without following a symlink planted at its name."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def output_dir(workspace: Path) -> Path:
+    """`<workspace>/.readiness/` (ignored by git through its own .gitignore), or a temp dir when the
+    repository planted something else at that name."""
+    candidate = workspace / OUTPUT_DIR
+    try:
+        if candidate.is_symlink() or (candidate.exists() and not candidate.is_dir()):
+            raise OSError("not a plain directory")
+        candidate.mkdir(exist_ok=True)
+        ignore = candidate / ".gitignore"
+        if not ignore.exists() or ignore.is_symlink():
+            _write_private(ignore, "*\n")
+        return candidate
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="readiness-"))
+
+
+def _inside_write(workspace: Path, rel: str, text: str) -> Path:
+    """Write `rel` (relative to the workspace, or absolute) without leaving the workspace through a
+    symlink; returns the path written."""
+    path = Path(rel) if Path(rel).is_absolute() else workspace / rel
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if Path(rel).is_absolute() is False and not parent.resolve().is_relative_to(workspace.resolve()):
+        raise OSError(f"{rel}: its directory leaves the workspace through a symlink")
+    _write_private(path, text)
+    return path
+
+
+def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settings: ClientSettings,
+             log: _Log) -> ChangeSet | None:
+    """The PR's changed files: git against the base when the base commit is in the clone, else the
+    PR files API; None (judge everything) for pushes and when neither can tell."""
+    from readiness.github.publish import pr_files
+    from readiness.workspace.changes import GitUnavailable, git_changes
+
+    pr = event.pull_request
+    if pr is None or not pr.base_sha:
+        return None
+    try:
+        return git_changes(root, pr.base_sha)
+    except GitUnavailable as exc:
+        git_problem = str(exc)
+    if pr.changed_files is not None and pr.changed_files > FILES_CAP:
+        log.info(f"readiness: the PR changes {pr.changed_files:,} files, more than the {FILES_CAP:,} the API "
+                 "lists: judging the whole repository")
+        return None
+    if not token:
+        log.info(f"readiness: cannot tell the PR's files (git: {git_problem}; no token for the API): "
+                 "judging the whole repository")
+        return None
+    try:
+        listed = pr_files(token, event.repository, pr.number, settings)
+    except Exception as exc:  # the API failing must not stop the run: judge everything instead
+        from readiness.github.client import describe
+
+        log.info(f"readiness: cannot list the PR's files (git: {git_problem}; API: {describe(exc, token)}): "
+                 "judging the whole repository")
+        return None
+    prefix = os.path.relpath(root, workspace).replace(os.sep, "/")
+    prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
+
+    def local(names: frozenset[str]) -> frozenset[str]:
+        return frozenset(n[len(prefix):] for n in names if n.startswith(prefix))
+
+    return ChangeSet(base=pr.base_sha, files=local(listed.files), deleted=local(listed.deleted), source="api")
+
+
+def _title(report: Report) -> str:
+    counts = report.counts
+    parts = [f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s]]
+    return f"{report.verdict}: " + (", ".join(parts) if parts else "no findings")
+
+
+def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
+    """On a usage or configuration error: verdict `error` in the outputs and the summary."""
+    from readiness.github.outputs import write_outputs
+    from readiness.github.summary import append_summary
+
+    if env.get("GITHUB_OUTPUT"):
+        try:
+            write_outputs(env["GITHUB_OUTPUT"], {"verdict": "error", "critical": "0", "high": "0",
+                                                 "findings": "0", "report": "", "comment-file": ""})
+        except OSError as exc:
+            log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        text = (f"## readiness-gates: error\n\n"
+                f"The gates did not run: {redact(message, log.token).replace('`', chr(39))}\n")
+        try:
+            append_summary(env["GITHUB_STEP_SUMMARY"], text)
+        except OSError as exc:
+            log.error(f"readiness: cannot write GITHUB_STEP_SUMMARY: {exc.strerror}")
+
+
+def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = None,
+               err: TextIO | None = None) -> int:
+    """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error)."""
+    env = os.environ if env is None else env
+    token = env_token(env)
+    log = _Log(token, out, err)
+    try:
+        return _run(env, token, log)
+    except (UsageError, ConfigError) as exc:
+        message = exc.diagnostics()
+        log.error(f"readiness: {message}")
+        _error_outputs(env, message, log)
+        return 2
+
+
+def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
+    from readiness.engine import RunOptions, parse_gate_list, run
+    from readiness.github.client import describe
+    from readiness.github.commands import annotation_commands
+    from readiness.github.outputs import write_outputs
+    from readiness.github.publish import PublishRequest, PublishResult, publish
+    from readiness.github.summary import append_summary
+    from readiness.render import Format, render
+    from readiness.render.json_report import render_json
+    from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
+    from readiness.runner import load_repo_config
+
+    inputs = parse_inputs(env)
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+    root = workspace / inputs.path
+    if not root.is_dir():
+        raise UsageError(f"input path: {inputs.path} is not a directory in the workspace")
+    config_path = None
+    if inputs.config:
+        config_path = str(Path(inputs.config) if Path(inputs.config).is_absolute() else workspace / inputs.config)
+    config = load_repo_config(root, config_path)
+    fail_on = inputs.fail_on or config.fail_on
+    gates = parse_gate_list(inputs.gates)
+    event = load_event(env)
+    settings = ClientSettings.from_env(env, event.api_url)
+    if event.problem:
+        log.info(f"readiness: {event.problem}; judging the whole repository")
+    changes = _changes(root, workspace, event, token, settings, log)
+
+    # The verdict is settled here, before anything is published.
+    report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
+                            head=event.head_sha))
+
+    links = LinkContext(event.server_url, event.repository, event.head_sha) \
+        if event.repository and event.head_sha else None
+    comment = render_comment(report, links=links)
+    minimal = render_minimal(report, links=links)
+    summary = render_summary(report, links=links)
+
+    out_dir = output_dir(workspace)
+    report_path = out_dir / "report.json"
+    comment_path = out_dir / "comment.md"
+    for path, text in ((report_path, render_json(report)), (comment_path, comment)):
+        try:
+            _write_private(path, text)
+        except OSError as exc:
+            log.error(f"readiness: cannot write {path}: {exc.strerror}")
+    if inputs.sarif_file:
+        from readiness.render.sarif import render_sarif
+
+        try:
+            _inside_write(workspace, inputs.sarif_file, render_sarif(report))
+        except OSError as exc:
+            log.error(f"readiness: cannot write the SARIF file {inputs.sarif_file}: {exc.strerror or exc}")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        try:
+            append_summary(env["GITHUB_STEP_SUMMARY"], summary)
+        except OSError as exc:
+            log.error(f"readiness: cannot write GITHUB_STEP_SUMMARY: {exc.strerror}")
+    counts = report.counts
+    outputs = {"verdict": report.verdict, "critical": str(counts["critical"]), "high": str(counts["high"]),
+               "findings": str(sum(counts.values())), "report": str(report_path),
+               "comment-file": str(comment_path)}
+    if env.get("GITHUB_OUTPUT"):
+        try:
+            write_outputs(env["GITHUB_OUTPUT"], outputs)
+        except OSError as exc:
+            log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
+
+    log.info(render(report, Format.TEXT, color=False).rstrip("\n"))
+
+    try:
+        result = publish(PublishRequest(
+            event=event, token=token, report=report, comment_mode=inputs.comment, check_run=inputs.check_run,
+            comment_body=comment, minimal_body=minimal, check_title=_title(report),
+            check_summary=render_summary(report, links=links, budget_bytes=65_000),
+        ), settings)
+    except Exception as exc:  # publishing never changes the verdict or the exit code
+        result = PublishResult(not_posted=(f"GitHub: {describe(exc, token)}",),
+                               fallback_annotations=inputs.check_run)
+    for line in result.posted:
+        log.info(f"readiness: posted {line}")
+    if result.not_posted:
+        log.info(f"readiness: not posted to GitHub: {'; '.join(result.not_posted)}. The verdict stands; "
+                 f"the comment body is in {comment_path} (output comment-file) and the job summary has "
+                 "the full report.")
+    if result.fallback_annotations:
+        for line in annotation_commands(report.findings):
+            log.info(line)
+    return 1 if report.verdict == "fail" else 0

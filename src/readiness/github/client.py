@@ -1,0 +1,214 @@
+"""The PyGithub client: base URL, retries with a bounded total time, throttling, token redaction.
+
+Retry policy (DESIGN "GitHub API faults"): every method is retried, PATCH and DELETE included
+(PyGithub's default skips PATCH); 5xx, 403 and 429 are retried; a `Retry-After` header is honoured;
+a 429 without `Retry-After` (which PyGithub would raise at once) is retried with exponential backoff;
+403 bodies that are not rate limits ("Resource not accessible by integration") fail at once.
+Connection errors and read timeouts are retried too. Every wait is checked against one deadline
+for the whole publishing step: a retry whose wait would cross it is not attempted, so publishing
+takes at most `budget` seconds plus one request `timeout`.
+
+Throttling: PyGithub waits 0.25 s between any two requests and 1 s between writes by default. We
+make few requests (typically 2 reads and 2-3 writes per run, at most ~15 writes with 500
+annotations), so reads are not throttled and writes are spaced `write_interval` = 0.5 s apart: half
+GitHub's advice of 1 s, and far under its 80 content-creations per minute, for ~1 s of waiting in a
+typical run instead of ~3 s.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError
+from urllib3.response import BaseHTTPResponse
+
+from github import Auth, Github, GithubRetry
+
+DEFAULT_API_URL = "https://api.github.com"
+RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"})
+RETRY_STATUSES = (*range(500, 600), 429)  # GithubRetry adds 403 (rate limits only)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientSettings:
+    """How the publisher talks to GitHub. Environment overrides exist for tests and slow GHES."""
+
+    api_url: str = DEFAULT_API_URL
+    """REST root: `GITHUB_API_URL` (GHES: https://HOST/api/v3)."""
+    timeout: int = 15
+    """Seconds per request (connect and read)."""
+    budget: float = 60.0
+    """Seconds for the whole publishing step; env READINESS_PUBLISH_BUDGET."""
+    retries: int = 6
+    """Retries per request at most; env READINESS_PUBLISH_RETRIES."""
+    backoff: float = 0.5
+    """Exponential backoff factor: waits 0, 1, 2, 4, 8, 10 s; env READINESS_PUBLISH_BACKOFF."""
+    backoff_max: float = 10.0
+    """Longest backoff wait between two tries (Retry-After may ask for more, within the budget)."""
+    secondary_rate_wait: float = 60.0
+    """Wait for a secondary rate limit without Retry-After (GitHub: at least a minute)."""
+    write_interval: float = 0.5
+    """Seconds between two writes (PyGithub `seconds_between_writes`); env READINESS_WRITE_INTERVAL."""
+    per_page: int = 100
+    """Page size for lists."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], api_url: str) -> ClientSettings:
+        """Defaults, overridden by READINESS_PUBLISH_* variables when they parse."""
+        return cls(
+            api_url=(api_url or DEFAULT_API_URL).rstrip("/"),
+            timeout=int(_num(env, "READINESS_GITHUB_TIMEOUT", 15)),
+            budget=_num(env, "READINESS_PUBLISH_BUDGET", 60.0),
+            retries=int(_num(env, "READINESS_PUBLISH_RETRIES", 6)),
+            backoff=_num(env, "READINESS_PUBLISH_BACKOFF", 0.5),
+            secondary_rate_wait=_num(env, "READINESS_SECONDARY_RATE_WAIT", 60.0),
+            write_interval=_num(env, "READINESS_WRITE_INTERVAL", 0.5),
+        )
+
+
+def _num(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, ""))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value >= 0 else default
+
+
+class Deadline:
+    """The end of the publishing time budget (monotonic clock)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left, never negative."""
+        return max(self.end - time.monotonic(), 0.0)
+
+    def expired(self) -> bool:
+        """True when no time is left."""
+        return self.remaining() <= 0.0
+
+
+class BudgetExhausted(Exception):
+    """The publishing time budget ran out before a retry could be attempted."""
+
+
+class BoundedRetry(GithubRetry):
+    """GithubRetry for every method, 429 included, that never waits past the deadline."""
+
+    def __init__(self, deadline: Deadline | None = None, **kwargs: Any) -> None:
+        self.deadline = deadline
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> Self:
+        result = super().new(**kw)
+        result.deadline = self.deadline
+        return result
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> GithubRetry:
+        new = super().increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[arg-type]
+        if self.deadline is not None:
+            wait = None
+            if response is not None and self.respect_retry_after_header:
+                wait = new.get_retry_after(response)
+            if wait is None:
+                wait = new.get_backoff_time()
+            if wait >= self.deadline.remaining():
+                raise MaxRetryError(_pool, url or "", BudgetExhausted(  # type: ignore[arg-type]
+                    f"publishing time budget of {self.deadline.seconds:g} s exhausted"))
+        return new  # type: ignore[return-value]
+
+
+def make_retry(settings: ClientSettings, deadline: Deadline | None) -> BoundedRetry:
+    """The retry policy described in the module docstring."""
+    return BoundedRetry(
+        deadline=deadline,
+        total=settings.retries,
+        backoff_factor=settings.backoff,
+        backoff_max=settings.backoff_max,
+        status_forcelist=list(RETRY_STATUSES),
+        allowed_methods=RETRY_METHODS,
+        raise_on_status=False,  # the last answer reaches PyGithub, which raises GithubException(status)
+        respect_retry_after_header=True,
+        secondary_rate_wait=settings.secondary_rate_wait,
+        max_rate_limit_wait=settings.budget,
+    )
+
+
+def make_client(token: str, settings: ClientSettings, deadline: Deadline | None = None) -> Github:
+    """A lazy PyGithub client (no request until an attribute is needed)."""
+    return Github(
+        base_url=settings.api_url,
+        auth=Auth.Token(token),
+        timeout=settings.timeout,
+        per_page=settings.per_page,
+        retry=make_retry(settings, deadline),
+        seconds_between_requests=None,
+        seconds_between_writes=settings.write_interval or None,
+        lazy=True,
+        user_agent="readiness-gates",
+    )
+
+
+def redact(text: str, *secrets: str) -> str:
+    """`text` with every secret replaced by `***`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def describe(exc: BaseException, *secrets: str) -> str:
+    """A one-line, token-free explanation of a publishing failure."""
+    from github import GithubException
+
+    if isinstance(exc, GithubException):
+        message = ""
+        data = exc.data
+        if isinstance(data, dict):
+            message = str(data.get("message") or "")
+            errors = data.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                message += f" ({errors[0].get('message') or errors[0].get('code') or ''})"
+        elif data:
+            message = str(data)[:200]
+        text = f"HTTP {exc.status}" + (f" {message.strip()}" if message.strip() else "")
+        if exc.status == 403 and "not accessible by integration" in message.lower():
+            text += " (the token is read-only here: fork or Dependabot PR, or missing permissions)"
+    else:
+        reason: BaseException = exc
+        seen = 0
+        while seen < 5 and isinstance(reason.__context__ or reason.__cause__, BaseException):
+            if isinstance(reason, MaxRetryError) and isinstance(reason.reason, BudgetExhausted):
+                break
+            reason = reason.__cause__ or reason.__context__  # type: ignore[assignment]
+            seen += 1
+        if isinstance(reason, MaxRetryError) and reason.reason is not None:
+            reason = reason.reason
+        text = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
+    return redact(" ".join(text.split())[:300], *secrets)
+
+
+def env_token(env: Mapping[str, str] = os.environ) -> str:
+    """The token from the `github-token` input, else GITHUB_TOKEN; '' when none."""
+    for name in ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"):
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return ""

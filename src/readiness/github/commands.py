@@ -1,0 +1,65 @@
+"""Workflow commands (`::error file=...::message`): the fallback when no check run can be created.
+
+The runner keeps only 10 annotations per type (error, warning, notice) per step, so at most 10 of
+each are emitted, most severe first, and a last plain line says how many were left out.
+Escaping follows actions/runner `ActionCommand.cs`: data escapes `%`, CR and LF; property values
+also escape `:` and `,`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from readiness.model import Finding, Severity
+
+PER_TYPE_LIMIT = 10
+MESSAGE_LIMIT = 4096
+
+
+def escape_data(value: str) -> str:
+    """Escape a command's message."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a command property value (file, title)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command_type(severity: Severity) -> str:
+    """error for critical/high, warning for medium, notice below."""
+    if severity.rank >= Severity.HIGH.rank:
+        return "error"
+    if severity is Severity.MEDIUM:
+        return "warning"
+    return "notice"
+
+
+def annotation_commands(findings: Sequence[Finding]) -> list[str]:
+    """At most 10 commands per type for the unwaived findings, most severe first."""
+    counts = {"error": 0, "warning": 0, "notice": 0}
+    left_out = 0
+    lines: list[str] = []
+    for f in sorted(findings, key=lambda f: (not f.introduced, -f.severity.rank)):
+        if f.waived:
+            continue
+        kind = command_type(f.severity)
+        if counts[kind] >= PER_TYPE_LIMIT:
+            left_out += 1
+            continue
+        counts[kind] += 1
+        loc = f.location
+        props = [f"file={escape_property(loc.path)}"]
+        if loc.line:
+            props.append(f"line={loc.line}")
+            if loc.end_line and loc.end_line >= loc.line:
+                props.append(f"endLine={loc.end_line}")
+            if loc.column and (loc.end_line in (None, loc.line)):
+                props.append(f"col={loc.column}")
+        props.append(f"title={escape_property(f'{f.rule} ({f.severity.value})')}")
+        message = f.message if not f.fix else f"{f.message} Fix: {f.fix}"
+        lines.append(f"::{kind} {','.join(props)}::{escape_data(message[:MESSAGE_LIMIT])}")
+    if left_out:
+        lines.append(f"readiness: {left_out} more finding(s) are not annotated (GitHub keeps 10 per type "
+                     "per step); the job summary lists them")
+    return lines
