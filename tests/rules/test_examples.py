@@ -17,6 +17,9 @@ from readiness.engine import RunOptions, run
 from readiness.model import FailOn
 from readiness.rules.catalog import Example, Rule, catalog
 
+SHARED_OSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osv-pypi"
+"""The shared offline OSV snapshot: deps examples are audited against it (tests have no network)."""
+
 DEFAULT_PATHS: dict[tuple[str, str], str] = {
     ("migrations", "sql"): "db/migrations/V2__example.sql",
     ("migrations", "python"): "alembic/versions/0002_example.py",
@@ -62,7 +65,12 @@ def _cases() -> list[tuple[Rule, Example]]:
                          ids=[f"{r.id}:{e.kind}{i}" for i, (r, e) in enumerate(_cases())])
 def test_page_example(rule: Rule, example: Example, tmp_path: Path) -> None:
     materialize(rule, example, tmp_path)
-    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.CRITICAL, gates=(rule.gate,)))
+    # deps examples audit against the shared offline OSV snapshot (no network in tests).
+    offline_db = SHARED_OSV if rule.gate == "deps" else None
+    if offline_db is not None and not offline_db.is_dir():
+        pytest.skip("../shared/data/osv-pypi is not beside the repository")
+    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.CRITICAL, gates=(rule.gate,),
+                            offline_db=offline_db))
     fired = {f.rule for f in report.findings}
     if example.kind == "bad":
         assert rule.id in fired, f"bad example did not trigger {rule.id}; fired: {sorted(fired)}"

@@ -1,16 +1,7 @@
-"""The `deps` gate. Not implemented in this version: it reports `skipped` and says so."""
+"""The `deps` gate: dependency audit (see gate.py). Heavy modules load only when the gate runs."""
 
 from __future__ import annotations
 
-from readiness.gates.base import GateContext, GateOutcome
-from readiness.model import GateId
+from readiness.gates.deps.gate import DepsGate
 
-
-class _PendingGate:
-    id = GateId("deps")
-
-    def run(self, ctx: GateContext) -> GateOutcome:
-        return GateOutcome(skipped="this gate is not available in readiness-gates 0.1.0 yet; nothing was checked")
-
-
-GATE = _PendingGate()
+GATE = DepsGate()

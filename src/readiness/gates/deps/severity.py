@@ -1,0 +1,87 @@
+"""Severity of an advisory group: MAL- → critical; else GitHub's reviewed label; else the highest CVSS
+v3/v4 base score (the `cvss` library); else unknown, which the gate ranks as `unknown_severity`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from readiness.model import Severity
+
+_GHSA_LABELS = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MODERATE": Severity.MEDIUM,
+                "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rated:
+    """A severity and where it came from."""
+
+    severity: Severity | None
+    """None when no source gives one (unknown)."""
+    source: str
+    """Plain words: `malicious package (MAL-…)`, `GitHub-reviewed GHSA-…: HIGH`, `CVSS_V3 9.8 (PYSEC-…)`."""
+
+
+def band(score: float) -> Severity:
+    """CVSS v3/v4 qualitative bands; 0.0 (none) is reported as low, never dropped."""
+    if score >= 9.0:
+        return Severity.CRITICAL
+    if score >= 7.0:
+        return Severity.HIGH
+    if score >= 4.0:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def cvss_score(kind: str, vector: str) -> float | None:
+    """The base score of a CVSS_V3 / CVSS_V4 vector; None for other kinds or a malformed vector."""
+    from cvss import CVSS3, CVSS4
+    from cvss.exceptions import CVSSError
+
+    try:
+        if kind == "CVSS_V3":
+            return float(CVSS3(vector).base_score)
+        if kind == "CVSS_V4":
+            return float(CVSS4(vector).base_score)
+    except (CVSSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return None
+
+
+def _vectors(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    blocks = [record.get("severity")]
+    blocks += [a.get("severity") for a in record.get("affected") or [] if isinstance(a, dict)]
+    for block in blocks:
+        for s in block if isinstance(block, list) else []:
+            if isinstance(s, dict) and isinstance(s.get("type"), str) and isinstance(s.get("score"), str):
+                yield s["type"], s["score"]
+
+
+def rate(ids: Iterable[str], records: Iterable[dict[str, Any]]) -> Rated:
+    """The severity of one advisory group (its ids and every record known for them)."""
+    ids = sorted(set(ids))
+    recs = list(records)
+    mal = [i for i in ids if i.startswith("MAL-")]
+    if mal:
+        return Rated(severity=Severity.CRITICAL, source=f"malicious package ({mal[0]})")
+    best: tuple[int, Severity, str] | None = None
+    for rec in recs:
+        ds = rec.get("database_specific")
+        label = ds.get("severity") if isinstance(ds, dict) else None
+        if not isinstance(label, str):
+            continue
+        sev = _GHSA_LABELS.get(label.upper())
+        if sev is not None and (best is None or sev.rank > best[0]):
+            best = (sev.rank, sev, f"GitHub-reviewed {rec.get('id')}: {label.upper()}")
+    if best is not None:
+        return Rated(severity=best[1], source=best[2])
+    top: tuple[float, str] | None = None
+    for rec in recs:
+        for kind, vector in _vectors(rec):
+            score = cvss_score(kind, vector)
+            if score is not None and (top is None or score > top[0]):
+                top = (score, f"{kind} {score:.1f} ({rec.get('id')})")
+    if top is not None:
+        return Rated(severity=band(top[0]), source=top[1])
+    return Rated(severity=None, source="unknown: no GitHub label and no CVSS vector")
