@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_github import FakeGitHub
@@ -31,3 +33,10 @@ def fake() -> Iterator[FakeGitHub]:
     spec = shared_path("data", "github-rest", "rest-subset.json")
     with FakeGitHub(spec, repository="octo-org/demo") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def webhooks_schema() -> dict[str, Any]:
+    """`@octokit/webhooks-schemas` schema.json (draft-07)."""
+    data: dict[str, Any] = json.loads(shared_path("data", "github-rest", "webhooks-schema.json").read_text())
+    return data
