@@ -1,5 +1,7 @@
-"""The `docs` gate: required operational documents exist."""
+"""The `docs` gate: ADR / runbook presence and quality, alerts need runbooks, change-triggered docs."""
 
 from readiness.gates.docs.gate import GATE
 
-__all__ = ["GATE"]
+RULE_MODULES = ("readiness.gates.docs.rules",)
+
+__all__ = ["GATE", "RULE_MODULES"]

@@ -1,18 +1,27 @@
-"""ADR / runbook presence: required documents exist."""
+"""ADR / runbook presence: required documents exist and are well formed, alerts link runbooks,
+and risky changes bring their docs.
+
+The steps, each in its own module: `adr` (where decision records live, lint of each record and of
+the numbering), `runbooks` (placeholder and required sections), `alerts` (Prometheus rule files and
+PrometheusRule resources: every alert has a runbook that resolves), `when_changed` (PR-triggered
+docs). Markdown is parsed once per file by `links.DocReader` (markdown-it-py, see `markdown`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome
-from readiness.model import GateId, Item, Location
-from readiness.rules.catalog import rule
+from readiness.gates.docs import adr, alerts, runbooks, when_changed
+from readiness.gates.docs.links import DocReader
+from readiness.gates.docs.rules import MISSING_DOCUMENT
+from readiness.model import Finding, GateId, Item, Location
 from readiness.workspace import Workspace, matches
 
-MISSING_DOCUMENT = rule("docs/missing-document")
-
-ADR_DIRS = ("docs/adr", "docs/decisions", "doc/adr", "doc/decisions", "adr", "docs/architecture/decisions")
-RUNBOOK_GLOBS = ("RUNBOOK.md", "runbook.md", "docs/RUNBOOK.md", "docs/runbooks/**/*.md", "runbooks/**/*.md")
+README_GLOBS = ("README.md", "README.rst", "README", "README.txt", "README.markdown", "readme.md",
+                "Readme.md")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,17 +29,21 @@ class Requirement:
     """One required document: a name for people and the globs any of which satisfies it."""
 
     name: str
+    """How the report names it."""
     globs: tuple[str, ...]
+    """Any match satisfies it."""
     shown_path: str
+    """Where the finding points when it is missing."""
 
 
-def default_requirements(ws: Workspace) -> list[Requirement]:
+def default_requirements(adrs: adr.AdrSet, runbook_globs: tuple[str, ...]) -> list[Requirement]:
     """README, a runbook, and an ADR directory with at least one record."""
-    adr = next((d for d in ADR_DIRS if ws.exists(d)), "docs/adr")
+    shown = (adrs.dirs[0] if adrs.dirs else "docs/adr") + "/"
     return [
-        Requirement("README", ("README.md", "README.rst", "README", "README.txt"), "README.md"),
-        Requirement("runbook", RUNBOOK_GLOBS, "RUNBOOK.md"),
-        Requirement("decision records", (f"{adr}/**/*.md",), f"{adr}/"),
+        Requirement("README", README_GLOBS, "README.md"),
+        Requirement("runbook", runbook_globs or runbooks.DEFAULT_RUNBOOK_GLOBS,
+                    runbook_globs[0] if runbook_globs else "RUNBOOK.md"),
+        Requirement("decision records", tuple(adrs.records) or (shown + "*.md",), shown),
     ]
 
 
@@ -39,27 +52,66 @@ def configured_requirements(require: list[str]) -> list[Requirement]:
     return [Requirement(r, (r if not r.endswith("/") else r + "**",), r) for r in require]
 
 
+def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
+                  out: GateOutcome) -> None:
+    files = ws.files()
+    for req in reqs:
+        if req.name == "decision records" and req.globs == tuple(adrs.records):
+            found = list(adrs.records)
+        else:
+            found = [f for f in files if matches(f, req.globs)]
+        state = "present" if found else "missing"
+        out.items.append(Item({"path": req.shown_path, "document": req.name, "state": state,
+                               "found": found[:5], "count": len(found)}))
+        if not found:
+            where = ", ".join(req.globs) if len(req.globs) <= 6 else ", ".join(req.globs[:6]) + ", ..."
+            if req.name == "decision records":
+                where = "no record in " + (", ".join(adrs.dirs) if adrs.dirs else
+                                           "docs/adr, docs/decisions, doc/adr or adr")
+                msg = f"Required document missing: decision records ({where})."
+            else:
+                msg = f"Required document missing: {req.name} (no file matches {where})."
+            out.findings.append(MISSING_DOCUMENT.finding(Location(path=req.shown_path), message=msg,
+                                                         evidence=req.shown_path))
+
+
 class DocsGate:
-    """Required documents exist."""
+    """Required documents, ADR lint, runbook lint, alerts need runbooks, change-triggered docs."""
 
     id = GateId("docs")
 
     def run(self, ctx: GateContext) -> GateOutcome:
         ws = ctx.workspace
-        require = ctx.settings.get("require")
-        reqs = configured_requirements(list(require)) if require is not None else default_requirements(ws)
+        settings: dict[str, Any] = ctx.settings
+        reader = DocReader(ws)
         out = GateOutcome()
-        files = ws.files()
-        for req in reqs:
-            found = [f for f in files if matches(f, req.globs)]
-            state = "present" if found else "missing"
-            out.items.append(Item({"path": req.shown_path, "document": req.name, "state": state,
-                                   "found": found[:5]}))
-            if not found:
-                out.findings.append(MISSING_DOCUMENT.finding(
-                    Location(path=req.shown_path),
-                    message=f"Required document missing: {req.name} (no file matches {', '.join(req.globs)}).",
-                    evidence=req.shown_path))
+
+        adrs = adr.locate(ws, settings, reader)
+        runbook_globs = as_globs(settings.get("runbooks"))
+        require = settings.get("require")
+        reqs = (configured_requirements(list(require)) if require is not None
+                else default_requirements(adrs, runbook_globs))
+        _requirements(ws, reqs, adrs, out)
+
+        findings: list[Finding] = []
+        findings.extend(adr.lint(ws, adrs, reader, settings.get("adr_sections")))
+        books = runbooks.runbook_files(ws, runbook_globs)
+        findings.extend(runbooks.lint(ws, books, reader, settings.get("runbook_sections")))
+        scan = alerts.scan(ws, as_globs(settings.get("alert_rules")), reader)
+        findings.extend(scan.findings)
+        findings.extend(alerts.check(ws, scan.alerts, reader))
+        findings.extend(when_changed.check(settings.get("when_changed") or [], ctx.changes))
+        findings.extend(reader.findings)
+
+        seen: set[tuple[str, str, int, str]] = set()
+        for f in sorted(findings, key=lambda f: (f.location.path, f.location.line or 0, f.rule)):
+            key = (f.rule, f.location.path, f.location.line or 0, f.message)
+            if key not in seen:
+                seen.add(key)
+                out.findings.append(f)
+        out.extra = {"adr_dirs": list(adrs.dirs), "adr_source": adrs.source, "adrs": len(adrs.records),
+                     "runbooks": len(books), "alert_rule_files": len(scan.files),
+                     "alerts": len(scan.alerts), "templated_rule_files": scan.templated[:20]}
         return out
 
 
