@@ -27,6 +27,7 @@ _PER_REQ_OPT_RE = re.compile(r"(?:^|\s)--(?:config-settings|global-option|instal
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_RE = re.compile(r"\.(whl|tar\.gz|tgz|tar\.bz2|zip)$", re.IGNORECASE)
+_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _INCLUDE_RE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(?P<arg>.+)$")
 _EDITABLE_RE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(?P<arg>.+)$")
 _GLOBAL_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index", "--pre",
@@ -82,6 +83,8 @@ def _name_from_ref(ref: str) -> str:
 def is_direct_reference(text: str) -> bool:
     """A path, URL or VCS reference rather than a name from an index."""
     t = text.strip()
+    if _NAMED_URL_RE.match(t):
+        return False  # `name @ url`: PEP 508, parsed by packaging
     return (t.startswith((".", "/", "~", "file:")) or t.startswith(_VCS_PREFIXES)
             or ("://" in t.split(";")[0] and " @ " not in t and "@" not in t.split("://")[0])
             or bool(_ARCHIVE_RE.search(t.split(";")[0].split("#")[0].strip())))
