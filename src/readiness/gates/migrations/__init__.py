@@ -1,16 +1,7 @@
-"""The `migrations` gate. Not implemented in this version: it reports `skipped` and says so."""
+"""The `migrations` gate: classifies each migration low/medium/high/critical/avoid (see gate.py)."""
 
-from __future__ import annotations
+from readiness.gates.migrations.gate import GATE
 
-from readiness.gates.base import GateContext, GateOutcome
-from readiness.model import GateId
+RULE_MODULES = ("readiness.gates.migrations.rules",)
 
-
-class _PendingGate:
-    id = GateId("migrations")
-
-    def run(self, ctx: GateContext) -> GateOutcome:
-        return GateOutcome(skipped="this gate is not available in readiness-gates 0.1.0 yet; nothing was checked")
-
-
-GATE = _PendingGate()
+__all__ = ["GATE", "RULE_MODULES"]

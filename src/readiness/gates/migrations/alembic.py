@@ -1,0 +1,192 @@
+"""Alembic revision files, read with `ast` (never imported): `op.*` calls in `upgrade()`,
+`batch_alter_table`, `op.execute(...)` SQL, `autocommit_block()`, and `downgrade()`."""
+
+from __future__ import annotations
+
+import ast
+
+from readiness.gates.migrations.ops import SERIAL_TYPES, Op
+from readiness.gates.migrations.pyast import (
+    PyResult,
+    Source,
+    arg,
+    call_name,
+    const_str,
+    embedded_sql,
+    is_empty_body,
+    receiver,
+    truthy,
+    volatile_text,
+)
+
+
+def looks_like_alembic(text: str) -> bool:
+    """Cheap content test before parsing."""
+    return "def upgrade" in text and ("alembic" in text or "op." in text)
+
+
+def analyse(tree: ast.Module, text: str) -> PyResult:
+    """Operations of `upgrade()` (and `downgrade()`), reversibility facts."""
+    src = Source(text)
+    out = PyResult()
+    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    up = funcs.get("upgrade")
+    if up is not None:
+        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True)
+    down = funcs.get("downgrade")
+    if down is None:
+        out.irreversible.append((1, 1, "the revision has no downgrade() function"))
+    elif is_empty_body(down.body):
+        out.irreversible.append((down.lineno, src.col(down), "downgrade() is empty"))
+    else:
+        scratch = PyResult()
+        _walk(down.body, src, scratch, out.down_ops, batch={}, autocommit=False, count=False)
+    return out
+
+
+def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *, batch: dict[str, str],
+          autocommit: bool, count: bool) -> None:
+    for st in body:
+        if isinstance(st, ast.With | ast.AsyncWith):
+            inner_batch = dict(batch)
+            inner_auto = autocommit
+            for item in st.items:
+                ce = item.context_expr
+                if isinstance(ce, ast.Call) and call_name(ce) == "batch_alter_table":
+                    table = const_str(arg(ce, 0, "table_name"))
+                    if table and isinstance(item.optional_vars, ast.Name):
+                        inner_batch[item.optional_vars.id] = table
+                elif isinstance(ce, ast.Call) and call_name(ce) == "autocommit_block":
+                    inner_auto = True
+            _walk(st.body, src, out, target, batch=inner_batch, autocommit=inner_auto, count=count)
+            continue
+        for node in ast.walk(st) if not isinstance(st, ast.If | ast.For | ast.Try | ast.While) else ():
+            if isinstance(node, ast.Call):
+                _call(node, src, out, target, batch, autocommit, count)
+        if isinstance(st, ast.If | ast.For | ast.While):
+            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
+            _walk(st.orelse, src, out, target, batch=batch, autocommit=autocommit, count=count)
+        elif isinstance(st, ast.Try):
+            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
+
+
+def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, object]]:
+    """`sa.Column("name", sa.Type, nullable=False, ...)` -> (name, type, flags, extra)."""
+    flags: set[str] = set()
+    extra: dict[str, object] = {}
+    if not isinstance(node, ast.Call) or call_name(node) != "Column":
+        return None, "?", flags, extra
+    name = const_str(node.args[0]) if node.args else const_str(arg(node, -1, "name"))
+    type_ = "?"
+    for a in node.args[1:]:
+        cn = call_name(a) if isinstance(a, ast.Call | ast.Attribute | ast.Name) else ""
+        if cn == "ForeignKey":
+            flags.add("references")
+            target = const_str(a.args[0]) if isinstance(a, ast.Call) and a.args else None
+            extra["references"] = target.rsplit(".", 1)[0] if target else None
+        elif cn in ("Identity", "Sequence"):
+            flags.add("identity")
+        elif type_ == "?" and cn:
+            type_ = cn
+    if type_.lower() in SERIAL_TYPES:
+        flags.add("serial")
+    if truthy(arg(node, -1, "nullable")) is False:
+        flags.add("not_null")
+    if truthy(arg(node, -1, "primary_key")):
+        flags.update({"primary_key", "not_null"})
+    if truthy(arg(node, -1, "unique")):
+        flags.add("unique")
+    sd = arg(node, -1, "server_default")
+    if sd is not None and not (isinstance(sd, ast.Constant) and sd.value is None):
+        flags.add("has_default")
+        text = const_str(sd)
+        if text is not None and isinstance(sd, ast.Call) and volatile_text(text):
+            flags.add("volatile_default")
+        elif isinstance(sd, ast.Call) and call_name(sd) in ("func", "now") or (
+                isinstance(sd, ast.Call) and isinstance(sd.func, ast.Attribute)
+                and isinstance(sd.func.value, ast.Attribute) and sd.func.value.attr == "func"
+                and volatile_text(f"{sd.func.attr}()")):
+            flags.add("volatile_default")
+        elif isinstance(sd, ast.Call) and call_name(sd) == "Computed":
+            flags.add("generated_stored")
+    for a in node.args[1:]:
+        if isinstance(a, ast.Call) and call_name(a) == "Computed":
+            flags.add("generated_stored")
+    return name, type_, flags, extra
+
+
+def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],
+          autocommit: bool, count: bool) -> None:
+    who = receiver(node)
+    in_batch = who in batch
+    if who != "op" and not in_batch:
+        return
+    name = call_name(node)
+    shift = 0 if in_batch else 1  # batch ops omit the table argument
+    table = batch[who] if in_batch else const_str(arg(node, 0, "table_name"))
+    base = src.base(node)
+    ops: list[Op] = []
+
+    def s(i: int, kw: str) -> str | None:
+        return const_str(arg(node, i, kw))
+
+    if name == "execute":
+        embedded_sql(src, arg(node, 0, "sqltext"), out if count else PyResult(), autocommit=autocommit,
+                     into=target)
+        return
+    if name == "add_column":
+        col, type_, flags, extra = _column(arg(node, shift, "column"))
+        ops.append(Op(action="add_column", table=table, column=col, detail=type_, flags=frozenset(flags),
+                      extra=extra, **base))
+    elif name == "drop_column":
+        ops.append(Op(action="drop_column", table=table, column=s(shift, "column_name"), **base))
+    elif name == "alter_column":
+        col = s(shift, "column_name")
+        if arg(node, -1, "new_column_name") is not None:
+            ops.append(Op(action="rename_column", table=table, column=col,
+                          detail=s(-1, "new_column_name") or "?", **base))
+        type_node = arg(node, -1, "type_")
+        if type_node is not None:
+            ops.append(Op(action="alter_type", table=table, column=col, detail=call_name(type_node) or "?",
+                          **base))
+        if truthy(arg(node, -1, "nullable")) is False:
+            ops.append(Op(action="set_not_null", table=table, column=col, **base))
+    elif name == "create_index":
+        idx_table = batch[who] if in_batch else s(1, "table_name")
+        flags = set()
+        if truthy(arg(node, -1, "postgresql_concurrently")):
+            flags.add("concurrently")
+        if truthy(arg(node, -1, "unique")):
+            flags.add("unique")
+        ops.append(Op(action="create_index", table=idx_table, column=s(0, "index_name"), flags=frozenset(flags),
+                      **base))
+    elif name == "drop_index":
+        flags = {"concurrently"} if truthy(arg(node, -1, "postgresql_concurrently")) else set()
+        ops.append(Op(action="drop_index", column=s(0, "index_name"), flags=frozenset(flags),
+                      table=batch.get(who) if in_batch else s(1, "table_name"), **base))
+    elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint",
+                  "create_primary_key"):
+        kind = {"create_foreign_key": "foreign", "create_check_constraint": "check",
+                "create_unique_constraint": "unique", "create_primary_key": "primary"}[name]
+        con_table = batch[who] if in_batch else s(1, "source_table" if kind == "foreign" else "table_name")
+        flags = {"not_valid"} if truthy(arg(node, -1, "postgresql_not_valid")) else set()
+        ref = s(1 if in_batch else 2, "referent_table") if kind == "foreign" else None
+        ops.append(Op(action="add_constraint", table=con_table, column=s(0, "constraint_name"), detail=kind,
+                      flags=frozenset(flags), extra={"references": ref}, **base))
+    elif name == "rename_table":
+        ops.append(Op(action="rename_table", table=s(0, "old_table_name"), detail=s(1, "new_table_name") or "?",
+                      **base))
+    elif name == "drop_table":
+        ops.append(Op(action="drop_table", table=s(0, "table_name"), **base))
+    elif name == "create_table":
+        ops.append(Op(action="create_table", table=s(0, "table_name"), **base))
+    elif name == "bulk_insert":
+        ops.append(Op(action="insert", **base))
+    else:
+        return
+    if autocommit:
+        ops = [Op(action=o.action, table=o.table, column=o.column, detail=o.detail, flags=o.flags, line=o.line,
+                  col=o.col, end_line=o.end_line, evidence=o.evidence, autocommit=True, extra=o.extra) for o in ops]
+    target.extend(ops)
+    if count:
+        out.statements += 1

@@ -1,0 +1,129 @@
+"""Find migration files and pair each with its down/undo/revert counterpart.
+
+Without configuration these layouts are recognised (by name and place, then by content):
+
+| format | up | down |
+|---|---|---|
+| flyway | `V<ver>__<desc>.sql` (`R__` repeatable) | `U<ver>__*.sql` in the same directory |
+| golang-migrate | `<ver>_<name>[.postgres].up.sql` | `.down.sql` twin |
+| diesel | `migrations/<dir>/up.sql` | `down.sql` beside it |
+| dbmate / goose | `.sql` in a migrations directory with `-- migrate:up` / `-- +goose Up` | the down section |
+| sqitch | `deploy/<change>.sql` | `revert/<change>.sql` |
+| prisma | `migrations/<ts>_<name>/migration.sql` | none (the tool has none) |
+| supabase | `supabase/migrations/*.sql` | none |
+| sql | any other `.sql` in a `migrations`/`migrate` directory | none |
+| alembic | `.py` under `versions/` with `def upgrade` | `downgrade()` |
+| django | `.py` under `migrations/` with `class Migration` | per operation |
+
+`gates.migrations.paths` (globs or directories) replaces the automatic search: every `.sql` and
+`.py` file under them is a candidate, classified by the same names and content.
+Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from readiness.workspace import Workspace
+
+FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
+FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
+FLYWAY_REPEATABLE = re.compile(r"^R__.+\.sql$")
+OTHER_DIALECT = re.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
+DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
+MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "db_migrations", "sql_migrations"})
+NO_DOWN_FORMATS = frozenset({"prisma", "supabase", "sql", "flyway-repeatable"})
+"""Formats whose tool has no down migration: reversibility is only required when configured."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A migration file found by name; its format may still be refined from its content."""
+
+    path: str
+    """Repository-relative path."""
+    format: str
+    """flyway, golang-migrate, diesel, sqitch, prisma, supabase, sql (dbmate/goose decided by
+    content), alembic or django (`python` until the content says which)."""
+    down_path: str | None = None
+    """The separate down file, when the format has one and it exists."""
+
+
+def _dir_and_name(path: str) -> tuple[str, str]:
+    if "/" in path:
+        d, n = path.rsplit("/", 1)
+        return d, n
+    return "", path
+
+
+def discover(ws: Workspace, paths: Sequence[str] | None) -> list[Candidate]:
+    """Every migration candidate, sorted by path."""
+    files = ws.files()
+    explicit = paths is not None
+    if explicit:
+        globs = []
+        for p in paths or ():
+            p = p.removeprefix("./")
+            if any(ch in p for ch in "*?[") or p in files:
+                globs.append(p)
+            else:
+                globs.append(p.rstrip("/") + "/")
+        chosen = ws.glob(globs)
+    else:
+        chosen = files
+    file_set = set(files)
+    undo: dict[tuple[str, str], str] = {}
+    for f in chosen:
+        d, n = _dir_and_name(f)
+        m = FLYWAY_UNDO.match(n)
+        if m and f.endswith(".sql"):
+            undo[(d, m.group("ver"))] = f
+    out: list[Candidate] = []
+    for f in chosen:
+        cand = _classify(f, file_set, undo, explicit)
+        if cand is not None:
+            out.append(cand)
+    return sorted(out, key=lambda c: c.path)
+
+
+def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], explicit: bool) -> Candidate | None:
+    d, n = _dir_and_name(f)
+    parts = d.split("/") if d else []
+    if n.endswith(".py"):
+        if n == "__init__.py":
+            return None
+        if "versions" in parts or explicit:
+            return Candidate(path=f, format="python")
+        if parts and parts[-1] == "migrations" and DJANGO_NAME.match(n):
+            return Candidate(path=f, format="python")
+        return None
+    if not n.endswith(".sql") or OTHER_DIALECT.search(n):
+        return None
+    if FLYWAY_UNDO.match(n) or n.endswith(".down.sql") or n == "down.sql":
+        return None
+    if "revert" in parts or "verify" in parts:
+        return None
+    m = FLYWAY_UP.match(n)
+    if m:
+        return Candidate(path=f, format="flyway", down_path=undo.get((d, m.group("ver"))))
+    if FLYWAY_REPEATABLE.match(n):
+        return Candidate(path=f, format="flyway-repeatable")
+    if n.endswith(".up.sql"):
+        down = f[: -len(".up.sql")] + ".down.sql"
+        return Candidate(path=f, format="golang-migrate", down_path=down if down in file_set else None)
+    if n == "up.sql":
+        down = f"{d}/down.sql" if d else "down.sql"
+        return Candidate(path=f, format="diesel", down_path=down if down in file_set else None)
+    if "deploy" in parts:
+        i = len(parts) - 1 - parts[::-1].index("deploy")
+        rev = "/".join([*parts[:i], "revert", *parts[i + 1:], n])
+        return Candidate(path=f, format="sqitch", down_path=rev if rev in file_set else None)
+    if n == "migration.sql" and len(parts) >= 2 and parts[-2] == "migrations":
+        return Candidate(path=f, format="prisma")
+    if len(parts) >= 2 and parts[-2:] == ["supabase", "migrations"]:
+        return Candidate(path=f, format="supabase")
+    if explicit or any(p.lower() in MIGRATION_DIRS for p in parts):
+        return Candidate(path=f, format="sql")
+    return None

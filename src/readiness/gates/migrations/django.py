@@ -1,0 +1,198 @@
+"""Django migration modules, read with `ast` (never imported): `Migration.operations`, `atomic`.
+
+Tables are named as Django names them by default (`<app_label>_<model>`); `db_table` overrides
+in other files are not followed. `AlterField` is judged against the field's previous definition
+when an earlier migration of the same app (passed in as `history`) defines it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.pyast import PyResult, Source, arg, call_name, const_str, embedded_sql, truthy
+
+FieldHistory = dict[tuple[str, str], str]
+"""(model lower-case, field) -> field class name, from earlier migrations of the same app."""
+
+
+def looks_like_django(text: str) -> bool:
+    """Cheap content test before parsing."""
+    return "class Migration" in text and "operations" in text
+
+
+def app_label(path: str) -> str:
+    """`shop/migrations/0002_x.py` -> `shop`."""
+    parts = path.split("/")
+    return parts[-3] if len(parts) >= 3 else "app"
+
+
+def _migration_class(tree: ast.Module) -> ast.ClassDef | None:
+    return next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
+
+
+def fields_defined(tree: ast.Module) -> FieldHistory:
+    """Field classes this migration defines (CreateModel, AddField, AlterField), for later AlterFields."""
+    out: FieldHistory = {}
+    cls = _migration_class(tree)
+    if cls is None:
+        return out
+    for node in ast.walk(cls):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node)
+        if name == "CreateModel":
+            model = (const_str(arg(node, 0, "name")) or "").lower()
+            fl = arg(node, 1, "fields")
+            if isinstance(fl, ast.List | ast.Tuple):
+                for el in fl.elts:
+                    if isinstance(el, ast.Tuple) and len(el.elts) == 2:
+                        fname = const_str(el.elts[0])
+                        if fname and isinstance(el.elts[1], ast.Call):
+                            out[(model, fname)] = call_name(el.elts[1])
+        elif name in ("AddField", "AlterField"):
+            model = (const_str(arg(node, 0, "model_name")) or "").lower()
+            fname = const_str(arg(node, 1, "name"))
+            fld = arg(node, 2, "field")
+            if fname and isinstance(fld, ast.Call):
+                out[(model, fname)] = call_name(fld)
+    return out
+
+
+def analyse(tree: ast.Module, text: str, path: str, history: Mapping[tuple[str, str], str]) -> PyResult:
+    """Operations of `Migration.operations`, `atomic`, and reversibility facts."""
+    src = Source(text)
+    out = PyResult()
+    cls = _migration_class(tree)
+    if cls is None:
+        return out
+    ops_list: ast.expr | None = None
+    for st in cls.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            if st.targets[0].id == "atomic" and truthy(st.value) is False:
+                out.atomic = False
+            elif st.targets[0].id == "operations":
+                ops_list = st.value
+    if isinstance(ops_list, ast.List | ast.Tuple):
+        app = app_label(path)
+        for el in ops_list.elts:
+            _operation(el, src, out, app, history)
+    return out
+
+
+def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
+               history: Mapping[tuple[str, str], str]) -> None:
+    if not isinstance(node, ast.Call):
+        return
+    name = call_name(node)
+    base = src.base(node)
+    model = (const_str(arg(node, 0, "model_name")) or "").lower()
+    table = f"{app}_{model}" if model else None
+    ops: list[Op] = []
+    if name == "SeparateDatabaseAndState":
+        db = arg(node, 0, "database_operations")
+        if isinstance(db, ast.List | ast.Tuple):
+            for el in db.elts:
+                _operation(el, src, out, app, history)
+        return
+    if name == "RunSQL":
+        sql_node = arg(node, 0, "sql")
+        items = sql_node.elts if isinstance(sql_node, ast.List | ast.Tuple) else [sql_node]
+        for it in items:
+            if isinstance(it, ast.Tuple) and it.elts:
+                it = it.elts[0]
+            embedded_sql(src, it, out)
+        rev = arg(node, 1, "reverse_sql")
+        if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
+            out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
+        return
+    if name == "RunPython":
+        rev = arg(node, 1, "reverse_code")
+        if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
+            out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
+        ops.append(Op(action="run_python", **base))
+    elif name == "CreateModel":
+        cname = (const_str(arg(node, 0, "name")) or "").lower()
+        ops.append(Op(action="create_table", table=f"{app}_{cname}", **base))
+    elif name == "DeleteModel":
+        cname = (const_str(arg(node, 0, "name")) or "").lower()
+        op = Op(action="drop_table", table=f"{app}_{cname}", **base)
+        ops.append(op)
+        out.lossy.append(op)
+    elif name == "RenameModel":
+        old = (const_str(arg(node, 0, "old_name")) or "").lower()
+        new = (const_str(arg(node, 1, "new_name")) or "").lower()
+        ops.append(Op(action="rename_table", table=f"{app}_{old}", detail=f"{app}_{new}", **base))
+    elif name == "AddField":
+        ops.extend(_add_field(node, table, base))
+    elif name == "RemoveField":
+        op = Op(action="drop_column", table=table, column=const_str(arg(node, 1, "name")), **base)
+        ops.append(op)
+        out.lossy.append(op)
+    elif name == "RenameField":
+        ops.append(Op(action="rename_column", table=table, column=const_str(arg(node, 1, "old_name")),
+                      detail=const_str(arg(node, 2, "new_name")) or "?", **base))
+    elif name == "AlterField":
+        fname = const_str(arg(node, 1, "name")) or "?"
+        fld = arg(node, 2, "field")
+        new_cls = call_name(fld) if isinstance(fld, ast.Call) else ""
+        old_cls = history.get((model, fname))
+        if old_cls and new_cls and old_cls != new_cls:
+            ops.append(Op(action="alter_type", table=table, column=fname, detail=f"{new_cls} (was {old_cls})",
+                          **base))
+    elif name in ("AddIndex", "AddIndexConcurrently"):
+        idx = arg(node, 1, "index")
+        iname = const_str(arg(idx, -1, "name")) if isinstance(idx, ast.Call) else None
+        flags = {"concurrently"} if name == "AddIndexConcurrently" else set()
+        ops.append(Op(action="create_index", table=table, column=iname, flags=frozenset(flags), **base))
+    elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
+        flags = {"concurrently"} if name == "RemoveIndexConcurrently" else set()
+        ops.append(Op(action="drop_index", table=table, column=const_str(arg(node, 1, "name")),
+                      flags=frozenset(flags), **base))
+    elif name == "AddConstraint":
+        con = arg(node, 1, "constraint")
+        cname = const_str(arg(con, -1, "name")) if isinstance(con, ast.Call) else None
+        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique"}.get(call_name(con) if con else "", "")
+        if kind:
+            ops.append(Op(action="add_constraint", table=table, column=cname, detail=kind, **base))
+    else:
+        return
+    out.ops.extend(ops)
+    out.statements += 1
+
+
+def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[Op]:
+    fname = const_str(arg(node, 1, "name"))
+    fld = arg(node, 2, "field")
+    flags: set[str] = set()
+    extra: dict[str, object] = {}
+    cls = call_name(fld) if isinstance(fld, ast.Call) else ""
+    ops: list[Op] = []
+    if isinstance(fld, ast.Call):
+        if truthy(arg(fld, -1, "null")) is not True and cls not in ("ManyToManyField",):
+            flags.add("not_null")
+        if arg(fld, -1, "default") is not None or arg(fld, -1, "db_default") is not None:
+            flags.add("has_default")
+        if truthy(arg(fld, -1, "unique")) or cls == "OneToOneField":
+            flags.add("unique")
+        if truthy(arg(fld, -1, "primary_key")):
+            flags.add("primary_key")
+        if cls in ("AutoField", "BigAutoField", "SmallAutoField"):
+            flags.add("serial")
+        if cls in ("ForeignKey", "OneToOneField"):
+            target = const_str(arg(fld, 0, "to"))
+            if truthy(arg(fld, -1, "db_constraint")) is not False:
+                flags.add("references")
+                extra["references"] = target
+            if cls == "ForeignKey" and truthy(arg(fld, -1, "db_index")) is not False:
+                ops.append(Op(action="create_index", table=table, column=f"{fname}_id index",
+                              **base))
+        elif truthy(arg(fld, -1, "db_index")):
+            ops.append(Op(action="create_index", table=table, column=f"{fname} index", **base))
+        if cls == "ManyToManyField":
+            return [Op(action="create_table", table=f"{table}_{fname}", **base)]
+    col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
+    return [Op(action="add_column", table=table, column=col, detail=cls, flags=frozenset(flags), extra=extra,
+               **base), *ops]

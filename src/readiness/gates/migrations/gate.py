@@ -1,0 +1,322 @@
+"""The migration risk gate: discover, parse, judge, and report one item per migration.
+
+Scope: on a full scan (no `--base`) every migration is judged and listed. When diffing, only
+migrations the PR adds or changes (the up file or its down file) are judged and listed; the others
+are history and are neither judged nor listed, unless `scope: all`, which judges and lists them
+all (their findings are then marked `introduced: false` by the engine).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.config import as_globs
+from readiness.gates.base import GateContext, GateOutcome, unreadable
+from readiness.gates.migrations import alembic, django
+from readiness.gates.migrations import rules as R
+from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
+from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, discover
+from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.pyast import PyResult
+from readiness.gates.migrations.sql import Origin, SqlError, parse
+from readiness.model import Confidence, Finding, GateId, Item, Location, RiskClass
+from readiness.workspace import FileProblem, Workspace
+
+DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
+DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
+GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+DEFAULT_LARGE_ROWS = 1_000_000
+
+
+@dataclass(slots=True)
+class _Analysis:
+    """One migration, analysed."""
+
+    fmt: str
+    ops: list[Op] = field(default_factory=list)
+    down_ops: list[Op] = field(default_factory=list)
+    errors: list[tuple[str, SqlError]] = field(default_factory=list)
+    statements: int = 0
+    mode: TxMode = TxMode.WRAPPED
+    has_down_concept: bool = True
+    down_state: str = "missing"
+    """missing | empty | present | n/a."""
+    down_where: tuple[str, int, int] | None = None
+    irreversible: list[tuple[int, int, str]] = field(default_factory=list)
+    lossy: list[Op] = field(default_factory=list)
+    python: bool = False
+
+
+def _sql_ops(text: str, origin: Origin | None = None) -> tuple[list[Op], list[SqlError], int]:
+    stmts, errors = parse(text, origin)
+    ops = [op for st in stmts for op in from_statement(st)]
+    return ops, errors, len(stmts)
+
+
+def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[tuple[str, int], tuple[str, int] | None]:
+    """(up text, its first line), (down text, its first line) or None."""
+    up = up_re.search(text)
+    down = down_re.search(text)
+    up_start = up.end() if up else 0
+    if down and down.start() >= up_start:
+        up_text = text[up_start:down.start()]
+        down_text = text[down.end():]
+        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
+    return (text[up_start:], text.count("\n", 0, up_start) + 1), None
+
+
+class MigrationsGate:
+    """Migration risk."""
+
+    id = GateId("migrations")
+
+    def run(self, ctx: GateContext) -> GateOutcome:
+        settings = ctx.settings
+        ws = ctx.workspace
+        paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
+        candidates = discover(ws, paths)
+        out = GateOutcome()
+        if not candidates:
+            out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
+            return out
+        judge_all = ctx.changes is None or settings.get("scope") == "all"
+        chosen = [c for c in candidates if judge_all or ctx.touched(c.path)
+                  or (c.down_path is not None and ctx.touched(c.down_path))]
+        if not chosen:
+            out.skipped = (f"the PR adds or changes no migration ({len(candidates)} in the repository are history "
+                           "and were not judged; set scope: all to judge them)")
+            return out
+        large = _large_tables(settings)
+        history_cache: dict[str, dict[tuple[str, str], str]] = {}
+        for cand in chosen:
+            self._one(ctx, ws, cand, candidates, large, history_cache, out)
+        if not out.items and not out.findings:
+            out.skipped = "no migrations found (the candidate files hold no migration)"
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    def _one(self, ctx: GateContext, ws: Workspace, cand: Candidate, every: list[Candidate],
+             large: Mapping[str, int | None], history_cache: dict[str, dict[tuple[str, str], str]],
+             out: GateOutcome) -> None:
+        settings = ctx.settings
+        try:
+            text = ws.read_text(cand.path)
+        except FileProblem as problem:
+            out.findings.append(unreadable(R.UNREADABLE, problem))
+            return
+        if cand.format == "python":
+            an = self._python(ws, cand, text, every, history_cache, out)
+            if an is None:
+                return
+        else:
+            an = self._sql(ws, cand, text, settings, out)
+        explicit_lt = settings.get("require_lock_timeout")
+        require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
+        hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt),
+                     statements=an.statements)
+        findings: list[tuple[RiskClass, Finding]] = []
+        for hit in hits:
+            findings.append((hit.risk, _finding(hit, cand.path)))
+        for where, err in an.errors:
+            findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
+                Location(path=where, line=err.line, column=err.column),
+                message=f"PostgreSQL cannot parse this statement: {err.message}.", evidence=err.text)))
+        reversible = self._reversibility(cand, an, settings, findings)
+        risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
+        out.findings.extend(f for _, f in findings)
+        transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
+        out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
+                               "statements": an.statements, "transactional": transactional,
+                               "down_path": cand.down_path}))
+
+    # ------------------------------------------------------------------------------------------
+    def _sql(self, ws: Workspace, cand: Candidate, text: str, settings: Mapping[str, Any],
+             out: GateOutcome) -> _Analysis:
+        fmt = cand.format
+        tx_cfg = settings.get("transactional")
+        down_text: tuple[str, int] | None = None
+        an = _Analysis(fmt=fmt)
+        if fmt == "sql" and DBMATE_UP.search(text):
+            fmt = an.fmt = "dbmate"
+            (up_text, up_line), down_text = _sections(text, DBMATE_UP, DBMATE_DOWN)
+            m = DBMATE_UP.search(text)
+            no_tx = m is not None and "transaction:false" in m.group("opts").replace(" ", "")
+            an.mode = TxMode.AUTOCOMMIT if no_tx else TxMode.WRAPPED
+        elif fmt == "sql" and GOOSE_UP.search(text):
+            fmt = an.fmt = "goose"
+            (up_text, up_line), down_text = _sections(text, GOOSE_UP, GOOSE_DOWN)
+            an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
+        else:
+            up_text, up_line = text, 1
+            default = {"flyway": TxMode.IMPLICIT, "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
+                       "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(fmt, TxMode.AUTOCOMMIT)
+            an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
+        an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
+        an.errors = [(cand.path, e) for e in errors]
+        an.has_down_concept = fmt not in NO_DOWN_FORMATS
+        if fmt in ("dbmate", "goose"):
+            if down_text is None:
+                an.down_state = "missing"
+            else:
+                dops, derr, n = _sql_ops(down_text[0], Origin(line=down_text[1]))
+                an.down_ops = dops
+                an.errors.extend((cand.path, e) for e in derr)
+                an.down_state = "present" if n else "empty"
+                an.down_where = (cand.path, down_text[1], 1)
+        elif cand.down_path is not None:
+            try:
+                dtext = ws.read_text(cand.down_path)
+            except FileProblem as problem:
+                out.findings.append(unreadable(R.UNREADABLE, problem))
+                an.down_state = "present"
+            else:
+                dops, derr, n = _sql_ops(dtext)
+                an.down_ops = dops
+                an.errors.extend((cand.down_path, e) for e in derr)
+                an.down_state = "present" if n or derr else "empty"
+                an.down_where = (cand.down_path, 1, 1)
+        return an
+
+    def _python(self, ws: Workspace, cand: Candidate, text: str, every: list[Candidate],
+                history_cache: dict[str, dict[tuple[str, str], str]], out: GateOutcome) -> _Analysis | None:
+        is_alembic = alembic.looks_like_alembic(text)
+        is_django = not is_alembic and django.looks_like_django(text)
+        if not is_alembic and not is_django:
+            return None
+        fmt = "alembic" if is_alembic else "django"
+        try:
+            tree = ast.parse(text, filename=cand.path)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None) or 1
+            col = getattr(exc, "offset", None) or 1
+            msg = getattr(exc, "msg", None) or str(exc)
+            out.findings.append(R.PYTHON_SYNTAX.finding(
+                Location(path=cand.path, line=line, column=col),
+                message=f"This {fmt} migration is not valid Python ({msg}), so it was not judged.", evidence=msg))
+            out.items.append(Item({"path": cand.path, "format": fmt, "risk": R.risk_of(R.PYTHON_SYNTAX).value,
+                                   "reversible": False, "statements": 0, "transactional": True,
+                                   "down_path": None}))
+            return None
+        an = _Analysis(fmt=fmt, python=True)
+        res: PyResult
+        if is_alembic:
+            res = alembic.analyse(tree, text)
+            an.mode = TxMode.WRAPPED
+        else:
+            history = self._django_history(ws, cand, every, history_cache)
+            res = django.analyse(tree, text, cand.path, history)
+            an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
+        an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
+        an.errors = [(cand.path, e) for e in res.errors]
+        an.irreversible = res.irreversible
+        an.lossy = res.lossy
+        an.down_state = "n/a"
+        return an
+
+    def _django_history(self, ws: Workspace, cand: Candidate, every: list[Candidate],
+                        cache: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
+        """Field classes defined by the earlier migrations of the same app directory."""
+        folder = cand.path.rsplit("/", 1)[0]
+        earlier = [c.path for c in every if c.format == "python" and c.path.rsplit("/", 1)[0] == folder
+                   and c.path < cand.path]
+        history: dict[tuple[str, str], str] = {}
+        for path in earlier:
+            if path not in cache:
+                try:
+                    t = ws.read_text(path)
+                    cache[path] = django.fields_defined(ast.parse(t)) if django.looks_like_django(t) else {}
+                except (FileProblem, SyntaxError, ValueError):
+                    cache[path] = {}
+            history.update(cache[path])
+        return history
+
+    # ------------------------------------------------------------------------------------------
+    def _reversibility(self, cand: Candidate, an: _Analysis, settings: Mapping[str, Any],
+                       findings: list[tuple[RiskClass, Finding]]) -> bool:
+        required = settings.get("require_reversible")
+        risk = R.risk_of(R.IRREVERSIBLE)
+        if an.python:
+            reversible = not an.irreversible
+            if required is not False:
+                for line, col, why in an.irreversible:
+                    findings.append((risk, R.IRREVERSIBLE.finding(
+                        Location(path=cand.path, line=line, column=col),
+                        message=f"This migration cannot be rolled back: {why}.", evidence=why)))
+        elif not an.has_down_concept:
+            reversible = False
+            if required is True:
+                findings.append((risk, R.IRREVERSIBLE.finding(
+                    Location(path=cand.path, line=1, column=1),
+                    message=f"This {an.fmt} migration has no down migration, and {an.fmt} has no place for one.",
+                    evidence="no down")))
+        else:
+            reversible = an.down_state == "present"
+            if not reversible and required is not False:
+                why = {"missing": "it has no down migration", "empty": "its down migration is empty"}[an.down_state]
+                where = an.down_where if an.down_state == "empty" and an.down_where else (cand.path, 1, 1)
+                findings.append((risk, R.IRREVERSIBLE.finding(
+                    Location(path=where[0], line=where[1], column=where[2]),
+                    message=f"{cand.path} cannot be rolled back: {why}.", evidence=why)))
+        if reversible:
+            for lossy_hit in self._lossy(cand, an):
+                findings.append((lossy_hit.risk, _finding(lossy_hit, cand.path)))
+        return reversible
+
+    def _lossy(self, cand: Candidate, an: _Analysis) -> list[Hit]:
+        created = {(o.table or "").lower() for o in an.ops if o.action == "create_table"}
+        out: list[Hit] = []
+        risk = R.risk_of(R.LOSSY_DOWN)
+        targets = list(an.lossy) if an.python else [
+            o for o in an.ops if o.action in ("drop_column", "drop_table", "truncate")
+            or (o.action == "delete" and "where" not in o.flags)]
+        for op in targets:
+            if (op.table or "").lower() in created:
+                continue
+            what = f"column {op.table}.{op.column}" if op.action == "drop_column" else f"table {op.table}"
+            lost = "its data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
+            match = next((d for d in an.down_ops if (op.action == "drop_column" and d.action == "add_column"
+                                                     and d.column == op.column)
+                          or (op.action == "drop_table" and d.action == "create_table" and d.table == op.table)),
+                         None)
+            if an.python and not an.down_ops:
+                msg = (f"Rolling back re-creates {what} empty: the reverse cannot restore {lost}.")
+                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
+            elif match is not None and an.down_where is not None:
+                msg = f"This down migration re-creates {what} empty: it cannot restore {lost}."
+                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=match, message=msg, path=an.down_where[0]))
+            else:
+                msg = f"The down migration cannot restore {lost} of {what} that this statement destroys."
+                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
+        return out
+
+
+def _finding(hit: Hit, path: str) -> Finding:
+    op = hit.op
+    where = hit.path or path
+    evidence = f"{op.evidence}|{op.table}|{op.column}|{op.detail}"
+    conf = hit.confidence if hit.confidence is not Confidence.CERTAIN else None
+    return hit.rule.finding(Location(path=where, line=op.line, column=op.col, end_line=op.end_line),
+                            message=hit.message, evidence=evidence, severity=hit.risk.severity, confidence=conf)
+
+
+def _large_tables(settings: Mapping[str, Any]) -> dict[str, int | None]:
+    value = settings.get("large_tables")
+    threshold = int(settings.get("large_table_rows", DEFAULT_LARGE_ROWS))
+    out: dict[str, int | None] = {}
+    if isinstance(value, list):
+        for name in value:
+            out[str(name).lower()] = None
+    elif isinstance(value, dict):
+        for name, rows in value.items():
+            if isinstance(rows, int) and rows >= threshold:
+                out[str(name).lower()] = rows
+    return out
+
+
+GATE = MigrationsGate()

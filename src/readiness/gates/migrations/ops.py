@@ -1,0 +1,366 @@
+"""The operations a migration performs, in one vocabulary for SQL, Alembic and Django.
+
+SQL parse trees (libpg_query JSON) become `Op`s here; alembic.py and django.py build the same
+`Op`s from `op.*` / `migrations.*` calls. classify.py judges `Op`s, never raw syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.gates.migrations.sql import Statement, normalize
+
+# Functions whose value is fixed for the statement: a DEFAULT using only these needs no rewrite (PG11+).
+STABLE_FUNCTIONS = frozenset({
+    "now", "transaction_timestamp", "statement_timestamp", "current_timestamp", "current_date",
+    "localtimestamp", "current_user", "session_user", "current_schema", "to_timestamp", "to_date",
+    "make_interval", "make_date", "jsonb_build_object", "json_build_object", "jsonb_build_array",
+    "json_build_array", "array", "lower", "upper", "concat", "to_jsonb", "to_json", "interval",
+    "timezone", "date_trunc", "coalesce", "nullif", "greatest", "least", "abs",
+})
+SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Op:
+    """One operation: what it does, to which table/column, and where it is written."""
+
+    action: str
+    """e.g. add_column, drop_column, alter_type, set_not_null, add_constraint, create_index,
+    drop_index, rename_column, rename_table, drop_table, drop_object, truncate, rewrite, reindex,
+    refresh_matview, detach_partition, add_enum_value, update, delete, insert_select, insert,
+    lock_table, set_lock_timeout, begin, commit, create_table, ddl, other."""
+    table: str | None = None
+    """Schema-qualified as written (`public.users` or `users`)."""
+    column: str | None = None
+    """Column, index, constraint or object name when the action has one."""
+    detail: str = ""
+    """Action-specific: the new name, the new type, the constraint kind, the enum value."""
+    flags: frozenset[str] = frozenset()
+    """concurrently, not_valid, using_index, unique, not_null, volatile_default, has_default,
+    serial, identity, generated_stored, primary_key, references, where, cascade, if_exists."""
+    line: int = 1
+    """1-based line in the migration file."""
+    col: int = 1
+    """1-based column."""
+    end_line: int | None = None
+    """Last line of the statement."""
+    evidence: str = ""
+    """Normalized statement text (fingerprint)."""
+    autocommit: bool = False
+    """True when the tool runs this outside any transaction (alembic autocommit_block)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else a rule may show (e.g. referenced table)."""
+
+
+def _name(rv: dict[str, Any] | None) -> str | None:
+    if not rv:
+        return None
+    rel = rv.get("relname")
+    if rel is None:
+        return None
+    schema = rv.get("schemaname")
+    return f"{schema}.{rel}" if schema else str(rel)
+
+
+def _strings(items: list[Any] | None) -> list[str]:
+    out = []
+    for it in items or ():
+        s = it.get("String") if isinstance(it, dict) else None
+        if s is not None:
+            out.append(str(s.get("sval", "")))
+    return out
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            yield cur
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+
+
+def volatile(expr: Any) -> bool:
+    """True when a default expression calls a function outside the known-stable list."""
+    for node in _walk(expr):
+        fc = node.get("FuncCall")
+        if isinstance(fc, dict):
+            names = _strings(fc.get("funcname"))
+            if names and names[-1].lower() not in STABLE_FUNCTIONS:
+                return True
+        if "SubLink" in node:
+            return True
+    return False
+
+
+def type_name(tn: dict[str, Any] | None) -> str:
+    """`pg_catalog.int8` -> `int8`; keeps typmods out."""
+    names = _strings((tn or {}).get("names"))
+    if not names:
+        return "?"
+    base = names[-1] if names[0] == "pg_catalog" else ".".join(names)
+    return base + ("[]" if (tn or {}).get("arrayBounds") else "")
+
+
+def _column_flags(cdef: dict[str, Any]) -> set[str]:
+    flags: set[str] = set()
+    if type_name(cdef.get("typeName")).lower() in SERIAL_TYPES:
+        flags.add("serial")
+    for c in cdef.get("constraints") or ():
+        con = c.get("Constraint", {})
+        kind = con.get("contype")
+        if kind == "CONSTR_NOTNULL":
+            flags.add("not_null")
+        elif kind == "CONSTR_DEFAULT":
+            flags.add("has_default")
+            if volatile(con.get("raw_expr")):
+                flags.add("volatile_default")
+        elif kind == "CONSTR_IDENTITY":
+            flags.add("identity")
+        elif kind == "CONSTR_GENERATED":
+            flags.add("generated_stored")
+        elif kind == "CONSTR_UNIQUE":
+            flags.add("unique")
+        elif kind == "CONSTR_PRIMARY":
+            flags.add("primary_key")
+        elif kind == "CONSTR_FOREIGN":
+            flags.add("references")
+            if con.get("skip_validation"):
+                flags.add("not_valid")
+        elif kind == "CONSTR_CHECK":
+            flags.add("check")
+    return flags
+
+
+def from_statement(stmt: Statement) -> list[Op]:
+    """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
+    base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line, "evidence": normalize(stmt.text)}
+    node = stmt.node
+    if not node:
+        return [Op(action=_untreed_action(stmt.text), **base)]
+    (kind, body), = node.items()
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        return [Op(action="ddl" if kind.startswith(("Create", "Alter", "Drop", "Comment")) else "other", **base)]
+    return handler(body, base)
+
+
+def _untreed_action(text: str) -> str:
+    head = text[:12].upper()
+    if head.startswith("INSERT"):
+        return "insert"
+    if head.startswith(("SELECT", "VALUES", "COPY")):
+        return "other"
+    if head.startswith("DO"):
+        return "do"
+    return "ddl"
+
+
+Base = dict[str, Any]
+
+
+def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
+    table = _name(body.get("relation"))
+    objtype = body.get("objtype", "OBJECT_TABLE")
+    if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+        return [Op(action="ddl", table=table, **base)]
+    ops = []
+    for c in body.get("cmds") or ():
+        cmd = c.get("AlterTableCmd", {})
+        sub = cmd.get("subtype", "")
+        name = cmd.get("name")
+        d = cmd.get("def") or {}
+        if sub == "AT_AddColumn":
+            cdef = d.get("ColumnDef", {})
+            ref = next((con["Constraint"].get("pktable") for con in cdef.get("constraints") or ()
+                        if con.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"), None)
+            ops.append(Op(action="add_column", table=table, column=cdef.get("colname"),
+                          detail=type_name(cdef.get("typeName")), flags=frozenset(_column_flags(cdef)),
+                          extra={"references": _name(ref)} if ref else {}, **base))
+        elif sub == "AT_DropColumn":
+            ops.append(Op(action="drop_column", table=table, column=name,
+                          flags=frozenset({"if_exists"} if cmd.get("missing_ok") else ()), **base))
+        elif sub == "AT_AlterColumnType":
+            cdef = d.get("ColumnDef", {})
+            ops.append(Op(action="alter_type", table=table, column=name,
+                          detail=type_name(cdef.get("typeName")), **base))
+        elif sub == "AT_SetNotNull":
+            ops.append(Op(action="set_not_null", table=table, column=name, **base))
+        elif sub == "AT_AddConstraint":
+            con = d.get("Constraint", {})
+            flags = set()
+            if con.get("skip_validation"):
+                flags.add("not_valid")
+            if con.get("indexname"):
+                flags.add("using_index")
+            kind = str(con.get("contype", "")).removeprefix("CONSTR_").lower()
+            cols = _strings(con.get("keys") or con.get("fk_attrs"))
+            ops.append(Op(action="add_constraint", table=table, column=con.get("conname"), detail=kind,
+                          flags=frozenset(flags),
+                          extra={"references": _name(con.get("pktable")), "columns": cols,
+                                 "check_not_null": _check_not_null(con)}, **base))
+        elif sub == "AT_ValidateConstraint":
+            ops.append(Op(action="validate_constraint", table=table, column=name, **base))
+        elif sub in ("AT_SetTableSpace", "AT_SetLogged", "AT_SetUnLogged"):
+            what = {"AT_SetTableSpace": "SET TABLESPACE", "AT_SetLogged": "SET LOGGED",
+                    "AT_SetUnLogged": "SET UNLOGGED"}[sub]
+            ops.append(Op(action="rewrite", table=table, detail=what, **base))
+        elif sub == "AT_DetachPartition":
+            pc = d.get("PartitionCmd", {})
+            ops.append(Op(action="detach_partition", table=table, column=_name(pc.get("name")),
+                          flags=frozenset({"concurrently"} if pc.get("concurrent") else ()), **base))
+        else:
+            ops.append(Op(action="alter_other", table=table, column=name, detail=sub, **base))
+    return ops
+
+
+def _check_not_null(con: dict[str, Any]) -> str | None:
+    """For `CHECK (col IS NOT NULL)` the column name, else None."""
+    if con.get("contype") != "CONSTR_CHECK":
+        return None
+    nt = (con.get("raw_expr") or {}).get("NullTest")
+    if not nt or nt.get("nulltesttype") != "IS_NOT_NULL":
+        return None
+    fields = _strings(((nt.get("arg") or {}).get("ColumnRef") or {}).get("fields"))
+    return fields[-1] if fields else None
+
+
+def _index(body: dict[str, Any], base: Base) -> list[Op]:
+    flags = {f for f, k in (("concurrently", "concurrent"), ("unique", "unique")) if body.get(k)}
+    return [Op(action="create_index", table=_name(body.get("relation")), column=body.get("idxname"),
+               flags=frozenset(flags), **base)]
+
+
+def _rename(body: dict[str, Any], base: Base) -> list[Op]:
+    rt = body.get("renameType")
+    table = _name(body.get("relation"))
+    if rt == "OBJECT_COLUMN":
+        return [Op(action="rename_column", table=table, column=body.get("subname"),
+                   detail=str(body.get("newname")), **base)]
+    if rt == "OBJECT_TABLE":
+        return [Op(action="rename_table", table=table, detail=str(body.get("newname")), **base)]
+    return [Op(action="rename_other", table=table, detail=str(rt), **base)]
+
+
+def _drop(body: dict[str, Any], base: Base) -> list[Op]:
+    rt = str(body.get("removeType", ""))
+    flags = set()
+    if body.get("concurrent"):
+        flags.add("concurrently")
+    if body.get("behavior") == "DROP_CASCADE":
+        flags.add("cascade")
+    ops = []
+    for obj in body.get("objects") or ():
+        items = obj.get("List", {}).get("items") if isinstance(obj, dict) and "List" in obj else None
+        name = ".".join(_strings(items)) if items is not None else ".".join(_strings([obj])) or None
+        if rt == "OBJECT_TABLE":
+            ops.append(Op(action="drop_table", table=name, flags=frozenset(flags), **base))
+        elif rt == "OBJECT_INDEX":
+            ops.append(Op(action="drop_index", column=name, flags=frozenset(flags), **base))
+        else:
+            ops.append(Op(action="drop_object", column=name, detail=rt.removeprefix("OBJECT_").lower(),
+                          flags=frozenset(flags), **base))
+    return ops or [Op(action="ddl", **base)]
+
+
+def _truncate(body: dict[str, Any], base: Base) -> list[Op]:
+    flags = frozenset({"cascade"} if body.get("behavior") == "DROP_CASCADE" else ())
+    return [Op(action="truncate", table=_name(r.get("RangeVar")), flags=flags, **base)
+            for r in body.get("relations") or ()]
+
+
+def _vacuum(body: dict[str, Any], base: Base) -> list[Op]:
+    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("options") or ()}
+    if "full" not in opts or not body.get("is_vacuumcmd", False):
+        return [Op(action="other", **base)]
+    rels = [_name(r.get("VacuumRelation", {}).get("relation")) for r in body.get("rels") or ()]
+    return [Op(action="rewrite", table=t, detail="VACUUM FULL", **base) for t in (rels or [None])]
+
+
+def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
+    return [Op(action="rewrite", table=_name(body.get("relation")), detail="CLUSTER", **base)]
+
+
+def _reindex(body: dict[str, Any], base: Base) -> list[Op]:
+    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("params") or ()}
+    kind = str(body.get("kind", "")).removeprefix("REINDEX_OBJECT_").lower()
+    rel = _name(body.get("relation")) or body.get("name")
+    return [Op(action="reindex", table=rel if kind == "table" else None, column=rel if kind != "table" else None,
+               detail=kind, flags=frozenset({"concurrently"} if "concurrently" in opts else ()), **base)]
+
+
+def _refresh(body: dict[str, Any], base: Base) -> list[Op]:
+    return [Op(action="refresh_matview", table=_name(body.get("relation")),
+               flags=frozenset({"concurrently"} if body.get("concurrent") else ()), **base)]
+
+
+def _enum(body: dict[str, Any], base: Base) -> list[Op]:
+    if body.get("oldVal"):
+        return [Op(action="rename_other", detail="enum value", **base)]
+    return [Op(action="add_enum_value", table=".".join(_strings(body.get("typeName"))),
+               detail=str(body.get("newVal", "")), **base)]
+
+
+def _update(body: dict[str, Any], base: Base) -> list[Op]:
+    flags = {"where"} if body.get("whereClause") else set()
+    return [Op(action="update", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
+
+
+def _delete(body: dict[str, Any], base: Base) -> list[Op]:
+    flags = {"where"} if body.get("whereClause") else set()
+    return [Op(action="delete", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
+
+
+def _insert(body: dict[str, Any], base: Base) -> list[Op]:
+    sel = (body.get("selectStmt") or {}).get("SelectStmt") or {}
+    action = "insert" if sel.get("valuesLists") or not sel.get("fromClause") else "insert_select"
+    return [Op(action=action, table=_name(body.get("relation")), **base)]
+
+
+def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
+        vals = [a.get("A_Const", {}) for a in body.get("args") or ()]
+        zero = any(v.get("ival", {}).get("ival", 0) == 0 and "ival" in v for v in vals) or any(
+            str(v.get("sval", {}).get("sval", "")).strip() in ("0", "") and "sval" in v for v in vals)
+        return [Op(action="set_lock_timeout", detail="0" if zero else "set", **base)]
+    return [Op(action="other", **base)]
+
+
+def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
+    kind = body.get("kind")
+    if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+        return [Op(action="begin", **base)]
+    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED",
+                "TRANS_STMT_ROLLBACK_PREPARED", "TRANS_STMT_PREPARE"):
+        return [Op(action="commit", **base)]
+    return [Op(action="other", **base)]
+
+
+def _create(body: dict[str, Any], base: Base) -> list[Op]:
+    return [Op(action="create_table", table=_name(body.get("relation")), **base)]
+
+
+def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
+    into = body.get("into") or {}
+    if body.get("objtype") == "OBJECT_MATVIEW":
+        return [Op(action="ddl", table=_name(into.get("rel")), **base)]
+    return [Op(action="create_table", table=_name(into.get("rel")), **base)]
+
+
+def _lock(body: dict[str, Any], base: Base) -> list[Op]:
+    return [Op(action="lock_table", table=_name(r.get("RangeVar")), detail=str(body.get("mode")), **base)
+            for r in body.get("relations") or ()]
+
+
+_HANDLERS = {
+    "AlterTableStmt": _alter_table, "IndexStmt": _index, "RenameStmt": _rename, "DropStmt": _drop,
+    "TruncateStmt": _truncate, "VacuumStmt": _vacuum, "ClusterStmt": _cluster, "ReindexStmt": _reindex,
+    "RefreshMatViewStmt": _refresh, "AlterEnumStmt": _enum, "UpdateStmt": _update, "DeleteStmt": _delete,
+    "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
+    "CreateTableAsStmt": _create_as, "LockStmt": _lock,
+}

@@ -1,0 +1,61 @@
+"""Handles on the migration rule pages (checks/migrations/*.md): the pages hold the text."""
+
+from __future__ import annotations
+
+from readiness.model import RiskClass
+from readiness.rules.catalog import RuleHandle, rule
+
+UNREADABLE = rule("migrations/unreadable-file")
+PARSE_ERROR = rule("migrations/parse-error")
+PYTHON_SYNTAX = rule("migrations/python-syntax-error")
+
+VOLATILE_DEFAULT = rule("migrations/volatile-default")
+STORED_GENERATED = rule("migrations/stored-generated-column")
+ADD_SERIAL = rule("migrations/add-serial-column")
+ADD_NOT_NULL = rule("migrations/add-column-not-null")
+SET_NOT_NULL = rule("migrations/set-not-null")
+FK_NOT_VALID = rule("migrations/foreign-key-not-valid")
+CHECK_NOT_VALID = rule("migrations/check-constraint-not-valid")
+UNIQUE = rule("migrations/unique-constraint")
+ADD_PK = rule("migrations/add-primary-key")
+CREATE_INDEX = rule("migrations/create-index-non-concurrently")
+DROP_INDEX = rule("migrations/drop-index-non-concurrently")
+CONCURRENTLY_IN_TXN = rule("migrations/concurrently-in-transaction")
+RENAME_COLUMN = rule("migrations/rename-column")
+RENAME_TABLE = rule("migrations/rename-table")
+CHANGE_TYPE = rule("migrations/change-column-type")
+DROP_COLUMN = rule("migrations/drop-column")
+DROP_TABLE = rule("migrations/drop-table")
+TRUNCATE = rule("migrations/truncate-table")
+DELETE_ALL = rule("migrations/delete-all-rows")
+REWRITE = rule("migrations/rewrite-table")
+REINDEX = rule("migrations/reindex-non-concurrently")
+ENUM_IN_TXN = rule("migrations/enum-value-in-transaction")
+LOCK_TIMEOUT = rule("migrations/missing-lock-timeout")
+BACKFILL = rule("migrations/unbatched-backfill")
+MIXED = rule("migrations/mixed-data-and-schema")
+IRREVERSIBLE = rule("migrations/irreversible-migration")
+LOSSY_DOWN = rule("migrations/lossy-down")
+
+ESCALATING = frozenset({
+    CREATE_INDEX.id, DROP_INDEX.id, FK_NOT_VALID.id, CHECK_NOT_VALID.id, SET_NOT_NULL.id, UNIQUE.id,
+    ADD_PK.id, BACKFILL.id, REINDEX.id, MIXED.id,
+})
+"""Rules whose harm grows with the table's size: one class higher on a `large_tables` table."""
+
+
+def risk_of(handle: RuleHandle) -> RiskClass:
+    """The risk class written on the rule's page (`risk:`), or the one its severity implies."""
+    value = handle.rule.meta.get("risk")
+    if value is not None:
+        return RiskClass(str(value))
+    return RiskClass(handle.severity.value) if handle.severity.value in RiskClass.__members__.values() \
+        else RiskClass.LOW
+
+
+def escalate(risk: RiskClass) -> RiskClass:
+    """One class up, capped at critical (avoid stays avoid)."""
+    order = [RiskClass.LOW, RiskClass.MEDIUM, RiskClass.HIGH, RiskClass.CRITICAL]
+    if risk in (RiskClass.CRITICAL, RiskClass.AVOID):
+        return risk
+    return order[order.index(risk) + 1]
