@@ -255,6 +255,11 @@ def measure(cmd: list[str], report_path: Path | None = None) -> Measured:
     return Measured(wall_s=wall, rss_mb=usage.ru_maxrss / 1024, returncode=proc.returncode, report=report)
 
 
+def _secs(m: Measured) -> str:
+    """Wall seconds, or ERR<exit code> when the run did not produce a verdict (exit 0 or 1)."""
+    return f"{m.wall_s:.2f}" if m.returncode in (0, 1) else f"ERR{m.returncode}"
+
+
 def _gates(report: dict[str, object] | None) -> str:
     if not report:
         return "(no report)"
@@ -297,13 +302,16 @@ def main() -> int:
     base_wall = rows[0][3].wall_s if rows else 0.0
     for scale, files, gen_s, full, pr, peer in rows:
         peer_s = f"{peer.wall_s:.2f}" if peer else "-"
-        print(f"{scale:>4}x {files:>7} {gen_s:>6.1f} {full.wall_s:>7.2f} {full.rss_mb:>9.0f} {pr.wall_s:>6.2f}"
+        print(f"{scale:>4}x {files:>7} {gen_s:>6.1f} {_secs(full):>7} {full.rss_mb:>9.0f} {_secs(pr):>6}"
               f" {pr.rss_mb:>7.0f} {peer_s:>9} {full.wall_s / files * 1000:>10.3f}")
+    failed = [m for row in rows for m in row[3:5] if m.returncode not in (0, 1)]
+    if failed:
+        print(f"{len(failed)} run(s) ended with an error exit (ERRn above): the figures are not valid")
     if len(rows) > 1 and base_wall > 0:
         last = rows[-1]
         growth = last[3].wall_s / base_wall
         print(f"growth {rows[0][0]}x -> {last[0]}x: wall {growth:.1f}x for {last[1] / rows[0][1]:.1f}x the files")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -49,7 +49,11 @@ class ActionRun:
     """Container mount point -> host directory, to read files the run wrote."""
 
     def host_path(self, container_path: str) -> Path:
-        """The host path of a file the container wrote under one of the mounts."""
+        """The host path of a file the container wrote under one of the mounts (a relative path is
+        relative to the workspace, as later workflow steps resolve it). Anything else, e.g. /tmp in
+        the container, is gone when the container exits, so it fails the test."""
+        if not container_path.startswith("/"):
+            return self.host_dirs["/github/workspace"] / container_path
         for mount, host in self.host_dirs.items():
             if container_path == mount or container_path.startswith(mount + "/"):
                 return host / container_path[len(mount):].lstrip("/")

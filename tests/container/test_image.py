@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,15 @@ OUTPUT_NAMES = {"verdict", "critical", "high", "findings", "report"}
 
 
 def host_report(workspace: Path, fail_on: str) -> tuple[int, dict[str, Any]]:
-    """`readiness check --format json` on the host (the source tree's package), for comparison."""
-    done = subprocess.run([sys.executable, "-m", "readiness.cli", "check", str(workspace), "--format", "json",
-                           "--fail-on", fail_on], capture_output=True, text=True, check=False)
+    """`readiness check --format json` on the host (the source tree's package), for comparison.
+
+    Run without network (`unshare --net`, we are root where podman runs) like the container, so a
+    gate that would query a live service behaves the same on both sides."""
+    cmd = [sys.executable, "-m", "readiness.cli", "check", str(workspace), "--format", "json",
+           "--fail-on", fail_on]
+    if shutil.which("unshare") and subprocess.run(["unshare", "--net", "true"], check=False).returncode == 0:
+        cmd = ["unshare", "--net", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)
 
