@@ -34,6 +34,8 @@ YAML_SUFFIXES = (".yml", ".yaml")
 RUNBOOK_KEYS = ("runbook_url", "runbook", "runbook_link", "runbookurl", "playbook", "playbook_url")
 _GROUPS_RE = re.compile(r"^\s*(?:spec:\s*)?groups\s*:", re.MULTILINE)
 _ALERT_RE = re.compile(r"^\s*(?:-\s+)?alert\s*:\s*\S", re.MULTILINE)
+_TEST_DIR_RE = re.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fixtures|test_data)/")
+"""Auto-detection skips test data: rule files there exercise parsers, they page nobody."""
 _LINE_ANCHOR_RE = re.compile(r"^L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?$")
 
 
@@ -74,7 +76,7 @@ def rule_files(ws: Workspace, globs: Sequence[str] | None, reader: DocReader) ->
         return out, True
     found = []
     for rel in ws.files():
-        if not rel.lower().endswith(YAML_SUFFIXES):
+        if not rel.lower().endswith(YAML_SUFFIXES) or _TEST_DIR_RE.search(rel):
             continue
         try:
             text = ws.read_text(rel)

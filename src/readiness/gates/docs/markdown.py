@@ -22,6 +22,7 @@ from readiness.yamlpos import YamlError, load_one
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n")
 _FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _HTML_ANCHOR_RE = re.compile(r"""<a\s[^>]*?\b(?:name|id)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 MAX_FRONT_MATTER_LINES = 400
 
 
@@ -130,7 +131,15 @@ def split_front_matter(text: str) -> tuple[FrontMatter | None, str, int]:
     try:
         doc = load_one(block)
     except YamlError as exc:
-        return FrontMatter(None, {}, str(exc), (exc.line or 1) + 1), blanked, n_lines + 1
+        # keep the simple `key: value` lines, so one bad field does not hide status and date
+        simple: dict[str, Any] = {}
+        simple_lines: dict[str, int] = {}
+        for i, raw in enumerate(block.splitlines(), start=2):
+            m = _SIMPLE_KEY_RE.match(raw)
+            if m and m.group(1) not in simple:
+                simple[m.group(1)] = m.group(2).strip().strip("'\"")
+                simple_lines[m.group(1)] = i
+        return FrontMatter(simple, simple_lines, str(exc), (exc.line or 1) + 1), blanked, n_lines + 1
     if not isinstance(doc.value, dict):
         return FrontMatter(None, {}, None if doc.value is None else "front matter is not a mapping", 2), \
             blanked, n_lines + 1

@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Sequence
 
 from readiness.gates.docs.links import DocReader, broken_links
+from readiness.gates.docs.markdown import MarkdownDoc
 from readiness.gates.docs.rules import RUNBOOK_MISSING_SECTION, RUNBOOK_PLACEHOLDER
 from readiness.gates.docs.sections import default_groups, groups_from_config, meaningful, missing_groups
 from readiness.model import Finding, Location
@@ -21,6 +22,7 @@ from readiness.workspace import Workspace
 DEFAULT_RUNBOOK_GLOBS = ("RUNBOOK.md", "runbook.md", "Runbook.md", "RUNBOOK.markdown", "docs/RUNBOOK.md",
                          "docs/runbook.md", "docs/runbooks/**/*.md", "runbooks/**/*.md",
                          "doc/runbooks/**/*.md", "docs/playbooks/**/*.md", "playbooks/**/*.md")
+REDIRECT_MAX_WORDS = 40
 INDEX_NAMES = frozenset({"readme", "index", "_index", "toc", "summary", "template", "_template"})
 
 
@@ -35,6 +37,15 @@ def runbook_files(ws: Workspace, globs: Sequence[str] | None) -> list[str]:
             continue
         out.append(rel)
     return out
+
+
+def _is_redirect(doc: MarkdownDoc) -> bool:
+    """A stub that only sends the reader elsewhere ("moved to [X](...)", "See [Y](...)"): no
+    sections of its own, a link, and a few words. Its target is the runbook to judge."""
+    if any(h.level > 1 for h in doc.headings) or not doc.links:
+        return False
+    words = sum(len(t.split()) for n, t in doc.prose if not any(h.line == n for h in doc.headings))
+    return words <= REDIRECT_MAX_WORDS
 
 
 def lint(ws: Workspace, files: Sequence[str], reader: DocReader,
@@ -57,6 +68,9 @@ def lint(ws: Workspace, files: Sequence[str], reader: DocReader,
                 evidence="placeholder"))
             continue
         title = doc.title()
+        if _is_redirect(doc) or (title is not None and "deprecated" in title.text.lower()):
+            out.extend(broken_links(ws, rel, doc))
+            continue
         missing = missing_groups(doc, groups, skip=title if title and title.level == 1 else None)
         if missing:
             names = ", ".join(g.name for g in missing)

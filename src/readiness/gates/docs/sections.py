@@ -17,7 +17,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "context": ("context", "problem", "background", "motivation", "situation", "issue"),
     "decision": ("decision", "outcome", "proposal", "chosen option", "resolution", "we will"),
     "consequences": ("consequence", "pros and cons", "implication", "tradeoff", "trade off",
-                     "trade-off", "ramification", "positive", "negative", "impact"),
+                     "trade-off", "ramification", "positive", "negative", "impact",
+                     # MADR makes Consequences optional; its mandatory "Considered Options" says
+                     # what was rejected, which is what this section is for
+                     "considered option", "options considered", "alternative"),
     # runbooks: prometheus-operator/openshift runbooks use Meaning / Impact / Diagnosis / Mitigation
     "symptoms": ("symptom", "meaning", "impact", "overview", "summary", "description", "alert",
                  "signs", "detection", "when to use", "trigger", "what is", "about", "purpose"),
@@ -25,10 +28,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                   "identify", "verification", "verify", "check", "inspect"),
     "mitigation": ("mitigat", "remediat", "resolution", "resolv", "rollback", "roll back",
                    "rolling back", "revert", "recover", "restore", "fix", "workaround", "response",
-                   "procedure", "steps", "action", "playbook", "runbook steps", "how to"),
+                   "procedure", "steps", "action", "playbook", "runbook", "how to",
+                   # a Troubleshooting section usually carries the fix as well
+                   "troubleshoot"),
 }
 """Synonym stems per well-known section; a heading matches when one of its words starts with a stem
 (multi-word stems must appear in order)."""
+
+DISPLAY = {"context": "Context (or Context and Problem Statement)",
+           "decision": "Decision (or Decision Outcome)",
+           "consequences": "Consequences (or Pros and Cons)",
+           "mitigation": "Mitigation or Rollback"}
 
 _EXCLUDED = re.compile(r"\bdecision[- ]?(?:driver|maker)s?\b")
 
@@ -69,8 +79,7 @@ def groups_from_config(entries: Sequence[str]) -> list[SectionGroup]:
 
 def default_groups(*keys: str) -> list[SectionGroup]:
     """Groups for well-known section names."""
-    return [SectionGroup(k.capitalize() if k != "mitigation" else "Mitigation or Rollback",
-                         (k, *SYNONYMS[k])) for k in keys]
+    return [SectionGroup(DISPLAY.get(k, k.capitalize()), (k, *SYNONYMS[k])) for k in keys]
 
 
 def normalize(text: str) -> str:
