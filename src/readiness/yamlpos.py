@@ -12,6 +12,7 @@ values ourselves so that we can
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,11 @@ PathKey = tuple[str | int, ...]
 """A JSON path: mapping keys as strings, sequence indexes as ints."""
 
 DEFAULT_NODE_BUDGET = 200_000
+MAX_DEPTH = 1000
+"""Nesting refused before parsing: libyaml's composer recurses in C and crashes the interpreter
+(segmentation fault) on ~100,000 nested flow collections; Python's builder stops far earlier."""
+_FLOW_TOKEN = re.compile(r"[\[\]{}]")
+_DEEP_INDENT = re.compile(r"^[ \t-]{%d}" % MAX_DEPTH, re.MULTILINE)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
@@ -77,11 +83,27 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_RECORD = 2
+"""Record positions, overwriting (explicit keys: the last duplicate wins, as in the value)."""
+_FILL = 1
+"""Record positions only where none is recorded yet (keys that come in through a `<<` merge)."""
+_SKIP = 0
+"""Record nothing."""
+
+
 class _Builder:
     def __init__(self, doc: YamlDoc, budget: int) -> None:
         self.doc = doc
         self.budget = budget
         self.active: set[int] = set()
+        self.reported: set[tuple[int, int]] = set()
+
+    def duplicate(self, path: PathKey, first: yaml.Node, again: yaml.Node) -> None:
+        """Record a duplicate key once, even when its mapping is reached again through an alias."""
+        mark = (again.start_mark.line, again.start_mark.column)
+        if mark not in self.reported:
+            self.reported.add(mark)
+            self.doc.duplicates.append((path, _pos(first), _pos(again)))
 
     def spend(self, node: yaml.Node) -> None:
         self.budget -= 1
@@ -90,7 +112,7 @@ class _Builder:
                 "document expands to too many nodes (alias bomb?); refused", *_line_col(node)
             )
 
-    def build(self, node: yaml.Node, path: PathKey, record: bool = True) -> Any:
+    def build(self, node: yaml.Node, path: PathKey, record: int = _RECORD) -> Any:
         self.spend(node)
         if record:
             self.doc.values.setdefault(path, _pos(node))
@@ -120,35 +142,37 @@ class _Builder:
         except (ValueError, yaml.YAMLError):
             return node.value
 
-    def mapping(self, node: yaml.MappingNode, path: PathKey, record: bool) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, path: PathKey, record: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        seen: dict[str, Pos] = {}
-        merged: dict[str, Any] = {}
+        seen: dict[str, yaml.Node] = {}
+        merges: list[yaml.Node] = []
+        keys, values = self.doc.keys, self.doc.values
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                # merged values are positioned at their anchors, not here: build without recording
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for src in sources:
-                    value = self.build(src, path, record=False)
-                    if isinstance(value, dict):
-                        for k, v in value.items():
-                            merged.setdefault(k, v)
+                merges.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
                 continue
-            key_value = self.build(key_node, (*path, "<key>"), record=False)
+            key_value = self.build(key_node, (*path, "<key>"), _SKIP)
             key = key_value if isinstance(key_value, str) else _key_text(key_value)
-            kpos = _pos(key_node)
-            if key in seen:
-                if record:
-                    self.doc.duplicates.append(((*path, key), seen[key], kpos))
-            else:
-                seen[key] = kpos
             child = (*path, key)
-            if record:
-                self.doc.keys[child] = kpos
-                self.doc.values[child] = _pos(value_node)
+            first = seen.get(key)
+            if first is None:
+                seen[key] = key_node
+            else:
+                self.duplicate(child, first, key_node)
+            if record == _RECORD:
+                keys[child] = _pos(key_node)
+                values[child] = _pos(value_node)
+            elif record == _FILL:
+                keys.setdefault(child, _pos(key_node))
+                values.setdefault(child, _pos(value_node))
             out[key] = self.build(value_node, child, record)
-        for k, v in merged.items():
-            out.setdefault(k, v)
+        # merged keys come after the explicit ones, so explicit keys keep their positions; merged
+        # values are positioned where they are written (the anchor), explicit keys win (YAML 1.1)
+        for src in merges:
+            value = self.build(src, path, _FILL if record else _SKIP)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    out.setdefault(k, v)
         return out
 
 
@@ -164,16 +188,23 @@ def _line_col(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET) -> list[YamlDoc]:
-    """Every document in `text`, with positions. Raises YamlError with a line on bad input."""
+def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True) -> list[YamlDoc]:
+    """Every document in `text`, with positions. Raises YamlError with a line on bad input.
+
+    `node_budget` bounds the nodes built over all documents (aliases count each time they are
+    expanded). `positions=False` skips recording `values`/`keys` (about a third faster); duplicate
+    keys are still reported, with their positions.
+    """
+    _refuse_deep_nesting(text)
     docs: list[YamlDoc] = []
     loader = _Loader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             doc = YamlDoc(value=None)
-            doc.value = _Builder(doc, node_budget).build(node, ())
-            node_budget -= len(doc.values)
+            builder = _Builder(doc, node_budget)
+            doc.value = builder.build(node, (), _RECORD if positions else _SKIP)
+            node_budget = builder.budget
             docs.append(doc)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -183,16 +214,32 @@ def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET) -> list[YamlD
         raise YamlError(f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"YAML error: {exc}") from None
-    except RecursionError:
+    except (RecursionError, UnboundLocalError):  # libyaml's Cython composer on deep nesting
         raise YamlError("YAML nesting too deep; refused") from None
     finally:
         loader.dispose()
     return docs
 
 
-def load_one(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET) -> YamlDoc:
+def _refuse_deep_nesting(text: str) -> None:
+    """Raise YamlError when the text nests deeper than MAX_DEPTH (an over-estimate: brackets inside
+    quoted strings count too, so only absurd texts are refused)."""
+    if text.count("[") + text.count("{") >= MAX_DEPTH:
+        depth = 0
+        for tok in _FLOW_TOKEN.finditer(text):
+            depth = depth + 1 if tok.group() in "[{" else max(depth - 1, 0)
+            if depth >= MAX_DEPTH:
+                line = text.count("\n", 0, tok.start()) + 1
+                raise YamlError(f"YAML nesting deeper than {MAX_DEPTH} levels; refused", line, 1)
+    m = _DEEP_INDENT.search(text)
+    if m is not None:
+        line = text.count("\n", 0, m.start()) + 1
+        raise YamlError(f"YAML indented deeper than {MAX_DEPTH} columns; refused", line, 1)
+
+
+def load_one(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True) -> YamlDoc:
     """Exactly one document (an empty text is a document whose value is None)."""
-    docs = load_all(text, node_budget=node_budget)
+    docs = load_all(text, node_budget=node_budget, positions=positions)
     if not docs:
         return YamlDoc(value=None)
     if len(docs) > 1:

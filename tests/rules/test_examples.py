@@ -2,12 +2,14 @@
 
 An example becomes a mini repository: its body is written to `file=` (from the fence) or to the
 default path for its gate and language below; a `text` example under `docs` lists file paths to
-create instead. The repository gets a README, a runbook and an ADR so that unrelated docs rules stay
+create instead. Blocks fenced as ```<lang> support file=<path> are written into every example
+repository of their page (e.g. the schema a config example names). The repository gets a README, a runbook and an ADR so that unrelated docs rules stay
 quiet, then only the rule's gate runs.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,9 +43,14 @@ BASELINE = {
 }
 
 
+SUPPORT_RE = re.compile(r"^```[\w.+-]+ support file=(?P<file>\S+)\n(?P<body>.*?)^```\s*$",
+                        re.DOTALL | re.MULTILINE)
+
+
 def materialize(rule: Rule, example: Example, root: Path) -> None:
     """Write the example's repository under `root`."""
     files = dict(BASELINE)
+    files.update({m.group("file"): m.group("body") for m in SUPPORT_RE.finditer(rule.body)})
     if rule.gate == "docs" and example.lang == "text":
         files = {line.strip(): "x\n" for line in example.body.splitlines() if line.strip()}
     else:

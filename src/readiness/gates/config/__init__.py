@@ -1,16 +1,8 @@
-"""The `config` gate. Not implemented in this version: it reports `skipped` and says so."""
+"""The `config` gate: config files against JSON Schemas (file:line:column), environment drift,
+dotenv files against an env schema, plaintext secrets, YAML hazards."""
 
-from __future__ import annotations
+from readiness.gates.config.gate import GATE
 
-from readiness.gates.base import GateContext, GateOutcome
-from readiness.model import GateId
+RULE_MODULES = ("readiness.gates.config.rules",)
 
-
-class _PendingGate:
-    id = GateId("config")
-
-    def run(self, ctx: GateContext) -> GateOutcome:
-        return GateOutcome(skipped="this gate is not available in readiness-gates 0.1.0 yet; nothing was checked")
-
-
-GATE = _PendingGate()
+__all__ = ["GATE", "RULE_MODULES"]
