@@ -15,13 +15,16 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from readiness.errors import ConfigError, UsageError
-from readiness.github.client import ClientSettings, env_token, redact
 from readiness.github.event import ActionEvent, load_event
+from readiness.github.token import env_token, redact
 from readiness.model import FailOn, Report
 from readiness.workspace.changes import ChangeSet
+
+if TYPE_CHECKING:
+    from readiness.github.settings import ClientSettings
 
 OUTPUT_DIR = ".readiness"
 FILES_CAP = 3_000
@@ -212,10 +215,10 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.engine import RunOptions, parse_gate_list, run
-    from readiness.github.client import describe
     from readiness.github.commands import annotation_commands
     from readiness.github.outputs import write_outputs
     from readiness.github.publish import PublishRequest, PublishResult, publish
+    from readiness.github.settings import ClientSettings
     from readiness.github.summary import append_summary
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
@@ -288,6 +291,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             check_summary=render_summary(report, links=links, budget_bytes=65_000),
         ), settings)
     except Exception as exc:  # publishing never changes the verdict or the exit code
+        from readiness.github.client import describe
+
         result = PublishResult(not_posted=(f"GitHub: {describe(exc, token)}",),
                                fallback_annotations=inputs.check_run)
     for line in result.posted:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from readiness import __version__
-from readiness.github.client import ClientSettings
 from readiness.github.event import ActionEvent, parse_pull_request
+from readiness.github.settings import ClientSettings
 from readiness.model import (
     FailOn,
     Finding,
@@ -68,3 +68,24 @@ def report(findings: list[Finding] | None = None, *, fail_on: FailOn = FailOn.CR
                    duration_ms=1.0, findings=found if g == "docs" else ())
         for g in ("migrations", "deps", "config", "docs"))
     return Report(version=__version__, fail_on=fail_on, base=None, head="1" * 40, gates=gates)
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """Parse GITHUB_OUTPUT as the runner does."""
+    out: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delim = line.split("<<", 1)
+            end = lines.index(delim, i + 1)
+            out[name] = "\n".join(lines[i + 1:end])
+            i = end + 1
+        elif line:
+            name, value = line.split("=", 1)
+            out[name] = value
+            i += 1
+        else:
+            i += 1
+    return out

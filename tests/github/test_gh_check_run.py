@@ -14,8 +14,9 @@ from readiness.github.check_run import (
     create_check_run,
     fit_text,
 )
-from readiness.github.client import Deadline, make_client
+from readiness.github.client import make_client
 from readiness.github.publish import PublishRequest, publish
+from readiness.github.settings import Deadline
 from readiness.model import FailOn, GateId, GateResult, GateStatus, Report, Severity
 
 

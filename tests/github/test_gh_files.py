@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 from fake_github import FakeGitHub
-from gh_support import EVENTS, TOKEN, finding, load_payload, report, settings
+from gh_support import EVENTS, TOKEN, finding, load_payload, parse_output_file, report, settings
 
 from readiness.github.commands import annotation_commands, escape_data, escape_property
 from readiness.github.event import load_event, parse_pull_request
@@ -17,27 +17,6 @@ from readiness.github.outputs import format_outputs, write_outputs
 from readiness.github.publish import pr_files
 from readiness.github.summary import SUMMARY_LIMIT_BYTES, append_summary, fit_bytes
 from readiness.model import Location, Severity
-
-
-def parse_output_file(text: str) -> dict[str, str]:
-    """Parse GITHUB_OUTPUT as the runner does."""
-    out: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delim = line.split("<<", 1)
-            end = lines.index(delim, i + 1)
-            out[name] = "\n".join(lines[i + 1:end])
-            i = end + 1
-        elif line:
-            name, value = line.split("=", 1)
-            out[name] = value
-            i += 1
-        else:
-            i += 1
-    return out
 
 
 def test_outputs_use_a_random_heredoc_for_multiline_values(tmp_path: Path) -> None:

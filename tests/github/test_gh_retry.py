@@ -9,9 +9,10 @@ from fake_github import FakeGitHub
 from gh_support import TOKEN, finding, pr_event, report, settings
 
 from github import GithubException
-from readiness.github.client import ClientSettings, Deadline, describe, make_client
+from readiness.github.client import describe, make_client
 from readiness.github.comment import MARKER
 from readiness.github.publish import PublishRequest, publish
+from readiness.github.settings import ClientSettings, Deadline
 from readiness.model import Severity
 
 PR = 7

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from readiness.github.client import ClientSettings, Deadline, describe, make_client
 from readiness.github.event import ActionEvent
+from readiness.github.settings import ClientSettings, Deadline
 from readiness.model import Report
 
 if TYPE_CHECKING:
@@ -87,12 +87,13 @@ def publish(request: PublishRequest, settings: ClientSettings) -> PublishResult:
         reason = (f"pull request from the fork {pr.head_repo if pr else ''}: its token is read-only "
                   "(use the comment-file output from a workflow_run workflow to post it)")
     if reason is not None:
-        if want_comment:
-            not_posted.append(f"comment: {reason}")
-        if request.check_run:
-            not_posted.append(f"check run: {reason}")
+        what = " and ".join(w for w, on in (("comment", want_comment), ("check run", request.check_run)) if on)
+        if what:
+            not_posted.append(f"{what}: {reason}")
         return PublishResult(not_posted=tuple(not_posted), fallback_annotations=request.check_run,
                              seconds=time.monotonic() - start)
+
+    from readiness.github.client import describe, make_client
 
     deadline = Deadline(settings.budget)
     gh = make_client(token, settings, deadline)
@@ -167,6 +168,8 @@ class PrFiles:
 
 def pr_files(token: str, repository: str, number: int, settings: ClientSettings) -> PrFiles:
     """`GET /pulls/{n}/files`, every page, at most 3,000 files (GitHub's cap). Raises on failure."""
+    from readiness.github.client import make_client
+
     gh = make_client(token, settings, Deadline(settings.budget))
     try:
         files: set[str] = set()
