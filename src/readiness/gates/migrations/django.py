@@ -153,10 +153,10 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
                       flags=frozenset(flags), **base))
     elif name == "AddConstraint":
         con = arg(node, 1, "constraint")
-        cname = const_str(arg(con, -1, "name")) if isinstance(con, ast.Call) else None
+        con_name = const_str(arg(con, -1, "name")) if isinstance(con, ast.Call) else None
         kind = {"CheckConstraint": "check", "UniqueConstraint": "unique"}.get(call_name(con) if con else "", "")
         if kind:
-            ops.append(Op(action="add_constraint", table=table, column=cname, detail=kind, **base))
+            ops.append(Op(action="add_constraint", table=table, column=con_name, detail=kind, **base))
     else:
         return
     out.ops.extend(ops)

@@ -59,7 +59,10 @@ def _sql_ops(text: str, origin: Origin | None = None) -> tuple[list[Op], list[Sq
     return ops, errors, len(stmts)
 
 
-def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[tuple[str, int], tuple[str, int] | None]:
+Section = tuple[str, int]
+
+
+def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
     """(up text, its first line), (down text, its first line) or None."""
     up = up_re.search(text)
     down = down_re.search(text)
@@ -120,9 +123,7 @@ class MigrationsGate:
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
         hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt),
                      statements=an.statements)
-        findings: list[tuple[RiskClass, Finding]] = []
-        for hit in hits:
-            findings.append((hit.risk, _finding(hit, cand.path)))
+        findings: list[tuple[RiskClass, Finding]] = [(hit.risk, _finding(hit, cand.path)) for hit in hits]
         for where, err in an.errors:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
                 Location(path=where, line=err.line, column=err.column),
@@ -264,8 +265,7 @@ class MigrationsGate:
                     Location(path=where[0], line=where[1], column=where[2]),
                     message=f"{cand.path} cannot be rolled back: {why}.", evidence=why)))
         if reversible:
-            for lossy_hit in self._lossy(cand, an):
-                findings.append((lossy_hit.risk, _finding(lossy_hit, cand.path)))
+            findings.extend((h.risk, _finding(h, cand.path)) for h in self._lossy(cand, an))
         return reversible
 
     def _lossy(self, cand: Candidate, an: _Analysis) -> list[Hit]:

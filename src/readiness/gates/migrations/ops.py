@@ -23,6 +23,10 @@ STABLE_FUNCTIONS = frozenset({
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
+Base = dict[str, Any]
+"""Position and evidence keywords shared by the operations of one statement."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Op:
     """One operation: what it does, to which table/column, and where it is written."""
@@ -139,7 +143,8 @@ def _column_flags(cdef: dict[str, Any]) -> set[str]:
 
 def from_statement(stmt: Statement) -> list[Op]:
     """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
-    base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line, "evidence": normalize(stmt.text)}
+    base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
+                  "evidence": normalize(stmt.text)}
     node = stmt.node
     if not node:
         return [Op(action=_untreed_action(stmt.text), **base)]
@@ -159,9 +164,6 @@ def _untreed_action(text: str) -> str:
     if head.startswith("DO"):
         return "do"
     return "ddl"
-
-
-Base = dict[str, Any]
 
 
 def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:

@@ -98,10 +98,7 @@ def parse(text: str, origin: Origin | None = None) -> tuple[list[Statement], lis
         slices = parser.split(text, with_parser=True, only_slices=True)
     except parser.ParseError:
         return _salvage(text, lines)
-    stmts = []
-    for sl in slices:
-        stmts.append(_statement(text, sl.start, sl.stop, lines, None))
-    return stmts, []
+    return [_statement(text, sl.start, sl.stop, lines, None) for sl in slices], []
 
 
 def _statement(text: str, start: int, stop: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
@@ -126,7 +123,7 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
         slices = parser.split(text, with_parser=False, only_slices=True)
     except parser.ParseError as exc:  # the scanner itself failed (e.g. unterminated quote)
         pos = _position(exc)
-        line, col = lines.at(min(pos, len(text)))
+        line, col = lines.at(min(pos or 0, len(text)))
         return [], [SqlError(message=str(exc.args[0]), line=line, column=col, text=text[:200])]
     for sl in slices:
         raw = text[sl.start:sl.stop]
@@ -141,7 +138,8 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
-            line, col = lines.at(start + min(_position(exc), len(body)))
+            pos = _position(exc)
+            line, col = lines.at(start + (len(body) if pos is None else min(pos, len(body))))
             errors.append(SqlError(message=str(exc.args[0]), line=line, column=col, text=body))
             continue
         node = tree[0]["stmt"] if tree else None
@@ -149,11 +147,12 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
     return stmts, errors
 
 
-def _position(exc: Exception) -> int:
-    args = getattr(exc, "args", ())
+def _position(exc: Exception) -> int | None:
+    """The parser's cursor position (a character offset), or None for "at end of input"."""
+    args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
     if len(args) > 1 and isinstance(args[1], int) and args[1] >= 0:
         return args[1]
-    return 0
+    return None
 
 
 def normalize(text: str) -> str:
