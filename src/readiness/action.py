@@ -200,7 +200,7 @@ def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
 
 def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = None,
                err: TextIO | None = None) -> int:
-    """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error)."""
+    """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error, 3 defect)."""
     env = os.environ if env is None else env
     token = env_token(env)
     log = _Log(token, out, err)
@@ -211,6 +211,14 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
         log.error(f"readiness: {message}")
         _error_outputs(env, message, log)
         return 2
+    except Exception as exc:  # a defect: one line (token-free), outputs still written, exit 3
+        if env.get("RUNNER_DEBUG") == "1":
+            raise
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        log.error(f"readiness: {message}; rerun with debug logging (RUNNER_DEBUG=1) for a traceback, and "
+                  "please report it at https://github.com/readiness-gates/readiness-gates/issues")
+        _error_outputs(env, message, log)
+        return 3
 
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from action_support import Repo, action_env, git
 from fake_github import FakeGitHub
 from gh_support import TOKEN, parse_output_file
@@ -223,3 +224,33 @@ def test_the_output_directory_is_ignored_by_git(tmp_path: Path, repo: Repo, fake
     env = action_env(tmp_path, repo, fake.base_url, inputs={"comment": "never", "check-run": "false"})
     inprocess_run(env)
     assert git(repo.path, "status", "--porcelain") == ""
+
+
+def test_an_unreachable_api_is_reported_once_without_the_token(tmp_path: Path, repo: Repo) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = action_env(tmp_path, repo, f"http://127.0.0.1:{port}", READINESS_PUBLISH_BUDGET="2")
+    run = inprocess_run(env)
+    assert run.code == 1 and run.outputs["verdict"] == "fail"
+    assert run.seconds < 10
+    assert run.stdout.count("readiness: not posted") == 1
+    assert "ConnectionRefusedError" in run.stdout or "NewConnectionError" in run.stdout
+    assert TOKEN not in run.text_everywhere()
+
+
+def test_a_defect_is_one_line_with_outputs_and_exit_3(tmp_path: Path, repo: Repo, fake: FakeGitHub,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import readiness.engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"boom with {TOKEN}")
+
+    monkeypatch.setattr(readiness.engine, "run", broken)
+    env = action_env(tmp_path, repo, fake.base_url)
+    run = inprocess_run(env)
+    assert run.code == 3 and run.outputs["verdict"] == "error"
+    assert run.stderr.count("\n") == 1 and "internal error: RuntimeError" in run.stderr
+    assert TOKEN not in run.stderr + run.summary
