@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from migrations_helpers import assert_clean, assert_flags, findings, items, sql_report
 
 from readiness.model import Confidence, Severity
-from migrations_helpers import assert_clean, assert_flags, findings, items, sql_report
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrations"
 
@@ -83,7 +83,8 @@ def test_table_created_in_same_migration_is_exempt(tmp_path: Path) -> None:
 
 def test_index_created_then_dropped_in_same_migration_is_exempt(tmp_path: Path) -> None:
     assert_clean(tmp_path, "CREATE INDEX CONCURRENTLY i ON t (a);\n", "drop-index-non-concurrently")
-    report = sql_report(tmp_path, "BEGIN;\nCREATE TABLE n (a int);\nCREATE INDEX i2 ON n (a);\nDROP INDEX i2;\nCOMMIT;\n")
+    sql = "BEGIN;\nCREATE TABLE n (a int);\nCREATE INDEX i2 ON n (a);\nDROP INDEX i2;\nCOMMIT;\n"
+    report = sql_report(tmp_path, sql)
     assert not findings(report, "drop-index-non-concurrently")
 
 

@@ -1,0 +1,253 @@
+"""Discovery of each format, down pairing, Python migrations read with ast only, and diff scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from migrations_helpers import check, findings, items
+
+from readiness.workspace.changes import ChangeSet
+
+
+def _by_path(report) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    return {i.data["path"]: i.data for i in items(report)}
+
+
+def test_each_sql_format_is_found_and_paired(tmp_path: Path) -> None:
+    files = {
+        "db/migration/V1_2__init.sql": "CREATE TABLE a (id int);",
+        "db/migration/U1_2__init.sql": "DROP TABLE a;",
+        "db/migration/V2__more.sql": "ALTER TABLE a ADD COLUMN b int;",
+        "migrations/000001_init.up.sql": "CREATE TABLE b (id int);",
+        "migrations/000001_init.down.sql": "DROP TABLE b;",
+        "migrations/000002_x.postgres.up.sql": "ALTER TABLE b ADD COLUMN c int;",
+        "migrations/000002_x.postgres.down.sql": "-- nothing to undo\n",
+        "migrations/000002_x.mysql.up.sql": "ALTER TABLE b ADD c INT AFTER id;",
+        "diesel/migrations/2024-01-01-000000_init/up.sql": "CREATE TABLE c (id int);",
+        "diesel/migrations/2024-01-01-000000_init/down.sql": "DROP TABLE c;",
+        "db/migrations/20240101000000_dbmate.sql": "-- migrate:up\nCREATE TABLE d (id int);\n-- migrate:down\n",
+        "db/migrations/20240102000000_goose.sql": (
+            "-- +goose Up\nCREATE TABLE e (id int);\n-- +goose Down\nDROP TABLE e;\n"),
+        "sqitch/deploy/users.sql": "BEGIN;\nCREATE TABLE f (id int);\nCOMMIT;\n",
+        "sqitch/revert/users.sql": "DROP TABLE f;\n",
+        "prisma/migrations/20240101_init/migration.sql": "CREATE TABLE g (id int);",
+        "supabase/migrations/20240101000000_init.sql": "CREATE TABLE h (id int);",
+        "db/seeds.sql": "INSERT INTO a VALUES (1);",
+        "db/schema.sql": "CREATE TABLE z (id int);",
+    }
+    got = _by_path(check(tmp_path, files))
+    assert {p: (d["format"], d["down_path"], d["reversible"]) for p, d in got.items()} == {
+        "db/migration/V1_2__init.sql": ("flyway", "db/migration/U1_2__init.sql", True),
+        "db/migration/V2__more.sql": ("flyway", None, False),
+        "migrations/000001_init.up.sql": ("golang-migrate", "migrations/000001_init.down.sql", True),
+        "migrations/000002_x.postgres.up.sql": ("golang-migrate", "migrations/000002_x.postgres.down.sql", False),
+        "diesel/migrations/2024-01-01-000000_init/up.sql": (
+            "diesel", "diesel/migrations/2024-01-01-000000_init/down.sql", True),
+        "db/migrations/20240101000000_dbmate.sql": ("dbmate", None, False),
+        "db/migrations/20240102000000_goose.sql": ("goose", None, True),
+        "sqitch/deploy/users.sql": ("sqitch", "sqitch/revert/users.sql", True),
+        "prisma/migrations/20240101_init/migration.sql": ("prisma", None, False),
+        "supabase/migrations/20240101000000_init.sql": ("supabase", None, False),
+    }
+
+
+def test_irreversible_reasons(tmp_path: Path) -> None:
+    files = {
+        "migrations/000002_x.up.sql": "ALTER TABLE b ADD COLUMN c int;",
+        "migrations/000002_x.down.sql": "-- nothing\n/* still nothing */\n",
+        "migrations/000003_y.up.sql": "ALTER TABLE b ADD COLUMN d int;",
+        "prisma/migrations/1_init/migration.sql": "ALTER TABLE b ADD COLUMN e int;",
+    }
+    report = check(tmp_path, files)
+    msgs = {f.location.path: f.message for f in findings(report, "irreversible-migration")}
+    assert "empty" in msgs["migrations/000002_x.down.sql"]
+    assert "no down migration" in msgs["migrations/000003_y.up.sql"]
+    assert "prisma/migrations/1_init/migration.sql" not in msgs  # prisma has no downs unless required
+    strict = check(tmp_path / "strict", files, settings={"require_reversible": True})
+    assert any(f.location.path.startswith("prisma/") for f in findings(strict, "irreversible-migration"))
+    relaxed = check(tmp_path / "relaxed", files, settings={"require_reversible": False})
+    assert not findings(relaxed, "irreversible-migration")
+
+
+def test_lossy_down_points_at_the_recreating_statement(tmp_path: Path) -> None:
+    files = {"migrations/000004_drop.up.sql": "ALTER TABLE users DROP COLUMN flags;",
+             "migrations/000004_drop.down.sql": "SELECT 1;\nALTER TABLE users ADD COLUMN flags int;"}
+    f = findings(check(tmp_path, files), "lossy-down")[0]
+    assert (f.location.path, f.location.line) == ("migrations/000004_drop.down.sql", 2)
+
+
+def test_configured_paths_replace_discovery(tmp_path: Path) -> None:
+    files = {"sql/001.sql": "DROP TABLE a;", "db/migrations/V1__x.sql": "DROP TABLE b;",
+             "ops/one.sql": "DROP TABLE c;"}
+    got = _by_path(check(tmp_path, files, settings={"paths": ["sql", "ops/one.sql"]}))
+    assert set(got) == {"sql/001.sql", "ops/one.sql"}
+    none = check(tmp_path / "n", {"README.md": "x"}, settings={"paths": "nothing/"})
+    assert none.gates[0].status.value == "skipped"
+
+
+ALEMBIC = '''"""add things"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade():
+    op.add_column("users", sa.Column("token", sa.Text(), server_default=sa.text("gen_random_uuid()")))
+    op.alter_column("users", "email", new_column_name="email_address")
+    op.alter_column("users", "age", type_=sa.BigInteger())
+    op.create_index("ix_users_name", "users", ["name"])
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.drop_column("legacy")
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_x", "users", ["x"], postgresql_concurrently=True)
+    op.create_index("ix_users_y", "users", ["y"], postgresql_concurrently=True)
+    op.execute("""
+        UPDATE users
+        SET locale = 'en'
+    """)
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_alembic_operations(tmp_path: Path) -> None:
+    report = check(tmp_path, {"alembic/versions/0002_things.py": ALEMBIC})
+    lines = {f.rule.split("/")[1]: f.location.line for f in findings(report)}
+    assert lines["volatile-default"] == 10
+    assert lines["rename-column"] == 11
+    assert lines["change-column-type"] == 12
+    assert lines["create-index-non-concurrently"] == 13
+    assert lines["drop-column"] == 15
+    assert lines["concurrently-in-transaction"] == 18  # outside autocommit_block only
+    assert len(findings(report, "concurrently-in-transaction")) == 1
+    assert lines["unbatched-backfill"] == 20  # SQL inside op.execute, at its own line
+    assert lines["irreversible-migration"] == 25
+    assert "missing-lock-timeout" not in lines  # off for Python migrations unless configured
+    item = items(report)[0].data
+    assert (item["format"], item["reversible"], item["risk"]) == ("alembic", False, "avoid")
+
+
+DJANGO_0001 = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [
+        migrations.CreateModel(name="Order", fields=[("id", models.BigAutoField(primary_key=True)),
+                                                    ("total", models.IntegerField())]),
+    ]
+'''
+
+DJANGO_0002 = '''from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AlterField(model_name="order", name="total", field=models.DecimalField(max_digits=9)),
+        migrations.RemoveField(model_name="order", name="note"),
+        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("order", "legacy")]),
+        migrations.RunPython(forwards),
+        migrations.RunPython(forwards, reverse_code=migrations.RunPython.noop),
+        migrations.RunSQL("ALTER TABLE shop_order RENAME COLUMN a TO b;", reverse_sql="SELECT 1;"),
+        migrations.AddIndexConcurrently("order", models.Index(fields=["total"], name="order_total_idx")),
+        migrations.AddField("order", "code", models.CharField(max_length=5, unique=True, null=True)),
+        migrations.RenameModel("Order", "Purchase"),
+    ]
+'''
+
+
+def test_django_operations(tmp_path: Path) -> None:
+    report = check(tmp_path, {"shop/migrations/0001_initial.py": DJANGO_0001,
+                              "shop/migrations/0002_change.py": DJANGO_0002,
+                              "shop/migrations/__init__.py": ""})
+    got = [(f.rule.split("/")[1], f.location.path.rsplit("/", 1)[1], f.location.line) for f in findings(report)]
+    assert ("change-column-type", "0002_change.py", 11) in got
+    assert ("drop-column", "0002_change.py", 12) in got
+    assert ("lossy-down", "0002_change.py", 12) not in got  # RunPython without reverse: not reversible
+    assert not [g for g in got if g[2] == 13]  # state-only RemoveField is the safe first step
+    assert ("irreversible-migration", "0002_change.py", 14) in got
+    assert not [g for g in got if g[0] == "irreversible-migration" and g[2] == 15]
+    assert ("rename-column", "0002_change.py", 16) in got
+    assert ("concurrently-in-transaction", "0002_change.py", 17) in got  # atomic by default
+    assert ("unique-constraint", "0002_change.py", 18) in got
+    assert ("rename-table", "0002_change.py", 19) in got
+    assert not [g for g in got if g[1] == "0001_initial.py"]  # everything acts on a new table
+    assert "shop_order.total" in findings(report, "change-column-type")[0].message
+
+
+def test_django_atomic_false_and_lossy_reverse(tmp_path: Path) -> None:
+    src = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [
+        migrations.AddIndexConcurrently("order", models.Index(fields=["total"], name="order_total_idx")),
+        migrations.RemoveField("order", "note"),
+    ]
+'''
+    report = check(tmp_path, {"shop/migrations/0003_idx.py": src})
+    assert not findings(report, "concurrently-in-transaction")
+    assert findings(report, "lossy-down")[0].location.line == 8
+    assert items(report)[0].data["transactional"] is False
+
+
+@pytest.mark.parametrize("path", ["alembic/versions/0003_evil.py", "app/migrations/0003_evil.py"])
+def test_python_migrations_are_never_imported(tmp_path: Path, path: str) -> None:
+    marker = tmp_path / "IMPORTED"
+    evil = (f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+            "from alembic import op\nfrom django.db import migrations\n\n"
+            "def upgrade():\n    op.drop_table('users')\n\ndef downgrade():\n    pass\n\n"
+            "class Migration(migrations.Migration):\n    operations = [migrations.DeleteModel('User')]\n")
+    report = check(tmp_path / "repo", {path: evil})
+    assert not marker.exists()
+    assert findings(report, "drop-table")
+
+
+def test_python_syntax_error_is_a_finding(tmp_path: Path) -> None:
+    src = "from alembic import op\n\ndef upgrade(:\n    op.drop_table('x')\n"
+    report = check(tmp_path, {"alembic/versions/0004_bad.py": src})
+    f = findings(report, "python-syntax-error")[0]
+    assert f.location.line == 3
+    assert items(report)[0].data["path"] == "alembic/versions/0004_bad.py"
+
+
+def test_unreadable_migration_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / "db" / "migrations" / "V1__bin.sql").write_bytes(b"\x00\x01binary")
+    (tmp_path / "db" / "migrations" / "V2__link.sql").symlink_to("/etc/passwd")
+    report = check(tmp_path)
+    paths = {f.location.path for f in findings(report, "unreadable-file")}
+    assert paths == {"db/migrations/V1__bin.sql", "db/migrations/V2__link.sql"}
+
+
+def _changes(*files: str) -> ChangeSet:
+    return ChangeSet(base="main", files=frozenset(files), deleted=frozenset(), source="git")
+
+
+def test_diff_scope_judges_and_lists_only_touched_migrations(tmp_path: Path) -> None:
+    files = {"db/migrations/V1__old.sql": "DROP TABLE a;", "db/migrations/V2__new.sql": "DROP TABLE b;"}
+    report = check(tmp_path, files, changes=_changes("db/migrations/V2__new.sql"))
+    assert [i.data["path"] for i in items(report)] == ["db/migrations/V2__new.sql"]
+    assert {f.location.path for f in findings(report)} == {"db/migrations/V2__new.sql"}
+    everything = check(tmp_path, settings={"scope": "all"}, changes=_changes("db/migrations/V2__new.sql"))
+    assert len(items(everything)) == 2
+    old = [f for f in findings(everything, "drop-table") if f.location.path.endswith("V1__old.sql")]
+    assert old and not old[0].introduced
+    nothing = check(tmp_path, changes=_changes("README.md"))
+    assert nothing.gates[0].status.value == "skipped" and "history" in (nothing.gates[0].error or "")
+
+
+def test_no_migrations_is_skipped(tmp_path: Path) -> None:
+    report = check(tmp_path, {"src/app.py": "print(1)\n"})
+    assert report.gates[0].status.value == "skipped"
