@@ -14,6 +14,7 @@ escape sequence is never cut in half.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 WJ = "\u2060"
@@ -31,16 +32,17 @@ _NEWLINES_RE = re.compile("\r\n|[\r\n\u2028\u2029\x85]")
 # can appear; `$` for GitHub math; `|` for table cells. Line-start syntax (`#`, `-`, `>`, `1.`) needs
 # nothing: inline text is never placed at the start of a line.
 _MD_SPECIAL = frozenset("\\`*_[]()|~$")
-_MD_TRANSLATION = {ord(c): "\\" + c for c in _MD_SPECIAL}
+_MD_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
 _HTML_TRANSLATION = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
-# GitHub links these on the *rendered* text, so entities or backslashes do not stop them.
-_NEUTRALISE = (
-    (re.compile(r"@"), "@" + WJ),                               # @user, @org/team, e-mail autolinks
-    (re.compile(r"#"), "#" + WJ),                               # #123, owner/repo#123
-    (re.compile(r"(?i)\b(gh)-(?=\d)"), r"\1" + WJ + "-"),       # GH-123
-    (re.compile(r":(?=//)"), ":" + WJ),                         # https://, javascript://, any scheme
-    (re.compile(r"(?i)\b(www)\."), r"\1" + WJ + "."),           # www.example.com
-    (re.compile(r"(?i)\b(javascript|data|vbscript):"), r"\1" + WJ + ":"),
+# In HTML blocks markdown is not parsed, but numeric entities keep the text inert even where it is.
+_HTML_BLOCK_TRANSLATION = {**_HTML_TRANSLATION, **{ord(c): f"&#{ord(c)};" for c in _MD_SPECIAL}}
+# GitHub links these on the *rendered* text, so entities or backslashes do not stop them. `@` and `#`
+# (mentions, e-mail autolinks, #123, owner/repo#123) and `://` are broken with plain replaces; the
+# rarer patterns are only searched for when a cheap substring test says they may be there.
+_RARE = (
+    ("gh-", re.compile(r"(?i)\b(gh)-(?=\d)"), r"\1" + WJ + "-"),                           # GH-123
+    ("www", re.compile(r"(?i)\b(www)\."), r"\1" + WJ + "."),                               # www.example.com
+    (":", re.compile(r"(?i)\b(javascript|data|vbscript|mailto):"), r"\1" + WJ + ":"),      # schemes without //
 )
 _MARKER_OPEN = "<!--"
 _MARKER_SAFE = "<!" + WJ + "--"
@@ -80,8 +82,11 @@ def truncate(value: str, max_len: int | None, *, keep_end: bool = False) -> str:
 
 def neutralise(value: str) -> str:
     """Break @mentions, issue references, autolinks and URL schemes with invisible joiners."""
-    for pattern, repl in _NEUTRALISE:
-        value = pattern.sub(repl, value)
+    value = value.replace("@", "@" + WJ).replace("#", "#" + WJ).replace("://", ":" + WJ + "//")
+    lowered = value.lower()
+    for probe, pattern, repl in _RARE:
+        if probe in lowered:
+            value = pattern.sub(repl, value)
     return value
 
 
@@ -129,13 +134,13 @@ def prose(value: object, *, max_len: int | None = None) -> str:
 
 
 def _inline_prepared(text: str) -> str:
-    return neutralise(text.translate(_MD_TRANSLATION).translate(_HTML_TRANSLATION))
+    text = _MD_SPECIAL_RE.sub(r"\\\g<0>", neutralise(text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def html(value: object, *, max_len: int | None = None, keep_end: bool = False) -> str:
     """Repository text inside an HTML block (e.g. `<summary>`), where markdown is not parsed."""
-    text = _prepare(value, max_len, keep_end).translate(_HTML_TRANSLATION)
-    return neutralise(text)
+    return neutralise(_prepare(value, max_len, keep_end)).translate(_HTML_BLOCK_TRANSLATION)
 
 
 def fence_length(value: str, minimum: int = 1) -> int:
@@ -175,6 +180,7 @@ def code_fence(value: object, lang: str = "", *, max_lines: int | None = None) -
     return f"{fence}{_LANG_RE.sub('', lang)[:20]}\n{text}{fence}\n"
 
 
+@lru_cache(maxsize=4096)
 def url_path(path: str) -> str:
     """A repository path percent-encoded for a URL (keeps `/`; encodes `(`, `)`, spaces, `#`, ...)."""
     return quote(strip_controls(fold(path)), safe="/")

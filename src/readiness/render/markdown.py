@@ -16,6 +16,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 from readiness.model import (
@@ -61,7 +62,9 @@ _STATUS_LABEL = {
     GateStatus.SKIPPED: "⏭️ skipped",
 }
 _MINOR = (Severity.LOW, Severity.INFO)
-_FP_UNSAFE_RE = re.compile(r"[^0-9A-Za-z_.:-]")
+_MIN_LINE = len("- 🔴 **info** · [`x/y`](") + len(DOCS_BASE) + len("checks/x/y.md) · whole file —  <!-- fp: -->")
+"""A lower bound of one listed finding's length: plans that list too many are skipped unrendered."""
+_FP_UNSAFE_RE = re.compile(r"[^0-9A-Za-z]")
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -78,8 +81,7 @@ class LinkContext:
 
     def file_url(self, path: str, line: int | None = None, end_line: int | None = None) -> str:
         """`{server}/{repo}/blob/{sha}/{path}#L{line}-L{end}`, every part percent-encoded."""
-        url = (f"{quote(self.server_url.rstrip('/'), safe=':/')}/{quote(self.repository, safe='/')}"
-               f"/blob/{quote(self.head_sha, safe='')}/{escape.url_path(path)}")
+        url = _blob_prefix(self) + escape.url_path(path)
         if line:
             url += f"#L{line}"
             if end_line and end_line > line:
@@ -87,6 +89,13 @@ class LinkContext:
         return url
 
 
+@lru_cache(maxsize=16)
+def _blob_prefix(links: LinkContext) -> str:
+    return (f"{quote(links.server_url.rstrip('/'), safe=':/')}/{quote(links.repository, safe='/')}"
+            f"/blob/{quote(links.head_sha, safe='')}/")
+
+
+@lru_cache(maxsize=1024)
 def rule_url(rule: str) -> str:
     """The rule's page in the tool's documentation."""
     return DOCS_BASE + quote(f"checks/{rule}.md", safe="/")
@@ -109,11 +118,11 @@ def _bucket(report: Report, f: Finding) -> _Bucket:
     return _Bucket.ADVISORY
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry:
     finding: Finding
-    line: str
-    """The finding's rendered list item (one line)."""
+    line: str | None = None
+    """The finding's rendered list item (one line), rendered when first listed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,70 +197,81 @@ def _waiver_text(f: Finding) -> str:
     return f"<br>**Waived** ({where}{expires}): {escape.inline(w.reason, max_len=_REASON_MAX)}"
 
 
+@lru_cache(maxsize=1024)
+def _rule_link(rule: str) -> str:
+    return f"[{escape.code_span(rule)}]({rule_url(rule)})"
+
+
+@lru_cache(maxsize=1024)
+def _fix_text(fix: str) -> str:
+    """Fixes mostly come from the rule pages and repeat, so they are escaped once."""
+    return f"<br>**Fix:** {escape.prose(fix, max_len=_FIX_MAX)}"
+
+
 def _finding_line(f: Finding, links: LinkContext | None) -> str:
     heuristic = " _(heuristic)_" if f.confidence.value == "heuristic" else ""
     parts = [
         f"- {_SEVERITY_ICON[f.severity]} **{f.severity.value}**{heuristic}",
-        f"[{escape.code_span(f.rule)}]({rule_url(f.rule)})",
+        _rule_link(f.rule),
         _location(f, links),
     ]
     text = " · ".join(parts) + " — " + escape.prose(f.message, max_len=_MESSAGE_MAX)
     if f.waived:
         text += _waiver_text(f)
     elif f.fix:
-        text += f"<br>**Fix:** {escape.prose(f.fix, max_len=_FIX_MAX)}"
+        text += _fix_text(f.fix)
     return f"{text} {_fp_comment(f)}"
 
 
-def _file_heading(path: str, links: LinkContext | None) -> str:
-    shown = escape.inline(path, max_len=_PATH_MAX, keep_end=True) if path else "(repository)"
-    if links is None or not path:
-        return f"**{shown}**"
-    return f"**[{shown}]({links.file_url(path)})**"
+_Groups = list[tuple[str, list[tuple[str, list[_Entry]]]]]
+"""Entries grouped by gate (report order), then by path (sorted)."""
 
 
-def _section(entries: Sequence[_Entry], gates: Sequence[GateResult], plan: _Plan, omitted: _Omitted,
-             links: LinkContext | None, *, protect: bool) -> list[str]:
+def _group(entries: Sequence[_Entry], report: Report) -> _Groups:
+    by_gate: dict[str, dict[str, list[_Entry]]] = {}
+    for e in entries:
+        by_gate.setdefault(e.finding.gate, {}).setdefault(e.finding.location.path, []).append(e)
+    return [(g.gate, sorted(by_gate[g.gate].items())) for g in report.gates if g.gate in by_gate]
+
+
+def _section(groups: _Groups, prep: _Prepared, plan: _Plan, omitted: _Omitted, *, protect: bool) -> list[str]:
     """Findings grouped by gate, then file. `protect` exempts the section from `hide_minor`."""
     out: list[str] = []
     listed = 0
     hidden_minor = 0
     cut = 0
-    by_gate: dict[str, list[_Entry]] = {}
-    for e in entries:
-        by_gate.setdefault(e.finding.gate, []).append(e)
-    for g in gates:
-        gate_entries = by_gate.get(g.gate, [])
-        if plan.hide_minor and not protect:
-            kept = [e for e in gate_entries if e.finding.severity not in _MINOR]
-            hidden_minor += len(gate_entries) - len(kept)
-            gate_entries = kept
-        if not gate_entries:
+    hide = plan.hide_minor and not protect
+    for gate, files in groups:
+        if hide:
+            kept_files = []
+            for path, file_entries in files:
+                kept = [e for e in file_entries if e.finding.severity not in _MINOR]
+                hidden_minor += len(file_entries) - len(kept)
+                if kept:
+                    kept_files.append((path, kept))
+            files = kept_files
+        if not files:
             continue
         if plan.per_section is not None and listed >= plan.per_section:
-            cut += len(gate_entries)
+            cut += sum(len(fe) for _, fe in files)
             continue
-        out.append(f"#### {GATE_TITLES.get(g.gate, g.gate)}")
-        by_file: dict[str, list[_Entry]] = {}
-        for e in gate_entries:
-            by_file.setdefault(e.finding.location.path, []).append(e)
-        for path in sorted(by_file):
-            file_entries = by_file[path]
+        out.append(f"#### {GATE_TITLES.get(gate, gate)}")
+        for path, file_entries in files:
             if plan.per_section is not None and listed >= plan.per_section:
                 cut += len(file_entries)
                 continue
             out.append("")
-            out.append(_file_heading(path, links))
+            out.append(prep.heading(path))
             shown = file_entries[: plan.per_file] if plan.per_file is not None else file_entries
             omitted.per_file += len(file_entries) - len(shown)
             if plan.per_section is not None and len(shown) > plan.per_section - listed:
                 cut += len(shown) - (plan.per_section - listed)
                 shown = shown[: plan.per_section - listed]
-            out.extend(e.line for e in shown)
+            out.extend(prep.line(e) for e in shown)
             listed += len(shown)
             rest = len(file_entries) - len(shown)
             if rest:
-                out.append(f"- _… and {rest} more in {escape.inline(path, max_len=_PATH_MAX, keep_end=True)}_")
+                out.append(f"- _… and {rest} more in {prep.shown_path(path)}_")
         out.append("")
     if hidden_minor:
         omitted.minor += hidden_minor
@@ -350,11 +370,82 @@ _FOOTER_WAIVE = ("Waive a finding with a comment `readiness: ignore <rule-id> --
                  "`.readiness.yml`. Each rule id links to its page: why it matters and the safe alternative.")
 
 
-def _document(report: Report, buckets: dict[_Bucket, list[_Entry]], links: LinkContext | None,
-              plan: _Plan, *, marker: bool, shortened_why: str, full_where: str) -> str:
+@dataclass(slots=True)
+class _Prepared:
+    """Everything that does not depend on the plan, rendered once per call."""
+
+    report: Report
+    links: LinkContext | None
+    buckets: dict[_Bucket, list[_Entry]]
+    groups: dict[_Bucket, _Groups]
+    header: list[str]
+    _headings: dict[str, str] = field(default_factory=dict)
+    _paths: dict[str, str] = field(default_factory=dict)
+
+    def line(self, entry: _Entry) -> str:
+        if entry.line is None:
+            entry.line = _finding_line(entry.finding, self.links)
+        return entry.line
+
+    def listed(self, plan: _Plan) -> int:
+        """How many findings `plan` lists (cheap: no text is rendered)."""
+        total = 0
+        for bucket, groups in self.groups.items():
+            hide = plan.hide_minor and bucket is not _Bucket.BLOCKING
+            listed = 0
+            for _, files in groups:
+                for _, entries in files:
+                    n = (sum(1 for e in entries if e.finding.severity not in _MINOR) if hide else len(entries))
+                    if plan.per_file is not None:
+                        n = min(n, plan.per_file)
+                    if plan.per_section is not None:
+                        n = min(n, plan.per_section - listed)
+                    listed += n
+            total += listed
+        return total
+
+    def shown_path(self, path: str) -> str:
+        if path not in self._paths:
+            self._paths[path] = escape.inline(path, max_len=_PATH_MAX, keep_end=True) if path else "(repository)"
+        return self._paths[path]
+
+    def heading(self, path: str) -> str:
+        if path not in self._headings:
+            shown = self.shown_path(path)
+            if self.links is None or not path:
+                self._headings[path] = f"**{shown}**"
+            else:
+                self._headings[path] = f"**[{shown}]({self.links.file_url(path)})**"
+        return self._headings[path]
+
+
+def _prepare(report: Report, links: LinkContext | None) -> _Prepared:
+    order = {g.gate: i for i, g in enumerate(report.gates)}
+    every = sorted(
+        (f for g in report.gates for f in g.findings),
+        key=lambda f: (order.get(f.gate, 99), f.location.path, f.location.line or 0, -f.severity.rank, f.rule),
+    )
+    buckets: dict[_Bucket, list[_Entry]] = {b: [] for b in _Bucket}
+    for f in every:
+        buckets[_bucket(report, f)].append(_Entry(finding=f))
+    header = [_verdict(report), ""]
+    tally = _tally(buckets)
+    header.append(_scope_line(report) + (f" Findings: {tally}." if tally else ""))
+    header.append("")
+    header.extend(_gate_table(report))
+    header.append("")
+    notes = _gate_notes(report, _NOTE_MAX)
+    if notes:
+        header.extend(notes)
+        header.append("")
+    groups = {b: _group(entries, report) for b, entries in buckets.items()}
+    return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header)
+
+
+def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str, full_where: str) -> str:
+    report, buckets = prep.report, prep.buckets
     omitted = _Omitted()
-    gates = report.gates
-    blocking = _section(buckets[_Bucket.BLOCKING], gates, plan, omitted, links, protect=True)
+    blocking = _section(prep.groups[_Bucket.BLOCKING], prep, plan, omitted, protect=True)
     folded: list[tuple[str, list[str]]] = []
     advisory_why = (f"below the {escape.html(report.fail_on.value)} threshold" if report.fail_on.value != "never"
                     else "that do not block (fail-on: never)")
@@ -366,22 +457,10 @@ def _document(report: Report, buckets: dict[_Bucket, list[_Entry]], links: LinkC
         entries = buckets[bucket]
         if entries:
             title = f"{len(entries)} {adjective}{'finding' if len(entries) == 1 else 'findings'}{after}"
-            folded.append((title, _section(entries, gates, plan, omitted, links, protect=False)))
+            folded.append((title, _section(prep.groups[bucket], prep, plan, omitted, protect=False)))
 
-    out: list[str] = []
-    if marker:
-        out.append(MARKER)
-    out.append(_verdict(report))
-    out.append("")
-    tally = _tally(buckets)
-    out.append(_scope_line(report) + (f" Findings: {tally}." if tally else ""))
-    out.append("")
-    out.extend(_gate_table(report))
-    out.append("")
-    notes = _gate_notes(report, _NOTE_MAX)
-    if notes:
-        out.extend(notes)
-        out.append("")
+    out: list[str] = [MARKER] if marker else []
+    out.extend(prep.header)
     if omitted.any:
         left_out = []
         if omitted.minor:
@@ -399,9 +478,9 @@ def _document(report: Report, buckets: dict[_Bucket, list[_Entry]], links: LinkC
         out.append(f"### Blocking findings ({len(buckets[_Bucket.BLOCKING])})")
         out.append("")
         out.extend(blocking)
-    elif report.verdict == "pass":
+    elif not report.errored_gates_fail:
         if not any(buckets.values()):
-            ran = sum(1 for g in gates if g.status in (GateStatus.PASS, GateStatus.FAIL))
+            ran = sum(1 for g in report.gates if g.status in (GateStatus.PASS, GateStatus.FAIL))
             out.append(f"All {_plural(ran, 'gate')} that ran found nothing to report.")
         else:
             out.append("Nothing blocks this pull request.")
@@ -416,18 +495,6 @@ def _document(report: Report, buckets: dict[_Bucket, list[_Entry]], links: LinkC
     out.append("---")
     out.append(f"<sub>{_FOOTER_WAIVE} readiness-gates {escape.inline(report.version, max_len=40)}</sub>")
     return "\n".join(out) + "\n"
-
-
-def _buckets(report: Report, links: LinkContext | None) -> dict[_Bucket, list[_Entry]]:
-    order = {g.gate: i for i, g in enumerate(report.gates)}
-    every = sorted(
-        (f for g in report.gates for f in g.findings),
-        key=lambda f: (order.get(f.gate, 99), f.location.path, f.location.line or 0, -f.severity.rank, f.rule),
-    )
-    buckets: dict[_Bucket, list[_Entry]] = {b: [] for b in _Bucket}
-    for f in every:
-        buckets[_bucket(report, f)].append(_Entry(finding=f, line=_finding_line(f, links)))
-    return buckets
 
 
 def _minimal(report: Report, *, marker: bool, why: str, where: str) -> str:
@@ -470,9 +537,11 @@ def render_minimal(report: Report, *, links: LinkContext | None = None) -> str:
 
 def render_comment(report: Report, *, links: LinkContext | None = None, budget: int = COMMENT_BUDGET) -> str:
     """The sticky PR comment, starting with the marker, at most `budget` characters."""
-    buckets = _buckets(report, links)
+    prep = _prepare(report, links)
     for plan in _COMMENT_PLANS:
-        body = _document(report, buckets, links, plan, marker=True,
+        if prep.listed(plan) * _MIN_LINE > budget:
+            continue
+        body = _document(prep, plan, marker=True,
                          shortened_why="to fit GitHub's comment size limit", full_where=_COMMENT_WHERE)
         if len(body) <= budget:
             return body
@@ -483,9 +552,11 @@ def render_comment(report: Report, *, links: LinkContext | None = None, budget: 
 def render_summary(report: Report, *, links: LinkContext | None = None,
                    budget_bytes: int = SUMMARY_BUDGET_BYTES) -> str:
     """The job summary (and `--format markdown`): every finding, at most `budget_bytes` UTF-8 bytes."""
-    buckets = _buckets(report, links)
+    prep = _prepare(report, links)
     for plan in _SUMMARY_PLANS:
-        body = _document(report, buckets, links, plan, marker=False,
+        if prep.listed(plan) * _MIN_LINE > budget_bytes:
+            continue
+        body = _document(prep, plan, marker=False,
                          shortened_why="to fit the 1 MiB job-summary limit", full_where=_SUMMARY_WHERE)
         if len(body.encode("utf-8")) <= budget_bytes:
             return body
