@@ -116,7 +116,7 @@ def _parse_page(path: Path, expected_id: str) -> Rule:
     if not m:
         raise CatalogError(f"{path}: rule page has no front matter")
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = yaml.load(m.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):

@@ -160,7 +160,11 @@ class Workspace:
         """The absolute path of `rel` after resolving links; FileProblem when it leaves the repo."""
         if "\x00" in rel:
             raise FileProblem(rel, "path contains a NUL byte")
-        candidate = (self.root / rel)
+        candidate = self.root / rel
+        if self._files is not None and rel in self._file_set and rel not in self._symlinks:
+            # listed by our own walk, which never enters a symlinked directory: no component
+            # of this path is a link, so it is inside without a realpath() per component
+            return candidate
         try:
             real = Path(os.path.realpath(candidate))
         except (OSError, ValueError):
