@@ -552,12 +552,13 @@ def render_comment(report: Report, *, links: LinkContext | None = None, budget: 
 def render_summary(report: Report, *, links: LinkContext | None = None,
                    budget_bytes: int = SUMMARY_BUDGET_BYTES) -> str:
     """The job summary (and `--format markdown`): every finding, at most `budget_bytes` UTF-8 bytes."""
+    why = ("to fit the 1 MiB job-summary limit" if budget_bytes >= SUMMARY_BUDGET_BYTES
+           else f"to fit a {budget_bytes:,}-byte limit")
     prep = _prepare(report, links)
     for plan in _SUMMARY_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget_bytes:
             continue
-        body = _document(prep, plan, marker=False,
-                         shortened_why="to fit the 1 MiB job-summary limit", full_where=_SUMMARY_WHERE)
+        body = _document(prep, plan, marker=False, shortened_why=why, full_where=_SUMMARY_WHERE)
         if len(body.encode("utf-8")) <= budget_bytes:
             return body
     body = _minimal(report, marker=False, why="The findings do not fit the job summary's size limit.",
