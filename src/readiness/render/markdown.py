@@ -153,7 +153,7 @@ _COMMENT_PLANS = (
     _Plan(),
     _Plan(hide_minor=True),
     *(_Plan(hide_minor=True, per_file=n) for n in (20, 10, 5, 3, 1)),
-    *(_Plan(hide_minor=True, per_file=1, per_section=n) for n in (200, 50, 10)),
+    *(_Plan(hide_minor=True, per_file=1, per_section=n) for n in (200, 100, 50, 25, 10, 5)),
 )
 _SUMMARY_PLANS = (
     _Plan(),
