@@ -31,7 +31,7 @@ MAX_DEPTH = 1000
 """Nesting refused before parsing: libyaml's composer recurses in C and crashes the interpreter
 (segmentation fault) on ~100,000 nested flow collections; Python's builder stops far earlier."""
 _FLOW_TOKEN = re.compile(r"[\[\]{}]")
-_DEEP_INDENT = re.compile(r"^[ \t-]{%d}" % MAX_DEPTH, re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t-]{{{MAX_DEPTH}}}", re.MULTILINE)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 

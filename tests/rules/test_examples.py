@@ -3,8 +3,8 @@
 An example becomes a mini repository: its body is written to `file=` (from the fence) or to the
 default path for its gate and language below; a `text` example under `docs` lists file paths to
 create instead. Blocks fenced as ```<lang> support file=<path> are written into every example
-repository of their page (e.g. the schema a config example names). The repository gets a README, a runbook and an ADR so that unrelated docs rules stay
-quiet, then only the rule's gate runs.
+repository of their page (e.g. the schema a config example names). The repository gets a README,
+a runbook and an ADR so that unrelated docs rules stay quiet, then only the rule's gate runs.
 """
 
 from __future__ import annotations

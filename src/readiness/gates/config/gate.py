@@ -76,7 +76,7 @@ class _Run:
         except ParseProblem as exc:
             self.findings.append(PARSE_ERROR.finding(
                 Location(path=rel, line=exc.line, column=exc.column),
-                message=f"{rel} is not valid {fmt.upper()}: {exc}.", evidence=f"parse|{exc}"))
+                message=f"{rel}: {exc}.", evidence=f"parse|{exc}"))
         self.parsed[rel] = pf
         if pf is not None:
             for dup in pf.duplicates:
@@ -108,10 +108,14 @@ class _Run:
             return
         st.documents = len(pf.docs)
         errors = self._validate_docs(pf, compiled)
+        if errors is None:
+            st.state = "schema invalid"
+            return
         st.errors += errors
         st.state = "invalid" if st.errors else "valid"
 
-    def _validate_docs(self, pf: ParsedFile, compiled: Compiled) -> int:
+    def _validate_docs(self, pf: ParsedFile, compiled: Compiled) -> int | None:
+        """Report every error of every document; the count, or None when the schema broke."""
         from referencing.exceptions import Unresolvable
 
         assert self.book is not None
@@ -121,10 +125,11 @@ class _Run:
                 located = locate_errors(compiled, doc, redact=secrets.secret_like)
             except Unresolvable as exc:
                 ref = unresolvable_ref(exc)
-                self.book.issue(compiled.rel, None, None,
+                where = self._find_ref(compiled.rel, ref)
+                self.book.issue(where[0], where[1].line, where[1].column,
                                 f"$ref {ref!r} cannot be resolved inside the repository "
                                 "(remote schemas are never fetched).", f"ref|{ref}")
-                return count
+                return None
             except RecursionError:
                 self.findings.append(PARSE_ERROR.finding(
                     Location(path=pf.path), message=f"{pf.path} nests too deeply to be validated.",
@@ -142,6 +147,18 @@ class _Run:
                     evidence=f"{i}|{compiled.rel}|{loc.evidence}"))
             count += len(located)
         return count
+
+    def _find_ref(self, schema_rel: str, ref: str) -> tuple[str, Pos]:
+        """Where a `$ref` is written: in the schema or one of the files it reached (else line 1)."""
+        candidates = [schema_rel, *(r for r, pf in self.parsed.items() if pf is not None and r != schema_rel)]
+        for rel in candidates:
+            pf = self.parsed.get(rel)
+            if pf is None or not pf.docs:
+                continue
+            path = _ref_path(pf.docs[0], ref)
+            if path is not None:
+                return rel, pf.positions(0).of_value(path)
+        return schema_rel, Pos(1, 1)
 
     def schema_self(self, rel: str, ref: discover.SchemaRef, pf: ParsedFile) -> None:
         """Handle a schema a file names for itself."""
@@ -414,6 +431,26 @@ class _Run:
         if envs is not None:
             extra["environments"] = {"files": envs[0], "names": envs[1]}
         return GateOutcome(items=items, findings=self.findings, extra=extra)
+
+
+def _ref_path(node: Any, ref: str, path: PathKey = (), depth: int = 0) -> PathKey | None:
+    """The path of a `$ref` whose value is `ref` (or ends with it)."""
+    if depth > 200:
+        return None
+    if isinstance(node, dict):
+        value = node.get("$ref")
+        if isinstance(value, str) and (value == ref or ref.endswith(value) or value.endswith(ref)):
+            return (*path, "$ref")
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return None
+    for k, v in items:
+        found = _ref_path(v, ref, (*path, k), depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 class ConfigGate:

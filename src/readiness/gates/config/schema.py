@@ -166,7 +166,7 @@ class SchemaBook:
             pos = pf.positions().of_value(tuple(best.absolute_path))
             where = best.json_path
             self.issue(pf.path, pos.line, pos.column,
-                       f"Not a valid {_draft_name(cls)} schema at {where}: {_shorten(best.message)}",
+                       f"Not a valid {_draft_name(cls)} schema at {where}: {_shorten(best.message)}.",
                        f"meta|{where}|{best.validator}")
             ok = False
         return ok

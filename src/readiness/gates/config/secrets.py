@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from readiness.gates.config.loaders import PathKey
@@ -28,6 +29,8 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Google API key", re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}")),
     ("JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
 )
+_ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
+_SHAPE_MIN_LEN = 15
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
@@ -82,6 +85,7 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_SPLIT.split(key) if w]
 
 
+@lru_cache(maxsize=8192)
 def is_secret_key(key: str) -> bool:
     """True when the key's name says it holds a secret."""
     words = key_words(key)
@@ -126,13 +130,15 @@ def entropy(value: str) -> float:
 
 def check_value(path: PathKey, value: str) -> SecretHit | None:
     """Whether one string value, at `path`, is a committed secret."""
-    for kind, pattern in SHAPES:
-        m = pattern.search(value)
-        if m:
+    if len(value) >= _SHAPE_MIN_LEN:
+        m = _ANY_SHAPE.search(value)
+        if m is not None and m.lastgroup is not None:
+            kind = SHAPES[int(m.lastgroup[1:])][0]
             return SecretHit(path, kind, redact(m.group()), True)
-    url = _URL_PASSWORD.search(value)
-    if url and not is_placeholder(url.group("pw")):
-        return SecretHit(path, "password in a URL", redact(url.group("pw")), True)
+    if "://" in value and "@" in value:
+        url = _URL_PASSWORD.search(value)
+        if url and not is_placeholder(url.group("pw")):
+            return SecretHit(path, "password in a URL", redact(url.group("pw")), True)
     key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if key is None or not is_secret_key(key):
         return None
@@ -143,20 +149,42 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
     return SecretHit(path, kind, redact(value), strong)
 
 
-def scan(value: Any, path: PathKey = (), depth: int = 0) -> Iterator[SecretHit]:
-    """Every secret-looking string in a document."""
-    if depth > 256:
-        return
+def scan(value: Any) -> Iterator[SecretHit]:
+    """Every secret-looking string in a document (paths are built only for hits)."""
+    trail: list[str | int] = []
+
+    def walk(node: Any, depth: int) -> Iterator[SecretHit]:
+        if depth > 256:
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str):
+                    if len(v) >= _SHAPE_MIN_LEN or "@" in v or (isinstance(k, str) and is_secret_key(k)):
+                        hit = check_value((*trail, k), v)
+                        if hit is not None:
+                            yield hit
+                elif isinstance(v, dict | list):
+                    trail.append(k)
+                    yield from walk(v, depth + 1)
+                    trail.pop()
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    if len(v) >= _SHAPE_MIN_LEN or "@" in v:
+                        hit = check_value((*trail, i), v)
+                        if hit is not None:
+                            yield hit
+                elif isinstance(v, dict | list):
+                    trail.append(i)
+                    yield from walk(v, depth + 1)
+                    trail.pop()
+
     if isinstance(value, str):
-        hit = check_value(path, value)
+        hit = check_value((), value)
         if hit is not None:
             yield hit
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from scan(v, (*path, k), depth + 1)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from scan(v, (*path, i), depth + 1)
+    else:
+        yield from walk(value, 0)
 
 
 def secret_like(path: PathKey, value: str) -> str | None:
