@@ -125,8 +125,18 @@ def test_installed_console_script_explains_a_rule(installed: Installed) -> None:
 def test_installed_tool_checks_the_bundled_example(installed: Installed, tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     shutil.copytree(REPO / "examples" / "demo", demo)
-    done = installed.run("check", str(demo), "--format", "json", "--fail-on", "never")
-    assert done.returncode == 0, done.stderr
+    # An offline OSV directory (one unrelated advisory) keeps the dependency audit off the network.
+    osv = tmp_path / "osv"
+    osv.mkdir()
+    (osv / "PYSEC-0000-0001.json").write_text(json.dumps({
+        "schema_version": "1.6.0", "id": "PYSEC-0000-0001", "modified": "2026-01-01T00:00:00Z",
+        "summary": "unrelated", "affected": [{"package": {"ecosystem": "PyPI",
+                                                          "name": "no-such-package-readiness-test"},
+                                              "versions": ["1.0"]}]}), encoding="utf-8")
+    done = installed.run("check", str(demo), "--format", "json", "--fail-on", "never", "--offline-db", str(osv))
+    assert done.returncode == 0, done.stderr + done.stdout[-2000:]
     report = json.loads(done.stdout)
     assert report["schema_version"] == 1
     assert report["verdict"] == "pass"
+    assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs"]
+    assert all(g["status"] != "error" for g in report["gates"]), report["gates"]
