@@ -254,3 +254,18 @@ def test_a_defect_is_one_line_with_outputs_and_exit_3(tmp_path: Path, repo: Repo
     assert run.code == 3 and run.outputs["verdict"] == "error"
     assert run.stderr.count("\n") == 1 and "internal error: RuntimeError" in run.stderr
     assert TOKEN not in run.stderr + run.summary
+
+
+def test_a_502_after_storing_and_500s_on_reads_keep_one_comment_and_the_exit_code(
+        tmp_path: Path, repo: Repo, fake: FakeGitHub) -> None:
+    env = action_env(tmp_path, repo, fake.base_url, inputs={"check-run": "false"})
+    clean = inprocess_run(env)
+    fake.comments.clear()
+    fake.fail("issues/list-comments", 500, times=3)
+    fake.fail("issues/create-comment", 502, after=True)
+    Path(env["GITHUB_OUTPUT"]).write_text("")
+    faulty = inprocess_run(env)
+    assert faulty.code == clean.code == 1
+    assert faulty.outputs == clean.outputs
+    assert len(fake.comments_on(7)) == 1
+    assert "readiness: not posted" not in faulty.stdout

@@ -138,3 +138,18 @@ def test_a_read_only_token_403_is_reported_once_and_not_retried(fake: FakeGitHub
     assert len(result.not_posted) == 1 and "403" in result.not_posted[0]
     assert "read-only" in result.not_posted[0]
     assert TOKEN not in " ".join(result.not_posted)
+
+
+def test_the_fake_enforces_githubs_comment_limit(fake: FakeGitHub) -> None:
+    import pytest
+
+    from github import GithubException
+    from readiness.github.client import make_client
+
+    issue = make_client(TOKEN, settings(fake.base_url)).get_repo("octo-org/demo").get_issue(PR)
+    with pytest.raises(GithubException) as caught:
+        issue.create_comment("z" * 65_537)
+    assert caught.value.status == 422 and "too long" in str(caught.value.data)
+    assert fake.comments_on(PR) == []
+    issue.create_comment("z" * 65_536)
+    assert len(fake.comments_on(PR)) == 1
