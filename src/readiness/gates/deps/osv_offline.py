@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class DatabaseError(Exception):
     """The directory cannot serve as an OSV database; the message says why."""
 
 
+@lru_cache(maxsize=65536)
 def parse_version(text: str) -> Version | None:
     """A PEP 440 version, or None (invalid, or absurd: a plain ValueError is caught too)."""
     try:
@@ -85,29 +87,39 @@ class Match:
 
 def _event_key(item: tuple[Version | None, str, str]) -> tuple[int, Version, int]:
     ver, kind, _raw = item
-    return (0 if ver is None else 1, ver or Version("0"), _ORDER.get(kind, 3))
+    return (0 if ver is None else 1, ver or _ZERO, _ORDER.get(kind, 3))
 
 
-def evaluate(record: dict[str, Any], name: str, version: Version, raw: str,
-             notes: list[str] | None = None) -> Match:
-    """Does `record` affect `name` at `version`? (`raw` is the version as written, for string equality.)"""
-    m = Match()
+_ZERO = Version("0")
+Interval = tuple[Version | None, Version | None, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Affected:
+    """One `affected` entry, pre-parsed: versions parsed once, events sorted into intervals."""
+
+    name: str
+    listed: frozenset[Version]
+    listed_raw: frozenset[str]
+    intervals: tuple[Interval, ...]
+    fixed_values: tuple[tuple[Version, str], ...]
+    notes: tuple[str, ...]
+
+
+def compile_record(record: dict[str, Any]) -> tuple[_Affected, ...]:
+    """The record's PyPI `affected` entries in matchable form (invalid versions become notes)."""
+    out = []
     for aff in record.get("affected") or []:
         if not isinstance(aff, dict):
             continue
         pkg = aff.get("package") or {}
         if not isinstance(pkg, dict) or str(pkg.get("ecosystem", "")).split(":")[0] != "PyPI":
             continue
-        if canonicalize_name(str(pkg.get("name", ""))) != name:
-            continue
-        hit_by_list = False
-        for listed in aff.get("versions") or []:
-            if not isinstance(listed, str):
-                continue
-            lv = parse_version(listed)
-            if (lv is not None and lv == version) or listed == raw:
-                hit_by_list = True
-        fixed_above: set[str] = set()
+        listed_raw = frozenset(v for v in aff.get("versions") or [] if isinstance(v, str))
+        listed = frozenset(pv for v in listed_raw if (pv := parse_version(v)) is not None)
+        intervals: list[Interval] = []
+        fixed_values: list[tuple[Version, str]] = []
+        notes: list[str] = []
         for rng in aff.get("ranges") or []:
             if not isinstance(rng, dict) or rng.get("type") != "ECOSYSTEM":
                 continue  # GIT (and SEMVER, not used by PyPI) ranges are not version ranges here
@@ -123,33 +135,53 @@ def evaluate(record: dict[str, Any], name: str, version: Version, raw: str,
                         continue
                     ev = parse_version(value)
                     if ev is None:
-                        if notes is not None:
-                            notes.append(f"{record.get('id')}: {kind} {value[:60]!r} is not a PEP 440 "
-                                         "version; that bound was ignored (the range stays open)")
+                        notes.append(f"{record.get('id')}: {kind} {value[:60]!r} is not a PEP 440 version; "
+                                     "that bound was ignored (the range stays open)")
                         continue
-                    if kind == "fixed" and ev > version:
-                        fixed_above.add(value)
+                    if kind == "fixed":
+                        fixed_values.append((ev, value))
                     events.append((ev, kind, value))
             events.sort(key=_event_key)
-            for start, end, end_kind, end_raw in _intervals(events):
-                if start is not None and version < start:
-                    continue
-                if end is not None and (version >= end if end_kind == "fixed" else version > end):
-                    continue
-                m.affected = True
-                if end_kind == "fixed":
-                    m.fixed.add(end_raw)
-                elif end_kind == "last_affected":
-                    m.last_affected.add(end_raw)
-        if hit_by_list:
+            intervals.extend(_intervals(events))
+        out.append(_Affected(name=canonicalize_name(str(pkg.get("name", ""))), listed=listed,
+                             listed_raw=listed_raw, intervals=tuple(intervals),
+                             fixed_values=tuple(fixed_values), notes=tuple(notes)))
+    return tuple(out)
+
+
+def match_compiled(compiled: tuple[_Affected, ...], name: str, version: Version, raw: str,
+                   notes: list[str] | None = None) -> Match:
+    """Does a compiled record affect `name` at `version`?"""
+    m = Match()
+    for aff in compiled:
+        if aff.name != name:
+            continue
+        if notes is not None:
+            notes.extend(aff.notes)
+        for start, end, end_kind, end_raw in aff.intervals:
+            if start is not None and version < start:
+                continue
+            if end is not None and (version >= end if end_kind == "fixed" else version > end):
+                continue
+            m.affected = True
+            if end_kind == "fixed":
+                m.fixed.add(end_raw)
+            elif end_kind == "last_affected":
+                m.last_affected.add(end_raw)
+        if version in aff.listed or raw in aff.listed_raw:
             m.affected = True
             if not m.fixed:
-                m.fixed.update(fixed_above)
+                m.fixed.update(r for v, r in aff.fixed_values if v > version)
     return m
 
 
-def _intervals(events: list[tuple[Version | None, str, str]]
-               ) -> Iterable[tuple[Version | None, Version | None, str, str]]:
+def evaluate(record: dict[str, Any], name: str, version: Version, raw: str,
+             notes: list[str] | None = None) -> Match:
+    """Does `record` affect `name` at `version`? (`raw` is the version as written, for string equality.)"""
+    return match_compiled(compile_record(record), name, version, raw, notes)
+
+
+def _intervals(events: list[tuple[Version | None, str, str]]) -> Iterable[Interval]:
     open_, start = False, None
     for ver, kind, raw in events:
         if kind == "introduced":
@@ -204,6 +236,7 @@ class OsvDatabase:
         self._by_name: dict[str, list[str]] = {}
         self._by_id: dict[str, str] = {}
         self._parsed: dict[str, dict[str, Any] | None] = {}
+        self._compiled: dict[str, tuple[_Affected, ...]] = {}
         self.stats = LoadStats()
         self.notes: list[str] = []
         self._loaded = False
@@ -370,7 +403,11 @@ class OsvDatabase:
         for rec in self.records_for(name):
             if rec.get("withdrawn"):
                 continue
-            m = evaluate(rec, name, v, version, notes)
+            rid = str(rec["id"])
+            compiled = self._compiled.get(rid)
+            if compiled is None:
+                compiled = self._compiled[rid] = compile_record(rec)
+            m = match_compiled(compiled, name, v, version, notes)
             if m.affected:
                 hits.append((rec, m))
         return self.group(name, v, hits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from readiness.model import Severity
@@ -34,6 +35,7 @@ def band(score: float) -> Severity:
     return Severity.LOW
 
 
+@lru_cache(maxsize=8192)
 def cvss_score(kind: str, vector: str) -> float | None:
     """The base score of a CVSS_V3 / CVSS_V4 vector; None for other kinds or a malformed vector."""
     from cvss import CVSS3, CVSS4
