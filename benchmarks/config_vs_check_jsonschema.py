@@ -247,8 +247,8 @@ def generate(work: Path, n: int, seed: int = 42) -> list[Planted]:
     return planted
 
 
-def _run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (KiB, this child only, via wait4) and stdout of a child process."""
+def _run(cmd: list[str], cwd: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user+sys), peak RSS (KiB, this child only, via wait4) and stdout."""
     env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
@@ -260,7 +260,7 @@ def _run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
         err.seek(0)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.read()[-2000:]}")
-        return wall, usage.ru_maxrss, out.read()
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.read()
 
 
 def check_planted(report: dict[str, object], planted: list[Planted]) -> list[Planted]:
@@ -291,27 +291,36 @@ def main(argv: list[str] | None = None) -> int:
                 "--schemafile", "schemas/service.schema.json", *files]
     ours_cmd = [str(VENV_BIN / "readiness"), "check", ".", "--gates", "config", "--format", "json",
                 "--fail-on", "never"]
-    rows: list[tuple[str, float, int]] = []
+    rows: list[tuple[str, float, float, int]] = []
     peer_walls: list[float] = []
     our_walls: list[float] = []
+    peer_cpus: list[float] = []
+    our_cpus: list[float] = []
     report: dict[str, object] = {}
     for _ in range(args.runs):
         if not args.skip_peer:
-            wall, rss, _out = _run(peer_cmd, args.work)
+            wall, cpu, rss, _out = _run(peer_cmd, args.work)
             peer_walls.append(wall)
-            rows.append(("check-jsonschema 0.39.0 (default)", wall, rss))
-        wall, rss, out = _run(ours_cmd, args.work)
+            peer_cpus.append(cpu)
+            rows.append(("check-jsonschema 0.39.0 (default)", wall, cpu, rss))
+        wall, cpu, rss, out = _run(ours_cmd, args.work)
         our_walls.append(wall)
-        rows.append(("readiness config gate", wall, rss))
+        our_cpus.append(cpu)
+        rows.append(("readiness config gate", wall, cpu, rss))
         report = json.loads(out)
 
-    print(f"{'tool':<36} {'wall s':>8} {'files/s':>9} {'peak RSS MiB':>13}")
-    for label, wall, rss in rows:
-        print(f"{label:<36} {wall:8.2f} {len(files) / wall:9.0f} {rss / 1024:13.1f}")
-    ours = sorted(our_walls)[len(our_walls) // 2]
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'tool':<36} {'wall s':>8} {'CPU s':>8} {'files/s':>9} {'peak RSS MiB':>13}")
+    for label, wall, cpu, rss in rows:
+        print(f"{label:<36} {wall:8.2f} {cpu:8.2f} {len(files) / wall:9.0f} {rss / 1024:13.1f}")
+
+    def median(xs: list[float]) -> float:
+        return sorted(xs)[len(xs) // 2]
+
     if peer_walls:
-        peer = sorted(peer_walls)[len(peer_walls) // 2]
-        print(f"wall ratio ours/check-jsonschema: {ours / peer:.3f} (goal <= 0.25); speed-up x{peer / ours:.1f}")
+        ratio = median(our_walls) / median(peer_walls)
+        print(f"wall ratio ours/check-jsonschema: {ratio:.3f} (goal <= 0.25); "
+              f"speed-up x{1 / ratio:.1f}; CPU ratio {median(our_cpus) / median(peer_cpus):.3f}")
     missing = check_planted(report, planted)
     violations = [f for f in report["findings"] if f["rule"] == "config/schema-violation"]  # type: ignore[index]
     print(f"our schema-violation findings: {len(violations)}; planted errors not reported at their line: "

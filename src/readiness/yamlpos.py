@@ -12,6 +12,7 @@ values ourselves so that we can
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,8 @@ MAX_DEPTH = 1000
 """Nesting refused before parsing: libyaml's composer recurses in C and crashes the interpreter
 (segmentation fault) on ~100,000 nested flow collections; Python's builder stops far earlier."""
 _FLOW_TOKEN = re.compile(r"[\[\]{}]")
-_DEEP_INDENT = re.compile(rf"^[ \t-]{{{MAX_DEPTH}}}", re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH}}}", re.MULTILINE)
+"""Block nesting written on one line: indentation, `- ` sequence and `? ` complex-key indicators."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
@@ -79,9 +81,6 @@ class YamlError(Exception):
         self.column = column
 
 
-def _pos(node: yaml.Node) -> Pos:
-    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
-
 
 _RECORD = 2
 """Record positions, overwriting (explicit keys: the last duplicate wins, as in the value)."""
@@ -91,10 +90,30 @@ _SKIP = 0
 """Record nothing."""
 
 
+class _Lines:
+    """Maps libyaml marks to lines as GitHub and editors count them.
+
+    YAML 1.1 (libyaml) also breaks lines at a lone CR, NEL (U+0085), U+2028 and U+2029; GitHub and
+    git count `\n` only. When the text holds any of those, positions come from the mark's
+    character index instead of its line.
+    """
+
+    ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def pos(self, mark: Any) -> Pos:
+        index = mark.index
+        line = bisect.bisect_right(self.starts, index)
+        return Pos(line, index - self.starts[line - 1] + 1)
+
+
 class _Builder:
-    def __init__(self, doc: YamlDoc, budget: int) -> None:
+    def __init__(self, doc: YamlDoc, budget: int, lines: _Lines | None = None) -> None:
         self.doc = doc
         self.budget = budget
+        self.lines = lines
         self.active: set[int] = set()
         self.reported: set[tuple[int, int]] = set()
 
@@ -103,23 +122,33 @@ class _Builder:
         mark = (again.start_mark.line, again.start_mark.column)
         if mark not in self.reported:
             self.reported.add(mark)
-            self.doc.duplicates.append((path, _pos(first), _pos(again)))
+            self.doc.duplicates.append((path, self.pos(first), self.pos(again)))
+
+    def pos(self, node: yaml.Node) -> Pos:
+        """The node's 1-based position, in `\n`-counted lines (see `_Lines`)."""
+        if self.lines is not None:
+            return self.lines.pos(node.start_mark)
+        return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def line_col(self, node: yaml.Node) -> tuple[int, int]:
+        p = self.pos(node)
+        return p.line, p.column
 
     def spend(self, node: yaml.Node) -> None:
         self.budget -= 1
         if self.budget < 0:
             raise YamlError(
-                "document expands to too many nodes (alias bomb?); refused", *_line_col(node)
+                "document expands to too many nodes (alias bomb?); refused", *self.line_col(node)
             )
 
     def build(self, node: yaml.Node, path: PathKey, record: int = _RECORD) -> Any:
         self.spend(node)
         if record:
-            self.doc.values.setdefault(path, _pos(node))
+            self.doc.values.setdefault(path, self.pos(node))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if id(node) in self.active:
-            raise YamlError("recursive alias; refused", *_line_col(node))
+            raise YamlError("recursive alias; refused", *self.line_col(node))
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -128,7 +157,7 @@ class _Builder:
                 return self.mapping(node, path, record)
         finally:
             self.active.discard(id(node))
-        raise YamlError(f"unsupported YAML node {type(node).__name__}", *_line_col(node))
+        raise YamlError(f"unsupported YAML node {type(node).__name__}", *self.line_col(node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
@@ -160,11 +189,11 @@ class _Builder:
             else:
                 self.duplicate(child, first, key_node)
             if record == _RECORD:
-                keys[child] = _pos(key_node)
-                values[child] = _pos(value_node)
+                keys[child] = self.pos(key_node)
+                values[child] = self.pos(value_node)
             elif record == _FILL:
-                keys.setdefault(child, _pos(key_node))
-                values.setdefault(child, _pos(value_node))
+                keys.setdefault(child, self.pos(key_node))
+                values.setdefault(child, self.pos(value_node))
             out[key] = self.build(value_node, child, record)
         # merged keys come after the explicit ones, so explicit keys keep their positions; merged
         # values are positioned where they are written (the anchor), explicit keys win (YAML 1.1)
@@ -184,9 +213,6 @@ def _key_text(value: Any) -> str:
     return str(value)
 
 
-def _line_col(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
 
 def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True) -> list[YamlDoc]:
     """Every document in `text`, with positions. Raises YamlError with a line on bad input.
@@ -196,13 +222,14 @@ def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bo
     keys are still reported, with their positions.
     """
     _refuse_deep_nesting(text)
+    lines = _Lines(text) if _Lines.ODD_BREAKS.search(text) else None
     docs: list[YamlDoc] = []
     loader = _Loader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             doc = YamlDoc(value=None)
-            builder = _Builder(doc, node_budget)
+            builder = _Builder(doc, node_budget, lines)
             doc.value = builder.build(node, (), _RECORD if positions else _SKIP)
             node_budget = builder.budget
             docs.append(doc)
@@ -210,11 +237,12 @@ def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bo
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
         if mark is not None:
-            raise YamlError(f"YAML syntax error: {problem}", mark.line + 1, mark.column + 1) from None
+            at = lines.pos(mark) if lines is not None else Pos(mark.line + 1, mark.column + 1)
+            raise YamlError(f"YAML syntax error: {problem}", at.line, at.column) from None
         raise YamlError(f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"YAML error: {exc}") from None
-    except (RecursionError, UnboundLocalError):  # libyaml's Cython composer on deep nesting
+    except RecursionError:
         raise YamlError("YAML nesting too deep; refused") from None
     finally:
         loader.dispose()

@@ -58,6 +58,7 @@ class _Run:
     ctx: GateContext
     findings: list[Finding] = field(default_factory=list)
     parsed: dict[str, ParsedFile | None] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
     states: dict[str, _FileState] = field(default_factory=dict)
     book: SchemaBook | None = None
 
@@ -68,6 +69,7 @@ class _Run:
             return self.parsed[rel]
         fmt = fmt or format_of(rel) or "yaml"
         pf: ParsedFile | None = None
+        mark = len(self.findings)
         try:
             text = self.ctx.workspace.read_text(rel)
             pf = parse(rel, text, fmt)
@@ -78,6 +80,10 @@ class _Run:
                 Location(path=rel, line=exc.line, column=exc.column),
                 message=f"{rel}: {exc}.", evidence=f"parse|{exc}"))
         self.parsed[rel] = pf
+        if rel in self.reported:  # parsed again after being released: its findings are out already
+            self.findings[:] = self.findings[:mark]
+            return pf
+        self.reported.add(rel)
         if pf is not None:
             for dup in pf.duplicates:
                 where = f" (document {dup.doc + 1})" if len(pf.docs) > 1 else ""
@@ -404,6 +410,7 @@ class _Run:
                     self.schema_self(rel, ref, pf)
             if scan:
                 self.scan_secrets(pf)
+            self.parsed.pop(rel, None)  # release the text and values: memory stays flat on big repos
         if envs is not None:
             self.environments(envs[0], envs[1], ignore)
         if env_schema is not None and not ws.exists(env_schema) and settings.get("env_schema"):
