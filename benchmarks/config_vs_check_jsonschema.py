@@ -19,6 +19,7 @@ reported by our gate at its planted line (check-jsonschema reports JSON paths on
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -247,9 +248,10 @@ def generate(work: Path, n: int, seed: int = 42) -> list[Planted]:
     return planted
 
 
-def _run(cmd: list[str], cwd: Path) -> tuple[float, float, int, str]:
+def _run(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds (user+sys), peak RSS (KiB, this child only, via wait4) and stdout."""
-    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           **(extra_env or {})}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env, text=True)
@@ -296,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     our_walls: list[float] = []
     peer_cpus: list[float] = []
     our_cpus: list[float] = []
+    py_walls: list[float] = []
+    missing_py: list[Planted] = []
+    has_rs = importlib.util.find_spec("jsonschema_rs") is not None
     report: dict[str, object] = {}
     for _ in range(args.runs):
         if not args.skip_peer:
@@ -306,13 +311,18 @@ def main(argv: list[str] | None = None) -> int:
         wall, cpu, rss, out = _run(ours_cmd, args.work)
         our_walls.append(wall)
         our_cpus.append(cpu)
-        rows.append(("readiness config gate", wall, cpu, rss))
+        rows.append(("readiness config gate" + (" (jsonschema-rs triage)" if has_rs else ""), wall, cpu, rss))
         report = json.loads(out)
+        if has_rs:
+            wall, cpu, rss, out_py = _run(ours_cmd, args.work, {"READINESS_JSONSCHEMA_ENGINE": "python"})
+            py_walls.append(wall)
+            rows.append(("readiness config gate (jsonschema only)", wall, cpu, rss))
+            missing_py = check_planted(json.loads(out_py), planted)
 
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'tool':<36} {'wall s':>8} {'CPU s':>8} {'files/s':>9} {'peak RSS MiB':>13}")
+    print(f"{'tool':<46} {'wall s':>8} {'CPU s':>8} {'files/s':>9} {'peak RSS MiB':>13}")
     for label, wall, cpu, rss in rows:
-        print(f"{label:<36} {wall:8.2f} {cpu:8.2f} {len(files) / wall:9.0f} {rss / 1024:13.1f}")
+        print(f"{label:<46} {wall:8.2f} {cpu:8.2f} {len(files) / wall:9.0f} {rss / 1024:13.1f}")
 
     def median(xs: list[float]) -> float:
         return sorted(xs)[len(xs) // 2]
@@ -321,13 +331,17 @@ def main(argv: list[str] | None = None) -> int:
         ratio = median(our_walls) / median(peer_walls)
         print(f"wall ratio ours/check-jsonschema: {ratio:.3f} (goal <= 0.25); "
               f"speed-up x{1 / ratio:.1f}; CPU ratio {median(our_cpus) / median(peer_cpus):.3f}")
+        if py_walls:
+            print(f"wall ratio with jsonschema only: {median(py_walls) / median(peer_walls):.3f}")
     missing = check_planted(report, planted)
     violations = [f for f in report["findings"] if f["rule"] == "config/schema-violation"]  # type: ignore[index]
     print(f"our schema-violation findings: {len(violations)}; planted errors not reported at their line: "
           f"{len(missing)}")
     for p in missing[:10]:
         print(f"  MISSING {p.path}:{p.line} ({p.kind})")
-    return 1 if missing else 0
+    if has_rs:
+        print(f"jsonschema-only run: planted errors not reported at their line: {len(missing_py)}")
+    return 1 if missing or missing_py else 0
 
 
 if __name__ == "__main__":

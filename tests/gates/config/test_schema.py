@@ -14,6 +14,17 @@ SV = "config/schema-violation"
 IS = "config/invalid-schema"
 
 
+@pytest.fixture(autouse=True, params=["fast-then-jsonschema", "jsonschema-only"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with jsonschema-rs triage (when installed) and with jsonschema alone:
+    the findings must be the same."""
+    if request.param == "jsonschema-only":
+        monkeypatch.setenv("READINESS_JSONSCHEMA_ENGINE", "python")
+    else:
+        monkeypatch.delenv("READINESS_JSONSCHEMA_ENGINE", raising=False)
+    return str(request.param)
+
+
 def test_yaml_every_error_at_its_line_and_column_multi_document_and_merge_keys() -> None:
     out = run_gate(FIXTURES / "schema-yaml")
     assert located(out, SV) == [
@@ -121,7 +132,7 @@ def test_drafts_follow_dollar_schema(tmp_path: Path, draft: str, ok: bool) -> No
     assert located(out) == [(SV, "config/app.yaml", 2, 4)]
 
 
-def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path) -> None:
+def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path, engine: str) -> None:
     files: dict[str, str | bytes] = {
         "schemas/s.json": '{"properties": {"mail": {"type": "string", "format": "email"}}}',
         ".readiness.yml": ("version: 1\ngates:\n  config:\n"
@@ -139,6 +150,13 @@ def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path) 
     out = run.execute()
     assert [r[1] for r in located(out)] == [f"config/f{i}.yaml" for i in (1, 3, 5, 7, 9)]
     assert run.book is not None and list(run.book._compiled) == ["schemas/s.json"]
+    compiled = run.book._compiled["schemas/s.json"]
+    assert compiled is not None
+    if engine == "jsonschema-only":
+        assert compiled.fast is None
+    else:
+        pytest.importorskip("jsonschema_rs", reason="jsonschema-rs not installed: jsonschema alone is used")
+        assert compiled.fast is not None
 
 
 def test_secret_values_are_not_echoed_in_schema_messages(tmp_path: Path) -> None:

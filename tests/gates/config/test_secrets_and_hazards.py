@@ -179,3 +179,30 @@ def test_absurd_nesting_is_refused_before_the_parser_can_crash(tmp_path: Path) -
         (PE, "config/deep.yaml", 1, 1),
     ]
     assert all("nest" in f.message or "indented" in f.message for f in out.findings)
+
+
+def test_through_the_engine_inline_waivers_and_the_report_schema(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from readiness.engine import RunOptions, run
+    from readiness.model import FailOn
+    from readiness.render.json_report import render_json
+    from readiness.schemas import __file__ as schemas_init
+
+    write(tmp_path, {"config/app.yaml": (
+        "db:\n"
+        "  # readiness: ignore config/plaintext-secret -- local docker-compose only, not a real password\n"
+        "  password: hunter2-Local\n"
+        "  token: Zx81-Qw7e-Rt5y\n")})
+    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.HIGH, gates=("config",)))
+    data = json.loads(render_json(report))
+    schema = json.loads((Path(schemas_init).parent / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    rows = [(f["line"], f["waived"]) for f in data["findings"] if f["rule"] == PS]
+    assert rows == [(3, True), (4, False)]
+    assert data["verdict"] == "fail"
+    gate = [g for g in data["gates"] if g["id"] == "config"][0]
+    assert gate["items"] == [{"path": "config/app.yaml", "format": "yaml", "schema": None,
+                              "state": "not validated", "documents": 1, "errors": 0}]

@@ -127,6 +127,8 @@ class _Run:
         assert self.book is not None
         count = 0
         for i, doc in enumerate(pf.docs):
+            if compiled.is_valid_fast(doc):
+                continue
             try:
                 located = locate_errors(compiled, doc, redact=secrets.secret_like)
             except Unresolvable as exc:

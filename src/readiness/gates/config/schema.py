@@ -8,11 +8,16 @@
   section 1.2) and never the network. A schema with an absolute `https://` `$id` still finds its
   relative `$ref`s next to it in the repository. A ref that leaves the repository or points at the
   web is unresolvable, which is reported on the schema, not fetched.
+* Speed: when `jsonschema-rs` is installed, it decides which documents are valid (about 80x faster
+  than jsonschema here); only invalid documents are validated again with jsonschema, whose errors
+  (messages, paths, best match) are what the gate reports. `READINESS_JSONSCHEMA_ENGINE=python`
+  turns the fast engine off.
 * A schema is checked against its metaschema first: a broken schema is a finding, not a crash.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -97,7 +102,20 @@ class Compiled:
     draft: str
     """The draft's name (e.g. `2020-12`)."""
     validator: Any
-    """The jsonschema validator instance."""
+    """The jsonschema validator instance (the reference: its errors are what is reported)."""
+    fast: Any = None
+    """A jsonschema-rs validator for the same schema and registry, when that library is installed:
+    used only to tell valid documents apart quickly (`is_valid`); invalid ones are re-validated
+    with `validator` for the messages and paths."""
+
+    def is_valid_fast(self, instance: Any) -> bool | None:
+        """True/False from the fast engine; None when it is absent or cannot judge this instance."""
+        if self.fast is None:
+            return None
+        try:
+            return bool(self.fast.is_valid(instance))
+        except (ValueError, TypeError, OverflowError):  # values jsonschema-rs cannot take (sets, big ints)
+            return None
 
 
 @dataclass(slots=True)
@@ -140,7 +158,11 @@ class SchemaBook:
     def get(self, rel: str) -> Compiled | None:
         """The compiled schema at `rel`, or None when it is broken (the reason is in `issues`)."""
         if rel not in self._compiled:
-            self._compiled[rel] = self._compile(rel)
+            try:
+                self._compiled[rel] = self._compile(rel)
+            except RecursionError:
+                self.issue(rel, 1, 1, f"{rel} nests too deeply to be compiled.", "too-deep")
+                self._compiled[rel] = None
         return self._compiled[rel]
 
     def check_metaschema(self, pf: ParsedFile) -> bool:
@@ -195,7 +217,7 @@ class SchemaBook:
             for uri, contents in resources.items()
         ).crawl()
         validator = cls(root, registry=registry, format_checker=cls.FORMAT_CHECKER)
-        return Compiled(rel=rel, draft=_draft_name(cls), validator=validator)
+        return Compiled(rel=rel, draft=_draft_name(cls), validator=validator, fast=_fast_validator(root, resources))
 
     def _crawl(self, rel: str, base: str, root: Any, resources: dict[str, Any]) -> None:
         queue = [(rel, base, root)]
@@ -224,6 +246,27 @@ class SchemaBook:
                 own = doc.get("$id") if isinstance(doc, dict) else None
                 next_base = own if isinstance(own, str) and "://" in own else target
                 queue.append((local, next_base, doc))
+
+
+def _no_retrieval(uri: str) -> Any:
+    raise ValueError(f"{uri} is not in the repository; remote schemas are never fetched")
+
+
+def _fast_validator(root: Any, resources: dict[str, Any]) -> Any:
+    """A jsonschema-rs validator over the same resources, or None (not installed, turned off with
+    READINESS_JSONSCHEMA_ENGINE=python, or it cannot build this schema: jsonschema then does all)."""
+    if os.environ.get("READINESS_JSONSCHEMA_ENGINE", "").lower() == "python":
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        registry = jsonschema_rs.Registry(list(resources.items()), retriever=_no_retrieval)
+        return jsonschema_rs.validator_for(root, registry=registry, retriever=_no_retrieval,
+                                           validate_formats=True)
+    except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
+        return None
 
 
 def _refs(node: Any, depth: int = 0) -> Iterator[str]:
