@@ -59,20 +59,39 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             i += 1
         elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                body = pattern[i + 1:j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j + 1
+            cls, i = _bracket(pattern, i)
+            out.append(cls)
         else:
             out.append(re.escape(c))
             i += 1
     return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _bracket(pattern: str, i: int) -> tuple[str, int]:
+    """A `[...]` class starting at `pattern[i]` as regex text and the index after it.
+
+    Like fnmatch: `!` negates, a `]` right after `[` or `[!` is literal, and a class that is not
+    closed or not valid (`[z-a]`) matches the bracket literally, never an error.
+    """
+    j = i + 1
+    if j < len(pattern) and pattern[j] == "!":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":
+        j += 1
+    j = pattern.find("]", j)
+    if j == -1:
+        return re.escape("["), i + 1
+    body = pattern[i + 1:j]
+    negate = body.startswith("!")
+    if negate:
+        body = body[1:]
+    chars = "".join("\\" + ch if ch in "\\^[]" else ch for ch in body)
+    regex = f"[{'^/' if negate else ''}{chars}]"
+    try:
+        re.compile(regex)
+    except re.error:
+        return re.escape(pattern[i:j + 1]), j + 1
+    return regex, j + 1
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
