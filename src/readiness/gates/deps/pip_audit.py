@@ -89,8 +89,11 @@ def run_pip_audit(pins: list[Pin], opts: LiveOptions) -> dict[Pin, list[dict[str
     if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
         err = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
         last = err[-1].strip()[:300] if err else f"exit code {proc.returncode}"
+        if "NameResolutionError" in last or "Failed to resolve" in last or "ConnectionError" in last:
+            last = "the service is unreachable from this runner (no network?)"
         raise GateError(f"the vulnerability service ({opts.service}) could not be queried through pip-audit: "
-                        f"{last}")
+                        f"{last}; the gate fails closed: audit offline with --offline-db DIR "
+                        "(or gates.deps.offline_db), or set gates.deps.on_error: warn")
     result: dict[Pin, list[dict[str, Any]]] = {}
     for dep in doc["dependencies"]:
         if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
