@@ -251,20 +251,25 @@ class Report:
     scope_all_gates: tuple[GateId, ...] = ()
     """Gates configured with `scope: all`: their pre-existing findings block too."""
 
+    _findings: tuple[Finding, ...] = field(init=False, repr=False, compare=False)
+    _blocking: tuple[Finding, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        every = [f for g in self.gates for f in g.findings]
+        every.sort(key=lambda f: (-f.severity.rank, f.location.path, f.location.line or 0, f.rule))
+        object.__setattr__(self, "_findings", tuple(every))
+        object.__setattr__(self, "_blocking", tuple(
+            f for f in every if is_blocking(f, self.fail_on, f.gate in self.scope_all_gates)))
+
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """All findings, sorted by severity then path and line."""
-        every = [f for g in self.gates for f in g.findings]
-        return tuple(
-            sorted(every, key=lambda f: (-f.severity.rank, f.location.path, f.location.line or 0, f.rule))
-        )
+        """All findings, sorted by severity then path and line (computed once)."""
+        return self._findings
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
         """Unwaived findings at or above `fail_on` that count for the verdict."""
-        return tuple(
-            f for f in self.findings if is_blocking(f, self.fail_on, f.gate in self.scope_all_gates)
-        )
+        return self._blocking
 
     @property
     def counts(self) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from readiness.model import GATE_TITLES, SEVERITIES_DESC, Finding, GateStatus, Report, Severity, is_blocking
 
 _COLORS = {
@@ -23,15 +25,18 @@ _UNSAFE = frozenset(
 )
 
 
+_UNSAFE_RE = re.compile("[" + re.escape("".join(sorted(_UNSAFE))) + "]")
+
+
 def safe_terminal(text: str) -> str:
     """Repository text without control characters: C0, DEL, C1 (8-bit CSI) and bidi overrides are
     shown as `\\xNN` / `\\uNNNN`, so no escape sequence or reordering reaches the terminal."""
-    if not any(ch in _UNSAFE for ch in text):
-        return text
-    return "".join(
-        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") if ch in _UNSAFE else ch
-        for ch in text
-    )
+    return _UNSAFE_RE.sub(_show, text)
+
+
+def _show(m: re.Match[str]) -> str:
+    ch = m.group()
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
 
 def _loc(f: Finding) -> str:
