@@ -95,3 +95,12 @@ def test_configured_env_example_that_does_not_exist(tmp_path: Path) -> None:
                      ".readiness.yml": "version: 1\ngates:\n  config:\n    env_example: .env.sample\n"})
     out = run_gate(tmp_path)
     assert located(out) == [(DM, ".env.sample", None, None)]
+
+
+def test_dotenv_positions_in_crlf_files_after_an_unparsable_line() -> None:
+    from readiness.gates.config.envfiles import parse_dotenv
+
+    bindings, issues = parse_dotenv("=\r\n=\r\nA=1\r\nexport B=2\r\n")
+    assert [i.line for i in issues] == [1, 2]
+    assert [(b.name, b.key.line, b.key.column, b.value_pos.column) for b in bindings] == [
+        ("A", 3, 1, 3), ("B", 4, 8, 10)]

@@ -53,25 +53,29 @@ def parse_dotenv(text: str) -> tuple[list[EnvVar], list[EnvParseIssue]]:
 
     out: list[EnvVar] = []
     issues: list[EnvParseIssue] = []
+    # python-dotenv's own line numbers count CR and LF separately after an unparsable line, so
+    # lines are counted here from the offsets (the bindings' texts are contiguous slices of `text`)
+    offset = counted = newlines = 0
     for binding in parse_stream(io.StringIO(text)):
         original = binding.original.string
-        line = binding.original.line
-        # the binding's text starts at `line` but may begin with blank lines
-        offset_lines = 0
+        start, offset = offset, offset + len(original)
         body = original
-        while "\n" in body and not body.split("\n", 1)[0].strip():
+        while "\n" in body and not body.split("\n", 1)[0].strip():  # leading blank lines
             body = body.split("\n", 1)[1]
-            offset_lines += 1
+        body_start = start + len(original) - len(body)
+        newlines += text.count("\n", counted, body_start)
+        counted = body_start
+        line = newlines + 1
         if binding.error:
-            issues.append(EnvParseIssue(line + offset_lines, body.strip()[:80]))
+            issues.append(EnvParseIssue(line, body.strip()[:80]))
             continue
         if binding.key is None:
             continue
         m = _NAME_IN_LINE.match(body)
         kcol = len(m.group(1)) + len(m.group(2)) + 1 if m else 1
-        key = Pos(line + offset_lines, kcol)
+        key = Pos(line, kcol)
         eq = body.find("=")
-        vpos = Pos(key.line, eq + 2 + len(body[eq + 1:]) - len(body[eq + 1:].lstrip(" \t"))) if eq >= 0 else key
+        vpos = Pos(line, eq + 2 + len(body[eq + 1:]) - len(body[eq + 1:].lstrip(" \t"))) if eq >= 0 else key
         out.append(EnvVar(binding.key, binding.value, key, vpos))
     return out, issues
 
