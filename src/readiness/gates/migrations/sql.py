@@ -1,16 +1,17 @@
 """PostgreSQL text -> statements with exact positions, through the server's own parser (pglast).
 
-pglast (libpg_query) is imported lazily. A file is split with the parser (which also validates
-it); only statements whose leading keywords can matter to a rule are turned into a parse tree,
-because building Python objects for big views and functions is where the time goes. Offsets
-from pglast's split/scan/error positions are character offsets into the text.
+pglast (libpg_query) is imported lazily. A file is parsed ONCE, to libpg_query's JSON; the JSON is
+cut into one piece per statement without decoding it, and only statements whose leading keywords
+can matter to a rule are decoded into a tree, because building Python objects for big views and
+functions is where the time goes. libpg_query's statement locations are UTF-8 byte offsets and are
+converted to character offsets here; pglast's scanner split and error positions (the salvage path
+for files that do not parse) are already character offsets.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ _INTERESTING = re.compile(
 )
 _LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _SELECT_WORD = re.compile(r"\bselect\b", re.IGNORECASE)
+_TAIL = re.compile(r'(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,18 +68,36 @@ class Origin:
 
 
 class _Lines:
-    """Offset -> (line, column) for one text, mapped through an Origin."""
+    """Offset -> (line, column) for one text, mapped through an Origin.
+
+    Statements are asked for in increasing order, so a cursor counts newlines only over the
+    stretch since the previous answer (C-speed `str.count`), instead of indexing every line.
+    """
+
+    __slots__ = ("text", "origin", "_offset", "_line", "_line_start")
 
     def __init__(self, text: str, origin: Origin) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.text = text
         self.origin = origin
+        self._offset = 0
+        self._line = 0
+        """Newlines before `_offset`."""
+        self._line_start = 0
+        """Offset of the first character of the line holding `_offset`."""
 
     def at(self, offset: int) -> tuple[int, int]:
-        idx = bisect_right(self.starts, offset) - 1
-        col = offset - self.starts[idx]
-        if idx == 0:
+        text = self.text
+        if offset < self._offset:
+            self._offset = self._line = self._line_start = 0
+        newlines = text.count("\n", self._offset, offset)
+        if newlines:
+            self._line += newlines
+            self._line_start = text.rfind("\n", self._offset, offset) + 1
+        self._offset = offset
+        col = offset - self._line_start
+        if self._line == 0:
             return self.origin.line, self.origin.column + col
-        return self.origin.line + idx, self.origin.continuation_column + col
+        return self.origin.line + self._line, self.origin.continuation_column + col
 
 
 def wants_tree(text: str) -> bool:
@@ -95,19 +115,59 @@ def parse(text: str, origin: Origin | None = None) -> tuple[list[Statement], lis
 
     lines = _Lines(text, origin or Origin())
     try:
-        slices = parser.split(text, with_parser=True, only_slices=True)
+        tree = parser.parse_sql_json(text)
     except parser.ParseError:
         return _salvage(text, lines)
-    return [_statement(text, sl.start, sl.stop, lines, None) for sl in slices], []
+    stmts: list[Statement] = []
+    utf8 = None if text.isascii() else text.encode("utf-8")
+    byte_at = char_at = 0
+    for node_json, location, length in _raw_statements(tree):
+        if utf8 is None:
+            start = location
+            raw = text[location:location + length] if length else text[location:]
+        else:  # libpg_query counts UTF-8 bytes; statements start on character boundaries
+            char_at += len(utf8[byte_at:location].decode("utf-8"))
+            byte_at, start = location, char_at
+            raw = (utf8[location:location + length] if length else utf8[location:]).decode("utf-8")
+        body = raw.strip()
+        if not body:
+            continue
+        start += len(raw) - len(raw.lstrip())
+        node: dict[str, Any] | None = None
+        if wants_tree(body):
+            node = node_json if isinstance(node_json, dict) else json.loads(node_json)
+        stmts.append(_statement(body, start, start + len(body), lines, node))
+    return stmts, []
 
 
-def _statement(text: str, start: int, stop: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
-    from pglast import parser
+def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
+    """(statement node, UTF-8 byte location, byte length or 0 for "to the end") per RawStmt.
 
-    body = text[start:stop]
-    if node is None and wants_tree(body):
-        tree = json.loads(parser.parse_sql_json(body))["stmts"]
-        node = tree[0]["stmt"] if tree else None
+    The node stays JSON text, so statements no rule needs (views, functions) are never decoded.
+    libpg_query writes `{"version":N,"stmts":[{"stmt":NODE,"stmt_location":L,"stmt_len":N},...]}`,
+    omitting zero fields. `,{"stmt":` cannot occur inside a string (quotes there are escaped) nor
+    deeper in the tree (list elements are `{"NodeType":...}` wrappers), so splitting on it is exact;
+    anything unexpected falls back to decoding the whole tree.
+    """
+    head = tree.find('"stmts":[{"stmt":')
+    if head < 0 or not tree.endswith("]}"):
+        return _raw_statements_decoded(tree)
+    out: list[tuple[str | dict[str, Any], int, int]] = []
+    for piece in tree[head + 17:-2].split(',{"stmt":'):
+        cut = piece.rfind("}", 0, len(piece) - 1) + 1
+        tail = _TAIL.fullmatch(piece, cut)
+        if not cut or tail is None or not piece.startswith('{"'):
+            return _raw_statements_decoded(tree)
+        out.append((piece[:cut], int(tail.group(1) or 0), int(tail.group(2) or 0)))
+    return out
+
+
+def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
+    raws = json.loads(tree).get("stmts") or []
+    return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
+
+
+def _statement(body: str, start: int, stop: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
     line, col = lines.at(start)
     end_line, _ = lines.at(max(start, stop - 1))
     return Statement(text=body, line=line, column=col, end_line=end_line, node=node)
@@ -143,7 +203,7 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
             errors.append(SqlError(message=str(exc.args[0]), line=line, column=col, text=body))
             continue
         node = tree[0]["stmt"] if tree else None
-        stmts.append(_statement(text, start, sl.stop, lines, node))
+        stmts.append(_statement(body, start, sl.stop, lines, node))
     return stmts, errors
 
 
