@@ -83,6 +83,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
             continue
         lines.append("")
         lines.append(c(_BOLD, f"{GATE_TITLES[g.gate]} ({g.gate})"))
+        fixes_shown: set[tuple[str, str]] = set()
         ordered = sorted(g.findings, key=lambda f: (f.location.path, f.location.line or 0, -f.severity.rank))
         for f in ordered:
             sev = c(_COLORS[f.severity], f"{f.severity.value:<8}")
@@ -96,7 +97,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
             mark = f" [{', '.join(marks)}]" if marks else ""
             lines.append(f"  {sev} {_loc(f)}  {f.rule}{mark}")
             lines.append(f"           {safe_terminal(f.message)}")
-            if f.fix and not f.waived:
+            if f.fix and not f.waived and (f.rule, f.fix) not in fixes_shown:
+                fixes_shown.add((f.rule, f.fix))
                 lines.append(f"           fix: {safe_terminal(f.fix)}")
             if f.waiver is not None:
                 lines.append(f"           waived: {safe_terminal(f.waiver.reason)}")
