@@ -222,7 +222,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
 
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
-    from readiness.engine import RunOptions, parse_gate_list, run
+    from readiness.engine import RunOptions, parse_gate_list, prefix_paths, run
     from readiness.github.commands import annotation_commands
     from readiness.github.outputs import write_outputs
     from readiness.github.publish import PublishRequest, PublishResult, publish
@@ -238,6 +238,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     root = workspace / inputs.path
     if not root.is_dir():
         raise UsageError(f"input path: {inputs.path} is not a directory in the workspace")
+    if not root.resolve().is_relative_to(workspace.resolve()):
+        raise UsageError(f"input path: {inputs.path} leaves the workspace")
     config_path = None
     if inputs.config:
         config_path = str(Path(inputs.config) if Path(inputs.config).is_absolute() else workspace / inputs.config)
@@ -254,6 +256,9 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
                             head=event.head_sha))
 
+    prefix = os.path.relpath(root.resolve(), workspace.resolve()).replace(os.sep, "/")
+    if prefix != ".":
+        report = prefix_paths(report, prefix.rstrip("/") + "/")
     links = LinkContext(event.server_url, event.repository, event.head_sha) \
         if event.repository and event.head_sha else None
     comment = render_comment(report, links=links)

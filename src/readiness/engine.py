@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from readiness.config import Config
 from readiness.errors import GateError, UsageError
 from readiness.gates import load
 from readiness.gates.base import GateContext
-from readiness.model import GATE_IDS, FailOn, Finding, GateId, GateResult, GateStatus, Report
+from readiness.model import GATE_IDS, FailOn, Finding, GateId, GateResult, GateStatus, Item, Location, Report
 from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
 from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
@@ -147,3 +147,32 @@ def resolve_config_path(root: Path, given: str | None) -> tuple[Path | None, str
     if default.is_file() or default.is_symlink():
         return default, ".readiness.yml"
     return None, None
+
+
+def prefix_paths(report: Report, prefix: str) -> Report:
+    """The report with every path made relative to an enclosing directory (`prefix` ends in `/`).
+
+    `readiness action` with `path: sub/dir` judges that directory, but links, annotations and
+    SARIF need paths relative to the repository the runner checked out.
+    """
+    if not prefix:
+        return report
+
+    def loc(location: Location) -> Location:
+        return replace(location, path=prefix + location.path)
+
+    def finding(f: Finding) -> Finding:
+        waiver = f.waiver
+        if waiver is not None and waiver.location is not None:
+            waiver = replace(waiver, location=loc(waiver.location))
+        return f.with_(location=loc(f.location), waiver=waiver)
+
+    def item(i: Item) -> Item:
+        data = dict(i.data)
+        if isinstance(data.get("path"), str):
+            data["path"] = prefix + data["path"]
+        return Item(data)
+
+    gates = tuple(replace(g, findings=tuple(finding(f) for f in g.findings), items=tuple(item(i) for i in g.items))
+                  for g in report.gates)
+    return replace(report, gates=gates)

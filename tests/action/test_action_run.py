@@ -269,3 +269,29 @@ def test_a_502_after_storing_and_500s_on_reads_keep_one_comment_and_the_exit_cod
     assert faulty.outputs == clean.outputs
     assert len(fake.comments_on(7)) == 1
     assert "readiness: not posted" not in faulty.stdout
+
+
+def test_path_input_in_a_subdirectory_links_and_annotates_repository_paths(tmp_path: Path, repo: Repo,
+                                                                           fake: FakeGitHub) -> None:
+    service = repo.path / "services" / "api"
+    service.mkdir(parents=True)
+    (service / "README.md").write_text("# api\n")
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-qm", "service")
+    head = git(repo.path, "rev-parse", "HEAD").strip()
+    env = action_env(tmp_path, Repo(repo.path, repo.base, head), fake.base_url,
+                     inputs={"path": "services/api"})
+    done = inprocess_run(env)
+    assert done.code == 0, done.stderr  # its missing runbook and ADRs are not introduced by this PR
+    report = json.loads(Path(done.outputs["report"]).read_text(encoding="utf-8"))
+    paths = {f["path"] for f in report["findings"]}
+    assert paths and all(p.startswith("services/api/") for p in paths), paths
+    (run,) = list(fake.iter_check_runs())
+    assert {a["path"] for a in run["annotations"]} <= paths
+    body = fake.comments_on(7)[0]["body"]
+    assert f"/blob/{head}/services/api/" in body
+
+    (tmp_path / "x").mkdir()
+    escape = action_env(tmp_path / "x", repo, fake.base_url, inputs={"path": "../.."})
+    left = inprocess_run(escape)
+    assert left.code == 2 and "leaves the workspace" in left.stderr + left.stdout

@@ -148,3 +148,18 @@ def test_console_script_runs_on_the_bundled_example() -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(proc.stdout)["tool"]["name"] == "readiness-gates"
+
+
+def test_prefix_paths_rebases_findings_items_and_waivers(tmp_path: Path) -> None:
+    from readiness.config import Config
+    from readiness.engine import RunOptions, prefix_paths, run
+    from readiness.model import FailOn
+
+    docs_only(tmp_path, runbook=False)
+    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.HIGH, gates=("docs",)))
+    moved = prefix_paths(report, "services/api/")
+    assert [f.location.path for f in moved.findings] == ["services/api/" + f.location.path for f in report.findings]
+    items = [i for g in moved.gates for i in g.items if "path" in i.data]
+    assert items and all(str(i.data["path"]).startswith("services/api/") for i in items)
+    assert moved.verdict == report.verdict and moved.counts == report.counts
+    assert prefix_paths(report, "") is report

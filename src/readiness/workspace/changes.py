@@ -70,7 +70,9 @@ def git_changes(root: Path, base: str) -> ChangeSet:
         point = git(root, "merge-base", base_sha, "HEAD").decode().strip() or base_sha
     except GitUnavailable:
         point = base_sha  # shallow clone: compare with the base commit itself
-    out = git(root, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", point)
+    # --relative: paths relative to `root` (which may be a subdirectory of the git work tree),
+    # and only changes under it
+    out = git(root, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--relative", point)
     parts = _names(out)
     files: set[str] = set()
     deleted: set[str] = set()
@@ -85,10 +87,10 @@ def git_changes(root: Path, base: str) -> ChangeSet:
 def base_text(root: Path, base_sha: str, rel: str, *, limit: int) -> str | None:
     """The file `rel` as it is at `base_sha`; None when it does not exist there."""
     try:
-        size = int(git(root, "cat-file", "-s", f"{base_sha}:{rel}").decode().strip())
+        size = int(git(root, "cat-file", "-s", f"{base_sha}:./{rel}").decode().strip())
     except (GitUnavailable, ValueError):
         return None
     if size > limit:
         raise GitUnavailable(f"{rel} at the base is {size:,} bytes, over the limit")
-    data = git(root, "cat-file", "blob", f"{base_sha}:{rel}", limit=limit)
+    data = git(root, "cat-file", "blob", f"{base_sha}:./{rel}", limit=limit)
     return data.decode("utf-8", "replace")
