@@ -16,7 +16,7 @@ from typing import Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import alembic, django
+from readiness.gates.migrations import alembic, django, parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, discover
@@ -32,6 +32,9 @@ GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECA
 GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
 GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
 DEFAULT_LARGE_ROWS = 1_000_000
+
+_Judged = tuple[list[Finding], list[Item], dict[str, str], dict[str, str]]
+"""One migration's findings and item, plus the texts its reads marked for inline waivers."""
 
 
 @dataclass(slots=True)
@@ -97,8 +100,28 @@ class MigrationsGate:
             return out
         large = _large_tables(settings)
         history_cache: dict[str, dict[tuple[str, str], str]] = {}
-        for cand in chosen:
-            self._one(ctx, ws, cand, candidates, large, history_cache, out)
+        workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))
+        if workers == 1:
+            for cand in chosen:
+                self._one(ctx, ws, cand, candidates, large, history_cache, out)
+        else:
+            def one(i: int) -> _Judged:
+                sub = GateOutcome()
+                marked, readers = ws.marked, ws.readers
+                ws.marked, ws.readers = {}, {}
+                try:
+                    self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub)
+                    return sub.findings, sub.items, ws.marked, ws.readers
+                finally:
+                    ws.marked, ws.readers = marked, readers
+
+            for findings, items, marked, readers in parallel.fork_map(one, len(chosen), workers):
+                out.findings.extend(findings)
+                out.items.extend(items)
+                for rel, text in marked.items():  # as if read here, in the same order
+                    ws.marked.setdefault(rel, text)
+                for rel, reader in readers.items():
+                    ws.readers.setdefault(rel, reader)
         if not out.items and not out.findings:
             out.skipped = "no migrations found (the candidate files hold no migration)"
         return out
