@@ -174,12 +174,15 @@ def measure(root: Path, osv: Path, *extra: str) -> Measured:
     out = root.parent / f"{root.name}-report.json"
     argv = [str(readiness), "check", str(root), "--format", "json", "--output", str(out), "--offline-db", str(osv),
             "--fail-on", "never", *extra]
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
+    err_path = root.parent / f"{root.name}-stderr.txt"
+    with open(err_path, "wb") as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err_file)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = code  # reaped by wait4: tell Popen, so it does not wait again
+    err = err_path.read_text(encoding="utf-8", errors="replace")
     if code not in (0, 1):
         raise SystemExit(f"readiness exited {code}: {err[-500:]}")
     data = json.loads(out.read_text(encoding="utf-8"))
