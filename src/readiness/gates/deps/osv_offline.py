@@ -30,6 +30,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness.gates.deps.jsonvals import as_list
 from readiness.gates.deps.severity import Rated, rate
 
 MAX_RECORD_BYTES = 4 * 1024 * 1024
@@ -109,22 +110,22 @@ class _Affected:
 def compile_record(record: dict[str, Any]) -> tuple[_Affected, ...]:
     """The record's PyPI `affected` entries in matchable form (invalid versions become notes)."""
     out = []
-    for aff in record.get("affected") or []:
+    for aff in as_list(record.get("affected")):
         if not isinstance(aff, dict):
             continue
         pkg = aff.get("package") or {}
         if not isinstance(pkg, dict) or str(pkg.get("ecosystem", "")).split(":")[0] != "PyPI":
             continue
-        listed_raw = frozenset(v for v in aff.get("versions") or [] if isinstance(v, str))
+        listed_raw = frozenset(v for v in as_list(aff.get("versions")) if isinstance(v, str))
         listed = frozenset(pv for v in listed_raw if (pv := parse_version(v)) is not None)
         intervals: list[Interval] = []
         fixed_values: list[tuple[Version, str]] = []
         notes: list[str] = []
-        for rng in aff.get("ranges") or []:
+        for rng in as_list(aff.get("ranges")):
             if not isinstance(rng, dict) or rng.get("type") != "ECOSYSTEM":
                 continue  # GIT (and SEMVER, not used by PyPI) ranges are not version ranges here
             events: list[tuple[Version | None, str, str]] = []
-            for event in rng.get("events") or []:
+            for event in as_list(rng.get("events")):
                 if not isinstance(event, dict):
                     continue
                 for kind, value in event.items():
@@ -417,7 +418,7 @@ class OsvDatabase:
         """Merge hits whose ids overlap (PYSEC/GHSA/CVE aliases) into one Vulnerability each."""
         groups: list[tuple[set[str], list[tuple[dict[str, Any], Match]]]] = []
         for rec, m in hits:
-            ids = {str(rec["id"]), *(a for a in rec.get("aliases") or [] if isinstance(a, str))}
+            ids = {str(rec["id"]), *(a for a in as_list(rec.get("aliases")) if isinstance(a, str))}
             merged = [g for g in groups if g[0] & ids]
             for g in merged:
                 groups.remove(g)

@@ -24,6 +24,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from readiness.errors import GateError
+from readiness.gates.deps.jsonvals import as_list
 from readiness.gates.deps.osv_offline import Match, OsvDatabase, Vulnerability, evaluate, parse_version
 from readiness.gates.deps.severity import rate
 
@@ -129,7 +130,7 @@ def to_vulnerabilities(pin: Pin, found: list[dict[str, Any]], lookup: RecordLook
     version = parse_version(raw)
     out = []
     for v in found:
-        ids = [v["id"], *(a for a in v.get("aliases") or [] if isinstance(a, str))]
+        ids = [v["id"], *(a for a in as_list(v.get("aliases")) if isinstance(a, str))]
         records = [r for i in ids if (r := lookup(i)) is not None]
         fixed: set[str] = set()
         matched = False

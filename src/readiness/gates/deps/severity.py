@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from readiness.gates.deps.jsonvals import as_list
 from readiness.model import Severity
 
 _GHSA_LABELS = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MODERATE": Severity.MEDIUM,
@@ -53,7 +54,7 @@ def cvss_score(kind: str, vector: str) -> float | None:
 
 def _vectors(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
     blocks = [record.get("severity")]
-    blocks += [a.get("severity") for a in record.get("affected") or [] if isinstance(a, dict)]
+    blocks += [a.get("severity") for a in as_list(record.get("affected")) if isinstance(a, dict)]
     for block in blocks:
         for s in block if isinstance(block, list) else []:
             if isinstance(s, dict) and isinstance(s.get("type"), str) and isinstance(s.get("score"), str):
