@@ -1,8 +1,10 @@
 """Spread independent per-migration work over forked processes on large scans.
 
 Only where it is safe and pays: Linux (`os.fork`), more than one usable CPU, no other thread
-running in this process (forking a threaded process can copy a held lock), a 1-minute load
-average that leaves a core idle, and enough files (`MIN_FILES`) to repay a fork. The caller's
+running in this process (forking a threaded process can copy a held lock), and enough files
+(`MIN_FILES`) to repay a fork. (The load average is not consulted: it counts our own recent work
+and lags, and turned the fork off exactly when squawk, which always spreads over every core, got
+a free one.) The caller's
 process does its own share; each child computes its share, sends the pickled results through a
 pipe and leaves with `os._exit`. Index `i` goes to process `i % workers`, and results come back
 in index order, so the answer is the sequential answer. A child that fails for any reason is
@@ -39,11 +41,6 @@ def workers_for(files: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except OSError:
         cpus = os.cpu_count() or 1
-    try:  # a fork only pays with an idle core: on a busy machine it adds pickling and gains nothing
-        if os.getloadavg()[0] > cpus - 0.5:
-            return 1
-    except OSError:
-        pass
     limit = MAX_WORKERS
     raw = os.environ.get(ENV, "").strip()
     if raw.isdigit():
