@@ -12,18 +12,28 @@ down files as migrations (like strong_migrations, it does not check the down dir
 
 Usage: python benchmarks/migrations_vs_squawk.py [--corpus DIR] [--runs N] [--squawk PATH]
 
-Measured 2026-11-22 (lemmy 439734dd, 684 files, 5,027 statements, `--runs 3`), on the shared
-2-core VM while other jobs ran (load average 6-8; squawk alone took 0.27 s on a quieter moment):
+Rows are interleaved (squawk, CLI, CLI in one process, in-process gate, then again), medians of
+`--runs` rounds; CPU is user+sys including child processes. squawk 2.70 spreads its work over every
+core (on an idle 2-core machine: 0.18-0.22 s wall for 0.33-0.40 s CPU), so on this VM the wall ratio
+mostly reflects whether the second core happened to be free; the CPU ratio is the steadier figure.
 
-| tool | wall (s, median) | files/s | ratio vs squawk |
-|---|---:|---:|---:|
-| squawk 2.70.0 (`--reporter json`, one process) | 1.509 | 453 | 1.00 |
-| readiness check --gates migrations (CLI process) | 3.980 | 172 | 2.64 |
-| migrations gate in process (engine.run) | 2.757 | 248 | 1.83 |
+Measured 2026-11-22 (lemmy 439734dd, 684 files, 5,027 statements, `--runs 9`, shared 2-core VM,
+load average 2-4 from other jobs):
 
-The goal (ratio <= 1.0) is NOT met. Where the time goes (quiet-moment profile): process start and
-`readiness.engine` imports ~0.19 s (not this gate), rule catalog YAML (pure-Python safe_load of
-every page) ~0.15 s, Workspace reads (realpath per file) ~0.24 s, pglast split + trees ~0.6 s.
+| tool | wall (s, median) | CPU user+sys (s, median) | files/s (wall) | wall ratio | CPU ratio |
+|---|---:|---:|---:|---:|---:|
+| squawk 2.70.0 (`--reporter json`) | 0.442 | 0.430 | 1,548 | 1.00 | 1.00 |
+| readiness check --gates migrations (CLI process) | 1.336 | 1.103 | 512 | 3.02 | 2.56 |
+| same, one process (READINESS_MIGRATIONS_WORKERS=1) | 0.983 | 0.893 | 696 | 2.22 | 2.08 |
+| migrations gate in process (engine.run) | 0.570 | 0.573 | 1,201 | 1.29 | 1.33 |
+
+Before/after the single-parse + fork changes (same VM, 9 interleaved rounds, old tree from git):
+CLI 0.868 s wall / 0.738 s CPU before; 1.149 / 0.802 after with children, 0.843 / 0.633 in one
+process; in process 0.648 / 0.438 before, 0.588 / 0.526 one process, 0.787 / 0.599 forked. At a
+quiet moment the fork took the in-process gate from 0.304 to 0.234 s wall (CPU 0.304 -> 0.397).
+sql.parse alone: 0.287 -> 0.261 s CPU. The goal (wall ratio <= 1.0) is NOT met: the CLI pays
+~0.2 s of interpreter start-up and imports (pglast alone ~0.04-0.08 s) before any work, and
+decoding libpg_query JSON for the ~4,100 statements a rule reads costs ~0.13 s.
 
 Agreement (up files; every squawk hit on an overlapping rule): 100% on renaming-column,
 renaming-table, ban-drop-column, changing-column-type, require-concurrent-index-deletion,
@@ -38,6 +48,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,29 +89,29 @@ OVERLAP: dict[str, tuple[str, ...]] = {
 }
 
 
-def _time(cmd: list[str], runs: int, cwd: Path) -> tuple[float, bytes]:
-    times, out = [], b""
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-        out = proc.stdout
-    return statistics.median(times), out
+def _cpu() -> float:
+    """User + system CPU of this process and of every child it has waited for (forked workers too)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _in_process(corpus: Path, runs: int) -> tuple[float, dict]:  # type: ignore[type-arg]
+def _once(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, bytes]:
+    """Wall and CPU (user + sys, including the command's own children) of one run of `cmd`."""
+    cpu, start = _cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False,
+                          env=None if env is None else {**os.environ, **env})
+    return time.perf_counter() - start, _cpu() - cpu, proc.stdout
+
+
+def _in_process(corpus: Path) -> tuple[float, float, dict]:  # type: ignore[type-arg]
     from readiness.config import Config
     from readiness.engine import RunOptions, run
     from readiness.model import FailOn
     from readiness.render.json_report import report_dict
 
-    times, report = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        report = run(RunOptions(root=corpus, config=Config(), fail_on=FailOn.NEVER, gates=("migrations",)))
-        times.append(time.perf_counter() - start)
-    assert report is not None
-    return statistics.median(times), report_dict(report)
+    cpu, start = _cpu(), time.perf_counter()
+    report = run(RunOptions(root=corpus, config=Config(), fail_on=FailOn.NEVER, gates=("migrations",)))
+    return time.perf_counter() - start, _cpu() - cpu, report_dict(report)
 
 
 def _created_earlier(path: Path, line: int) -> bool:
@@ -129,18 +141,32 @@ def main(argv: list[str] | None = None) -> int:
     if len(files) < 500:
         sys.stderr.write(f"corpus {corpus} has {len(files)} .sql files; need >= 500 (see the docstring)\n")
         return 2
-    sq_time, sq_out = _time([args.squawk, *files, "--reporter", "json"], args.runs, corpus)
     cli = [str(REPO / ".venv" / "bin" / "readiness"), "check", str(corpus), "--gates", "migrations",
            "--format", "json", "--fail-on", "never"]
-    cli_time, _ = _time(cli, args.runs, corpus)
-    gate_time, ours = _in_process(corpus, args.runs)
+    one = {"READINESS_MIGRATIONS_WORKERS": "1"}
+    _in_process(corpus)  # import once: the in-process rows time the work, the CLI rows include start-up
+    # Interleaved rounds, so that load from other jobs on the machine falls on every tool alike.
+    samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    sq_out, ours = b"", {}
+    for _ in range(args.runs):
+        wall, cpu, sq_out = _once([args.squawk, *files, "--reporter", "json"], corpus)
+        samples["squawk"].append((wall, cpu))
+        samples["cli"].append(_once(cli, corpus)[:2])
+        samples["cli1"].append(_once(cli, corpus, one)[:2])
+        wall, cpu, ours = _in_process(corpus)
+        samples["gate"].append((wall, cpu))
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in samples.items()}
+    sq_time, sq_cpu = med["squawk"]
     n = len(files)
     rows = [("squawk " + subprocess.run([args.squawk, "--version"], capture_output=True, text=True,
-                                        check=False).stdout.strip(), sq_time),
-            ("readiness check --gates migrations (CLI process)", cli_time),
-            ("migrations gate in process (engine.run)", gate_time)]
-    lines = ["| tool | wall (s, median) | files/s | ratio vs squawk |", "|---|---:|---:|---:|"]
-    lines += [f"| {name} | {t:.3f} | {n / t:,.0f} | {t / sq_time:.2f} |" for name, t in rows]
+                                        check=False).stdout.strip(), *med["squawk"]),
+            ("readiness check --gates migrations (CLI process)", *med["cli"]),
+            ("same, one process (READINESS_MIGRATIONS_WORKERS=1)", *med["cli1"]),
+            ("migrations gate in process (engine.run)", *med["gate"])]
+    lines = ["| tool | wall (s, median) | CPU user+sys (s, median) | files/s (wall) | wall ratio | CPU ratio |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {t:.3f} | {c:.3f} | {n / t:,.0f} | {t / sq_time:.2f} | {c / sq_cpu:.2f} |"
+              for name, t, c in rows]
     print(f"corpus: {corpus} ({n} files, {args.runs} runs each)\n")
     print("\n".join(lines))
 
