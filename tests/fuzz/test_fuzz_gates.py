@@ -182,7 +182,6 @@ def test_osv_single_interval_semantics(lo: str, hi: str, version: str) -> None:
     assert osv.evaluate(record, "demo", v, version).affected == (vlo <= v < vhi)
 
 
-@pytest.mark.xfail(strict=False, raises=TypeError, reason="same defect as the regression tests below")
 @given(st.recursive(st.none() | st.integers() | st.text(max_size=8),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
                         st.sampled_from(["affected", "package", "ecosystem", "name", "ranges", "type", "events",
@@ -207,10 +206,8 @@ OSV_CRASHERS = [
 
 
 @pytest.mark.parametrize("record", OSV_CRASHERS, ids=["affected-int", "versions-int", "events-int"])
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="reported to the lead: osv_offline.compile_record iterates non-list JSON values "
-                          "(lines 112/118/127); `readiness check` exits 3 on such a record")
 def test_regression_osv_record_with_scalar_where_a_list_belongs(record: dict[str, Any]) -> None:
+    """Found by fuzzing: compile_record iterated scalars (TypeError, `readiness check` exit 3); fixed in 1f933d6."""
     osv = gate_module("readiness.gates.deps.osv_offline")
     assert osv.evaluate(record, "demo", osv.parse_version("1.0"), "1.0", notes=[]).affected is False
 

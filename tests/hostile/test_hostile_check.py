@@ -5,6 +5,7 @@ the finding or the configuration error, no traceback, nothing leaked, nothing ex
 from __future__ import annotations
 
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,10 @@ def make_sandbox(tmp_path: Path, case: Case) -> Sandbox:
     return sb
 
 
-def _run_checks(case: Case, sb: Sandbox, tmp_path: Path) -> tuple[Run, Run, dict[str, int]]:
-    """JSON through the console script; text, markdown and SARIF through one driver process."""
+def _run_checks(case: Case, sb: Sandbox, tmp_path: Path) -> tuple[Run, Run, dict[str, int], Run | None]:
+    """JSON through the console script; text, markdown and SARIF through one driver process; and, at the
+    same time, `readiness action` on an identical copy of the repository (it writes `.readiness/` into
+    its workspace, which the checks must not see)."""
     offline = tmp_path / "osv-empty"
     offline.mkdir()
     env = base_env(tmp_path / "home")
@@ -59,21 +62,30 @@ def _run_checks(case: Case, sb: Sandbox, tmp_path: Path) -> tuple[Run, Run, dict
     others = [f for f in available_formats() if f != "json"]
     jobs = {"json": check_argv(case, sb.root, "json", offline),
             "others": driver_argv(case, sb.root, rendered, offline, others)}
-    with ThreadPoolExecutor(len(jobs)) as pool:
+    action_root = tmp_path / "repo-action"
+    parallel_action = action_available() and not case.slow
+    if parallel_action:
+        shutil.copytree(sb.root, action_root, symlinks=True)
+    with ThreadPoolExecutor(len(jobs) + 1) as pool:
         futures = {k: pool.submit(run, f"check --format {k}", argv, env, cwd) for k, argv in jobs.items()}
+        act_future = pool.submit(action_run, case, action_root, tmp_path / "action",
+                                 base_env(tmp_path / "home")) if parallel_action else None
         done = {k: f.result() for k, f in futures.items()}
+        act = act_future.result() if act_future is not None else None
+    if action_available() and act is None:
+        act = action_run(case, sb.root, tmp_path / "action", base_env(tmp_path / "home"))
     drv = done["others"]
     files = {f"report.{f}": (rendered / f"report.{f}").read_text(encoding="utf-8", errors="replace")
              for f in others if (rendered / f"report.{f}").is_file()}
     codes: dict[str, int] = json.loads(drv.stdout) if drv.code == 0 and drv.stdout else {}
     label = f"check --format {','.join(others)} (one process)"
-    return done["json"], Run(label, drv.code, "", drv.stderr, drv.seconds, files), codes
+    return done["json"], Run(label, drv.code, "", drv.stderr, drv.seconds, files), codes, act
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_hostile_case(case: Case, tmp_path: Path) -> None:
     sb = make_sandbox(tmp_path, case)
-    json_run, others, codes = _run_checks(case, sb, tmp_path)
+    json_run, others, codes, act = _run_checks(case, sb, tmp_path)
     pending = any(gate_pending(e.gate) for e in case.expect)
     exits = case.pending_exits if pending and case.pending_exits is not None else case.exits
     if case.soft_gap:
@@ -123,15 +135,14 @@ def test_hostile_case(case: Case, tmp_path: Path) -> None:
             assert sarif["version"] == "2.1.0" and len(sarif["runs"]) == 1
             assert len(sarif["runs"][0]["results"]) >= len([f for f in data["findings"] if not f["waived"]])
 
-    if action_available():
-        _check_action(case, sb, tmp_path, json_run, data, forbidden)
+    if act is not None:
+        _check_action(case, sb, act, json_run, data, forbidden)
     if gap_seen:
         pytest.xfail(f"reported to the lead: {case.soft_gap} ({gap_seen[0][:200]})")
 
 
-def _check_action(case: Case, sb: Sandbox, tmp_path: Path, json_run: Run, data: dict[str, Any],
+def _check_action(case: Case, sb: Sandbox, act: Run, json_run: Run, data: dict[str, Any],
                   forbidden: list[str]) -> None:
-    act = action_run(case, sb.root, tmp_path / "action", base_env(tmp_path / "home"))
     assert_invariants(case, act, forbidden)
     assert not sb.marker.exists(), "repository code was executed by the action"
     outputs = parse_outputs(act.files["GITHUB_OUTPUT"])
