@@ -70,7 +70,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                       error="disabled in the configuration"))
             continue
         ctx = GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
-                          changes=options.changes, offline_db=options.offline_db)
+                          changes=options.changes, offline_db=options.offline_db, gate=gate_id)
         ws.reader = gate_id
         start = clock()
         try:

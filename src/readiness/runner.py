@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from readiness.config import CONFIG_NAME, Config, load_config
@@ -40,7 +41,8 @@ def load_repo_config(root: Path, given: str | None) -> Config:
             raise ConfigError(exc.reason, path=shown) from None
         if given:
             shown = rel.replace(os.sep, "/")
-    return load_config(path, display=shown)
+    config = load_config(path, display=shown)
+    return config if inside else replace(config, external=True)
 
 
 def local_changes(root: Path, base: str) -> ChangeSet:

@@ -55,6 +55,9 @@ class Config:
     """Config waivers."""
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     """Rule id -> severity."""
+    external: bool = False
+    """The file lives outside the repository (the runner's own `--config`), so its paths may name
+    directories on the runner; a config inside the repository may only name repository paths."""
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from readiness.config import Config
+from readiness.errors import ConfigError
 from readiness.model import Finding, GateId, Item, Location
 from readiness.rules.catalog import RuleHandle
 from readiness.workspace import FileProblem, Workspace
@@ -27,6 +30,12 @@ class GateContext:
     """The PR's changes; None for a full scan."""
     offline_db: Path | None = None
     """`--offline-db`, for the deps gate."""
+    gate: str = ""
+    """The id of the gate this context is for (names its config keys in errors)."""
+
+    def repo_path(self, value: str, key: str) -> str:
+        """A path from this gate's settings, normalized and repository-relative (see `repo_relative`)."""
+        return repo_relative(value, f"gates.{self.gate}.{key}", self.config.source)
 
     def touched(self, path: str) -> bool:
         """True when the PR adds or changes `path`, or on a full scan."""
@@ -41,6 +50,20 @@ class GateContext:
                              limit=self.workspace.max_file_bytes)
         except GitUnavailable:
             return None
+
+
+def repo_relative(value: str, key: str, source: str | None) -> str:
+    """A path from the configuration, normalized and repository-relative.
+
+    ConfigError (exit 2) when it is absolute or climbs out of the repository: a config inside the
+    repository must not make the tool read, or report on, the runner's files.
+    """
+    v = value.strip().replace("\\", "/")
+    norm = posixpath.normpath(v.removeprefix("./")) if v else v
+    if not v or v.startswith("/") or re.match(r"^[A-Za-z]:", v) or norm == ".." or norm.startswith("../"):
+        raise ConfigError(f"{key}: {value!r} points outside the repository; "
+                          "paths in the configuration must be repository-relative", path=source)
+    return norm
 
 
 @dataclass(slots=True, kw_only=True)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from readiness.errors import ConfigError
+from readiness.gates.base import repo_relative
 from readiness.gates.config.environments import AUTO_NAMES, DEPLOYED
 from readiness.gates.config.schema import is_metaschema_uri
 from readiness.workspace import Workspace
@@ -31,13 +31,8 @@ _MODELINE = re.compile(r"^\s*#\s*yaml-language-server\s*:\s*\$schema=(\S+)", re.
 
 
 def repo_path(value: str, key: str, source: str | None) -> str:
-    """A path from `.readiness.yml`, normalized; ConfigError when it leaves the repository."""
-    v = value.strip().replace("\\", "/")
-    norm = posixpath.normpath(v) if v else v
-    if not v or v.startswith("/") or re.match(r"^[A-Za-z]:", v) or norm == ".." or norm.startswith("../"):
-        raise ConfigError(f"gates.config.{key}: {value!r} points outside the repository; "
-                          "schema and config paths must be repository-relative", path=source)
-    return norm
+    """A path from `.readiness.yml` under `gates.config`; ConfigError when it leaves the repository."""
+    return repo_relative(value, f"gates.config.{key}", source)
 
 
 @dataclass(frozen=True, slots=True)

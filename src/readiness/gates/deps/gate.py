@@ -54,8 +54,11 @@ def choose_source(ctx: GateContext) -> Source:
     configured = settings.get("offline_db")
     path: Path | None = ctx.offline_db
     if path is None and configured:
-        p = Path(str(configured))
-        path = p if p.is_absolute() else ctx.workspace.root / p
+        if ctx.config.external:  # the runner's own config file may name a runner directory
+            p = Path(str(configured))
+            path = p if p.is_absolute() else ctx.workspace.root / p
+        else:
+            path = ctx.workspace.root / ctx.repo_path(str(configured), "offline_db")
     service = "offline" if ctx.offline_db is not None else str(settings.get("service") or
                                                                  ("offline" if path else "osv"))
     if service == "offline" and path is None:

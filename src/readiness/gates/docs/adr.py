@@ -178,11 +178,12 @@ def _log4brains_dirs(text: str) -> list[str]:
     return out
 
 
-def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader) -> AdrSet:
-    """The ADR directories and their records."""
-    configured = settings.get("adr_dir")
-    if isinstance(configured, str):
-        dirs, source = [posixpath.normpath(configured.strip("/").removeprefix("./"))], "config"
+def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
+           configured: str | None = None) -> AdrSet:
+    """The ADR directories and their records; `configured` is `adr_dir`, already checked to be
+    repository-relative."""
+    if configured is not None:
+        dirs, source = [configured.strip("/")], "config"
     else:
         dirs, source = _tool_dirs(ws, reader)
         if not dirs:

@@ -86,9 +86,13 @@ class DocsGate:
         reader = DocReader(ws)
         out = GateOutcome()
 
-        adrs = adr.locate(ws, settings, reader)
+        adr_dir = settings.get("adr_dir")
+        adrs = adr.locate(ws, settings, reader,
+                          ctx.repo_path(adr_dir, "adr_dir") if isinstance(adr_dir, str) else None)
         runbook_globs = as_globs(settings.get("runbooks"))
         require = settings.get("require")
+        if require is not None:
+            require = [ctx.repo_path(r, "require") + ("/" if r.endswith("/") else "") for r in require]
         reqs = (configured_requirements(list(require)) if require is not None
                 else default_requirements(adrs, runbook_globs))
         _requirements(ws, reqs, adrs, out)
