@@ -211,9 +211,9 @@ class MigrationsGate:
                 history_cache: dict[str, dict[tuple[str, str], str]], out: GateOutcome) -> _Analysis | None:
         is_alembic = alembic.looks_like_alembic(text)
         is_django = not is_alembic and django.looks_like_django(text)
-        if not is_alembic and not is_django:
-            return None
-        fmt = "alembic" if is_alembic else "django"
+        # A file in a migrations location that does not even parse cannot be told apart by its
+        # content; it is reported either way, never skipped silently.
+        fmt = "alembic" if is_alembic or "/versions/" in f"/{cand.path}" else "django"
         try:
             tree = ast.parse(text, filename=cand.path)
         except (SyntaxError, ValueError) as exc:
@@ -227,6 +227,8 @@ class MigrationsGate:
                                    "reversible": False, "statements": 0, "transactional": True,
                                    "down_path": None}))
             return None
+        if not is_alembic and not is_django:
+            return None  # a helper module beside the migrations
         an = _Analysis(fmt=fmt, python=True)
         res: PyResult
         if is_alembic:
