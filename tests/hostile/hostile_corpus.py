@@ -129,6 +129,9 @@ class Case:
     exit code may be 0/1 instead of the expected one and the expected finding may be missing; the test
     then ends as xfail with this reason (and passes once the gate is fixed)."""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    base: Callable[[Sandbox], None] | None = None
+    """When set: the repository is a git clone whose base commit is built by `base` and whose head
+    commit then applies `build`; the checks run with `--base HEAD~1` (the action: a PR event)."""
 
 
 def _base_repo(sb: Sandbox) -> None:
@@ -258,7 +261,8 @@ def _cases() -> list[Case]:
     def python_migrations(sb: Sandbox) -> None:
         _base_repo(sb)
         sb.write("alembic.ini", "[alembic]\nscript_location = alembic\n")
-        sb.write("alembic/versions/0001_syntax.py", "revision = '0001'\ndef upgrade(:\n    pass\n")
+        sb.write("alembic/versions/0001_syntax.py", "from alembic import op\nrevision = '0001'\n"
+                 "def upgrade(:\n    op.drop_column('users', 'email')\n")
         sb.write("alembic/versions/0002_side_effect.py", sb.payload() + (
             "from alembic import op\nrevision = '0002'\ndown_revision = '0001'\n"
             "def upgrade():\n    op.drop_column('users', 'email')\n"
@@ -267,12 +271,11 @@ def _cases() -> list[Case]:
         sb.write("app/migrations/0001_initial.py", sb.payload() + (
             "from django.db import migrations\n"
             "class Migration(migrations.Migration):\n    operations = [migrations.RemoveField('u', 'e')]\n"))
-        sb.write("app/migrations/0002_broken.py", "class Migration(:\n")
+        sb.write("app/migrations/0002_broken.py", "from django.db import migrations\n"
+                 "class Migration(migrations.Migration):\n    operations = [migrations.RemoveField('u', 'e'\n")
     add(Case("python-migrations-syntax-and-side-effects", python_migrations,
              expect=(Expect("migrations", "alembic/versions/0001_syntax.py"),
-                     Expect("migrations", "app/migrations/0002_broken.py")),
-             soft_gap="the migrations gate says nothing about Python migrations with a syntax error "
-                      "(no item, no finding): an unjudged migration passes silently"))
+                     Expect("migrations", "app/migrations/0002_broken.py"))))
 
     def build_code(sb: Sandbox) -> None:
         _base_repo(sb)
@@ -328,6 +331,24 @@ def _cases() -> list[Case]:
     add(Case("committed-secret-not-echoed", _with_base(lambda sb: sb.write(
         "config/production.yaml", f"github_token: {COMMITTED_SECRET}\ndb_password: {COMMITTED_SECRET}x\n")),
         expect=(Expect("config", "config/production.yaml", error_ok=False),)))
+    # -- a PR against a base commit (`--base`: files at the base are read through git) ---------------
+    def base_with_links(sb: Sandbox) -> None:
+        _base_repo(sb)
+        sb.link("config/app.yaml", "/etc/passwd")
+        sb.write("db/migrations/V1__big.sql", b"SELECT 1;\n" * (HUGE // 10 + 1))
+        sb.write("requirements.txt", "requests==2.31.0\n")
+
+    def head_replaces_them(sb: Sandbox) -> None:
+        (sb.root / "config/app.yaml").unlink()
+        sb.write("config/app.yaml", "server:\n  port: 8080\n")
+        (sb.root / "db/migrations/V1__big.sql").unlink()
+        sb.link("db/migrations/V1__big.sql", "/etc/shadow")
+        sb.write("db/migrations/V2__new.sql", "ALTER TABLE users DROP COLUMN email;\n")
+        (sb.root / "requirements.txt").unlink()
+        sb.link("requirements.txt", "/proc/self/environ")
+    add(Case("pr-swaps-files-and-escaping-symlinks", head_replaces_them, base=base_with_links,
+             expect=(Expect("migrations", "db/migrations/V1__big.sql"), Expect("deps", "requirements.txt")),
+             forbid_files=("/etc/passwd", "/etc/shadow")))
     return cases
 
 

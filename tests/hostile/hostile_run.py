@@ -126,7 +126,17 @@ def check_argv(case: Case, root: Path, fmt: str, offline_db: Path) -> list[str]:
         argv += ["--offline-db", str(offline_db)]
     if case.gates:
         argv += ["--gates", case.gates]
+    if case.base is not None:
+        argv += ["--base", "HEAD~1"]
     return argv
+
+
+def git(root: Path, *args: str) -> str:
+    """git with a private, empty configuration."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def forbidden_strings(case: Case) -> list[str]:
@@ -211,12 +221,19 @@ def action_run(case: Case, root: Path, files: Path, env: dict[str, str]) -> Run:
     must still be written, and the token must appear in none of them."""
     files.mkdir(exist_ok=True)
     event, output, summary = files / "event.json", files / "output", files / "summary"
-    event.write_text(json.dumps({"ref": "refs/heads/main", "after": "a" * 40, "before": "b" * 40,
-                                 "repository": {"full_name": "octo-org/demo"}}), encoding="utf-8")
+    payload: dict[str, Any] = {"ref": "refs/heads/main", "after": "a" * 40, "before": "b" * 40,
+                               "repository": {"full_name": "octo-org/demo"}}
+    event_name = "push"
+    if case.base is not None:
+        event_name = "pull_request"
+        payload = json.loads((REPO / "tests" / "github" / "events" / "pull_request_synchronize.json").read_text())
+        payload["pull_request"]["base"]["sha"] = git(root, "rev-parse", "HEAD~1")
+        payload["pull_request"]["head"]["sha"] = git(root, "rev-parse", "HEAD")
+    event.write_text(json.dumps(payload), encoding="utf-8")
     output.write_text("", encoding="utf-8")
     summary.write_text("", encoding="utf-8")
     action_env = {**env, "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(root),
-                  "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event), "GITHUB_OUTPUT": str(output),
+                  "GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event), "GITHUB_OUTPUT": str(output),
                   "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_SERVER_URL": "https://github.com",
                   "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_REPOSITORY": "octo-org/demo",
                   "GITHUB_SHA": "a" * 40, "GITHUB_REF": "refs/heads/main", "INPUT_SARIF-FILE": "readiness.sarif",
@@ -227,7 +244,7 @@ def action_run(case: Case, root: Path, files: Path, env: dict[str, str]) -> Run:
     wanted = [g for g in ("migrations", "deps", "config", "docs")
               if g != "deps" or any(e.gate == "deps" for e in case.expect)]
     action_env["INPUT_GATES"] = case.gates or ",".join(wanted)
-    r = run("action (push)", [str(READINESS), "action"], action_env, root if case.cwd_repo else files)
+    r = run(f"action ({event_name})", [str(READINESS), "action"], action_env, root if case.cwd_repo else files)
     written = {"GITHUB_OUTPUT": output.read_text(encoding="utf-8", errors="replace"),
                "GITHUB_STEP_SUMMARY": summary.read_text(encoding="utf-8", errors="replace")}
     for rel in (".readiness/report.json", ".readiness/comment.md", "readiness.sarif"):

@@ -25,6 +25,7 @@ from hostile_run import (
     driver_argv,
     forbidden_strings,
     gate_pending,
+    git,
     parse_outputs,
     run,
     validate_report,
@@ -45,7 +46,16 @@ def make_sandbox(tmp_path: Path, case: Case) -> Sandbox:
     sb = Sandbox(root=tmp_path / "repo", outside=tmp_path / "outside")
     sb.root.mkdir()
     sb.outside.mkdir()
-    case.build(sb)
+    if case.base is not None:
+        git(sb.root, "init", "-q", "-b", "main")
+        case.base(sb)
+        git(sb.root, "add", "-A")
+        git(sb.root, "commit", "-q", "-m", "base")
+        case.build(sb)
+        git(sb.root, "add", "-A")
+        git(sb.root, "commit", "-q", "-m", "head")
+    else:
+        case.build(sb)
     return sb
 
 
