@@ -271,10 +271,12 @@ def _cases() -> list[Case]:
         sb.write("app/migrations/0001_initial.py", sb.payload() + (
             "from django.db import migrations\n"
             "class Migration(migrations.Migration):\n    operations = [migrations.RemoveField('u', 'e')]\n"))
+        sb.write("alembic/versions/0003_bare.py", "revision = '0003'\ndef upgrade(:\n")  # no `op.` hint at all
         sb.write("app/migrations/0002_broken.py", "from django.db import migrations\n"
                  "class Migration(migrations.Migration):\n    operations = [migrations.RemoveField('u', 'e'\n")
     add(Case("python-migrations-syntax-and-side-effects", python_migrations,
              expect=(Expect("migrations", "alembic/versions/0001_syntax.py"),
+                     Expect("migrations", "alembic/versions/0003_bare.py"),
                      Expect("migrations", "app/migrations/0002_broken.py"))))
 
     def build_code(sb: Sandbox) -> None:
