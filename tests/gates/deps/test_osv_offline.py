@@ -174,3 +174,23 @@ def test_unusable_directory(tmp_path: Path) -> None:
         OsvDatabase(tmp_path / "missing").load()
     with pytest.raises(DatabaseError, match="no OSV"):
         OsvDatabase(tmp_path, use_cache=False).load()
+
+
+def test_index_cache_sees_a_record_rewritten_in_place(tmp_path: Path) -> None:
+    """Rewriting a file keeps its directory's mtime; the cache must still notice (else a new
+    package name in that record would be missing from the index and its vulnerability hidden)."""
+    data, cache = tmp_path / "db", tmp_path / "cache"
+    data.mkdir()
+    cache.mkdir(mode=0o700)
+    record = data / "PYSEC-1.json"
+    record.write_text(json.dumps(rec("PYSEC-1", events=[{"introduced": "0"}])), "utf-8")
+    os.utime(record, ns=(1_000_000_000, 1_000_000_000))
+    dir_mtime = os.stat(data).st_mtime_ns
+    assert OsvDatabase(data, cache_dir=cache).load().audit("other-pkg", "1") == []
+    moved = rec("PYSEC-1", events=[{"introduced": "0"}])
+    moved["affected"][0]["package"]["name"] = "other-pkg"
+    record.write_text(json.dumps(moved), "utf-8")
+    os.utime(data, ns=(dir_mtime, dir_mtime))
+    again = OsvDatabase(data, cache_dir=cache).load()
+    assert not again.stats.from_cache
+    assert [v.id for v in again.audit("other-pkg", "1")] == ["PYSEC-1"]

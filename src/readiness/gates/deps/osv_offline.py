@@ -2,8 +2,9 @@
 
 Loading is a cheap pre-scan, not a parse: each file's bytes are searched for `"name": "…"` strings,
 which gives, per canonical package name, the few files that can concern it. The index (names → files)
-is cached in a private temp directory keyed by the directories' mtimes, so a second run does not even
-read the files. Records are parsed only when a dependency of that name is audited, once each.
+is cached in a private temp directory keyed by every record's path, size and mtime (a stat, not a read),
+so a second run does not read the files. Records are parsed only when a dependency of that name is
+audited, once each.
 
 Matching follows the OSV spec for the PyPI ecosystem with `packaging.version` (never SpecifierSet):
 `ECOSYSTEM` ranges with events sorted by version (out-of-order data exists), `introduced: "0"`,
@@ -36,7 +37,7 @@ from readiness.gates.deps.severity import Rated, rate
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 MAX_FILES = 2_000_000
 MAX_DEPTH = 4
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _NAME_RE = re.compile(rb'"name"\s*:\s*"([^"\\\n]{1,200})"')
 _ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2}
 
@@ -254,13 +255,14 @@ class OsvDatabase:
             raise DatabaseError(f"offline database {self.root} cannot be read: {exc.strerror}") from None
         if not stat.S_ISDIR(st.st_mode):
             raise DatabaseError(f"offline database {self.root} is not a directory")
-        cached = self._read_cache() if self.use_cache else None
+        sigs: list[str] = []
+        files = self._walk(sigs)
+        signature = hashlib.sha256("\n".join(sorted(sigs)).encode("utf-8", "surrogateescape")).hexdigest()
+        cached = self._read_cache(signature) if self.use_cache else None
         if cached is None:
-            dirs: dict[str, int] = {}
-            files = self._walk(dirs)
             self._prescan(files)
             if self.use_cache:
-                self._write_cache(dirs)
+                self._write_cache(signature)
         self.stats.files = len(self._by_id)
         self.stats.names = len(self._by_name)
         self.stats.seconds = time.perf_counter() - start
@@ -269,14 +271,15 @@ class OsvDatabase:
         self._loaded = True
         return self
 
-    def _walk(self, dirs: dict[str, int]) -> list[str]:
+    def _walk(self, sigs: list[str]) -> list[str]:
+        """Every record file; `sigs` gets one `path size mtime` line per file, so the cached index
+        is reused only when no record was added, removed, renamed or rewritten."""
         found: list[str] = []
         stack: list[tuple[str, int]] = [("", 0)]
         while stack:
             rel, depth = stack.pop()
             base = self.root / rel if rel else self.root
             try:
-                dirs[rel] = os.stat(base).st_mtime_ns
                 entries = list(os.scandir(base))
             except OSError:
                 continue
@@ -287,6 +290,11 @@ class OsvDatabase:
                         stack.append((erel, depth + 1))
                 elif entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
                     found.append(erel)
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                        sigs.append(f"{erel}\0{st.st_size}\0{st.st_mtime_ns}")
+                    except OSError:
+                        sigs.append(f"{erel}\0?")
                     if len(found) >= MAX_FILES:
                         return found
         return found
@@ -320,7 +328,7 @@ class OsvDatabase:
         key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:24]
         return cdir / f"osv-index-{key}.json"
 
-    def _read_cache(self) -> dict[str, Any] | None:
+    def _read_cache(self, signature: str) -> dict[str, Any] | None:
         path = self._cache_path()
         if path is None:
             return None
@@ -328,17 +336,8 @@ class OsvDatabase:
             doc = json.loads(path.read_bytes())
         except (OSError, ValueError):
             return None
-        if not isinstance(doc, dict) or doc.get("format") != _CACHE_FORMAT:
+        if not isinstance(doc, dict) or doc.get("format") != _CACHE_FORMAT or doc.get("signature") != signature:
             return None
-        dirs = doc.get("dirs")
-        if not isinstance(dirs, dict) or "" not in dirs:
-            return None
-        for rel, mtime in dirs.items():  # any file added, removed or renamed changes its directory's mtime
-            try:
-                if os.stat(self.root / rel if rel else self.root).st_mtime_ns != mtime:
-                    return None
-            except OSError:
-                return None
         by_name, by_id = doc.get("names"), doc.get("ids")
         if not isinstance(by_name, dict) or not isinstance(by_id, dict):
             return None
@@ -346,11 +345,11 @@ class OsvDatabase:
         self.stats.from_cache = True
         return doc
 
-    def _write_cache(self, dirs: dict[str, int]) -> None:
+    def _write_cache(self, signature: str) -> None:
         path = self._cache_path()
         if path is None:
             return
-        payload = json.dumps({"format": _CACHE_FORMAT, "root": str(self.root.resolve()), "dirs": dirs,
+        payload = json.dumps({"format": _CACHE_FORMAT, "root": str(self.root.resolve()), "signature": signature,
                               "names": self._by_name, "ids": self._by_id}).encode()
         try:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".osv-index-")
