@@ -105,6 +105,8 @@ class MigrationsGate:
             for cand in chosen:
                 self._one(ctx, ws, cand, candidates, large, history_cache, out)
         else:
+            import pglast.parser  # noqa: F401 - imported once here, inherited by the forked children
+
             def one(i: int) -> _Judged:
                 sub = GateOutcome()
                 marked, readers = ws.marked, ws.readers
