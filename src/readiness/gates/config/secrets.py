@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -157,27 +157,21 @@ def scan(value: Any) -> Iterator[SecretHit]:
         if depth > 256:
             return
         if isinstance(node, dict):
-            for k, v in node.items():
-                if isinstance(v, str):
-                    if len(v) >= _SHAPE_MIN_LEN or "@" in v or (isinstance(k, str) and is_secret_key(k)):
-                        hit = check_value((*trail, k), v)
-                        if hit is not None:
-                            yield hit
-                elif isinstance(v, dict | list):
-                    trail.append(k)
-                    yield from walk(v, depth + 1)
-                    trail.pop()
+            pairs: Iterable[tuple[Any, Any]] = node.items()
         elif isinstance(node, list):
-            for i, v in enumerate(node):
-                if isinstance(v, str):
-                    if len(v) >= _SHAPE_MIN_LEN or "@" in v:
-                        hit = check_value((*trail, i), v)
-                        if hit is not None:
-                            yield hit
-                elif isinstance(v, dict | list):
-                    trail.append(i)
-                    yield from walk(v, depth + 1)
-                    trail.pop()
+            pairs = enumerate(node)
+        else:
+            return
+        for k, v in pairs:
+            if isinstance(v, str):
+                if len(v) >= _SHAPE_MIN_LEN or "@" in v or (isinstance(k, str) and is_secret_key(k)):
+                    hit = check_value((*trail, k), v)
+                    if hit is not None:
+                        yield hit
+            elif isinstance(v, dict | list):
+                trail.append(k)
+                yield from walk(v, depth + 1)
+                trail.pop()
 
     if isinstance(value, str):
         hit = check_value((), value)
