@@ -121,6 +121,16 @@ def output_dir(workspace: Path) -> Path:
         return Path(tempfile.mkdtemp(prefix="readiness-"))
 
 
+def _shown_path(path: Path, workspace: Path) -> str:
+    """`path` relative to the workspace when it is inside it. In a Docker action the workspace is
+    /github/workspace, a path later steps on the runner do not have; relative to the workspace
+    (their default working directory) it is valid in the container and on the runner alike."""
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _inside_write(workspace: Path, rel: str, text: str) -> Path:
     """Write `rel` (relative to the workspace, or absolute) without leaving the workspace through a
     symlink; returns the path written."""
@@ -287,8 +297,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             log.error(f"readiness: cannot write GITHUB_STEP_SUMMARY: {exc.strerror}")
     counts = report.counts
     outputs = {"verdict": report.verdict, "critical": str(counts["critical"]), "high": str(counts["high"]),
-               "findings": str(sum(counts.values())), "report": str(report_path),
-               "comment-file": str(comment_path)}
+               "findings": str(sum(counts.values())), "report": _shown_path(report_path, workspace),
+               "comment-file": _shown_path(comment_path, workspace)}
     if env.get("GITHUB_OUTPUT"):
         try:
             write_outputs(env["GITHUB_OUTPUT"], outputs)

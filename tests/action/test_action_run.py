@@ -33,18 +33,24 @@ class Done:
     outputs: dict[str, str]
     summary: str
     seconds: float
+    workspace: Path
+
+    def path(self, key: str) -> Path:
+        """An output naming a file: relative to the workspace (as later steps resolve it), or absolute."""
+        p = Path(self.outputs[key])
+        return p if p.is_absolute() else self.workspace / p
 
     def text_everywhere(self) -> str:
         """Everything the run wrote that a person could read."""
         parts = [self.stdout, self.stderr, self.summary, json.dumps(self.outputs)]
-        parts.extend(Path(self.outputs[key]).read_text(encoding="utf-8")
+        parts.extend(self.path(key).read_text(encoding="utf-8")
                      for key in ("report", "comment-file") if self.outputs.get(key))
         return "\n".join(parts)
 
 
 def _collect(env: dict[str, str], code: int, out: str, err: str, seconds: float) -> Done:
     return Done(code, out, err, parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
-                Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"), seconds)
+                Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"), seconds, Path(env["GITHUB_WORKSPACE"]))
 
 
 def subprocess_run(env: dict[str, str], cwd: Path) -> Done:
@@ -77,9 +83,10 @@ def test_action_subprocess_posts_one_comment_and_a_check_run(tmp_path: Path, rep
         assert set(run.outputs) == OUTPUTS
         assert run.outputs["verdict"] == "fail" and run.outputs["high"] == "1"
         assert run.outputs["critical"] == "0" and run.outputs["findings"] == "1"
-        report = json.loads(Path(run.outputs["report"]).read_text(encoding="utf-8"))
+        assert run.outputs["report"] == ".readiness/report.json"  # valid in the container and on the runner
+        report = json.loads(run.path("report").read_text(encoding="utf-8"))
         assert report["verdict"] == "fail" and report["base"] == repo.base and report["head"] == repo.head
-        assert Path(run.outputs["comment-file"]).read_text(encoding="utf-8").startswith(MARKER)
+        assert run.path("comment-file").read_text(encoding="utf-8").startswith(MARKER)
         assert "RUNBOOK.md" in run.summary and len(run.summary.encode()) <= 1024 * 1024
         assert TOKEN not in run.text_everywhere()
         assert "readiness: not posted" not in run.stdout
@@ -106,7 +113,7 @@ def test_fork_pr_posts_nothing_and_writes_the_comment_file(tmp_path: Path, repo:
     run = inprocess_run(env)
     assert run.code == 1 and run.outputs["verdict"] == "fail"
     assert fake.writes() == []
-    body = Path(run.outputs["comment-file"]).read_text(encoding="utf-8")
+    body = run.path("comment-file").read_text(encoding="utf-8")
     assert body.startswith(MARKER) and "RUNBOOK.md" in body
     assert run.stdout.count("readiness: not posted") == 1
     assert "fork contributor/demo" in run.stdout
@@ -122,7 +129,7 @@ def test_no_token_still_gives_verdict_summary_outputs_and_exit_code(tmp_path: Pa
     assert fake.requests_log == []
     assert run.stdout.count("readiness: not posted") == 1 and "no GitHub token" in run.stdout
     assert "comment and check run: no GitHub token" in run.stdout
-    assert Path(run.outputs["comment-file"]).is_file()
+    assert run.path("comment-file").is_file()
 
 
 def test_base_commit_missing_from_the_clone_uses_the_pr_files_api(tmp_path: Path, repo: Repo,
@@ -135,7 +142,7 @@ def test_base_commit_missing_from_the_clone_uses_the_pr_files_api(tmp_path: Path
     run = inprocess_run(env)
     assert run.code == 1
     assert len(fake.requests_for("pulls/list-files")) == 1
-    report = json.loads(Path(run.outputs["report"]).read_text())
+    report = json.loads(run.path("report").read_text())
     assert report["base"] == "9" * 40  # diffed, through the API's list
     assert fake.writes() == []
 
@@ -149,7 +156,7 @@ def test_more_than_3000_changed_files_judges_the_whole_repository(tmp_path: Path
     Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
     run = inprocess_run(env)
     assert run.code == 1 and "3,001 files" in run.stdout
-    assert json.loads(Path(run.outputs["report"]).read_text())["base"] is None
+    assert json.loads(run.path("report").read_text())["base"] is None
     assert fake.requests_log == []
 
 
@@ -283,7 +290,7 @@ def test_path_input_in_a_subdirectory_links_and_annotates_repository_paths(tmp_p
                      inputs={"path": "services/api"})
     done = inprocess_run(env)
     assert done.code == 0, done.stderr  # its missing runbook and ADRs are not introduced by this PR
-    report = json.loads(Path(done.outputs["report"]).read_text(encoding="utf-8"))
+    report = json.loads(done.path("report").read_text(encoding="utf-8"))
     paths = {f["path"] for f in report["findings"]}
     assert paths and all(p.startswith("services/api/") for p in paths), paths
     (run,) = list(fake.iter_check_runs())

@@ -83,6 +83,12 @@ class Done:
     outputs: dict[str, str]
     summary: str
     seconds: float
+    workspace: Path
+
+    def path(self, key: str) -> Path:
+        """An output naming a file: relative to the workspace (as later steps resolve it), or absolute."""
+        p = Path(self.outputs[key])
+        return p if p.is_absolute() else self.workspace / p
 
 
 def action(tmp: Path, ws: Workspace, api_url: str, *, event: str = "pull_request_synchronize.json",
@@ -113,7 +119,7 @@ def action(tmp: Path, ws: Workspace, api_url: str, *, event: str = "pull_request
                           timeout=120, check=False)
     return Done(done.returncode, done.stdout, done.stderr,
                 parse_output_file((files / "output").read_text(encoding="utf-8")),
-                (files / "summary").read_text(encoding="utf-8"), time.monotonic() - start)
+                (files / "summary").read_text(encoding="utf-8"), time.monotonic() - start, ws.path)
 
 
 def marked(fake: FakeGitHub) -> list[dict[str, object]]:
@@ -128,9 +134,9 @@ def assert_outcome(done: Done, fake: FakeGitHub, *, expect_comment: bool = True)
     assert "Traceback" not in done.stderr + done.stdout
     assert done.outputs.get("verdict") == "fail" and done.outputs.get("high") == "1", done.outputs
     assert "RUNBOOK.md" in done.summary
-    comment_file = Path(done.outputs["comment-file"])
+    comment_file = done.path("comment-file")
     assert comment_file.is_file() and comment_file.read_text(encoding="utf-8").startswith(MARKER)
-    report = json.loads(Path(done.outputs["report"]).read_text(encoding="utf-8"))
+    report = json.loads(done.path("report").read_text(encoding="utf-8"))
     assert report["verdict"] == "fail"
     everything = done.stdout + done.stderr + done.summary + json.dumps(done.outputs)
     assert TOKEN not in everything
@@ -212,7 +218,7 @@ def test_faults_keep_the_verdict_and_one_comment(name: str, tmp_path: Path, work
     assert_outcome(done, fake)
     if name == "422-body-too-long":
         assert len(fake.requests_for("issues/create-comment")) == 2, "no retry with the minimal body"
-        assert len(str(marked(fake)[0]["body"])) < len(Path(done.outputs["comment-file"]).read_text("utf-8")) + 1
+        assert len(str(marked(fake)[0]["body"])) < len(done.path("comment-file").read_text("utf-8")) + 1
     if name == "duplicates-left-by-an-earlier-race":
         humans = [c for c in fake.comments_on(PR) if c["user"]["login"] == "mallory"]  # type: ignore[index]
         assert len(humans) == 1, "a person's comment quoting the marker was touched"
