@@ -4,13 +4,16 @@
 # mounted from the runner, so there is deliberately no USER and no WORKDIR.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-# Stage 1: build the wheel (hatchling is pinned in pyproject.toml; only the wheel leaves this stage).
+# Stage 1: build the wheel with the build backend from a hash-checked lock (no build isolation, so
+# nothing is fetched unchecked); only the wheel leaves this stage.
 FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+COPY requirements-build.lock /tmp/requirements-build.lock
+RUN python3 -m pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements-build.lock
 COPY pyproject.toml README.md /src/
 COPY src /src/src
 COPY checks /src/checks
-RUN python3 -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels /src
+RUN python3 -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels /src
 
 # Stage 2: the runtime image.
 FROM ${BASE_IMAGE}
