@@ -162,11 +162,13 @@ def checks_dir() -> Path:
 
 
 class Catalog:
-    """All rule pages, loaded lazily once per process."""
+    """The rule pages, each parsed at most once per process, and only when asked for: a run that
+    finds a handful of rules parses a handful of pages."""
 
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
-        self._rules: dict[str, Rule] | None = None
+        self._rules: dict[str, Rule] = {}
+        self._complete = False
         self.used: set[str] = set()
 
     @property
@@ -177,24 +179,30 @@ class Catalog:
         return self._root
 
     def _load(self) -> dict[str, Rule]:
-        if self._rules is None:
-            rules: dict[str, Rule] = {}
+        if not self._complete:
             for page in sorted(self.root.glob("*/*.md")):
                 rid = f"{page.parent.name}/{page.stem}"
-                rules[rid] = _parse_page(page, rid)
-            self._rules = rules
+                if rid not in self._rules:
+                    self._rules[rid] = _parse_page(page, rid)
+            self._complete = True
         return self._rules
 
     def get(self, rule_id: str) -> Rule:
         """The rule with this id; CatalogError when it has no page."""
-        try:
-            return self._load()[rule_id]
-        except KeyError:
-            raise CatalogError(f"rule {rule_id!r} has no page at checks/{rule_id}.md") from None
+        found = self._rules.get(rule_id)
+        if found is not None:
+            return found
+        if RULE_ID_RE.match(rule_id):
+            page = self.root / f"{rule_id}.md"
+            if page.is_file():
+                self._rules[rule_id] = _parse_page(page, rule_id)
+                return self._rules[rule_id]
+        raise CatalogError(f"rule {rule_id!r} has no page at checks/{rule_id}.md")
 
     def all(self) -> list[Rule]:
         """Every rule, sorted by id."""
-        return [self._load()[k] for k in sorted(self._load())]
+        rules = self._load()
+        return [rules[k] for k in sorted(rules)]
 
     def page_ids(self) -> set[str]:
         """Ids of every page."""
