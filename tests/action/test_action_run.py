@@ -8,13 +8,12 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from action_support import Repo, action_env, git
 from fake_github import FakeGitHub
-from gh_support import TOKEN, parse_output_file
+from gh_support import TOKEN, ActionRun, parse_output_file
 
 from readiness.action import read_input, run_action
 from readiness.github.comment import MARKER
@@ -23,44 +22,19 @@ READINESS = Path(sys.executable).parent / "readiness"
 OUTPUTS = {"verdict", "critical", "high", "findings", "report", "comment-file"}
 
 
-@dataclass
-class Done:
-    """One action run: exit code, logs and the files it wrote."""
-
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    seconds: float
-    workspace: Path
-
-    def path(self, key: str) -> Path:
-        """An output naming a file: relative to the workspace (as later steps resolve it), or absolute."""
-        p = Path(self.outputs[key])
-        return p if p.is_absolute() else self.workspace / p
-
-    def text_everywhere(self) -> str:
-        """Everything the run wrote that a person could read."""
-        parts = [self.stdout, self.stderr, self.summary, json.dumps(self.outputs)]
-        parts.extend(self.path(key).read_text(encoding="utf-8")
-                     for key in ("report", "comment-file") if self.outputs.get(key))
-        return "\n".join(parts)
-
-
-def _collect(env: dict[str, str], code: int, out: str, err: str, seconds: float) -> Done:
-    return Done(code, out, err, parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
+def _collect(env: dict[str, str], code: int, out: str, err: str, seconds: float) -> ActionRun:
+    return ActionRun(code, out, err, parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
                 Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"), seconds, Path(env["GITHUB_WORKSPACE"]))
 
 
-def subprocess_run(env: dict[str, str], cwd: Path) -> Done:
+def subprocess_run(env: dict[str, str], cwd: Path) -> ActionRun:
     start = time.monotonic()
     done = subprocess.run([str(READINESS), "action"], env=env, cwd=cwd, capture_output=True, text=True,
                           timeout=120, check=False)
     return _collect(env, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
 
 
-def inprocess_run(env: dict[str, str]) -> Done:
+def inprocess_run(env: dict[str, str]) -> ActionRun:
     out, err = io.StringIO(), io.StringIO()
     start = time.monotonic()
     code = run_action(env, out=out, err=err)

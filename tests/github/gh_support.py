@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,28 @@ def parse_output_file(text: str) -> dict[str, str]:
         else:
             i += 1
     return out
+
+
+@dataclass
+class ActionRun:
+    """One finished `readiness action` run: exit code, logs and the files it wrote."""
+
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    seconds: float
+    workspace: Path
+
+    def path(self, key: str) -> Path:
+        """An output naming a file: relative to the workspace (as later steps resolve it), or absolute."""
+        p = Path(self.outputs[key])
+        return p if p.is_absolute() else self.workspace / p
+
+    def text_everywhere(self) -> str:
+        """Everything the run wrote that a person could read."""
+        parts = [self.stdout, self.stderr, self.summary, json.dumps(self.outputs)]
+        parts.extend(self.path(key).read_text(encoding="utf-8")
+                     for key in ("report", "comment-file") if self.outputs.get(key))
+        return "\n".join(parts)

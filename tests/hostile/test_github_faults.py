@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "github"))
 
 from fake_github import SPEC_PATH, FakeGitHub  # noqa: E402
-from gh_support import load_payload, parse_output_file  # noqa: E402
+from gh_support import ActionRun, load_payload, parse_output_file  # noqa: E402
 from hostile_corpus import TOKEN  # noqa: E402
 
 READINESS = Path(sys.executable).parent / "readiness"
@@ -73,26 +73,8 @@ def fake() -> Iterator[FakeGitHub]:
         yield server
 
 
-@dataclass(frozen=True, slots=True)
-class Done:
-    """One finished action run."""
-
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    seconds: float
-    workspace: Path
-
-    def path(self, key: str) -> Path:
-        """An output naming a file: relative to the workspace (as later steps resolve it), or absolute."""
-        p = Path(self.outputs[key])
-        return p if p.is_absolute() else self.workspace / p
-
-
 def action(tmp: Path, ws: Workspace, api_url: str, *, event: str = "pull_request_synchronize.json",
-           tag: str = "a") -> Done:
+           tag: str = "a") -> ActionRun:
     """Run `readiness action` once for PR #7."""
     files = tmp / f"files-{tag}"
     files.mkdir()
@@ -117,7 +99,7 @@ def action(tmp: Path, ws: Workspace, api_url: str, *, event: str = "pull_request
     start = time.monotonic()
     done = subprocess.run([str(READINESS), "action"], env=env, cwd=ws.path, capture_output=True, text=True,
                           timeout=120, check=False)
-    return Done(done.returncode, done.stdout, done.stderr,
+    return ActionRun(done.returncode, done.stdout, done.stderr,
                 parse_output_file((files / "output").read_text(encoding="utf-8")),
                 (files / "summary").read_text(encoding="utf-8"), time.monotonic() - start, ws.path)
 
@@ -128,7 +110,7 @@ def marked(fake: FakeGitHub) -> list[dict[str, object]]:
             and c["user"]["login"] == fake.identity["login"]]  # type: ignore[index]
 
 
-def assert_outcome(done: Done, fake: FakeGitHub, *, expect_comment: bool = True) -> None:
+def assert_outcome(done: ActionRun, fake: FakeGitHub, *, expect_comment: bool = True) -> None:
     """What must hold whatever GitHub did."""
     assert done.code == 1, (done.code, done.stderr[-800:])
     assert "Traceback" not in done.stderr + done.stdout
@@ -238,7 +220,7 @@ def test_persistent_outage_is_bounded(tmp_path: Path, workspace: Workspace, fake
 def test_two_runs_racing_on_one_pr_leave_one_comment(tmp_path: Path, workspace: Workspace,
                                                      fake: FakeGitHub) -> None:
     fake.fail("issues/list-comments", delay=0.3, times=2)   # both list before either posts
-    results: dict[str, Done] = {}
+    results: dict[str, ActionRun] = {}
 
     def go(tag: str) -> None:
         results[tag] = action(tmp_path, workspace, fake.base_url, tag=tag)
