@@ -56,5 +56,26 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    """The report as indented JSON text."""
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    """The report as JSON text: the outline indented, each finding and each item on one line."""
+    return dumps_outline(report_dict(report)) + "\n"
+
+
+# `indent=` switches the json module to its pure-Python encoder (about 50 us per finding, 80 ms for
+# a 1,600-finding report); without it the C encoder runs. So the outline (the top object, the gate
+# list, each gate and its items list) is indented here and the leaves are encoded in C, one per line,
+# which also diffs and greps line by line.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+_OUTLINE_DEPTH = 4
+"""Containers nested shallower than this are expanded (when they hold a list); deeper ones are one line."""
+
+
+def dumps_outline(value: Any, depth: int = 0) -> str:
+    """`value` as JSON; lists and dicts that hold a non-empty list are expanded down to `_OUTLINE_DEPTH`."""
+    pad = "  " * (depth + 1)
+    if depth < _OUTLINE_DEPTH and isinstance(value, list) and value:
+        inner = f",\n{pad}".join(dumps_outline(v, depth + 1) for v in value)
+        return f"[\n{pad}{inner}\n{pad[:-2]}]"
+    if depth < _OUTLINE_DEPTH and isinstance(value, dict) and any(isinstance(v, list) and v for v in value.values()):
+        inner = f",\n{pad}".join(f"{_COMPACT(str(k))}: {dumps_outline(v, depth + 1)}" for k, v in value.items())
+        return f"{{\n{pad}{inner}\n{pad[:-2]}}}"
+    return _COMPACT(value)
