@@ -6,13 +6,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
-from readiness.yamlpos import YamlDoc, YamlError, load_one
+
+if TYPE_CHECKING:  # yaml is imported only when there is a config file to read (~25 ms of start-up)
+    from readiness.yamlpos import YamlDoc
 
 CONFIG_NAME = ".readiness.yml"
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -79,7 +80,7 @@ class Config:
 @cache
 def config_schema() -> dict[str, Any]:
     """The shipped JSON Schema of `.readiness.yml`."""
-    text = resources.files("readiness.config").joinpath("schema.json").read_text(encoding="utf-8")
+    text = Path(__file__).with_name("schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -110,6 +111,8 @@ def load_config(path: Path | None, *, display: str | None = None) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError("config file is not UTF-8 text", path=shown) from None
+    from readiness.yamlpos import YamlError, load_one
+
     try:
         doc = load_one(text, node_budget=20_000)
     except YamlError as exc:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +151,9 @@ def _parse_page(path: Path, expected_id: str) -> Rule:
 
 def checks_dir() -> Path:
     """Where the rule pages are: shipped inside the package, or the source checkout's `checks/`."""
-    shipped = resources.files("readiness") / "checks"
+    shipped = Path(__file__).resolve().parents[1] / "checks"  # not importlib.resources: ~15 ms to import
     if shipped.is_dir():
-        return Path(str(shipped))
+        return shipped
     source = Path(__file__).resolve().parents[3] / "checks"
     if source.is_dir():
         return source

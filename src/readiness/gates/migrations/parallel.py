@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Callable
@@ -91,6 +90,8 @@ def _spawn(fn: Callable[[int], R], count: int, w: int, workers: int) -> tuple[in
         code = 1
         try:
             os.close(rfd)
+            import pickle
+
             share = {i: _pack(fn(i)) for i in range(w, count, workers)}
             payload = pickle.dumps(share, pickle.HIGHEST_PROTOCOL)
             with os.fdopen(wfd, "wb") as pipe:
@@ -110,6 +111,8 @@ def _collect(pid: int, fd: int) -> dict[int, R] | None:
     ok = _reap(pid, kill=False)
     if not ok or not data:
         return None
+    import pickle
+
     try:
         share = pickle.loads(data)
         return {i: _unpack(v) for i, v in share.items()}
