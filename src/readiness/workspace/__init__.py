@@ -99,12 +99,16 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
     return any(glob_regex(p).match(path) for p in patterns)
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 class Workspace:
     """The repository under check."""
 
     def __init__(self, root: Path, *, max_file_bytes: int = 2 * 1024 * 1024,
                  exclude: Sequence[str] = ()) -> None:
         self.root = root.resolve()
+        self._root_str = str(self.root).rstrip("/")
         self.max_file_bytes = max_file_bytes
         self.exclude = tuple(exclude)
         self._files: list[str] | None = None
@@ -133,19 +137,22 @@ class Workspace:
                     continue
                 for entry in entries:
                     rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                    try:
-                        mode = entry.stat(follow_symlinks=False).st_mode
+                    try:  # the directory entry's type: no stat() per file where the filesystem says
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                        is_link = not is_dir and entry.is_symlink()
+                        is_reg = not is_dir and not is_link and entry.is_file(follow_symlinks=False)
+                        target = os.readlink(entry.path) if is_link else ""
                     except OSError:
                         continue
-                    if stat.S_ISDIR(mode):
+                    if is_dir:
                         if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude):
                             stack.append(rel)
                         continue
                     if self.exclude and matches(rel, self.exclude):
                         continue
-                    if stat.S_ISLNK(mode):
-                        self._symlinks[rel] = os.readlink(entry.path)
-                    elif not stat.S_ISREG(mode):
+                    if is_link:
+                        self._symlinks[rel] = target
+                    elif not is_reg:
                         self._special.add(rel)
                     found.append(rel)
                     if len(found) >= MAX_LISTED_FILES:
@@ -179,11 +186,19 @@ class Workspace:
         """The absolute path of `rel` after resolving links; FileProblem when it leaves the repo."""
         if "\x00" in rel:
             raise FileProblem(rel, "path contains a NUL byte")
-        candidate = self.root / rel
         if self._files is not None and rel in self._file_set and rel not in self._symlinks:
-            # listed by our own walk, which never enters a symlinked directory: no component
-            # of this path is a link, so it is inside without a realpath() per component
-            return candidate
+            return Path(self._listed(rel))
+        return self._resolved(rel)
+
+    def _listed(self, rel: str) -> str:
+        """The absolute path of a file our own walk listed (and which is not a symlink) as a string.
+
+        The walk never enters a symlinked directory, so no component of this path is a link: it is
+        inside without a realpath() per component (and without pathlib's cost per join)."""
+        return f"{self._root_str}/{rel}"
+
+    def _resolved(self, rel: str) -> Path:
+        candidate = self.root / rel
         try:
             real = Path(os.path.realpath(candidate))
         except (OSError, ValueError):
@@ -196,26 +211,39 @@ class Workspace:
 
     def read_bytes(self, rel: str, *, limit: int | None = None) -> bytes:
         """The file's bytes; FileProblem for escapes, special files and files over the cap."""
-        real = self.inside(rel)
+        if "\x00" in rel:
+            raise FileProblem(rel, "path contains a NUL byte")
+        if self._files is not None and rel in self._file_set and rel not in self._symlinks:
+            real = self._listed(rel)
+        else:
+            real = str(self._resolved(rel))
         cap = limit or self.max_file_bytes
+        # Opened first and checked through the descriptor (no window between the check and the
+        # read); O_NONBLOCK so that a FIFO planted in the PR cannot block the open.
         try:
-            st = real.stat()
+            fd = os.open(real, _READ_FLAGS)
         except FileNotFoundError:
             raise FileProblem(rel, "file does not exist (or is a dangling symlink)") from None
         except OSError as exc:
-            raise FileProblem(rel, f"cannot stat file: {exc.strerror}") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise FileProblem(rel, "not a regular file; not read")
-        if st.st_size > cap:
-            raise FileProblem(rel, f"file is {st.st_size:,} bytes, over the {cap:,}-byte limit; not read")
+            raise FileProblem(rel, f"cannot open file: {exc.strerror}") from None
         try:
-            with open(real, "rb") as fh:
-                data = fh.read(cap + 1)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileProblem(rel, "not a regular file; not read")
+            if st.st_size > cap:
+                raise FileProblem(rel, f"file is {st.st_size:,} bytes, over the {cap:,}-byte limit; not read")
+            chunks = [os.read(fd, min(cap + 1, st.st_size + 1))]
+            got = len(chunks[0])
+            while chunks[-1] and got <= cap:
+                chunks.append(os.read(fd, cap + 1 - got))
+                got += len(chunks[-1])
         except OSError as exc:
             raise FileProblem(rel, f"cannot read file: {exc.strerror}") from None
-        if len(data) > cap:
+        finally:
+            os.close(fd)
+        if got > cap:
             raise FileProblem(rel, f"file grew over the {cap:,}-byte limit while read; not read")
-        return data
+        return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
 
     def read_text(self, rel: str, *, limit: int | None = None) -> str:
         """The file as UTF-8 text (a BOM is dropped; CRLF kept); FileProblem for binary or other encodings."""

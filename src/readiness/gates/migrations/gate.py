@@ -8,23 +8,24 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import alembic, django, parallel
+from readiness.gates.migrations import parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, discover
 from readiness.gates.migrations.ops import Op, from_statement
-from readiness.gates.migrations.pyast import PyResult
 from readiness.gates.migrations.sql import Origin, SqlError, parse
 from readiness.model import Confidence, Finding, GateId, Item, Location, RiskClass
 from readiness.workspace import FileProblem, Workspace
+
+if TYPE_CHECKING:
+    from readiness.gates.migrations.pyast import PyResult
 
 DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
 DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
@@ -56,10 +57,15 @@ class _Analysis:
     python: bool = False
 
 
-def _sql_ops(text: str, origin: Origin | None = None) -> tuple[list[Op], list[SqlError], int]:
-    stmts, errors = parse(text, origin)
-    ops = [op for st in stmts for op in from_statement(st)]
+def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
+    stmts, errors = parse(text, origin, trees=trees)
+    ops = [op for st in stmts for op in from_statement(st)] if trees else []
     return ops, errors, len(stmts)
+
+
+_RECREATES = frozenset({"drop_column", "drop_table"})
+"""Up operations whose lossy-down check looks for the down's re-creating statement; a down
+migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
 
 
 Section = tuple[str, int]
@@ -190,7 +196,8 @@ class MigrationsGate:
             if down_text is None:
                 an.down_state = "missing"
             else:
-                dops, derr, n = _sql_ops(down_text[0], Origin(line=down_text[1]))
+                dops, derr, n = _sql_ops(down_text[0], Origin(line=down_text[1]),
+                                         trees=any(o.action in _RECREATES for o in an.ops))
                 an.down_ops = dops
                 an.errors.extend((cand.path, e) for e in derr)
                 an.down_state = "present" if n else "empty"
@@ -202,7 +209,7 @@ class MigrationsGate:
                 out.findings.append(unreadable(R.UNREADABLE, problem))
                 an.down_state = "present"
             else:
-                dops, derr, n = _sql_ops(dtext)
+                dops, derr, n = _sql_ops(dtext, trees=any(o.action in _RECREATES for o in an.ops))
                 an.down_ops = dops
                 an.errors.extend((cand.down_path, e) for e in derr)
                 an.down_state = "present" if n or derr else "empty"
@@ -211,6 +218,10 @@ class MigrationsGate:
 
     def _python(self, ws: Workspace, cand: Candidate, text: str, every: list[Candidate],
                 history_cache: dict[str, dict[tuple[str, str], str]], out: GateOutcome) -> _Analysis | None:
+        import ast  # Python migrations only: `ast` and the readers cost ~15 ms of start-up
+
+        from readiness.gates.migrations import alembic, django
+
         is_alembic = alembic.looks_like_alembic(text)
         is_django = not is_alembic and django.looks_like_django(text)
         # A file in a migrations location that does not even parse cannot be told apart by its
@@ -250,6 +261,10 @@ class MigrationsGate:
     def _django_history(self, ws: Workspace, cand: Candidate, every: list[Candidate],
                         cache: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
         """Field classes defined by the earlier migrations of the same app directory."""
+        import ast
+
+        from readiness.gates.migrations import django
+
         folder = cand.path.rsplit("/", 1)[0]
         earlier = [c.path for c in every if c.format == "python" and c.path.rsplit("/", 1)[0] == folder
                    and c.path < cand.path]

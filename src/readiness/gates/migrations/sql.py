@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Leading keywords of statements that some rule looks at; the rest are only counted.
 _INTERESTING = re.compile(
@@ -27,9 +27,11 @@ _SELECT_WORD = re.compile(r"\bselect\b", re.IGNORECASE)
 _TAIL = re.compile(r'(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}')
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Statement:
-    """One SQL statement of a file (or of a section / embedded string)."""
+class Statement(NamedTuple):
+    """One SQL statement of a file (or of a section / embedded string).
+
+    A named tuple rather than a frozen dataclass: files hold thousands of statements, and a
+    frozen dataclass's __init__ costs a setattr call per field."""
 
     text: str
     """The statement text without the trailing semicolon."""
@@ -109,18 +111,22 @@ def wants_tree(text: str) -> bool:
     return True
 
 
-def parse(text: str, origin: Origin | None = None) -> tuple[list[Statement], list[SqlError]]:
-    """Split and parse `text`; statements the parser rejects come back as SqlErrors, never raise."""
+def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Statement], list[SqlError]]:
+    """Split and parse `text`; statements the parser rejects come back as SqlErrors, never raise.
+
+    `trees=False` checks and splits only (no statement gets a tree), for texts whose statements
+    are counted but not judged."""
     from pglast import parser
 
     lines = _Lines(text, origin or Origin())
     try:
         tree = parser.parse_sql_json(text)
     except parser.ParseError:
-        return _salvage(text, lines)
+        return _salvage(text, lines, trees=trees)
     stmts: list[Statement] = []
     utf8 = None if text.isascii() else text.encode("utf-8")
     byte_at = char_at = 0
+    loads = json.loads
     for node_json, location, length in _raw_statements(tree):
         if utf8 is None:
             start = location
@@ -129,14 +135,16 @@ def parse(text: str, origin: Origin | None = None) -> tuple[list[Statement], lis
             char_at += len(utf8[byte_at:location].decode("utf-8"))
             byte_at, start = location, char_at
             raw = (utf8[location:location + length] if length else utf8[location:]).decode("utf-8")
-        body = raw.strip()
+        body = raw.lstrip()
+        start += len(raw) - len(body)
+        body = body.rstrip()
         if not body:
             continue
-        start += len(raw) - len(raw.lstrip())
         node: dict[str, Any] | None = None
-        if wants_tree(body):
-            node = node_json if isinstance(node_json, dict) else json.loads(node_json)
-        stmts.append(_statement(body, start, start + len(body), lines, node))
+        if trees and wants_tree(body):
+            node = node_json if isinstance(node_json, dict) else loads(node_json)
+        line, col = lines.at(start)
+        stmts.append(Statement(body, line, col, line + body.count("\n"), node))
     return stmts, []
 
 
@@ -167,13 +175,12 @@ def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, 
     return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
 
 
-def _statement(body: str, start: int, stop: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
+def _statement(body: str, start: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
     line, col = lines.at(start)
-    end_line, _ = lines.at(max(start, stop - 1))
-    return Statement(text=body, line=line, column=col, end_line=end_line, node=node)
+    return Statement(body, line, col, line + body.count("\n"), node)
 
 
-def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]:
+def _salvage(text: str, lines: _Lines, *, trees: bool = True) -> tuple[list[Statement], list[SqlError]]:
     """The file does not parse as a whole: split with the scanner and parse piece by piece."""
     from pglast import parser
 
@@ -194,7 +201,7 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
         if not body.strip():
             continue
         try:
-            tree = json.loads(parser.parse_sql_json(body))["stmts"] if wants_tree(body) else None
+            tree = json.loads(parser.parse_sql_json(body))["stmts"] if trees and wants_tree(body) else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
@@ -203,7 +210,7 @@ def _salvage(text: str, lines: _Lines) -> tuple[list[Statement], list[SqlError]]
             errors.append(SqlError(message=str(exc.args[0]), line=line, column=col, text=body))
             continue
         node = tree[0]["stmt"] if tree else None
-        stmts.append(_statement(body, start, sl.stop, lines, node))
+        stmts.append(_statement(body.rstrip(), start, lines, node))
     return stmts, errors
 
 
