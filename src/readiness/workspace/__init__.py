@@ -209,6 +209,15 @@ class Workspace:
             raise FileProblem(rel, f"{detail} points outside the repository; not followed")
         return real
 
+    def size(self, rel: str) -> int:
+        """A listed regular file's size in bytes (0 when unknown); a hint for sharing out work, never a check."""
+        if rel not in self._file_set or rel in self._symlinks:
+            return 0
+        try:
+            return os.stat(self._listed(rel)).st_size
+        except OSError:
+            return 0
+
     def read_bytes(self, rel: str, *, limit: int | None = None) -> bytes:
         """The file's bytes; FileProblem for escapes, special files and files over the cap."""
         if "\x00" in rel:

@@ -41,6 +41,33 @@ def test_a_failing_child_is_recomputed_here_and_the_error_surfaces_as_without_ch
         parallel.fork_map(always, 5, 2)
 
 
+def test_shares_deal_heavy_items_first_to_the_lightest_process() -> None:
+    assert parallel.shares(7, 3) == [[0, 3, 6], [1, 4], [2, 5]]
+    # one huge file: it gets a process to itself and the rest share the other
+    assert parallel.shares(5, 2, [1, 100, 1, 1, 1]) == [[1], [0, 2, 3, 4]]
+    dealt = parallel.shares(50, 3, [(i * 37) % 11 + 1 for i in range(50)])
+    assert sorted(i for share in dealt for i in share) == list(range(50))
+    assert all(share == sorted(share) for share in dealt)
+    assert parallel.shares(3, 8) == [[0], [1], [2]]
+
+
+def test_weighted_fork_map_is_still_the_sequential_map() -> None:
+    weights = [5, 1, 1, 9, 1, 1, 1]
+    assert parallel.fork_map(lambda i: i * 10, 7, 2, weights) == [i * 10 for i in range(7)]
+
+
+def test_dataclasses_cross_the_pipe_equal_and_frozen(tmp_path: Path) -> None:
+    from readiness.model import Finding, Location, RuleId, Severity, Waiver
+
+    finding = Finding(rule=RuleId("migrations/drop-column"), severity=Severity.HIGH,
+                      location=Location(path="m/up.sql", line=3, column=1), message="m", fix=None,
+                      fingerprint="f" * 32, waiver=Waiver(reason="r", source="inline"))
+    got = parallel.fork_map(lambda i: [finding] * i, 4, 2)
+    assert got == [[finding] * i for i in range(4)]
+    with pytest.raises(AttributeError):
+        got[3][0].message = "changed"  # type: ignore[misc]
+
+
 def test_workers_only_for_large_scans(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parallel.workers_for(parallel.MIN_FILES - 1) == 1
     monkeypatch.setenv(parallel.ENV, "1")
@@ -72,9 +99,10 @@ def test_gate_report_identical_with_and_without_children(tmp_path: Path, monkeyp
     used: list[int] = []
     real = parallel.fork_map
 
-    def spy(fn, count, workers):  # type: ignore[no-untyped-def]
+    def spy(fn, count, workers, weights=None):  # type: ignore[no-untyped-def]
         used.append(workers)
-        return real(fn, count, workers)
+        assert weights is not None and len(weights) == count and all(w > 0 for w in weights)
+        return real(fn, count, workers, weights)
 
     monkeypatch.setattr(parallel, "workers_for", lambda files: 3)
     monkeypatch.setattr(parallel, "fork_map", spy)

@@ -123,7 +123,8 @@ class MigrationsGate:
                 finally:
                     ws.marked, ws.readers = marked, readers
 
-            for findings, items, marked, readers in parallel.fork_map(one, len(chosen), workers):
+            weights = [ws.size(c.path) + (ws.size(c.down_path) if c.down_path else 0) for c in chosen]
+            for findings, items, marked, readers in parallel.fork_map(one, len(chosen), workers, weights):
                 out.findings.extend(findings)
                 out.items.extend(items)
                 for rel, text in marked.items():  # as if read here, in the same order
