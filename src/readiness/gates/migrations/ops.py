@@ -6,6 +6,7 @@ SQL parse trees (libpg_query JSON) become `Op`s here; alembic.py and django.py b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,31 @@ STABLE_FUNCTIONS = frozenset({
     "timezone", "date_trunc", "coalesce", "nullif", "greatest", "least", "abs",
 })
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+LOCK_MODES = ("", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
+              "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
+"""libpg_query's LockStmt.mode numbers (1-8) -> the mode as written in SQL."""
+
+_KINDS = {"OBJECT_MATVIEW": "materialized view", "OBJECT_FOREIGN_TABLE": "foreign table"}
+"""ObjectType names that do not read well as `OBJECT_X` -> `x`."""
+
+_RELATIONS = frozenset({"OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TABLE"})
+"""Object types that are relations: renaming or moving them takes ACCESS EXCLUSIVE on them."""
+_RENAMED_BY_NAME = frozenset({
+    "OBJECT_SCHEMA", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE",
+    "OBJECT_DOMAIN", "OBJECT_ATTRIBUTE", "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE",
+    "OBJECT_AGGREGATE", "OBJECT_DATABASE",
+})
+"""Renames that break code referring to the object by name. Index, constraint, trigger, policy and
+role renames are left out: queries do not name them (rare exceptions: ON CONFLICT ON CONSTRAINT, hints)."""
+
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\W\d][\w$]*)'
+_CREATE_OBJECT = re.compile(
+    r"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
+    r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
+    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
+    re.IGNORECASE)
+"""Statements that create a named object and get no parse tree (sql._INTERESTING): only the name matters."""
+_IDENT_PART = re.compile(_IDENT)
 
 
 Base = dict[str, Any]
@@ -32,19 +58,22 @@ class Op:
     """One operation: what it does, to which table/column, and where it is written."""
 
     action: str
-    """e.g. add_column, drop_column, alter_type, set_not_null, add_constraint, create_index,
-    drop_index, rename_column, rename_table, drop_table, drop_object, truncate, rewrite, reindex,
-    refresh_matview, detach_partition, add_enum_value, update, delete, insert_select, insert,
-    lock_table, set_lock_timeout, begin, commit, create_table, ddl, other."""
+    """e.g. add_column, drop_column, alter_type, set_not_null, drop_default, add_constraint,
+    validate_constraint, create_index, drop_index, rename_column, rename_table, rename_object,
+    set_schema, drop_table, drop_object, truncate, rewrite, reindex, refresh_matview,
+    detach_partition, add_enum_value, alter_domain, update, delete, insert_select, insert,
+    lock_table, set_lock_timeout, begin, commit, create_table, create_object, ddl, other."""
     table: str | None = None
     """Schema-qualified as written (`public.users` or `users`)."""
     column: str | None = None
     """Column, index, constraint or object name when the action has one."""
     detail: str = ""
-    """Action-specific: the new name, the new type, the constraint kind, the enum value."""
+    """Action-specific: the new name, the new type, the constraint kind, the enum value, the
+    object kind (`view`, `materialized view`, `function`, `type`, ...), the lock mode."""
     flags: frozenset[str] = frozenset()
     """concurrently, not_valid, using_index, unique, not_null, volatile_default, has_default,
-    serial, identity, generated_stored, primary_key, references, where, cascade, if_exists."""
+    serial, identity, generated_stored, primary_key, references, where, cascade, if_exists,
+    or_replace, check, no_data."""
     line: int = 1
     """1-based line in the migration file."""
     col: int = 1
@@ -147,7 +176,7 @@ def from_statement(stmt: Statement) -> list[Op]:
                   "evidence": normalize(stmt.text)}
     node = stmt.node
     if not node:
-        return [Op(action=_untreed_action(stmt.text), **base)]
+        return [_untreed(stmt.text, base)]
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
@@ -155,24 +184,65 @@ def from_statement(stmt: Statement) -> list[Op]:
     return handler(body, base)
 
 
-def _untreed_action(text: str) -> str:
+def _untreed(text: str, base: Base) -> Op:
     head = text[:12].upper()
     if head.startswith("INSERT"):
-        return "insert"
+        return Op(action="insert", **base)
     if head.startswith(("SELECT", "VALUES", "COPY")):
-        return "other"
+        return Op(action="other", **base)
     if head.startswith("DO"):
-        return "do"
-    return "ddl"
+        return Op(action="do", **base)
+    m = _CREATE_OBJECT.match(text) if head.startswith("CREATE") else None
+    if m is not None:
+        kind = " ".join(m.group("kind").lower().split())
+        return Op(action="create_object", column=_ident_path(m.group("name")), detail=kind,
+                  flags=frozenset({"or_replace"} if m.group("replace") else ()), **base)
+    return Op(action="ddl", **base)
+
+
+def _ident_path(text: str) -> str:
+    """`public."Big View"` -> `public.Big View`: identifiers as the parser names them."""
+    parts = []
+    for m in _IDENT_PART.finditer(text):
+        part = m.group(0)
+        parts.append(part[1:-1].replace('""', '"') if part.startswith('"') else part.lower())
+    return ".".join(parts)
+
+
+def _kind(object_type: object) -> str:
+    """`OBJECT_MATVIEW` -> `materialized view`, `OBJECT_TYPE` -> `type`."""
+    name = str(object_type)
+    return _KINDS.get(name) or name.removeprefix("OBJECT_").lower().replace("_", " ")
+
+
+def _object_name(node: Any) -> str | None:
+    """The dotted name of a DropStmt object / RenameStmt object (List, String, TypeName, ObjectWithArgs)."""
+    if isinstance(node, list):
+        return ".".join(_strings(node)) or None
+    if not isinstance(node, dict):
+        return None
+    if "List" in node:
+        return ".".join(_strings(node["List"].get("items"))) or None
+    if "String" in node:
+        return str(node["String"].get("sval", "")) or None
+    if "TypeName" in node:
+        return ".".join(_strings(node["TypeName"].get("names"))) or None
+    if "ObjectWithArgs" in node:
+        return ".".join(_strings(node["ObjectWithArgs"].get("objname"))) or None
+    return None
 
 
 def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
     table = _name(body.get("relation"))
     objtype = body.get("objtype", "OBJECT_TABLE")
+    cmds = body.get("cmds") or ()
+    if objtype == "OBJECT_INDEX" and any(c.get("AlterTableCmd", {}).get("subtype") == "AT_SetTableSpace"
+                                         for c in cmds):
+        return [Op(action="rewrite", table=table, detail="SET TABLESPACE", extra={"index": True}, **base)]
     if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
         return [Op(action="ddl", table=table, **base)]
     ops = []
-    for c in body.get("cmds") or ():
+    for c in cmds:
         cmd = c.get("AlterTableCmd", {})
         sub = cmd.get("subtype", "")
         name = cmd.get("name")
@@ -193,6 +263,8 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                           detail=type_name(cdef.get("typeName")), **base))
         elif sub == "AT_SetNotNull":
             ops.append(Op(action="set_not_null", table=table, column=name, **base))
+        elif sub == "AT_ColumnDefault" and not cmd.get("def"):
+            ops.append(Op(action="drop_default", table=table, column=name, **base))
         elif sub == "AT_AddConstraint":
             con = d.get("Constraint", {})
             flags = set()
@@ -246,7 +318,24 @@ def _rename(body: dict[str, Any], base: Base) -> list[Op]:
                    detail=str(body.get("newname")), **base)]
     if rt == "OBJECT_TABLE":
         return [Op(action="rename_table", table=table, detail=str(body.get("newname")), **base)]
+    if rt in _RENAMED_BY_NAME:
+        kind = _kind(rt)
+        name = table or _object_name(body.get("object")) or body.get("subname")
+        extra = {"new": str(body.get("newname"))}
+        if rt == "OBJECT_ATTRIBUTE":  # ALTER TYPE t RENAME ATTRIBUTE a TO b: t is the "relation"
+            return [Op(action="rename_object", column=f"{table}.{body.get('subname')}", detail=kind,
+                       extra=extra, **base)]
+        rel = table if rt in _RELATIONS else None
+        return [Op(action="rename_object", table=rel, column=name, detail=kind, extra=extra, **base)]
     return [Op(action="rename_other", table=table, detail=str(rt), **base)]
+
+
+def _set_schema(body: dict[str, Any], base: Base) -> list[Op]:
+    ot = str(body.get("objectType", ""))
+    rel = _name(body.get("relation"))
+    name = rel or _object_name(body.get("object"))
+    return [Op(action="set_schema", table=rel if ot in _RELATIONS else None, column=name, detail=_kind(ot),
+               extra={"schema": str(body.get("newschema", ""))}, **base)]
 
 
 def _drop(body: dict[str, Any], base: Base) -> list[Op]:
@@ -258,16 +347,24 @@ def _drop(body: dict[str, Any], base: Base) -> list[Op]:
         flags.add("cascade")
     ops = []
     for obj in body.get("objects") or ():
-        items = obj.get("List", {}).get("items") if isinstance(obj, dict) and "List" in obj else None
-        name = ".".join(_strings(items)) if items is not None else ".".join(_strings([obj])) or None
+        name = _object_name(obj)
         if rt == "OBJECT_TABLE":
             ops.append(Op(action="drop_table", table=name, flags=frozenset(flags), **base))
         elif rt == "OBJECT_INDEX":
             ops.append(Op(action="drop_index", column=name, flags=frozenset(flags), **base))
         else:
-            ops.append(Op(action="drop_object", column=name, detail=rt.removeprefix("OBJECT_").lower(),
-                          flags=frozenset(flags), **base))
+            ops.append(Op(action="drop_object", column=name, detail=_kind(rt), flags=frozenset(flags), **base))
     return ops or [Op(action="ddl", **base)]
+
+
+def _dropdb(body: dict[str, Any], base: Base) -> list[Op]:
+    return [Op(action="drop_object", column=str(body.get("dbname", "")), detail="database", **base)]
+
+
+def _move_all(body: dict[str, Any], base: Base) -> list[Op]:
+    """ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b: every table there is copied."""
+    return [Op(action="rewrite", detail="SET TABLESPACE", extra={"tablespace": body.get("orig_tablespacename")},
+               **base)]
 
 
 def _truncate(body: dict[str, Any], base: Base) -> list[Op]:
@@ -297,13 +394,15 @@ def _reindex(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _refresh(body: dict[str, Any], base: Base) -> list[Op]:
-    return [Op(action="refresh_matview", table=_name(body.get("relation")),
-               flags=frozenset({"concurrently"} if body.get("concurrent") else ()), **base)]
+    flags = {f for f, k in (("concurrently", "concurrent"), ("no_data", "skipData")) if body.get(k)}
+    return [Op(action="refresh_matview", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
 
 
 def _enum(body: dict[str, Any], base: Base) -> list[Op]:
     if body.get("oldVal"):
-        return [Op(action="rename_other", detail="enum value", **base)]
+        return [Op(action="rename_object", table=".".join(_strings(body.get("typeName"))),
+                   column=str(body.get("oldVal")), detail="enum value", extra={"new": str(body.get("newVal", ""))},
+                   **base)]
     return [Op(action="add_enum_value", table=".".join(_strings(body.get("typeName"))),
                detail=str(body.get("newVal", "")), **base)]
 
@@ -339,6 +438,8 @@ def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
         return [Op(action="begin", **base)]
     if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED",
                 "TRANS_STMT_ROLLBACK_PREPARED", "TRANS_STMT_PREPARE"):
+        if body.get("chain"):  # COMMIT AND CHAIN: ends the transaction and opens the next one at once
+            return [Op(action="commit", **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
         return [Op(action="commit", **base)]
     return [Op(action="other", **base)]
 
@@ -355,8 +456,33 @@ def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _lock(body: dict[str, Any], base: Base) -> list[Op]:
-    return [Op(action="lock_table", table=_name(r.get("RangeVar")), detail=str(body.get("mode")), **base)
+    mode = body.get("mode")
+    name = LOCK_MODES[mode] if isinstance(mode, int) and 0 < mode < len(LOCK_MODES) else "ACCESS EXCLUSIVE"
+    return [Op(action="lock_table", table=_name(r.get("RangeVar")), detail=name, **base)
             for r in body.get("relations") or ()]
+
+
+def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
+    """ALTER DOMAIN: the subcommands that check every stored value of the domain are kept apart."""
+    name = ".".join(_strings(body.get("typeName")))
+    sub = body.get("subtype")
+    con = (body.get("def") or {}).get("Constraint") or {}
+    if sub == "C":
+        flags = {"not_valid"} if con.get("skip_validation") else set()
+        return [Op(action="alter_domain", column=name, detail="ADD CONSTRAINT", flags=frozenset(flags),
+                   extra={"constraint": con.get("conname")}, **base)]
+    if sub == "O":
+        return [Op(action="alter_domain", column=name, detail="SET NOT NULL", **base)]
+    if sub == "V":
+        return [Op(action="alter_domain", column=name, detail="VALIDATE CONSTRAINT",
+                   extra={"constraint": body.get("name")}, **base)]
+    return [Op(action="ddl", column=name, **base)]
+
+
+def _create_domain(body: dict[str, Any], base: Base) -> list[Op]:
+    checks = any(c.get("Constraint", {}).get("contype") == "CONSTR_CHECK" for c in body.get("constraints") or ())
+    return [Op(action="create_object", column=".".join(_strings(body.get("domainname"))), detail="domain",
+               flags=frozenset({"check"} if checks else ()), **base)]
 
 
 _HANDLERS = {
@@ -364,5 +490,6 @@ _HANDLERS = {
     "TruncateStmt": _truncate, "VacuumStmt": _vacuum, "ClusterStmt": _cluster, "ReindexStmt": _reindex,
     "RefreshMatViewStmt": _refresh, "AlterEnumStmt": _enum, "UpdateStmt": _update, "DeleteStmt": _delete,
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
-    "CreateTableAsStmt": _create_as, "LockStmt": _lock,
+    "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
+    "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
 }

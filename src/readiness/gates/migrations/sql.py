@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 # Leading keywords of statements that some rule looks at; the rest are only counted.
 _INTERESTING = re.compile(
-    r"(?:ALTER|CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE"
+    r"(?:ALTER|CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE|CREATE\s+DOMAIN"
     r"|DROP|TRUNCATE|UPDATE|DELETE|VACUUM|CLUSTER|REINDEX|REFRESH|SET|BEGIN|START|COMMIT|END|ROLLBACK"
     r"|ABORT|LOCK|WITH|INSERT)\b",
     re.IGNORECASE,
