@@ -52,6 +52,15 @@ def test_non_ascii_text_keeps_character_columns(tmp_path: Path) -> None:
     assert (f.location.line, f.location.column) == (1, 15)
 
 
+KEYWORD_RULES = frozenset({
+    "drop-table", "drop-column", "rename-table", "truncate-table", "lock-table", "drop-view", "drop-function",
+    "drop-type", "drop-sequence", "drop-extension", "rename-object", "set-schema",
+    "refresh-materialized-view-non-concurrently", "nested-transaction", "unclosed-transaction",
+    "alter-domain-constraint", "create-domain-with-check",
+})
+"""Rules a keyword in a comment, a string or a function body could set off if the SQL were not parsed."""
+
+
 @pytest.mark.parametrize("sql", [
     "-- DROP TABLE users;\nSELECT 1;",
     "/* ALTER TABLE users DROP COLUMN a; */ SELECT 1;",
@@ -60,11 +69,19 @@ def test_non_ascii_text_keeps_character_columns(tmp_path: Path) -> None:
     "DO $$ BEGIN EXECUTE 'DROP TABLE users'; END $$;",
     "CREATE FUNCTION f() RETURNS void AS $body$ DROP TABLE users; $body$ LANGUAGE sql;",
     "COMMENT ON TABLE users IS 'we will DROP COLUMN later';",
+    "-- LOCK TABLE orders;\n-- BEGIN;\nSELECT 1;",
+    "/* DROP VIEW v; DROP TYPE t CASCADE; BEGIN; */ SELECT 1;",
+    "SELECT 'BEGIN; DROP SEQUENCE s; ALTER SCHEMA a RENAME TO b';",
+    "COMMENT ON VIEW v IS 'REFRESH MATERIALIZED VIEW m; DROP FUNCTION f()';",
+    "DO $$ BEGIN EXECUTE 'DROP VIEW v'; LOCK TABLE t; END $$;",
+    "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $body$ BEGIN LOCK TABLE t; DROP VIEW v; END $body$;",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;",
+    "CREATE VIEW \"DROP VIEW v\" AS SELECT 'CREATE DOMAIN d AS int CHECK (VALUE > 0)' AS x;",
+    "INSERT INTO notes (body) VALUES ('LOCK TABLE t; BEGIN;');",
 ])
 def test_keywords_in_comments_strings_and_bodies_do_not_count(tmp_path: Path, sql: str) -> None:
     report = sql_report(tmp_path, sql)
-    assert not [f for f in findings(report) if f.rule in ("migrations/drop-table", "migrations/drop-column",
-                                                          "migrations/rename-table", "migrations/truncate-table")]
+    assert not [f.rule for f in findings(report) if f.rule.removeprefix("migrations/") in KEYWORD_RULES]
 
 
 def test_quoted_identifiers_and_mixed_case(tmp_path: Path) -> None:
@@ -228,3 +245,267 @@ def test_inline_waiver_on_line_before(tmp_path: Path) -> None:
     assert all(f.waived for f in findings(report, "drop-column"))
     stale = sql_report(tmp_path, "-- readiness: ignore migrations/drop-table -- old\nSELECT 1;\n")
     assert findings(stale, "unused-waiver")
+
+
+# --- Rules from the peer audit (issue 3): locks, renames, drops, domains, transactions --------------
+
+PLAIN = "db/migrations/0002_example.sql"  # psql -f: each statement commits on its own unless BEGIN
+WRAPPED = "migrations/2024-01-01-000000_x/up.sql"  # diesel: the whole file in one transaction
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    ("ALTER TABLE measurements DETACH PARTITION measurements_2023;", "detach-partition-non-concurrently"),
+    ("REFRESH MATERIALIZED VIEW daily_sales;", "refresh-materialized-view-non-concurrently"),
+    ("REFRESH MATERIALIZED VIEW daily_sales WITH NO DATA;", "refresh-materialized-view-non-concurrently"),
+    ("BEGIN;\nLOCK orders;\nCOMMIT;", "lock-table"),
+    ("BEGIN;\nLOCK TABLE orders IN EXCLUSIVE MODE;\nCOMMIT;", "lock-table"),
+    ("BEGIN;\nLOCK TABLE ONLY orders IN SHARE ROW EXCLUSIVE MODE NOWAIT;\nCOMMIT;", "lock-table"),
+    ("ALTER SCHEMA billing RENAME TO invoicing;", "rename-object"),
+    ("ALTER VIEW active_users RENAME TO current_users;", "rename-object"),
+    ("ALTER MATERIALIZED VIEW daily_sales RENAME TO sales_by_day;", "rename-object"),
+    ("ALTER TYPE order_status RENAME VALUE 'canceled' TO 'cancelled';", "rename-object"),
+    ("ALTER TYPE order_status RENAME TO order_state;", "rename-object"),
+    ("ALTER FUNCTION normalize_email(text) RENAME TO clean_email;", "rename-object"),
+    ("ALTER SEQUENCE invoice_seq RENAME TO invoice_number_seq;", "rename-object"),
+    ("ALTER TABLE audit_log SET SCHEMA archive;", "set-schema"),
+    ("ALTER TYPE order_status SET SCHEMA billing;", "set-schema"),
+    ("ALTER FUNCTION normalize_email(text) SET SCHEMA util;", "set-schema"),
+    ("DROP VIEW active_users;", "drop-view"),
+    ("DROP MATERIALIZED VIEW IF EXISTS daily_sales CASCADE;", "drop-view"),
+    ("DROP FUNCTION normalize_email(text);", "drop-function"),
+    ("DROP PROCEDURE archive_orders;", "drop-function"),
+    ("DROP TYPE order_status;", "drop-type"),
+    ("DROP DOMAIN email_address CASCADE;", "drop-type"),
+    ("DROP SEQUENCE invoice_seq;", "drop-sequence"),
+    ("DROP EXTENSION pg_trgm;", "drop-extension"),
+    ("DROP DATABASE legacy;", "drop-table"),
+    ("ALTER DOMAIN email_address ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%');", "alter-domain-constraint"),
+    ("ALTER DOMAIN email_address SET NOT NULL;", "alter-domain-constraint"),
+    ("ALTER DOMAIN email_address VALIDATE CONSTRAINT has_at;", "alter-domain-constraint"),
+    ("CREATE DOMAIN email_address AS text CHECK (VALUE LIKE '%@%');", "create-domain-with-check"),
+    ("ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);",
+     "exclusion-constraint"),
+    ("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL;", "drop-default-not-null"),
+    ("ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (id);\nALTER TABLE t ALTER COLUMN id DROP DEFAULT;",
+     "drop-default-not-null"),
+    ("BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\nCOMMIT;",
+     "validate-in-same-transaction"),
+    ("BEGIN;\nSELECT 1;\nBEGIN;\nSELECT 2;\nCOMMIT;", "nested-transaction"),
+    ("START TRANSACTION;\nALTER TABLE t ADD COLUMN a int;", "unclosed-transaction"),
+    ("BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;\nSELECT 2;", "unclosed-transaction"),
+])
+def test_new_rules_fire(tmp_path: Path, sql: str, rule: str) -> None:
+    assert_flags(tmp_path, sql, rule)
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    # CONCURRENTLY forms, weak lock modes, NOT VALID
+    ("ALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;", "detach-partition-non-concurrently"),
+    ("ALTER TABLE measurements DETACH PARTITION measurements_2023 FINALIZE;", "detach-partition-non-concurrently"),
+    ("REFRESH MATERIALIZED VIEW CONCURRENTLY daily_sales;", "refresh-materialized-view-non-concurrently"),
+    ("BEGIN;\nLOCK TABLE orders IN ROW EXCLUSIVE MODE;\nCOMMIT;", "lock-table"),
+    ("BEGIN;\nLOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE;\nCOMMIT;", "lock-table"),
+    ("ALTER DOMAIN email_address ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%') NOT VALID;",
+     "alter-domain-constraint"),
+    ("CREATE DOMAIN email_address AS text NOT NULL;", "create-domain-with-check"),
+    # renames that queries do not depend on
+    ("ALTER INDEX users_email_idx RENAME TO users_email_key;", "rename-object"),
+    ("ALTER TABLE users RENAME CONSTRAINT users_email_check TO users_email_valid;", "rename-object"),
+    # DROP DEFAULT where the file does not show the column to be NOT NULL: undecidable, not reported
+    ("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", "drop-default-not-null"),
+    ("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;\nALTER TABLE t ALTER COLUMN c DROP NOT NULL;\n"
+     "ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", "drop-default-not-null"),
+    ("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;\nALTER TABLE u ALTER COLUMN c DROP DEFAULT;",
+     "drop-default-not-null"),
+    # VALIDATE after the ADD's transaction committed; VALIDATE of a constraint added elsewhere
+    ("BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nCOMMIT;\nALTER TABLE t VALIDATE CONSTRAINT c;",
+     "validate-in-same-transaction"),
+    ("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;",
+     "validate-in-same-transaction"),  # plain SQL without BEGIN: two autocommitted statements
+    ("BEGIN;\nALTER TABLE t VALIDATE CONSTRAINT c;\nCOMMIT;", "validate-in-same-transaction"),
+    # transaction blocks that are fine
+    ("BEGIN;\nALTER TABLE t ADD COLUMN a int;\nEND;", "unclosed-transaction"),
+    ("BEGIN;\nALTER TABLE t ADD COLUMN a int;\nROLLBACK;", "unclosed-transaction"),
+    ("BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;", "nested-transaction"),
+])
+def test_new_rules_stay_quiet(tmp_path: Path, sql: str, rule: str) -> None:
+    assert_clean(tmp_path, sql, rule)
+
+
+def test_new_rules_read_quoted_identifiers_and_mixed_case(tmp_path: Path) -> None:
+    f = assert_flags(tmp_path, 'bEgIn;\nLoCk TaBlE "Order Items" In ExClUsIvE mOdE;\ncOmMiT;', "lock-table", line=2)
+    assert "Order Items" in f.message and "EXCLUSIVE" in f.message and f.severity is Severity.HIGH
+    f = assert_flags(tmp_path, 'DrOp ViEw "Begin";', "drop-view")
+    assert "view Begin" in f.message
+    assert_clean(tmp_path, 'DrOp ViEw "Begin";', "nested-transaction")
+    # a view dropped and created again under a quoted, schema-qualified name, in one transaction
+    assert_clean(tmp_path, 'BEGIN;\nDROP VIEW public."Active Users";\n'
+                 'CREATE OR REPLACE VIEW "Active Users" AS SELECT 1;\nCOMMIT;', "drop-view")
+    assert_flags(tmp_path, 'BEGIN;\nDROP VIEW public."Active Users";\nCREATE VIEW "active users" AS SELECT 1;\n'
+                 'COMMIT;', "drop-view")
+
+
+def test_lock_table_outside_a_transaction_also_fails_and_weak_modes_do_not_count_as_ddl(tmp_path: Path) -> None:
+    f = assert_flags(tmp_path, "LOCK TABLE orders;", "lock-table")
+    assert "refuses" in f.message and "ACCESS EXCLUSIVE" in f.message
+    assert_clean(tmp_path, "BEGIN;\nLOCK TABLE orders IN ACCESS SHARE MODE;\nUPDATE orders SET a = 1;\nCOMMIT;",
+                 "mixed-data-and-schema")
+    assert_flags(tmp_path, "BEGIN;\nLOCK TABLE orders;\nUPDATE orders SET a = 1;\nCOMMIT;", "mixed-data-and-schema")
+    timeout = assert_flags(tmp_path, "BEGIN;\nLOCK TABLE orders IN SHARE MODE;\nCOMMIT;", "missing-lock-timeout")
+    assert "SHARE lock on orders" in timeout.message
+    assert_clean(tmp_path, "BEGIN;\nSET LOCAL lock_timeout = '3s';\nLOCK TABLE orders;\nCOMMIT;",
+                 "missing-lock-timeout")
+
+
+def test_objects_created_earlier_in_the_migration_are_exempt(tmp_path: Path) -> None:
+    sql = ("CREATE TABLE parts (id bigint, during tstzrange) PARTITION BY RANGE (during);\n"
+           "CREATE MATERIALIZED VIEW m AS SELECT 1 AS x;\nREFRESH MATERIALIZED VIEW m;\n"
+           "CREATE SCHEMA staging;\nALTER SCHEMA staging RENAME TO staged;\n"
+           "CREATE TYPE mood AS ENUM ('ok');\nALTER TYPE mood RENAME VALUE 'ok' TO 'fine';\n"
+           "CREATE DOMAIN pos AS int;\nALTER DOMAIN pos ADD CONSTRAINT pos_check CHECK (VALUE > 0);\n"
+           "CREATE SEQUENCE s;\nDROP SEQUENCE s;\n"
+           "CREATE EXTENSION IF NOT EXISTS hstore;\nDROP EXTENSION hstore CASCADE;\n"
+           "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nDROP FUNCTION f();\n"
+           "BEGIN;\nLOCK TABLE parts;\n"
+           "ALTER TABLE parts ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&);\n"
+           "ALTER TABLE parts DETACH PARTITION parts_2020;\nALTER TABLE parts SET SCHEMA archive;\nCOMMIT;\n"
+           "CREATE TABLE n (c int NOT NULL DEFAULT 0);\nALTER TABLE n ALTER COLUMN c DROP DEFAULT;\n"
+           "CREATE TABLE v (a int);\nALTER TABLE v ADD CONSTRAINT v_a CHECK (a > 0) NOT VALID;\n"
+           "ALTER TABLE v VALIDATE CONSTRAINT v_a;\n")
+    report = sql_report(tmp_path, sql)
+    assert [f.rule for f in findings(report) if f.rule != "migrations/irreversible-migration"] == []
+
+
+def test_create_or_replace_is_not_a_new_object(tmp_path: Path) -> None:
+    sql = "CREATE OR REPLACE VIEW v AS SELECT 1;\nALTER VIEW v RENAME TO w;"
+    assert_flags(tmp_path, sql, "rename-object", line=2)
+
+
+def test_drop_and_create_again_in_one_transaction_is_how_views_and_functions_change(tmp_path: Path) -> None:
+    recreate = ("DROP VIEW active_users;\nCREATE VIEW active_users AS SELECT 1;\n"
+                "DROP FUNCTION f(int);\n"
+                "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;\n")
+    wrapped = sql_report(tmp_path, recreate, path=WRAPPED)
+    assert not findings(wrapped, "drop-view") and not findings(wrapped, "drop-function")
+    # autocommitted one by one: other sessions see the view missing in between
+    view = findings(sql_report(tmp_path, recreate, path=PLAIN), "drop-view")
+    assert view and "later transaction" in view[0].message
+    # created again only after the COMMIT of the transaction that dropped it
+    assert_flags(tmp_path, "BEGIN;\nDROP VIEW v;\nCOMMIT;\nCREATE VIEW v AS SELECT 1;", "drop-view")
+    # another namespace with the same name does not count
+    assert_flags(tmp_path, "BEGIN;\nDROP VIEW v;\nCREATE FUNCTION v() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+                 "COMMIT;", "drop-view")
+
+
+def test_renaming_a_table_behind_a_compatibility_view(tmp_path: Path) -> None:
+    assert_clean(tmp_path, "BEGIN;\nALTER TABLE users RENAME TO accounts;\n"
+                 "CREATE VIEW users AS SELECT * FROM accounts;\nCOMMIT;", "rename-table")
+    gap = assert_flags(tmp_path, "ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;",
+                       "rename-table")
+    assert "later transaction" in gap.message
+
+
+def test_replacing_an_enum_type_reports_only_the_column_conversion(tmp_path: Path) -> None:
+    sql = ("ALTER TYPE mood RENAME TO mood_old;\nCREATE TYPE mood AS ENUM ('happy', 'sad');\n"
+           "ALTER TABLE people ALTER COLUMN feeling TYPE mood USING feeling::text::mood;\nDROP TYPE mood_old;\n")
+    report = sql_report(tmp_path, sql, path=WRAPPED)
+    rules = {f.rule.removeprefix("migrations/") for f in findings(report)}
+    assert "change-column-type" in rules
+    assert not rules & {"rename-object", "drop-type"}
+    # with CASCADE the renamed type's columns go too: data loss is always reported
+    f = assert_flags(tmp_path, sql.replace("DROP TYPE mood_old;", "DROP TYPE mood_old CASCADE;"), "drop-type",
+                     path=WRAPPED)
+    assert f.severity is Severity.CRITICAL
+
+
+def test_drop_risk_depends_on_cascade(tmp_path: Path) -> None:
+    report = sql_report(tmp_path, "DROP TYPE a;\nDROP TYPE b CASCADE;\nDROP EXTENSION e;\nDROP EXTENSION f CASCADE;\n"
+                                  "DROP SEQUENCE s;\n")
+    got = {(f.rule.removeprefix("migrations/"), f.location.line): f.severity for f in findings(report)}
+    assert got[("drop-type", 1)] is Severity.HIGH and got[("drop-type", 2)] is Severity.CRITICAL
+    assert got[("drop-extension", 3)] is Severity.HIGH and got[("drop-extension", 4)] is Severity.CRITICAL
+    assert got[("drop-sequence", 5)] is Severity.CRITICAL
+    assert items(report)[0].data["risk"] == "avoid"
+    assert any("CASCADE also drops every column" in f.message for f in findings(report, "drop-type"))
+
+
+def test_drop_several_objects_in_one_statement(tmp_path: Path) -> None:
+    report = sql_report(tmp_path, "DROP VIEW a, s.b;\nDROP TYPE public.x, y;\n")
+    assert {f.message.split(" breaks")[0] for f in findings(report, "drop-view")} == {
+        "Dropping view a", "Dropping view s.b"}
+    assert sorted(f.message.split(" fails")[0] for f in findings(report, "drop-type")) == [
+        "Dropping type public.x", "Dropping type y"]
+
+
+def test_validate_in_same_transaction_risk_and_wrapped_formats(tmp_path: Path) -> None:
+    fk = ("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+          "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\n")
+    f = assert_flags(tmp_path, fk, "validate-in-same-transaction", line=2, path=WRAPPED)
+    assert f.severity is Severity.MEDIUM and "SHARE ROW EXCLUSIVE" in f.message and "line 1" in f.message
+    check = ("ALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0) NOT VALID;\n"
+             "ALTER TABLE orders VALIDATE CONSTRAINT c;")
+    assert assert_flags(tmp_path, check, "validate-in-same-transaction", path=WRAPPED).severity is Severity.HIGH
+    big = assert_flags(tmp_path, check, "validate-in-same-transaction", path=WRAPPED, large_tables=["orders"])
+    assert big.severity is Severity.CRITICAL
+
+
+def test_nested_and_unclosed_transactions_follow_the_format(tmp_path: Path) -> None:
+    block = "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;\n"
+    nested = assert_flags(tmp_path, block, "nested-transaction", line=1, path=WRAPPED)
+    assert "line 3" in nested.message and "half applied" in nested.message
+    assert_clean(tmp_path, block, "nested-transaction")  # psql -f
+    assert_clean(tmp_path, block, "nested-transaction", path="migrations/3_x.up.sql")  # golang-migrate
+    assert_flags(tmp_path, block, "nested-transaction", transactional=True)
+    dbmate = "-- migrate:up\nBEGIN;\nSELECT 1;\n-- migrate:down\nSELECT 1;\n"
+    assert_flags(tmp_path, dbmate, "nested-transaction", path="db/migrations/20240101_x.sql")
+    assert_clean(tmp_path, dbmate, "unclosed-transaction", path="db/migrations/20240101_x.sql")  # dbmate commits
+    assert_clean(tmp_path, dbmate.replace("migrate:up", "migrate:up transaction:false"), "nested-transaction",
+                 path="db/migrations/20240101_x.sql")
+    unclosed = assert_flags(tmp_path, "SELECT 1;\nBEGIN;\nUPDATE t SET a = 1 WHERE id = 2;\n", "unclosed-transaction",
+                            line=2, path="migrations/3_x.up.sql")
+    assert "rolls it back" in unclosed.message
+
+
+def test_refresh_escalates_on_large_materialized_views(tmp_path: Path) -> None:
+    f = assert_flags(tmp_path, "REFRESH MATERIALIZED VIEW daily_sales;", "refresh-materialized-view-non-concurrently",
+                     large_tables=["daily_sales"])
+    assert f.severity is Severity.HIGH and "large table" in f.message
+
+
+def test_rewrite_covers_index_tablespace_and_move_all(tmp_path: Path) -> None:
+    assert_flags(tmp_path, "ALTER INDEX users_email_idx SET TABLESPACE fast;", "rewrite-table")
+    assert_flags(tmp_path, "ALTER TABLE ALL IN TABLESPACE slow SET TABLESPACE fast;", "rewrite-table")
+    assert_flags(tmp_path, "ALTER TABLE t SET LOGGED;", "rewrite-table")
+    assert_clean(tmp_path, "ALTER INDEX users_email_idx RENAME TO users_email_key;", "rewrite-table")
+
+
+def test_inline_waiver_covers_new_rules(tmp_path: Path) -> None:
+    sql = ("-- readiness: ignore migrations/drop-view -- replaced by reports.active_users in OPS-7\n"
+           "DROP VIEW active_users;\n")
+    assert all(f.waived for f in findings(sql_report(tmp_path, sql), "drop-view"))
+
+
+ALEMBIC_RAW = '''from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade():
+    op.execute("LOCK TABLE orders IN EXCLUSIVE MODE")
+    op.execute("BEGIN")
+    op.execute("DROP VIEW order_totals")
+
+
+def downgrade():
+    op.execute("CREATE VIEW order_totals AS SELECT 1")
+'''
+
+
+def test_raw_sql_in_alembic_is_judged_by_the_same_rules(tmp_path: Path) -> None:
+    from migrations_helpers import check
+
+    report = check(tmp_path, {"alembic/versions/0003_raw.py": ALEMBIC_RAW})
+    lines = {f.rule.removeprefix("migrations/"): f.location.line for f in findings(report)}
+    assert lines["lock-table"] == 8 and lines["nested-transaction"] == 9 and lines["drop-view"] == 10
+    assert "unclosed-transaction" not in lines  # Alembic commits its own transaction

@@ -3,7 +3,9 @@
 Context that decides the verdict:
 * the transaction each operation runs in (the format's mode, explicit BEGIN/COMMIT, Alembic's
   `autocommit_block`), which decides whether CONCURRENTLY fails and how long locks are held;
-* tables created earlier in the same migration (no rows yet: operations on them are exempt);
+* tables and other objects (views, functions, types, ...) created earlier in the same migration
+  (no rows and no callers yet: operations on them are exempt), and objects dropped or renamed
+  and re-created under the same name in the same transaction (callers never see them missing);
 * `large_tables`: size-dependent rules (rules.ESCALATING) go one class up on those tables.
 """
 
@@ -42,6 +44,8 @@ class Hit:
     confidence: Confidence = Confidence.CERTAIN
     path: str | None = None
     """Set when the hit is in another file than the migration (its down file)."""
+    lock: str | None = None
+    """The lock this hit takes when it differs from its page's `lock:` (e.g. LOCK TABLE's mode)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,8 +61,17 @@ class Context:
 HEAVY_LOCKS = frozenset({"ACCESS EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE"})
 _DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
                           "rename_column", "rename_table", "create_index", "drop_index", "rewrite",
-                          "lock_table", "truncate", "alter_other", "drop_table"})
+                          "lock_table", "truncate", "alter_other", "drop_table", "drop_default",
+                          "detach_partition", "refresh_matview", "rename_object", "set_schema"})
 _DATA = frozenset({"update", "delete", "insert_select"})
+AE = "ACCESS EXCLUSIVE"
+WRITE_BLOCKING_MODES = ("SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
+"""LOCK TABLE modes that block INSERT/UPDATE/DELETE (the weaker ones conflict only with DDL)."""
+_GROUPS = {"table": "rel", "view": "rel", "materialized view": "rel", "sequence": "rel", "foreign table": "rel",
+           "function": "func", "procedure": "func", "routine": "func", "aggregate": "func",
+           "type": "type", "domain": "type", "schema": "schema", "extension": "extension",
+           "database": "database"}
+"""Object kinds that share a namespace: a view and a sequence cannot have the same name."""
 
 
 def _key(name: str | None) -> str:
@@ -69,15 +82,41 @@ def _short(name: str | None) -> str:
     return _key(name).rsplit(".", 1)[-1]
 
 
+def _names(name: str | None) -> tuple[str, str]:
+    """An object's name as the parser spells it (unquoted folded to lower case, quoted kept), in
+    full and without its schema: `"Big View"` and `big view` are different objects."""
+    full = name or ""
+    return full, full.rsplit(".", 1)[-1]
+
+
 class _Tables:
-    """Tables and indexes created so far in this migration."""
+    """Tables, indexes and other objects created (or renamed into being) so far in this migration."""
 
     def __init__(self) -> None:
         self.tables: set[str] = set()
         self.indexes: set[str] = set()
+        self.objects: set[tuple[str, str]] = set()
+        """(kind group, name) of objects CREATEd in this migration: no callers, no data yet."""
+        self.renamed: set[tuple[str, str]] = set()
+        """(kind group, new name) of objects renamed in this migration: nothing refers to the new name yet."""
 
     def new(self, name: str | None) -> bool:
         return bool(name) and (_key(name) in self.tables or _short(name) in self.tables)
+
+    def add(self, into: set[tuple[str, str]], kind: str, name: str | None) -> None:
+        group = _GROUPS.get(kind, kind)
+        into.update((group, n) for n in _names(name))
+
+    def created(self, kind: str, name: str | None) -> bool:
+        return self._has(self.objects, kind, name)
+
+    def renamed_here(self, kind: str, name: str | None) -> bool:
+        return self._has(self.renamed, kind, name)
+
+    @staticmethod
+    def _has(where: set[tuple[str, str]], kind: str, name: str | None) -> bool:
+        group = _GROUPS.get(kind, kind)
+        return bool(name) and any((group, n) in where for n in _names(name))
 
 
 def transactions(ops: Sequence[Op], mode: TxMode, statements: int) -> list[int | None]:
@@ -115,7 +154,9 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     not_valid_checks: dict[str, tuple[str, str]] = {}
     ddl_in_txn: dict[int, Op] = {}
     data_in_txn: dict[int, Op] = {}
-    for op, txn in zip(ops, txns, strict=True):
+    not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
+    not_null: set[tuple[str, str]] = set()
+    for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
         table = op.table
         new = made.new(table)
         if op.action == "create_table" and table:
@@ -123,6 +164,13 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
             continue
         if op.action == "create_index" and op.column:
             made.indexes.add(_short(op.column))
+        _track_not_null(op, not_null)
+        if op.action == "add_constraint" and "not_valid" in op.flags and op.column and not new:
+            not_valid[(_short(table), _short(op.column))] = (txn, op)
+        if op.action == "validate_constraint" and txn is not None and op.column:
+            added = not_valid.get((_short(table), _short(op.column)))
+            if added is not None and added[0] == txn:
+                hits.append(_validated_in_same_txn(op, added[1]))
         if op.action == "add_constraint" and op.extra.get("check_not_null") and table:
             col = str(op.extra["check_not_null"])
             if "not_valid" in op.flags and op.column:
@@ -132,12 +180,19 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
         if op.action == "validate_constraint" and op.column and _short(op.column) in not_valid_checks:
             checks_validated.add(not_valid_checks[_short(op.column)])
         if txn is not None and not new and table:
-            if op.action in _DDL_LOCKING and "concurrently" not in op.flags:
+            weak_lock = op.action == "lock_table" and op.detail not in WRITE_BLOCKING_MODES
+            if op.action in _DDL_LOCKING and "concurrently" not in op.flags and not weak_lock:
                 ddl_in_txn.setdefault(txn, op)
             if op.action in _DATA:
                 data_in_txn.setdefault(txn, op)
-        hits.extend(_rules_for(op, txn is not None, new, made, checks_validated, ops, txns, ctx))
+        hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
+        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
+            hits.append(_h(R.DROP_DEFAULT, op, f"Dropping the default of NOT NULL column {table}.{op.column} makes "
+                           f"every INSERT that omits {op.column} fail, including those of running code that "
+                           "does not know the column."))
+        _track_objects(op, made)
     hits.extend(_mixed(ddl_in_txn, data_in_txn, ctx))
+    hits.extend(_transaction_blocks(ops, ctx))
     hits = [_escalate(h, ctx) for h in hits]
     if ctx.require_lock_timeout:
         hits.extend(_lock_timeout(ops, hits))
@@ -145,7 +200,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
 
 
 def _lock_of(hit: Hit) -> str:
-    return str(hit.rule.rule.meta.get("lock", ""))
+    return hit.lock if hit.lock is not None else str(hit.rule.rule.meta.get("lock", ""))
 
 
 def _lock_timeout(ops: Sequence[Op], hits: Sequence[Hit]) -> list[Hit]:
@@ -180,7 +235,7 @@ def _escalate(hit: Hit, ctx: Context) -> Hit:
         return hit
     new_risk = R.escalate(hit.risk)
     size = f"{rows:,} rows" if rows is not None else "listed in large_tables"
-    return Hit(rule=hit.rule, risk=new_risk, op=hit.op, confidence=hit.confidence, path=hit.path,
+    return Hit(rule=hit.rule, risk=new_risk, op=hit.op, confidence=hit.confidence, path=hit.path, lock=hit.lock,
                message=f"{hit.message.rstrip('.')} ({table} is a large table: {size}).")
 
 
@@ -196,12 +251,14 @@ def _mixed(ddl: Mapping[int, Op], data: Mapping[int, Op], ctx: Context) -> list[
     return out
 
 
-def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence = Confidence.CERTAIN) -> Hit:
-    return Hit(rule=handle, risk=R.risk_of(handle), op=op, message=message, confidence=confidence)
+def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence = Confidence.CERTAIN, *,
+       risk: RiskClass | None = None, lock: str | None = None) -> Hit:
+    return Hit(rule=handle, risk=risk or R.risk_of(handle), op=op, message=message, confidence=confidence,
+               lock=lock)
 
 
-def _rules_for(op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tuple[str, str]],
-               ops: Sequence[Op], txns: Sequence[int | None], ctx: Context) -> list[Hit]:
+def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tuple[str, str]],
+               ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
     a, t, c, f = op.action, op.table, op.column, op.flags
     out: list[Hit] = []
     conc = "concurrently" in f
@@ -262,14 +319,39 @@ def _rules_for(op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tu
     elif a == "rename_column":
         out.append(_h(R.RENAME_COLUMN, op, f"Renaming column {t}.{c} to {op.detail} takes an ACCESS EXCLUSIVE lock "
                       f"on {t} and breaks running code that still uses {c}."))
-    elif a == "rename_table":
+    elif a == "rename_table" and (again := _recreated(i, ops, txns, "view", t)) != "same":
+        gap = _gap(again, "the view that replaces it is created")
         out.append(_h(R.RENAME_TABLE, op, f"Renaming table {t} to {op.detail} takes an ACCESS EXCLUSIVE lock and "
-                      f"breaks running code that still queries {t}."))
+                      f"breaks running code that still queries {t}{gap}."))
     elif a == "drop_table":
         out.append(_h(R.DROP_TABLE, op, f"Dropping table {t} deletes its data for good; it takes an ACCESS "
                       "EXCLUSIVE lock and breaks running code that uses it."))
     elif a == "drop_object" and op.detail in ("schema", "database"):
-        out.append(_h(R.DROP_TABLE, op, f"Dropping {op.detail} {c} deletes every table in it for good."))
+        if not made.created(op.detail, c):
+            out.append(_h(R.DROP_TABLE, op, f"Dropping {op.detail} {c} deletes every table in it for good."))
+    elif a == "drop_object":
+        out.extend(_drop_object(i, op, made, ops, txns))
+    elif a in ("rename_object", "set_schema"):
+        out.extend(_by_name(i, op, made, ops, txns))
+    elif a == "detach_partition" and not conc:
+        out.append(_h(R.DETACH, op, f"Detaching partition {c} from {t} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
+                      f"lock on {t}, blocking reads and writes of every partition until it ends.", lock=AE))
+    elif a == "refresh_matview" and not conc and not made.created("materialized view", t):
+        out.append(_h(R.REFRESH, op, f"REFRESH MATERIALIZED VIEW {t} without CONCURRENTLY holds an ACCESS EXCLUSIVE "
+                      "lock on it, blocking every read of the view until the refresh ends.", lock=AE))
+    elif a == "lock_table" and op.detail in WRITE_BLOCKING_MODES:
+        what = "every read and write of" if op.detail == "ACCESS EXCLUSIVE" else "every write to"
+        tail = ("" if in_txn else "; outside a transaction block PostgreSQL refuses LOCK TABLE, so it also fails "
+                "the migration")
+        out.append(_h(R.LOCK_TABLE, op, f"LOCK TABLE {t} IN {op.detail} MODE blocks {what} {t} until the migration's "
+                      f"transaction ends{tail}.", lock=op.detail))
+    elif a == "alter_domain" and "not_valid" not in f and not made.created("domain", c):
+        out.append(_h(R.ALTER_DOMAIN, op, f"ALTER DOMAIN {c} {op.detail} checks every stored value of the domain, "
+                      f"holding a SHARE lock that blocks writes to each table with a {c} column for the whole scan.",
+                      lock="SHARE"))
+    elif a == "create_object" and op.detail == "domain" and "check" in f:
+        out.append(_h(R.CREATE_DOMAIN_CHECK, op, f"Domain {c} carries a CHECK constraint: changing it later re-checks "
+                      f"every {c} column of every table under a SHARE lock, with no per-table, online path."))
     elif a == "truncate":
         casc = " and, with CASCADE, every table referencing it" if "cascade" in f else ""
         out.append(_h(R.TRUNCATE, op, f"TRUNCATE {t} deletes all of its rows{casc} under an ACCESS EXCLUSIVE lock."))
@@ -294,6 +376,165 @@ def _rules_for(op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tu
     return out
 
 
+_VIEWS = ("view", "materialized view")
+_ROUTINES = ("function", "procedure", "routine", "aggregate")
+
+
+def _recreated(i: int, ops: Sequence[Op], txns: Sequence[int | None], kind: str, name: str | None) -> str | None:
+    """Whether a later statement CREATEs an object of the same namespace and name as ops[i]: "same"
+    (in the same transaction, so no other session ever sees it missing), "later", or None."""
+    if not name:
+        return None
+    group, (full, short) = _GROUPS.get(kind, kind), _names(name)
+    for j in range(i + 1, len(ops)):
+        o = ops[j]
+        if o.action == "create_object" and _GROUPS.get(o.detail, o.detail) == group \
+                and (o.column == full or _names(o.column)[1] == short):
+            return "same" if txns[i] is not None and txns[j] == txns[i] else "later"
+    return None
+
+
+def _gap(when: str | None, what: str) -> str:
+    if when != "later":
+        return ""
+    return f"; {what} only in a later transaction, so queries in between fail"
+
+
+def _drop_object(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
+    kind, name, cascade = op.detail, op.column, "cascade" in op.flags
+    if made.created(kind, name):
+        return []
+    again = _recreated(i, ops, txns, kind, name)
+    renamed = made.renamed_here(kind, name)
+    if kind in _VIEWS or kind in _ROUTINES:
+        if again == "same" or renamed:
+            return []
+        if kind in _VIEWS:
+            casc = " and, with CASCADE, every view built on it" if cascade else ""
+            return [_h(R.DROP_VIEW, op, f"Dropping {kind} {name}{casc} breaks every query of running code that still "
+                       f"reads it{_gap(again, 'it is created again')}.", lock=AE)]
+        return [_h(R.DROP_FUNCTION, op, f"Dropping {kind} {name} breaks running code, triggers and defaults that "
+                   f"still call it{_gap(again, 'it is created again')}.")]
+    if kind in ("type", "domain"):
+        if cascade:
+            return [_h(R.DROP_TYPE, op, f"DROP {kind.upper()} {name} CASCADE also drops every column of that {kind}, "
+                       "deleting their data for good.", lock=AE)]
+        if again == "same" or renamed:
+            return []
+        return [_h(R.DROP_TYPE, op, f"Dropping {kind} {name} fails while a column still uses it, and breaks running "
+                   f"code that names it{_gap(again, 'it is created again')}.", risk=RiskClass.HIGH,
+                   lock="none on tables")]
+    if kind == "sequence":
+        casc = ", with CASCADE the column defaults that draw from it," if cascade else ""
+        return [_h(R.DROP_SEQUENCE, op, f"Dropping sequence {name} loses its current value{casc} for good, and "
+                   "every INSERT or nextval() call that still uses it fails.", lock=AE)]
+    if kind == "extension":
+        if cascade:
+            return [_h(R.DROP_EXTENSION, op, f"DROP EXTENSION {name} CASCADE also drops every column, index and "
+                       "function that uses its types or functions, deleting that data for good.", lock=AE)]
+        return [_h(R.DROP_EXTENSION, op, f"Dropping extension {name} fails while anything depends on it, and breaks "
+                   "running code that calls its functions or uses its types.", risk=RiskClass.HIGH,
+                   lock="none on tables")]
+    return []
+
+
+def _by_name(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
+    """Renames and SET SCHEMA: code that names the object stops finding it."""
+    kind, name = op.detail, op.column
+    rel = op.table is not None
+    lock = AE if rel else "a brief lock on the object's catalog row"
+    held = f" and takes an ACCESS EXCLUSIVE lock on {name}" if rel else ""
+    if kind == "enum value":
+        if made.created("type", op.table):
+            return []
+        return [_h(R.RENAME_OBJECT, op, f"Renaming value '{name}' of enum {op.table} to '{op.extra.get('new')}' breaks "
+                   f"running code that still writes or compares '{name}'.", lock="a brief lock on the type")]
+    if made.created(kind, name) or _recreated(i, ops, txns, kind, name) == "same":
+        return []
+    if op.action == "set_schema":
+        return [_h(R.SET_SCHEMA, op, f"Moving {kind} {name} to schema {op.extra.get('schema')} breaks running code "
+                   f"that finds it by its old schema or through search_path{held}.", lock=lock)]
+    return [_h(R.RENAME_OBJECT, op, f"Renaming {kind} {name} to {op.extra.get('new')} breaks running code that still "
+               f"refers to {name}{held}.", lock=lock)]
+
+
+def _track_objects(op: Op, made: _Tables) -> None:
+    if op.action == "create_object" and "or_replace" not in op.flags:
+        made.add(made.objects, op.detail, op.column)
+    elif op.action == "rename_object" and op.detail != "enum value":
+        made.add(made.renamed, op.detail, str(op.extra.get("new")))
+
+
+def _track_not_null(op: Op, not_null: set[tuple[str, str]]) -> None:
+    """Columns this migration shows to be NOT NULL (the only way to know it from one file)."""
+    if not op.table:
+        return
+    t = _short(op.table)
+    if op.action == "add_column" and op.column and {"not_null", "primary_key"} & op.flags:
+        not_null.add((t, _key(op.column)))
+    elif op.action == "set_not_null" and op.column:
+        not_null.add((t, _key(op.column)))
+    elif op.action == "add_constraint" and op.detail == "primary":
+        not_null.update((t, _key(col)) for col in op.extra.get("columns") or ())
+    elif op.action == "alter_other" and op.detail == "AT_DropNotNull" and op.column:
+        not_null.discard((t, _key(op.column)))
+
+
+def _known_not_null(op: Op, i: int, ops: Sequence[Op], not_null: set[tuple[str, str]]) -> bool:
+    key = (_short(op.table), _key(op.column))
+    if key in not_null:
+        return True
+    for later in ops[i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
+        if (later.line, later.col) != (op.line, op.col):
+            break
+        if later.action == "set_not_null" and (_short(later.table), _key(later.column)) == key:
+            return True
+    return False
+
+
+def _validated_in_same_txn(op: Op, added: Op) -> Hit:
+    foreign = added.detail == "foreign"
+    lock = "SHARE ROW EXCLUSIVE" if foreign else "ACCESS EXCLUSIVE"
+    return _h(R.VALIDATE_SAME_TXN, op, f"VALIDATE CONSTRAINT {op.column} on {op.table} runs in the transaction "
+              f"that added it NOT VALID (line {added.line}), so the ADD's {lock} lock is held for the whole "
+              "validation scan.", risk=RiskClass.MEDIUM if foreign else None, lock=lock)
+
+
+def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
+    """Explicit BEGIN that nests in another transaction, or that is never committed."""
+    out: list[Hit] = []
+    open_at: Op | None = None
+    for i, op in enumerate(ops):
+        if op.action == "commit":
+            open_at = None
+        elif op.action != "begin":
+            continue
+        elif "chain" in op.flags:
+            open_at = op
+        elif open_at is not None:
+            out.append(_h(R.NESTED_TXN, op, f"BEGIN while the transaction opened at line {open_at.line} is still open "
+                          "is ignored with a warning, and the first COMMIT ends both."))
+        else:
+            open_at = op
+            if ctx.mode is TxMode.WRAPPED and not op.autocommit:
+                out.append(_h(R.NESTED_TXN, op, "BEGIN inside a migration that the migration tool already runs in a "
+                              f"transaction is ignored with a warning{_early_commit(i, ops)}."))
+    if open_at is not None and not (ctx.mode is TxMode.WRAPPED and not open_at.autocommit):
+        what = "COMMIT AND CHAIN opens a transaction" if "chain" in open_at.flags else "BEGIN opens a transaction"
+        out.append(_h(R.UNCLOSED_TXN, open_at, f"{what} that the migration never commits: when the session ends "
+                      f"PostgreSQL rolls it back, silently undoing everything after line {open_at.line}."))
+    return out
+
+
+def _early_commit(i: int, ops: Sequence[Op]) -> str:
+    end = next((j for j in range(i + 1, len(ops)) if ops[j].action == "commit"), None)
+    if end is None:
+        return ""
+    tail = ", so the statements after it run outside any transaction and a failure there leaves the migration " \
+        "half applied" if any(o.action != "commit" for o in ops[end + 1:]) else ""
+    return f", and the COMMIT at line {ops[end].line} ends the tool's transaction early{tail}"
+
+
 def _enum_used_later(op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> bool:
     idx = next(i for i, o in enumerate(ops) if o is op)
     needle = f"'{op.detail}'"
@@ -313,6 +554,9 @@ def _constraint(op: Op) -> list[Hit]:
     if kind == "unique" and "using_index" not in f:
         return [_h(R.UNIQUE, op, f"Adding UNIQUE constraint {name} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}.")]
+    if kind == "exclusion":
+        return [_h(R.EXCLUSION, op, f"Adding exclusion constraint {name} on {t} builds its index under an ACCESS "
+                   f"EXCLUSIVE lock on {t}, and it has no NOT VALID or USING INDEX form.")]
     if kind == "primary" and "using_index" not in f:
         return [_h(R.ADD_PK, op, f"Adding a primary key to {t} builds its index (and sets NOT NULL) under an "
                    f"ACCESS EXCLUSIVE lock on {t}.")]

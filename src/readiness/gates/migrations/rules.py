@@ -36,10 +36,27 @@ BACKFILL = rule("migrations/unbatched-backfill")
 MIXED = rule("migrations/mixed-data-and-schema")
 IRREVERSIBLE = rule("migrations/irreversible-migration")
 LOSSY_DOWN = rule("migrations/lossy-down")
+DETACH = rule("migrations/detach-partition-non-concurrently")
+REFRESH = rule("migrations/refresh-materialized-view-non-concurrently")
+LOCK_TABLE = rule("migrations/lock-table")
+RENAME_OBJECT = rule("migrations/rename-object")
+SET_SCHEMA = rule("migrations/set-schema")
+DROP_VIEW = rule("migrations/drop-view")
+DROP_FUNCTION = rule("migrations/drop-function")
+DROP_TYPE = rule("migrations/drop-type")
+DROP_SEQUENCE = rule("migrations/drop-sequence")
+DROP_EXTENSION = rule("migrations/drop-extension")
+ALTER_DOMAIN = rule("migrations/alter-domain-constraint")
+CREATE_DOMAIN_CHECK = rule("migrations/create-domain-with-check")
+DROP_DEFAULT = rule("migrations/drop-default-not-null")
+EXCLUSION = rule("migrations/exclusion-constraint")
+VALIDATE_SAME_TXN = rule("migrations/validate-in-same-transaction")
+NESTED_TXN = rule("migrations/nested-transaction")
+UNCLOSED_TXN = rule("migrations/unclosed-transaction")
 
 ESCALATING = frozenset({
     CREATE_INDEX.id, DROP_INDEX.id, FK_NOT_VALID.id, CHECK_NOT_VALID.id, SET_NOT_NULL.id, UNIQUE.id,
-    ADD_PK.id, BACKFILL.id, REINDEX.id, MIXED.id,
+    ADD_PK.id, BACKFILL.id, REINDEX.id, MIXED.id, REFRESH.id, EXCLUSION.id, VALIDATE_SAME_TXN.id,
 })
 """Rules whose harm grows with the table's size: one class higher on a `large_tables` table."""
 
