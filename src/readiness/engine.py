@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -74,7 +76,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
         ws.reader = gate_id
         start = clock()
         try:
-            outcome = load(gate_id).run(ctx)
+            with _collector_paused():
+                outcome = load(gate_id).run(ctx)
         except GateError as exc:
             ms = (clock() - start) * 1000
             if config.on_error(gate_id) == "fail":
@@ -125,6 +128,23 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
                   gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a gate runs.
+
+    A gate allocates hundreds of thousands of short-lived, acyclic containers (parse trees, YAML
+    nodes), and the collector kept walking them: 5-13 % of a migrations scan. Reference counting
+    still frees them at once; what is left for the collector (rare cycles, e.g. an exception and
+    its traceback) is collected after the gate, when the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
