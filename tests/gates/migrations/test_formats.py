@@ -251,3 +251,69 @@ def test_diff_scope_judges_and_lists_only_touched_migrations(tmp_path: Path) -> 
 def test_no_migrations_is_skipped(tmp_path: Path) -> None:
     report = check(tmp_path, {"src/app.py": "print(1)\n"})
     assert report.gates[0].status.value == "skipped"
+
+
+DJANGO_DEFAULTS = '''from django.contrib.postgres.constraints import ExclusionConstraint
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("order", "priority", models.IntegerField(default=0)),
+        migrations.AddField("order", "status", models.CharField(max_length=9, default="new"),
+                            preserve_default=False),
+        migrations.AddField("order", "rank", models.IntegerField(db_default=0)),
+        migrations.AddField("order", "hint", models.IntegerField(default=0, null=True)),
+        migrations.AddField("order", "note", models.TextField(blank=True)),
+        migrations.AddField("order", "seen", models.DateTimeField(auto_now_add=True)),
+        migrations.AddField("order", "gone", models.IntegerField(default=None, null=True)),
+        migrations.AddField("order", "plain", models.IntegerField(null=True)),
+        migrations.AddConstraint("order", ExclusionConstraint(name="order_no_overlap", expressions=[
+            ("during", "&&")])),
+    ]
+'''
+
+
+def test_django_add_field_drops_the_default_it_adds_and_exclusion_constraints(tmp_path: Path) -> None:
+    """Django's schema editor (base/schema.py add_field) adds the column with the field's effective default and
+    drops that default at once unless the field has a db_default: NOT NULL columns then refuse INSERTs of the
+    release still running."""
+    report = check(tmp_path, {"shop/migrations/0004_defaults.py": DJANGO_DEFAULTS})
+    dropped = {f.location.line for f in findings(report, "drop-default-not-null")}
+    assert dropped == {7, 8, 12, 13}  # default=, one-off default, blank text field, auto_now_add
+    msg = findings(report, "drop-default-not-null")[0].message
+    assert "Django" in msg and "shop_order.priority" in msg
+    assert not findings(report, "add-column-not-null")  # every NOT NULL field here has a default
+    excl = findings(report, "exclusion-constraint")
+    assert [f.location.line for f in excl] == [16] and "order_no_overlap" in excl[0].message
+
+
+ALEMBIC_DEFAULTS = '''from alembic import op
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade():
+    op.alter_column("users", "plan", server_default=None, existing_nullable=False)
+    op.alter_column("users", "tier", server_default=None)
+    op.alter_column("users", "kind", server_default=None, nullable=False)
+    op.alter_column("users", "mode", server_default=False, existing_nullable=False)
+    op.create_exclude_constraint("users_no_overlap", "users", ("during", "&&"), using="gist")
+    with op.batch_alter_table("rooms") as batch_op:
+        batch_op.alter_column("size", server_default=None, existing_nullable=False)
+        batch_op.create_exclude_constraint("rooms_no_overlap", ("during", "&&"))
+
+
+def downgrade():
+    op.drop_constraint("users_no_overlap", "users")
+'''
+
+
+def test_alembic_server_default_none_and_exclude_constraints(tmp_path: Path) -> None:
+    report = check(tmp_path, {"alembic/versions/0003_defaults.py": ALEMBIC_DEFAULTS})
+    dropped = {f.location.line for f in findings(report, "drop-default-not-null")}
+    assert dropped == {9, 11, 15}  # NOT NULL shown by existing_nullable/nullable; False keeps the default
+    excl = findings(report, "exclusion-constraint")
+    assert {(f.location.line, f.message.split(" on ")[1].split(" ")[0]) for f in excl} == {(13, "users"), (16, "rooms")}

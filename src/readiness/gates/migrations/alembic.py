@@ -149,6 +149,11 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         if type_node is not None:
             ops.append(Op(action="alter_type", table=table, column=col, detail=call_name(type_node) or "?",
                           **base))
+        sd = arg(node, -1, "server_default")
+        if isinstance(sd, ast.Constant) and sd.value is None:  # None removes the default; False (the default) keeps it
+            known = truthy(arg(node, -1, "existing_nullable")) is False or truthy(arg(node, -1, "nullable")) is False
+            ops.append(Op(action="drop_default", table=table, column=col,
+                          flags=frozenset({"not_null"} if known else ()), **base))
         if truthy(arg(node, -1, "nullable")) is False:
             ops.append(Op(action="set_not_null", table=table, column=col, **base))
     elif name == "create_index":
@@ -165,9 +170,10 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         ops.append(Op(action="drop_index", column=s(0, "index_name"), flags=frozenset(flags),
                       table=batch.get(who) if in_batch else s(1, "table_name"), **base))
     elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint",
-                  "create_primary_key"):
+                  "create_primary_key", "create_exclude_constraint"):
         kind = {"create_foreign_key": "foreign", "create_check_constraint": "check",
-                "create_unique_constraint": "unique", "create_primary_key": "primary"}[name]
+                "create_unique_constraint": "unique", "create_primary_key": "primary",
+                "create_exclude_constraint": "exclusion"}[name]
         con_table = batch[who] if in_batch else s(1, "source_table" if kind == "foreign" else "table_name")
         flags = {"not_valid"} if truthy(arg(node, -1, "postgresql_not_valid")) else set()
         ref = s(1 if in_batch else 2, "referent_table") if kind == "foreign" else None

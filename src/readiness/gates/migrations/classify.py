@@ -187,9 +187,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
                 data_in_txn.setdefault(txn, op)
         hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
         if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
-            hits.append(_h(R.DROP_DEFAULT, op, f"Dropping the default of NOT NULL column {table}.{op.column} makes "
-                           f"every INSERT that omits {op.column} fail, including those of running code that "
-                           "does not know the column."))
+            hits.append(_drop_default(op))
         _track_objects(op, made)
     hits.extend(_mixed(ddl_in_txn, data_in_txn, ctx))
     hits.extend(_transaction_blocks(ops, ctx))
@@ -480,9 +478,19 @@ def _track_not_null(op: Op, not_null: set[tuple[str, str]]) -> None:
         not_null.discard((t, _key(op.column)))
 
 
+def _drop_default(op: Op) -> Hit:
+    t, c = op.table, op.column
+    tail = f"every INSERT that omits {c} fail, including those of running code that does not know the column."
+    by = op.extra.get("implicit")
+    if by:  # the tool writes the DROP DEFAULT itself (Django's AddField with a default but no db_default)
+        return _h(R.DROP_DEFAULT, op, f"{by} adds NOT NULL column {t}.{c} with its default and drops that default "
+                  f"in the same migration, which makes {tail}")
+    return _h(R.DROP_DEFAULT, op, f"Dropping the default of NOT NULL column {t}.{c} makes {tail}")
+
+
 def _known_not_null(op: Op, i: int, ops: Sequence[Op], not_null: set[tuple[str, str]]) -> bool:
     key = (_short(op.table), _key(op.column))
-    if key in not_null:
+    if key in not_null or "not_null" in op.flags:  # Alembic: alter_column(..., existing_nullable=False)
         return True
     for later in ops[i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
         if (later.line, later.col) != (op.line, op.col):

@@ -154,7 +154,8 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
     elif name == "AddConstraint":
         con = arg(node, 1, "constraint")
         con_name = const_str(arg(con, -1, "name")) if isinstance(con, ast.Call) else None
-        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique"}.get(call_name(con) if con else "", "")
+        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique",
+                "ExclusionConstraint": "exclusion"}.get(call_name(con) if con else "", "")
         if kind:
             ops.append(Op(action="add_constraint", table=table, column=con_name, detail=kind, **base))
     else:
@@ -170,10 +171,12 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
     extra: dict[str, object] = {}
     cls = call_name(fld) if isinstance(fld, ast.Call) else ""
     ops: list[Op] = []
+    drops_default = False
     if isinstance(fld, ast.Call):
         if truthy(arg(fld, -1, "null")) is not True and cls not in ("ManyToManyField",):
             flags.add("not_null")
-        if arg(fld, -1, "default") is not None or arg(fld, -1, "db_default") is not None:
+        drops_default = _default_dropped(fld, cls)
+        if drops_default or arg(fld, -1, "db_default") is not None:
             flags.add("has_default")
         if truthy(arg(fld, -1, "unique")) or cls == "OneToOneField":
             flags.add("unique")
@@ -194,5 +197,29 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
         if cls == "ManyToManyField":
             return [Op(action="create_table", table=f"{table}_{fname}", **base)]
     col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
-    return [Op(action="add_column", table=table, column=col, detail=cls, flags=frozenset(flags), extra=extra,
-               **base), *ops]
+    added = Op(action="add_column", table=table, column=col, detail=cls, flags=frozenset(flags), extra=extra, **base)
+    if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
+        return [added, Op(action="drop_default", table=table, column=col, extra={"implicit": "Django"}, **base), *ops]
+    return [added, *ops]
+
+
+_STRING_FIELDS = frozenset({
+    "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
+    "BinaryField", "CICharField", "CIEmailField", "CITextField",
+})
+"""Field classes whose `empty_strings_allowed` is true: NOT NULL and `blank=True` gives them a '' default."""
+
+
+def _default_dropped(fld: ast.Call, cls: str) -> bool:
+    """Whether Django's schema editor adds this field's column with a DEFAULT and drops it in the same
+    migration: its `add_field` does so whenever the field has no `db_default` and its effective default
+    (an explicit `default`, `auto_now`/`auto_now_add`, or '' for a NOT NULL `blank=True` text field)
+    is not None."""
+    if arg(fld, -1, "db_default") is not None or cls in ("ManyToManyField", "GeneratedField"):
+        return False
+    default = arg(fld, -1, "default")
+    if default is not None:
+        return not (isinstance(default, ast.Constant) and default.value is None)
+    if truthy(arg(fld, -1, "auto_now")) or truthy(arg(fld, -1, "auto_now_add")):
+        return True
+    return bool(truthy(arg(fld, -1, "blank"))) and truthy(arg(fld, -1, "null")) is not True and cls in _STRING_FIELDS
