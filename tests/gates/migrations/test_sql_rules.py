@@ -137,10 +137,23 @@ def test_inline_references_unique_and_pk(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("path", "sql", "fires"), [
-    # Flyway / golang-migrate: a lone CONCURRENTLY statement runs outside a transaction
+    # Flyway runs a migration without a transaction when all its statements are of the kinds it knows
+    # PostgreSQL refuses in one, refuses a mix (unless mixed=true), and wraps everything else
     ("db/migrations/V3__idx.sql", "CREATE INDEX CONCURRENTLY i ON t (a);", False),
     ("db/migrations/V3__idx.sql", "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON t (a);", True),
+    ("db/migrations/V3__idx.sql", "-- two at once\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+     "/* c */ create unique index\n  concurrently j ON t (b);\nDROP INDEX CONCURRENTLY IF EXISTS k;", False),
+    ("db/migrations/V3__idx.sql", "CREATE INDEX CONCURRENTLY i ON t (a);\nVACUUM t;", False),
+    ("db/migrations/V3__idx.sql", "REINDEX TABLE CONCURRENTLY t;", True),  # not on Flyway's list: wrapped
+    ("db/migrations/V3__idx.sql", "ALTER TABLE t DETACH PARTITION p CONCURRENTLY;", True),
+    ("db/migrations/V3__idx.sql", "SELECT 'CREATE INDEX CONCURRENTLY';\nCREATE INDEX CONCURRENTLY i ON t (a);",
+     True),
+    # golang-migrate / Prisma: one multi-statement string, an implicit transaction unless it is one statement
     ("migrations/3_idx.up.sql", "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);", True),
+    ("migrations/3_idx.up.sql", "CREATE INDEX CONCURRENTLY i ON t (a);", False),
+    ("prisma/migrations/3_idx/migration.sql", "CREATE INDEX CONCURRENTLY i ON t (a);", False),
+    ("prisma/migrations/3_idx/migration.sql", "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON t (a);",
+     True),
     # plain psql -f: autocommit unless BEGIN
     ("db/migrations/0003_idx.sql", "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);",
      False),
@@ -161,6 +174,24 @@ def test_inline_references_unique_and_pk(tmp_path: Path) -> None:
 def test_concurrently_and_transaction_semantics(tmp_path: Path, path: str, sql: str, fires: bool) -> None:
     report = sql_report(tmp_path, sql, path=path)
     assert bool(findings(report, "concurrently-in-transaction")) is fires
+
+
+def test_flyway_wraps_lone_statements_and_owns_the_transaction(tmp_path: Path) -> None:
+    flyway = "db/migrations/V4__x.sql"
+    enum = assert_flags(tmp_path, "ALTER TYPE mood ADD VALUE 'calm';", "enum-value-in-transaction", path=flyway)
+    assert enum.severity is Severity.LOW  # PostgreSQL 12+: Flyway keeps ADD VALUE in the transaction
+    assert_clean(tmp_path, "ALTER TYPE mood ADD VALUE 'calm';", "enum-value-in-transaction",
+                 path="migrations/4_x.up.sql")
+    block = "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;\n"
+    assert_flags(tmp_path, block, "nested-transaction", line=1, path=flyway)
+    assert_clean(tmp_path, "SELECT 1;\nBEGIN;\nUPDATE t SET a = 1 WHERE id = 2;\n", "unclosed-transaction",
+                 path=flyway)  # Flyway's own COMMIT closes it
+    report = sql_report(tmp_path, "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);",
+                        path=flyway)
+    assert items(report)[0].data["transactional"] is False
+    assert items(sql_report(tmp_path, "ALTER TABLE t ADD COLUMN a int;", path=flyway))[0].data["transactional"]
+    assert_clean(tmp_path, "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON t (a);",
+                 "concurrently-in-transaction", path=flyway, transactional=False)  # mixed=true users
 
 
 def test_transactional_setting_overrides_plain_sql(tmp_path: Path) -> None:

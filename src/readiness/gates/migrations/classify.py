@@ -12,6 +12,7 @@ Context that decides the verdict:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,12 +26,45 @@ class TxMode(enum.StrEnum):
     """How the migration tool runs a file."""
 
     WRAPPED = "wrapped"
-    """The whole migration runs in one transaction (dbmate, goose, diesel, Alembic, Django atomic)."""
+    """The whole migration runs in one transaction (dbmate, goose, diesel, Alembic, Django atomic, and
+    Flyway unless every statement is one it runs outside a transaction: `TxMode.flyway`)."""
     IMPLICIT = "implicit"
     """Sent as one multi-statement string: one implicit transaction when it holds more than one
-    statement, none for a lone statement (golang-migrate, Flyway's non-transactional detection, Prisma)."""
+    statement, none for a lone statement (golang-migrate, Prisma)."""
     AUTOCOMMIT = "autocommit"
     """Each statement commits on its own unless the file says BEGIN (psql -f, sqitch, atomic=False)."""
+
+    @staticmethod
+    def flyway(text: str) -> TxMode:
+        """Flyway's mode for one SQL migration on PostgreSQL: it runs each migration in a transaction,
+        except one whose statements are all of the kinds its PostgreSQL parser marks as unable to run
+        in one (`detectCanExecuteInTransaction`), which it runs without. A migration that mixes both is
+        refused unless `mixed=true`, so it is judged as wrapped: the non-transactional statement fails."""
+        if not _FLYWAY_HINT.search(text):
+            return TxMode.WRAPPED
+        from pglast import parser
+
+        try:
+            slices = parser.split(text, with_parser=False, only_slices=True)
+        except parser.ParseError:
+            return TxMode.WRAPPED
+        heads = [" ".join(_LEADING_JUNK.sub("", text[sl.start:sl.stop], count=1).split()[:5]).upper()
+                 for sl in slices]
+        heads = [h for h in heads if h]
+        if heads and all(_FLYWAY_NO_TX.match(h) for h in heads):
+            return TxMode.AUTOCOMMIT
+        return TxMode.WRAPPED
+
+
+_FLYWAY_NO_TX = re.compile(
+    r"(?:(?:CREATE|DROP) (?:DATABASE|TABLESPACE|SUBSCRIPTION)|ALTER SYSTEM|(?:CREATE|DROP)(?: UNIQUE)? INDEX "
+    r"CONCURRENTLY|REINDEX(?: VERBOSE)? (?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD ALL)\b")
+"""Statement heads Flyway runs outside a transaction on PostgreSQL 12+ (flyway-database-postgresql,
+PostgreSQLParser.detectCanExecuteInTransaction); before 12 also ALTER TYPE ... ADD VALUE."""
+_FLYWAY_HINT = re.compile(r"\b(?:CONCURRENTLY|DATABASE|TABLESPACE|SUBSCRIPTION|SYSTEM|VACUUM|DISCARD)\b",
+                          re.IGNORECASE)
+"""A cheap test before splitting: a file with none of these words is wrapped."""
+_LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -187,7 +187,8 @@ class MigrationsGate:
             an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
         else:
             up_text, up_line = text, 1
-            default = {"flyway": TxMode.IMPLICIT, "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
+            default = {"flyway": TxMode.flyway(up_text) if fmt == "flyway" else TxMode.WRAPPED,
+                       "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
                        "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(fmt, TxMode.AUTOCOMMIT)
             an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
         an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
