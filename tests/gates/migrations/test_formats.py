@@ -317,3 +317,61 @@ def test_alembic_server_default_none_and_exclude_constraints(tmp_path: Path) -> 
     assert dropped == {9, 11, 15}  # NOT NULL shown by existing_nullable/nullable; False keeps the default
     excl = findings(report, "exclusion-constraint")
     assert {(f.location.line, f.message.split(" on ")[1].split(" ")[0]) for f in excl} == {(13, "users"), (16, "rooms")}
+
+
+DJANGO_TYPES = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [
+        migrations.CreateModel(name="Invoice", fields=[("id", models.AutoField(primary_key=True)),
+                                                       ("at", models.DateTimeField()),
+                                                       ("code", models.CharField(max_length=3))]),
+        migrations.CreateModel(name="Receipt", fields=[("id", models.BigAutoField(primary_key=True)),
+                                                       ("invoice", models.ForeignKey("Invoice", models.CASCADE))]),
+        migrations.CreateModel(name="Tag", fields=[("slug", models.SmallIntegerField(primary_key=True))]),
+        migrations.AddField("receipt", "number", models.IntegerField(default=0)),
+        migrations.CreateModel(name="WithAVeryLongModelNameThatDjangoShortensOnItsOwnWithAHashSuffix", fields=[
+            ("id", models.BigAutoField(primary_key=True))]),
+    ]
+'''
+
+ALEMBIC_TYPES = '''from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+revision = "0004"
+down_revision = "0003"
+
+
+def upgrade():
+    op.create_table("invoices", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("at", sa.DateTime()), sa.Column("code", sa.CHAR(3)))
+    op.create_table("links", sa.Column("a", sa.Integer, primary_key=True), sa.Column("b", sa.Integer, primary_key=True))
+    op.create_table("receipts", sa.Column("id", sa.BigInteger, primary_key=True),
+                    sa.Column("at", sa.DateTime(timezone=True)), sa.Column("seen", postgresql.TIMESTAMP(True)))
+    op.add_column("receipts", sa.Column("paid_at", sa.TIMESTAMP()))
+    op.add_column("receipts", sa.Column("a_column_name_that_is_far_too_long_for_postgresql_to_keep_whole_x", sa.Text))
+
+
+def downgrade():
+    op.drop_table("receipts")
+'''
+
+
+def test_advisory_rules_read_django_and_alembic_types(tmp_path: Path) -> None:
+    report = check(tmp_path, {"shop/migrations/0001_initial.py": DJANGO_TYPES,
+                              "alembic/versions/0004_types.py": ALEMBIC_TYPES})
+
+    def got(rule: str, path: str) -> set[str]:
+        return {next(w for w in f.message.split() if "." in w.rstrip(".")) for f in findings(report, rule)
+                if f.location.path.endswith(path)}
+
+    assert got("int-primary-key", "0001_initial.py") == {"shop_invoice.id", "shop_tag.slug"}
+    assert not got("timestamp-without-time-zone", "0001_initial.py")  # DateTimeField is timestamptz
+    assert not got("char-column", "0001_initial.py") and not got("identifier-too-long", "0001_initial.py")
+    assert got("int-primary-key", "0004_types.py") == {"invoices.id"}  # composite keys are references
+    assert got("timestamp-without-time-zone", "0004_types.py") == {"invoices.at", "receipts.paid_at"}
+    assert got("char-column", "0004_types.py") == {"invoices.code"}
+    assert [f.location.line for f in findings(report, "identifier-too-long")] == [16]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from migrations_helpers import assert_clean, assert_flags, findings, items, sql_report
 
+from readiness.gates.migrations import rules as R
 from readiness.model import Confidence, Severity
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrations"
@@ -540,3 +541,97 @@ def test_raw_sql_in_alembic_is_judged_by_the_same_rules(tmp_path: Path) -> None:
     lines = {f.rule.removeprefix("migrations/"): f.location.line for f in findings(report)}
     assert lines["lock-table"] == 8 and lines["nested-transaction"] == 9 and lines["drop-view"] == 10
     assert "unclosed-transaction" not in lines  # Alembic commits its own transaction
+
+
+LONG = "orders_customer_id_created_at_status_shipping_country_region_idx"  # 64 bytes
+assert len(LONG.encode()) == 64
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    # identifier-too-long: every kind of created name, quoted, mixed case, non-ASCII
+    (f"CREATE INDEX {LONG} ON orders (customer_id);", "identifier-too-long"),
+    (f"CREATE TABLE {LONG} (id bigint);", "identifier-too-long"),
+    (f"CREATE TABLE t (id bigint, {LONG} text);", "identifier-too-long"),
+    (f"CREATE TABLE t (id bigint, CONSTRAINT {LONG} CHECK (id > 0));", "identifier-too-long"),
+    (f"ALTER TABLE t ADD COLUMN {LONG.upper()} text;", "identifier-too-long"),
+    (f'ALTER TABLE t ADD CONSTRAINT "{LONG[:40]} ""Quoted"" {LONG[:20]}" UNIQUE (a);', "identifier-too-long"),
+    (f"ALTER TABLE t RENAME COLUMN a TO {LONG};", "identifier-too-long"),
+    (f"ALTER TABLE t RENAME TO {LONG};", "identifier-too-long"),
+    (f"CREATE VIEW public.{LONG} AS SELECT 1;", "identifier-too-long"),
+    (f"CREATE FUNCTION {LONG}() RETURNS int LANGUAGE sql AS 'SELECT 1';", "identifier-too-long"),
+    ("ALTER TABLE t ADD COLUMN " + "é" * 32 + " text;", "identifier-too-long"),  # 32 characters, 64 bytes
+    # int-primary-key: inline, table-level, serial, identity, smallint; quoted and upper-case types
+    ("CREATE TABLE t (id serial PRIMARY KEY);", "int-primary-key"),
+    ("CREATE TABLE t (id INTEGER, name text, PRIMARY KEY (id));", "int-primary-key"),
+    ("CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, name text);", "int-primary-key"),
+    ('CREATE TABLE "Things" ("Id" "int4" PRIMARY KEY);', "int-primary-key"),
+    ("CREATE TABLE t (code smallint PRIMARY KEY);", "int-primary-key"),
+    ("CREATE TABLE t (id smallserial);", "int-primary-key"),
+    ("ALTER TABLE t ADD COLUMN seq serial;", "int-primary-key"),
+    # timestamp-without-time-zone: every spelling, arrays, upper case
+    ("CREATE TABLE t (at timestamp);", "timestamp-without-time-zone"),
+    ("CREATE TABLE t (at TIMESTAMP(3) WITHOUT TIME ZONE);", "timestamp-without-time-zone"),
+    ("ALTER TABLE t ADD COLUMN at timestamp[] NOT NULL DEFAULT '{}';", "timestamp-without-time-zone"),
+    ('ALTER TABLE "T" ADD COLUMN "At" pg_catalog.timestamp;', "timestamp-without-time-zone"),
+    # char-column
+    ("CREATE TABLE t (code char(3));", "char-column"),
+    ("ALTER TABLE t ADD COLUMN flag CHARACTER;", "char-column"),
+    ("CREATE TABLE t (code character(2)[], b bpchar);", "char-column"),
+])
+def test_advisory_rules_fire(tmp_path: Path, sql: str, rule: str) -> None:
+    f = assert_flags(tmp_path, sql, rule)
+    assert f.severity is Severity.LOW
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    (f"CREATE INDEX {LONG[:63]} ON orders (customer_id);", "identifier-too-long"),  # exactly 63 bytes
+    (f"SELECT * FROM orders WHERE note = '{LONG}';", "identifier-too-long"),
+    (f"-- {LONG}\nCREATE INDEX i ON orders (a);", "identifier-too-long"),
+    (f"CREATE INDEX i ON orders (a) WHERE note <> '{LONG}';", "identifier-too-long"),
+    (f"CREATE TABLE t (a text DEFAULT '{LONG}');", "identifier-too-long"),
+    (f"ALTER TABLE {LONG} ADD COLUMN a text;", "identifier-too-long"),  # names an existing table
+    ("CREATE TABLE t (id bigint PRIMARY KEY);", "int-primary-key"),
+    ("CREATE TABLE t (id bigserial PRIMARY KEY);", "int-primary-key"),
+    ("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);", "int-primary-key"),
+    ("CREATE TABLE t (id uuid PRIMARY KEY, n int);", "int-primary-key"),
+    ("CREATE TABLE t (a int REFERENCES a (id), b int REFERENCES b (id), PRIMARY KEY (a, b));", "int-primary-key"),
+    ("ALTER TABLE t ADD COLUMN n integer NOT NULL DEFAULT 0;", "int-primary-key"),
+    ("ALTER TABLE t ADD COLUMN user_id int REFERENCES users (id);", "int-primary-key"),
+    ("CREATE TABLE t (id text PRIMARY KEY, note text DEFAULT 'id serial PRIMARY KEY');", "int-primary-key"),
+    ("CREATE TABLE t (at timestamptz, b timestamp with time zone, c timestamptz[]);", "timestamp-without-time-zone"),
+    ("CREATE TABLE t (d date, t time, i interval);", "timestamp-without-time-zone"),
+    ("CREATE TABLE t (at moment);  -- moment is a domain over timestamp", "timestamp-without-time-zone"),
+    ("CREATE DOMAIN moment AS timestamp;", "timestamp-without-time-zone"),
+    ("ALTER TABLE t ALTER COLUMN at TYPE timestamptz;", "timestamp-without-time-zone"),
+    ("/* at timestamp */ CREATE TABLE t (note text DEFAULT 'timestamp', at timestamptz);",
+     "timestamp-without-time-zone"),
+    ("SELECT now()::timestamp;", "timestamp-without-time-zone"),
+    ('CREATE TABLE t (v varchar(3), w character varying, x text, y "char");', "char-column"),
+    ("CREATE TABLE t (note text DEFAULT 'char(3)');", "char-column"),
+])
+def test_advisory_rules_stay_quiet(tmp_path: Path, sql: str, rule: str) -> None:
+    assert_clean(tmp_path, sql, rule)
+
+
+def test_advisory_rules_judge_new_tables_and_never_escalate(tmp_path: Path) -> None:
+    sql = ("CREATE TABLE events (id serial PRIMARY KEY, at timestamp, code char(2));\n"
+           "ALTER TABLE events ADD COLUMN seen timestamp;\n")
+    report = sql_report(tmp_path, sql, large_tables=["events"])
+    got = {(f.rule.split("/")[1], f.location.line, f.severity) for f in findings(report)
+           if f.rule.split("/")[1] in ("int-primary-key", "timestamp-without-time-zone", "char-column")}
+    assert got == {("int-primary-key", 1, Severity.LOW), ("timestamp-without-time-zone", 1, Severity.LOW),
+                   ("char-column", 1, Severity.LOW), ("timestamp-without-time-zone", 2, Severity.LOW)}
+    msgs = " ".join(f.message for f in findings(report))
+    assert "events.id" in msgs and "events.at" in msgs and "events.code" in msgs and "events.seen" in msgs
+    assert len({f.fingerprint for f in findings(report)}) == len(findings(report))
+    assert items(report)[0].data["risk"] == "low"
+    assert not findings(report, "missing-lock-timeout")
+    assert not R.ADVISORY & R.ESCALATING
+
+
+def test_identifier_too_long_names_the_whole_and_the_cut_name(tmp_path: Path) -> None:
+    f = assert_flags(tmp_path, f'CREATE INDEX "{LONG.upper()}" ON orders (a);', "identifier-too-long")
+    assert LONG.upper() in f.message and f"created as {LONG.upper()[:63]}." in f.message and "64 bytes" in f.message
+    report = sql_report(tmp_path, f"CREATE TABLE t (a int);\nCREATE INDEX {LONG} ON t (a);\nDROP INDEX {LONG};\n"
+                                  f"CREATE INDEX {LONG} ON t (a);\n")
+    assert [g.location.line for g in findings(report, "identifier-too-long")] == [2]  # once per name

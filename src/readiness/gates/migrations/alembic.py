@@ -70,6 +70,27 @@ def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *,
             _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
 
 
+_PG_TYPES = {"INTEGER": "integer", "INT": "integer", "SMALLINTEGER": "smallint", "SMALLINT": "smallint",
+             "BIGINTEGER": "bigint", "BIGINT": "bigint", "DATETIME": "timestamp", "TIMESTAMP": "timestamp",
+             "CHAR": "bpchar", "NCHAR": "bpchar"}
+"""SQLAlchemy type names (upper-cased) -> the PostgreSQL type they create; DateTime/TIMESTAMP are
+`timestamptz` only with timezone=True."""
+
+
+def _create_table(node: ast.Call) -> dict[str, object]:
+    """`op.create_table("t", sa.Column(...), ...)`: the columns, as ops.Column tuples. An Integer
+    primary key is created as SERIAL when it is the table's only primary-key column."""
+    cols = [_column(a) for a in node.args[1:] if isinstance(a, ast.Call) and call_name(a) == "Column"]
+    single = sum("primary_key" in c[2] for c in cols) == 1
+    out = []
+    for name, type_, flags, extra in cols:
+        pg = str(extra.get("pg_type") or type_)
+        if "primary_key" in flags and not single:
+            flags = flags - {"primary_key"}
+        out.append((name or "?", pg, frozenset(flags)))
+    return {"columns": tuple(out), "names": ()}
+
+
 def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, object]]:
     """`sa.Column("name", sa.Type, nullable=False, ...)` -> (name, type, flags, extra)."""
     flags: set[str] = set()
@@ -88,6 +109,11 @@ def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, 
             flags.add("identity")
         elif type_ == "?" and cn:
             type_ = cn
+            pg = _PG_TYPES.get(cn.upper())
+            if pg == "timestamp" and isinstance(a, ast.Call) and truthy(arg(a, 0, "timezone")):
+                pg = "timestamptz"
+            if pg:
+                extra["pg_type"] = pg
     if type_.lower() in SERIAL_TYPES:
         flags.add("serial")
     if truthy(arg(node, -1, "nullable")) is False:
@@ -185,7 +211,7 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
     elif name == "drop_table":
         ops.append(Op(action="drop_table", table=s(0, "table_name"), **base))
     elif name == "create_table":
-        ops.append(Op(action="create_table", table=s(0, "table_name"), **base))
+        ops.append(Op(action="create_table", table=s(0, "table_name"), extra=_create_table(node), **base))
     elif name == "bulk_insert":
         ops.append(Op(action="insert", **base))
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.ops import Op
@@ -190,7 +190,10 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     data_in_txn: dict[int, Op] = {}
     not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
     not_null: set[tuple[str, str]] = set()
+    long_names: set[str] = set()
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
+        if op.action in _CREATES:
+            hits.extend(_advisory(op, long_names))
         table = op.table
         new = made.new(table)
         if op.action == "create_table" and table:
@@ -229,6 +232,110 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     if ctx.require_lock_timeout:
         hits.extend(_lock_timeout(ops, hits))
     return hits
+
+
+_CREATES = frozenset({"create_table", "add_column", "create_index", "add_constraint", "rename_column",
+                      "rename_table", "rename_object", "create_object", "alter_domain"})
+"""Operations that create a column or a name: the advisory rules look at these only."""
+_SMALL_INTS = frozenset({"int4", "int2", "int", "integer", "smallint", "serial", "serial4", "smallserial",
+                         "serial2"})
+_SEQUENCED = frozenset({"serial", "identity"})
+MAX_IDENTIFIER = 63
+"""NAMEDATALEN - 1: PostgreSQL cuts longer identifiers to this many bytes."""
+_WORD = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]{15,}')
+"""Identifier-like runs that may be over 63 bytes in UTF-8 (16 characters of up to 4 bytes)."""
+
+
+def _advisory(op: Op, long_names: set[str]) -> list[Hit]:
+    """identifier-too-long, int-primary-key, timestamp-without-time-zone and char-column for one
+    operation that creates something; run on every such operation, new table or not."""
+    out: list[Hit] = []
+    if op.action == "create_table":
+        for name, type_, flags in op.extra.get("columns") or ():
+            out.extend(_column_type(op, name, type_, flags, op.table))
+    elif op.action == "add_column" and op.column:
+        type_ = str(op.extra.get("pg_type") or op.detail)
+        out.extend(_column_type(op, op.column, type_, op.flags, op.table))
+    out.extend(_too_long(op, long_names))
+    return out
+
+
+def _column_type(op: Op, name: str, type_: str, flags: frozenset[str], table: str | None) -> list[Hit]:
+    base = type_.lower().removeprefix("pg_catalog.")
+    at = replace(op, column=name, detail=type_)
+    where = f"{table}.{name}"
+    if base in _SMALL_INTS and ("primary_key" in flags or _SEQUENCED & flags or "serial" in base):
+        role = "primary key" if "primary_key" in flags else "sequence-backed column"
+        top = "32,767" if base in ("int2", "smallint", "smallserial", "serial2") else "2,147,483,647"
+        return [_h(R.INT_PK, at, f"{role.capitalize()} {where} is {type_}: its values stop at {top}, and widening it "
+                   "to bigint later rewrites the table and every column that references it.")]
+    if base.removesuffix("[]") == "timestamp":
+        return [_h(R.TIMESTAMP_NO_TZ, at, f"Column {where} is {type_} (without time zone): it stores no offset, so "
+                   "values written from different time zones cannot be told apart or compared.")]
+    if base.removesuffix("[]") == "bpchar":
+        return [_h(R.CHAR_COLUMN, at, f"Column {where} is char(n), which pads values with blanks and ignores trailing "
+                   "spaces in comparisons; use text or varchar.")]
+    return []
+
+
+def _created_names(op: Op) -> list[tuple[str, str]]:
+    """(kind, name) of every name an operation creates, as its reader gives it."""
+    a = op.action
+    if a == "create_table":
+        names = [("table", (op.table or "").rsplit(".", 1)[-1])] if "derived_name" not in op.flags else []
+        names += [("column", c[0]) for c in op.extra.get("columns") or ()]
+        return names + [("constraint", n) for n in op.extra.get("names") or ()]
+    if a == "add_column":
+        return [("column", op.column or "")]
+    if a == "create_index":
+        return [("index", op.column or "")]
+    if a == "add_constraint":
+        return [("constraint", op.column or "")]
+    if a in ("rename_column", "rename_table"):
+        return [] if "derived_name" in op.flags else [("name", op.detail.rsplit(".", 1)[-1])]
+    if a == "rename_object":
+        return [("name", str(op.extra.get("new") or ""))]
+    if a == "create_object":
+        return [(op.detail, (op.column or "").rsplit(".", 1)[-1])]
+    if a == "alter_domain":
+        return [("constraint", str(op.extra.get("constraint") or ""))]
+    return []
+
+
+def _fold(word: str) -> str:
+    """Unquoted identifiers: PostgreSQL lowers ASCII letters only."""
+    return "".join(c.lower() if c.isascii() else c for c in word)
+
+
+def _too_long(op: Op, reported: set[str]) -> list[Hit]:
+    """Names over 63 bytes. SQL parse trees hold names already cut to 63 bytes (the scanner cuts
+    them), so the statement text is searched for a longer identifier that was cut to a created name;
+    Python readers and the untreed CREATE heads keep names whole."""
+    created = _created_names(op)
+    if not created:
+        return []
+    whole = [(kind, n) for kind, n in created if len(n.encode()) > MAX_IDENTIFIER]
+    # cut at a character boundary, a name of 64+ bytes keeps 60 to 63: only then is the text searched
+    cut = {n: kind for kind, n in created if MAX_IDENTIFIER - 3 <= len(n.encode()) <= MAX_IDENTIFIER}
+    if cut:
+        for m in _WORD.finditer(op.evidence):
+            word = m.group(0)
+            word = word[1:-1].replace('""', '"') if word[0] == '"' else _fold(word)
+            raw = word.encode()
+            if len(raw) > MAX_IDENTIFIER:
+                short = raw[:MAX_IDENTIFIER].decode("utf-8", "ignore")
+                if short in cut:
+                    whole.append((cut.pop(short), word))
+    out = []
+    for kind, name in whole:
+        if name in reported:
+            continue
+        reported.add(name)
+        short = name.encode()[:MAX_IDENTIFIER].decode("utf-8", "ignore")
+        out.append(_h(R.IDENTIFIER_TOO_LONG, replace(op, column=name), f"The {kind} name {name} is "
+                      f"{len(name.encode())} bytes: PostgreSQL keeps only the first {MAX_IDENTIFIER}, so it is "
+                      f"created as {short}."))
+    return out
 
 
 def _lock_of(hit: Hit) -> str:

@@ -115,7 +115,8 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
         ops.append(Op(action="run_python", **base))
     elif name == "CreateModel":
         cname = (const_str(arg(node, 0, "name")) or "").lower()
-        ops.append(Op(action="create_table", table=f"{app}_{cname}", **base))
+        ops.append(Op(action="create_table", table=f"{app}_{cname}", flags=frozenset({"derived_name"}),
+                      extra={"columns": _model_columns(arg(node, 1, "fields")), "names": ()}, **base))
     elif name == "DeleteModel":
         cname = (const_str(arg(node, 0, "name")) or "").lower()
         op = Op(action="drop_table", table=f"{app}_{cname}", **base)
@@ -124,7 +125,8 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
     elif name == "RenameModel":
         old = (const_str(arg(node, 0, "old_name")) or "").lower()
         new = (const_str(arg(node, 1, "new_name")) or "").lower()
-        ops.append(Op(action="rename_table", table=f"{app}_{old}", detail=f"{app}_{new}", **base))
+        ops.append(Op(action="rename_table", table=f"{app}_{old}", detail=f"{app}_{new}",
+                      flags=frozenset({"derived_name"}), **base))
     elif name == "AddField":
         ops.extend(_add_field(node, table, base))
     elif name == "RemoveField":
@@ -182,7 +184,7 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
             flags.add("unique")
         if truthy(arg(fld, -1, "primary_key")):
             flags.add("primary_key")
-        if cls in ("AutoField", "BigAutoField", "SmallAutoField"):
+        if cls in _AUTO_FIELDS:
             flags.add("serial")
         if cls in ("ForeignKey", "OneToOneField"):
             target = const_str(arg(fld, 0, "to"))
@@ -197,10 +199,38 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
         if cls == "ManyToManyField":
             return [Op(action="create_table", table=f"{table}_{fname}", **base)]
     col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
+    if cls in _PG_TYPES:
+        extra["pg_type"] = _PG_TYPES[cls]
     added = Op(action="add_column", table=table, column=col, detail=cls, flags=frozenset(flags), extra=extra, **base)
     if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
         return [added, Op(action="drop_default", table=table, column=col, extra={"implicit": "Django"}, **base), *ops]
     return [added, *ops]
+
+
+_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
+_PG_TYPES = {"AutoField": "serial", "SmallAutoField": "smallserial", "BigAutoField": "bigserial",
+             "IntegerField": "integer", "PositiveIntegerField": "integer", "SmallIntegerField": "smallint",
+             "PositiveSmallIntegerField": "smallint", "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint",
+             "DateTimeField": "timestamptz"}
+"""Field classes -> the PostgreSQL column type Django creates, where a rule needs it."""
+
+
+def _model_columns(fields: ast.expr | None) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """CreateModel's `fields`: (column, PostgreSQL type or field class, primary_key/serial flags)."""
+    out = []
+    for el in fields.elts if isinstance(fields, ast.List | ast.Tuple) else ():
+        if not (isinstance(el, ast.Tuple) and len(el.elts) == 2 and isinstance(el.elts[1], ast.Call)):
+            continue
+        fname, fld = const_str(el.elts[0]), el.elts[1]
+        cls = call_name(fld)
+        if not fname or cls == "ManyToManyField":
+            continue
+        flags = {"primary_key"} if truthy(arg(fld, -1, "primary_key")) else set()
+        if cls in _AUTO_FIELDS:
+            flags |= {"primary_key", "serial"}
+        col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
+        out.append((col, _PG_TYPES.get(cls, cls), frozenset(flags)))
+    return tuple(out)
 
 
 _STRING_FIELDS = frozenset({

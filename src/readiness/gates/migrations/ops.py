@@ -51,6 +51,8 @@ _IDENT_PART = re.compile(_IDENT)
 
 Base = dict[str, Any]
 """Position and evidence keywords shared by the operations of one statement."""
+Column = tuple[str, str, frozenset[str]]
+"""A column a CREATE TABLE defines: name, type (as `type_name` spells it), flags (as `Op.flags`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +87,9 @@ class Op:
     autocommit: bool = False
     """True when the tool runs this outside any transaction (alembic autocommit_block)."""
     extra: dict[str, Any] = field(default_factory=dict)
-    """Anything else a rule may show (e.g. referenced table)."""
+    """Anything else a rule may show (e.g. referenced table). create_table: `columns` (a tuple of
+    `Column`) and `names` (constraint names it declares); add_column from Python: `pg_type`, the
+    column's PostgreSQL type when the reader knows it (`detail` holds the field or type class)."""
 
 
 def _name(rv: dict[str, Any] | None) -> str | None:
@@ -445,7 +449,26 @@ def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _create(body: dict[str, Any], base: Base) -> list[Op]:
-    return [Op(action="create_table", table=_name(body.get("relation")), **base)]
+    columns: list[Column] = []
+    names: list[str] = []
+    pk: set[str] = set()
+    for el in body.get("tableElts") or ():
+        cdef = el.get("ColumnDef")
+        if cdef is not None:
+            columns.append((str(cdef.get("colname", "")), type_name(cdef.get("typeName")),
+                            frozenset(_column_flags(cdef))))
+            names.extend(str(c["Constraint"]["conname"]) for c in cdef.get("constraints") or ()
+                         if c.get("Constraint", {}).get("conname"))
+        con = el.get("Constraint")
+        if con is not None:
+            if con.get("conname"):
+                names.append(str(con["conname"]))
+            if con.get("contype") == "CONSTR_PRIMARY":
+                pk.update(_strings(con.get("keys")))
+    if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
+        columns = [(n, t, f | {"primary_key"} if n in pk else f) for n, t, f in columns]
+    return [Op(action="create_table", table=_name(body.get("relation")), **base,
+               extra={"columns": tuple(columns), "names": tuple(names)})]
 
 
 def _create_as(body: dict[str, Any], base: Base) -> list[Op]:

@@ -53,6 +53,14 @@ EXCLUSION = rule("migrations/exclusion-constraint")
 VALIDATE_SAME_TXN = rule("migrations/validate-in-same-transaction")
 NESTED_TXN = rule("migrations/nested-transaction")
 UNCLOSED_TXN = rule("migrations/unclosed-transaction")
+IDENTIFIER_TOO_LONG = rule("migrations/identifier-too-long")
+INT_PK = rule("migrations/int-primary-key")
+TIMESTAMP_NO_TZ = rule("migrations/timestamp-without-time-zone")
+CHAR_COLUMN = rule("migrations/char-column")
+
+ADVISORY = frozenset({IDENTIFIER_TOO_LONG.id, INT_PK.id, TIMESTAMP_NO_TZ.id, CHAR_COLUMN.id})
+"""Rules about the schema a migration creates rather than the locks it takes: low, never escalated,
+and not silenced by the same-migration exemption (they judge exactly what is created)."""
 
 ESCALATING = frozenset({
     CREATE_INDEX.id, DROP_INDEX.id, FK_NOT_VALID.id, CHECK_NOT_VALID.id, SET_NOT_NULL.id, UNIQUE.id,
