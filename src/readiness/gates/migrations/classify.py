@@ -172,7 +172,7 @@ def transactions(ops: Sequence[Op], mode: TxMode, statements: int) -> list[int |
         if explicit is not None:
             out.append(explicit)
         elif wrapped and not op.autocommit:
-            out.append(0)
+            out.append(-op.unit)  # 0 for the whole file; a changeset's own transaction otherwise
         else:
             out.append(None)
     return out

@@ -11,7 +11,8 @@ Without configuration these layouts are recognised (by name and place, then by c
 | sqitch | `deploy/<change>.sql` | `revert/<change>.sql` |
 | prisma | `migrations/<ts>_<name>/migration.sql` | none (the tool has none) |
 | supabase | `supabase/migrations/*.sql` | none |
-| sql | any other `.sql` in a `migrations`/`migrate` directory | none |
+| liquibase | any of these `.sql` files that starts `--liquibase formatted sql` | each changeset's `--rollback` |
+| sql | any other `.sql` in a `migrations`/`migrate`/`changelog`/`liquibase` directory | none |
 | alembic | `.py` under `versions/` with `def upgrade` | `downgrade()` |
 | django | `.py` under `migrations/` with `class Migration` | per operation |
 
@@ -33,7 +34,8 @@ FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_REPEATABLE = re.compile(r"^R__.+\.sql$")
 OTHER_DIALECT = re.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
 DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
-MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "db_migrations", "sql_migrations"})
+MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "db_migrations", "sql_migrations",
+                            "changelog", "changelogs", "changesets", "liquibase"})
 NO_DOWN_FORMATS = frozenset({"prisma", "supabase", "sql", "flyway-repeatable"})
 """Formats whose tool has no down migration: reversibility is only required when configured."""
 

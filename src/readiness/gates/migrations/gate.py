@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import parallel
+from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, discover
@@ -55,6 +55,8 @@ class _Analysis:
     irreversible: list[tuple[int, int, str]] = field(default_factory=list)
     lossy: list[Op] = field(default_factory=list)
     python: bool = False
+    changesets: bool = False
+    """A Liquibase changelog: reversibility is judged per changeset (`irreversible`)."""
 
 
 def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
@@ -149,6 +151,8 @@ class MigrationsGate:
             an = self._python(ws, cand, text, every, history_cache, out)
             if an is None:
                 return
+        elif liquibase.is_changelog(text):
+            an = self._liquibase(cand, text)
         else:
             an = self._sql(ws, cand, text, settings, out)
         explicit_lt = settings.get("require_lock_timeout")
@@ -216,6 +220,36 @@ class MigrationsGate:
                 an.errors.extend((cand.down_path, e) for e in derr)
                 an.down_state = "present" if n or derr else "empty"
                 an.down_where = (cand.down_path, 1, 1)
+        return an
+
+    def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
+        an = _Analysis(fmt="liquibase", changesets=True, down_state="n/a")
+        in_txn = False
+        for unit, cs in enumerate(liquibase.changesets(text), start=1):
+            if not cs.for_postgres:
+                continue
+            ops, errors, n = _sql_ops(cs.sql, Origin(line=cs.sql_line))
+            # each changeset is its own transaction (or none, with runInTransaction:false)
+            ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
+            an.ops.extend(ops)
+            an.errors.extend((cand.path, e) for e in errors)
+            an.statements += n
+            in_txn = in_txn or (cs.in_transaction and n > 0)
+            if not n:
+                continue  # comments only: nothing to roll back
+            if cs.rollback_state == "present":
+                dops, derr, dn = _sql_ops(cs.rollback, Origin(line=cs.sql_line),
+                                          trees=any(o.action in _RECREATES for o in ops))
+                an.down_ops.extend(dops)
+                an.errors.extend((cand.path, e) for e in derr)
+                if an.down_where is None:
+                    an.down_where = (cand.path, cs.sql_line, 1)
+                if dn or derr:
+                    continue
+            why = ("its rollback is declared empty" if cs.rollback_state == "empty"
+                   else "it has no --rollback, and Liquibase cannot generate one for SQL")
+            an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
+        an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
         return an
 
     def _python(self, ws: Workspace, cand: Candidate, text: str, every: list[Candidate],
@@ -286,7 +320,7 @@ class MigrationsGate:
                        findings: list[tuple[RiskClass, Finding]]) -> bool:
         required = settings.get("require_reversible")
         risk = R.risk_of(R.IRREVERSIBLE)
-        if an.python:
+        if an.python or an.changesets:
             reversible = not an.irreversible
             if required is not False:
                 for line, col, why in an.irreversible:

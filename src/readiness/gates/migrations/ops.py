@@ -86,6 +86,9 @@ class Op:
     """Normalized statement text (fingerprint)."""
     autocommit: bool = False
     """True when the tool runs this outside any transaction (alembic autocommit_block)."""
+    unit: int = 0
+    """The part of the file the tool runs as one transaction when the file is several (a Liquibase
+    changeset); 0 for a file that is one."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything else a rule may show (e.g. referenced table). create_table: `columns` (a tuple of
     `Column`) and `names` (constraint names it declares); add_column from Python: `pg_type`, the
