@@ -66,6 +66,34 @@ def test_sql_classification_never_raises(text: str, mode: str, large: bool) -> N
         assert hit is not None
 
 
+LIQUIBASE_TEXT = texty("();,'\"$-/*\n \t:!", max_size=300, words=(
+    "--liquibase formatted sql\n", "--changeset a:1", "-- changeset b:2 ", "runInTransaction:false", "dbms:",
+    "postgresql", "!postgresql", "oracle", ",", "\n--rollback ", "empty", "not required", "/* liquibase rollback\n",
+    "*/", "ALTER TABLE users DROP COLUMN a;", "ALTER TABLE users ADD COLUMN a text;",
+    "CREATE INDEX CONCURRENTLY i ON t (a);", "UPDATE users SET a = 1;", "BEGIN;", "COMMIT;", "\r\n"))
+
+
+@given(LIQUIBASE_TEXT)
+@example("--liquibase formatted sql\n--changeset a:1\n/* liquibase rollback")
+@example("--liquibase formatted sql\n--changeset a:1 dbms:,,,!\n--rollback */ /*")
+def test_liquibase_changesets_are_in_the_file_and_their_rollback_keeps_its_lines(text: str) -> None:
+    lb = gate_module("readiness.gates.migrations.liquibase")
+    sql = gate_module("readiness.gates.migrations.sql")
+    nlines = text.count("\n") + 1
+    last = 0
+    for cs in lb.changesets(text):
+        assert last < cs.line < cs.sql_line <= nlines + 1
+        last = cs.line
+        assert cs.rollback_state in ("present", "empty", "missing")
+        if cs.rollback:
+            assert cs.rollback.count("\n") == cs.sql.count("\n")  # same layout as the body
+            statements, errors = sql.parse(cs.rollback, sql.Origin(line=cs.sql_line))
+            for st_ in statements:
+                assert cs.sql_line <= st_.line <= st_.end_line <= nlines + 1
+            for e in errors:
+                assert cs.sql_line <= e.line <= nlines + 1
+
+
 # -- deps: requirements, lock files, pyproject, OSV ranges -------------------------------------------
 REQ_LINE = texty("=<>~!;[],.@#\\ -/:'\"*", max_size=60, words=(
     "requests", "==", ">=", "~=", "===", "2.31.0", "1.0.*", "; python_version < '3.8'", " --hash=sha256:",
