@@ -18,6 +18,7 @@ def test_scale_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str],
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # as when run as a script: its helper modules import
     spec.loader.exec_module(module)
     assert module.main(["--scale", "0.001", "0.002", "--fresh"]) == 0
     out = capsys.readouterr().out
