@@ -158,3 +158,22 @@ def test_changelog_in_a_migrations_directory_and_with_a_flyway_like_name(tmp_pat
     [item] = items(report)
     assert item.data["format"] == "liquibase" and item.data["reversible"] is True
     assert [f.location.line for f in findings(report, "rename-column")] == [3]
+
+
+def test_explicit_transactions_follow_each_changesets_mode(tmp_path: Path) -> None:
+    report = check(tmp_path, {CHANGELOG: (
+        "--liquibase formatted sql\n"                                # 1
+        "--changeset alice:1 runInTransaction:false\n"               # 2
+        "BEGIN;\n"                                                   # 3
+        "ALTER TABLE orders ADD COLUMN a text;\n"                    # 4
+        "COMMIT;\n"                                                  # 5
+        "--rollback ALTER TABLE orders DROP COLUMN a;\n"             # 6
+        "--changeset alice:2\n"                                      # 7
+        "BEGIN;\n"                                                   # 8
+        "ALTER TABLE orders ADD COLUMN b text;\n"                    # 9
+        "COMMIT;\n"                                                  # 10
+        "--rollback ALTER TABLE orders DROP COLUMN b;\n"             # 11
+    )})
+    # Liquibase already wraps changeset 2: its BEGIN nests; changeset 1 runs without one: its BEGIN is the transaction
+    assert [f.location.line for f in findings(report, "nested-transaction")] == [8]
+    assert not findings(report, "unclosed-transaction")
