@@ -262,6 +262,8 @@ def _advisory(op: Op, long_names: set[str]) -> list[Hit]:
 
 def _column_type(op: Op, name: str, type_: str, flags: frozenset[str], table: str | None) -> list[Hit]:
     base = type_.lower().removeprefix("pg_catalog.")
+    if base not in _SMALL_INTS and base.removesuffix("[]") not in ("timestamp", "bpchar"):
+        return []  # most columns: nothing to say, and no copy of the operation made
     at = replace(op, column=name, detail=type_)
     where = f"{table}.{name}"
     if base in _SMALL_INTS and ("primary_key" in flags or _SEQUENCED & flags or "serial" in base):
@@ -338,8 +340,16 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
     return out
 
 
+_PAGE_LOCKS: dict[str, str] = {}
+
+
 def _lock_of(hit: Hit) -> str:
-    return hit.lock if hit.lock is not None else str(hit.rule.rule.meta.get("lock", ""))
+    if hit.lock is not None:
+        return hit.lock
+    lock = _PAGE_LOCKS.get(hit.rule.id)
+    if lock is None:
+        lock = _PAGE_LOCKS[hit.rule.id] = str(hit.rule.rule.meta.get("lock", ""))
+    return lock
 
 
 def _lock_timeout(ops: Sequence[Op], hits: Sequence[Hit]) -> list[Hit]:

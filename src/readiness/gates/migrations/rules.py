@@ -69,13 +69,22 @@ ESCALATING = frozenset({
 """Rules whose harm grows with the table's size: one class higher on a `large_tables` table."""
 
 
+_RISKS: dict[str, RiskClass] = {}
+
+
 def risk_of(handle: RuleHandle) -> RiskClass:
     """The risk class written on the rule's page (`risk:`), or the one its severity implies."""
-    value = handle.rule.meta.get("risk")
-    if value is not None:
-        return RiskClass(str(value))
-    return RiskClass(handle.severity.value) if handle.severity.value in RiskClass.__members__.values() \
-        else RiskClass.LOW
+    risk = _RISKS.get(handle.id)
+    if risk is None:
+        value = handle.rule.meta.get("risk")
+        if value is not None:
+            risk = RiskClass(str(value))
+        elif handle.severity.value in RiskClass.__members__.values():
+            risk = RiskClass(handle.severity.value)
+        else:
+            risk = RiskClass.LOW
+        _RISKS[handle.id] = risk
+    return risk
 
 
 def escalate(risk: RiskClass) -> RiskClass:
