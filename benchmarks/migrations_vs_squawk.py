@@ -101,7 +101,14 @@ OVERLAP: dict[str, tuple[str, ...]] = {
     "ban-create-domain-with-constraint": ("create-domain-with-check",),
     "transaction-nesting": ("nested-transaction",),
     "ban-uncommitted-transaction": ("unclosed-transaction",),
+    "identifier-too-long": ("identifier-too-long",),
+    "prefer-bigint-over-int": ("int-primary-key",),
+    "prefer-bigint-over-smallint": ("int-primary-key",),
+    "prefer-timestamp-tz": ("timestamp-without-time-zone",),
+    "ban-char-field": ("char-column",),
 }
+KEY_ONLY = frozenset({"prefer-bigint-over-int", "prefer-bigint-over-smallint"})
+"""squawk flags every int column; int-primary-key only keys and serial/identity columns."""
 
 
 def _cpu() -> float:
@@ -155,6 +162,11 @@ def _reason(rule: str, path: Path, line: int) -> str | None:
             objects.add(_short(op.column))
         elif op.action == "rename_object":
             renamed.add(_short(op.extra.get("new")))
+    if rule in KEY_ONLY and any(op.action in ("create_table", "add_column", "alter_type") for op in here):
+        return "an int column that is neither a new table's key nor serial/identity (by design: only key overflow " \
+            "is an outage)"
+    if rule == "identifier-too-long" and all(op.action.startswith("drop_") for op in here):
+        return "a long name dropped, not created (PostgreSQL truncates it as it did at creation, so it still matches)"
     if any(op.table and _short(op.table) in made for op in here):
         return "table created earlier in the same migration (exempt: it has no rows)"
     for op in here:
