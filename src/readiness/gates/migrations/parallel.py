@@ -18,6 +18,7 @@ exception surfaces exactly as it would without the children.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import sys
 import threading
@@ -110,8 +111,12 @@ def _spawn(fn: Callable[[int], R], indices: list[int]) -> tuple[int, int] | None
         try:
             os.close(rfd)
             share = {i: fn(i) for i in indices}
+            # Pickled in full before writing: the pipe holds 64 KiB, and pickling straight into it
+            # would stall here until the parent finishes its own share and starts reading.
+            buffer = io.BytesIO()
+            _pickler(buffer).dump(share)
             with os.fdopen(wfd, "wb") as pipe:
-                _pickler(pipe).dump(share)
+                pipe.write(buffer.getbuffer())
             code = 0
         except BaseException:  # any failure: the parent recomputes this share and raises there
             code = 1
