@@ -375,3 +375,35 @@ def test_advisory_rules_read_django_and_alembic_types(tmp_path: Path) -> None:
     assert got("timestamp-without-time-zone", "0004_types.py") == {"invoices.at", "receipts.paid_at"}
     assert got("char-column", "0004_types.py") == {"invoices.code"}
     assert [f.location.line for f in findings(report, "identifier-too-long")] == [16]
+
+
+def test_placeholders_of_flyway_and_of_templated_sql_are_filled(tmp_path: Path) -> None:
+    # internetofwater/nldi-db: a plain SQL file (a Liquibase <sqlFile>) ending `owner to ${OWNER};` was a parse error.
+    report = check(tmp_path, {
+        "db/migration/V1__grants.sql": "CREATE INDEX i ON ${flyway:defaultSchema}.orders (id);\n",
+        "db/changelog/functions/f.sql": "ALTER FUNCTION f() OWNER TO ${OWNER};\n",
+        "db/migrations/20240101_x.sql": ("-- +goose ENVSUB ON\n-- +goose Up\nGRANT SELECT ON t TO ${ROLE};\n"
+                                         "-- +goose Down\nREVOKE SELECT ON t FROM ${ROLE};\n"),
+    })
+    assert not findings(report, "parse-error"), [f.message for f in findings(report, "parse-error")]
+    [index] = findings(report, "create-index-non-concurrently")
+    assert (index.location.path, index.location.column) == ("db/migration/V1__grants.sql", 1)
+
+
+def test_golang_migrate_does_not_substitute_placeholders(tmp_path: Path) -> None:
+    report = check(tmp_path, {"migrations/1_grant.up.sql": "GRANT SELECT ON t TO ${ROLE};\n",
+                              "migrations/1_grant.down.sql": "REVOKE SELECT ON t FROM r;\n"})
+    assert findings(report, "parse-error")
+
+
+def test_directories_of_other_databases_are_skipped(tmp_path: Path) -> None:
+    # kestra-io/kestra: jdbc-h2/.../migrations/h2/ and jdbc-mysql/.../migrations/mysql/ Flyway files
+    # were judged as PostgreSQL (132 parse errors, MySQL ENUM and backticks).
+    sql = "CREATE TABLE t (id int);\n"
+    report = check(tmp_path, {"jdbc-postgres/migrations/postgres/V1_1__init.sql": sql,
+                              "jdbc-mysql/migrations/mysql/V1_1__init.sql": sql,
+                              "jdbc-h2/migrations/h2/V1_1__init.sql": sql,
+                              "db/migration/SQL_SERVER/V1__init.sql": sql})
+    assert list(_by_path(report)) == ["jdbc-postgres/migrations/postgres/V1_1__init.sql"]
+    configured = check(tmp_path, settings={"paths": ["jdbc-mysql/migrations/mysql"]})
+    assert list(_by_path(configured)) == ["jdbc-mysql/migrations/mysql/V1_1__init.sql"]

@@ -177,3 +177,22 @@ def test_explicit_transactions_follow_each_changesets_mode(tmp_path: Path) -> No
     # Liquibase already wraps changeset 2: its BEGIN nests; changeset 1 runs without one: its BEGIN is the transaction
     assert [f.location.line for f in findings(report, "nested-transaction")] == [8]
     assert not findings(report, "unclosed-transaction")
+
+
+def test_changelog_parameters_are_filled_before_parsing(tmp_path: Path) -> None:
+    # internetofwater/nldi-db, epam/edp-ddm-registry-postgres: `${role}` changelog parameters were
+    # parse errors, and a changeset whose only rollback used one was called irreversible.
+    report = check(tmp_path, {CHANGELOG: (
+        "--liquibase formatted sql\n"                                                       # 1
+        "--changeset a:grant.to.${READ_ONLY}\n"                                            # 2
+        "grant select on all tables in schema s to ${READ_ONLY};\n"                        # 3
+        "--rollback revoke select on all tables in schema s from ${READ_ONLY};\n"          # 4
+        "--changeset a:2\n"                                                                 # 5
+        "ALTER TABLE ${schema}.orders RENAME COLUMN a TO b;\n"                             # 6
+        "--rollback ALTER TABLE ${schema}.orders RENAME COLUMN b TO a;\n"                  # 7
+    )})
+    assert not findings(report, "parse-error")
+    assert not findings(report, "irreversible-migration")
+    [rename] = findings(report, "rename-column")
+    assert (rename.location.line, rename.location.column) == (6, 1)
+    assert "{schema}.orders" in rename.message

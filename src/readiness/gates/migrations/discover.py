@@ -18,7 +18,8 @@ Without configuration these layouts are recognised (by name and place, then by c
 
 `gates.migrations.paths` (globs or directories) replaces the automatic search: every `.sql` and
 `.py` file under them is a candidate, classified by the same names and content.
-Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped.
+Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
+the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_REPEATABLE = re.compile(r"^R__.+\.sql$")
 OTHER_DIALECT = re.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
+OTHER_DIALECT_DIR = frozenset({"mysql", "mariadb", "h2", "hsqldb", "hsql", "sqlite", "sqlite3", "mssql", "sqlserver",
+                               "sql_server", "oracle", "db2", "derby", "tidb", "cockroach", "cockroachdb",
+                               "clickhouse", "snowflake", "firebird", "informix", "sybase"})
+"""Directory names that hold another database's migrations (`migrations/h2/`, `db/migration/mysql/`
+beside `.../postgres/`): skipped by the automatic search."""
 DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
 MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "db_migrations", "sql_migrations",
                             "changelog", "changelogs", "changesets", "liquibase"})
@@ -102,6 +108,8 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
             return Candidate(path=f, format="python")
         return None
     if not n.endswith(".sql") or OTHER_DIALECT.search(n):
+        return None
+    if not explicit and any(p.lower() in OTHER_DIALECT_DIR for p in parts):
         return None
     if FLYWAY_UNDO.match(n) or n.endswith(".down.sql") or n == "down.sql":
         return None

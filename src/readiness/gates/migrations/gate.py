@@ -175,6 +175,8 @@ class MigrationsGate:
     # ------------------------------------------------------------------------------------------
     def _sql(self, ws: Workspace, cand: Candidate, text: str, settings: Mapping[str, Any],
              out: GateOutcome) -> _Analysis:
+        from readiness.gates.migrations.sql import GOOSE_ENVSUB, PLACEHOLDER_FORMATS, fill_placeholders
+
         fmt = cand.format
         tx_cfg = settings.get("transactional")
         down_text: tuple[str, int] | None = None
@@ -187,10 +189,11 @@ class MigrationsGate:
             an.mode = TxMode.AUTOCOMMIT if no_tx else TxMode.WRAPPED
         elif fmt == "sql" and GOOSE_UP.search(text):
             fmt = an.fmt = "goose"
-            (up_text, up_line), down_text = _sections(text, GOOSE_UP, GOOSE_DOWN)
+            (up_text, up_line), down_text = _sections(
+                fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text, GOOSE_UP, GOOSE_DOWN)
             an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
         else:
-            up_text, up_line = text, 1
+            up_text, up_line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
             default = {"flyway": TxMode.flyway(up_text) if fmt == "flyway" else TxMode.WRAPPED,
                        "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
                        "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(fmt, TxMode.AUTOCOMMIT)
@@ -215,6 +218,8 @@ class MigrationsGate:
                 out.findings.append(unreadable(R.UNREADABLE, problem))
                 an.down_state = "present"
             else:
+                if fmt in PLACEHOLDER_FORMATS:
+                    dtext = fill_placeholders(dtext)
                 dops, derr, n = _sql_ops(dtext, trees=any(o.action in _RECREATES for o in an.ops))
                 an.down_ops = dops
                 an.errors.extend((cand.down_path, e) for e in derr)
@@ -223,12 +228,14 @@ class MigrationsGate:
         return an
 
     def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
+        from readiness.gates.migrations.sql import fill_placeholders
+
         an = _Analysis(fmt="liquibase", changesets=True, down_state="n/a")
         in_txn = False
         for unit, cs in enumerate(liquibase.changesets(text), start=1):
             if not cs.for_postgres:
                 continue
-            ops, errors, n = _sql_ops(cs.sql, Origin(line=cs.sql_line))
+            ops, errors, n = _sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
             # each changeset is its own transaction (or none, with runInTransaction:false)
             ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
             an.ops.extend(ops)
@@ -238,7 +245,7 @@ class MigrationsGate:
             if not n:
                 continue  # comments only: nothing to roll back
             if cs.rollback_state == "present":
-                dops, derr, dn = _sql_ops(cs.rollback, Origin(line=cs.sql_line),
+                dops, derr, dn = _sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line),
                                           trees=any(o.action in _RECREATES for o in ops))
                 an.down_ops.extend(dops)
                 an.errors.extend((cand.path, e) for e in derr)

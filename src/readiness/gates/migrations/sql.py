@@ -222,6 +222,26 @@ def _position(exc: Exception) -> int | None:
     return None
 
 
+PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})
+"""SQL formats whose tool replaces `${name}` placeholders before it runs a file (so do Liquibase
+changelogs, and goose files that say `-- +goose ENVSUB ON`). Plain `sql` files (a Liquibase
+`<sqlFile>`, a script run through a template) come from tools unknown here; `${` outside a string is
+never valid PostgreSQL, so such a file can only be a template."""
+GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
+
+
+def fill_placeholders(text: str) -> str:
+    """`${name}` placeholders, which Flyway and Liquibase replace before they run a migration, as a
+    quoted identifier of the same length (`"{name}"`), so the statement parses and keeps its positions.
+
+    A placeholder usually stands for a schema, role or database name; as an identifier it names
+    the object in messages as written. Texts without `${` are returned as they are."""
+    if "${" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: f'"{{{m.group(1)}}}"', text)
+
+
 def normalize(text: str) -> str:
     """Whitespace-collapsed statement text, for fingerprints."""
     return " ".join(text.split())
