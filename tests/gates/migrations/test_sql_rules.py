@@ -635,3 +635,27 @@ def test_identifier_too_long_names_the_whole_and_the_cut_name(tmp_path: Path) ->
     report = sql_report(tmp_path, f"CREATE TABLE t (a int);\nCREATE INDEX {LONG} ON t (a);\nDROP INDEX {LONG};\n"
                                   f"CREATE INDEX {LONG} ON t (a);\n")
     assert [g.location.line for g in findings(report, "identifier-too-long")] == [2]  # once per name
+
+
+def test_index_on_a_materialized_view_created_in_the_same_migration_is_exempt(tmp_path: Path) -> None:
+    # MarquezProject/marquez V71__add_mat_views_lineage_metrics.sql: the index on the view the file
+    # has just created was reported as blocking writes to it.
+    sql = ("CREATE MATERIALIZED VIEW IF NOT EXISTS daily AS SELECT date_trunc('day', at) AS d FROM events;\n"
+           "CREATE INDEX IF NOT EXISTS daily_d ON daily (d);\n")
+    assert_clean(tmp_path, sql, "create-index-non-concurrently")
+    assert_flags(tmp_path, "CREATE INDEX IF NOT EXISTS daily_d ON daily (d);\n", "create-index-non-concurrently")
+
+
+def test_lock_timeout_and_foreign_key_messages_read_as_sentences(tmp_path: Path) -> None:
+    # MarquezProject/marquez V43: "waits for SHARE ROW EXCLUSIVE on both tables lock on jobs" and
+    # "locks on runs and runs" for a self-reference; kestra-io/kestra V1_23: "lock on <index name>".
+    fk = sql_report(tmp_path, "ALTER TABLE runs ADD COLUMN parent uuid REFERENCES runs (uuid);\n")
+    [timeout] = findings(fk, "missing-lock-timeout")
+    assert "waits for SHARE ROW EXCLUSIVE lock on runs with" in timeout.message
+    [fk_hit] = findings(fk, "foreign-key-not-valid")
+    assert fk_hit.message.endswith("holding a SHARE ROW EXCLUSIVE lock on runs.")
+    other = findings(sql_report(tmp_path, "ALTER TABLE runs ADD CONSTRAINT f FOREIGN KEY (j) REFERENCES jobs (id);"),
+                     "foreign-key-not-valid")
+    assert other[0].message.endswith("locks on runs and jobs.")
+    drop = findings(sql_report(tmp_path, "DROP INDEX queued_flow;\n"), "missing-lock-timeout")
+    assert "ACCESS EXCLUSIVE lock on the table of index queued_flow with" in drop[0].message

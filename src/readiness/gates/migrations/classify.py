@@ -135,7 +135,12 @@ class _Tables:
         """(kind group, new name) of objects renamed in this migration: nothing refers to the new name yet."""
 
     def new(self, name: str | None) -> bool:
-        return bool(name) and (_key(name) in self.tables or _short(name) in self.tables)
+        """Created in this migration: a table, or a materialized view (which has rows, but which no
+        one else can see until the migration commits)."""
+        if not name:
+            return False
+        return _key(name) in self.tables or _short(name) in self.tables or (
+            bool(self.objects) and self._has(self.objects, "materialized view", name))
 
     def add(self, into: set[tuple[str, str]], kind: str, name: str | None) -> None:
         group = _GROUPS.get(kind, kind)
@@ -363,9 +368,16 @@ def _lock_timeout(ops: Sequence[Op], hits: Sequence[Hit]) -> list[Hit]:
             break
         if op.action == "set_lock_timeout" and op.detail != "0":
             return []
-    target = first.op.table or first.op.column or "the table"
-    return [Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=first.op,
-                message=(f"This statement waits for {_lock_of(first)} lock on {target} with no "
+    op = first.op
+    if op.table:
+        target = op.table
+    elif op.action == "drop_index" and op.column:
+        target = f"the table of index {op.column}"
+    else:
+        target = op.column or "the table"
+    mode = _lock_of(first).partition(" on ")[0]  # "SHARE ROW EXCLUSIVE on both tables": the mode only
+    return [Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=op,
+                message=(f"This statement waits for {mode} lock on {target} with no "
                          "lock_timeout set, so while it waits every later query on the table queues behind it."))]
 
 
@@ -443,7 +455,7 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
         if "references" in f and "not_valid" not in f:
             ref = op.extra.get("references") or "the referenced table"
             out.append(_h(R.FK_NOT_VALID, op, f"Adding {t}.{c} with a foreign key to {ref} validates it at once, "
-                          f"holding SHARE ROW EXCLUSIVE locks on {t} and {ref}."))
+                          f"holding {_fk_locks(t, ref)}."))
     elif a == "drop_column":
         out.append(_h(R.DROP_COLUMN, op, f"Dropping column {t}.{c} deletes its data for good, and running code "
                       f"that still reads it breaks; it takes an ACCESS EXCLUSIVE lock on {t}."))
@@ -700,13 +712,20 @@ def _enum_used_later(op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> b
     return any(txns[j] == txns[idx] and needle in ops[j].evidence for j in range(idx + 1, len(ops)))
 
 
+def _fk_locks(table: str | None, ref: object) -> str:
+    """The locks a foreign key takes: one table's when it references itself."""
+    if isinstance(ref, str) and _short(ref) == _short(table):
+        return f"a SHARE ROW EXCLUSIVE lock on {table}"
+    return f"SHARE ROW EXCLUSIVE locks on {table} and {ref}"
+
+
 def _constraint(op: Op) -> list[Hit]:
     t, kind, f = op.table, op.detail, op.flags
     name = op.column or "(unnamed)"
     if kind == "foreign" and "not_valid" not in f:
         ref = op.extra.get("references") or "the referenced table"
         return [_h(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
-                   f"SHARE ROW EXCLUSIVE locks on {t} and {ref}.")]
+                   f"{_fk_locks(t, ref)}.")]
     if kind == "check" and "not_valid" not in f:
         return [_h(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
                    f"table under an ACCESS EXCLUSIVE lock.")]
