@@ -407,3 +407,18 @@ def test_directories_of_other_databases_are_skipped(tmp_path: Path) -> None:
     assert list(_by_path(report)) == ["jdbc-postgres/migrations/postgres/V1_1__init.sql"]
     configured = check(tmp_path, settings={"paths": ["jdbc-mysql/migrations/mysql"]})
     assert list(_by_path(configured)) == ["jdbc-mysql/migrations/mysql/V1_1__init.sql"]
+
+
+def test_flyway_repeatable_migrations_run_in_a_transaction_like_versioned_ones(tmp_path: Path) -> None:
+    # MarquezProject/marquez R__*_view.sql were judged statement by statement (autocommit), so a view
+    # dropped and re-created in one R__ file was reported missing in between, and CONCURRENTLY
+    # beside other statements was not reported.
+    report = check(tmp_path, {
+        "db/migration/R__views.sql": "DROP VIEW v;\nCREATE VIEW v AS SELECT 1;\n",
+        "db/migration/R__index.sql": "CREATE INDEX CONCURRENTLY i ON t (a);\n",
+        "db/migration/R__mixed.sql": "CREATE TABLE u (a int);\nCREATE INDEX CONCURRENTLY j ON t (a);\n",
+    })
+    modes = {p.rsplit("/", 1)[1]: d["transactional"] for p, d in _by_path(report).items()}
+    assert modes == {"R__views.sql": True, "R__index.sql": False, "R__mixed.sql": True}
+    assert not findings(report, "drop-view")
+    assert [f.location.path for f in findings(report, "concurrently-in-transaction")] == ["db/migration/R__mixed.sql"]

@@ -194,9 +194,10 @@ class MigrationsGate:
             an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
         else:
             up_text, up_line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
-            default = {"flyway": TxMode.flyway(up_text) if fmt == "flyway" else TxMode.WRAPPED,
+            family = "flyway" if fmt == "flyway-repeatable" else fmt  # repeatable ones run as versioned ones do
+            default = {"flyway": TxMode.flyway(up_text) if family == "flyway" else TxMode.WRAPPED,
                        "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
-                       "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(fmt, TxMode.AUTOCOMMIT)
+                       "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(family, TxMode.AUTOCOMMIT)
             an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
         an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
         an.errors = [(cand.path, e) for e in errors]
