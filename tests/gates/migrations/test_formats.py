@@ -422,3 +422,37 @@ def test_flyway_repeatable_migrations_run_in_a_transaction_like_versioned_ones(t
     assert modes == {"R__views.sql": True, "R__index.sql": False, "R__mixed.sql": True}
     assert not findings(report, "drop-view")
     assert [f.location.path for f in findings(report, "concurrently-in-transaction")] == ["db/migration/R__mixed.sql"]
+
+
+def test_alembic_names_marked_with_op_f_and_merge_revisions(tmp_path: Path) -> None:
+    # polarsource/polar: autogenerate writes op.f("ix_...") names, so findings said "Creating index on
+    # support_cases" and "Dropping index None", and an index created then dropped was not recognised.
+    # Netflix/dispatch: merge revisions (`def upgrade(): pass`, no `op.`) were not listed at all.
+    report = check(tmp_path, {
+        "migrations/versions/0002_idx.py": (
+            "from alembic import op\n"
+            "import sqlalchemy as sa\n"
+            "revision = '2'\n"
+            "down_revision = '1'\n"
+            "def upgrade():\n"
+            "    op.create_index(op.f('ix_cases_org'), 'cases', ['org'])\n"
+            "    op.drop_index(op.f('ix_orders_at'), table_name='orders')\n"
+            "    op.create_index(op.f('ix_tmp'), 'orders', ['x'])\n"
+            "    op.drop_index(op.f('ix_tmp'), table_name='orders')\n"
+            "def downgrade():\n"
+            "    pass\n"),
+        "migrations/versions/0003_merge.py": (
+            '"""merge heads"""\n'
+            "revision = '3'\n"
+            "down_revision = ('2', '2b')\n"
+            "def upgrade():\n    pass\n"
+            "def downgrade():\n    pass\n"),
+    })
+    by_path = _by_path(report)
+    assert sorted(by_path) == ["migrations/versions/0002_idx.py", "migrations/versions/0003_merge.py"]
+    assert by_path["migrations/versions/0003_merge.py"]["reversible"] is True  # nothing to undo
+    assert [f.location.path for f in findings(report, "irreversible-migration")] == ["migrations/versions/0002_idx.py"]
+    created = [f.message for f in findings(report, "create-index-non-concurrently")]
+    assert len(created) == 2 and "Creating index ix_cases_org on cases" in created[0]
+    [dropped] = findings(report, "drop-index-non-concurrently")
+    assert dropped.message.startswith("Dropping index ix_orders_at without")

@@ -22,7 +22,7 @@ from readiness.gates.migrations.pyast import (
 
 def looks_like_alembic(text: str) -> bool:
     """Cheap content test before parsing."""
-    return "def upgrade" in text and ("alembic" in text or "op." in text)
+    return "def upgrade" in text and ("alembic" in text or "op." in text or "down_revision" in text)
 
 
 def analyse(tree: ast.Module, text: str) -> PyResult:
@@ -37,6 +37,8 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
     elif is_empty_body(down.body):
+        if up is not None and is_empty_body(up.body):
+            return out  # a merge (or placeholder) revision: nothing done, nothing to undo
         out.irreversible.append((down.lineno, src.col(down), "downgrade() is empty"))
     else:
         scratch = PyResult()

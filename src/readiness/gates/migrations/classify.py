@@ -475,7 +475,8 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
         out.append(_h(R.CREATE_INDEX, op, f"Creating {kind} {c or ''} on {t} without CONCURRENTLY takes a SHARE "
                       f"lock that blocks every write to {t} until the build ends.".replace("  ", " ")))
     elif a == "drop_index" and not conc and _short(c) not in made.indexes:
-        out.append(_h(R.DROP_INDEX, op, f"Dropping index {c} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock "
+        what = f"index {c}" if c else "an index"
+        out.append(_h(R.DROP_INDEX, op, f"Dropping {what} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock "
                       "on its table, blocking reads and writes."))
     elif a == "rename_column":
         out.append(_h(R.RENAME_COLUMN, op, f"Renaming column {t}.{c} to {op.detail} takes an ACCESS EXCLUSIVE lock "

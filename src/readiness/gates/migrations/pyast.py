@@ -57,12 +57,18 @@ class Source:
 
 
 def const_str(node: ast.AST | None) -> str | None:
-    """A string constant, or `text("...")` / `sa.text("...")` around one."""
+    """A string constant, or `text("...")` / `sa.text("...")` around one, or a name marked final
+    with Alembic's `op.f("...")` or SQLAlchemy's `conv("...")` (what autogenerate writes)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    if isinstance(node, ast.Call) and call_name(node) == "text" and node.args:
+    if isinstance(node, ast.Call) and node.args and _wraps_string(node):
         return const_str(node.args[0])
     return None
+
+
+def _wraps_string(node: ast.Call) -> bool:
+    name = call_name(node)
+    return name in ("text", "conv") or (name == "f" and isinstance(node.func, ast.Attribute))
 
 
 def str_node(node: ast.AST | None) -> ast.Constant | None:
