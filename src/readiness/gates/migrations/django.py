@@ -69,17 +69,32 @@ def analyse(tree: ast.Module, text: str, path: str, history: Mapping[tuple[str, 
     if cls is None:
         return out
     ops_list: ast.expr | None = None
+    squash = False
     for st in cls.body:
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
             if st.targets[0].id == "atomic" and truthy(st.value) is False:
                 out.atomic = False
             elif st.targets[0].id == "operations":
                 ops_list = st.value
+            elif st.targets[0].id == "replaces":
+                squash = isinstance(st.value, ast.List | ast.Tuple) and bool(st.value.elts)
     if isinstance(ops_list, ast.List | ast.Tuple):
         app = app_label(path)
         for el in ops_list.elts:
             _operation(el, src, out, app, history)
+        if squash:
+            out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
     return out
+
+
+def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
+    """A squashed migration (`replaces = [...]`) runs only where none of the migrations it replaces
+    ran: on a database where this app is new. Its own app's tables are empty and unused there, as if
+    created by it, so they are declared created before its first operation (other apps' are not)."""
+    prefix = f"{app}_"
+    tables = dict.fromkeys(o.table for o in ops if o.table and o.table.lower().startswith(prefix))
+    return [Op(action="create_table", table=t, flags=frozenset({"derived_name"}),
+               extra={"columns": (), "names": ()}, **base) for t in tables if t]
 
 
 def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
@@ -128,9 +143,19 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
         ops.append(Op(action="rename_table", table=f"{app}_{old}", detail=f"{app}_{new}",
                       flags=frozenset({"derived_name"}), **base))
     elif name == "AddField":
+        fld = arg(node, 2, "field")
+        if isinstance(fld, ast.Call) and call_name(fld) in _NO_COLUMN:
+            return  # nothing in the database: no statement
         ops.extend(_add_field(node, table, base))
     elif name == "RemoveField":
-        op = Op(action="drop_column", table=table, column=const_str(arg(node, 1, "name")), **base)
+        fname = const_str(arg(node, 1, "name"))
+        old_cls = history.get((model, fname or ""))
+        if old_cls in _NO_COLUMN:
+            return  # nothing in the database: no statement
+        if old_cls == "ManyToManyField":  # its join table goes (unless a `through` model owns it)
+            op = Op(action="drop_table", table=f"{table}_{fname}", **base)
+        else:
+            op = Op(action="drop_column", table=table, column=fname, **base)
         ops.append(op)
         out.lossy.append(op)
     elif name == "RenameField":
@@ -207,6 +232,9 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
     return [added, *ops]
 
 
+_NO_COLUMN = frozenset({"TaggableManager", "GenericRelation"})
+"""Field classes that add no column and no table (django-taggit's manager and contenttypes' reverse
+generic relation go through a model of their own): adding or removing one runs no SQL."""
 _AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 _PG_TYPES = {"AutoField": "serial", "SmallAutoField": "smallserial", "BigAutoField": "bigserial",
              "IntegerField": "integer", "PositiveIntegerField": "integer", "SmallIntegerField": "smallint",
@@ -223,7 +251,7 @@ def _model_columns(fields: ast.expr | None) -> tuple[tuple[str, str, frozenset[s
             continue
         fname, fld = const_str(el.elts[0]), el.elts[1]
         cls = call_name(fld)
-        if not fname or cls == "ManyToManyField":
+        if not fname or cls == "ManyToManyField" or cls in _NO_COLUMN:
             continue
         flags = {"primary_key"} if truthy(arg(fld, -1, "primary_key")) else set()
         if cls in _AUTO_FIELDS:
