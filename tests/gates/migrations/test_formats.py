@@ -462,7 +462,8 @@ def test_django_fields_without_a_column(tmp_path: Path) -> None:
     # netbox-community/netbox extras/migrations/0087_squashed_0098.py: AddField of a django-taggit
     # TaggableManager was add-column-not-null "extras_webhook.tags"; it adds no column (nor does a
     # GenericRelation), and removing one drops nothing. Removing a ManyToManyField drops its join table.
-    head = "from django.db import migrations, models\nimport taggit.managers\n\n\nclass Migration(migrations.Migration):\n"
+    head = ("from django.db import migrations, models\nimport taggit.managers\n\n\n"
+            "class Migration(migrations.Migration):\n")
     report = check(tmp_path, {
         "extras/migrations/0001_initial.py": head + (
             "    operations = [\n"
@@ -501,7 +502,8 @@ def test_django_squashed_migration_runs_on_fresh_tables_of_its_app(tmp_path: Pat
            "    ]\n")
     head = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
     report = check(tmp_path, {
-        "dcim/migrations/0002_squashed_0010.py": head + "    replaces = [('dcim', '0002_a'), ('dcim', '0003_b')]\n" + ops,
+        "dcim/migrations/0002_squashed_0010.py": (head + "    replaces = [('dcim', '0002_a'), ('dcim', '0003_b')]\n"
+                                                  + ops),
         "dcim/migrations/0011_plain.py": head + ops,
     })
     squashed = [f.rule.split("/")[1] for f in findings(report) if "squashed" in f.location.path]
