@@ -659,3 +659,15 @@ def test_lock_timeout_and_foreign_key_messages_read_as_sentences(tmp_path: Path)
     assert other[0].message.endswith("locks on runs and jobs.")
     drop = findings(sql_report(tmp_path, "DROP INDEX queued_flow;\n"), "missing-lock-timeout")
     assert "ACCESS EXCLUSIVE lock on the table of index queued_flow with" in drop[0].message
+
+
+def test_data_change_before_the_schema_change_does_not_hold_its_lock(tmp_path: Path) -> None:
+    # Permify/permify 20250913120000_fix_xid_wraparound.sql, polarsource/polar backfill-then-SET NOT NULL
+    # revisions, Netflix/dispatch 2021-06-18_c767b759a508.py: the UPDATE comes first, so no DDL lock is
+    # held while it runs; the rule's pattern is DDL and then data in one transaction.
+    before = "UPDATE t SET x = 1 WHERE x IS NULL;\nALTER TABLE t ALTER COLUMN x SET DEFAULT 1;\n"
+    assert_clean(tmp_path, before, "mixed-data-and-schema", transactional=True)
+    after = "ALTER TABLE t ALTER COLUMN x SET DEFAULT 1;\nUPDATE t SET x = 1 WHERE x IS NULL;\n"
+    assert_flags(tmp_path, after, "mixed-data-and-schema", line=2, transactional=True)
+    both = before + "UPDATE t SET y = 2 WHERE y IS NULL;\n"
+    assert_flags(tmp_path, both, "mixed-data-and-schema", line=3, transactional=True)

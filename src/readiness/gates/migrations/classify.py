@@ -225,7 +225,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
             weak_lock = op.action == "lock_table" and op.detail not in WRITE_BLOCKING_MODES
             if op.action in _DDL_LOCKING and "concurrently" not in op.flags and not weak_lock:
                 ddl_in_txn.setdefault(txn, op)
-            if op.action in _DATA:
+            if op.action in _DATA and txn in ddl_in_txn:  # only DDL taken before it is held through it
                 data_in_txn.setdefault(txn, op)
         hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
         if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
