@@ -512,3 +512,13 @@ def test_django_squashed_migration_runs_on_fresh_tables_of_its_app(tmp_path: Pat
     assert "add-column-not-null" not in squashed and "foreign-key-not-valid" not in squashed
     assert "create-index-non-concurrently" not in squashed
     assert "unbatched-backfill" in squashed  # extras_tag belongs to another app
+
+
+def test_lossy_down_message_without_a_recreating_statement(tmp_path: Path) -> None:
+    # ory/kratos 20210311102338000010_form_refactoring.postgres.up.sql: "cannot restore its data of
+    # table selfservice_settings_flow_methods".
+    report = check(tmp_path, {"migrations/1_drop.up.sql": "DROP TABLE old_things;\n",
+                              "migrations/1_drop.down.sql": "SELECT 1;\n"})
+    [lossy] = findings(report, "lossy-down")
+    assert lossy.message == ("The down migration cannot restore the data of table old_things that this "
+                             "statement destroys.")

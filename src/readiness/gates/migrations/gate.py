@@ -377,7 +377,8 @@ class MigrationsGate:
                 msg = f"This down migration re-creates {what} empty: it cannot restore {lost}."
                 out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=match, message=msg, path=an.down_where[0]))
             else:
-                msg = f"The down migration cannot restore {lost} of {what} that this statement destroys."
+                gone = "the data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
+                msg = f"The down migration cannot restore {gone} of {what} that this statement destroys."
                 out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
         return out
 
