@@ -522,3 +522,15 @@ def test_lossy_down_message_without_a_recreating_statement(tmp_path: Path) -> No
     [lossy] = findings(report, "lossy-down")
     assert lossy.message == ("The down migration cannot restore the data of table old_things that this "
                              "statement destroys.")
+
+
+def test_django_implicit_field_index_is_named_by_its_column(tmp_path: Path) -> None:
+    # netbox-community/netbox dcim/migrations/0209_...: "Creating index _site_id index on dcim_poweroutlet".
+    report = check(tmp_path, {"dcim/migrations/0002_site.py": (
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.AddField(model_name='poweroutlet', name='_site',\n"
+        "            field=models.ForeignKey(null=True, to='dcim.site')),\n"
+        "    ]\n")})
+    [index] = findings(report, "create-index-non-concurrently")
+    assert index.message.startswith("Creating the index of dcim_poweroutlet._site_id without CONCURRENTLY")

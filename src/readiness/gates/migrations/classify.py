@@ -472,7 +472,11 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
         out.extend(_constraint(op))
     elif a == "create_index" and not conc:
         kind = "unique index" if "unique" in f else "index"
-        out.append(_h(R.CREATE_INDEX, op, f"Creating {kind} {c or ''} on {t} without CONCURRENTLY takes a SHARE "
+        if c and c.endswith(" index"):  # Django's implicit index of a field: "<column> index"
+            what = f"the {kind} of {t}.{c[:-6]}"
+        else:
+            what = f"{kind} {c or ''} on {t}"
+        out.append(_h(R.CREATE_INDEX, op, f"Creating {what} without CONCURRENTLY takes a SHARE "
                       f"lock that blocks every write to {t} until the build ends.".replace("  ", " ")))
     elif a == "drop_index" and not conc and _short(c) not in made.indexes:
         what = f"index {c}" if c else "an index"
