@@ -534,3 +534,18 @@ def test_django_implicit_field_index_is_named_by_its_column(tmp_path: Path) -> N
         "    ]\n")})
     [index] = findings(report, "create-index-non-concurrently")
     assert index.message.startswith("Creating the index of dcim_poweroutlet._site_id without CONCURRENTLY")
+
+
+def test_flyway_script_configuration_file_sets_the_transaction(tmp_path: Path) -> None:
+    # Flyway reads V<ver>__<desc>.sql.conf beside a script; executeInTransaction=false runs the whole
+    # script outside a transaction (the documented way to mix CONCURRENTLY with other statements).
+    sql = "CREATE TABLE u (a int);\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+    report = check(tmp_path, {"db/migration/V2__index.sql": sql,
+                              "db/migration/V2__index.sql.conf": "executeInTransaction=false\n",
+                              "db/migration/V3__index.sql": sql,
+                              "db/migration/V4__index.sql": "CREATE INDEX CONCURRENTLY j ON t (b);\n",
+                              "db/migration/V4__index.sql.conf": "executeInTransaction = true\n"})
+    modes = {p.rsplit("/", 1)[1]: d["transactional"] for p, d in _by_path(report).items()}
+    assert modes == {"V2__index.sql": False, "V3__index.sql": True, "V4__index.sql": True}
+    assert sorted(f.location.path for f in findings(report, "concurrently-in-transaction")) == [
+        "db/migration/V3__index.sql", "db/migration/V4__index.sql"]

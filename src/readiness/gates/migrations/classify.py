@@ -55,12 +55,23 @@ class TxMode(enum.StrEnum):
             return TxMode.AUTOCOMMIT
         return TxMode.WRAPPED
 
+    @staticmethod
+    def flyway_script_config(conf: str) -> TxMode | None:
+        """The mode a Flyway script configuration file (`V1__x.sql.conf` beside the script) forces
+        with `executeInTransaction=true|false`, or None when it says nothing about it."""
+        m = _FLYWAY_CONF_TX.search(conf)
+        if m is None:
+            return None
+        return TxMode.WRAPPED if m.group(1).lower() == "true" else TxMode.AUTOCOMMIT
+
 
 _FLYWAY_NO_TX = re.compile(
     r"(?:(?:CREATE|DROP) (?:DATABASE|TABLESPACE|SUBSCRIPTION)|ALTER SYSTEM|(?:CREATE|DROP)(?: UNIQUE)? INDEX "
     r"CONCURRENTLY|REINDEX(?: VERBOSE)? (?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD ALL)\b")
 """Statement heads Flyway runs outside a transaction on PostgreSQL 12+ (flyway-database-postgresql,
 PostgreSQLParser.detectCanExecuteInTransaction); before 12 also ALTER TYPE ... ADD VALUE."""
+_FLYWAY_CONF_TX = re.compile(r"^[ \t]*(?:flyway\.)?executeInTransaction[ \t]*=[ \t]*(true|false)[ \t]*$",
+                             re.MULTILINE | re.IGNORECASE)
 _FLYWAY_HINT = re.compile(r"\b(?:CONCURRENTLY|DATABASE|TABLESPACE|SUBSCRIPTION|SYSTEM|VACUUM|DISCARD)\b",
                           re.IGNORECASE)
 """A cheap test before splitting: a file with none of these words is wrapped."""

@@ -198,6 +198,11 @@ class MigrationsGate:
             default = {"flyway": TxMode.flyway(up_text) if family == "flyway" else TxMode.WRAPPED,
                        "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
                        "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(family, TxMode.AUTOCOMMIT)
+            if family == "flyway" and tx_cfg is None and ws.exists(cand.path + ".conf"):
+                try:  # a script configuration file overrides Flyway's own choice for this script
+                    default = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf")) or default
+                except FileProblem as problem:
+                    out.findings.append(unreadable(R.UNREADABLE, problem))
             an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
         an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
         an.errors = [(cand.path, e) for e in errors]
