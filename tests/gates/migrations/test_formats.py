@@ -549,3 +549,17 @@ def test_flyway_script_configuration_file_sets_the_transaction(tmp_path: Path) -
     assert modes == {"V2__index.sql": False, "V3__index.sql": True, "V4__index.sql": True}
     assert sorted(f.location.path for f in findings(report, "concurrently-in-transaction")) == [
         "db/migration/V3__index.sql", "db/migration/V4__index.sql"]
+
+
+def test_django_foreign_key_to_a_setting_names_the_setting(tmp_path: Path) -> None:
+    # saleor/saleor giftcard/migrations/0005_auto_20210719_1116.py: to=settings.AUTH_USER_MODEL gave
+    # "with a foreign key to the referenced table".
+    report = check(tmp_path, {"giftcard/migrations/0005_user.py": (
+        "from django.conf import settings\nfrom django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.AddField(model_name='giftcard', name='created_by',\n"
+        "            field=models.ForeignKey(null=True, to=settings.AUTH_USER_MODEL)),\n"
+        "    ]\n")})
+    [fk] = findings(report, "foreign-key-not-valid")
+    assert "with a foreign key to settings.AUTH_USER_MODEL validates" in fk.message

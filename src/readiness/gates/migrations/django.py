@@ -212,7 +212,8 @@ def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[
         if cls in _AUTO_FIELDS:
             flags.add("serial")
         if cls in ("ForeignKey", "OneToOneField"):
-            target = const_str(arg(fld, 0, "to"))
+            to = arg(fld, 0, "to")
+            target = const_str(to) or (ast.unparse(to) if isinstance(to, ast.Attribute | ast.Name) else None)
             if truthy(arg(fld, -1, "db_constraint")) is not False:
                 flags.add("references")
                 extra["references"] = target
