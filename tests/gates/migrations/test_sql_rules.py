@@ -629,6 +629,21 @@ def test_advisory_rules_judge_new_tables_and_never_escalate(tmp_path: Path) -> N
     assert not R.ADVISORY & R.ESCALATING
 
 
+def test_advisory_rules_point_at_the_column_line_and_its_waiver(tmp_path: Path) -> None:
+    sql = ("CREATE TABLE events (\n"                       # 1
+           "    id serial PRIMARY KEY,\n"                   # 2
+           "    -- readiness: ignore migrations/char-column -- fixed-width country code\n"  # 3
+           "    country char(2),\n"                         # 4
+           "    \"höhe\" int, at timestamp\n"             # 5
+           ");\n")
+    report = sql_report(tmp_path, sql)
+    at = {f.rule.split("/")[1]: (f.location.line, f.location.column, f.waived) for f in findings(report)}
+    assert at["int-primary-key"] == (2, 5, False)
+    assert at["char-column"] == (4, 5, True)
+    assert at["timestamp-without-time-zone"] == (5, 17, False)  # columns count characters, not bytes
+    assert not findings(report, "unused-waiver")
+
+
 def test_identifier_too_long_names_the_whole_and_the_cut_name(tmp_path: Path) -> None:
     f = assert_flags(tmp_path, f'CREATE INDEX "{LONG.upper()}" ON orders (a);', "identifier-too-long")
     assert LONG.upper() in f.message and f"created as {LONG.upper()[:63]}." in f.message and "64 bytes" in f.message

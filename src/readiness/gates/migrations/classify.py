@@ -280,7 +280,9 @@ def _column_type(op: Op, name: str, type_: str, flags: frozenset[str], table: st
     base = type_.lower().removeprefix("pg_catalog.")
     if base not in _SMALL_INTS and base.removesuffix("[]") not in ("timestamp", "bpchar"):
         return []  # most columns: nothing to say, and no copy of the operation made
-    at = replace(op, column=name, detail=type_)
+    pos = (op.extra.get("at") or {}).get(name)
+    at = replace(op, column=name, detail=type_) if pos is None else \
+        replace(op, column=name, detail=type_, line=pos[0], col=pos[1], end_line=pos[0])
     where = f"{table}.{name}"
     if base in _SMALL_INTS and ("primary_key" in flags or _SEQUENCED & flags or "serial" in base):
         role = "primary key" if "primary_key" in flags else "sequence-backed column"

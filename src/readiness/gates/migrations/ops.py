@@ -188,7 +188,23 @@ def from_statement(stmt: Statement) -> list[Op]:
     handler = _HANDLERS.get(kind)
     if handler is None:
         return [Op(action="ddl" if kind.startswith(("Create", "Alter", "Drop", "Comment")) else "other", **base)]
-    return handler(body, base)
+    ops = handler(body, base)
+    if kind == "CreateStmt" and ops and ops[0].action == "create_table":
+        ops[0].extra["at"] = _column_positions(stmt, body)
+    return ops
+
+
+def _column_positions(stmt: Statement, body: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Column name -> (line, column) of its definition, so that a rule about one column of a
+    CREATE TABLE points at that column's line (and an inline waiver above it applies)."""
+    out: dict[str, tuple[int, int]] = {}
+    for el in body.get("tableElts") or ():
+        cdef = el.get("ColumnDef")
+        if cdef is not None and isinstance(cdef.get("location"), int):
+            at = stmt.position(cdef["location"])
+            if at is not None:
+                out[str(cdef.get("colname", ""))] = at
+    return out
 
 
 def _untreed(text: str, base: Base) -> Op:

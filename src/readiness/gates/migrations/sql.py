@@ -43,6 +43,29 @@ class Statement(NamedTuple):
     """1-based line of its last character."""
     node: dict[str, Any] | None
     """The parse tree (`{"AlterTableStmt": {...}}`) when a rule may need it, else None."""
+    start: int = 0
+    """UTF-8 byte offset of the statement's first character in the text the tree was parsed from:
+    the tree's `location` fields count from there (see `position`)."""
+    continuation_column: int = 1
+    """Column of a character after a newline (the Origin's; 1 for plain text)."""
+
+    def position(self, location: int) -> tuple[int, int] | None:
+        """(line, column) of a tree node's `location`; None when it is not inside this statement."""
+        rel = location - self.start
+        text = self.text
+        if rel < 0:
+            return None
+        if not text.isascii():
+            raw = text.encode("utf-8")
+            if rel > len(raw):
+                return None
+            rel = len(raw[:rel].decode("utf-8", "ignore"))
+        elif rel > len(text):
+            return None
+        newlines = text.count("\n", 0, rel)
+        if not newlines:
+            return self.line, self.column + rel
+        return self.line + newlines, self.continuation_column + rel - text.rfind("\n", 0, rel) - 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +142,7 @@ def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tup
     from pglast import parser
 
     lines = _Lines(text, origin or Origin())
+    cont = lines.origin.continuation_column
     try:
         tree = parser.parse_sql_json(text)
     except parser.ParseError:
@@ -136,7 +160,8 @@ def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tup
             byte_at, start = location, char_at
             raw = (utf8[location:location + length] if length else utf8[location:]).decode("utf-8")
         body = raw.lstrip()
-        start += len(raw) - len(body)
+        lead = len(raw) - len(body)
+        start += lead
         body = body.rstrip()
         if not body:
             continue
@@ -144,7 +169,8 @@ def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tup
         if trees and wants_tree(body):
             node = node_json if isinstance(node_json, dict) else loads(node_json)
         line, col = lines.at(start)
-        stmts.append(Statement(body, line, col, line + body.count("\n"), node))
+        at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
+        stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont))
     return stmts, []
 
 
@@ -176,8 +202,9 @@ def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, 
 
 
 def _statement(body: str, start: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
+    """A statement parsed on its own (the salvage path): its tree's locations count from its start."""
     line, col = lines.at(start)
-    return Statement(body, line, col, line + body.count("\n"), node)
+    return Statement(body, line, col, line + body.count("\n"), node, 0, lines.origin.continuation_column)
 
 
 def _salvage(text: str, lines: _Lines, *, trees: bool = True) -> tuple[list[Statement], list[SqlError]]:
