@@ -66,6 +66,29 @@ def test_sql_classification_never_raises(text: str, mode: str, large: bool) -> N
         assert hit is not None
 
 
+COLUMN_NAME = st.text(alphabet="abcxyzé中_", min_size=1, max_size=6).map(lambda n: f'"{n}"')
+GAP = st.sampled_from([" ", "\n", "\n  ", "\r\n\t", " -- é\n", " /* ü */ "])
+
+
+@given(st.lists(st.tuples(GAP, COLUMN_NAME), min_size=1, max_size=5, unique_by=lambda t: t[1]), GAP,
+       st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=9))
+def test_column_positions_point_at_the_column_name(columns: list[tuple[str, str]], lead: str, first_col: int,
+                                                   cont: int) -> None:
+    sql = gate_module("readiness.gates.migrations.sql")
+    ops = gate_module("readiness.gates.migrations.ops")
+    text = f"SELECT 'é';{lead}CREATE TABLE t (" + ",".join(f"{g}{n} int" for g, n in columns) + ");"
+    origin = sql.Origin(line=5, column=first_col, continuation_column=cont)
+    statements, errors = sql.parse(text, origin)
+    assert not errors
+    [table] = [op for st_ in statements for op in ops.from_statement(st_) if op.action == "create_table"]
+    lines = text.split("\n")
+    for _gap, quoted in columns:
+        line, col = table.extra["at"][quoted[1:-1]]
+        row = lines[line - 5]
+        start = col - (first_col if line == 5 else cont)  # back to an index in the text's own line
+        assert row[start:start + len(quoted)] == quoted, (row, start, quoted)
+
+
 LIQUIBASE_TEXT = texty("();,'\"$-/*\n \t:!", max_size=300, words=(
     "--liquibase formatted sql\n", "--changeset a:1", "-- changeset b:2 ", "runInTransaction:false", "dbms:",
     "postgresql", "!postgresql", "oracle", ",", "\n--rollback ", "empty", "not required", "/* liquibase rollback\n",
