@@ -50,8 +50,9 @@ faults are the likely cause, not verified), so the wall time drops by
 5-10 % for 35 % more CPU.
 
 Agreement (up files; every squawk hit on an overlapping rule): 100% on renaming-column,
-renaming-table, ban-drop-column, changing-column-type, require-concurrent-index-deletion,
-require-concurrent-reindex, adding-required-field, ban-drop-schema and prefer-timestamp-tz. Every
+renaming-table, ban-drop-column, require-concurrent-index-deletion, require-concurrent-reindex,
+adding-required-field, ban-drop-schema and prefer-timestamp-tz; 99 of 107 on changing-column-type,
+and 96 of those certain (the old type read from earlier migrations). Every
 other squawk hit we do not flag is explained by a rule of ours, none is "not flagged":
 - table created earlier in the same migration (our exemption; diesel runs each migration in a
   transaction, so the table has no rows): 203 hits over 8 rules;
@@ -62,6 +63,8 @@ other squawk hit we do not flag is explained by a rule of ours, none is "not fla
 - index, constraint and trigger renames (by design: queries rarely name them): 57;
 - int columns that are neither a new table's key nor serial/identity (int-primary-key covers key
   overflow only): 132;
+- binary-compatible type changes (varchar(20) -> varchar(255), varchar -> text), which squawk
+  flags without knowing the old type: 8;
 - DROP DEFAULT where the file does not show the column NOT NULL: 11; the old copy of a replaced
   enum type: 3; an enum value renamed on a type created earlier in the migration: 1; a long index
   name in DROP INDEX (PostgreSQL truncates it as at creation): 1.
@@ -213,6 +216,9 @@ def _reason(rule: str, path: Path, line: int) -> str | None:
             return f"{op.detail} renamed away and created again under the old name in the same migration"
         if op.action == "rename_other":
             return f"rename of {op.detail or 'an index or constraint'} (not flagged by design: queries rarely name it)"
+        if op.action == "alter_type":
+            return "a binary-compatible type change (varchar widened, to text): earlier migrations give the old " \
+                "type, and PostgreSQL does not rewrite"
         if op.action == "drop_default":
             return "DROP DEFAULT on a column this migration does not show NOT NULL (nullability lives in older files)"
     return None

@@ -91,6 +91,9 @@ class Hit:
     """Set when the hit is in another file than the migration (its down file)."""
     lock: str | None = None
     """The lock this hit takes when it differs from its page's `lock:` (e.g. LOCK TABLE's mode)."""
+    certain: bool = False
+    """Certain even though the rule's page calls the rule heuristic: this time the judge knew (e.g.
+    the column's old type)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +104,98 @@ class Context:
     large: Mapping[str, int | None] = field(default_factory=dict)
     """Large tables (name -> rows, None when only named)."""
     require_lock_timeout: bool = True
+    column_types: Mapping[tuple[str, str], ColumnType] = field(default_factory=dict)
+    """(table, column) -> type as the earlier migrations left it (lower-case, unqualified table),
+    for the columns whose type this migration changes; see `history_types`."""
+
+
+ColumnType = tuple[str, tuple[int, ...]]
+"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
+
+
+def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
+    """True when PostgreSQL changes `old` to `new` without rewriting the table or its indexes:
+    the same type, a longer or unlimited varchar, varchar to text, text to unlimited varchar, more
+    numeric precision at the same scale or no limit, a longer bit varying, cidr to inet."""
+    (ot, om), (nt, nm) = (old[0].lower(), old[1]), (new[0].lower(), new[1])
+    if (ot, om) == (nt, nm):
+        return True
+    if ot.endswith("[]") or nt.endswith("[]"):
+        return False
+    if ot in ("varchar", "varbit") and nt == ot:
+        return not nm or (bool(om) and nm[0] >= om[0])
+    if (ot, nt) == ("varchar", "text") or (ot, nt) == ("cidr", "inet"):
+        return True
+    if (ot, nt) == ("text", "varchar"):
+        return not nm
+    if ot == nt == "numeric":
+        if not nm:
+            return True
+        if not om:
+            return False
+        return (nm[1] if len(nm) > 1 else 0) == (om[1] if len(om) > 1 else 0) and nm[0] >= om[0]
+    return False
+
+
+class _Types:
+    """Column types as the migration's statements leave them, from what earlier migrations left."""
+
+    def __init__(self, known: Mapping[tuple[str, str], ColumnType]) -> None:
+        self.types = dict(known)
+
+    def get(self, op: Op) -> ColumnType | None:
+        return self.types.get(column_key(op))
+
+    def apply(self, op: Op) -> None:
+        a, table = op.action, _short(op.table)
+        if a == "create_table":
+            mods = op.extra.get("mods") or {}
+            for name, type_, _flags in op.extra.get("columns") or ():
+                self.types[(table, _key(name))] = (type_, tuple(mods.get(name, ())))
+        elif a in ("add_column", "alter_type") and op.column:
+            self.types[(table, _key(op.column))] = (op.detail, tuple(op.extra.get("mods") or ()))
+        elif a == "drop_column":
+            self.types.pop((table, _key(op.column)), None)
+        elif a == "rename_column" and op.column:
+            moved = self.types.pop((table, _key(op.column)), None)
+            if moved is not None:
+                self.types[(table, _key(op.detail))] = moved
+        elif a == "rename_table" and op.detail:
+            new = _short(op.detail)
+            for (t, c) in [k for k in self.types if k[0] == table]:
+                self.types[(new, c)] = self.types.pop((t, c))
+
+
+def column_key(op: Op) -> tuple[str, str]:
+    """(unqualified table, column), lower-case: how column types are looked up."""
+    return _short(op.table), _key(op.column)
+
+
+def history_types(ops: Sequence[Op], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], ColumnType]:
+    """The types that `ops` (earlier migrations, in order) leave on the `wanted` columns."""
+    types = _Types({})
+    for op in ops:
+        types.apply(op)
+    return {k: v for k, v in types.types.items() if k in wanted}
+
+
+def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[Hit]:
+    """The change-column-type hit of `op`, settled when the column's old type is known."""
+    if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
+        return hits
+    new: ColumnType = (op.detail, tuple(op.extra.get("mods") or ()))
+    if binary_compatible(old, new):
+        if "using" in op.flags:
+            return hits  # whether PostgreSQL rewrites depends on the USING expression: stays heuristic
+        return hits[:-1]  # metadata only: the brief ACCESS EXCLUSIVE of any ALTER, no rewrite
+    hits[-1] = replace(hits[-1], confidence=Confidence.CERTAIN, certain=True, message=(
+        f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
+        f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock."))
+    return hits
+
+
+def _type_text(t: ColumnType) -> str:
+    return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
 
 
 HEAVY_LOCKS = frozenset({"ACCESS EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE"})
@@ -199,6 +294,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     n = statements if statements is not None else len({(o.line, o.col) for o in ops})
     txns = transactions(ops, ctx.mode, n)
     made = _Tables()
+    types = _Types(ctx.column_types)
     hits: list[Hit] = []
     checks_validated: set[tuple[str, str]] = set()
     not_valid_checks: dict[str, tuple[str, str]] = {}
@@ -239,6 +335,9 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
             if op.action in _DATA and txn in ddl_in_txn:  # only DDL taken before it is held through it
                 data_in_txn.setdefault(txn, op)
         hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
+        if op.action == "alter_type":
+            hits = _known_type_change(hits, op, types.get(op))
+        types.apply(op)
         if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
             hits.append(_drop_default(op))
         _track_objects(op, made)

@@ -17,12 +17,12 @@ from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
-from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, discover
+from readiness.gates.migrations.classify import ColumnType, Context, Hit, TxMode, column_key, history_types, judge
+from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover
 from readiness.gates.migrations.ops import Op, from_statement
 from readiness.gates.migrations.sql import Origin, SqlError, parse
 from readiness.model import Confidence, Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, Workspace
+from readiness.workspace import FileProblem, Workspace, decode_text
 
 if TYPE_CHECKING:
     from readiness.gates.migrations.pyast import PyResult
@@ -108,10 +108,11 @@ class MigrationsGate:
             return out
         large = _large_tables(settings)
         history_cache: dict[str, dict[tuple[str, str], str]] = {}
+        sql_history = _History()
         workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))
         if workers == 1:
             for cand in chosen:
-                self._one(ctx, ws, cand, candidates, large, history_cache, out)
+                self._one(ctx, ws, cand, candidates, large, history_cache, out, sql_history)
         else:
             import pglast.parser  # noqa: F401 - imported once here, inherited by the forked children
 
@@ -120,7 +121,7 @@ class MigrationsGate:
                 marked, readers = ws.marked, ws.readers
                 ws.marked, ws.readers = {}, {}
                 try:
-                    self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub)
+                    self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub, sql_history)
                     return sub.findings, sub.items, ws.marked, ws.readers
                 finally:
                     ws.marked, ws.readers = marked, readers
@@ -140,7 +141,7 @@ class MigrationsGate:
     # ------------------------------------------------------------------------------------------
     def _one(self, ctx: GateContext, ws: Workspace, cand: Candidate, every: list[Candidate],
              large: Mapping[str, int | None], history_cache: dict[str, dict[tuple[str, str], str]],
-             out: GateOutcome) -> None:
+             out: GateOutcome, sql_history: _History | None = None) -> None:
         settings = ctx.settings
         try:
             text = ws.read_text(cand.path)
@@ -157,8 +158,11 @@ class MigrationsGate:
             an = self._sql(ws, cand, text, settings, out)
         explicit_lt = settings.get("require_lock_timeout")
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
-        hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt),
-                     statements=an.statements)
+        if sql_history is not None and not an.python:
+            sql_history.remember(cand.path, an.ops)  # a later migration's history, without parsing it again
+        types = {} if an.python else self._earlier_types(ws, cand, every, an.ops, sql_history)
+        hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt,
+                                     column_types=types), statements=an.statements)
         findings: list[tuple[RiskClass, Finding]] = [(hit.risk, _finding(hit, cand.path)) for hit in hits]
         for where, err in an.errors:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
@@ -232,6 +236,30 @@ class MigrationsGate:
                 an.down_state = "present" if n or derr else "empty"
                 an.down_where = (cand.down_path, 1, 1)
         return an
+
+    def _earlier_types(self, ws: Workspace, cand: Candidate, every: list[Candidate], ops: list[Op],
+                       history: _History | None) -> dict[tuple[str, str], ColumnType]:
+        """The types that earlier SQL migrations of the same directory leave on the columns whose
+        type this one changes, so that a binary-compatible change (varchar(20) -> varchar(50)) is not
+        called a rewrite and a real one is called certain. Only when this migration changes a
+        column's type, and only files that name one of its tables are parsed (once per run)."""
+        wanted = {column_key(o) for o in ops if o.action == "alter_type" and o.table and o.column}
+        if not wanted:
+            return {}
+        history = _History() if history is None else history
+        earlier = history.earlier(every, cand)
+        # the names these tables had before any table rename, walking the renames backwards
+        names = {t for t, _ in wanted}
+        summaries = [history.summary(ws, c.path, names) for c in reversed(earlier)]
+        for summary in summaries:
+            for op in reversed(summary.renames):
+                if _short(op.detail) in names:
+                    names.add(_short(op.table))
+        relevant: list[Op] = []
+        for summary in reversed(summaries):
+            relevant.extend(sorted((op for name in names for op in summary.by_table.get(name, ())),
+                                   key=lambda o: (o.line, o.col)))
+        return history_types(relevant, wanted)
 
     def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
         from readiness.gates.migrations.sql import fill_placeholders
@@ -388,11 +416,110 @@ class MigrationsGate:
         return out
 
 
+@dataclass(slots=True)
+class _Summary:
+    """An earlier migration's operations by (unqualified, lower-case) table, for type lookups."""
+
+    by_table: dict[str, list[Op]] = field(default_factory=dict)
+    renames: list[Op] = field(default_factory=list)
+    """Its table renames, in order (they carry a table's columns to its new name)."""
+
+
+class _History:
+    """Earlier migrations' operations, parsed at most once per run (or taken from the judging)."""
+
+    def __init__(self) -> None:
+        self._summaries: dict[str, _Summary] = {}
+        self._lowered: dict[str, str] = {}
+        """Texts read but not parsed (they named none of the tables asked about so far)."""
+        self._sequences: dict[str, list[Candidate]] | None = None
+
+    def earlier(self, every: list[Candidate], cand: Candidate) -> list[Candidate]:
+        """The SQL migrations applied before `cand` in its directory, in apply order."""
+        if self._sequences is None:
+            self._sequences = {}
+            for c in sorted((c for c in every if c.format != "python"), key=_order):
+                self._sequences.setdefault(_root(c), []).append(c)
+        sequence = self._sequences.get(_root(cand), [])
+        key = _order(cand)
+        return [c for c in sequence if _order(c) < key] if cand.format == "flyway" else \
+            sequence[:next((i for i, c in enumerate(sequence) if c.path == cand.path), len(sequence))]
+
+    def remember(self, path: str, ops: list[Op]) -> None:
+        """A migration judged in this run: its operations serve as history too."""
+        if path not in self._summaries:
+            self._summaries[path] = _summarize(ops)
+
+    def summary(self, ws: Workspace, path: str, tables: set[str]) -> _Summary:
+        """`path`'s operations by table; an empty summary when its text names none of `tables`."""
+        known = self._summaries.get(path)
+        if known is not None:
+            return known
+        text = self._lowered.get(path)
+        if text is None:
+            try:  # not read_text: a file read as history must not count as read for inline waivers
+                text = decode_text(path, ws.read_bytes(path)).lower()
+            except FileProblem:
+                text = ""
+            self._lowered[path] = text
+        if not any(t in text for t in tables):
+            return _Summary()
+        try:
+            raw = decode_text(path, ws.read_bytes(path))
+        except FileProblem:  # gone or changed since the first read: no history from it
+            return _Summary()
+        del self._lowered[path]
+        summary = self._summaries[path] = _summarize(_history_ops(raw))
+        return summary
+
+
+def _summarize(ops: list[Op]) -> _Summary:
+    out = _Summary()
+    for op in ops:
+        if op.action == "rename_table" and op.detail:
+            out.renames.append(op)
+            out.by_table.setdefault(_short(op.table), []).append(op)
+        elif op.table and op.action in ("create_table", "add_column", "alter_type", "drop_column", "rename_column"):
+            out.by_table.setdefault(_short(op.table), []).append(op)
+    return out
+
+
+def _short(name: str | None) -> str:
+    return (name or "").lower().rsplit(".", 1)[-1]
+
+
+def _root(cand: Candidate) -> str:
+    """The directory that holds a migration sequence (diesel and Prisma keep one directory per migration)."""
+    d = cand.path.rsplit("/", 1)[0] if "/" in cand.path else ""
+    return d.rsplit("/", 1)[0] if cand.format in ("diesel", "prisma") and "/" in d else d
+
+
+def _order(cand: Candidate) -> tuple[tuple[int, ...], str]:
+    """Apply order: Flyway by version number (V2 before V10), every other layout by path."""
+    name = cand.path.rsplit("/", 1)[-1]
+    m = FLYWAY_UP.match(name) if cand.format == "flyway" else None
+    if m is None:
+        return (), cand.path
+    return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
+
+
+def _history_ops(text: str) -> list[Op]:
+    """The up operations of an earlier migration, for the column types it leaves."""
+    if liquibase.is_changelog(text):
+        return [op for cs in liquibase.changesets(text) if cs.for_postgres
+                for op in _sql_ops(cs.sql, Origin(line=cs.sql_line))[0]]
+    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
+        if up_re.search(text):
+            (up_text, up_line), _down = _sections(text, up_re, down_re)
+            return _sql_ops(up_text, Origin(line=up_line))[0]
+    return _sql_ops(text)[0]
+
+
 def _finding(hit: Hit, path: str) -> Finding:
     op = hit.op
     where = hit.path or path
     evidence = f"{op.evidence}|{op.table}|{op.column}|{op.detail}"
-    conf = hit.confidence if hit.confidence is not Confidence.CERTAIN else None
+    conf = hit.confidence if hit.confidence is not Confidence.CERTAIN or hit.certain else None
     return hit.rule.finding(Location(path=where, line=op.line, column=op.col, end_line=op.end_line),
                             message=hit.message, evidence=evidence, severity=hit.risk.severity, confidence=conf)
 

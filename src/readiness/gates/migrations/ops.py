@@ -147,6 +147,21 @@ def type_name(tn: dict[str, Any] | None) -> str:
     return base + ("[]" if (tn or {}).get("arrayBounds") else "")
 
 
+def type_mods(tn: dict[str, Any] | None) -> tuple[int, ...]:
+    """A type's integer modifiers: `varchar(20)` -> (20,), `numeric(10, 2)` -> (10, 2), none -> ()."""
+    out: list[int] = []
+    for mod in (tn or {}).get("typmods") or ():
+        const = mod.get("A_Const") if isinstance(mod, dict) else None
+        ival = (const or {}).get("ival")
+        if not isinstance(ival, dict):
+            return ()  # not a plain integer (or 0, which libpg_query omits): unknown
+        value = ival.get("ival", 0)
+        if not isinstance(value, int):
+            return ()
+        out.append(value)
+    return tuple(out)
+
+
 def _column_flags(cdef: dict[str, Any]) -> set[str]:
     flags: set[str] = set()
     if type_name(cdef.get("typeName")).lower() in SERIAL_TYPES:
@@ -191,6 +206,8 @@ def from_statement(stmt: Statement) -> list[Op]:
     ops = handler(body, base)
     if kind == "CreateStmt" and ops and ops[0].action == "create_table":
         ops[0].extra["at"] = _column_positions(stmt, body)
+        ops[0].extra["mods"] = {str(el["ColumnDef"].get("colname", "")): type_mods(el["ColumnDef"].get("typeName"))
+                                for el in body.get("tableElts") or () if "ColumnDef" in el}
     return ops
 
 
@@ -274,16 +291,21 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
             cdef = d.get("ColumnDef", {})
             ref = next((con["Constraint"].get("pktable") for con in cdef.get("constraints") or ()
                         if con.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"), None)
+            extra: dict[str, Any] = {"mods": type_mods(cdef.get("typeName"))}
+            if ref:
+                extra["references"] = _name(ref)
             ops.append(Op(action="add_column", table=table, column=cdef.get("colname"),
                           detail=type_name(cdef.get("typeName")), flags=frozenset(_column_flags(cdef)),
-                          extra={"references": _name(ref)} if ref else {}, **base))
+                          extra=extra, **base))
         elif sub == "AT_DropColumn":
             ops.append(Op(action="drop_column", table=table, column=name,
                           flags=frozenset({"if_exists"} if cmd.get("missing_ok") else ()), **base))
         elif sub == "AT_AlterColumnType":
             cdef = d.get("ColumnDef", {})
             ops.append(Op(action="alter_type", table=table, column=name,
-                          detail=type_name(cdef.get("typeName")), **base))
+                          detail=type_name(cdef.get("typeName")),
+                          flags=frozenset({"using"} if cdef.get("raw_default") else ()),
+                          extra={"mods": type_mods(cdef.get("typeName"))}, **base))
         elif sub == "AT_SetNotNull":
             ops.append(Op(action="set_not_null", table=table, column=name, **base))
         elif sub == "AT_ColumnDefault" and not cmd.get("def"):

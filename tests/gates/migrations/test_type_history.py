@@ -1,0 +1,106 @@
+"""A column's type change judged against the type earlier migrations gave it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from migrations_helpers import check, findings
+
+from readiness.gates.migrations.classify import binary_compatible
+from readiness.model import Confidence
+from readiness.workspace.changes import ChangeSet
+
+
+@pytest.mark.parametrize(("old", "new", "safe"), [
+    (("varchar", (20,)), ("varchar", (50,)), True),
+    (("varchar", (20,)), ("varchar", ()), True),
+    (("varchar", (20,)), ("text", ()), True),
+    (("varchar", ()), ("text", ()), True),
+    (("text", ()), ("varchar", ()), True),
+    (("numeric", (10, 2)), ("numeric", (12, 2)), True),
+    (("numeric", (10, 2)), ("numeric", ()), True),
+    (("varbit", (8,)), ("varbit", (16,)), True),
+    (("cidr", ()), ("inet", ()), True),
+    (("int4", ()), ("int4", ()), True),
+    (("varchar", (50,)), ("varchar", (20,)), False),   # shorter: every row is checked, and may fail
+    (("varchar", ()), ("varchar", (20,)), False),
+    (("text", ()), ("varchar", (20,)), False),
+    (("numeric", (10, 2)), ("numeric", (12, 3)), False),  # another scale rewrites
+    (("numeric", ()), ("numeric", (12, 2)), False),
+    (("int4", ()), ("int8", ()), False),
+    (("timestamp", ()), ("timestamptz", ()), False),    # depends on the session time zone: not assumed
+    (("varchar[]", ()), ("text[]", ()), False),
+    (("inet", ()), ("cidr", ()), False),
+])
+def test_binary_compatible(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int, ...]], safe: bool) -> None:
+    assert binary_compatible(old, new) is safe
+
+
+def _type_findings(report: object) -> dict[str, tuple[int, Confidence, str]]:
+    return {f.location.path.rsplit("/", 1)[-1]: (f.location.line, f.confidence, f.message)
+            for f in findings(report, "change-column-type")}  # type: ignore[arg-type]
+
+
+def test_flyway_history_in_version_order(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "db/migration/V1__users.sql": "CREATE TABLE users (id bigint, email varchar(20), score numeric(6, 2));\n",
+        "db/migration/V2__widen.sql": "ALTER TABLE users ALTER COLUMN email TYPE varchar(50);\n",
+        "db/migration/V10__more.sql": "ALTER TABLE users ALTER COLUMN email TYPE text;\n"
+                                      "ALTER TABLE users ALTER COLUMN score TYPE numeric(6, 3);\n",
+        "db/migration/V11__int.sql": "ALTER TABLE public.Users ALTER COLUMN email TYPE int USING email::int;\n",
+        "db/migration/V12__unknown.sql": "ALTER TABLE orders ALTER COLUMN total TYPE bigint;\n",
+    })
+    got = _type_findings(report)
+    assert "V2__widen.sql" not in got  # varchar(20) -> varchar(50): no rewrite
+    assert got["V10__more.sql"][:2] == (2, Confidence.CERTAIN)  # text stays; numeric(6,2) -> numeric(6,3) rewrites
+    assert "from numeric(6, 2) to numeric(6, 3)" in got["V10__more.sql"][2]
+    assert got["V11__int.sql"][1] is Confidence.CERTAIN and "from text to int4" in got["V11__int.sql"][2]
+    assert got["V12__unknown.sql"][1] is Confidence.HEURISTIC  # no earlier migration says what it was
+
+
+def test_diesel_history_renames_and_the_same_file(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "migrations/2020-01-01_a/up.sql": "CREATE TABLE post (title varchar(100));\n",
+        "migrations/2020-01-01_a/down.sql": "DROP TABLE post;\n",
+        "migrations/2020-02-01_b/up.sql": "ALTER TABLE post RENAME COLUMN title TO name;\n"
+                                          "ALTER TABLE post RENAME TO article;\n",
+        "migrations/2020-02-01_b/down.sql": "ALTER TABLE article RENAME TO post;\n",
+        "migrations/2020-03-01_c/up.sql": "ALTER TABLE article ALTER COLUMN name TYPE varchar(200);\n"
+                                          "ALTER TABLE article ADD COLUMN slug varchar(10);\n"
+                                          "ALTER TABLE article ALTER COLUMN slug TYPE varchar(5);\n",
+        "migrations/2020-03-01_c/down.sql": "SELECT 1;\n",
+    })
+    got = _type_findings(report)
+    assert list(got) == ["up.sql"]
+    line, confidence, message = got["up.sql"]
+    assert (line, confidence) == (3, Confidence.CERTAIN) and "from varchar(10) to varchar(5)" in message
+
+
+def test_using_keeps_a_compatible_change_heuristic(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE t (a varchar(10));\n",
+        "db/migration/V2__t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20) USING upper(a);\n",
+    })
+    assert _type_findings(report)["V2__t.sql"][1] is Confidence.HEURISTIC
+
+
+def test_history_is_only_read_not_judged_or_waived(tmp_path: Path) -> None:
+    # the PR changes V2 only: V1 is history, read for its types, not judged, and its inline
+    # waiver is neither applied nor reported unused
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "-- readiness: ignore migrations/rename-table -- not a waiver for anything\n"
+                                  "CREATE TABLE t (a varchar(10));\n",
+        "db/migration/V2__t.sql": "ALTER TABLE t ALTER COLUMN a TYPE int;\n",
+    }, changes=ChangeSet(base="main", files=frozenset({"db/migration/V2__t.sql"}), deleted=frozenset(),
+                         source="git"))
+    assert _type_findings(report)["V2__t.sql"][1] is Confidence.CERTAIN
+    assert [f.location.path for f in findings(report)] == ["db/migration/V2__t.sql"] * len(findings(report))
+
+
+def test_other_directories_are_other_histories(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "billing/migrations/V1__t.sql": "CREATE TABLE t (a varchar(10));\n",
+        "search/migrations/V2__t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n",
+    })
+    assert _type_findings(report)["V2__t.sql"][1] is Confidence.HEURISTIC
