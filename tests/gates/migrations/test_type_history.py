@@ -104,3 +104,32 @@ def test_other_directories_are_other_histories(tmp_path: Path) -> None:
         "search/migrations/V2__t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n",
     })
     assert _type_findings(report)["V2__t.sql"][1] is Confidence.HEURISTIC
+
+
+def test_alembic_existing_type_settles_the_change(tmp_path: Path) -> None:
+    head = ("from alembic import op\nimport sqlalchemy as sa\n\nrevision = 'b2'\ndown_revision = 'a1'\n\n\n"
+            "def upgrade():\n")
+    tail = "\n\ndef downgrade():\n    op.drop_column('t', 'x')\n"
+    report = check(tmp_path, {
+        "alembic/versions/b2_widen.py": head + (
+            "    op.alter_column('users', 'email', existing_type=sa.VARCHAR(length=20), type_=sa.String(255))\n"
+            "    op.alter_column('users', 'total', existing_type=sa.NUMERIC(precision=10, scale=2),\n"
+            "                    type_=sa.Numeric(12, 2))\n") + tail,
+        "alembic/versions/c3_change.py": head.replace("'b2'", "'c3'") + (
+            "    op.alter_column('users', 'age', existing_type=sa.Integer(), type_=sa.BigInteger())\n"
+            "    op.alter_column('users', 'bio', type_=sa.Text())\n") + tail,
+    })
+    got = {(f.location.path.rsplit("/", 1)[-1], f.location.line): f for f in findings(report, "change-column-type")}
+    assert sorted(got) == [("c3_change.py", 9), ("c3_change.py", 10)]
+    assert got[("c3_change.py", 9)].confidence is Confidence.CERTAIN
+    assert "from int4 to int8" in got[("c3_change.py", 9)].message
+    assert got[("c3_change.py", 10)].confidence is Confidence.HEURISTIC  # no existing_type: unknown
+
+
+def test_timestamp_to_timestamptz_depends_on_the_session(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE t (at timestamp);\n",
+        "db/migration/V2__t.sql": "ALTER TABLE t ALTER COLUMN at TYPE timestamptz;\n",
+    })
+    line, confidence, message = _type_findings(report)["V2__t.sql"]
+    assert confidence is Confidence.HEURISTIC and "unless the migration's session time zone is UTC" in message

@@ -72,6 +72,42 @@ def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *,
             _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
 
 
+_SA_TYPES = {"STRING": "varchar", "VARCHAR": "varchar", "UNICODE": "varchar", "NVARCHAR": "varchar",
+             "TEXT": "text", "UNICODETEXT": "text", "NUMERIC": "numeric", "DECIMAL": "numeric",
+             "INTEGER": "int4", "INT": "int4", "BIGINTEGER": "int8", "BIGINT": "int8", "SMALLINTEGER": "int2",
+             "SMALLINT": "int2", "CIDR": "cidr", "INET": "inet", "BOOLEAN": "bool", "DATE": "date",
+             "FLOAT": "float8", "JSON": "json", "JSONB": "jsonb", "UUID": "uuid"}
+"""SQLAlchemy type -> PostgreSQL type name, for judging `alter_column(type_=..., existing_type=...)`."""
+
+
+def sa_type(node: ast.AST | None) -> tuple[str, tuple[int, ...]] | None:
+    """`sa.String(length=20)` -> ("varchar", (20,)), `sa.Numeric(10, 2)` -> ("numeric", (10, 2));
+    None for a type this table does not know (the change then stays heuristic)."""
+    if node is None:
+        return None
+    pg = _SA_TYPES.get(call_name(node).upper())
+    if pg is None:
+        return None
+    if not isinstance(node, ast.Call):
+        return pg, ()
+    if pg == "varchar":
+        length = arg(node, 0, "length")
+        if length is None:
+            return pg, ()
+        return (pg, (length.value,)) if isinstance(length, ast.Constant) and type(length.value) is int else None
+    if pg == "numeric":
+        mods = []
+        for i, kw in ((0, "precision"), (1, "scale")):
+            value = arg(node, i, kw)
+            if value is None:
+                break
+            if not (isinstance(value, ast.Constant) and type(value.value) is int):
+                return None
+            mods.append(value.value)
+        return pg, tuple(mods)
+    return pg, ()
+
+
 _PG_TYPES = {"INTEGER": "integer", "INT": "integer", "SMALLINTEGER": "smallint", "SMALLINT": "smallint",
              "BIGINTEGER": "bigint", "BIGINT": "bigint", "DATETIME": "timestamp", "TIMESTAMP": "timestamp",
              "CHAR": "bpchar", "NCHAR": "bpchar"}
@@ -175,8 +211,14 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
                           detail=s(-1, "new_column_name") or "?", **base))
         type_node = arg(node, -1, "type_")
         if type_node is not None:
+            new, old = sa_type(type_node), sa_type(arg(node, -1, "existing_type"))
+            types: dict[str, object] = {}
+            if new is not None:
+                types.update(pg_type=new[0], mods=new[1])
+            if old is not None:
+                types["old"] = old  # autogenerate writes existing_type: the old type is known
             ops.append(Op(action="alter_type", table=table, column=col, detail=call_name(type_node) or "?",
-                          **base))
+                          extra=types, **base))
         sd = arg(node, -1, "server_default")
         if isinstance(sd, ast.Constant) and sd.value is None:  # None removes the default; False (the default) keeps it
             known = truthy(arg(node, -1, "existing_nullable")) is False or truthy(arg(node, -1, "nullable")) is False

@@ -113,11 +113,20 @@ ColumnType = tuple[str, tuple[int, ...]]
 """A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
 
 
+_TYPE_ALIASES = {"integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "decimal": "numeric",
+                 "character varying": "varchar", "boolean": "bool", "double precision": "float8"}
+
+
+def _canonical(type_name: str) -> str:
+    name = type_name.lower().removeprefix("pg_catalog.")
+    return _TYPE_ALIASES.get(name, name)
+
+
 def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
     """True when PostgreSQL changes `old` to `new` without rewriting the table or its indexes:
     the same type, a longer or unlimited varchar, varchar to text, text to unlimited varchar, more
     numeric precision at the same scale or no limit, a longer bit varying, cidr to inet."""
-    (ot, om), (nt, nm) = (old[0].lower(), old[1]), (new[0].lower(), new[1])
+    (ot, om), (nt, nm) = (_canonical(old[0]), old[1]), (_canonical(new[0]), new[1])
     if (ot, om) == (nt, nm):
         return True
     if ot.endswith("[]") or nt.endswith("[]"):
@@ -153,7 +162,8 @@ class _Types:
             for name, type_, _flags in op.extra.get("columns") or ():
                 self.types[(table, _key(name))] = (type_, tuple(mods.get(name, ())))
         elif a in ("add_column", "alter_type") and op.column:
-            self.types[(table, _key(op.column))] = (op.detail, tuple(op.extra.get("mods") or ()))
+            self.types[(table, _key(op.column))] = (str(op.extra.get("pg_type") or op.detail),
+                                                    tuple(op.extra.get("mods") or ()))
         elif a == "drop_column":
             self.types.pop((table, _key(op.column)), None)
         elif a == "rename_column" and op.column:
@@ -183,11 +193,17 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[
     """The change-column-type hit of `op`, settled when the column's old type is known."""
     if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
         return hits
-    new: ColumnType = (op.detail, tuple(op.extra.get("mods") or ()))
+    new: ColumnType = (str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ()))
     if binary_compatible(old, new):
         if "using" in op.flags:
             return hits  # whether PostgreSQL rewrites depends on the USING expression: stays heuristic
         return hits[:-1]  # metadata only: the brief ACCESS EXCLUSIVE of any ALTER, no rewrite
+    if {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"} and not old[1] and not new[1]:
+        hits[-1] = replace(hits[-1], message=(  # stays heuristic: it depends on the session, not the file
+            f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
+            f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
+            "zone is UTC on PostgreSQL 12 or later."))
+        return hits
     hits[-1] = replace(hits[-1], confidence=Confidence.CERTAIN, certain=True, message=(
         f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
         f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock."))
@@ -336,7 +352,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
                 data_in_txn.setdefault(txn, op)
         hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
         if op.action == "alter_type":
-            hits = _known_type_change(hits, op, types.get(op))
+            hits = _known_type_change(hits, op, types.get(op) or op.extra.get("old"))
         types.apply(op)
         if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
             hits.append(_drop_default(op))
