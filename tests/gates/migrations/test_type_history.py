@@ -133,3 +133,50 @@ def test_timestamp_to_timestamptz_depends_on_the_session(tmp_path: Path) -> None
     })
     line, confidence, message = _type_findings(report)["V2__t.sql"]
     assert confidence is Confidence.HEURISTIC and "unless the migration's session time zone is UTC" in message
+
+
+def test_history_follows_a_table_rename_in_files_the_run_does_not_judge(tmp_path: Path) -> None:
+    # only V3 is judged: V1 and V2 are read as history, for the renamed table's old name too
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE old_t (a varchar(10));\nCREATE VIEW v AS SELECT 1;\n",
+        "db/migration/V2__t.sql": "ALTER TABLE old_t ALTER COLUMN a TYPE varchar(30);\n"
+                                  "ALTER TABLE old_t RENAME TO t;\n",
+        "db/migration/V3__t.sql": "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n",
+    }, changes=ChangeSet(base="main", files=frozenset({"db/migration/V3__t.sql"}), deleted=frozenset(),
+                         source="git"))
+    line, confidence, message = _type_findings(report)["V3__t.sql"]
+    assert confidence is Confidence.CERTAIN and "from varchar(30) to varchar(20)" in message
+
+
+def test_forked_processes_settle_type_changes_as_one_process_does(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from readiness.gates.migrations import parallel
+    from readiness.render.json_report import report_dict
+
+    files = {}
+    for i in range(1, 41):  # V1 creates t1..t40; later versions change their types, some compatible
+        files[f"db/migration/V{i}__create.sql"] = f"CREATE TABLE t{i} (a varchar({i}), b int);\n"
+    for i in range(41, 81):
+        t = i - 40
+        change = f"varchar({t + 5})" if t % 2 else "int"
+        files[f"db/migration/V{i}__change.sql"] = (f"ALTER TABLE t{t} RENAME TO u{t};\n" if t % 3 == 0 else "") + \
+            f"ALTER TABLE {'u' if t % 3 == 0 else 't'}{t} ALTER COLUMN a TYPE {change};\n"
+    monkeypatch.setattr(parallel, "workers_for", lambda n: 1)
+    sequential = report_dict(check(tmp_path, files))
+    monkeypatch.setattr(parallel, "workers_for", lambda n: 3)
+    forked = report_dict(check(tmp_path))
+    for gate in (*sequential["gates"], *forked["gates"]):
+        gate["duration_ms"] = 0
+    assert forked == sequential
+    certain = [f for f in forked["findings"] if f["rule"] == "migrations/change-column-type"]
+    assert len(certain) == 20 and all(f["confidence"] == "certain" for f in certain)  # the 20 to int
+
+
+def test_renames_in_the_same_migration_carry_the_old_type(tmp_path: Path) -> None:
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE t (x varchar(10));\n",
+        "db/migration/V2__t.sql": "ALTER TABLE t RENAME COLUMN x TO c;\nALTER TABLE t RENAME TO u;\n"
+                                  "ALTER TABLE u ALTER COLUMN c TYPE varchar(5);\n",
+    })
+    line, confidence, message = _type_findings(report)["V2__t.sql"]
+    assert (line, confidence) == (3, Confidence.CERTAIN) and "from varchar(10) to varchar(5)" in message

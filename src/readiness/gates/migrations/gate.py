@@ -9,7 +9,7 @@ all (their findings are then marked `introduced: false` by the engine).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,9 @@ DEFAULT_LARGE_ROWS = 1_000_000
 
 _Judged = tuple[list[Finding], list[Item], dict[str, str], dict[str, str]]
 """One migration's findings and item, plus the texts its reads marked for inline waivers."""
+_Forked = tuple[_Judged, "tuple[_Summary, bool] | None"]
+"""A forked process's answer: the migration judged, and its summary for the type history (with
+whether it changes a column's type, and so must be judged again once the history is whole)."""
 
 
 @dataclass(slots=True)
@@ -116,18 +119,29 @@ class MigrationsGate:
         else:
             import pglast.parser  # noqa: F401 - imported once here, inherited by the forked children
 
-            def one(i: int) -> _Judged:
+            def one(i: int) -> _Forked:
                 sub = GateOutcome()
                 marked, readers = ws.marked, ws.readers
                 ws.marked, ws.readers = {}, {}
                 try:
                     self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub, sql_history)
-                    return sub.findings, sub.items, ws.marked, ws.readers
+                    return (sub.findings, sub.items, ws.marked, ws.readers), sql_history.own(chosen[i].path)
                 finally:
                     ws.marked, ws.readers = marked, readers
 
+            # A process would have to read and parse the other processes' files for the type history
+            # of a column; instead each sends its files' summaries back, and the few migrations that
+            # change a column's type are judged again here, with the whole history.
+            sql_history.deferred = True
             weights = [ws.size(c.path) + (ws.size(c.down_path) if c.down_path else 0) for c in chosen]
-            for findings, items, marked, readers in parallel.fork_map(one, len(chosen), workers, weights):
+            results = parallel.fork_map(one, len(chosen), workers, weights)
+            sql_history.deferred = False
+            for cand, (_judged, own) in zip(chosen, results, strict=True):
+                if own is not None:
+                    sql_history.remember_summary(cand.path, own[0])
+            judged = [one(i)[0] if own is not None and own[1] else result
+                      for i, (result, own) in enumerate(results)]
+            for findings, items, marked, readers in judged:
                 out.findings.extend(findings)
                 out.items.extend(items)
                 for rel, text in marked.items():  # as if read here, in the same order
@@ -244,22 +258,35 @@ class MigrationsGate:
         called a rewrite and a real one is called certain. Only when this migration changes a
         column's type, and only files that name one of its tables are parsed (once per run)."""
         wanted = {column_key(o) for o in ops if o.action == "alter_type" and o.table and o.column}
-        if not wanted:
+        if not wanted or (history is not None and history.deferred):
             return {}
         history = _History() if history is None else history
         earlier = history.earlier(every, cand)
-        # the names these tables had before any table rename, walking the renames backwards
+        # Backwards from this migration's own renames to the earliest migration: a table renamed in a
+        # file is asked about under its old name too, in that file and every one before it.
         names = {t for t, _ in wanted}
-        summaries = [history.summary(ws, c.path, names) for c in reversed(earlier)]
-        for summary in summaries:
+        for op in reversed(ops):
+            if op.action == "rename_table" and _short(op.detail) in names:
+                names.add(_short(op.table))
+        summaries: list[tuple[_Summary, set[str]]] = []
+        for other in reversed(earlier):
+            summary = history.summary(ws, other.path, names)
+            before = set(names)
             for op in reversed(summary.renames):
                 if _short(op.detail) in names:
                     names.add(_short(op.table))
+            if names != before:
+                summary = history.summary(ws, other.path, names)
+            summaries.append((summary, set(names)))
         relevant: list[Op] = []
-        for summary in reversed(summaries):
-            relevant.extend(sorted((op for name in names for op in summary.by_table.get(name, ())),
+        for summary, asked in reversed(summaries):
+            relevant.extend(sorted((op for name in asked for op in summary.by_table.get(name, ())),
                                    key=lambda o: (o.line, o.col)))
-        return history_types(relevant, wanted)
+        columns = {c for _, c in wanted}
+        for op in reversed(ops):  # and the names this migration's own column renames start from
+            if op.action == "rename_column" and (op.detail or "").lower() in columns and op.column:
+                columns.add(op.column.lower())
+        return history_types(relevant, {(t, c) for t in names for c in columns})
 
     def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
         from readiness.gates.migrations.sql import fill_placeholders
@@ -426,12 +453,21 @@ class _Summary:
 
 
 class _History:
-    """Earlier migrations' operations, parsed at most once per run (or taken from the judging)."""
+    """Earlier migrations' operations on the tables asked about, parsed at most once per run (or
+    taken from the judging). Only the CREATE/ALTER TABLE statements that name such a table get a
+    parse tree, so a forked share can read the other share's files without decoding them whole."""
 
     def __init__(self) -> None:
-        self._summaries: dict[str, _Summary] = {}
-        self._lowered: dict[str, str] = {}
-        """Texts read but not parsed (they named none of the tables asked about so far)."""
+        self._complete: dict[str, _Summary] = {}
+        """Migrations judged in this run: every table."""
+        self._partial: dict[str, _Summary] = {}
+        """Other migrations: the tables in `_asked[path]` only."""
+        self._asked: dict[str, set[str]] = {}
+        self._texts: dict[str, tuple[str, set[str]]] = {}
+        self._typed: set[str] = set()
+        """Migrations that change a column's type (judged while `deferred`: judge them again)."""
+        self.deferred = False
+        """Set in forked processes: no history is read, type changes stay heuristic for now."""
         self._sequences: dict[str, list[Candidate]] | None = None
 
     def earlier(self, every: list[Candidate], cand: Candidate) -> list[Candidate]:
@@ -447,30 +483,77 @@ class _History:
 
     def remember(self, path: str, ops: list[Op]) -> None:
         """A migration judged in this run: its operations serve as history too."""
-        if path not in self._summaries:
-            self._summaries[path] = _summarize(ops)
+        if path not in self._complete:
+            self._complete[path] = _summarize(ops)
+        if any(op.action == "alter_type" for op in ops):
+            self._typed.add(path)
+
+    def remember_summary(self, path: str, summary: _Summary) -> None:
+        """A migration another process judged."""
+        self._complete.setdefault(path, summary)
+
+    def own(self, path: str) -> tuple[_Summary, bool] | None:
+        """What a forked process sends back about a migration it judged."""
+        summary = self._complete.get(path)
+        return None if summary is None else (summary, path in self._typed)
 
     def summary(self, ws: Workspace, path: str, tables: set[str]) -> _Summary:
-        """`path`'s operations by table; an empty summary when its text names none of `tables`."""
-        known = self._summaries.get(path)
+        """`path`'s operations on `tables` (and its table renames that name them)."""
+        known = self._complete.get(path)
         if known is not None:
             return known
-        text = self._lowered.get(path)
-        if text is None:
+        asked = self._asked.setdefault(path, set())
+        part = self._partial.setdefault(path, _Summary())
+        todo = tables - asked
+        if todo:
+            asked |= todo
+            text, targets = self._text(ws, path)
+            named = todo & targets
+            if named:
+                def wanted(body: str) -> bool:
+                    m = _DEFINES.match(body)
+                    if m is None:
+                        return False
+                    if _unquote(m.group("name")) in named:
+                        return True
+                    rename = _RENAME_TO.search(body, m.end())
+                    return rename is not None and _unquote(rename.group("name")) in named
+
+                got = _summarize(_history_ops(text, wanted))
+                for t in named:
+                    part.by_table.setdefault(t, []).extend(got.by_table.get(t, ()))
+                seen = {id(op) for op in part.renames}
+                part.renames.extend(op for op in got.renames if id(op) not in seen
+                                    and (_short(op.table) in named or _short(op.detail) in named))
+                part.renames.sort(key=lambda o: (o.line, o.col))
+        return part
+
+    def _text(self, ws: Workspace, path: str) -> tuple[str, set[str]]:
+        """The file's text and the tables its CREATE/ALTER TABLE statements name (a regex over the
+        text: a name in a comment or a string only costs a parse that finds nothing)."""
+        known = self._texts.get(path)
+        if known is None:
             try:  # not read_text: a file read as history must not count as read for inline waivers
-                text = decode_text(path, ws.read_bytes(path)).lower()
+                text = decode_text(path, ws.read_bytes(path))
             except FileProblem:
                 text = ""
-            self._lowered[path] = text
-        if not any(t in text for t in tables):
-            return _Summary()
-        try:
-            raw = decode_text(path, ws.read_bytes(path))
-        except FileProblem:  # gone or changed since the first read: no history from it
-            return _Summary()
-        del self._lowered[path]
-        summary = self._summaries[path] = _summarize(_history_ops(raw))
-        return summary
+            targets = {_unquote(m.group("name")) for m in _DEFINES.finditer(text)}
+            targets.update(_unquote(m.group("name")) for m in _RENAME_TO.finditer(text))
+            known = self._texts[path] = (text, targets)
+        return known
+
+
+_NAME = r'(?P<name>(?:"(?:[^"]|"")+"|[^\s."(;]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[^\s."(;]+))*)'
+_DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
+                      r"|ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?)\s+" + _NAME, re.IGNORECASE)
+"""Statements that can give or change a column's type (or rename a table), and the table they name."""
+_RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
+
+
+def _unquote(name: str) -> str:
+    """The unqualified table name, lower-case as the history keys it: `public."Users"` -> `users`."""
+    last = re.split(r'\s*\.\s*(?=(?:[^"]*"[^"]*")*[^"]*$)', name)[-1]
+    return (last[1:-1].replace('""', '"') if last.startswith('"') else last).lower()
 
 
 def _summarize(ops: list[Op]) -> _Summary:
@@ -503,16 +586,19 @@ def _order(cand: Candidate) -> tuple[tuple[int, ...], str]:
     return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
 
 
-def _history_ops(text: str) -> list[Op]:
-    """The up operations of an earlier migration, for the column types it leaves."""
+def _history_ops(text: str, wanted: Callable[[str], bool]) -> list[Op]:
+    """The up operations of an earlier migration, from the statements `wanted` accepts only (the
+    others are neither decoded nor turned into operations)."""
     if liquibase.is_changelog(text):
-        return [op for cs in liquibase.changesets(text) if cs.for_postgres
-                for op in _sql_ops(cs.sql, Origin(line=cs.sql_line))[0]]
-    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
-        if up_re.search(text):
-            (up_text, up_line), _down = _sections(text, up_re, down_re)
-            return _sql_ops(up_text, Origin(line=up_line))[0]
-    return _sql_ops(text)[0]
+        parts = [(cs.sql, cs.sql_line) for cs in liquibase.changesets(text) if cs.for_postgres]
+    else:
+        parts = [(text, 1)]
+        for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
+            if up_re.search(text):
+                parts = [_sections(text, up_re, down_re)[0]]
+                break
+    return [op for part, line in parts for st in parse(part, Origin(line=line), trees=wanted)[0]
+            if st.node is not None for op in from_statement(st)]
 
 
 def _finding(hit: Hit, path: str) -> Finding:

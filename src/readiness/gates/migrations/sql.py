@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -134,15 +135,18 @@ def wants_tree(text: str) -> bool:
     return True
 
 
-def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Statement], list[SqlError]]:
+def parse(text: str, origin: Origin | None = None, *,
+          trees: bool | Callable[[str], bool] = True) -> tuple[list[Statement], list[SqlError]]:
     """Split and parse `text`; statements the parser rejects come back as SqlErrors, never raise.
 
     `trees=False` checks and splits only (no statement gets a tree), for texts whose statements
-    are counted but not judged."""
+    are counted but not judged; a function of the statement text replaces `wants_tree` (only the
+    statements it accepts get a tree), for texts read for a few statements only."""
     from pglast import parser
 
     lines = _Lines(text, origin or Origin())
     cont = lines.origin.continuation_column
+    test = _tree_test(trees)
     try:
         tree = parser.parse_sql_json(text)
     except parser.ParseError:
@@ -166,7 +170,7 @@ def parse(text: str, origin: Origin | None = None, *, trees: bool = True) -> tup
         if not body:
             continue
         node: dict[str, Any] | None = None
-        if trees and wants_tree(body):
+        if test is not None and test(body):
             node = node_json if isinstance(node_json, dict) else loads(node_json)
         line, col = lines.at(start)
         at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
@@ -207,7 +211,14 @@ def _statement(body: str, start: int, lines: _Lines, node: dict[str, Any] | None
     return Statement(body, line, col, line + body.count("\n"), node, 0, lines.origin.continuation_column)
 
 
-def _salvage(text: str, lines: _Lines, *, trees: bool = True) -> tuple[list[Statement], list[SqlError]]:
+def _tree_test(trees: bool | Callable[[str], bool]) -> Callable[[str], bool] | None:
+    if trees is True:
+        return wants_tree
+    return trees if callable(trees) else None
+
+
+def _salvage(text: str, lines: _Lines, *,
+             trees: bool | Callable[[str], bool] = True) -> tuple[list[Statement], list[SqlError]]:
     """The file does not parse as a whole: split with the scanner and parse piece by piece."""
     from pglast import parser
 
@@ -228,7 +239,8 @@ def _salvage(text: str, lines: _Lines, *, trees: bool = True) -> tuple[list[Stat
         if not body.strip():
             continue
         try:
-            tree = json.loads(parser.parse_sql_json(body))["stmts"] if trees and wants_tree(body) else None
+            test = _tree_test(trees)
+            tree = json.loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
