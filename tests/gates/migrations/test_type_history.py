@@ -180,3 +180,10 @@ def test_renames_in_the_same_migration_carry_the_old_type(tmp_path: Path) -> Non
     })
     line, confidence, message = _type_findings(report)["V2__t.sql"]
     assert (line, confidence) == (3, Confidence.CERTAIN) and "from varchar(10) to varchar(5)" in message
+
+
+def test_a_hostile_table_name_is_read_in_one_pass() -> None:
+    from readiness.gates.migrations.gate import _unquote
+
+    assert _unquote('public."My.T"') == "my.t" and _unquote("a . b") == "b" and _unquote('"x""y"') == 'x"y'
+    assert _unquote("a." * 200_000 + "z") == "z"  # a quadratic split took minutes here

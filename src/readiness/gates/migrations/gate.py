@@ -552,7 +552,13 @@ _RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
 
 def _unquote(name: str) -> str:
     """The unqualified table name, lower-case as the history keys it: `public."Users"` -> `users`."""
-    last = re.split(r'\s*\.\s*(?=(?:[^"]*"[^"]*")*[^"]*$)', name)[-1]
+    quoted, cut = False, 0
+    for i, ch in enumerate(name):  # the last dot outside quotes (one pass: names come from the PR)
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            cut = i + 1
+    last = name[cut:].strip()
     return (last[1:-1].replace('""', '"') if last.startswith('"') else last).lower()
 
 
