@@ -86,14 +86,13 @@ class Hit:
     risk: RiskClass
     message: str
     op: Op
-    confidence: Confidence = Confidence.CERTAIN
+    confidence: Confidence | None = None
+    """None: the confidence the rule's page states; set when this hit knows better (a heuristic rule
+    that is certain this time because the column's old type is known, or the reverse)."""
     path: str | None = None
     """Set when the hit is in another file than the migration (its down file)."""
     lock: str | None = None
     """The lock this hit takes when it differs from its page's `lock:` (e.g. LOCK TABLE's mode)."""
-    certain: bool = False
-    """Certain even though the rule's page calls the rule heuristic: this time the judge knew (e.g.
-    the column's old type)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,7 +203,7 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[
             f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
             "zone is UTC on PostgreSQL 12 or later."))
         return hits
-    hits[-1] = replace(hits[-1], confidence=Confidence.CERTAIN, certain=True, message=(
+    hits[-1] = replace(hits[-1], confidence=Confidence.CERTAIN, message=(
         f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
         f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock."))
     return hits
@@ -524,8 +523,7 @@ def _escalate(hit: Hit, ctx: Context) -> Hit:
         return hit
     new_risk = R.escalate(hit.risk)
     size = f"{rows:,} rows" if rows is not None else "listed in large_tables"
-    return Hit(rule=hit.rule, risk=new_risk, op=hit.op, confidence=hit.confidence, path=hit.path, lock=hit.lock,
-               message=f"{hit.message.rstrip('.')} ({table} is a large table: {size}).")
+    return replace(hit, risk=new_risk, message=f"{hit.message.rstrip('.')} ({table} is a large table: {size}).")
 
 
 def _mixed(ddl: Mapping[int, Op], data: Mapping[int, Op], ctx: Context) -> list[Hit]:
@@ -540,7 +538,7 @@ def _mixed(ddl: Mapping[int, Op], data: Mapping[int, Op], ctx: Context) -> list[
     return out
 
 
-def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence = Confidence.CERTAIN, *,
+def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence | None = None, *,
        risk: RiskClass | None = None, lock: str | None = None) -> Hit:
     return Hit(rule=handle, risk=risk or R.risk_of(handle), op=op, message=message, confidence=confidence,
                lock=lock)

@@ -21,7 +21,7 @@ from readiness.gates.migrations.classify import ColumnType, Context, Hit, TxMode
 from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover
 from readiness.gates.migrations.ops import Op, from_statement
 from readiness.gates.migrations.sql import Origin, SqlError, parse
-from readiness.model import Confidence, Finding, GateId, Item, Location, RiskClass
+from readiness.model import Finding, GateId, Item, Location, RiskClass
 from readiness.workspace import FileProblem, Workspace, decode_text
 
 if TYPE_CHECKING:
@@ -611,9 +611,9 @@ def _finding(hit: Hit, path: str) -> Finding:
     op = hit.op
     where = hit.path or path
     evidence = f"{op.evidence}|{op.table}|{op.column}|{op.detail}"
-    conf = hit.confidence if hit.confidence is not Confidence.CERTAIN or hit.certain else None
     return hit.rule.finding(Location(path=where, line=op.line, column=op.col, end_line=op.end_line),
-                            message=hit.message, evidence=evidence, severity=hit.risk.severity, confidence=conf)
+                            message=hit.message, evidence=evidence, severity=hit.risk.severity,
+                            confidence=hit.confidence)
 
 
 def _large_tables(settings: Mapping[str, Any]) -> dict[str, int | None]:
