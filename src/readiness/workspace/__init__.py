@@ -184,11 +184,15 @@ class Workspace:
     # reading ----------------------------------------------------------------------------
     def inside(self, rel: str) -> Path:
         """The absolute path of `rel` after resolving links; FileProblem when it leaves the repo."""
+        return Path(self._real(rel))
+
+    def _real(self, rel: str) -> str:
+        """`inside` as a string: the read path skips pathlib for files our own walk listed."""
         if "\x00" in rel:
             raise FileProblem(rel, "path contains a NUL byte")
         if self._files is not None and rel in self._file_set and rel not in self._symlinks:
-            return Path(self._listed(rel))
-        return self._resolved(rel)
+            return self._listed(rel)
+        return str(self._resolved(rel))
 
     def _listed(self, rel: str) -> str:
         """The absolute path of a file our own walk listed (and which is not a symlink) as a string.
@@ -220,12 +224,7 @@ class Workspace:
 
     def read_bytes(self, rel: str, *, limit: int | None = None) -> bytes:
         """The file's bytes; FileProblem for escapes, special files and files over the cap."""
-        if "\x00" in rel:
-            raise FileProblem(rel, "path contains a NUL byte")
-        if self._files is not None and rel in self._file_set and rel not in self._symlinks:
-            real = self._listed(rel)
-        else:
-            real = str(self._resolved(rel))
+        real = self._real(rel)
         cap = limit or self.max_file_bytes
         # Opened first and checked through the descriptor (no window between the check and the
         # read); O_NONBLOCK so that a FIFO planted in the PR cannot block the open.
