@@ -273,15 +273,17 @@ class _Runner:
         elif fired == "resources":
             kind = FailureKind.RESOURCES
             message = f"stopped: the database grew beyond {self.limits.database_mb} MB ({message})"
-        elif sqlstate == "57014" or fired == "timeout":
+        elif fired == "timeout":
             kind = FailureKind.TIMEOUT
             message = f"cancelled after {self.limits.statement_timeout_s:g} s ({message})"
+        elif sqlstate == "57014":
+            kind = FailureKind.TIMEOUT
         elif sqlstate is not None and sqlstate.startswith("53"):
             kind = FailureKind.RESOURCES
         elif sqlstate == "42501":
             kind = FailureKind.PRIVILEGE
-        elif sqlstate == "58P01" or (sqlstate == "42704" and (message.startswith("role ")
-                                                             or "configuration parameter" in message)):
+        elif (sqlstate == "58P01" or (sqlstate == "0A000" and message.endswith("is not available"))
+              or (sqlstate == "42704" and (message.startswith("role ") or "configuration parameter" in message))):
             kind = FailureKind.ENVIRONMENT
         elif sqlstate == "42601" and _newer_parser_accepts(sql):
             kind = FailureKind.SERVER_VERSION
