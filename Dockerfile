@@ -25,6 +25,25 @@ RUN apt-get update \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
     && git config --system --add safe.directory '*'
+# PostgreSQL server programs, for replaying SQL migrations (readiness.replay): each run starts its own
+# throwaway server (initdb on a temporary directory, unix socket only, as the unprivileged `postgres`
+# user the package creates) and removes it. The package's default cluster is dropped, so nothing
+# listens and nothing runs until a replay starts. The JIT compiler's files (LLVM, Z3 and the
+# server's bitcode: ~160 MB, most of the package's size) are deleted: replay runs with jit=off and
+# nothing else in the image loads them; apt still works in later layers.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql \
+    && for conf in /etc/postgresql/*/*/; do \
+         [ -d "$conf" ] || continue; \
+         pg_dropcluster --stop "$(basename "$(dirname "$conf")")" "$(basename "$conf")"; \
+       done \
+    && for pkg in $(dpkg-query -W -f='${Package} ' 'libllvm*' 'libz3-*' 2>/dev/null); do \
+         for f in $(dpkg -L "$pkg"); do [ -d "$f" ] || rm -f "$f"; done; \
+       done \
+    && rm -rf /usr/lib/postgresql/*/lib/bitcode /usr/lib/postgresql/*/lib/llvmjit* \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* \
+    && ls /usr/lib/postgresql/*/bin/initdb
 # Runtime dependencies: exact versions with hashes, nothing resolved at build time.
 COPY requirements.lock /tmp/requirements.lock
 RUN python3 -m pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock \

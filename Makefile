@@ -13,7 +13,7 @@ IMAGE ?= localhost/readiness:test
 STAMP := $(VENV)/.dev-stamp
 WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 
-.PHONY: dev lint reformat test container-image container-test docs docs-check bench clean
+.PHONY: dev postgres lint reformat test container-image container-test docs docs-check bench clean
 
 # Idempotent: reinstalls only when a requirements file or pyproject.toml changed.
 dev: $(STAMP)
@@ -24,6 +24,13 @@ $(STAMP): requirements.lock requirements-dev.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
+
+# Debian's PostgreSQL server programs, which the replay tests start a throwaway server from (needs
+# root for apt; .ci/run does the same). Without them those tests skip, unless REQUIRE_REPLAY_TESTS=1.
+postgres:
+	@compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
+	@ls -d /usr/lib/postgresql/*/bin
 
 lint: dev
 	$(VENV)/bin/ruff check src tests benchmarks scripts

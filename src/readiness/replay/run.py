@@ -363,7 +363,7 @@ class _Runner:
                         self._control("RELEASE SAVEPOINT readiness_history")
                     elif self._status() == "inerror":
                         self._control("ROLLBACK")
-                    if on_failure is not None:
+                    if on_failure is not None and out.error.kind is not FailureKind.BUDGET:
                         on_failure(mig_id, st, out.error)
                     else:
                         stopped = out.error
