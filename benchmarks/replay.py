@@ -34,7 +34,7 @@ from pathlib import Path
 from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate, discover
 from readiness.gates.migrations.sql import Origin, parse
-from readiness.replay import Limits, Migration, Replayed, Statement, TxMode, replay
+from readiness.replay import HistoryFailure, Limits, Migration, Replayed, Statement, TxMode, replay
 from readiness.workspace import Workspace
 
 DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.M)
@@ -52,7 +52,10 @@ def _statements(text: str, line: int = 1) -> tuple[Statement, ...]:
     return tuple(Statement(sql=s.text, line=s.line, column=s.column) for s in stmts)
 
 
-def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[tuple[str, int], tuple[str, int] | None]:
+Section = tuple[str, int]
+
+
+def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
     up, down = up_re.search(text), down_re.search(text)
     start = up.end() if up else 0
     if down and down.start() >= start:
@@ -121,7 +124,8 @@ def _popx_choose(cands: list[Candidate], files: set[str]) -> list[Candidate]:
         if key not in chosen or m.group("dialect"):
             base = f"{d}/{m.group('ver')}_{m.group('name')}"
             auto = m.group("auto") or ""
-            down = next((p for p in (f"{base}.postgres{auto}.down.sql", f"{base}{auto}.down.sql") if p in files), None)
+            downs = (f"{base}.postgres{auto}.down.sql", f"{base}{auto}.down.sql")
+            down = next((p for p in downs if p in files), None)
             chosen[key] = Candidate(path=c.path, format=c.format, down_path=down)
     return rest + list(chosen.values())
 
@@ -153,7 +157,7 @@ def bench(root: Path, runs: int) -> int:
     if len(migs) < 51:
         print("need at least 51 migrations")
         return 2
-    scenarios = [("history %d + PR 5 (goal 30 s)" % (len(migs) - 5), migs[:-5], migs[-5:], 30.0),
+    scenarios = [(f"history {len(migs) - 5} + PR 5 (goal 30 s)", migs[:-5], migs[-5:], 30.0),
                  ("history 50 + PR 1 (goal 5 s)", migs[:50], migs[50:51], 5.0)]
     ok = True
     for label, history, pr, goal in scenarios:
@@ -197,13 +201,16 @@ def corpus(roots: list[Path]) -> int:
                 print(f"{root.name} {directory}: skipped: {result.reason}")
                 continue
             failed = {f.migration for f in result.history_failures}
+            verdict = ("CLEAN" if result.history_clean else
+                       f"{result.history_failure_count} failing statements in {len(failed)} migrations")
             print(f"{root.name} {directory}: {len(migs)} migrations, {sum(len(m.statements) for m in migs)} "
-                  f"statements, PostgreSQL {result.server_version}, {took:.1f} s: "
-                  f"{'CLEAN' if result.history_clean else f'{result.history_failure_count} failing statements in {len(failed)} migrations'}")
-            groups = collections.Counter((f.error.kind.value, f.error.sqlstate) for f in result.history_failures)
-            for (kind, state), n in groups.most_common():
-                example = next(f for f in result.history_failures if (f.error.kind.value, f.error.sqlstate) == (kind, state))
-                print(f"   {n:4d} x {kind} {state}: e.g. {example.migration}:{example.line}: {example.error.message[:150]}")
+                  f"statements, PostgreSQL {result.server_version}, {took:.1f} s: {verdict}")
+            groups: dict[tuple[str, str | None], list[HistoryFailure]] = collections.defaultdict(list)
+            for f in result.history_failures:
+                groups[(f.error.kind.value, f.error.sqlstate)].append(f)
+            for (kind, state), fs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+                ex = fs[0]
+                print(f"   {len(fs):4d} x {kind} {state}: e.g. {ex.migration}:{ex.line}: {ex.error.message[:150]}")
     return 0
 
 

@@ -330,23 +330,15 @@ def validations(delta: tuple[CatalogChange, ...], snapshot_after: Snapshot,
 def differences(before: Snapshot, after: Snapshot) -> tuple[Difference, ...]:
     """How `after` (the schema once up and down ran) differs from `before` (the schema before the up),
     in human terms: an object whose parent is itself left or missing is not listed again."""
-    left = {k for k in after if k not in before}
-    missing = {k for k in before if k not in after}
-    left_names = {name for _, name in left}
-    missing_names = {name for _, name in missing}
     out: list[Difference] = []
-    for key in sorted(left):
-        parent = after[key][0]
-        if parent is not None and parent in left_names:
-            continue
-        out.append(Difference(kind=DifferenceKind.LEFT, object_kind=key[0], name=key[1],
-                              message=f"down leaves {key[0]} {key[1]}"))
-    for key in sorted(missing):
-        parent = before[key][0]
-        if parent is not None and parent in missing_names:
-            continue
-        out.append(Difference(kind=DifferenceKind.NOT_RESTORED, object_kind=key[0], name=key[1],
-                              message=f"down does not restore {key[0]} {key[1]}"))
+    for kind, here, there, verb in ((DifferenceKind.LEFT, after, before, "down leaves"),
+                                    (DifferenceKind.NOT_RESTORED, before, after, "down does not restore")):
+        only = {k for k in here if k not in there}
+        names = {name for _, name in only}
+        for key in sorted(only):
+            parent = here[key][0]
+            if parent is None or parent not in names:  # a part of an object listed itself is not listed again
+                out.append(Difference(kind=kind, object_kind=key[0], name=key[1], message=f"{verb} {key[0]} {key[1]}"))
     for key in sorted(k for k in after if k in before and after[k][1] != before[k][1]):
         old, new = before[key][1], after[key][1]
         if old.startswith(("definition ", "returns ")) or new.startswith(("definition ", "returns ")):
