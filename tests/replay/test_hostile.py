@@ -91,6 +91,15 @@ def test_filling_the_disk_is_stopped(run: Run) -> None:
     assert small.applies
 
 
+def test_a_huge_result_set_is_stopped_not_collected(run: Run) -> None:
+    result = run([], [mig("1", "SELECT generate_series(1, 100000000), repeat('x', 100)"),
+                      mig("2", "SELECT g FROM generate_series(1, 10) g", "CREATE TABLE after_rows (id int)")])
+    huge, small = result.migrations
+    err = huge.statements[0].error
+    assert err is not None and err.kind is FailureKind.RESOURCES and "rows" in err.message, err
+    assert small.applies
+
+
 def test_temp_files_are_bounded(run: Run) -> None:
     sort = "SELECT count(*) FROM (SELECT g FROM generate_series(1, 20000000) g ORDER BY g DESC) s"
     result = run([], [mig("1", sort)], temp_file_mb=10)

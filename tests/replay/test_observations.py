@@ -171,3 +171,9 @@ def test_server_version_is_reported(run: Run) -> None:
     assert result.server_version.split(".")[0].isdigit()
     assert result.server_version_num >= 100000
     assert result.server == "database-url"
+
+
+def test_percent_signs_and_placeholders_reach_the_server_as_written(run: Run) -> None:
+    st = _only(run.one((), "CREATE TABLE pct (x text DEFAULT '100%s %% %(a)s $1')"))
+    [column] = [c for c in st.changes if c.kind == "column"]
+    assert column.after is not None and "'100%s %% %(a)s $1'" in column.after

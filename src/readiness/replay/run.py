@@ -61,6 +61,10 @@ _COPY_STDIN = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*COPY\b.*\bFROM\s+STDIN\
 _OUTSIDE_TXN = frozenset({"25001", "2D000"})
 """SQLSTATEs of a statement that cannot run inside a transaction block."""
 MAX_HISTORY_FAILURES = 200
+MAX_ROWS = 100_000
+"""Rows a statement may return (they are read and dropped one by one) before it is stopped."""
+_NO_RESULT = "didn't produce a result"
+"""psycopg's message when `stream()` runs a command (DDL) rather than a query."""
 MAX_NOTICES = 20
 
 
@@ -234,9 +238,25 @@ class _Runner:
         arm = self.sb.watchdog.arm(pid, timeout, reason, sample=bare)
         self._notices = []
         start = time.perf_counter()
+        error: ServerError | None = None
         try:
-            conn.execute(st.sql)  # migration text, sent as is (simple protocol)
-            error: ServerError | None = None
+            # Row by row (single-row mode), so a migration that returns a huge result cannot fill this
+            # process's memory: past MAX_ROWS the statement is cancelled.
+            rows = conn.cursor().stream(st.sql)  # a generator: close() stops it
+            try:
+                for count, _ in enumerate(rows, start=1):
+                    if count > MAX_ROWS:
+                        arm.fired = arm.fired or "rows"
+                        conn.cancel_safe(timeout=2.0)
+                        break
+            finally:
+                rows.close()  # type: ignore[attr-defined]
+            if arm.fired == "rows":
+                error = ServerError(kind=FailureKind.RESOURCES, sqlstate=None,
+                                    message=f"stopped: the statement returned more than {MAX_ROWS} rows")
+        except psycopg.ProgrammingError as exc:
+            if _NO_RESULT not in str(exc):  # a command, not a query: it ran to completion
+                error = self._classify(exc, st.sql, arm.fired)
         except psycopg.Error as exc:
             error = self._classify(exc, st.sql, arm.fired)
         finally:
