@@ -170,3 +170,15 @@ def test_the_sandbox_refuses_a_role_that_could_escape(pg_url: str, attribute: st
 
 def _info(url: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in url.split())
+
+
+def test_memory_is_bounded_on_a_throwaway_server(pg_server: object) -> None:
+    from readiness.replay import Limits, Replayed, replay
+
+    result = replay([], [mig("1", "SELECT length(string_agg(repeat('x', 1000), '')) FROM generate_series(1, 1500000)"),
+                         mig("2", "CREATE TABLE after_oom (id int)")], limits=Limits(memory_mb=400))
+    assert isinstance(result, Replayed), result
+    hog, after = result.migrations
+    err = hog.statements[0].error
+    assert err is not None and err.kind is FailureKind.RESOURCES and err.sqlstate == "53200", err
+    assert after.applies
