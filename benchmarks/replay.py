@@ -29,6 +29,7 @@ import re
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from readiness.gates.migrations.classify import TxMode as StaticMode
@@ -130,6 +131,41 @@ def _popx_choose(cands: list[Candidate], files: set[str]) -> list[Candidate]:
     return rest + list(chosen.values())
 
 
+POPX_PART = re.compile(r"^(?P<stamp>\d{14})(?P<part>\d{6})_")
+
+
+def _popx_group(migs: list[Migration]) -> list[Migration]:
+    """popx splits one migration into numbered parts (`<14-digit stamp><6-digit part>_name`), each run in
+    its own transaction; rolling back runs the parts' downs in descending order. Each group of parts
+    is one migration for the replay: its parts are units."""
+    out: list[Migration] = []
+    groups: dict[str, list[tuple[int, Migration]]] = {}
+    for m in migs:
+        name = m.id.rsplit("/", 1)[-1]
+        part = POPX_PART.match(name)
+        if part is None:
+            out.append(m)
+            continue
+        key = f"{m.id.rsplit('/', 1)[0]}/{part.group('stamp')}"
+        if key not in groups:
+            groups[key] = []
+            out.append(Migration(id=key, statements=()))  # placeholder, keeps the order
+        groups[key].append((int(part.group("part")), m))
+    for i, m in enumerate(out):
+        parts = groups.get(m.id)
+        if parts is None:
+            continue
+        parts.sort(key=lambda pm: pm[0])
+        ups = tuple(replace(st, unit=n, autocommit=pm.mode is TxMode.AUTOCOMMIT)
+                    for n, pm in parts for st in pm.statements)
+        downs = tuple(replace(st, unit=n, autocommit=pm.mode is TxMode.AUTOCOMMIT)
+                      for n, pm in reversed(parts) for st in (pm.down or ()))
+        has_down = any(pm.down is not None for _, pm in parts)
+        out[i] = Migration(id=parts[0][1].id, statements=ups, mode=TxMode.UNITS,
+                           down=downs if has_down else None, down_id=parts[-1][1].down_id, down_mode=TxMode.UNITS)
+    return out
+
+
 def load(root: Path) -> dict[str, list[Migration]]:
     """Per migration directory, its SQL migrations in the order their tool runs them."""
     ws = Workspace(root)
@@ -142,7 +178,7 @@ def load(root: Path) -> dict[str, list[Migration]]:
     out = {}
     for d, cs in by_dir.items():
         migs = [m for m in (_migration(ws, c) for c in sorted(cs, key=_sort_key)) if m is not None]
-        out[d] = migs
+        out[d] = _popx_group(migs)
     return out
 
 

@@ -100,3 +100,13 @@ def test_the_budget_runs_out_as_a_result_not_a_hang(run: Run) -> None:
     assert slow.statements[0].error is not None and slow.statements[0].error.kind is FailureKind.BUDGET
     assert never.statements[0].status is StatementStatus.NOT_RUN
     assert never.statements[0].error is not None and never.statements[0].error.kind is FailureKind.BUDGET
+
+
+def test_dropping_a_not_null_constraint_by_its_postgresql_18_name(run: Run) -> None:
+    result = run([mig("1", *TABLE)], [mig("2", "ALTER TABLE t DROP CONSTRAINT t_a_not_null")])
+    err = result.migrations[0].statements[0].error
+    if result.server_version_num >= 180000:  # pragma: no cover - the shipped server is 15
+        return
+    assert err is not None and err.kind is FailureKind.SERVER_VERSION and "PostgreSQL 18" in err.message
+    other = run([mig("1", *TABLE)], [mig("2", "ALTER TABLE t DROP CONSTRAINT t_a_check")]).migrations[0]
+    assert other.statements[0].error is not None and other.statements[0].error.kind is FailureKind.MIGRATION

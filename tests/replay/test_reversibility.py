@@ -75,3 +75,11 @@ def test_the_next_migration_runs_on_the_schema_the_up_leaves(run: Run) -> None:
     assert result.migrations[0].reversibility is not None
     assert result.migrations[0].reversibility.differences == ()
     assert result.migrations[1].applies
+
+
+def test_a_view_with_the_creation_time_baked_in_is_restored_all_the_same(run: Run) -> None:
+    # 'now'::timestamp is evaluated when the view is created: re-creating it stores another constant
+    view = "CREATE VIEW recent AS SELECT id FROM t WHERE now() > ('now'::timestamp - '1 mon'::interval)"
+    rev = _rev(run, ["DROP VIEW recent", "CREATE VIEW recent AS SELECT id, a FROM t"],
+               ["DROP VIEW recent", "SELECT pg_sleep(0.01)", view], history=(*TABLE, view))
+    assert rev.differences == ()

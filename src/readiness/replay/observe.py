@@ -21,6 +21,7 @@ never as "nothing happened".
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 
          SELECT d.refobjid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_depend d
          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i') LIMIT 1) END,
-       CASE WHEN c.relkind IN ('v', 'm') THEN 'definition ' || pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid))
+       CASE WHEN c.relkind IN ('v', 'm') THEN 'definition ' || pg_catalog.md5(@NOW(pg_catalog.pg_get_viewdef(c.oid)))
             WHEN c.relkind = 'S' THEN (
               SELECT pg_catalog.concat_ws(' ', s.seqtypid::pg_catalog.regtype, 'start', s.seqstart, 'increment',
                                          s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
@@ -150,9 +151,22 @@ SELECT 'policy', c.oid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalo
 FROM pg_catalog.pg_policy p JOIN rel c ON c.oid = p.polrelid
 UNION ALL
 SELECT 'rule', c.oid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalog.quote_ident(r.rulename),
-       c.oid::pg_catalog.regclass::pg_catalog.text, 'definition ' || pg_catalog.md5(pg_catalog.pg_get_ruledef(r.oid))
+       c.oid::pg_catalog.regclass::pg_catalog.text,
+       'definition ' || pg_catalog.md5(@NOW(pg_catalog.pg_get_ruledef(r.oid)))
 FROM pg_catalog.pg_rewrite r JOIN rel c ON c.oid = r.ev_class WHERE r.rulename <> '_RETURN'"""
 """(kind, name, parent, definition) of every schema object outside the system schemas and extensions."""
+
+_TIMESTAMP = "'[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([+-][0-9]{2}(:[0-9]{2})?)?'"
+"""A timestamp literal. `'now'::timestamp` in a view or a default is evaluated when the object is
+created, so re-creating an identical view stores a different constant: such literals compare as equal.
+(No backslashes: the observation is lexed as a whole before it pins standard_conforming_strings.)"""
+_STAMP = "'<timestamp>'"
+_TIMESTAMP_RE = re.compile(_TIMESTAMP)
+_NOW_ARGS = "'" + _TIMESTAMP.replace("'", "''") + "', '" + _STAMP.replace("'", "''") + "', 'g')"
+SNAPSHOT = (SNAPSHOT.replace("@NOW(", "pg_catalog.regexp_replace(")
+            .replace("def(c.oid)))", f"def(c.oid), {_NOW_ARGS})")
+            .replace("def(r.oid)))", f"def(r.oid), {_NOW_ARGS})"))
+
 
 UNINDEXED_FKS = """SELECT c.conrelid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalog.quote_ident(c.conname),
        c.conrelid::pg_catalog.regclass::pg_catalog.text, c.confrelid::pg_catalog.regclass::pg_catalog.text,
@@ -232,7 +246,8 @@ def observe(conn: psycopg.Connection[tuple[Any, ...]], *, snapshot: bool = True,
             for oid, name, kind, node, scans in rows[0]}
     snap: Snapshot | None = None
     if snapshot:
-        snap = {(str(k), str(n)): (None if p is None else str(p), "" if d is None else str(d))
+        snap = {(str(k), str(n)): (None if p is None else str(p),
+                                   "" if d is None else _TIMESTAMP_RE.sub(_STAMP, str(d)))
                 for k, n, p, d in rows[1]}
     return rels, snap, rows[-1] if extra else []
 

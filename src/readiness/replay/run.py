@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 _TX_CONTROL = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
                          r"|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED|ROLLBACK\s+PREPARED)\b", re.I | re.S)
 _COPY_STDIN = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*COPY\b.*\bFROM\s+STDIN\b", re.I | re.S)
+_NAMED_NOT_NULL = re.compile(r'constraint "[^"]*_not_null" (?:of relation|for table) "[^"]*" does not exist$')
+"""A NOT NULL constraint named as PostgreSQL 18 names them (`<table>_<column>_not_null`)."""
 _OUTSIDE_TXN = frozenset({"25001", "2D000"})
 """SQLSTATEs of a statement that cannot run inside a transaction block."""
 MAX_HISTORY_FAILURES = 200
@@ -305,6 +307,11 @@ class _Runner:
         elif (sqlstate == "58P01" or (sqlstate == "0A000" and message.endswith("is not available"))
               or (sqlstate == "42704" and (message.startswith("role ") or "configuration parameter" in message))):
             kind = FailureKind.ENVIRONMENT
+        elif (sqlstate == "42704" and self.sb.server_version_num < 180000
+              and _NAMED_NOT_NULL.match(message) is not None):
+            kind = FailureKind.SERVER_VERSION
+            message = (f"{message}: NOT NULL constraints have names only from PostgreSQL 18 on, and this is "
+                       f"PostgreSQL {self.sb.server_version}")
         elif sqlstate == "42601" and _newer_parser_accepts(sql):
             kind = FailureKind.SERVER_VERSION
             message = (f"PostgreSQL {self.sb.server_version} cannot parse this statement, which a newer "
