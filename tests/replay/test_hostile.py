@@ -123,6 +123,9 @@ SPOOFS = (
     "SET statement_timeout = '1h'",
     "SET transform_null_equals = on",
     "SET default_transaction_read_only = on",
+    "SET standard_conforming_strings = off",  # the observation is lexed before it pins this
+    "SET client_encoding = 'LATIN1'",
+    "SET enable_seqscan = off",
 )
 
 

@@ -27,7 +27,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from readiness.replay import observe as O
@@ -407,6 +407,8 @@ class _Runner:
                                          notices=tuple(out.notices))
                 if observe and not control:
                     result = self._observed(result, before, out, existing or set(), existing_tables or set())
+                elif observe:
+                    result = replace(result, observation_error="transaction control: nothing to observe")
                 results[i] = result
                 if own_txn:
                     self._control("COMMIT")
@@ -432,8 +434,6 @@ class _Runner:
     def _observed(self, result: StatementResult, before: _State | None, out: _Outcome, existing: set[int],
                   existing_tables: set[str]) -> StatementResult:
         """The statement's result with what the server shows about it."""
-        from dataclasses import replace
-
         if before is None:
             self.state = self._fresh_state()
             return replace(result, observed=False, observation_error="the state before the statement could "
@@ -481,8 +481,13 @@ class _Runner:
         self.state = start
         existing = set(start.rels) if start else set()
         tables = {r.name for r in start.rels.values()} if start else set()
-        results = self._run(mig.id, mig.statements, mig.mode, observe=True, existing=existing,
+        # Without the schema before the migration, nothing can be said about what it changed (and every
+        # relation would look new): run it unobserved and say why.
+        results = self._run(mig.id, mig.statements, mig.mode, observe=start is not None, existing=existing,
                             existing_tables=tables)
+        if start is None:
+            results = [replace(r, observation_error="the schema before the migration could not be observed")
+                       if r.status is StatementStatus.APPLIED else r for r in results]
         applies = all(r.status is StatementStatus.APPLIED for r in results)
         for st, r in zip(mig.statements, results, strict=True):
             for ch in r.changes:
