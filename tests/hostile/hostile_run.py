@@ -187,7 +187,7 @@ def _report_validator() -> Any:
 def validate_report(label: str, data: Any) -> None:
     """The JSON report has DESIGN's shape (and matches the shipped schema once it exists)."""
     assert data["schema_version"] == 1 and data["verdict"] in ("pass", "fail"), label
-    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs"], label
+    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs", "checklist"], label
     validator = _report_validator()
     if validator is not None:
         errors = sorted(validator.iter_errors(data), key=str)
