@@ -138,5 +138,6 @@ def test_installed_tool_checks_the_bundled_example(installed: Installed, tmp_pat
     report = json.loads(done.stdout)
     assert report["schema_version"] == 1
     assert report["verdict"] == "pass"
-    assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs"]
+    assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs", "checklist"]
+    assert report["score"]["rubric"]["version"] == 1, "the demo's checklist gives the report a scorecard"
     assert all(g["status"] != "error" for g in report["gates"]), report["gates"]
