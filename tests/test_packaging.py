@@ -87,6 +87,7 @@ def test_wheel_ships_rule_pages_and_schemas(installed: Installed) -> None:
     assert "readiness/config/schema.json" in names
     if (REPO / "src" / "readiness" / "schemas" / "report.schema.json").exists():
         assert "readiness/schemas/report.schema.json" in names
+    assert {"readiness/schemas/checklist.schema.json", "readiness/schemas/rollup.schema.json"} <= names
     assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     text = zipfile.ZipFile(installed.wheel).read(entry_points).decode()

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule_id", metavar="RULE_ID")
     from readiness.score.commands import add_commands
 
-    add_commands(sub)  # score, init
+    add_commands(sub)  # score, init, env, rollup
     return parser
 
 
@@ -136,7 +136,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
     if args.command in COMMANDS:
         return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
-    raise UsageError("a command is required: check, action, rules, explain, score or init "
+    raise UsageError("a command is required: check, action, rules, explain, score, init, env or rollup "
                      "(see --help)")
 
 

@@ -1,4 +1,4 @@
-"""The scorecard's subcommands: `readiness score` and `init`.
+"""The scorecard's subcommands: `readiness score`, `init`, `env` and `rollup`.
 
 Each command returns True when something blocks and False when nothing does; `cli.py` alone turns
 that into an exit code (1 or 0) and maps errors to 2 and 3. Heavy modules are imported inside the
@@ -49,6 +49,29 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     init.add_argument("--owner", default="", help="owner written into every item (default: empty, to fill in)")
     init.add_argument("--file", default="readiness-checklist.yml", help="checklist path (default: %(default)s)")
     init.add_argument("--force", action="store_true", help="overwrite an existing checklist")
+
+    env = sub.add_parser("env", help="deploy-time drift: the environment against the env schema")
+    env.add_argument("--schema", metavar="FILE", required=True, help="the env schema (JSON Schema, JSON or YAML)")
+    src = env.add_mutually_exclusive_group()
+    src.add_argument("--env-file", metavar="FILE", help="check a dotenv file instead of the process environment")
+    src.add_argument("--names", metavar="FILE",
+                     help="check variable names from a platform listing (JSON list/object, or NAME[=...] lines; "
+                          "- for stdin): presence only")
+    env.add_argument("--prefix", metavar="P", help="process environment: judge only names starting with P "
+                                                    "(and the ones the schema declares)")
+    env.add_argument("--ignore", metavar="GLOB", action="append", default=[],
+                     help="names never reported as unknown (repeatable)")
+    env.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    env.add_argument("--output", metavar="FILE", help="write there instead of stdout")
+    env.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "never"], default="medium",
+                     help="lowest severity that fails (default: medium: missing, empty, invalid and unknown)")
+
+    roll = sub.add_parser("rollup", help="many repositories' JSON reports merged into one organisation view")
+    roll.add_argument("reports", nargs="+", metavar="REPORT", help="JSON report files ([owner/name=]path)")
+    roll.add_argument("--previous", metavar="FILE", help="an earlier `rollup --format json`, for trends")
+    roll.add_argument("--top", type=int, default=20, metavar="N", help="worst findings listed (default 20, max 500)")
+    roll.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    roll.add_argument("--output", metavar="FILE", help="write there instead of stdout")
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -179,6 +202,53 @@ def cmd_init(args: argparse.Namespace) -> bool:
     return False
 
 
+def cmd_env(args: argparse.Namespace) -> bool:
+    """`readiness env`: names and problems only; values never leave this function's inputs."""
+    from readiness import envcheck
+    from readiness.model import FailOn
+
+    schema, validator = envcheck.load_schema(args.schema)
+    if args.env_file:
+        source = envcheck.env_file_source(args.env_file)
+    elif args.names:
+        source = envcheck.names_source(args.names)
+    else:
+        source = envcheck.process_source()
+    report = envcheck.check(schema, validator, source, schema_label=args.schema, fail_on=FailOn(args.fail_on),
+                            ignore=tuple(args.ignore), prefix=args.prefix)
+    if args.format == "json":
+        from readiness.render.json_report import dumps_outline
+
+        text = dumps_outline(envcheck.report_dict(report)) + "\n"
+    elif args.format == "markdown":
+        text = envcheck.render_markdown(report)
+    else:
+        text = envcheck.render_text(report)
+    _emit(text, args.output)
+    return bool(report.blocking)
+
+
+def cmd_rollup(args: argparse.Namespace) -> bool:
+    """`readiness rollup`: the organisation view; True when a repository fails or a report was rejected."""
+    from readiness import __version__
+    from readiness.score import rollup as ru
+
+    if not 1 <= args.top <= ru.MAX_TOP:
+        raise UsageError(f"--top must be between 1 and {ru.MAX_TOP}")
+    previous = ru.load_previous(args.previous) if args.previous else None
+    view = ru.rollup(ru.parse_inputs(args.reports), previous=previous, top=args.top, tool_version=__version__)
+    if args.format == "json":
+        from readiness.render.json_report import dumps_outline
+
+        text = dumps_outline(ru.rollup_dict(view)) + "\n"
+    else:
+        from readiness.render.rollup import render_rollup_markdown, render_rollup_text
+
+        text = render_rollup_markdown(view) if args.format == "markdown" else render_rollup_text(view)
+    _emit(text, args.output)
+    return bool(view.failing or view.rejected)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], bool]] = {
-    "score": cmd_score, "init": cmd_init,
+    "score": cmd_score, "init": cmd_init, "env": cmd_env, "rollup": cmd_rollup,
 }
