@@ -241,7 +241,7 @@ def action_run(case: Case, root: Path, files: Path, env: dict[str, str]) -> Run:
                   "READINESS_PUBLISH_BACKOFF": "0.01", "READINESS_PUBLISH_BUDGET": "1"}
     # the live vulnerability service is unreachable here: leave deps out unless the case is about it
     # (its cases have unreadable or unpinned files, or an offline database, so they never go online)
-    wanted = [g for g in ("migrations", "deps", "config", "docs")
+    wanted = [g for g in ("migrations", "deps", "config", "docs", "checklist")
               if g != "deps" or any(e.gate == "deps" for e in case.expect)]
     action_env["INPUT_GATES"] = case.gates or ",".join(wanted)
     r = run(f"action ({event_name})", [str(READINESS), "action"], action_env, root if case.cwd_repo else files)

@@ -94,3 +94,12 @@ def test_score_formats_badges_and_fail_under(tmp_path: Path, capsys: pytest.Capt
     svg = ET.fromstring((tmp_path / "badge.svg").read_text())
     assert svg.tag.endswith("svg") and "supportability: 2/5" in (svg.get("aria-label") or "")
     assert cli(capsys, "score", str(root), "--fail-under", "9")[0] == 2
+
+
+def test_score_of_the_demo_matches_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "score", str(DEMO))
+    assert code == 0
+    readme = (DEMO.parents[1] / "README.md").read_text(encoding="utf-8")
+    for line in out.splitlines():
+        if line.startswith(("reliability ", "security ", "observability ", "supportability ")):
+            assert line in readme, f"README's demo scorecard is stale: {line!r}"
