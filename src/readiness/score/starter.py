@@ -32,16 +32,17 @@ class StarterItem:
     pillar: Pillar
     """Its pillar."""
     evidence: tuple[tuple[str, str], ...] = ()
-    """(kind, value) pairs; a value `{name}` is filled from what `init` found in the repository, and
-    the entry is left out when nothing was found and the name is optional (see `OPTIONAL`)."""
+    """(kind, value) pairs; a value `{name}` is filled from what `init` found in the repository, else
+    from `DEFAULTS`."""
     hint: str = ""
     """A comment for people: what to link when no gate can prove the item."""
 
 
-OPTIONAL = frozenset({"{alert_rules}", "{env_schema}"})
-"""Placeholders whose evidence entry is dropped when the repository has nothing for them."""
-DEFAULTS = {"{runbook}": "RUNBOOK.md", "{adr_dir}": "docs/adr/", "{readme}": "README.md"}
-"""What a required placeholder becomes when nothing was found (its evidence then fails, honestly)."""
+DEFAULTS = {"{runbook}": "RUNBOOK.md", "{adr_dir}": "docs/adr/", "{readme}": "README.md",
+            "{alert_rules}": "monitoring/", "{env_schema}": "schemas/env.schema.json"}
+"""What a placeholder becomes when `init` found nothing for it. The path then fails, honestly: a
+`rule:` entry next to it (no alert without a runbook) would otherwise hold in a repository that has
+no alerts at all."""
 
 ITEMS: tuple[StarterItem, ...] = (
     StarterItem(
@@ -159,10 +160,7 @@ def render_starter(found: Mapping[str, str], *, owner: str = "") -> str:
             entries = []
             for kind, value in item.evidence:
                 if value.startswith("{"):
-                    resolved = found.get(value) or DEFAULTS.get(value)
-                    if resolved is None:
-                        continue
-                    value = resolved
+                    value = found.get(value) or DEFAULTS[value]
                 entries.append(f"      - {kind}: {_q(value) if kind == 'path' else value}")
             if entries:
                 out += ["    evidence:", *entries]

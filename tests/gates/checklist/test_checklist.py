@@ -231,3 +231,13 @@ def test_checklist_schema_is_a_valid_schema_and_documents_every_field() -> None:
     props = schema["$defs"]["item"]["properties"]
     assert {"id", "title", "pillar", "owner", "status", "reason", "note", "evidence"} <= set(props)
     assert json.loads(json.dumps(schema)) == schema
+
+
+def test_starter_rules_never_hold_vacuously(tmp_path: Path) -> None:
+    """Without alert rules or an env schema, the items that name rules about them cannot be proven:
+    their path evidence points where they would be, and fails."""
+    text = render_starter({}).replace("status: todo", "status: done")
+    report = check(repo(tmp_path, text))
+    states = {k: v["state"] for k, v in items(report).items()}
+    assert states["alerts-have-runbooks"] == "contradicted" and states["env-documented"] == "contradicted"
+    assert states["readme"] == "proven" and states["rate-limiting"] == "claimed"
