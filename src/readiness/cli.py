@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rules", help="list the rule catalog")
     explain = sub.add_parser("explain", help="show one rule's page")
     explain.add_argument("rule_id", metavar="RULE_ID")
+    from readiness.score.commands import add_commands
+
+    add_commands(sub)  # score, init, env, rollup
     return parser
 
 
@@ -129,7 +132,12 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_rules()
     if args.command == "explain":
         return cmd_explain(args.rule_id)
-    raise UsageError("a command is required: check, action, rules or explain (see --help)")
+    from readiness.score.commands import COMMANDS
+
+    if args.command in COMMANDS:
+        return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
+    raise UsageError("a command is required: check, action, rules, explain, score, init, env or rollup "
+                     "(see --help)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -72,7 +72,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                       error="disabled in the configuration"))
             continue
         ctx = GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
-                          changes=options.changes, offline_db=options.offline_db, gate=gate_id)
+                          changes=options.changes, offline_db=options.offline_db, gate=gate_id,
+                          prior=lambda: tuple(_settle(options, ws, list(results), set(ran))))
         ws.reader = gate_id
         start = clock()
         try:
@@ -98,6 +99,18 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                   items=tuple(outcome.items), findings=tuple(outcome.findings),
                                   extra=outcome.extra))
 
+    final = _settle(options, ws, results, ran)
+    scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
+    base = options.changes.base if options.changes else None
+    return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
+                  gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+
+
+def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str]) -> list[GateResult]:
+    """The results with waivers applied, severities overridden, `introduced` judged and each gate's
+    status settled. Pure in its inputs: the engine calls it once at the end, and the checklist gate
+    (through `GateContext.prior`) on the gates that ran before it."""
+    config = options.config
     every = [f for r in results for f in r.findings]
     inline: list[InlineWaiver] = []
     for rel, text in ws.marked.items():
@@ -125,9 +138,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
         final.append(GateResult(gate=r.gate, status=status, duration_ms=r.duration_ms,
                                 error=r.error if status is GateStatus.SKIPPED else None,
                                 items=r.items, findings=findings, extra=r.extra))
-    base = options.changes.base if options.changes else None
-    return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
-                  gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+    return final
 
 
 @contextmanager

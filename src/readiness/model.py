@@ -16,14 +16,16 @@ RuleId = NewType("RuleId", str)
 """A rule id, `<gate>/<kebab-name>`, e.g. `migrations/rename-column`."""
 
 GateId = NewType("GateId", str)
-"""A gate id: `migrations`, `deps`, `config` or `docs`."""
+"""A gate id: `migrations`, `deps`, `config`, `docs` or `checklist`."""
 
-GATE_IDS: tuple[str, ...] = ("migrations", "deps", "config", "docs")
+GATE_IDS: tuple[str, ...] = ("migrations", "deps", "config", "docs", "checklist")
+"""In run order. `checklist` is last: its evidence is the other gates' settled results."""
 GATE_TITLES: dict[str, str] = {
     "migrations": "Migration risk",
     "deps": "Dependency audit",
     "config": "Config drift",
     "docs": "ADR / runbook presence",
+    "checklist": "Readiness checklist",
 }
 
 

@@ -72,6 +72,12 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     _rule("docs/alert-without-runbook", Severity.MEDIUM,
           "An alert rule has no runbook link, or links one that does not exist.",
           "Add a `runbook_url` annotation pointing at an existing runbook."),
+    _rule("checklist/missing-owner", Severity.MEDIUM,
+          "A readiness checklist item has no owner, so nobody answers for it.",
+          "Write the team or person who answers for the item in its `owner` field."),
+    _rule("checklist/done-with-failing-evidence", Severity.HIGH,
+          "A checklist item is marked done while its evidence fails.",
+          "Make the evidence hold again, or set the item's status back to in-progress."),
 )}
 
 
@@ -257,11 +263,62 @@ def hostile() -> Report:
     )
 
 
+def _item(item_id: str, pillar: str, state: str, *, owner: str | None = "@acme/orders",
+          evidence: tuple[tuple[str, str, str], ...] = ()) -> dict[str, object]:
+    status = {"open": "in-progress", "not-applicable": "not-applicable"}.get(state, "done")
+    return {"path": "readiness-checklist.yml", "line": 3, "id": item_id, "title": f"{item_id} holds",
+            "pillar": pillar, "owner": owner, "status": status, "state": state,
+            "evidence": [e[0] for e in evidence], "evidence_state": [e[1] for e in evidence],
+            "evidence_detail": [e[2] for e in evidence]}
+
+
+def scorecard() -> Report:
+    """A repository with a readiness checklist: the scorecard section in every format. A finding's
+    path and an item's failing evidence carry markup that must stay inert."""
+    runbook = ("path RUNBOOK.md", "fails", "does not exist")
+    items = (
+        _item("migration-strategy", "reliability", "proven", evidence=(("gate migrations", "holds", "ok"),)),
+        _item("backup-restore-verified", "reliability", "claimed", evidence=(("link https://x.example", "claimed",
+                                                                             "recorded, not fetched"),)),
+        _item("rate-limiting", "security", "open", owner=None),
+        _item("no-known-vulnerabilities", "security", "proven", evidence=(("rule deps/known-vulnerability",
+                                                                          "holds", "no unwaived finding"),)),
+        _item("alerts-have-runbooks", "observability", "open", evidence=(("rule docs/alert-without-runbook",
+                                                                         "fails", "1 unwaived finding"),)),
+        _item("runbook", "supportability", "contradicted", evidence=(runbook,)),
+        _item("readme", "supportability", "proven", evidence=(("path README.md", "holds", "exists"),)),
+        _item("local-setup", "supportability", "not-applicable"),
+    )
+    return Report(
+        version=VERSION, fail_on=FailOn.HIGH, base=None, head=HEAD,
+        gates=(
+            gate("migrations", GateStatus.FAIL, 12.0,
+                 finding("migrations/rename-column", Severity.HIGH, "db/migrations/V4__rename_total.sql",
+                         "Renaming orders.total_cents breaks running code that still reads it.", line=2)),
+            gate("deps", GateStatus.PASS, 8.0,
+                 finding("deps/unpinned-requirement", Severity.MEDIUM, "pyproject.toml",
+                         "flask is not pinned (>=3.1) and no lock file fixes its version.", line=7)),
+            gate("config", GateStatus.SKIPPED, 0.5, error="no config files found"),
+            gate("docs", GateStatus.PASS, 5.0,
+                 finding("docs/alert-without-runbook", Severity.MEDIUM, "monitoring/<b>alerts</b> @team.yml",
+                         "Alert OrdersQueueBacklog has no runbook_url annotation.", line=12)),
+            gate("checklist", GateStatus.FAIL, 3.0,
+                 finding("checklist/missing-owner", Severity.MEDIUM, "readiness-checklist.yml",
+                         "Item 'rate-limiting' (security) has no owner.", line=20, column=5),
+                 finding("checklist/done-with-failing-evidence", Severity.HIGH, "readiness-checklist.yml",
+                         "Item 'runbook' is marked done, but its evidence path RUNBOOK.md fails: does not exist.",
+                         line=40, column=9),
+                 items=items),
+        ),
+    )
+
+
 SCENARIOS = {
     "fail_mixed": fail_mixed,
     "pass_clean": pass_clean,
     "preexisting_only": preexisting_only,
     "hostile": hostile,
+    "scorecard": scorecard,
 }
 
 

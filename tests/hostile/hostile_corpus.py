@@ -351,6 +351,32 @@ def _cases() -> list[Case]:
     add(Case("pr-swaps-files-and-escaping-symlinks", head_replaces_them, base=base_with_links,
              expect=(Expect("migrations", "db/migrations/V1__big.sql"), Expect("deps", "requirements.txt")),
              forbid_files=("/etc/passwd", "/etc/shadow")))
+    # -- the readiness checklist (repository content like any other) ------------------------------------
+    add(Case("symlink-checklist-to-etc-passwd",
+             _with_base(lambda sb: sb.link("readiness-checklist.yml", "/etc/passwd")),
+             expect=(Expect("checklist", "readiness-checklist.yml", rule="checklist/unreadable-file"),),
+             forbid_files=("/etc/passwd",)))
+    add(Case("alias-bomb-checklist", _with_base(lambda sb: sb.write("readiness-checklist.yml", bomb)),
+             expect=(Expect("checklist", "readiness-checklist.yml", rule="checklist/invalid-checklist"),)))
+    add(Case("deep-yaml-checklist", _with_base(lambda sb: sb.write("readiness-checklist.yml", very_deep)),
+             expect=(Expect("checklist", "readiness-checklist.yml", rule="checklist/invalid-checklist"),)))
+
+    def hostile_checklist(sb: Sandbox) -> None:
+        _base_repo(sb)
+        sb.link("docs/runbook-link.md", "/etc/passwd")
+        items = "".join(
+            f"  - id: item-{i}\n    title: {json.dumps(name)}\n    pillar: supportability\n"
+            f"    owner: {json.dumps('@octocat ' + name)}\n    status: done\n    evidence:\n"
+            f"      - path: {json.dumps('docs/' + name)}\n"
+            for i, name in enumerate(HOSTILE_NAMES))
+        items += ("  - id: escaping\n    title: t\n    pillar: security\n    owner: x\n    status: done\n"
+                  "    evidence:\n      - path: docs/runbook-link.md\n      - path: ../../etc/passwd\n"
+                  "      - path: /etc/shadow\n")
+        sb.write("readiness-checklist.yml", "version: 1\nitems:\n" + items)
+    add(Case("hostile-checklist-content", hostile_checklist, tags=("names",),
+             expect=(Expect("checklist", "readiness-checklist.yml", rule="checklist/done-with-failing-evidence"),
+                     Expect("checklist", "readiness-checklist.yml", rule="checklist/invalid-checklist")),
+             forbid_files=("/etc/passwd", "/etc/shadow")))
     return cases
 
 

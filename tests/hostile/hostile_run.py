@@ -187,7 +187,7 @@ def _report_validator() -> Any:
 def validate_report(label: str, data: Any) -> None:
     """The JSON report has DESIGN's shape (and matches the shipped schema once it exists)."""
     assert data["schema_version"] == 1 and data["verdict"] in ("pass", "fail"), label
-    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs"], label
+    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs", "checklist"], label
     validator = _report_validator()
     if validator is not None:
         errors = sorted(validator.iter_errors(data), key=str)
@@ -241,7 +241,7 @@ def action_run(case: Case, root: Path, files: Path, env: dict[str, str]) -> Run:
                   "READINESS_PUBLISH_BACKOFF": "0.01", "READINESS_PUBLISH_BUDGET": "1"}
     # the live vulnerability service is unreachable here: leave deps out unless the case is about it
     # (its cases have unreadable or unpinned files, or an offline database, so they never go online)
-    wanted = [g for g in ("migrations", "deps", "config", "docs")
+    wanted = [g for g in ("migrations", "deps", "config", "docs", "checklist")
               if g != "deps" or any(e.gate == "deps" for e in case.expect)]
     action_env["INPUT_GATES"] = case.gates or ",".join(wanted)
     r = run(f"action ({event_name})", [str(READINESS), "action"], action_env, root if case.cwd_repo else files)

@@ -51,7 +51,7 @@ def test_json_report_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run_cli(capsys, "check", str(tmp_path), "--gates", "docs", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["schema_version"] == 1 and data["verdict"] == "pass"
-    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs"]
+    assert [g["id"] for g in data["gates"]] == ["migrations", "deps", "config", "docs", "checklist"]
     assert data["gates"][0]["status"] == "skipped" and data["gates"][0]["error"] == "not selected with --gates"
     (f,) = data["findings"]
     assert f["rule"] == "docs/missing-document" and f["doc"] == "checks/docs/missing-document.md"

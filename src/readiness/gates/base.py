@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from readiness.config import Config
 from readiness.errors import ConfigError
-from readiness.model import Finding, GateId, Item, Location
+from readiness.model import Finding, GateId, GateResult, Item, Location
 from readiness.rules.catalog import RuleHandle
 from readiness.workspace import FileProblem, Workspace
 from readiness.workspace.changes import ChangeSet, GitUnavailable, base_text
@@ -32,6 +33,10 @@ class GateContext:
     """`--offline-db`, for the deps gate."""
     gate: str = ""
     """The id of the gate this context is for (names its config keys in errors)."""
+    prior: Callable[[], tuple[GateResult, ...]] | None = None
+    """The settled results (waivers applied) of the gates that ran before this one, computed when
+    called; the checklist gate judges its `gate:` and `rule:` evidence with them. None outside the
+    engine."""
 
     def repo_path(self, value: str, key: str) -> str:
         """A path from this gate's settings, normalized and repository-relative (see `repo_relative`)."""

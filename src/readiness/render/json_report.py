@@ -46,7 +46,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _head(report: Report) -> dict[str, Any]:
-    return {
+    head = {
         "schema_version": 1,
         "tool": {"name": "readiness-gates", "version": report.version},
         "verdict": report.verdict,
@@ -56,6 +56,14 @@ def _head(report: Report) -> dict[str, Any]:
         "counts": report.counts,
         "gates": [gate_dict(g) for g in report.gates],
     }
+    from readiness.score.rubric import score
+
+    card = score(report)
+    if card is not None:  # optional within schema_version 1: present when the checklist gate ran
+        from readiness.render.scorecard import score_dict
+
+        head["score"] = score_dict(card)
+    return head
 
 
 def render_json(report: Report) -> str:

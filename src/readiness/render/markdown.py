@@ -438,6 +438,7 @@ def _prepare(report: Report, links: LinkContext | None) -> _Prepared:
     if notes:
         header.extend(notes)
         header.append("")
+    header.extend(_scorecard(report, minimal=False))
     groups = {b: _group(entries, report) for b, entries in buckets.items()}
     return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header)
 
@@ -507,6 +508,7 @@ def _minimal(report: Report, *, marker: bool, why: str, where: str) -> str:
     if notes:
         out.extend(notes)
         out.append("")
+    out.extend(_scorecard(report, minimal=True))
     total = sum(len(g.findings) for g in report.gates)
     out.append(f"{_plural(total, 'finding')} in all. {why} The full report is {where}.")
     return "\n".join(out) + "\n"
@@ -564,3 +566,15 @@ def render_summary(report: Report, *, links: LinkContext | None = None,
     body = _minimal(report, marker=False, why="The findings do not fit the job summary's size limit.",
                     where=_SUMMARY_WHERE)
     return body if len(body.encode("utf-8")) <= budget_bytes else _cut(body, budget_bytes, in_bytes=True)
+
+
+def _scorecard(report: Report, *, minimal: bool) -> list[str]:
+    """The pillar scorecard, when the checklist gate ran: a section, or one line in the minimal body."""
+    from readiness.score.rubric import score
+
+    card = score(report)
+    if card is None:
+        return []
+    from readiness.render.scorecard import markdown_line, markdown_section
+
+    return [markdown_line(card), ""] if minimal else markdown_section(card)

@@ -78,6 +78,14 @@ def render_text(report: Report, *, color: bool = False) -> str:
         if g.status in (GateStatus.SKIPPED, GateStatus.ERROR) and g.error:
             detail = safe_terminal(g.error)
         lines.append(f"  {status} {GATE_TITLES[g.gate]:<24} {detail}  ({g.duration_ms:.0f} ms)")
+    from readiness.score.rubric import score
+
+    card = score(report)
+    if card is not None:
+        from readiness.render.scorecard import text_line
+
+        lines.append("")
+        lines.append(text_line(card))
     for g in report.gates:
         if not g.findings:
             continue

@@ -26,7 +26,7 @@ from readiness.model import (
     fingerprint,
 )
 
-RULE_ID_RE = re.compile(r"^(migrations|deps|config|docs)/[a-z0-9]+(-[a-z0-9]+)*$")
+RULE_ID_RE = re.compile(r"^(migrations|deps|config|docs|checklist)/[a-z0-9]+(-[a-z0-9]+)*$")
 _FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _EXAMPLE_RE = re.compile(r"^```(?P<lang>[\w.+-]+) (?P<kind>bad|good)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```\s*$",
                          re.DOTALL | re.MULTILINE)

@@ -19,3 +19,19 @@ def report_schema() -> dict[str, Any]:
     """The JSON report's schema (draft 2020-12), a fresh copy each call."""
     schema: dict[str, Any] = json.loads(_load(REPORT_SCHEMA))
     return schema
+
+
+CHECKLIST_SCHEMA = "checklist.schema.json"
+ROLLUP_SCHEMA = "rollup.schema.json"
+
+
+def checklist_schema() -> dict[str, Any]:
+    """The readiness checklist file's schema (draft 2020-12), a fresh copy each call."""
+    schema: dict[str, Any] = json.loads(_load(CHECKLIST_SCHEMA))
+    return schema
+
+
+def rollup_schema() -> dict[str, Any]:
+    """The organisation roll-up's schema (`readiness rollup --format json`), a fresh copy each call."""
+    schema: dict[str, Any] = json.loads(_load(ROLLUP_SCHEMA))
+    return schema
