@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,14 @@ from readiness.gates.deps.changes import RawChange, raw_changes
 from readiness.gates.deps.discover import dependency_globs, parse_all, select
 from readiness.gates.deps.hygiene import hygiene
 from readiness.gates.deps.model import Parsed
-from readiness.gates.deps.osv_offline import DatabaseError, Matcher, OsvDatabase, Vulnerability, parse_version
+from readiness.gates.deps.osv_offline import (
+    DatabaseError,
+    Matcher,
+    OsvDatabase,
+    Vulnerability,
+    database_age,
+    parse_version,
+)
 from readiness.gates.deps.remedy import (
     Candidates,
     Remedy,
@@ -303,20 +310,6 @@ def _fix_text(pkg: VulnerablePackage) -> str:
     return f"Upgrade {pkg.name} to {target} or later and re-lock."
 
 
-def db_age(newest: Sequence[str], now: datetime) -> tuple[float, str] | None:
-    """Days since the newest record's `modified` time that is not in the future (a record dated next year
-    is a data error, not freshness), and that time; None when no record has a usable one."""
-    for text in reversed(newest):
-        try:
-            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        if stamp <= now + timedelta(days=1):
-            return max(0.0, (now - stamp).total_seconds() / 86400), text
-    return None
-
 class DepsGate:
     """Dependency audit."""
 
@@ -409,7 +402,7 @@ def _database_age(ctx: GateContext, db: OsvDatabase, pins: list[Pin], head: Pars
                   extra: dict[str, Any]) -> list[Finding]:
     """The database statistics for the report, and a finding when the data is older than allowed."""
     st = db.stats
-    dated = db_age(st.newest, datetime.now(UTC))
+    dated = database_age(st.newest, datetime.now(UTC))
     extra["database"] = {"records": st.files, "packages": st.names, "load_ms": round(st.seconds * 1000, 1),
                          "from_cache": st.from_cache, "newest_record": dated[1] if dated else None,
                          "age_days": round(dated[0], 1) if dated else None}

@@ -22,8 +22,9 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,21 @@ class LoadStats:
     newest: tuple[str, ...] = ()
     """The latest `modified` timestamps of the records, ascending (a few: one in the future is a data error
     and must not make a stale database look fresh)."""
+
+
+def database_age(newest: Sequence[str], now: datetime) -> tuple[float, str] | None:
+    """Days since the newest record's `modified` time that is not in the future (a record dated next year
+    is a data error, not freshness), and that time; None when no record has a usable one."""
+    for text in reversed(newest):
+        try:
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        if stamp <= now + timedelta(days=1):
+            return max(0.0, (now - stamp).total_seconds() / 86400), text
+    return None
 
 
 class OsvDatabase:
