@@ -145,8 +145,10 @@ def _all_ids(vulns: list[Vulnerability]) -> set[str]:
 
 
 def _new_to(vulns: list[Vulnerability], before: set[str]) -> list[str]:
-    """Primary ids of the advisories in `vulns` that share no id with `before`."""
-    return [v.id for v in vulns if not before & set(v.ids)]
+    """Primary ids of the advisories in `vulns` that share no id with `before`, worst published severity first."""
+    new = [v for v in vulns if not before & set(v.ids)]
+    new.sort(key=lambda v: -(v.severity.severity.rank if v.severity.severity is not None else -1))
+    return [v.id for v in new]
 
 
 class _Fixer:
@@ -268,7 +270,8 @@ def finding_message(pkg: VulnerablePackage, *, with_base: bool) -> tuple[str, Se
         if not new:
             head += " (all of them already affected the base)" if n > 1 else " (it already affected the base)"
         elif len(new) < n:
-            head += f", {len(new)} of them new in this pull request"
+            shown = ", ".join(f"{a.id} ({a.ranked.value})" for a in new[:3]) + (" and more" if len(new) > 3 else "")
+            head += f", {len(new)} of them new in this pull request: {shown}"
     sev = _severity_text(list(advs), worst)
     them = "it" if n == 1 else "all of them"
     version = parse_version(pkg.version)
@@ -295,7 +298,7 @@ def _severity_text(advs: list[Advisory], worst: Advisory) -> str:
     top = max(published, key=lambda a: a.ranked.rank)
     top_text = f"{top.ranked.value} ({top.severity_source})"
     if not unknown:
-        return f"worst severity {top_text}"
+        return f"{'severity' if len(advs) == 1 else 'worst severity'} {top_text}"
     some = f"{_plural(len(unknown), 'advisory', 'advisories')} with no severity published"
     if worst.severity is None:  # the policy ranks above every published severity
         return f"{some}, {policy}; the worst published is {top_text}"
