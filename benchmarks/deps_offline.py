@@ -2,7 +2,9 @@
 
 Each mode runs in a fresh interpreter (so peak RSS is its own):
 
-* `gate`       - the deps gate end to end (engine, uv.lock parse, audit), index built cold (no cache)
+* `gate`       - the deps gate end to end (engine, uv.lock parse, audit, one finding per vulnerable pin with
+                 the version that fixes all of its advisories), index built cold (no cache); `vulns` counts
+                 the advisories named, `pins` the findings
 * `gate-cached`- the same with the on-disk name index already cached
 * `full-parse` - loading the database the obvious way: json.loads of every record, then a name index
 * `naive`      - baseline without an index: parse every record, scan all of them for each dependency
@@ -76,7 +78,10 @@ def child(mode: str, repo: str, osv: str, cache: str) -> dict[str, Any]:
         report = run(RunOptions(root=Path(repo), config=Config(), fail_on=FailOn.CRITICAL, gates=("deps",),
                                 offline_db=Path(osv)))
         gate = report.gates[1]
-        result = {"load_s": t1 - t0, "audit_s": time.perf_counter() - t1, "findings": len(gate.findings),
+        pinned = [f for f in gate.findings if f.package is not None]
+        result = {"load_s": t1 - t0, "audit_s": time.perf_counter() - t1,
+                  "findings": sum(len(f.package.advisories) for f in pinned if f.package is not None),
+                  "pins": len(pinned),
                   "status": gate.status.value, "deps": len(gate.items), "from_cache": db.stats.from_cache}
     elif mode in ("full-parse", "naive"):
         from packaging.utils import canonicalize_name
@@ -190,11 +195,11 @@ def main() -> None:
         if not args.no_pip_audit:
             rows["pip-audit"] = run_pip_audit(pins, args.osv, tmp)
     print(f"{args.deps} locked dependencies vs {args.osv} ")
-    print(f"{'mode':<12} {'wall s':>8} {'load s':>8} {'audit s':>8} {'peak MB':>8} {'vulns':>6}")
+    print(f"{'mode':<12} {'wall s':>8} {'load s':>8} {'audit s':>8} {'peak MB':>8} {'vulns':>6} {'pins':>5}")
     for mode, r in rows.items():
         print(f"{mode:<12} {r['wall_s']:>8.2f} {r.get('load_s', float('nan')):>8.3f} "
               f"{r.get('audit_s', float('nan')):>8.3f} {r.get('peak_rss_mb', float('nan')):>8.1f} "
-              f"{r['findings']:>6}")
+              f"{r['findings']:>6} {r.get('pins', ''):>5}")
     g, c, n = rows["gate"], rows["gate-cached"], rows["naive"]
     print(f"audit / load (cold index): {g['audit_s'] / g['load_s']:.2f}   "
           f"audit / load (full parse): {rows['full-parse']['audit_s'] / rows['full-parse']['load_s']:.3f}")

@@ -52,7 +52,46 @@ def build_parser() -> argparse.ArgumentParser:
     from readiness.score.commands import add_commands
 
     add_commands(sub)  # score, init, env, rollup
+    _osv_db_parser(sub)
     return parser
+
+
+def _osv_db_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`readiness osv-db download|status DIR`: the offline database that `--offline-db` reads (the module
+    that does it is imported only when the command runs: the parser is built for every command)."""
+    osv = sub.add_parser("osv-db", help="download or inspect the offline OSV database (--offline-db DIR)")
+    actions = osv.add_subparsers(dest="osv_action", metavar="ACTION", parser_class=_Parser)
+    get = actions.add_parser("download", help="download OSV's PyPI export into DIR, verified, and say its age")
+    get.add_argument("dir", metavar="DIR", help="directory to (re)create; an existing one must be from osv-db")
+    get.add_argument("--url", help="where the export is (default: OSV's, "
+                                   "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip)")
+    get.add_argument("--timeout", type=float, metavar="SECONDS", help="per network operation (default: 60)")
+    show = actions.add_parser("status", help="how many records DIR holds and how old they are")
+    show.add_argument("dir", metavar="DIR")
+    show.add_argument("--max-age-days", type=float, metavar="DAYS", help="exit 1 when the data is older")
+
+
+def cmd_osv_db(args: argparse.Namespace) -> int:
+    """`readiness osv-db download|status DIR`."""
+    from readiness.gates.deps.osv_db import DEFAULT_TIMEOUT, DEFAULT_URL, OsvDbError, describe, download, status
+
+    if args.osv_action == "download":
+        timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+        if not timeout > 0:
+            raise UsageError("--timeout must be a positive number of seconds")
+        st = download(Path(args.dir), url=args.url or DEFAULT_URL, timeout=min(timeout, 600.0))
+        sys.stdout.write(f"Downloaded and verified: {describe(st)}\n"
+                         f"Audit with it: readiness check --offline-db {args.dir}\n")
+        return EXIT_OK
+    if args.osv_action == "status":
+        st = status(Path(args.dir))
+        sys.stdout.write(describe(st) + "\n")
+        limit = args.max_age_days
+        if limit is not None and (st.age_days is None or st.age_days > limit):
+            raise OsvDbError(f"{args.dir}: the data is older than {limit:g} day{'s' if limit != 1 else ''} "
+                             "(or its age is unknown); refresh it with `readiness osv-db download`")
+        return EXIT_OK
+    raise UsageError("osv-db needs an action: download or status (see readiness osv-db --help)")
 
 
 def _use_color(choice: str, stream_is_tty: bool) -> bool:
@@ -132,11 +171,13 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_rules()
     if args.command == "explain":
         return cmd_explain(args.rule_id)
+    if args.command == "osv-db":
+        return cmd_osv_db(args)
     from readiness.score.commands import COMMANDS
 
     if args.command in COMMANDS:
         return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
-    raise UsageError("a command is required: check, action, rules, explain, score, init, env or rollup "
+    raise UsageError("a command is required: check, action, rules, explain, score, init, env, rollup or osv-db "
                      "(see --help)")
 
 

@@ -15,7 +15,18 @@ from readiness.config import Config
 from readiness.errors import GateError, UsageError
 from readiness.gates import load
 from readiness.gates.base import GateContext
-from readiness.model import GATE_IDS, FailOn, Finding, GateId, GateResult, GateStatus, Item, Location, Report
+from readiness.model import (
+    GATE_IDS,
+    DependencyChange,
+    FailOn,
+    Finding,
+    GateId,
+    GateResult,
+    GateStatus,
+    Item,
+    Location,
+    Report,
+)
 from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
 from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
@@ -93,11 +104,11 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
         if outcome.skipped is not None and not outcome.findings:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=ms,
                                       error=outcome.skipped, items=tuple(outcome.items),
-                                      extra=outcome.extra))
+                                      extra=outcome.extra, dependency_changes=outcome.dependency_changes))
             continue
         results.append(GateResult(gate=gate_id, status=GateStatus.PASS, duration_ms=ms,
                                   items=tuple(outcome.items), findings=tuple(outcome.findings),
-                                  extra=outcome.extra))
+                                  extra=outcome.extra, dependency_changes=outcome.dependency_changes))
 
     final = _settle(options, ws, results, ran)
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
@@ -137,7 +148,8 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
             status = GateStatus.FAIL if probe.blocking else GateStatus.PASS
         final.append(GateResult(gate=r.gate, status=status, duration_ms=r.duration_ms,
                                 error=r.error if status is GateStatus.SKIPPED else None,
-                                items=r.items, findings=findings, extra=r.extra))
+                                items=r.items, findings=findings, extra=r.extra,
+                                dependency_changes=r.dependency_changes))
     return final
 
 
@@ -204,6 +216,12 @@ def prefix_paths(report: Report, prefix: str) -> Report:
             data["path"] = prefix + data["path"]
         return Item(data)
 
-    gates = tuple(replace(g, findings=tuple(finding(f) for f in g.findings), items=tuple(item(i) for i in g.items))
+    def changes(g: GateResult) -> tuple[DependencyChange, ...] | None:
+        if g.dependency_changes is None:
+            return None
+        return tuple(replace(c, path=prefix + c.path) for c in g.dependency_changes)
+
+    gates = tuple(replace(g, findings=tuple(finding(f) for f in g.findings), items=tuple(item(i) for i in g.items),
+                          dependency_changes=changes(g))
                   for g in report.gates)
     return replace(report, gates=gates)

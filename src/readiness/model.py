@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, NewType, assert_never
@@ -176,6 +177,8 @@ class Finding:
     """Set when a waiver matches."""
     confidence: Confidence = Confidence.CERTAIN
     """CERTAIN or HEURISTIC."""
+    package: VulnerablePackage | None = None
+    """For a known-vulnerability finding: the pinned package, every advisory it covers, and its fix."""
 
     @property
     def gate(self) -> GateId:
@@ -231,7 +234,9 @@ class GateResult:
     findings: tuple[Finding, ...] = ()
     """What it found, after waivers."""
     extra: dict[str, Any] = field(default_factory=dict)
-    """Gate-specific data for renderers (e.g. the dependency diff); not in the JSON contract."""
+    """Gate-specific data (e.g. the deps gate's database statistics); not in the JSON contract."""
+    dependency_changes: tuple[DependencyChange, ...] | None = None
+    """The deps gate with a base: what the PR added, removed, upgraded, downgraded (None without a base)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,3 +301,114 @@ def is_blocking(finding: Finding, fail_on: FailOn, scope_all: bool = False) -> b
         and (finding.introduced or scope_all)
         and fail_on.should_fail(finding.severity)
     )
+
+
+def band_score(severity: Severity) -> float:
+    """A representative CVSS-scale score of a severity (the middle of its CVSS v3 band), for
+    SARIF `security-severity`, which GitHub code scanning maps back to the same band."""
+    return {Severity.CRITICAL: 9.5, Severity.HIGH: 8.0, Severity.MEDIUM: 5.5, Severity.LOW: 2.0,
+            Severity.INFO: 0.0}[severity]
+
+
+OSV_VULNERABILITY_URL = "https://osv.dev/vulnerability/"
+"""Where an advisory id is described: `OSV_VULNERABILITY_URL + id` (osv.dev serves PYSEC, GHSA, CVE, MAL ids)."""
+_ADVISORY_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}-[A-Za-z0-9][A-Za-z0-9._:-]{0,80}$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Advisory:
+    """One published advisory (an id and its aliases, merged) that affects a pinned version."""
+
+    id: str
+    """The primary id: PYSEC first, then GHSA, then others."""
+    aliases: tuple[str, ...] = ()
+    """The other ids of the same advisory, each once."""
+    severity: Severity | None = None
+    """The published severity; None when no source publishes one."""
+    severity_source: str = ""
+    """Where the severity came from, in plain words (or why there is none)."""
+    ranked: Severity = Severity.CRITICAL
+    """What the gate ranks it as: `severity`, or the `unknown_severity` policy when there is none."""
+    score: float | None = None
+    """The CVSS base score behind `severity`, when it came from a vector."""
+    fixed: tuple[str, ...] = ()
+    """Versions that fix it above the pinned one (from the ranges that hold the pin), ascending."""
+    fix: str | None = None
+    """The lowest version known to the database that it does not affect (judged like the pin itself)."""
+    summary: str = ""
+    """One line from the record."""
+    introduced: bool = True
+    """False when it also affects the package's version on the base (it is not new in this PR)."""
+
+    @property
+    def url(self) -> str | None:
+        """The advisory's osv.dev page; None for an id that does not look like an advisory id."""
+        return OSV_VULNERABILITY_URL + self.id if _ADVISORY_ID_RE.match(self.id) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VulnerablePackage:
+    """A pinned package with every advisory that affects it, and the one upgrade that fixes them all."""
+
+    name: str
+    """Canonical package name."""
+    version: str
+    """The pinned version."""
+    advisories: tuple[Advisory, ...]
+    """Every advisory affecting the pin, worst first."""
+    fix: str | None = None
+    """The lowest version known to the database that none of `advisories` affects; None when none is known."""
+    fix_in_line: str | None = None
+    """The lowest such version in the pin's release line (same major.minor); None when that line has none."""
+    clean: str | None = None
+    """When `fix` is itself affected by another advisory: the lowest version with no known advisory at all."""
+    base_version: str | None = None
+    """The version pinned on the base when this PR changed it."""
+
+    def advisory_list(self) -> str:
+        """Every advisory id, aliases once each, as the tail of the finding's message."""
+        parts = [a.id + (f" ({', '.join(a.aliases)})" if a.aliases else "") for a in self.advisories]
+        return "Advisories: " + "; ".join(parts) + "."
+
+    @property
+    def security_severity(self) -> float:
+        """A 0.0-10.0 score for SARIF's `security-severity`: the highest CVSS score when the worst advisory's
+        severity came from one, else the middle of the worst ranked severity's CVSS band."""
+        worst = max((a.ranked.rank for a in self.advisories), default=Severity.INFO.rank)
+        scores = [a.score for a in self.advisories if a.score is not None and a.ranked.rank == worst]
+        if scores:
+            return max(scores)
+        return next(band_score(a.ranked) for a in self.advisories if a.ranked.rank == worst)
+
+
+class ChangeKind(enum.StrEnum):
+    """How a pull request changed one dependency in one file."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    UPGRADED = "upgraded"
+    DOWNGRADED = "downgraded"
+    CHANGED = "changed"
+    """A constraint, URL or set of pins changed, with no single old and new version to compare."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DependencyChange:
+    """One dependency added, removed or changed by the pull request, in one file."""
+
+    kind: ChangeKind
+    """added | removed | upgraded | downgraded | changed."""
+    name: str
+    """Canonical package name."""
+    path: str
+    """The file that declares it (repository-relative)."""
+    line: int | None = None
+    """Its line in the head version of the file (None when removed)."""
+    old: str | None = None
+    """The version on the base (or its constraint or URL when not pinned); None when added."""
+    new: str | None = None
+    """The version in the PR (or its constraint or URL when not pinned); None when removed."""
+    introduces: tuple[str, ...] = ()
+    """Advisories affecting the new version but not the old one (a downgrade re-introducing them)."""
+    resolves: tuple[str, ...] = ()
+    """Advisories affecting the old version but not the new one."""

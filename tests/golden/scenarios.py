@@ -7,11 +7,15 @@ links, forge the comment marker or drive the terminal.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from readiness.errors import CatalogError
 from readiness.model import (
+    Advisory,
+    ChangeKind,
     Confidence,
+    DependencyChange,
     FailOn,
     Finding,
     GateId,
@@ -22,6 +26,7 @@ from readiness.model import (
     Report,
     RuleId,
     Severity,
+    VulnerablePackage,
     Waiver,
     fingerprint,
 )
@@ -311,6 +316,76 @@ def scorecard() -> Report:
                  items=items),
         ),
     )
+def deps_review() -> Report:
+    """A PR that downgrades Django in two files, adds a package whose advisory has no published severity,
+    upgrades one and removes one: one finding per pin per file, and the changes (issue 14)."""
+    def adv(vid: str, sev: Severity | None, source: str, fix: str, *aliases: str, introduced: bool = True,
+            score: float | None = None) -> Advisory:
+        return Advisory(id=vid, aliases=aliases, severity=sev, severity_source=source,
+                        ranked=sev or Severity.CRITICAL, score=score, fixed=(fix,), fix=fix, introduced=introduced)
+
+    django = VulnerablePackage(
+        name="django", version="5.2.1", base_version="6.1", fix="5.2.16", fix_in_line="5.2.16",
+        advisories=(
+            adv("PYSEC-2025-106", Severity.CRITICAL, "CVSS_V3 base score 9.8 on PYSEC-2025-106", "5.2.7",
+                "GHSA-hpr9-3m2g-3j9p", "CVE-2025-59681", score=9.8),
+            adv("PYSEC-2025-47", None, "no severity published (no GitHub label, no CVSS vector)", "5.2.2",
+                "GHSA-7xr5-9hcq-chf9", "CVE-2025-48432"),
+            adv("PYSEC-2026-43", Severity.HIGH, "CVSS_V3 base score 7.5 on PYSEC-2026-43", "5.2.11",
+                "GHSA-33mw-q7rj-mjwj", "CVE-2025-14550", score=7.5),
+            adv("PYSEC-2026-2092", Severity.MEDIUM, "CVSS_V4 base score 6.3 on PYSEC-2026-2092", "5.2.16",
+                "CVE-2026-53878", score=6.3),
+        ))
+    message = ("django 5.2.1 (was 6.1 on the base) is affected by 4 known advisories; worst severity critical "
+               "(CVSS_V3 base score 9.8 on PYSEC-2025-106); 1 advisory with no severity published, treated as "
+               "critical by policy (unknown_severity); 5.2.16 fixes all of them (same 5.2.x release line). ")
+    hostile_id = Advisory(id="EVIL-1](javascript:alert(1))", severity=None, severity_source="no severity published",
+                          ranked=Severity.HIGH)
+    celery = VulnerablePackage(name="celery", version="5.2.1", fix="5.2.2", fix_in_line="5.2.2", advisories=(
+        adv("PYSEC-2021-858", None, "no severity published (no GitHub label, no CVSS vector)", "5.2.2",
+            "GHSA-q4xr-rc97-m4xx", "CVE-2021-23727"), hostile_id))
+    requests = VulnerablePackage(name="requests", version="2.32.4", fix="2.33.0", advisories=(
+        adv("PYSEC-2026-2275", Severity.MEDIUM, "CVSS_V3 base score 5.5 on PYSEC-2026-2275", "2.33.0",
+            "GHSA-gc5v-m9x4-r6x2", "CVE-2026-25645", introduced=False, score=5.5),))
+
+    def vuln(path: str, line: int, pkg: VulnerablePackage, sev: Severity, text: str,
+             introduced: bool = True) -> Finding:
+        f = finding("deps/known-vulnerability", sev, path, text + pkg.advisory_list(), line=line,
+                    evidence=f"{pkg.name}=={pkg.version}", introduced=introduced,
+                    fix=f"Upgrade {pkg.name} to {pkg.fix} or later and re-lock.")
+        return replace(f, package=pkg)
+
+    changes = (
+        DependencyChange(kind=ChangeKind.DOWNGRADED, name="django", path="requirements.txt", line=1, old="6.1",
+                         new="5.2.1", introduces=tuple(a.id for a in django.advisories)),
+        DependencyChange(kind=ChangeKind.DOWNGRADED, name="django", path="requirements/prod|live.txt", line=1,
+                         old="6.1", new="5.2.1", introduces=tuple(a.id for a in django.advisories)),
+        DependencyChange(kind=ChangeKind.ADDED, name="celery", path="requirements.txt", line=3, new="5.2.1",
+                         introduces=("PYSEC-2021-858", "EVIL-1](javascript:alert(1))")),
+        DependencyChange(kind=ChangeKind.UPGRADED, name="urllib3", path="poetry.lock", line=812, old="2.0.3",
+                         new="2.5.0", resolves=("PYSEC-2023-192", "PYSEC-2023-212", "PYSEC-2024-1", "PYSEC-2025-9")),
+        DependencyChange(kind=ChangeKind.CHANGED, name="flask", path="pyproject.toml", line=9, old=">=2,<3",
+                         new=">=3.1"),
+        DependencyChange(kind=ChangeKind.REMOVED, name="six", path="requirements.txt", old="1.16.0"),
+    )
+    deps = GateResult(
+        gate=GateId("deps"), status=GateStatus.FAIL, duration_ms=88.0, dependency_changes=changes,
+        items=(Item({"name": "django", "version": "5.2.1", "source": "requirements.txt", "line": 1}),),
+        findings=(
+            vuln("requirements.txt", 1, django, Severity.CRITICAL, message),
+            vuln("requirements/prod|live.txt", 1, django, Severity.CRITICAL, message),
+            vuln("requirements.txt", 3, celery, Severity.CRITICAL,
+                 "celery 5.2.1 is affected by 2 known advisories; no severity published; treated as critical by "
+                 "policy (unknown_severity); 5.2.2 fixes all of them (same 5.2.x release line). "),
+            vuln("requirements.txt", 2, requests, Severity.MEDIUM,
+                 "requests 2.32.4 is affected by a known advisory (it already affected the base); worst severity "
+                 "medium (CVSS_V3 base score 5.5 on PYSEC-2026-2275); no 2.32.x release fixes it; 2.33.0 is the "
+                 "lowest that does. ", introduced=False),
+        ))
+    return Report(version=VERSION, fail_on=FailOn.CRITICAL, base="origin/main", head=HEAD,
+                  gates=(gate("migrations", GateStatus.SKIPPED, 0.0, error="no migrations found"), deps,
+                         gate("config", GateStatus.SKIPPED, 0.0, error="not selected with --gates"),
+                         gate("docs", GateStatus.SKIPPED, 0.0, error="not selected with --gates")))
 
 
 SCENARIOS = {
@@ -319,6 +394,7 @@ SCENARIOS = {
     "preexisting_only": preexisting_only,
     "hostile": hostile,
     "scorecard": scorecard,
+    "deps_review": deps_review,
 }
 
 

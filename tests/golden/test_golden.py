@@ -35,7 +35,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 SKIP = {("pass_clean", "comment-small.md"), ("preexisting_only", "comment-small.md"),
         ("hostile", "comment-small.md"), ("pass_clean", "comment-nolinks.md"),
         ("preexisting_only", "comment-nolinks.md"), ("scorecard", "comment-small.md"),
-        ("scorecard", "comment-nolinks.md")}
+        ("scorecard", "comment-nolinks.md"), ("deps_review", "comment-small.md")}
 
 CASES = [(s, f) for s in SCENARIOS for f in FORMATS if (s, f) not in SKIP]
 

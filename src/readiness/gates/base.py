@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from readiness.config import Config
 from readiness.errors import ConfigError
-from readiness.model import Finding, GateId, GateResult, Item, Location
+from readiness.model import DependencyChange, Finding, GateId, GateResult, Item, Location
 from readiness.rules.catalog import RuleHandle
 from readiness.workspace import FileProblem, Workspace
 from readiness.workspace.changes import ChangeSet, GitUnavailable, base_text
@@ -79,6 +79,7 @@ class GateOutcome:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    dependency_changes: tuple[DependencyChange, ...] | None = None
 
 
 class Gate(Protocol):

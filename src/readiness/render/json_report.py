@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from readiness.model import Finding, GateResult, Report
+from readiness.model import DependencyChange, Finding, GateResult, Report, VulnerablePackage
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -31,13 +31,33 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "waived": f.waived,
         "waiver": waiver,
         "confidence": f.confidence.value,
-    }
+    } | ({"package": package_dict(f.package)} if f.package is not None else {})
+
+
+def package_dict(p: VulnerablePackage) -> dict[str, Any]:
+    """A known-vulnerability finding's package: every advisory with its own severity and fix (optional field)."""
+    return {"name": p.name, "version": p.version, "fix": p.fix, "fix_in_release_line": p.fix_in_line,
+            "clean": p.clean, "base_version": p.base_version,
+            "advisories": [{"id": a.id, "aliases": list(a.aliases), "url": a.url,
+                            "severity": a.severity.value if a.severity is not None else None,
+                            "severity_source": a.severity_source, "ranked": a.ranked.value, "score": a.score,
+                            "fixed": list(a.fixed), "fix": a.fix, "summary": a.summary,
+                            "introduced": a.introduced} for a in p.advisories]}
+
+
+def change_dict(c: DependencyChange) -> dict[str, Any]:
+    """One dependency change of the PR (optional `dependency_changes` field of the deps gate)."""
+    return {"kind": c.kind.value, "name": c.name, "path": c.path, "line": c.line, "old": c.old, "new": c.new,
+            "introduces": list(c.introduces), "resolves": list(c.resolves)}
 
 
 def gate_dict(g: GateResult) -> dict[str, Any]:
-    """One gate's entry."""
-    return {"id": g.gate, "status": g.status.value, "duration_ms": round(g.duration_ms, 1),
-            "error": g.error, "items": [dict(i.data) for i in g.items]}
+    """One gate's entry (`dependency_changes` only when the gate compared with a base)."""
+    out = {"id": g.gate, "status": g.status.value, "duration_ms": round(g.duration_ms, 1),
+           "error": g.error, "items": [dict(i.data) for i in g.items]}
+    if g.dependency_changes is not None:
+        out["dependency_changes"] = [change_dict(c) for c in g.dependency_changes]
+    return out
 
 
 def report_dict(report: Report) -> dict[str, Any]:

@@ -22,11 +22,15 @@ from urllib.parse import quote
 from readiness.model import (
     GATE_TITLES,
     SEVERITIES_DESC,
+    Advisory,
+    ChangeKind,
+    DependencyChange,
     Finding,
     GateResult,
     GateStatus,
     Report,
     Severity,
+    VulnerablePackage,
     is_blocking,
 )
 from readiness.render import escape
@@ -208,19 +212,110 @@ def _fix_text(fix: str) -> str:
     return f"<br>**Fix:** {escape.prose(fix, max_len=_FIX_MAX)}"
 
 
-def _finding_line(f: Finding, links: LinkContext | None) -> str:
+def _finding_line(f: Finding, links: LinkContext | None, max_advisories: int | None = None) -> str:
     heuristic = " _(heuristic)_" if f.confidence.value == "heuristic" else ""
     parts = [
         f"- {_SEVERITY_ICON[f.severity]} **{f.severity.value}**{heuristic}",
         _rule_link(f.rule),
         _location(f, links),
     ]
-    text = " · ".join(parts) + " — " + escape.prose(f.message, max_len=_MESSAGE_MAX)
+    if f.package is not None:
+        headline = f.message.removesuffix(" " + f.package.advisory_list())
+        text = (" · ".join(parts) + " — " + escape.prose(headline, max_len=_MESSAGE_MAX)
+                + _advisory_links(f.package, max_advisories))
+    else:
+        text = " · ".join(parts) + " — " + escape.prose(f.message, max_len=_MESSAGE_MAX)
     if f.waived:
         text += _waiver_text(f)
     elif f.fix:
         text += _fix_text(f.fix)
     return f"{text} {_fp_comment(f)}"
+
+
+_UNKNOWN_ICON = "❔"
+"""An advisory with no published severity (ranked by the `unknown_severity` policy, as its finding says)."""
+COMMENT_MAX_ADVISORIES = 40
+"""Advisories linked per finding in the PR comment (the job summary and the JSON report list them all)."""
+COMMENT_MAX_CHANGES = 30
+"""Dependency changes listed in the PR comment (the job summary lists up to SUMMARY_MAX_CHANGES)."""
+SUMMARY_MAX_CHANGES = 1000
+_ADVISORIES_SHOWN_INLINE = 3
+"""Advisory ids linked in a dependency-change row; the rest are counted."""
+
+
+def _advisory_link(vid: str, url: str | None) -> str:
+    text = escape.inline(vid, max_len=_REF_MAX)
+    return f"[{text}]({url})" if url else text
+
+
+def _advisory_links(pkg: VulnerablePackage, limit: int | None) -> str:
+    """Every advisory of a vulnerable pin, each linked to its osv.dev page once, aliases after it."""
+    shown = pkg.advisories if limit is None else pkg.advisories[:limit]
+    items = []
+    for a in shown:
+        icon = _SEVERITY_ICON[a.ranked] if a.severity is not None else _UNKNOWN_ICON
+        aliases = f" ({escape.inline(', '.join(a.aliases), max_len=_REASON_MAX)})" if a.aliases else ""
+        items.append(f"{icon} {_advisory_link(a.id, a.url)}{aliases}")
+    more = len(pkg.advisories) - len(shown)
+    tail = f" · _… and {more} more in the job summary and the JSON report_" if more else ""
+    return f"<br>**{_plural(len(pkg.advisories), 'advisory', 'advisories')}:** " + " · ".join(items) + tail
+
+
+_CHANGE_LABEL = {
+    ChangeKind.DOWNGRADED: "⬇️ downgraded",
+    ChangeKind.UPGRADED: "⬆️ upgraded",
+    ChangeKind.ADDED: "➕ added",
+    ChangeKind.REMOVED: "➖ removed",
+    ChangeKind.CHANGED: "✏️ changed",
+}
+
+
+def _change_advisories(c: DependencyChange) -> str:
+    def ids(vids: tuple[str, ...]) -> str:
+        shown = [_advisory_link(v, Advisory(id=v).url) for v in vids[:_ADVISORIES_SHOWN_INLINE]]
+        more = len(vids) - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more else "")
+
+    parts = []
+    if c.introduces:
+        verb = {ChangeKind.DOWNGRADED: "re-introduces", ChangeKind.ADDED: "brings"}.get(c.kind, "introduces")
+        parts.append(f"⚠️ {verb} {_plural(len(c.introduces), 'advisory', 'advisories')}: {ids(c.introduces)}")
+    if c.resolves:
+        parts.append(f"resolves {_plural(len(c.resolves), 'advisory', 'advisories')}: {ids(c.resolves)}")
+    return "; ".join(parts)
+
+
+def _version_cell(c: DependencyChange) -> str:
+    def v(text: str | None) -> str:
+        return escape.code_span(text or "", max_len=_REF_MAX, table=True)
+
+    if c.old is not None and c.new is not None:
+        return f"{v(c.old)} → {v(c.new)}"
+    return v(c.new if c.new is not None else c.old)
+
+
+def _changes_section(report: Report, limit: int, where: str) -> list[str]:
+    """The dependency changes of every gate that compared with a base: one table row per change."""
+    out: list[str] = []
+    for g in report.gates:
+        if not g.dependency_changes:
+            continue
+        changes = g.dependency_changes
+        counts = {k: sum(1 for c in changes if c.kind is k) for k in ChangeKind}
+        tally = ", ".join(f"{n} {k.value}" for k, n in counts.items() if n)
+        out.append(f"**Dependency changes** ({tally}):")
+        out.append("")
+        out.append("| Change | Package | Version | File | Advisories |")
+        out.append("|:--|:--|:--|:--|:--|")
+        for c in changes[:limit]:
+            path = escape.code_span(c.path, max_len=_PATH_MAX, table=True) + (f" line {c.line}" if c.line else "")
+            out.append(f"| {_CHANGE_LABEL[c.kind]} | {escape.code_span(c.name, max_len=_REF_MAX, table=True)} | "
+                       f"{_version_cell(c)} | {path} | {_change_advisories(c)} |")
+        if len(changes) > limit:
+            out.append("")
+            out.append(f"_… and {_plural(len(changes) - limit, 'more change')}, listed {where}._")
+        out.append("")
+    return out
 
 
 _Groups = list[tuple[str, list[tuple[str, list[_Entry]]]]]
@@ -350,6 +445,13 @@ def _scope_line(report: Report) -> str:
     return "Full scan (no base to compare with): every finding counts as introduced."
 
 
+def _preexisting_where(report: Report) -> str:
+    """Where pre-existing findings come from: untouched files, and (deps) advisories already on the base."""
+    if any(f.package is not None and not f.introduced for f in report.findings):
+        return " (already on the base branch, or in files this PR does not change)"
+    return " in files this PR does not change"
+
+
 def _short(ref: str | None) -> str:
     ref = ref or ""
     return ref[:12] if _SHA_RE.match(ref) else ref
@@ -382,9 +484,11 @@ class _Prepared:
     _headings: dict[str, str] = field(default_factory=dict)
     _paths: dict[str, str] = field(default_factory=dict)
 
+    max_advisories: int | None = None
+
     def line(self, entry: _Entry) -> str:
         if entry.line is None:
-            entry.line = _finding_line(entry.finding, self.links)
+            entry.line = _finding_line(entry.finding, self.links, self.max_advisories)
         return entry.line
 
     def listed(self, plan: _Plan) -> int:
@@ -419,7 +523,8 @@ class _Prepared:
         return self._headings[path]
 
 
-def _prepare(report: Report, links: LinkContext | None) -> _Prepared:
+def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SUMMARY_MAX_CHANGES,
+             changes_where: str = "in the JSON report", max_advisories: int | None = None) -> _Prepared:
     order = {g.gate: i for i, g in enumerate(report.gates)}
     every = sorted(
         (f for g in report.gates for f in g.findings),
@@ -439,8 +544,10 @@ def _prepare(report: Report, links: LinkContext | None) -> _Prepared:
         header.extend(notes)
         header.append("")
     header.extend(_scorecard(report, minimal=False))
+    header.extend(_changes_section(report, max_changes, changes_where))
     groups = {b: _group(entries, report) for b, entries in buckets.items()}
-    return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header)
+    return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header,
+                     max_advisories=max_advisories)
 
 
 def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str, full_where: str) -> str:
@@ -452,7 +559,7 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
                     else "that do not block (fail-on: never)")
     for bucket, adjective, after in (
         (_Bucket.ADVISORY, "", f" {advisory_why}"),
-        (_Bucket.PREEXISTING, "pre-existing ", " in files this PR does not change"),
+        (_Bucket.PREEXISTING, "pre-existing ", _preexisting_where(report)),
         (_Bucket.WAIVED, "waived ", ""),
     ):
         entries = buckets[bucket]
@@ -539,7 +646,8 @@ def render_minimal(report: Report, *, links: LinkContext | None = None) -> str:
 
 def render_comment(report: Report, *, links: LinkContext | None = None, budget: int = COMMENT_BUDGET) -> str:
     """The sticky PR comment, starting with the marker, at most `budget` characters."""
-    prep = _prepare(report, links)
+    prep = _prepare(report, links, max_changes=COMMENT_MAX_CHANGES, changes_where="in the job summary",
+                    max_advisories=COMMENT_MAX_ADVISORIES)
     for plan in _COMMENT_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget:
             continue

@@ -4,7 +4,9 @@ One run; the driver lists the rules that have results, with their page's summary
 Levels: critical/high -> error, medium -> warning, low/info -> note. Waived findings carry a
 `suppressions` entry (inline comment -> `inSource`, `.readiness.yml` -> `external`) with the
 reason as justification; `baselineState` is `new` for findings the PR introduces and `unchanged`
-for pre-existing ones. Gates that could not run are tool execution notifications.
+for pre-existing ones. Gates that could not run are tool execution notifications. Security rules
+(`deps/known-vulnerability`) carry `security-severity` (a CVSS-scale score, as a string) on each result
+and, because GitHub code scanning reads it from the rule, the highest of them on the rule.
 
 Locations: `Location.end_column` is the last column (inclusive), so SARIF's end-exclusive
 `endColumn` is `end_column + 1`.
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from readiness.errors import CatalogError
-from readiness.model import Finding, GateStatus, Report, Severity
+from readiness.model import Finding, GateStatus, Report, Severity, band_score
 from readiness.render.markdown import DOCS_BASE, rule_url
 from readiness.rules.catalog import Rule
 
@@ -28,6 +30,19 @@ FINGERPRINT_KEY = "readiness/v1"
 
 RuleLookup = Callable[[str], Rule]
 """`rule_id -> Rule`; raises CatalogError for an unknown id. Default: the shipped catalog."""
+
+
+SECURITY_RULES = frozenset({"deps/known-vulnerability"})
+"""Rules whose results are security alerts: they carry `security-severity` (GitHub code scanning shows a
+security severity instead of error/warning/note) and the `security` tag."""
+
+
+def security_severity(f: Finding) -> float | None:
+    """The 0.0-10.0 score of a security finding: its package's (highest CVSS of the worst advisories), else
+    the middle of its severity's band; None for other rules."""
+    if f.rule not in SECURITY_RULES:
+        return None
+    return f.package.security_severity if f.package is not None else band_score(f.severity)
 
 
 def level(severity: Severity) -> str:
@@ -66,6 +81,15 @@ def _rule_entry(rule_id: str, first: Finding, lookup: RuleLookup) -> dict[str, A
         "defaultConfiguration": {"level": level(severity)},
         "properties": {"tags": ["readiness", rule_id.split("/", 1)[0]], "severity": severity.value},
     }
+    if rule_id in SECURITY_RULES:
+        entry["properties"]["tags"].append("security")
+    return entry
+
+
+def _with_score(entry: dict[str, Any], score: float | None) -> dict[str, Any]:
+    """GitHub code scanning reads `security-severity` from the rule: the highest of its results."""
+    if score is not None:
+        entry["properties"]["security-severity"] = f"{score:.1f}"
     return entry
 
 
@@ -103,6 +127,9 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     }
     if f.fix:
         result["properties"]["fix"] = f.fix
+    score = security_severity(f)
+    if score is not None:
+        result["properties"]["security-severity"] = f"{score:.1f}"
     if f.waiver is not None:
         suppression: dict[str, Any] = {
             "kind": "inSource" if f.waiver.source == "inline" else "external",
@@ -124,6 +151,11 @@ def sarif_dict(report: Report, *, rules: RuleLookup | None = None) -> dict[str, 
         first_by_rule.setdefault(f.rule, f)
     rule_ids = sorted(first_by_rule)
     index = {rid: i for i, rid in enumerate(rule_ids)}
+    rule_scores: dict[str, float] = {}
+    for f in findings:
+        score = security_severity(f)
+        if score is not None and score > rule_scores.get(f.rule, -1.0):
+            rule_scores[f.rule] = score
     notifications = [
         {"level": "error", "message": {"text": f"gate {g.gate} could not run: {g.error or 'no reason given'}"},
          "descriptor": {"id": f"{g.gate}/gate-error"}}
@@ -138,7 +170,8 @@ def sarif_dict(report: Report, *, rules: RuleLookup | None = None) -> dict[str, 
             "version": report.version,
             "semanticVersion": report.version,
             "informationUri": INFORMATION_URI,
-            "rules": [_rule_entry(rid, first_by_rule[rid], lookup) for rid in rule_ids],
+            "rules": [_with_score(_rule_entry(rid, first_by_rule[rid], lookup), rule_scores.get(rid))
+                      for rid in rule_ids],
         }},
         "invocations": [invocation],
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},

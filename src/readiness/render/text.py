@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import re
 
-from readiness.model import GATE_TITLES, SEVERITIES_DESC, Finding, GateStatus, Report, Severity, is_blocking
+from readiness.model import (
+    GATE_TITLES,
+    SEVERITIES_DESC,
+    ChangeKind,
+    Finding,
+    GateStatus,
+    Report,
+    Severity,
+    is_blocking,
+)
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -48,6 +57,32 @@ def _loc(f: Finding) -> str:
     return loc
 
 
+_CHANGE_VERBS = {ChangeKind.DOWNGRADED: "re-introduces", ChangeKind.ADDED: "brings"}
+
+
+def _changes(report: Report) -> list[str]:
+    """Each gate's dependency changes against the base, one line each."""
+    out: list[str] = []
+    for g in report.gates:
+        if not g.dependency_changes:
+            continue
+        out.append("")
+        out.append(f"Dependency changes ({len(g.dependency_changes)}):")
+        for ch in g.dependency_changes:
+            if ch.old is not None and ch.new is not None:
+                versions = f"{ch.old} -> {ch.new}"
+            else:
+                versions = ch.new if ch.new is not None else (ch.old or "")
+            where = f"{ch.path}:{ch.line}" if ch.line else ch.path
+            notes = []
+            for verb, ids in ((_CHANGE_VERBS.get(ch.kind, "introduces"), ch.introduces), ("resolves", ch.resolves)):
+                if ids:
+                    notes.append(f"{verb} {len(ids)} advisor{'y' if len(ids) == 1 else 'ies'} ({', '.join(ids)})")
+            tail = f"  {'; '.join(notes)}" if notes else ""
+            out.append(safe_terminal(f"  {ch.kind.value:<10} {ch.name} {versions}  {where}{tail}"))
+    return out
+
+
 def render_text(report: Report, *, color: bool = False) -> str:
     """Render for a terminal; `color` adds ANSI colours."""
 
@@ -86,6 +121,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
 
         lines.append("")
         lines.append(text_line(card))
+    lines.extend(_changes(report))
     for g in report.gates:
         if not g.findings:
             continue

@@ -121,14 +121,18 @@ def test_live_osv_through_pip_audit(run_deps: RunDeps, osv_server: FakeOsv, tmp_
     assert gate.status is GateStatus.FAIL and gate.extra["service"] == "osv"
     # only our generated pins reached the service, nested include included, no local path
     assert sorted(q["package"]["name"] for q in osv_server.queried) == ["flask", "pyyaml", "urllib3"]
-    vulns = {(v["name"], v["id"]): v for v in gate.extra["vulnerable"]}
-    pyyaml = vulns[("pyyaml", "PYSEC-2021-142")]
-    assert pyyaml["severity"] == "critical" and pyyaml["fixed"] == ["5.4"]
-    assert pyyaml["severity_source"] == "GitHub-reviewed GHSA-8q59-q68h-6hv4: CRITICAL"
+    vulns = {(f.package.name, a.id): (f, a) for f in gate.findings if f.package is not None
+             for a in f.package.advisories}
+    _f, pyyaml = vulns[("pyyaml", "PYSEC-2021-142")]
+    assert pyyaml.severity is Severity.CRITICAL and pyyaml.fixed == ("5.4",) and pyyaml.fix == "5.4"
+    assert pyyaml.severity_source == ("GitHub-reviewed label CRITICAL on GHSA-8q59-q68h-6hv4 "
+                                      "(an alias in the same database)")
     # fixes are recomputed per branch from the records (pip-audit alone would say 2.2.5 / 1.26.17)
-    assert vulns[("flask", "PYSEC-2023-62")]["fixed"] == ["2.3.2"]
-    assert vulns[("urllib3", "PYSEC-2023-192")]["fixed"] == ["2.0.6"]
-    assert vulns[("urllib3", "PYSEC-2023-192")]["source"] == "requirements-extra.txt"
+    assert vulns[("flask", "PYSEC-2023-62")][1].fixed == ("2.3.2",)
+    urllib3, advisory = vulns[("urllib3", "PYSEC-2023-192")]
+    assert advisory.fixed == ("2.0.6",) and urllib3.location.path == "requirements-extra.txt"
+    # one finding per pin, naming the version that fixes all of its advisories (from the records fetched)
+    assert urllib3.package is not None and urllib3.package.fix is not None
     assert sum(1 for f in gate.findings if f.rule == "deps/direct-reference") == 3
     assert not (tmp_path / "EXECUTED").exists()
 
@@ -165,6 +169,8 @@ def test_pypi_service_unreachable_is_an_error(run_deps: RunDeps, monkeypatch: py
     _r, gate = run_deps({"requirements.txt": "PyYAML==5.3\n"}, offline=False,
                         settings={"service": "pypi", "timeout": 2})
     assert gate.status is GateStatus.ERROR and "(pypi)" in (gate.error or "")
+    # the error says, once, how to audit without network
+    assert (gate.error or "").count("readiness osv-db download DIR") == 1 and "--offline-db DIR" in (gate.error or "")
 
 
 def test_no_pins_means_no_service_call(run_deps: RunDeps) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from readiness.gates.deps.discover import parse_all
 from readiness.gates.deps.model import Parsed
+from readiness.gates.deps.pyproject import LineFinder, section_header
+from readiness.gates.deps.requirements import strip_comment
 from readiness.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "deps"
@@ -129,3 +135,41 @@ def test_garbage_files_are_problems_not_crashes(tmp_path: Path) -> None:
                               "poetry.lock": "[[package]]\nname = 3\n"})
     assert {p.path for p in parsed.problems} == {"pyproject.toml", "uv.lock", "Pipfile.lock"}
     assert parsed.deps == []
+
+
+_OLD_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t#a=1\\", max_size=40))
+def test_comment_stripping_matches_pips_regex(line: str) -> None:
+    """The linear scan removes exactly what pip's `(^|\\s+)#.*$` removes (after the caller's strip)."""
+    assert strip_comment(line).strip() == _OLD_COMMENT_RE.sub("", line).strip()
+
+
+def test_long_continued_line_is_a_problem_not_a_hang(tmp_path: Path) -> None:
+    text = "idna==3.7\nsix==1.16.0 \\\n" + ("    --hash=sha256:" + "a" * 64 + " \\\n") * 3_000 + "\n"
+    parsed = parse(tmp_path, {"requirements.txt": text})
+    assert [d.name for d in parsed.deps] == ["idna"]  # 252,000 characters of hashes: reported, not parsed
+    assert [(p.line, "not parsed" in p.message) for p in parsed.problems] == [(2, True)]
+
+
+def test_toml_headers_strings_and_keys_are_found_in_one_pass() -> None:
+    finder = LineFinder('[project]\ndependencies = [\n  "a>=1", \'b\',\n  "c\\u003e=2",  # "d"\n]\n'
+                        '[ tool . poetry . dependencies ]  # x\nRequests = "1"\n"quoted-name" = "*"\n'
+                        '[[tool.x]]\n[broken\n')
+    assert finder.sections == [(1, "project"), (6, "tool.poetry.dependencies"), (9, "tool.x")]
+    assert finder.find("a>=1", 1) == 3 and finder.find("b", 1) == 3 and finder.find("c>=2", 1) == 4
+    assert finder.find("d", 1) == 1  # inside a comment: not a value; falls back to `start`
+    assert finder.find("requests", 6, key=True) == 7 and finder.find("quoted-name", 6, key=True) == 8
+    assert section_header("[" + " " * 50_000) is None and section_header("[a]]") is None
+
+
+def test_pipfile_lock_lines_from_one_pass(tmp_path: Path) -> None:
+    lock = ('{\n  "_meta": {"requires": {}},\n  "default": {\n    "requests": {"version": "==2.25.1"},\n'
+            '    "six": {\n      "version": "==1.16.0"\n    }\n  },\n  "develop": {\n'
+            '    "requests": {"version": "==2.31.0"}\n  }\n}\n')
+    parsed = parse(tmp_path, {"Pipfile.lock": lock})
+    assert [(d.name, d.version, d.line, d.group) for d in parsed.deps] == [
+        ("requests", "2.25.1", 4, "group:default"), ("six", "1.16.0", 5, "group:default"),
+        ("requests", "2.31.0", 10, "group:develop")]

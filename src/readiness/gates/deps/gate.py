@@ -3,21 +3,52 @@ and (with `--base`) tell what the pull request introduces. The repository is nev
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version
+
 from readiness.errors import GateError
 from readiness.gates.base import GateContext, GateOutcome
+from readiness.gates.deps.changes import RawChange, raw_changes
 from readiness.gates.deps.discover import dependency_globs, parse_all, select
 from readiness.gates.deps.hygiene import hygiene
-from readiness.gates.deps.model import Dependency, Parsed
-from readiness.gates.deps.osv_offline import DatabaseError, OsvDatabase, Vulnerability
-from readiness.gates.deps.rules import KNOWN_VULNERABILITY
-from readiness.model import Finding, GateId, Item, Location, Severity
+from readiness.gates.deps.model import Parsed
+from readiness.gates.deps.osv_offline import (
+    DatabaseError,
+    Matcher,
+    OsvDatabase,
+    Vulnerability,
+    database_age,
+    parse_version,
+)
+from readiness.gates.deps.remedy import (
+    Candidates,
+    Remedy,
+    candidates_above,
+    lowest_unaffected,
+    release_line,
+    remedy,
+)
+from readiness.gates.deps.rules import KNOWN_VULNERABILITY, STALE_ADVISORY_DATABASE
+from readiness.model import (
+    Advisory,
+    DependencyChange,
+    Finding,
+    GateId,
+    Item,
+    Location,
+    Severity,
+    VulnerablePackage,
+)
 from readiness.workspace import FileProblem
 
 DEFAULT_TIMEOUT = 15.0
+DEFAULT_MAX_DB_AGE_DAYS = 30
+"""An offline database whose newest record is older than this (in days) is a finding."""
 MAX_NOTES = 50
 _DB_CACHE: dict[Path, OsvDatabase] = {}
 
@@ -105,43 +136,181 @@ def _base_parsed(ctx: GateContext, globs: tuple[str, ...]) -> Parsed | None:
     return parsed
 
 
-def _versions(parsed: Parsed) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for d in parsed.deps:
-        out.setdefault(d.name, set()).add(d.version if d.version is not None else (d.specifier or d.url or "*"))
-    return out
+def _kept(vulns: list[Vulnerability], ignored: set[str]) -> list[Vulnerability]:
+    return [v for v in vulns if not ignored & set(v.ids)]
 
 
-def dependency_diff(head: Parsed, base: Parsed) -> dict[str, list[dict[str, Any]]]:
-    """Added / removed / changed dependencies (by name, over all files), like a dependency review."""
-    hv, bv = _versions(head), _versions(base)
-    added = [{"name": n, "versions": sorted(hv[n])} for n in sorted(set(hv) - set(bv))]
-    removed = [{"name": n, "versions": sorted(bv[n])} for n in sorted(set(bv) - set(hv))]
-    changed = [{"name": n, "from": sorted(bv[n]), "to": sorted(hv[n])}
-               for n in sorted(set(hv) & set(bv)) if hv[n] != bv[n]]
-    return {"added": added, "removed": removed, "changed": changed}
+def _all_ids(vulns: list[Vulnerability]) -> set[str]:
+    return {i for v in vulns for i in v.ids}
 
 
-def vulnerability_finding(d: Dependency, v: Vulnerability, unknown: Severity) -> Finding:
-    """The known-vulnerability finding of one advisory group on one pin."""
-    assert d.version is not None
-    sev = v.severity.severity or unknown
-    aliases = f" (aliases: {', '.join(v.aliases)})" if v.aliases else ""
-    if v.fixed:
-        fixed = f"fixed in {', '.join(v.fixed)}"
-        fix = f"Upgrade {d.name} to {v.fixed[0]} or later and re-lock."
-    elif v.last_affected:
-        fixed = f"no fix listed (last affected {', '.join(v.last_affected)})"
-        fix = None
+def _new_to(vulns: list[Vulnerability], before: set[str]) -> list[str]:
+    """Primary ids of the advisories in `vulns` that share no id with `before`, worst published severity first."""
+    new = [v for v in vulns if not before & set(v.ids)]
+    new.sort(key=lambda v: -(v.severity.severity.rank if v.severity.severity is not None else -1))
+    return [v.id for v in new]
+
+
+class _Fixer:
+    """Upgrade candidates and remedies, per package, from the database (or, live without one, from the
+    records of the advisories themselves)."""
+
+    def __init__(self, db: OsvDatabase | None) -> None:
+        self.db = db
+        self._known: dict[str, set[Version]] = {}
+        self._every: dict[str, list[Matcher]] = {}
+        self._candidates: dict[str, Candidates] = {}
+        self._tiers: dict[tuple[str, Version], list[list[Version]]] = {}
+
+    def known(self, name: str, vulns: list[Vulnerability]) -> set[Version]:
+        if self.db is None:
+            out: set[Version] = set()
+            for vuln in vulns:
+                for m in vuln.matchers:
+                    for a in m:
+                        if a.name == name:
+                            out |= a.listed
+                            out |= a.events
+            return out
+        if name not in self._known:
+            self._known[name] = self.db.known_versions(name)
+        return self._known[name]
+
+    def every(self, name: str) -> list[Matcher] | None:
+        if self.db is None:
+            return None
+        if name not in self._every:
+            self._every[name] = self.db.package_matchers(name)
+        return self._every[name]
+
+    def tiers(self, name: str, version: Version, vulns: list[Vulnerability]) -> list[list[Version]]:
+        """The upgrade candidates above `version` (computed once per pin)."""
+        if self.db is None:
+            return candidates_above(version, self.known(name, vulns))
+        key = (name, version)
+        if key not in self._tiers:
+            if name not in self._candidates:
+                self._candidates[name] = Candidates.of(self.known(name, vulns))
+            self._tiers[key] = self._candidates[name].above(version)
+        return self._tiers[key]
+
+    def remedy(self, name: str, version: Version, vulns: list[Vulnerability],
+               each: Sequence[Version | None] | None = None) -> Remedy:
+        matchers = [m for v in vulns for m in v.matchers]
+        if any(not v.matchers for v in vulns):  # a live result without a record: its listed fixes only
+            return self._listed_remedy(version, vulns)
+        return remedy(name, version, matchers, lambda: self.tiers(name, version, vulns), self.every(name),
+                      each=each)
+
+    @staticmethod
+    def _listed_remedy(version: Version, vulns: list[Vulnerability]) -> Remedy:
+        lowest = [min(fs) for v in vulns if (fs := [f for f in map(parse_version, v.fixed) if f and f > version])]
+        if len(lowest) != len(vulns):
+            return Remedy(fix=None, fix_in_line=None)
+        fix = max(lowest)
+        return Remedy(fix=fix, fix_in_line=fix if release_line(fix) == release_line(version) else None)
+
+    def advisory_fix(self, name: str, version: Version, vuln: Vulnerability) -> Version | None:
+        if not vuln.matchers:
+            return next((f for f in map(parse_version, vuln.fixed) if f is not None and f > version), None)
+        return lowest_unaffected(lambda: self.tiers(name, version, [vuln]), name, vuln.matchers, version)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _line_name(version: Version) -> str:
+    return ".".join(str(p) for p in release_line(version)[1:]) + ".x"
+
+
+def vulnerable_package(name: str, raw: str, vulns: list[Vulnerability], fixer: _Fixer, unknown: Severity,
+                       before: set[str] | None, base_version: str | None) -> VulnerablePackage:
+    """The pin with its advisories (worst first) and the upgrade that fixes them all. `before` holds the
+    ids affecting the package's versions on the base (None without a base)."""
+    version = parse_version(raw)
+    assert version is not None
+    advisories = []
+    fixes = [fixer.advisory_fix(name, version, v) for v in vulns]
+    for v, own in zip(vulns, fixes, strict=True):
+        sev = v.severity.severity
+        advisories.append(Advisory(
+            id=v.id, aliases=v.aliases, severity=sev, severity_source=v.severity.source,
+            ranked=sev or unknown, score=v.severity.score, fixed=v.fixed,
+            fix=str(own) if own is not None else None, summary=v.summary,
+            introduced=before is None or not before & set(v.ids)))
+    advisories.sort(key=lambda a: (-a.ranked.rank, a.severity is None, _id_order(a.id)))
+    rem = fixer.remedy(name, version, vulns, fixes)
+    return VulnerablePackage(
+        name=name, version=raw, advisories=tuple(advisories),
+        fix=str(rem.fix) if rem.fix is not None else None,
+        fix_in_line=str(rem.fix_in_line) if rem.fix_in_line is not None else None,
+        clean=str(rem.clean) if rem.clean is not None else None, base_version=base_version)
+
+
+def _id_order(vid: str) -> tuple[int, str]:
+    for i, prefix in enumerate(("PYSEC-", "GHSA-", "CVE-", "MAL-")):
+        if vid.startswith(prefix):
+            return (i, vid)
+    return (9, vid)
+
+
+def finding_message(pkg: VulnerablePackage, *, with_base: bool) -> tuple[str, Severity, bool]:
+    """The one-line message, the finding's severity and whether the PR introduced it."""
+    advs = pkg.advisories
+    new = [a for a in advs if a.introduced]
+    introduced = bool(new) or not with_base
+    judged = new if (with_base and new) else list(advs)
+    worst = max(judged, key=lambda a: (a.ranked.rank, a.severity is not None))
+    n = len(advs)
+    was = f" (was {pkg.base_version} on the base)" if pkg.base_version else ""
+    head = (f"{pkg.name} {pkg.version}{was} is affected by "
+            f"{'a known advisory' if n == 1 else f'{n} known advisories'}")
+    if with_base:
+        if not new:
+            head += " (all of them already affected the base)" if n > 1 else " (it already affected the base)"
+        elif len(new) < n:
+            shown = ", ".join(f"{a.id} ({a.ranked.value})" for a in new[:3]) + (" and more" if len(new) > 3 else "")
+            head += f", {len(new)} of them new in this pull request: {shown}"
+    sev = _severity_text(list(advs), worst)
+    them = "it" if n == 1 else "all of them"
+    version = parse_version(pkg.version)
+    line = _line_name(version) if version is not None else "this"
+    if pkg.fix is None:
+        fix = f"no version known to the advisory database fixes {them}"
+    elif pkg.fix_in_line is not None:
+        fix = f"{pkg.fix} fixes {them} (same {line} release line)"
     else:
-        fixed = "no fixed version listed"
-        fix = None
-    shown_sev = sev.value if v.severity.severity else f"{sev.value} (unknown severity ranked by unknown_severity)"
-    message = (f"{d.name} {d.version} is affected by {v.id}{aliases}; {fixed}; severity {shown_sev} from "
-               f"{v.severity.source}.")
-    finding = KNOWN_VULNERABILITY.finding(Location(path=d.source, line=d.line), message=message,
-                                          evidence=f"{d.name}=={d.version} {v.id}", severity=sev, fix=fix)
-    return finding
+        fix = f"no {line} release fixes {them}; {pkg.fix} is the lowest that does"
+    if pkg.clean is not None:
+        fix += f" ({pkg.fix} has another known advisory; {pkg.clean} has none)"
+    message = f"{head}; {sev}; {fix}. {pkg.advisory_list()}"
+    return message, worst.ranked, introduced
+
+
+def _severity_text(advs: list[Advisory], worst: Advisory) -> str:
+    """Where the finding's severity comes from, in one plain clause."""
+    unknown = [a for a in advs if a.severity is None]
+    published = [a for a in advs if a.severity is not None]
+    policy = f"treated as {unknown[0].ranked.value} by policy (unknown_severity)" if unknown else ""
+    if not published:
+        return f"no severity published; {policy}"
+    top = max(published, key=lambda a: a.ranked.rank)
+    top_text = f"{top.ranked.value} ({top.severity_source})"
+    if not unknown:
+        return f"{'severity' if len(advs) == 1 else 'worst severity'} {top_text}"
+    some = f"{_plural(len(unknown), 'advisory', 'advisories')} with no severity published"
+    if worst.severity is None:  # the policy ranks above every published severity
+        return f"{some}, {policy}; the worst published is {top_text}"
+    return f"worst severity {top_text}; {some}, {policy}"
+
+
+def _fix_text(pkg: VulnerablePackage) -> str:
+    target = pkg.clean or pkg.fix
+    if target is None:
+        return ("No fixed version is known: replace or remove the dependency, or waive the finding with a reason "
+                "and an expiry if the vulnerable code cannot be reached.")
+    return f"Upgrade {pkg.name} to {target} or later and re-lock."
 
 
 class DepsGate:
@@ -161,51 +330,95 @@ class DepsGate:
         findings = hygiene(head, require_lock=bool(settings.get("require_lock", True)))
         base = _base_parsed(ctx, globs)
         base_decl: set[tuple[str, str]] = set()
-        base_pins: set[Pin] = set()
         if base is not None:
             base_decl = {(d.source, d.evidence) for d in base.deps}
-            base_pins = {(d.name, d.version) for d in base.deps if d.pinned and d.version is not None}
             evidence_of = {(d.source, d.line): d.evidence for d in head.deps}
             findings = [f.with_(introduced=False)
                         if (f.location.path, evidence_of.get((f.location.path, f.location.line or 0)))
                         in base_decl else f for f in findings]
-        pins = sorted({(d.name, d.version) for d in head.deps if d.pinned and d.version is not None})
+        head_pins = {(d.name, d.version) for d in head.deps if d.pinned and d.version is not None}
+        raw_diff = raw_changes(head, base) if base is not None else []
+        base_by_name: dict[str, set[str]] = {}
+        if base is not None:
+            names = {n for n, _ in head_pins} | {c.name for c in raw_diff}
+            for d in base.deps:
+                if d.pinned and d.version is not None and d.name in names:
+                    base_by_name.setdefault(d.name, set()).add(d.version)
+        # base versions are audited only to tell new advisories from old ones: with nothing pinned in the
+        # PR there is nothing to audit, and no database or service is needed
+        pins = sorted(head_pins | {(n, v) for n, vs in base_by_name.items() for v in vs}) if head_pins else []
         notes: list[str] = []
         source = choose_source(ctx) if pins else Source(service="none", db=None)
         results = audit(pins, source, settings, notes)
         ignored = {str(i) for i in settings.get("ignore_vulns") or []}
         unknown = Severity(str(settings.get("unknown_severity") or "critical"))
-        vulnerable: list[dict[str, Any]] = []
-        seen: set[tuple[str, int, str]] = set()
+
+        def kept(pin: Pin) -> list[Vulnerability]:
+            return _kept(results.get(pin, []), ignored)
+
+        before: dict[str, set[str]] = {n: {i for v in vs for i in _all_ids(kept((n, v)))}
+                                       for n, vs in base_by_name.items()}
+        changed_from = {(c.path, c.name): c.old_pin for c in raw_diff if c.old_pin and c.new_pin}
+        fixer = _Fixer(source.db)
+        seen: set[tuple[str, str, str]] = set()
         for d in head.deps:
-            if not d.pinned or d.version is None:
+            if not d.pinned or d.version is None or (d.source, d.name, d.version) in seen:
                 continue
-            for v in results.get((d.name, d.version), []):
-                if ignored & set(v.ids) or (d.source, d.line, v.id) in seen:
-                    continue
-                seen.add((d.source, d.line, v.id))
-                f = vulnerability_finding(d, v, unknown)
-                if (d.name, d.version) in base_pins:
-                    f = f.with_(introduced=False)
-                findings.append(f)
-                vulnerable.append({"name": d.name, "version": d.version, "source": d.source, "line": d.line,
-                                   "id": v.id, "aliases": list(v.aliases), "fixed": list(v.fixed),
-                                   "severity": f.severity.value, "severity_source": v.severity.source,
-                                   "introduced": f.introduced})
+            seen.add((d.source, d.name, d.version))
+            vulns = kept((d.name, d.version))
+            if not vulns:
+                continue
+            prior = before.get(d.name, set()) if base is not None else None
+            pkg = vulnerable_package(d.name, d.version, vulns, fixer, unknown, prior,
+                                     changed_from.get((d.source, d.name)))
+            message, severity, introduced = finding_message(pkg, with_base=base is not None)
+            finding = KNOWN_VULNERABILITY.finding(Location(path=d.source, line=d.line), message=message,
+                                                  evidence=f"{d.name}=={d.version}", severity=severity,
+                                                  fix=_fix_text(pkg))
+            findings.append(finding.with_(package=pkg, introduced=introduced))
+        changes = None
+        if base is not None:
+            changes = tuple(_change(c, kept) for c in raw_diff)
         items = []
         for d in head.deps:
             data = d.item()
             if base is not None:
                 data["introduced"] = (d.source, d.evidence) not in base_decl
             items.append(Item(data))
-        extra: dict[str, Any] = {"service": source.service, "vulnerable": vulnerable,
-                                 "files": sorted(head.files)}
+        extra: dict[str, Any] = {"service": source.service, "files": sorted(head.files)}
         if source.db is not None:
-            st = source.db.stats
-            extra["database"] = {"records": st.files, "packages": st.names, "load_ms": round(st.seconds * 1000, 1),
-                                 "from_cache": st.from_cache}
+            findings.extend(_database_age(ctx, source.db, pins, head, extra))
         if notes:
             extra["data_notes"] = sorted(set(notes))[:MAX_NOTES]
-        if base is not None:
-            extra["diff"] = dependency_diff(head, base)
-        return GateOutcome(items=items, findings=findings, extra=extra)
+        return GateOutcome(items=items, findings=findings, extra=extra, dependency_changes=changes)
+
+
+def _change(c: RawChange, kept: Callable[[Pin], list[Vulnerability]]) -> DependencyChange:
+    old = kept((c.name, c.old_pin)) if c.old_pin else []
+    new = kept((c.name, c.new_pin)) if c.new_pin else []
+    return DependencyChange(kind=c.kind, name=c.name, path=c.path, line=c.line, old=c.old, new=c.new,
+                            introduces=tuple(_new_to(new, _all_ids(old))),
+                            resolves=tuple(_new_to(old, _all_ids(new))))
+
+
+def _database_age(ctx: GateContext, db: OsvDatabase, pins: list[Pin], head: Parsed,
+                  extra: dict[str, Any]) -> list[Finding]:
+    """The database statistics for the report, and a finding when the data is older than allowed."""
+    st = db.stats
+    dated = database_age(st.newest, datetime.now(UTC))
+    extra["database"] = {"records": st.files, "packages": st.names, "load_ms": round(st.seconds * 1000, 1),
+                         "from_cache": st.from_cache, "newest_record": dated[1] if dated else None,
+                         "age_days": round(dated[0], 1) if dated else None}
+    limit = ctx.settings.get("max_db_age_days", DEFAULT_MAX_DB_AGE_DAYS)
+    if dated is None:
+        extra["database"]["age_note"] = "no record carries a usable `modified` time: the database's age is unknown"
+    if not pins or dated is None or limit is None or dated[0] <= float(limit):
+        return []
+    age = dated[0]
+    audited = sorted({d.source for d in head.deps if d.pinned})
+    where = next((p for p in audited if ctx.touched(p)), audited[0] if audited else "")
+    newest = dated[1][:10]
+    message = (f"The offline advisory database is {age:.0f} days old (newest record modified {newest}), "
+               f"older than max_db_age_days ({limit}); advisories published since then are not checked.")
+    return [STALE_ADVISORY_DATABASE.finding(Location(path=where), message=message,
+                                            evidence="offline advisory database age")]

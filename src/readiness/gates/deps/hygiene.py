@@ -8,7 +8,7 @@ import posixpath
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from readiness.gates.deps.locks import is_lock
-from readiness.gates.deps.model import KIND_LOCK, KIND_PYPROJECT, KIND_REQUIREMENT, Parsed
+from readiness.gates.deps.model import KIND_LOCK, KIND_PYPROJECT, KIND_REQUIREMENT, Dependency, Parsed
 from readiness.gates.deps.osv_offline import parse_version
 from readiness.gates.deps.rules import (
     DIRECT_REFERENCE,
@@ -58,12 +58,16 @@ def hygiene(parsed: Parsed, *, require_lock: bool) -> list[Finding]:
 
 def _stale_locks(parsed: Parsed) -> list[Finding]:
     out: list[Finding] = []
+    by_source: dict[str, list[Dependency]] = {}
+    for d in parsed.deps:
+        if d.kind == KIND_PYPROJECT:
+            by_source.setdefault(d.source, []).append(d)
     for lock, names in sorted(parsed.lock_names.items()):
         folder = posixpath.dirname(lock)
         project = posixpath.join(folder, "pyproject.toml") if folder else "pyproject.toml"
         lock_base = lock.rsplit("/", 1)[-1]
-        for d in parsed.deps:
-            if d.source != project or d.kind != KIND_PYPROJECT or d.url is not None or d.marker:
+        for d in by_source.get(project, ()):
+            if d.url is not None or d.marker:
                 continue
             if lock_base.startswith("pylock") and d.group is not None:
                 continue  # a pylock file may be exported for the main dependencies only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import tomllib
@@ -13,6 +14,8 @@ from packaging.version import InvalidVersion, Version
 from readiness.gates.deps.model import KIND_LOCK, Dependency, Parsed, Problem
 
 _NAME_LINE_RE = re.compile(r"^\s*name\s*=")
+_JSON_KEY_RE = re.compile(r'\s*("(?:[^"\\]|\\.)*")\s*:')
+"""A JSON object key at the start of a line (the alternatives are disjoint: linear)."""
 _LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 
 
@@ -40,17 +43,30 @@ def _package_lines(text: str, header: str) -> list[int]:
     return out
 
 
+def load_toml(rel: str, text: str, out: Parsed) -> dict[str, Any] | None:
+    """The TOML document, or None with a Problem for the file (invalid, or nested deeper than tomllib's
+    recursion allows: a per-file finding, never a crash)."""
+    base = rel.rsplit("/", 1)[-1]
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        out.problems.append(Problem(path=rel, line=getattr(exc, "lineno", None), evidence=str(exc),
+                                    message=f"{base} is not valid TOML: {str(exc)[:200]}."))
+    except RecursionError:
+        out.problems.append(Problem(path=rel, line=None, evidence="nested too deeply",
+                                    message=f"{base} nests arrays or tables too deeply to be read; it was not "
+                                            "parsed."))
+    return None
+
+
 def parse_lock(rel: str, text: str, out: Parsed) -> None:
     """Parse one lock file into `out`."""
     base = rel.rsplit("/", 1)[-1]
     if base == "Pipfile.lock":
         _pipfile(rel, text, out)
         return
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        out.problems.append(Problem(path=rel, line=getattr(exc, "lineno", None), evidence=str(exc),
-                                    message=f"{base} is not valid TOML: {str(exc)[:200]}."))
+    doc = load_toml(rel, text, out)
+    if doc is None:
         return
     out.files.append(rel)
     header = "packages" if base.startswith("pylock") else "package"
@@ -135,17 +151,16 @@ def _pipfile(rel: str, text: str, out: Parsed) -> None:
     out.files.append(rel)
     if not isinstance(doc, dict):
         return
-    lines = text.splitlines()
+    key_lines = _json_key_lines(text)
     for section in ("default", "develop"):
         entries = doc.get(section)
         if not isinstance(entries, dict):
             continue
-        sec_line = next((i for i, ln in enumerate(lines, 1) if f'"{section}"' in ln), 1)
+        sec_line = _first_at_or_after(key_lines.get(section), 1) or 1
         for raw_name, entry in entries.items():
             if not isinstance(entry, dict):
                 continue
-            needle = json.dumps(raw_name) + ":"
-            line = next((i for i in range(sec_line, len(lines) + 1) if needle in lines[i - 1]), sec_line)
+            line = _first_at_or_after(key_lines.get(raw_name), sec_line) or sec_line
             name = canonicalize_name(raw_name)
             ver = entry.get("version")
             out.lock_names.setdefault(rel, {})[name] = (
@@ -165,3 +180,27 @@ def _pipfile(rel: str, text: str, out: Parsed) -> None:
                           f"group:{section}", out)
             if dep is not None:
                 out.deps.append(dep)
+
+
+def _json_key_lines(text: str) -> dict[str, list[int]]:
+    """Every JSON object key that starts a line, with its lines in order: one pass over the text (the
+    line of an entry was found by scanning every line for every entry: entries x lines)."""
+    out: dict[str, list[int]] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = _JSON_KEY_RE.match(line)
+        if m is None:
+            continue
+        try:
+            key = json.loads(m.group(1))
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(key, str):
+            out.setdefault(key, []).append(lineno)
+    return out
+
+
+def _first_at_or_after(lines: list[int] | None, start: int) -> int | None:
+    if not lines:
+        return None
+    i = bisect.bisect_left(lines, start)
+    return lines[i] if i < len(lines) else None

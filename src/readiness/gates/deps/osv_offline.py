@@ -22,8 +22,9 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,23 @@ from readiness.gates.deps.severity import Rated, rate
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 MAX_FILES = 2_000_000
 MAX_DEPTH = 4
-_CACHE_FORMAT = 2
+NEWEST_KEPT = 32
+"""How many of the latest `modified` timestamps the index keeps (see LoadStats.newest)."""
+_CACHE_FORMAT = 3
 _NAME_RE = re.compile(rb'"name"\s*:\s*"([^"\\\n]{1,200})"')
+_MODIFIED_RE = re.compile(rb'"modified"\s*:\s*"([0-9][0-9T:.+Z-]{9,40})"')
+"""An OSV `modified` timestamp (RFC 3339), found by the same cheap pre-scan as the names."""
 _ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2}
 
 
 class DatabaseError(Exception):
     """The directory cannot serve as an OSV database; the message says why."""
+
+
+@lru_cache(maxsize=65536)
+def _canonical(raw: bytes) -> str:
+    """A package name found by the pre-scan, canonical (names repeat across thousands of records)."""
+    return canonicalize_name(raw.decode("utf-8", "replace"))
 
 
 @lru_cache(maxsize=65536)
@@ -71,6 +82,8 @@ class Vulnerability:
     """One line from the record."""
     last_affected: tuple[str, ...] = ()
     """`last_affected` bounds when no fix is listed."""
+    matchers: tuple[Matcher, ...] = ()
+    """Every record of the group in matchable form: what decides whether a later version is fixed."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -97,7 +110,7 @@ Interval = tuple[Version | None, Version | None, str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class _Affected:
+class Affected:
     """One `affected` entry, pre-parsed: versions parsed once, events sorted into intervals."""
 
     name: str
@@ -106,9 +119,15 @@ class _Affected:
     intervals: tuple[Interval, ...]
     fixed_values: tuple[tuple[Version, str], ...]
     notes: tuple[str, ...]
+    events: frozenset[Version] = frozenset()
+    """The valid versions of its ECOSYSTEM events (but `introduced: 0`); with `listed`, every version it names."""
 
 
-def compile_record(record: dict[str, Any]) -> tuple[_Affected, ...]:
+Matcher = tuple[Affected, ...]
+"""One record in matchable form: its PyPI `affected` entries."""
+
+
+def compile_record(record: dict[str, Any]) -> Matcher:
     """The record's PyPI `affected` entries in matchable form (invalid versions become notes)."""
     out = []
     for aff in as_list(record.get("affected")):
@@ -122,6 +141,7 @@ def compile_record(record: dict[str, Any]) -> tuple[_Affected, ...]:
         intervals: list[Interval] = []
         fixed_values: list[tuple[Version, str]] = []
         notes: list[str] = []
+        known: set[Version] = set()
         for rng in as_list(aff.get("ranges")):
             if not isinstance(rng, dict) or rng.get("type") != "ECOSYSTEM":
                 continue  # GIT (and SEMVER, not used by PyPI) ranges are not version ranges here
@@ -142,16 +162,17 @@ def compile_record(record: dict[str, Any]) -> tuple[_Affected, ...]:
                         continue
                     if kind == "fixed":
                         fixed_values.append((ev, value))
+                    known.add(ev)
                     events.append((ev, kind, value))
             events.sort(key=_event_key)
             intervals.extend(_intervals(events))
-        out.append(_Affected(name=canonicalize_name(str(pkg.get("name", ""))), listed=listed,
+        out.append(Affected(name=canonicalize_name(str(pkg.get("name", ""))), listed=listed,
                              listed_raw=listed_raw, intervals=tuple(intervals),
-                             fixed_values=tuple(fixed_values), notes=tuple(notes)))
+                             fixed_values=tuple(fixed_values), notes=tuple(notes), events=frozenset(known)))
     return tuple(out)
 
 
-def match_compiled(compiled: tuple[_Affected, ...], name: str, version: Version, raw: str,
+def match_compiled(compiled: Matcher, name: str, version: Version, raw: str,
                    notes: list[str] | None = None) -> Match:
     """Does a compiled record affect `name` at `version`?"""
     m = Match()
@@ -226,6 +247,24 @@ class LoadStats:
     seconds: float = 0.0
     from_cache: bool = False
     parsed: int = 0
+    newest: tuple[str, ...] = ()
+    """The latest `modified` timestamps of the records, ascending (a few: one in the future is a data error
+    and must not make a stale database look fresh)."""
+
+
+def database_age(newest: Sequence[str], now: datetime) -> tuple[float, str] | None:
+    """Days since the newest record's `modified` time that is not in the future (a record dated next year
+    is a data error, not freshness), and that time; None when no record has a usable one."""
+    for text in reversed(newest):
+        try:
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        if stamp <= now + timedelta(days=1):
+            return max(0.0, (now - stamp).total_seconds() / 86400), text
+    return None
 
 
 class OsvDatabase:
@@ -233,12 +272,14 @@ class OsvDatabase:
 
     def __init__(self, root: Path, *, use_cache: bool = True, cache_dir: Path | None = None) -> None:
         self.root = root
+        self._root_text = str(root)
         self.use_cache = use_cache
         self._cache_dir = cache_dir
         self._by_name: dict[str, list[str]] = {}
         self._by_id: dict[str, str] = {}
         self._parsed: dict[str, dict[str, Any] | None] = {}
-        self._compiled: dict[str, tuple[_Affected, ...]] = {}
+        self._compiled: dict[str, Matcher] = {}
+        self._newest: list[str] = []
         self.stats = LoadStats()
         self.notes: list[str] = []
         self._loaded = False
@@ -265,6 +306,7 @@ class OsvDatabase:
                 self._write_cache(signature)
         self.stats.files = len(self._by_id)
         self.stats.names = len(self._by_name)
+        self.stats.newest = tuple(self._newest)
         self.stats.seconds = time.perf_counter() - start
         if not self._by_id:
             raise DatabaseError(f"offline database {self.root} holds no OSV *.json records")
@@ -288,7 +330,8 @@ class OsvDatabase:
                 if entry.is_dir(follow_symlinks=False):
                     if depth < MAX_DEPTH and not entry.name.startswith("."):
                         stack.append((erel, depth + 1))
-                elif entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+                elif (entry.name.endswith(".json") and not entry.name.startswith(".")
+                      and entry.is_file(follow_symlinks=False)):
                     found.append(erel)
                     try:
                         st = entry.stat(follow_symlinks=False)
@@ -300,22 +343,43 @@ class OsvDatabase:
         return found
 
     def _prescan(self, files: list[str]) -> None:
+        stamps: set[bytes] = set()
         for rel in files:
             vid = rel.rsplit("/", 1)[-1][:-5]
             self._by_id.setdefault(vid, rel)
             data = self._read(rel)
             if data is None:
                 continue
-            names = {canonicalize_name(n.decode("utf-8", "replace")) for n in _NAME_RE.findall(data)}
+            names = {_canonical(n) for n in set(_NAME_RE.findall(data))}
             for n in names:
                 self._by_name.setdefault(n, []).append(rel)
+            at = data.find(b'"modified"')  # a record has one (top-level) `modified`; find() beats a regex scan
+            stamp = _MODIFIED_RE.match(data, at) if at >= 0 else None
+            if stamp is not None:
+                stamps.add(stamp.group(1))
+        self._newest = [s.decode("ascii") for s in sorted(stamps)[-NEWEST_KEPT:]]
 
     def _read(self, rel: str) -> bytes | None:
+        """The record's bytes (at most the cap + 1). os.open/os.read, not pathlib and a buffered file: this
+        runs once per record on a cold load, thousands of times."""
         try:
-            with open(self.root / rel, "rb") as fh:
-                data = fh.read(MAX_RECORD_BYTES + 1)
+            fd = os.open(os.path.join(self._root_text, rel), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
+        try:
+            chunks = []
+            size = 0
+            while size <= MAX_RECORD_BYTES:
+                chunk = os.read(fd, MAX_RECORD_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
         if len(data) > MAX_RECORD_BYTES:
             self.notes.append(f"{rel}: record over {MAX_RECORD_BYTES:,} bytes; skipped")
             return None
@@ -338,10 +402,11 @@ class OsvDatabase:
             return None
         if not isinstance(doc, dict) or doc.get("format") != _CACHE_FORMAT or doc.get("signature") != signature:
             return None
-        by_name, by_id = doc.get("names"), doc.get("ids")
-        if not isinstance(by_name, dict) or not isinstance(by_id, dict):
+        by_name, by_id, newest = doc.get("names"), doc.get("ids"), doc.get("newest")
+        if (not isinstance(by_name, dict) or not isinstance(by_id, dict) or not isinstance(newest, list)
+                or not all(isinstance(n, str) for n in newest)):
             return None
-        self._by_name, self._by_id = by_name, by_id
+        self._by_name, self._by_id, self._newest = by_name, by_id, newest
         self.stats.from_cache = True
         return doc
 
@@ -350,7 +415,7 @@ class OsvDatabase:
         if path is None:
             return
         payload = json.dumps({"format": _CACHE_FORMAT, "root": str(self.root.resolve()), "signature": signature,
-                              "names": self._by_name, "ids": self._by_id}).encode()
+                              "names": self._by_name, "ids": self._by_id, "newest": self._newest}).encode()
         try:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".osv-index-")
             with os.fdopen(fd, "wb") as fh:
@@ -393,6 +458,37 @@ class OsvDatabase:
                 out.append(doc)
         return out
 
+    def compiled(self, record: dict[str, Any]) -> Matcher:
+        """The record in matchable form (compiled once per id)."""
+        rid = str(record["id"])
+        matcher = self._compiled.get(rid)
+        if matcher is None:
+            matcher = self._compiled[rid] = compile_record(record)
+        return matcher
+
+    def package_matchers(self, name: str) -> list[Matcher]:
+        """Every active (not withdrawn) record that concerns `name`, in matchable form."""
+        name = canonicalize_name(name)
+        out = []
+        for rec in self.records_for(name):
+            if rec.get("withdrawn"):
+                continue
+            matcher = self.compiled(rec)
+            if any(a.name == name for a in matcher):
+                out.append(matcher)
+        return out
+
+    def known_versions(self, name: str) -> set[Version]:
+        """Every valid version of `name` that the active records name: the candidates for an upgrade."""
+        name = canonicalize_name(name)
+        out: set[Version] = set()
+        for m in self.package_matchers(name):
+            for a in m:
+                if a.name == name:
+                    out |= a.listed
+                    out |= a.events
+        return out
+
     def audit(self, name: str, version: str, *, notes: list[str] | None = None) -> list[Vulnerability]:
         """Advisory groups affecting `name==version` (withdrawn records skipped, aliases merged)."""
         v = parse_version(version)
@@ -403,11 +499,7 @@ class OsvDatabase:
         for rec in self.records_for(name):
             if rec.get("withdrawn"):
                 continue
-            rid = str(rec["id"])
-            compiled = self._compiled.get(rid)
-            if compiled is None:
-                compiled = self._compiled[rid] = compile_record(rec)
-            m = match_compiled(compiled, name, v, version, notes)
+            m = match_compiled(self.compiled(rec), name, v, version, notes)
             if m.affected:
                 hits.append((rec, m))
         return self.group(name, v, hits)
@@ -434,6 +526,7 @@ class OsvDatabase:
             summary = next((str(r.get("summary") or "") for r, _ in members if r.get("summary")), "")
             out.append(Vulnerability(
                 id=primary, aliases=tuple(sorted(ids - {primary}, key=_id_rank)), fixed=tuple(fixed),
-                severity=rate(ids, [r for r, _ in members] + extra), summary=summary.splitlines()[0][:200]
-                if summary else "", last_affected=tuple(last)))
+                severity=rate(ids, [r for r, _ in members] + extra, own=known), summary=summary.splitlines()[0][:200]
+                if summary else "", last_affected=tuple(last),
+                matchers=tuple(self.compiled(r) for r in [r for r, _ in members] + extra if not r.get("withdrawn"))))
         return sorted(out, key=lambda x: _id_rank(x.id))

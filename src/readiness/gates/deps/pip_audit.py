@@ -25,10 +25,20 @@ from packaging.utils import canonicalize_name
 
 from readiness.errors import GateError
 from readiness.gates.deps.jsonvals import as_list
-from readiness.gates.deps.osv_offline import Match, OsvDatabase, Vulnerability, evaluate, parse_version
+from readiness.gates.deps.osv_offline import (
+    Match,
+    OsvDatabase,
+    Vulnerability,
+    compile_record,
+    evaluate,
+    parse_version,
+)
 from readiness.gates.deps.severity import rate
 
 DEFAULT_OSV_BASE = "https://api.osv.dev"
+OFFLINE_HINT = ("To audit without network, get OSV's PyPI database once with `readiness osv-db download DIR` "
+                "and run with `--offline-db DIR` (or set gates.deps.offline_db)")
+"""Said once, in the gate's error, when the live service cannot be reached."""
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_RECORD_FETCHES = 500
 
@@ -93,8 +103,7 @@ def run_pip_audit(pins: list[Pin], opts: LiveOptions) -> dict[Pin, list[dict[str
         if "NameResolutionError" in last or "Failed to resolve" in last or "ConnectionError" in last:
             last = "the service is unreachable from this runner (no network?)"
         raise GateError(f"the vulnerability service ({opts.service}) could not be queried through pip-audit: "
-                        f"{last}; the gate fails closed: audit offline with --offline-db DIR "
-                        "(or gates.deps.offline_db), or set gates.deps.on_error: warn")
+                        f"{last}; the gate fails closed. {OFFLINE_HINT}")
     result: dict[Pin, list[dict[str, Any]]] = {}
     for dep in doc["dependencies"]:
         if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
@@ -148,7 +157,8 @@ def to_vulnerabilities(pin: Pin, found: list[dict[str, Any]], lookup: RecordLook
         out.append(Vulnerability(
             id=primary, aliases=tuple(sorted(set(ids) - {primary})),
             fixed=tuple(sorted(fixed, key=lambda s: parse_version(s) or parse_version("0") or s)),
-            severity=rate(ids, records), summary=str(v.get("description") or "")[:200]))
+            severity=rate(ids, records, own=[v["id"]]), summary=str(v.get("description") or "")[:200],
+            matchers=tuple(compile_record(r) for r in records if not r.get("withdrawn")) if matched else ()))
     return out
 
 

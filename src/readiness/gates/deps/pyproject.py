@@ -3,52 +3,117 @@ uv's legacy dev-dependencies and Poetry's dependency tables. Read with `tomllib`
 
 from __future__ import annotations
 
+import bisect
+import json
 import re
-import tomllib
 from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness.gates.deps.locks import load_toml
 from readiness.gates.deps.model import KIND_PYPROJECT, Dependency, Parsed, Problem
 from readiness.gates.deps.requirements import requirement_dependency
 
-_SECTION_RE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = re.compile(r"""\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+"""A bare or simply quoted key at the start of a line (anchored, disjoint alternatives: linear)."""
+
+
+def section_header(line: str) -> str | None:
+    """The table name of a `[name]` / `[[name]]` header line (quotes and spaces removed), else None.
+
+    A scan, not a regex: the old `^\\s*\\[\\[?\\s*([^\\]]+?)\\s*\\]\\]?` backtracked cubically on a `[`
+    followed by a run of spaces."""
+    s = line.strip()
+    if not s.startswith("["):
+        return None
+    double = s.startswith("[[")
+    close = s.find("]]" if double else "]", 2 if double else 1)
+    if close == -1:
+        return None
+    rest = s[close + (2 if double else 1):].lstrip()
+    if rest and not rest.startswith("#"):
+        return None
+    name = s[2 if double else 1:close].replace('"', "").replace("'", "").replace(" ", "").replace("\t", "")
+    return name or None
+
+
+def _string_literals(line: str) -> list[str]:
+    """The single-line TOML strings on a line, decoded (basic strings through JSON rules, which cover
+    TOML's escapes but `\\e`; literal strings as written). One left-to-right pass."""
+    out: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch == "#":
+            break
+        if ch == "'":
+            end = line.find("'", i + 1)
+            if end == -1:
+                break
+            out.append(line[i + 1:end])
+            i = end + 1
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and line[j] != '"':
+                j += 2 if line[j] == "\\" else 1
+            if j >= n:
+                break
+            raw = line[i:j + 1]
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw[1:-1]
+            out.append(value if isinstance(value, str) else raw[1:-1])
+            i = j + 1
+            continue
+        i += 1
+    return out
 
 
 class LineFinder:
-    """Finds the line of a value in a TOML text (tomllib keeps no positions)."""
+    """Finds the line of a value in a TOML text (tomllib keeps no positions).
+
+    Built in one pass: every header, every single-line string and every key at a line start, each
+    with its lines in order; a lookup is a bisection. (Searching the text from the section start for
+    each dependency cost dependencies x lines.)"""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
         self.sections: list[tuple[int, str]] = []
-        for i, line in enumerate(self.lines, start=1):
-            m = _SECTION_RE.match(line)
-            if m:
-                self.sections.append((i, m.group(1).replace('"', "").replace("'", "").replace(" ", "")))
+        self._strings: dict[str, list[int]] = {}
+        self._keys: dict[str, list[int]] = {}
+        for i, line in enumerate(text.splitlines(), start=1):
+            header = section_header(line) if "[" in line else None
+            if header is not None:
+                self.sections.append((i, header))
+                continue
+            m = _KEY_RE.match(line)
+            if m is not None:
+                key = next(g for g in m.groups() if g is not None)
+                self._keys.setdefault(key.lower(), []).append(i)
+            if '"' in line or "'" in line:
+                for value in dict.fromkeys(_string_literals(line)):
+                    self._strings.setdefault(value.strip(), []).append(i)
 
     def section(self, name: str) -> int:
         """The line of `[name]` (1 when absent)."""
         return next((i for i, s in self.sections if s == name), 1)
 
     def find(self, needle: str, start: int = 1, *, key: bool = False) -> int:
-        """First line at or after `start` containing `needle` (as `needle =` when key); else `start`."""
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(needle)}[\"']?\s*=", re.IGNORECASE) if key else None
-        for i in range(max(start, 1), len(self.lines) + 1):
-            text = self.lines[i - 1]
-            if (pattern.search(text) if pattern else needle in text):
-                return i
-        return start
+        """First line at or after `start` holding the string `needle` (or the key `needle =` when
+        `key`); else `start`."""
+        lines = self._keys.get(needle.lower()) if key else self._strings.get(needle.strip())
+        if not lines:
+            return start
+        at = bisect.bisect_left(lines, max(start, 1))
+        return lines[at] if at < len(lines) else start
 
 
 def parse_pyproject(rel: str, text: str, out: Parsed) -> dict[str, Any] | None:
     """Parse a pyproject.toml into `out`; returns the TOML document (None when invalid)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        out.problems.append(Problem(path=rel, line=line, evidence=str(exc),
-                                    message=f"pyproject.toml is not valid TOML: {str(exc)[:200]}."))
+    doc = load_toml(rel, text, out)
+    if doc is None:
         return None
     out.files.append(rel)
     finder = LineFinder(text)

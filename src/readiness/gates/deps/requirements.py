@@ -20,14 +20,18 @@ from readiness.workspace import FileProblem
 
 MAX_INCLUDE_DEPTH = 16
 MAX_LINE_CHARS = 10_000
+"""A physical line longer than this is cut (no real requirement line comes close)."""
+MAX_LOGICAL_CHARS = 200_000
+"""A `\\`-continued logical line longer than this is not parsed (pip-compile's longest hash lists are ~20k)."""
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _HASH_RE = re.compile(r"(?:^|\s)--hash(?:=|\s+)(\S+)")
 _PER_REQ_OPT_RE = re.compile(r"(?:^|\s)--(?:config-settings|global-option|install-option)(?:=|\s+)\S+")
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_RE = re.compile(r"\.(whl|tar\.gz|tgz|tar\.bz2|zip)$", re.IGNORECASE)
-_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
+"""`name @ url` / `name[extra] @ url`. One `\\s*` on each side of the optional extras: two adjacent
+`\\s*` around an optional group backtrack quadratically on a run of spaces."""
 _INCLUDE_RE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(?P<arg>.+)$")
 _EDITABLE_RE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(?P<arg>.+)$")
 _GLOBAL_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index", "--pre",
@@ -37,25 +41,42 @@ _GLOBAL_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", 
 ReadText = Callable[[str], str]
 
 
-def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first line number, joined text) with comments removed and `\\` continuations joined."""
+def strip_comment(line: str) -> str:
+    """The line without its comment: from the first `#` at the start or after whitespace (pip's
+    `(^|\\s+)#.*$`), found with `str.find` so that long whitespace runs cost linear time."""
+    i = line.find("#")
+    while i != -1:
+        if i == 0 or line[i - 1].isspace():
+            return line[:i]
+        i = line.find("#", i + 1)
+    return line
+
+
+def logical_lines(text: str) -> Iterator[tuple[int, str | None]]:
+    """(first line number, joined text) with comments removed and `\\` continuations joined.
+
+    A logical line longer than MAX_LOGICAL_CHARS is yielded with None for its text (the caller reports it)."""
     buf: list[str] = []
+    size = 0
     start = 0
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw if len(raw) <= MAX_LINE_CHARS else raw[:MAX_LINE_CHARS]
         if not buf:
-            start = lineno
+            start, size = lineno, 0
         if line.endswith("\\"):
-            buf.append(line[:-1])
+            if size <= MAX_LOGICAL_CHARS:
+                buf.append(line[:-1])
+            size += len(line)
             continue
         buf.append(line)
-        joined = _COMMENT_RE.sub("", " ".join(buf)).strip()
+        size += len(line)
+        joined = None if size > MAX_LOGICAL_CHARS else strip_comment(" ".join(buf)).strip()
         buf = []
-        if joined:
+        if joined != "":
             yield start, joined
     if buf:
-        joined = _COMMENT_RE.sub("", " ".join(buf)).strip()
-        if joined:
+        joined = None if size > MAX_LOGICAL_CHARS else strip_comment(" ".join(buf)).strip()
+        if joined != "":
             yield start, joined
 
 
@@ -114,6 +135,11 @@ def parse_requirements_file(rel: str, read: ReadText, out: Parsed, *, kind: str 
     out.files.append(rel)
     uses_hashes = False
     for lineno, line in logical_lines(text):
+        if line is None:
+            out.problems.append(Problem(path=rel, line=lineno, evidence=f"logical line {lineno} too long",
+                                        message=f"The line starting at line {lineno} continues for more than "
+                                                f"{MAX_LOGICAL_CHARS:,} characters; it was not parsed."))
+            continue
         if _INCLUDE_RE.match(line):
             m = _INCLUDE_RE.match(line)
             assert m is not None
