@@ -4,6 +4,7 @@ scorecard tests (each test then breaks one thing)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 RUNBOOK = ("# Orders runbook\n\n## Symptoms\nErrors rise on the dashboard.\n\n## Diagnosis\nRead the logs.\n\n"
@@ -72,10 +73,12 @@ def complete_repo(root: Path, items: list[str] | None = None) -> Path:
 
 
 def offline_db(where: Path) -> Path:
-    """An OSV directory with one advisory, for a package the repository does not use."""
+    """An OSV directory with one advisory, for a package the repository does not use; modified today,
+    so the database is never stale (deps/stale-advisory-database) whenever the suite runs."""
     where.mkdir(parents=True, exist_ok=True)
+    modified = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (where / "PYSEC-0000-1.json").write_text(json.dumps({
-        "id": "PYSEC-0000-1", "modified": "2026-01-01T00:00:00Z", "summary": "x",
+        "id": "PYSEC-0000-1", "modified": modified, "summary": "x",
         "affected": [{"package": {"ecosystem": "PyPI", "name": "not-used-here"},
                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}))
     return where
