@@ -6,7 +6,8 @@ for the files where a finding needs them. The research behind this: parsing with
 about twice a plain parse, and only the ~5 % of files that fail need it.
 
 * YAML: `readiness.yamlpos` (libyaml composer, alias budget, timestamps kept as strings, every
-  document of a multi-document stream).
+  document of a multi-document stream), resolved by the YAML 1.2 core schema as GitHub,
+  Kubernetes and ruamel.yaml read config files: `on:` is the key "on", not `true`.
 * JSON: `json.loads` (C) for values and duplicate detection; a small position-keeping scanner
   for positions.
 * TOML: `tomllib` has no positions. Keys are mapped to lines by a line scan of table headers
@@ -23,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from readiness.yamlpos import Pos, YamlError, load_all
+from readiness.yamlpos import Core, Pos, YamlError, load_all
 
 PathKey = tuple[str | int, ...]
 """A JSON path: mapping keys as strings, sequence indexes as ints."""
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+YAML_CORE: Core = "1.2"
+"""Config files are read as YAML 1.2 (only `true`/`false` are booleans)."""
 
 
 def format_of(path: str) -> str | None:
@@ -132,7 +135,7 @@ def parse(path: str, text: str, fmt: str) -> ParsedFile:
 # YAML -------------------------------------------------------------------------------------------
 def _parse_yaml(path: str, text: str) -> ParsedFile:
     try:
-        docs = load_all(text, positions=False)
+        docs = load_all(text, positions=False, core=YAML_CORE)
     except YamlError as exc:
         raise ParseProblem(str(exc), exc.line, exc.column) from None
     dups = [Duplicate(i, p, first, again) for i, d in enumerate(docs) for p, first, again in d.duplicates]
@@ -140,7 +143,7 @@ def _parse_yaml(path: str, text: str) -> ParsedFile:
 
 
 def _yaml_positions(text: str) -> list[Positions]:
-    return [Positions(d.keys, d.values) for d in load_all(text)]
+    return [Positions(d.keys, d.values) for d in load_all(text, core=YAML_CORE)]
 
 
 # JSON -------------------------------------------------------------------------------------------
