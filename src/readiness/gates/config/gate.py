@@ -23,6 +23,7 @@ from readiness.gates.config.rules import (
     PLAINTEXT_SECRET,
     SCHEMA_VIOLATION,
     UNREADABLE_FILE,
+    UNSUPPORTED_SCHEMA,
 )
 from readiness.gates.config.schema import Compiled, SchemaBook, locate_errors, unresolvable_ref
 from readiness.model import Confidence, Finding, GateId, Item, Location
@@ -430,7 +431,7 @@ class _Run:
                 continue
             self.dotenv(rel, env_schema, scan)
         for issue in self.book.issues:
-            self.findings.append(INVALID_SCHEMA.finding(
+            self.findings.append((UNSUPPORTED_SCHEMA if issue.unsupported else INVALID_SCHEMA).finding(
                 Location(path=issue.path, line=issue.line, column=issue.column),
                 message=issue.message, evidence=issue.evidence))
         items = [Item({"path": rel, "format": st.fmt, "schema": st.schema, "state": st.state,
