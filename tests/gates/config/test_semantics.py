@@ -175,3 +175,22 @@ def test_env_schema_pattern_properties_are_ecma_and_bounded(tmp_path: Path) -> N
     assert time.monotonic() - started < 5
     assert [r[:3] for r in located(out)] == [("config/env-unknown-variable", ".env.example", 3),
                                              ("config/env-unknown-variable", ".env.example", 4)]
+
+
+def test_toml_dates_and_times_are_rfc_3339_strings(tmp_path: Path) -> None:
+    schema = {"$schema": D2020, "properties": {
+        "released": {"type": "string", "format": "date-time"}, "local": {"type": "string", "format": "date-time"},
+        "day": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "time"},
+        "wrong": {"type": "string", "format": "date"}}}
+    write(tmp_path, {
+        "schemas/s.json": json.dumps(schema),
+        "config/app.toml": ('#:schema ../schemas/s.json\nreleased = 1979-05-27T07:32:00-08:00\n'
+                            'local = 1979-05-27T07:32:00\nday = 1979-05-27\nat = 07:32:00\n'
+                            'wrong = 1979-05-27T07:32:00Z\n'),
+        ".readiness.yml": ("version: 1\ngates:\n  config:\n"
+                           "    schemas: [{files: config/app.toml, schema: schemas/s.json}]\n"),
+    })
+    out = run_gate(tmp_path)
+    assert located(out) == [(SV, "config/app.toml", 6, 9)]
+    assert "'1979-05-27T07:32:00+00:00' is not a 'date'" in out.findings[0].message
+    assert "datetime" not in out.findings[0].message

@@ -10,7 +10,11 @@ about twice a plain parse, and only the ~5 % of files that fail need it.
   Kubernetes and ruamel.yaml read config files: `on:` is the key "on", not `true`.
 * JSON: `json.loads` (C) for values and duplicate detection; a small position-keeping scanner
   for positions.
-* TOML: `tomllib` has no positions. Keys are mapped to lines by a line scan of table headers
+* TOML: dates and times are what the file means, RFC 3339 strings (as check-jsonschema gives
+  them to the schema): an offset date-time `1979-05-27T07:32:00-08:00` as written, a local one
+  with `Z` appended, a local date `1979-05-27`, a local time `07:32:00Z`. So `type: string` and
+  `format: date-time` apply, and messages show the text, not a Python repr.
+  `tomllib` has no positions. Keys are mapped to lines by a line scan of table headers
   (`[a.b]`, `[[a.b]]`) and `key = value` lines (dotted keys too). Limits: keys inside inline
   tables, and elements of arrays, are positioned at the line of the key that holds them.
 """
@@ -313,7 +317,22 @@ def _parse_toml(path: str, text: str) -> ParsedFile:
         raise ParseProblem(f"TOML syntax error: {msg}") from None
     except RecursionError:
         raise ParseProblem("TOML nesting too deep; refused") from None
-    return ParsedFile(path=path, fmt="toml", text=text, docs=[value])
+    return ParsedFile(path=path, fmt="toml", text=text, docs=[_toml_json(value)])
+
+
+def _toml_json(value: Any) -> Any:
+    """TOML values as JSON Schema sees them: dates and times become RFC 3339 strings."""
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _toml_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_toml_json(v) for v in value]
+    if isinstance(value, datetime.datetime | datetime.time):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 def _toml_key_parts(dotted: str) -> list[str]:
