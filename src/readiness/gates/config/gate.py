@@ -11,6 +11,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.config import discover, envfiles, environments, secrets
 from readiness.gates.config.loaders import ParsedFile, ParseProblem, PathKey, format_of, parse
 from readiness.gates.config.rules import (
+    COMMITTED_CREDENTIAL,
     DUPLICATE_KEY,
     ENV_DEPRECATED_VARIABLE,
     ENV_INVALID_VALUE,
@@ -217,7 +218,7 @@ class _Run:
 
     @staticmethod
     def _secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Finding:
-        return PLAINTEXT_SECRET.finding(
+        return (COMMITTED_CREDENTIAL if hit.credential else PLAINTEXT_SECRET).finding(
             Location(path=rel, line=pos.line, column=pos.column),
             message=f"'{where}' holds what looks like a committed secret ({hit.kind}: {hit.redacted}).",
             evidence=f"secret|{where}|{hit.kind}",
