@@ -127,3 +127,12 @@ def unknown_allowed(schema: dict[str, Any], name: str) -> bool:
                 return True
     extra = schema.get("additionalProperties", schema.get("unevaluatedProperties"))
     return extra is not None and extra is not False
+
+
+def others_forbidden(schema: dict[str, Any]) -> str | None:
+    """`additionalProperties` or `unevaluatedProperties` when the schema sets it to false (a
+    variable it does not declare then breaks the schema: real drift), else None."""
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        if schema.get(keyword) is False:
+            return keyword
+    return None

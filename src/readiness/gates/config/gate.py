@@ -27,7 +27,7 @@ from readiness.gates.config.rules import (
     UNSUPPORTED_SCHEMA,
 )
 from readiness.gates.config.schema import Compiled, SchemaBook, locate_errors, unresolvable_ref
-from readiness.model import Confidence, Finding, GateId, Item, Location
+from readiness.model import Confidence, Finding, GateId, Item, Location, Severity
 from readiness.workspace import FileProblem
 from readiness.yamlpos import Pos
 
@@ -317,13 +317,16 @@ class _Run:
                     Location(path=rel),
                     message=f"Required variable {name} (in {schema_rel}) is missing from {rel}.",
                     evidence=f"missing|{name}"))
+        forbidden = envfiles.others_forbidden(schema)
         for var in variables:
             loc = Location(path=rel, line=var.key.line, column=var.key.column)
             prop = props.get(var.name)
             if prop is None and not envfiles.unknown_allowed(schema, var.name):
                 self.findings.append(ENV_UNKNOWN_VARIABLE.finding(
-                    loc, message=f"Variable {var.name} is not declared in {schema_rel}.",
-                    evidence=f"unknown|{var.name}"))
+                    loc, message=f"Variable {var.name} is not declared in {schema_rel}"
+                                 + (f", which forbids any other ({forbidden}: false)." if forbidden else "."),
+                    evidence=f"unknown|{var.name}",
+                    severity=Severity.MEDIUM if forbidden else None))
                 continue
             if isinstance(prop, dict) and prop.get("deprecated") is True:
                 why = prop.get("description")
