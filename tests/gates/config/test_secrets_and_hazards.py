@@ -235,4 +235,4 @@ def test_through_the_engine_inline_waivers_and_the_report_schema(tmp_path: Path)
     assert data["verdict"] == "fail"
     gate = [g for g in data["gates"] if g["id"] == "config"][0]
     assert gate["items"] == [{"path": "config/app.yaml", "format": "yaml", "schema": None,
-                              "state": "not validated", "documents": 1, "errors": 0}]
+                              "state": "not validated", "documents": 1, "errors": 0, "paired_by": None}]

@@ -52,7 +52,7 @@ _PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[
                        r"(?P<body>[A-Za-z0-9+/=\s]*)")
 _ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
-_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
                            "credential", "credentials", "pass"})
@@ -164,13 +164,13 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
     if "://" in value and "@" in value:
         url = _URL_PASSWORD.search(value)
         if url and not is_placeholder(url.group("pw")):
-            return SecretHit(path, "password in a URL", redact(url.group("pw")), True)
+            return SecretHit(path, "password in a URL", redact(url.group("pw")), _strong(url.group("pw")))
     key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if key is None or not is_secret_key(key):
         return None
     if is_placeholder(value) or _FILE_PATH.match(value.strip()):
         return None
-    strong = len(value) >= 16 and entropy(value) >= 3.5
+    strong = _strong(value, 16)
     kind = f"high-entropy value of key '{key}'" if strong else f"literal value of key '{key}'"
     return SecretHit(path, kind, redact(value), strong)
 
@@ -186,6 +186,20 @@ def _looks_fake(kind: str, token: str, rest: str) -> bool:
         return True
     tail = token[-20:]
     return len(set(tail)) <= 4 or entropy(tail) < 2.5
+
+
+def _strong(value: str, min_len: int = 12) -> bool:
+    """Long and random enough to be a real secret rather than a word someone chose."""
+    return len(value) >= min_len and entropy(value) >= 3.5
+
+
+def example_value(hit: SecretHit) -> bool:
+    """True for a hit that an example file (`.env.example`, `sample.env`) may hold on purpose: not a
+    provider's credential format and not a strong random value (a dev default such as
+    `postgres://postgres:postgres@localhost`, `DB_PASSWORD=secret123`, a sample JWT)."""
+    if hit.credential:
+        return False
+    return not hit.certain or hit.kind == "JSON Web Token"
 
 
 def scan(value: Any) -> Iterator[SecretHit]:
