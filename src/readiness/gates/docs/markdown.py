@@ -90,6 +90,10 @@ class MarkdownDoc:
     """First line after the front matter."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Reserved for callers."""
+    inline_code: tuple[tuple[int, str], ...] = ()
+    """Inline code spans: (1-based line, content)."""
+    list_items: tuple[tuple[int, bool], ...] = ()
+    """List items: (1-based line, True when the list is ordered)."""
 
     def section(self, heading: Heading) -> list[tuple[int, str]]:
         """The raw lines under a heading, up to the end of its section: (1-based line, text)."""
@@ -173,11 +177,24 @@ def parse(text: str) -> MarkdownDoc:
     code: list[tuple[int, str]] = []
     code_lines: set[int] = set()
     anchors: set[str] = set()
+    inline_code: list[tuple[int, str]] = []
+    list_items: list[tuple[int, bool]] = []
+    ordered: list[bool] = []
     pending_level = 0
     for tok in tokens:
         start = tok.map[0] + 1 if tok.map else 1
         if tok.type == "heading_open":
             pending_level = int(tok.tag[1:])
+            continue
+        if tok.type in ("ordered_list_open", "bullet_list_open"):
+            ordered.append(tok.type == "ordered_list_open")
+            continue
+        if tok.type in ("ordered_list_close", "bullet_list_close"):
+            if ordered:
+                ordered.pop()
+            continue
+        if tok.type == "list_item_open":
+            list_items.append((start, bool(ordered and ordered[-1])))
             continue
         if tok.type in ("fence", "code_block"):
             if tok.map:
@@ -206,6 +223,8 @@ def parse(text: str) -> MarkdownDoc:
                 links.append(Link(str(child.attrGet("src") or ""), line, image=True))
             elif child.type == "html_inline":
                 anchors.update(a.lower() for a in _HTML_ANCHOR_RE.findall(child.content))
+            elif child.type == "code_inline":
+                inline_code.append((line, child.content))
     headings = []
     seen: dict[str, int] = {}
     for i, (level, htext, hline) in enumerate(raw_headings):
@@ -221,4 +240,5 @@ def parse(text: str) -> MarkdownDoc:
         seen[slug] = count + 1
     return MarkdownDoc(lines=lines, headings=tuple(headings), links=tuple(links), prose=tuple(prose),
                        code=tuple(code), code_lines=frozenset(code_lines), anchors=frozenset(anchors),
-                       front_matter=front, body_start=body_start)
+                       front_matter=front, body_start=body_start, inline_code=tuple(inline_code),
+                       list_items=tuple(list_items))
