@@ -124,6 +124,10 @@ class Record:
     status_line: int | None = None
     successor_text: str = ""
     links: list[str] = field(default_factory=list)
+    status_word: str | None = None
+    """The status as written, normalized to its first word (or known two-word phrase)."""
+    status_shown: str = ""
+    """The status as written, unwrapped and shortened, for messages."""
 
 
 def _is_record_name(rel: str, adr_dir: str) -> bool:
@@ -320,8 +324,56 @@ def lint(ws: Workspace, adrs: AdrSet, reader: DocReader, sections: Sequence[str]
         if doc is None:
             continue
         out.extend(_lint_record(ws, rec, doc, groups))
+    out.extend(_statuses(records, adrs.source))
     out.extend(_numbering(records))
     out.extend(_successors(ws, records))
+    return out
+
+
+CONVENTION_SHARE = 0.25
+"""A status word used by at least two records and this share of them is the repository's own."""
+
+
+def status_word(raw: str) -> str | None:
+    """The status's first word (or a known two-word phrase such as "on hold"), normalized."""
+    words = normalize(_unwrap(raw)).split()
+    if not words:
+        return None
+    two = " ".join(words[:2])
+    return two if two in _PHRASES else words[0]
+
+
+def convention(records: Sequence[Record], source: str) -> set[str]:
+    """The status words this repository uses: the five standard ones (adr-tools' "superceded" and,
+    with log4brains, "draft" too), plus any word that at least two records and a quarter of them use."""
+    words = [r.status_word for r in records if r.status_word]
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    own = {w for w, n in counts.items() if n >= 2 and n >= CONVENTION_SHARE * len(words)}
+    standard = {*STATUSES, "superceded"} | ({"draft"} if source.startswith(".log4brains") else set())
+    return standard | own
+
+
+def _statuses(records: Sequence[Record], source: str) -> list[Finding]:
+    """A status outside the repository's convention: unknown words, and synonyms the repository
+    does not otherwise use ("Approved" among "Accepted" records) - a low note, not silence."""
+    usual = convention(records, source)
+    known = sorted({w for w in usual if w in STATUS_WORDS or w in _PHRASES})
+    shown_usual = ", ".join(w.capitalize() for w in known[:8])
+    out: list[Finding] = []
+    for rec in records:
+        if rec.status_word is None or rec.status_word in usual:
+            continue
+        if rec.status is None:
+            message = (f"Decision record {rec.path} has status \"{rec.status_shown}\", which is none of "
+                       "Proposed, Accepted, Rejected, Deprecated, Superseded.")
+        else:
+            message = (f"Decision record {rec.path} has status \"{rec.status_shown}\", which is not a status "
+                       f"this repository's records use ({shown_usual}); it is read as "
+                       f"{rec.status.capitalize()}.")
+        out.append(ADR_UNKNOWN_STATUS.finding(Location(path=rec.path, line=rec.status_line or 1),
+                                              message=message, evidence=normalize(rec.status_shown)))
     return out
 
 
@@ -364,15 +416,8 @@ def _lint_record(ws: Workspace, rec: Record, doc: MarkdownDoc, groups: list[Sect
                     "or Superseded).",
             evidence="status"))
     elif not (leftover and _is_status_template(raw)):
-        status = classify_status(raw)
-        if status is None:
-            shown = _unwrap(raw).strip()[:60]
-            out.append(ADR_UNKNOWN_STATUS.finding(
-                Location(path=rel, line=line),
-                message=f"Decision record {rel} has status \"{shown}\", which is none of "
-                        "Proposed, Accepted, Rejected, Deprecated, Superseded.",
-                evidence=normalize(shown)))
-        rec.status, rec.status_line, rec.successor_text = status, line, block
+        rec.status, rec.status_line, rec.successor_text = classify_status(raw), line, block
+        rec.status_word, rec.status_shown = status_word(raw), _unwrap(raw).strip()[:60]
     if not _has_date(doc, fm, rel):
         out.append(ADR_MISSING_DATE.finding(
             Location(path=rel, line=title_line),
