@@ -298,10 +298,11 @@ def _json_positions(text: str) -> list[Positions]:
 
 # TOML -------------------------------------------------------------------------------------------
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_TOML_HEADER = re.compile(r"^(\s*)(\[\[?)\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r"^(\s*)((?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
-                       r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'))*)\s*=\s*")
-_TOML_PART = re.compile(r"\s*([A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')\s*(?:\.|$)")
+MAX_SCAN_LINE = 65_536
+"""TOML lines longer than this are not scanned for keys (their values are placed at their table)."""
+_TOML_KEY = re.compile(r"^([ \t]*+)((?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')"
+                       r"(?:[ \t]*+\.[ \t]*+(?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+'))*+)[ \t]*+=[ \t]*+")
+_TOML_PART = re.compile(r"[ \t]*+([A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')[ \t]*+(?:\.|$)")
 
 
 def _parse_toml(path: str, text: str) -> ParsedFile:
@@ -347,6 +348,42 @@ def _toml_key_parts(dotted: str) -> list[str]:
     return parts
 
 
+def _toml_header(line: str) -> tuple[int, bool, str] | None:
+    """`[a.b]` or `[[a.b]]` (with an optional comment): (column, array of tables, dotted key); None
+    for any other line, such as `[1, 2],` inside a multi-line array. One pass, no regex
+    backtracking (the regex this replaces was quadratic in a line's whitespace)."""
+    stripped = line.lstrip(" \t")
+    if not stripped.startswith("["):
+        return None
+    array = stripped.startswith("[[")
+    body = stripped[2 if array else 1:]
+    i, quote, n = 0, "", len(body)
+    while i < n:
+        c = body[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "]":
+            break
+        i += 1
+    else:
+        return None
+    key, rest = body[:i].strip(" \t"), body[i + 1:]
+    if array:
+        if not rest.startswith("]"):
+            return None
+        rest = rest[1:]
+    rest = rest.strip(" \t")
+    if not key or (rest and not rest.startswith("#")):
+        return None
+    return len(line) - len(stripped) + 1, array, key
+
+
 def _toml_positions(text: str) -> list[Positions]:
     """Line-scan positions of TOML keys (see the module docstring for the limits)."""
     keys: dict[PathKey, Pos] = {}
@@ -369,11 +406,13 @@ def _toml_positions(text: str) -> list[Positions]:
             if line.count(in_string) % 2 == 1:
                 in_string = None
             continue
-        header = _TOML_HEADER.match(line)
+        if len(line) > MAX_SCAN_LINE:
+            continue
+        header = _toml_header(line)
         if header and not _TOML_KEY.match(line):
-            parts = _toml_key_parts(header.group(3))
-            col = len(header.group(1)) + 1
-            if header.group(2) == "[[":
+            col, array, dotted = header
+            parts = _toml_key_parts(dotted)
+            if array:
                 base = (*resolve(parts[:-1]), parts[-1])
                 aot[base] = aot.get(base, -1) + 1
                 table = (*base, aot[base])

@@ -37,6 +37,7 @@ from readiness.gates.docs.sections import (
     groups_from_config,
     missing_groups,
     normalize,
+    strip_comments,
 )
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem, Workspace
@@ -68,20 +69,27 @@ _PHRASES = {"on hold": "proposed", "in progress": "proposed", "in review": "prop
             "not accepted": "rejected", "not approved": "rejected"}
 _NUM_NAME_RE = re.compile(r"^(?:adr[-_ ]?)?(\d{1,5})(?:[-_. ]+|(?=[A-Za-z]))(\S.*)?$", re.IGNORECASE)
 _DATE_NAME_RE = re.compile(r"^((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?([0-3]\d)[-_]\S")
+# possessive quantifiers (`*+`, `++`): a run of spaces is taken once, never re-split between two
+# neighbouring `\s*` (that backtracking was quadratic in a line's whitespace)
 _STATUS_LINE_RE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*status\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(?P<value>.+)$",
+    r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+status\s*+(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?\s*+(?P<value>.+)$",
     re.IGNORECASE)
-_STATUS_CELL_RE = re.compile(r"^\s*\|\s*(?:\*\*|__)?status(?:\*\*|__)?\s*\|\s*(?P<value>[^|]+)\|", re.IGNORECASE)
+_STATUS_CELL_RE = re.compile(r"^\s*+\|\s*+(?:\*\*|__)?status(?:\*\*|__)?\s*+\|\s*+(?P<value>[^|]++)\|",
+                             re.IGNORECASE)
 _DATE_LINE_RE = re.compile(
-    r"^\s*(?:[-*+|]\s*)?(?:\*\*|__)?\s*(?:date|decision[- ]date|decided(?: on)?|created|last[- ]updated|"
-    r"updated|accepted(?: on)?|proposed(?: on)?)\s*(?:\*\*|__)?\s*[:：|]",
+    r"^\s*+(?:[-*+|]\s*+)?(?:\*\*|__)?\s*+(?:date|decision[- ]date|decided(?: on)?|created|last[- ]updated|"
+    r"updated|accepted(?: on)?|proposed(?: on)?)\s*+(?:\*\*|__)?\s*+[:：|]",
     re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
-_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_LINK_RE = re.compile(r"\[([^\]\[]{0,1000}+)\]\(([^)\s\[]{0,2000}+)(?:\s[^)\[]{0,1000}+)?\)")
+"""`[text](target "title")`: bounded and deterministic (the target stops at whitespace, the title
+starts there; neither runs past the next `[`), so a line of `[](` cannot make it cubic."""
 _REF_RE = re.compile(r"(?:\badr[-_ #]?|#)0*(\d{1,5})\b|\b0*(\d{1,5})\.?\s|\b(\d{3,5})\b", re.IGNORECASE)
-_CURLY_RE = re.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>]*\s[^{}\"=;<>]*)\}(?!\})")
+_CURLY_RE = re.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>\s]*+\s[^{}\"=;<>]*+)\}(?!\})")
+"""`{short title of the decision}`: the first word stops at the first space, so a brace followed by
+a long run of spaces is read once (it was quadratic), and a scan never passes the next brace."""
 _INLINE_CODE_RE = re.compile(r"`+[^`]*`+")
-_COMMENT_RE = re.compile(r"<!--.*?-->")
+_MD_REF_RE = re.compile(r"(?<![\w./-])[\w./-]+\.md\b")
 TEMPLATE_PHRASES = (
     "the issue motivating this decision, and any context that influences or constrains the decision",
     "the change that we're proposing or have agreed to implement",
@@ -148,10 +156,9 @@ def _tool_dirs(ws: Workspace, reader: DocReader) -> tuple[list[str], str]:
     if ws.exists(".adr-dir") and not ws.is_symlink(".adr-dir"):
         text = reader.text(".adr-dir")
         line = (text or "").strip().splitlines()[0:1]
-        if line:
-            d = posixpath.normpath(line[0].strip().removeprefix("./"))
-            if not d.startswith("..") and not d.startswith("/"):
-                return [d], ".adr-dir"
+        d = _folder(line[0]) if line else None
+        if d is not None:
+            return [d], ".adr-dir"
     for name in (".log4brains.yml", ".log4brains.yaml"):
         if ws.exists(name):
             text = reader.text(name)
@@ -172,14 +179,20 @@ def _log4brains_dirs(text: str) -> list[str]:
     found: list[str] = []
     if isinstance(project.get("adrFolder"), str):
         found.append(project["adrFolder"])
-    found.extend(pkg["adrFolder"] for pkg in project.get("packages") or []
-                 if isinstance(pkg, dict) and isinstance(pkg.get("adrFolder"), str))
-    out = []
-    for d in found:
-        norm = posixpath.normpath(d.removeprefix("./"))
-        if not norm.startswith("..") and not norm.startswith("/"):
-            out.append(norm)
-    return out
+    packages = project.get("packages")  # the PR's file: any type at all, not only a list of mappings
+    if isinstance(packages, list):
+        found.extend(pkg["adrFolder"] for pkg in packages
+                     if isinstance(pkg, dict) and isinstance(pkg.get("adrFolder"), str))
+    return [norm for norm in (_folder(d) for d in found) if norm is not None]
+
+
+def _folder(value: str) -> str | None:
+    """A decision-record folder named in a tool's file, when it is a plain folder of this repository
+    (not the root itself, not outside, no glob characters, no control characters)."""
+    norm = posixpath.normpath(value.strip().removeprefix("./"))
+    if norm in (".", "") or norm.startswith(("..", "/")) or any(c in norm for c in "*?[]\x00\n\r"):
+        return None
+    return norm
 
 
 def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
@@ -202,7 +215,7 @@ def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
 # ---- status, date, template -------------------------------------------------------------------
 
 def _unwrap(text: str) -> str:
-    text = _COMMENT_RE.sub(" ", text)
+    text = strip_comments(text)
     text = _LINK_RE.sub(lambda m: m.group(1), text)
     return text.replace("**", " ").replace("__", " ").replace("`", " ")
 
@@ -224,7 +237,7 @@ def _status_from_body(doc: MarkdownDoc) -> tuple[str, int, str] | None:
         if h.level >= 2 and normalize(h.text) in ("status", "statuses", "state", "decision status",
                                                    "current status"):
             body = [(n, t) for n, t in doc.section(h) if t.strip() and not t.lstrip().startswith("#")]
-            body = [(n, t) for n, t in body if _COMMENT_RE.sub("", t).strip()]
+            body = [(n, t) for n, t in body if strip_comments(t, "").strip()]
             if body:
                 block = "\n".join(t for _n, t in body)
                 first_n, first = body[0]
@@ -272,7 +285,7 @@ def _template_leftover(doc: MarkdownDoc) -> tuple[int, str] | None:
     for n, line in enumerate(doc.lines, start=1):
         if n in doc.code_lines:
             continue
-        clean = _COMMENT_RE.sub(" ", _INLINE_CODE_RE.sub(" ", line))
+        clean = strip_comments(_INLINE_CODE_RE.sub(" ", line))
         low = clean.lower()
         for phrase in TEMPLATE_PHRASES:
             if phrase in low:
@@ -496,7 +509,7 @@ def _successors(ws: Workspace, records: list[Record]) -> list[Finding]:
 
 
 def _names_existing_record(ws: Workspace, rel: str, tail: str) -> bool:
-    for word in re.findall(r"[\w./-]+\.md\b", tail):
+    for word in _MD_REF_RE.findall(tail):
         if is_external(word):
             return True
         path, _ = split_fragment(word)

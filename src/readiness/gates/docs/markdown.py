@@ -21,8 +21,11 @@ from readiness.yamlpos import YamlError, load_one
 
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n")
 _FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
-_HTML_ANCHOR_RE = re.compile(r"""<a\s[^>]*?\b(?:name|id)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
+_A_TAG_RE = re.compile(r"<a\s", re.IGNORECASE)
+_ANCHOR_ATTR_RE = re.compile(r"""\b(?:name|id)[ \t\r\n]*+=[ \t\r\n]*+["']?([^"'\s>]++)""", re.IGNORECASE)
+MAX_TAG_CHARS = 2048
+"""An `<a ...>` tag is read up to this many characters (its attributes are in there)."""
+_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*+)[ \t]*+:(.*)$")
 MAX_FRONT_MATTER_LINES = 400
 
 
@@ -103,6 +106,21 @@ class MarkdownDoc:
     def title(self) -> Heading | None:
         """The first level-1 heading."""
         return next((h for h in self.headings if h.level == 1), None)
+
+
+def html_anchors(html: str) -> list[str]:
+    """The `name`/`id` of every `<a ...>` tag in an HTML fragment, lower-cased. Linear: each tag
+    is read only up to its `>` (or MAX_TAG_CHARS), never to the end of the text again."""
+    out: list[str] = []
+    for tag in _A_TAG_RE.finditer(html):
+        start, limit = tag.end(), tag.end() + MAX_TAG_CHARS
+        # a tag ends at `>`; a `<` starts the next one: every character is read for one tag at most
+        ends = [i for i in (html.find(">", start, limit), html.find("<", start, limit)) if i >= 0]
+        attrs = html[start: min(ends) if ends else limit]
+        m = _ANCHOR_ATTR_RE.search(attrs)
+        if m:
+            out.append(m.group(1).lower())
+    return out
 
 
 def github_slug(text: str) -> str:
@@ -202,7 +220,7 @@ def parse(text: str) -> MarkdownDoc:
             code.append((start + (1 if tok.type == "fence" else 0), tok.content))
             continue
         if tok.type == "html_block":
-            anchors.update(a.lower() for a in _HTML_ANCHOR_RE.findall(tok.content))
+            anchors.update(html_anchors(tok.content))
             continue
         if tok.type != "inline":
             continue
@@ -222,7 +240,7 @@ def parse(text: str) -> MarkdownDoc:
             elif child.type == "image":
                 links.append(Link(str(child.attrGet("src") or ""), line, image=True))
             elif child.type == "html_inline":
-                anchors.update(a.lower() for a in _HTML_ANCHOR_RE.findall(child.content))
+                anchors.update(html_anchors(child.content))
             elif child.type == "code_inline":
                 inline_code.append((line, child.content))
     headings = []
