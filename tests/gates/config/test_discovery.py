@@ -113,3 +113,35 @@ def test_configured_files_turn_repository_wide_discovery_off(tmp_path: Path) -> 
     })
     out = run_gate(tmp_path)
     assert located(out) == [] and set(_items(out)) == {"conf/a.yaml"}
+
+
+def test_a_link_to_an_uncommitted_env_file_is_not_a_finding(tmp_path: Path) -> None:
+    write(tmp_path, {"apps/web/README.md": "x\n"})
+    (tmp_path / "apps/web/.env").symlink_to("../../.env")   # the root .env is each developer's, not committed
+    out = run_gate(tmp_path)
+    assert out.findings == []
+    assert _items(out)["apps/web/.env"]["state"] == "link to a file not in the repository"
+
+
+def test_test_and_development_env_files_report_only_credentials(tmp_path: Path) -> None:
+    write(tmp_path, {
+        ".env.test": ("DATABASE_URL=postgres://user:pass@127.0.0.1:5432/app_test\nGOOGLE_CLIENT_SECRET=123\n"
+                      "SECRET_KEY=F0E5AD933D7F6FD8F4DBB3E038C501C052DC0593C686D21ACB30AE205D2F634B\n"
+                      f"GITHUB_TOKEN={GH}\n"),
+        ".env.development": "DATABASE_URL=postgres://user:pass@127.0.0.1:5432/app\n",
+    })
+    assert [(f.rule, f.location.path, f.location.line) for f in run_gate(tmp_path).findings] == [
+        ("config/committed-credential", ".env.test", 4)]
+
+
+def test_example_values_written_as_words_are_not_secrets(tmp_path: Path) -> None:
+    write(tmp_path, {
+        ".env.example": ("DATA_ENCRYPTION_KEY=data encryption key with 32 char\n"
+                         "AWS_SECRET_ACCESS_KEY=get_the_secret_of_above_key\n"
+                         'E2E_USER_PASSWORD="test_Password123"\n'
+                         "SESSION_SECRET=Xk9mQ2vL8pZr4TwBnJ7c\n"),       # machine-random: a real one
+        "config/app.yaml": ('db:\n  password: "fixme-postgres-password"\n'
+                            'jwt:\n  secret: "CHANGE-THIS! VERY IMPORTANT!"\n'),
+    })
+    assert [(f.rule, f.location.path, f.location.line) for f in run_gate(tmp_path).findings] == [
+        ("config/plaintext-secret", ".env.example", 4)]

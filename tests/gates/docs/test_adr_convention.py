@@ -49,3 +49,34 @@ def test_log4brains_draft_is_standard_there(tmp_path: Path) -> None:
                                                "## Context and Problem Statement\n\nc\n\n"
                                                "## Decision Outcome\n\nd\n\n## Considered Options\n\no\n")})
     assert rules(findings(tmp_path)) == set()
+
+
+MADR = "---\ndate: 2026-01-0{n}\n{status}---\n\n# Decision {n}\n\n## Context and Problem Statement\n\nc\n\n" \
+       "## Considered Options\n\no\n\n## Decision Outcome\n\nd\n"
+
+
+def _madr(statuses: list[str]) -> dict[str, str]:
+    base = {k: v for k, v in CLEAN.items() if not k.startswith("docs/adr/")}
+    return {**base, **{f"docs/decisions/000{i}-d.md": MADR.format(n=i, status=s)
+                       for i, s in enumerate(statuses, start=1)}}
+
+
+def test_a_status_most_records_leave_out_is_not_required(tmp_path: Path) -> None:
+    # MADR makes the status optional: a decision log that does not use it is not told to
+    make(tmp_path, _madr(["", "", "status: accepted\n", ""]))
+    assert rules(findings(tmp_path)) == set()
+
+
+def test_a_record_without_the_status_the_others_have_is_reported(tmp_path: Path) -> None:
+    make(tmp_path, _madr(["status: accepted\n", "status: accepted\n", "", "status: proposed\n"]))
+    assert rules(findings(tmp_path)) == {("docs/adr-missing-status", "docs/decisions/0003-d.md", 5)}
+
+
+def test_sections_follow_the_repository_convention_unless_configured(tmp_path: Path) -> None:
+    free_form = "# {n}. Decision {n}\n\nDate: 2026-01-0{n}\n\n## Status\n\nAccepted\n\n## Context\n\nc\n\n" \
+                "## Decision\n\nd\n"
+    base = {k: v for k, v in CLEAN.items() if not k.startswith("docs/adr/")}
+    make(tmp_path, {**base, **{f"docs/adr/000{i}-d.md": free_form.format(n=i) for i in range(1, 5)}})
+    assert rules(findings(tmp_path)) == set()          # none of the four has Consequences: not their template
+    configured = findings(tmp_path, {"adr_sections": ["Context", "Decision", "Consequences"]})
+    assert {r for r, _p, _l in rules(configured)} == {"docs/adr-missing-section"} and len(configured) == 4

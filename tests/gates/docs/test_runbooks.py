@@ -109,3 +109,19 @@ def test_a_configured_template_is_required_of_every_runbook(tmp_path: Path) -> N
     assert rules(found) == {("docs/runbook-missing-section", "docs/runbooks/x.md", 1)}
     assert found[0].message == ("Runbook docs/runbooks/x.md has no Symptoms, Mitigation or Rollback "
                                 "section with content.")
+
+
+def test_runbooks_are_found_anywhere_and_example_alerts_page_nobody(tmp_path: Path) -> None:
+    files = {k: v for k, v in CLEAN.items() if k != "RUNBOOK.md"}
+    make(tmp_path, {**files,
+                    "content/runbooks/api/ApiDown.md": GOOD["template sections"],
+                    "mixin/runbook.md": GOOD["numbered steps only"],
+                    "examples/rules.yaml": "groups:\n  - name: x\n    rules:\n      - alert: ExampleAlert\n"
+                                           "        expr: up == 0\n"})
+    assert rules(findings(tmp_path)) == set()
+
+
+def test_an_instruction_may_start_a_clause(tmp_path: Path) -> None:
+    make(tmp_path, {**CLEAN, "docs/runbooks/x.md": "# Webhooks failing\n\nDepending on the integration, correct "
+                                                    "its token or firewall rule.\n"})
+    assert rules(findings(tmp_path)) == set()

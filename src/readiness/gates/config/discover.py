@@ -40,6 +40,8 @@ _NOT_DOTENV = re.compile(r"\.(?:json|ya?ml|toml|md|txt|js|cjs|mjs|ts|py|sh|rb|go
                          r"|orig)$|\.env\.keys$", re.IGNORECASE)
 EXAMPLE_ENV = re.compile(r"(?:^|[._-])(?:example|sample|template|dist|tpl|defaults?)(?:$|[._-])", re.IGNORECASE)
 """A dotenv file whose values are examples (its name says so)."""
+TEST_ENV = re.compile(r"(?:^|[._-])(?:test|testing|tests|ci|e2e|dev|development|local)(?:$|[._-])", re.IGNORECASE)
+"""A dotenv file for tests or local development: its values are fixtures and local defaults."""
 DEFAULT_ENV_SCHEMAS = ("env.schema.json", "schemas/env.schema.json", "config/env.schema.json",
                        ".env.schema.json")
 ENV_EXTS = (".yaml", ".yml", ".json", ".toml")
@@ -135,10 +137,15 @@ def env_files(ws: Workspace, settings: dict[str, Any], source: str | None) -> li
     return list(dict.fromkeys(out))
 
 
-def is_example_env(rel: str) -> bool:
-    """True for a dotenv file whose name says its values are examples (`.env.example`, `sample.env`)."""
-    name = posixpath.basename(rel)
-    return bool(EXAMPLE_ENV.search(name.removeprefix(".env").removesuffix(".env")))
+def env_kind(rel: str) -> str:
+    """`example` (`.env.example`, `sample.env`: values to copy), `test` (`.env.test`,
+    `.env.development`: fixtures and local defaults) or `real` (`.env`, `.env.production`)."""
+    name = posixpath.basename(rel).removeprefix(".env").removesuffix(".env")
+    if EXAMPLE_ENV.search(name):
+        return "example"
+    if TEST_ENV.search(name):
+        return "test"
+    return "real"
 
 
 def env_schema(ws: Workspace, settings: dict[str, Any], source: str | None) -> str | None:

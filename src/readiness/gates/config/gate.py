@@ -264,14 +264,19 @@ class _Run:
                 evidence=f"typedrift|{t.dotted}|{t.env}|{t.kind}|{t.reference_kind}"))
 
     # dotenv ---------------------------------------------------------------------------------
-    def dotenv(self, rel: str, schema: tuple[str, str] | None, scan: bool) -> None:
-        """Check one dotenv file; `schema` is (env schema, how it was paired) or None."""
+    def dotenv(self, rel: str, schema: tuple[str, str] | None, scan: bool, *, found: bool = False) -> None:
+        """Check one dotenv file; `schema` is (env schema, how it was paired) or None. `found`: it was
+        discovered, not configured."""
         st = self.state(rel)
         st.fmt = "dotenv"
-        example = discover.is_example_env(rel)
+        kind = discover.env_kind(rel)
         try:
             text = self.ctx.workspace.read_text(rel)
         except FileProblem as problem:
+            if found and self.ctx.workspace.is_symlink(rel) and "does not exist" in problem.reason:
+                # `apps/web/.env -> ../../.env`: a link to a file each developer creates, not committed
+                st.state = "link to a file not in the repository"
+                return
             self.findings.append(unreadable(UNREADABLE_FILE, problem))
             st.state = "unreadable"
             return
@@ -294,8 +299,9 @@ class _Run:
             if scan and var.value:
                 hit = secrets.check_value((var.name,), var.value)
                 line = lines[var.key.line - 1] if var.key.line <= len(lines) else ""
-                if hit is not None and secrets.ALLOWLIST_MARK not in line \
-                        and not (example and secrets.example_value(hit)):
+                if hit is not None and secrets.ALLOWLIST_MARK not in line and not (
+                        (kind == "example" and secrets.example_value(hit, var.value))
+                        or (kind == "test" and not hit.credential)):
                     self.findings.append(self._secret_finding(rel, var.value_pos, var.name, hit))
         st.documents = 1
         if schema is None:
@@ -479,7 +485,8 @@ class _Run:
                 pairing = (nearest, "nearest env schema") if nearest is not None else None
             else:
                 pairing = None
-            self.dotenv(rel, pairing, scan)
+            self.dotenv(rel, pairing, scan,
+                        found=settings.get("env_example") is None and settings.get("env_files") is None)
         for issue in self.book.issues:
             self.findings.append((UNSUPPORTED_SCHEMA if issue.unsupported else INVALID_SCHEMA).finding(
                 Location(path=issue.path, line=issue.line, column=issue.column),

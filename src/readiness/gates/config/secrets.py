@@ -124,6 +124,16 @@ def is_secret_key(key: str) -> bool:
     return last in ("apikey", "privatekey", "secretkey", "accesskey", "authtoken", "accesstoken")
 
 
+_MARKER_WORDS = frozenset({
+    "fixme", "todo", "tbd", "changeme", "replaceme", "replace", "your", "yours", "example", "examples",
+    "sample", "dummy", "fake", "placeholder", "generate", "generated", "insert", "fill", "redacted",
+})
+"""Words that make a value a stand-in wherever they appear in it (`fixme-postgres-password`,
+`get_your_key_here`, `example_pw`, `CHANGE-THIS`)."""
+_CHANGE_THIS = re.compile(r"\bchange[\s_-]*(?:this|me|it)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
 def is_placeholder(value: str) -> bool:
     """True for empty values, template references and the usual stand-ins."""
     v = value.strip().strip("'\"")
@@ -131,7 +141,24 @@ def is_placeholder(value: str) -> bool:
         return True
     if v.lower() in _PLACEHOLDER_WORDS:
         return True
-    return bool(_PLACEHOLDER.match(v))
+    if _PLACEHOLDER.match(v) or _CHANGE_THIS.search(v):
+        return True
+    return any(w.lower() in _MARKER_WORDS for w in _WORDS.findall(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", v)))
+
+
+def wordy(value: str) -> bool:
+    """True for a value made of words a person chose (`data encryption key with 32 char`,
+    `test_Password123`), not machine-random text: most of its letters are in runs of three or more
+    letters that alternate vowels and consonants like words do."""
+    letters = sum(c.isalpha() for c in value)
+    words = [w for w in _WORDS.findall(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", value)) if _pronounceable(w)]
+    return len(words) >= 2 and sum(len(w) for w in words) >= 0.6 * max(letters, 1)
+
+
+def _pronounceable(word: str) -> bool:
+    low = word.lower()
+    vowels = sum(c in "aeiouy" for c in low)
+    return 0.2 <= vowels / len(low) <= 0.7 and not re.search(r"[^aeiouy]{5}", low)
 
 
 def redact(value: str) -> str:
@@ -193,13 +220,14 @@ def _strong(value: str, min_len: int = 12) -> bool:
     return len(value) >= min_len and entropy(value) >= 3.5
 
 
-def example_value(hit: SecretHit) -> bool:
+def example_value(hit: SecretHit, value: str) -> bool:
     """True for a hit that an example file (`.env.example`, `sample.env`) may hold on purpose: not a
     provider's credential format and not a strong random value (a dev default such as
-    `postgres://postgres:postgres@localhost`, `DB_PASSWORD=secret123`, a sample JWT)."""
+    `postgres://postgres:postgres@localhost`, `DB_PASSWORD=secret123`, `test_Password123`, a sample
+    JWT)."""
     if hit.credential:
         return False
-    return not hit.certain or hit.kind == "JSON Web Token"
+    return not hit.certain or hit.kind == "JSON Web Token" or wordy(value)
 
 
 def scan(value: Any) -> Iterator[SecretHit]:

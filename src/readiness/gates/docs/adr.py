@@ -136,6 +136,12 @@ class Record:
     """The status as written, normalized to its first word (or known two-word phrase)."""
     status_shown: str = ""
     """The status as written, unwrapped and shortened, for messages."""
+    no_status_line: int | None = None
+    """Where a missing status was looked for, when the record states none."""
+    missing_sections: tuple[str, ...] = ()
+    """Required sections (by display name) the record lacks."""
+    title_line: int = 1
+    """The line of its title."""
 
 
 def _is_record_name(rel: str, adr_dir: str) -> bool:
@@ -337,6 +343,7 @@ def lint(ws: Workspace, adrs: AdrSet, reader: DocReader, sections: Sequence[str]
         if doc is None:
             continue
         out.extend(_lint_record(ws, rec, doc, groups))
+    out.extend(_conventions(records, bool(sections)))
     out.extend(_statuses(records, adrs.source))
     out.extend(_numbering(records))
     out.extend(_successors(ws, records))
@@ -423,11 +430,7 @@ def _lint_record(ws: Workspace, rec: Record, doc: MarkdownDoc, groups: list[Sect
         if found is not None:
             raw, line, block = found
     if raw is None or not raw.strip():
-        out.append(ADR_MISSING_STATUS.finding(
-            Location(path=rel, line=line),
-            message=f"Decision record {rel} states no status (Proposed, Accepted, Rejected, Deprecated "
-                    "or Superseded).",
-            evidence="status"))
+        rec.no_status_line = line  # reported by `_conventions`, which knows the other records
     elif not (leftover and _is_status_template(raw)):
         rec.status, rec.status_line, rec.successor_text = classify_status(raw), line, block
         rec.status_word, rec.status_shown = status_word(raw), _unwrap(raw).strip()[:60]
@@ -436,14 +439,45 @@ def _lint_record(ws: Workspace, rec: Record, doc: MarkdownDoc, groups: list[Sect
             Location(path=rel, line=title_line),
             message=f"Decision record {rel} has no date (a `Date:` line or a `date:` field).",
             evidence="date"))
-    missing = missing_groups(doc, groups, skip=title if title and title.level == 1 else None)
-    if missing:
-        names = ", ".join(g.name for g in missing)
-        out.append(ADR_MISSING_SECTION.finding(
-            Location(path=rel, line=title_line),
-            message=f"Decision record {rel} has no {names} section with content.",
-            evidence=names))
+    rec.missing_sections = tuple(g.name for g in missing_groups(doc, groups,
+                                                                 skip=title if title and title.level == 1 else None))
+    rec.title_line = title_line
     out.extend(broken_links(ws, rel, doc))
+    return out
+
+
+CONVENTION_MIN_RECORDS = 3
+"""With at least this many records, a section or a status that most of them leave out is not part
+of the repository's convention (MADR makes the status optional; free-form decision logs have no
+Consequences heading), so its absence is not reported; a record that lacks what most others have
+still is."""
+
+
+def _conventions(records: Sequence[Record], configured: bool) -> list[Finding]:
+    """Missing status and missing sections, judged against what the repository's records do."""
+    n = len(records)
+
+    def usual(lacking: int) -> bool:
+        return n < CONVENTION_MIN_RECORDS or lacking * 2 <= n
+
+    out: list[Finding] = []
+    if usual(sum(r.no_status_line is not None for r in records)):
+        out.extend(ADR_MISSING_STATUS.finding(
+            Location(path=r.path, line=r.no_status_line),
+            message=f"Decision record {r.path} states no status (Proposed, Accepted, Rejected, Deprecated "
+                    "or Superseded).",
+            evidence="status") for r in records if r.no_status_line is not None)
+    lacking: dict[str, int] = {}
+    for r in records:
+        for name in r.missing_sections:
+            lacking[name] = lacking.get(name, 0) + 1
+    for r in records:
+        names = [m for m in r.missing_sections if configured or usual(lacking[m])]
+        if names:
+            shown = ", ".join(names)
+            out.append(ADR_MISSING_SECTION.finding(
+                Location(path=r.path, line=r.title_line),
+                message=f"Decision record {r.path} has no {shown} section with content.", evidence=shown))
     return out
 
 

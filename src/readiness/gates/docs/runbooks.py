@@ -38,13 +38,15 @@ from readiness.workspace import Workspace
 
 DEFAULT_RUNBOOK_GLOBS = ("RUNBOOK.md", "runbook.md", "Runbook.md", "RUNBOOK.markdown", "docs/RUNBOOK.md",
                          "docs/runbook.md", "docs/runbooks/**/*.md", "runbooks/**/*.md",
-                         "doc/runbooks/**/*.md", "docs/playbooks/**/*.md", "playbooks/**/*.md")
+                         "doc/runbooks/**/*.md", "docs/playbooks/**/*.md", "playbooks/**/*.md",
+                         # anywhere: `mixin/runbook.md`, `content/runbooks/<component>/<Alert>.md`
+                         "**/RUNBOOK.md", "**/runbook.md", "**/runbooks/**/*.md", "**/playbooks/**/*.md")
 REDIRECT_MAX_WORDS = 40
 INDEX_NAMES = frozenset({"readme", "index", "_index", "toc", "summary", "template", "_template"})
 STEP_VERBS = frozenset({
-    "add", "apply", "ask", "block", "bump", "call", "cancel", "check", "clean", "clear", "compare", "confirm",
-    "contact", "copy", "cordon", "create", "curl", "decrease", "delete", "deploy", "describe", "disable",
-    "drain", "drop", "edit", "enable", "escalate", "evict", "execute", "export", "fail", "failover", "file",
+    "add", "adjust", "apply", "ask", "block", "bump", "call", "cancel", "check", "clean", "clear", "compare", "confirm",
+    "contact", "copy", "cordon", "correct", "create", "curl", "decrease", "delete", "deploy", "describe", "disable",
+    "drain", "drop", "edit", "enable", "escalate", "evict", "execute", "export", "fail", "failover", "file", "fix",
     "find", "flush", "follow", "force", "free", "grep", "increase", "inform", "inspect", "investigate",
     "kill", "list", "locate", "log", "login", "look", "lower", "merge", "message", "migrate", "monitor",
     "move", "mute", "notify", "open", "page", "pause", "ping", "post", "promote", "purge", "query", "raise",
@@ -64,6 +66,9 @@ STEP_TOOLS = frozenset({
 """Command-line tools a step may start with, written without code formatting ("helm rollback api")."""
 _FIRST_WORD = re.compile(r"^\W{0,8}(?:\d{1,3}[.)]\s{0,8})?([A-Za-z][A-Za-z_-]{0,40})")
 _URL = re.compile(r"\bhttps?://\S")
+_CLAUSE = re.compile(r"[.;:,!?]\s")
+MAX_CLAUSE_SCAN = 2000
+"""Only the start of a long line is read for instructions."""
 
 
 def runbook_files(ws: Workspace, globs: Sequence[str] | None) -> list[str]:
@@ -101,9 +106,12 @@ def concrete_steps(doc: MarkdownDoc) -> int:
             if _URL.search(text):
                 steps += 1
     for text in first_on_line.values():
-        m = _FIRST_WORD.match(text)
-        if m and (m.group(1).lower() in STEP_VERBS or m.group(1).lower() in STEP_TOOLS):
-            steps += 1
+        # an instruction starts a line or a clause: "Restart it", "If it is slow, scale the workers"
+        for clause in _CLAUSE.split(text[:MAX_CLAUSE_SCAN]):
+            m = _FIRST_WORD.match(clause)
+            if m and (m.group(1).lower() in STEP_VERBS or m.group(1).lower() in STEP_TOOLS):
+                steps += 1
+                break
     return steps
 
 
