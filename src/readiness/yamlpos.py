@@ -7,7 +7,12 @@ values ourselves so that we can
 * report duplicate mapping keys (PyYAML silently keeps the last one);
 * stop alias expansion past a budget (a "billion laughs" document composes in linear time but
   expands exponentially) and refuse recursive aliases;
-* keep timestamps as the strings they are written as (JSON Schema sees strings, not dates).
+* keep timestamps as the strings they are written as (JSON Schema sees strings, not dates);
+* with `core="1.2"`, resolve plain scalars by the YAML 1.2 core schema, as GitHub, Kubernetes'
+  go-yaml v3, ruamel.yaml and most JavaScript and Go loaders do: only `true`/`false` are booleans
+  (`on:`, `yes`, `no`, `y` stay strings), `1:20` is a string, `0777` is decimal, `0o17` is octal,
+  `1e3` is a float. Underscores in numbers and `0b` binary are accepted as ruamel.yaml accepts them.
+  Still the C parser: only the resolver (a Python table consulted per plain scalar) changes.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -36,6 +41,47 @@ _DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH}}}", re.MULTILINE)
 """Block nesting written on one line: indentation, `- ` sequence and `? ` complex-key indicators."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+Core = Literal["1.1", "1.2"]
+"""Which YAML schema resolves plain scalars: PyYAML's YAML 1.1, or the YAML 1.2 core schema."""
+
+
+class _Resolver12(yaml.resolver.BaseResolver):
+    """Implicit tags of the YAML 1.2 core schema (with ruamel.yaml's underscores and `0b`)."""
+
+
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_INT_TAG, r"^(?:[-+]?0b[01_]+|[-+]?0o[0-7_]+|[-+]?[0-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    (_FLOAT_TAG, r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
+                 r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_MERGE_TAG, r"^(?:<<)$", "<"),
+):
+    _Resolver12.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+
+if _Loader is not yaml.SafeLoader:
+    _CParser: Any = vars(yaml.cyaml)["CParser"]  # not re-exported in the stubs
+
+    class _Loader12(_CParser, _Resolver12):  # type: ignore[misc]
+        """libyaml's parser and composer with the YAML 1.2 resolver."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Resolver12.__init__(self)
+else:  # pragma: no cover - depends on the build
+    class _Loader12(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,  # type: ignore[no-redef]
+                    yaml.composer.Composer, _Resolver12):
+        """The pure-Python parser and composer with the YAML 1.2 resolver."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Resolver12.__init__(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +156,11 @@ class _Lines:
 
 
 class _Builder:
-    def __init__(self, doc: YamlDoc, budget: int, lines: _Lines | None = None) -> None:
+    def __init__(self, doc: YamlDoc, budget: int, lines: _Lines | None = None, core: Core = "1.1") -> None:
         self.doc = doc
         self.budget = budget
         self.lines = lines
+        self.core12 = core == "1.2"
         self.active: set[int] = set()
         self.reported: set[tuple[int, int]] = set()
 
@@ -163,6 +210,8 @@ class _Builder:
         tag = node.tag
         if tag == "tag:yaml.org,2002:timestamp" or tag == "tag:yaml.org,2002:str":
             return node.value
+        if self.core12 and (tag == _INT_TAG or tag == _FLOAT_TAG):
+            return _number12(node.value, tag == _INT_TAG)
         constructor = _CONSTRUCTOR.yaml_constructors.get(tag)
         if constructor is None or tag == "tag:yaml.org,2002:binary":
             return node.value  # unknown local tag: keep the text
@@ -205,6 +254,23 @@ class _Builder:
         return out
 
 
+def _number12(text: str, integer: bool) -> Any:
+    """A YAML 1.2 core int or float (the text when it is not one, e.g. under an explicit tag)."""
+    v = text.replace("_", "")
+    try:
+        if integer:
+            sign = -1 if v.startswith("-") else 1
+            digits = v.lstrip("+-")
+            base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2].lower(), 10)
+            return sign * int(digits[2:] if base != 10 else digits, base)
+        low = v.lower()
+        if low.endswith((".inf", ".nan")):
+            return float(low.replace(".", ""))
+        return float(v)
+    except ValueError:
+        return text
+
+
 def _key_text(value: Any) -> str:
     if value is None:
         return "null"
@@ -214,22 +280,24 @@ def _key_text(value: Any) -> str:
 
 
 
-def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True) -> list[YamlDoc]:
+def load_all(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True,
+             core: Core = "1.1") -> list[YamlDoc]:
     """Every document in `text`, with positions. Raises YamlError with a line on bad input.
 
     `node_budget` bounds the nodes built over all documents (aliases count each time they are
     expanded). `positions=False` skips recording `values`/`keys` (about a third faster); duplicate
-    keys are still reported, with their positions.
+    keys are still reported, with their positions. `core` picks how plain scalars resolve: "1.1"
+    (PyYAML's default: `on`/`yes` are booleans) or "1.2" (the core schema: only `true`/`false`).
     """
     _refuse_deep_nesting(text)
     lines = _Lines(text) if _Lines.ODD_BREAKS.search(text) else None
     docs: list[YamlDoc] = []
-    loader = _Loader(text)
+    loader: Any = _Loader12(text) if core == "1.2" else _Loader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             doc = YamlDoc(value=None)
-            builder = _Builder(doc, node_budget, lines)
+            builder = _Builder(doc, node_budget, lines, core)
             doc.value = builder.build(node, (), _RECORD if positions else _SKIP)
             node_budget = builder.budget
             docs.append(doc)
@@ -265,9 +333,10 @@ def _refuse_deep_nesting(text: str) -> None:
         raise YamlError(f"YAML indented deeper than {MAX_DEPTH} columns; refused", line, 1)
 
 
-def load_one(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True) -> YamlDoc:
+def load_one(text: str, *, node_budget: int = DEFAULT_NODE_BUDGET, positions: bool = True,
+             core: Core = "1.1") -> YamlDoc:
     """Exactly one document (an empty text is a document whose value is None)."""
-    docs = load_all(text, node_budget=node_budget, positions=positions)
+    docs = load_all(text, node_budget=node_budget, positions=positions, core=core)
     if not docs:
         return YamlDoc(value=None)
     if len(docs) > 1:

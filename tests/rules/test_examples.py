@@ -36,7 +36,7 @@ DEFAULT_PATHS: dict[tuple[str, str], str] = {
 }
 BASELINE = {
     "README.md": "# Example\n",
-    "RUNBOOK.md": "# Runbook\n\n## Symptoms\nx\n\n## Diagnosis\nx\n\n## Mitigation\nx\n",
+    "RUNBOOK.md": "# Runbook\n\n## Symptoms\nx\n\n## Diagnosis\nx\n\n## Mitigation\nRestart the service.\n",
     "docs/adr/0001-record-architecture-decisions.md": (
         "# 1. Record architecture decisions\n\nDate: 2026-01-01\n\n## Status\n\nAccepted\n\n"
         "## Context\n\nx\n\n## Decision\n\nx\n\n## Consequences\n\nx\n"

@@ -71,11 +71,22 @@ def test_dotenv_against_env_schema() -> None:
     ]
     msgs = {f.rule: f.message for f in out.findings}
     assert msgs[DM] == "Required variable SENTRY_DSN (in env.schema.json) is missing from .env.example."
+    # the schema forbids undeclared variables (additionalProperties: false): real drift, not a note
+    unknown = [f for f in out.findings if f.rule == "config/env-unknown-variable"][0]
+    assert unknown.severity.value == "medium"
+    assert unknown.message == ("Variable FEATURE_X is not declared in env.schema.json, which forbids any other "
+                               "(additionalProperties: false).")
     assert msgs["config/env-deprecated-variable"].endswith(": use REDIS_URL.")
     # DEBUG=true is converted to a boolean, SECRET_KEY= (empty) is a placeholder: neither is judged
     assert not any("DEBUG:" in m or "SECRET_KEY:" in m for m in msgs.values())
     item = [i.data for i in out.items if i.data["path"] == ".env.example"][0]
     assert item["format"] == "dotenv" and item["schema"] == "env.schema.json" and item["state"] == "invalid"
+
+
+def test_an_undeclared_variable_is_low_when_the_schema_allows_others_unsaid(tmp_path: Path) -> None:
+    write(tmp_path, {".env.example": "A=1\nB=2\n", "env.schema.json": '{"properties": {"A": {}}}'})
+    out = run_gate(tmp_path)
+    assert [(f.rule, f.severity.value) for f in out.findings] == [("config/env-unknown-variable", "low")]
 
 
 def test_dotenv_configured_paths_and_schema_in_schemas_dir(tmp_path: Path) -> None:

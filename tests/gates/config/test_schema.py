@@ -51,7 +51,7 @@ def test_yaml_every_error_at_its_line_and_column_multi_document_and_merge_keys()
     assert items["config/service.yaml"]["errors"] == 12
     assert items["config/service-ok.yaml"] == {
         "path": "config/service-ok.yaml", "format": "yaml", "schema": "schemas/service.schema.json",
-        "state": "valid", "documents": 1, "errors": 0}
+        "state": "valid", "documents": 1, "errors": 0, "paired_by": "gates.config.schemas[0]"}
 
 
 def test_json_by_dollar_schema_and_toml_by_config() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,14 +14,16 @@ from readiness.gates.config import secrets
 from readiness.model import Confidence
 
 PS = "config/plaintext-secret"
+CC = "config/committed-credential"
 PE = "config/parse-error"
 
 # secret-shaped values are assembled at run time so that no scanner flags this repository
 AWS = "AKIA" + "Q3EGRZ7XKD2MPLWN"
 GH = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
-SLACK = "xoxb-" + "123456789012-abcdefABCDEF"
+SLACK = "xoxb-" + "2948571630-5817264930-aZ8kQ2mL9nP4rT7vW1yB3xC6"
 JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".dozjgNryP4J3jVmNHl0w5N"
 PEM = "-----BEGIN " + "RSA PRIVATE KEY-----"
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 
 
 def test_secrets_by_shape_and_key_name_with_placeholders_passing(tmp_path: Path) -> None:
@@ -33,7 +36,7 @@ def test_secrets_by_shape_and_key_name_with_placeholders_passing(tmp_path: Path)
         "tls:",
         "  key: |",
         f"    {PEM}",                                   # 7 (value starts at the block scalar)
-        "    MIIEow",
+        "    MIIEowIBAAKCAQEAx9",
         "database:",
         "  password: hunter2-Prod",                     # 11
         "  url: postgres://app:s3cr3t-pw@db:5432/app",  # 12
@@ -55,16 +58,18 @@ def test_secrets_by_shape_and_key_name_with_placeholders_passing(tmp_path: Path)
     ])})
     out = run_gate(tmp_path)
     assert located(out) == [
-        (PS, "config/app.yaml", 2, 18),
-        (PS, "config/app.yaml", 3, 15),
-        (PS, "config/app.yaml", 4, 19),
-        (PS, "config/app.yaml", 5, 10),
-        (PS, "config/app.yaml", 7, 8),
+        (CC, "config/app.yaml", 2, 18),
+        (CC, "config/app.yaml", 3, 15),
+        (CC, "config/app.yaml", 4, 19),
+        (PS, "config/app.yaml", 5, 10),   # a JWT: often a public example or anon key, so high
+        (CC, "config/app.yaml", 7, 8),
         (PS, "config/app.yaml", 11, 13),
         (PS, "config/app.yaml", 12, 8),
     ]
+    assert {f.severity.value for f in out.findings if f.rule == CC} == {"critical"}
+    assert {f.severity.value for f in out.findings if f.rule == PS} == {"high"}
     text = " ".join(f.message for f in out.findings)
-    for value in (AWS, GH, SLACK, JWT, "hunter2-Prod", "s3cr3t-pw", "MIIEow"):
+    for value in (AWS, GH, SLACK, JWT, "hunter2-Prod", "s3cr3t-pw", "MIIEowIBAAKCAQEAx9"):
         assert value not in text and value[4:12] not in text
     assert "AWS access key id: AKIA…" in text
     by_line = {f.location.line: f for f in out.findings}
@@ -76,15 +81,40 @@ def test_secrets_by_shape_and_key_name_with_placeholders_passing(tmp_path: Path)
 
 def test_secrets_in_dotenv_files_and_json(tmp_path: Path) -> None:
     write(tmp_path, {
-        ".env.example": f"API_KEY=\nGITHUB_TOKEN={GH}\nDB_PASSWORD=changeme\nSTRIPE_KEY=sk_live_{'a' * 24}\n",
+        ".env.example": f"API_KEY=\nGITHUB_TOKEN={GH}\nDB_PASSWORD=changeme\nSTRIPE_KEY={STRIPE}\n",
         "config/app.json": f'{{\n  "slack": {{"token": "{SLACK}"}}\n}}\n',
     })
     out = run_gate(tmp_path)
     assert located(out) == [
-        (PS, ".env.example", 2, 14),
-        (PS, ".env.example", 4, 12),
-        (PS, "config/app.json", 2, 22),
+        (CC, ".env.example", 2, 14),
+        (CC, ".env.example", 4, 12),
+        (CC, "config/app.json", 2, 22),
     ]
+
+
+@pytest.mark.parametrize("value", [
+    "AKIA" + "IOSFODNN7EXAMPLE",                       # AWS's documented example key id
+    "ghp_" + "x" * 36,
+    "sk_live_" + "0" * 24,
+    "-----BEGIN " + "PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+    "-----BEGIN " + "RSA PRIVATE KEY-----",
+])
+def test_documentation_stand_ins_are_not_credentials(tmp_path: Path, value: str) -> None:
+    write(tmp_path, {"config/app.yaml": f"example: {json.dumps(value)}\n"})
+    assert [r[0] for r in located(run_gate(tmp_path))] == []
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("glpat-" + "Zx8Kq2Lm9Np4Rt7Vw1Yb", "GitLab token"),
+    ("npm_" + "a8Kd92LmQp4Rt7Vw1YbZx3Nc5Ue6Hg0Jf2Si", "npm token"),
+    ("AIza" + "SyD8Kq2Lm9Np4Rt7Vw1YbZx3Nc5Ue6Hg0Jf", "Google API key"),
+    ("https://hooks.slack.com/services/" + "T0ABCDEFG/B0ABCDEFG/Zx8Kq2Lm9Np4Rt7Vw1Yb", "Slack webhook"),
+])
+def test_provider_credential_formats_are_critical(tmp_path: Path, value: str, kind: str) -> None:
+    write(tmp_path, {"config/app.yaml": f"notify: {value}\n"})
+    out = run_gate(tmp_path)
+    assert [(f.rule, f.severity.value) for f in out.findings] == [(CC, "critical")]
+    assert kind in out.findings[0].message and value[8:] not in out.findings[0].message
 
 
 def test_secret_scan_can_be_switched_off(tmp_path: Path) -> None:
@@ -205,4 +235,4 @@ def test_through_the_engine_inline_waivers_and_the_report_schema(tmp_path: Path)
     assert data["verdict"] == "fail"
     gate = [g for g in data["gates"] if g["id"] == "config"][0]
     assert gate["items"] == [{"path": "config/app.yaml", "format": "yaml", "schema": None,
-                              "state": "not validated", "documents": 1, "errors": 0}]
+                              "state": "not validated", "documents": 1, "errors": 0, "paired_by": None}]

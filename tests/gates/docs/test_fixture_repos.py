@@ -45,7 +45,6 @@ EXPECTED: dict[str, set[tuple[str, str, int | None]]] = {
         ("docs/alert-runbook-not-found", "deploy/k8s/prometheusrule.yaml", 21),
         ("docs/alert-without-runbook", "deploy/k8s/prometheusrule.yaml", 22),
         ("docs/runbook-placeholder", "docs/runbooks/queue.md", 1),
-        ("docs/runbook-missing-section", "docs/runbooks/db.md", 1),
     },
 }
 

@@ -98,7 +98,7 @@ def test_adr_dir_setting_and_status_line_forms(tmp_path: Path) -> None:
     make(tmp_path, {**CLEAN, "architecture/0001-x.md":
                     "# X\n\n* Status: Accepted\n* Date: 2020-01-01\n\n## Background\n\nb\n\n"
                     "## Proposal\n\np\n\n## Implications\n\ni\n",
-                    "architecture/0002-y.md": "# Y\n\n| Status | Approved |\n|---|---|\n| Date | 2021-05-06 |\n\n"
+                    "architecture/0002-y.md": "# Y\n\n| Status | Accepted |\n|---|---|\n| Date | 2021-05-06 |\n\n"
                     "## Problem\n\np\n\n## Decision\n\nd\n\n## Trade-offs\n\nt\n"})
     assert findings(tmp_path, {"adr_dir": "architecture"}) == []
 

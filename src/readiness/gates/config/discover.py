@@ -1,10 +1,19 @@
-"""Which files the config gate looks at, and which schema governs each.
+"""Which files the config gate looks at, and which schema governs each - and how it was paired.
 
-Without configuration: YAML/JSON/TOML files under `config/`; a schema named by the file itself
-(`$schema` key, or a `# yaml-language-server: $schema=<path>` modeline) when it points inside the
-repository; environments `config/<env>.<ext>` when two or more known environment names exist;
-`.env.example` (and `.env`, `.env.sample`, `.env.template`, `.env.dist`) with `env.schema.json`
-or `schemas/env.schema.json`.
+Without configuration:
+* YAML/JSON/TOML files under `config/`;
+* anywhere in the repository, a config file that names its schema: a `$schema` key, a
+  `# yaml-language-server: $schema=<path>` modeline, or TOML's `#:schema <path>` directive, when
+  the path is a file in the repository (a web URL is never fetched);
+* anywhere, `X.yaml`/`X.yml`/`X.json`/`X.toml` beside `X.schema.json` (or `X.schema.yaml`), as
+  Helm's `values.yaml` and `values.schema.json`;
+* environments `config/<env>.<ext>` when two or more known environment names exist;
+* dotenv files anywhere: `.env`, `.env.*` (`.env.example`, `.env.sample`, `.env.production`...),
+  `*.env.example`, `sample.env`, `example.env`, `env.example`; each paired with the env schema
+  nearest to it (`env.schema.json`, `.env.schema.json`, `schemas/env.schema.json` or
+  `config/env.schema.json` in its directory or an enclosing one).
+
+Each item of the report says how its schema was found (`paired_by`).
 
 Paths from `.readiness.yml` that leave the repository are a configuration error (exit 2); paths
 written inside repository files that leave it are findings (the file is untrusted input).
@@ -12,6 +21,7 @@ written inside repository files that leave it are findings (the file is untruste
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from dataclasses import dataclass
@@ -23,11 +33,25 @@ from readiness.gates.config.schema import is_metaschema_uri
 from readiness.workspace import Workspace
 
 DEFAULT_FILES = ("config/**/*.yaml", "config/**/*.yml", "config/**/*.json", "config/**/*.toml")
-DEFAULT_ENV_FILES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env")
+DEFAULT_ENV_FILES = ("**/.env", "**/.env.*", "**/*.env.example", "**/*.env.sample", "**/*.env.template",
+                     "**/*.env.dist", "**/sample.env", "**/example.env", "**/env.example", "**/env.sample")
+"""Dotenv files found anywhere (minus the names below that are not dotenv files)."""
+_NOT_DOTENV = re.compile(r"\.(?:json|ya?ml|toml|md|txt|js|cjs|mjs|ts|py|sh|rb|go|lock|vault|gpg|enc|age|asc|bak|swp"
+                         r"|orig)$|\.env\.keys$", re.IGNORECASE)
+EXAMPLE_ENV = re.compile(r"(?:^|[._-])(?:example|sample|template|dist|tpl|defaults?)(?:$|[._-])", re.IGNORECASE)
+"""A dotenv file whose values are examples (its name says so)."""
+TEST_ENV = re.compile(r"(?:^|[._-])(?:test|testing|tests|ci|e2e|dev|development|local)(?:$|[._-])", re.IGNORECASE)
+"""A dotenv file for tests or local development: its values are fixtures and local defaults."""
 DEFAULT_ENV_SCHEMAS = ("env.schema.json", "schemas/env.schema.json", "config/env.schema.json",
                        ".env.schema.json")
 ENV_EXTS = (".yaml", ".yml", ".json", ".toml")
-_MODELINE = re.compile(r"^\s*#\s*yaml-language-server\s*:\s*\$schema=(\S+)", re.MULTILINE)
+CONFIG_EXTS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.toml")
+SCHEMA_SUFFIXES = (".schema.json", ".schema.yaml", ".schema.yml")
+_MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(\S+)", re.MULTILINE)
+_TAPLO_DIRECTIVE = re.compile(r"^[ \t]*#:schema[ \t]+(\S+)", re.MULTILINE)
+_CLAIM_MARKS = ("$schema", "#:schema")
+MAX_HEAD_LINE = 4096
+"""Lines longer than this in a file's head are not searched for a modeline."""
 
 
 def repo_path(value: str, key: str, source: str | None) -> str:
@@ -54,9 +78,10 @@ class SchemaRef:
 
 
 def modeline(text: str) -> tuple[str, int] | None:
-    """`# yaml-language-server: $schema=...` in the first 20 lines: (value, line)."""
-    head = "\n".join(text.splitlines()[:20])
-    m = _MODELINE.search(head)
+    """`# yaml-language-server: $schema=...` or TOML's `#:schema ...` in the first 20 lines:
+    (value, line)."""
+    head = "\n".join(line for line in text[:20 * MAX_HEAD_LINE].splitlines()[:20] if len(line) <= MAX_HEAD_LINE)
+    m = _MODELINE.search(head) or _TAPLO_DIRECTIVE.search(head)
     if m is None:
         return None
     return m.group(1), head.count("\n", 0, m.start()) + 1
@@ -81,7 +106,7 @@ def own_schema(file_rel: str, text: str, first_doc: Any) -> SchemaRef | None:
     """The schema a file names for itself, if any."""
     if isinstance(first_doc, dict) and isinstance(first_doc.get("$schema"), str):
         return resolve_schema_ref(file_rel, first_doc["$schema"])
-    if file_rel.endswith((".yaml", ".yml", ".toml")):
+    if file_rel.endswith((".yaml", ".yml", ".toml")) and ("$schema" in text or "#:schema" in text):
         found = modeline(text)
         if found is not None:
             return resolve_schema_ref(file_rel, found[0], found[1])
@@ -108,13 +133,65 @@ def env_files(ws: Workspace, settings: dict[str, Any], source: str | None) -> li
         pats = (globs,) if isinstance(globs, str) else tuple(globs)
         out.extend(ws.glob(pats))
     elif example is None:
-        out.extend(f for f in DEFAULT_ENV_FILES if ws.exists(f))
+        out.extend(f for f in ws.glob(DEFAULT_ENV_FILES) if not _NOT_DOTENV.search(posixpath.basename(f)))
     return list(dict.fromkeys(out))
 
 
+def env_kind(rel: str) -> str:
+    """`example` (`.env.example`, `sample.env`: values to copy), `test` (`.env.test`,
+    `.env.development`: fixtures and local defaults) or `real` (`.env`, `.env.production`)."""
+    name = posixpath.basename(rel).removeprefix(".env").removesuffix(".env")
+    if EXAMPLE_ENV.search(name):
+        return "example"
+    if TEST_ENV.search(name):
+        return "test"
+    return "real"
+
+
 def env_schema(ws: Workspace, settings: dict[str, Any], source: str | None) -> str | None:
-    """The env schema path (configured, or the first default that exists)."""
+    """The configured env schema path, or None."""
     value = settings.get("env_schema")
     if isinstance(value, str):
         return repo_path(value, "env_schema", source)
-    return next((p for p in DEFAULT_ENV_SCHEMAS if ws.exists(p)), None)
+    return None
+
+
+def nearest_env_schema(ws: Workspace, dotenv_rel: str) -> str | None:
+    """The env schema nearest to a dotenv file: in its directory, else in the closest enclosing one."""
+    directory = posixpath.dirname(dotenv_rel)
+    while True:
+        for name in DEFAULT_ENV_SCHEMAS:
+            candidate = posixpath.join(directory, name) if directory else name
+            if is_file(ws, candidate):
+                return candidate
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
+
+
+def sibling_schemas(ws: Workspace) -> dict[str, str]:
+    """`X.yaml` (or .yml, .json, .toml) -> `X.schema.json` (or .schema.yaml/.yml) beside it."""
+    out: dict[str, str] = {}
+    for schema in ws.glob(tuple(f"**/*{suffix}" for suffix in SCHEMA_SUFFIXES)):
+        stem = schema[: -len(next(sfx for sfx in SCHEMA_SUFFIXES if schema.endswith(sfx)))]
+        for ext in ENV_EXTS:
+            if is_file(ws, stem + ext):
+                out.setdefault(stem + ext, schema)
+    return out
+
+
+def is_file(ws: Workspace, rel: str) -> bool:
+    """True for a listed file (not a directory)."""
+    files = ws.files()
+    i = bisect.bisect_left(files, rel)
+    return i < len(files) and files[i] == rel
+
+
+def may_name_a_schema(text: str) -> bool:
+    """A cheap test before parsing: the text mentions `$schema` or a TOML schema directive."""
+    return any(mark in text for mark in _CLAIM_MARKS)
+
+
+def is_schema_file(rel: str) -> bool:
+    """True for `*.schema.json` / `*.schema.yaml` names: schemas, not configs."""
+    return rel.lower().endswith(SCHEMA_SUFFIXES)

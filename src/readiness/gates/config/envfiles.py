@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from readiness.gates.config import ecma
 from readiness.yamlpos import Pos
 
 
@@ -121,10 +122,17 @@ def unknown_allowed(schema: dict[str, Any], name: str) -> bool:
     patterns = schema.get("patternProperties")
     if isinstance(patterns, dict):
         for pattern in patterns:
-            try:
-                if re.search(pattern, name):
-                    return True
-            except re.error:
-                continue
+            match = ecma.matcher(pattern) if isinstance(pattern, str) else None
+            if match is not None and match(name):
+                return True
     extra = schema.get("additionalProperties", schema.get("unevaluatedProperties"))
     return extra is not None and extra is not False
+
+
+def others_forbidden(schema: dict[str, Any]) -> str | None:
+    """`additionalProperties` or `unevaluatedProperties` when the schema sets it to false (a
+    variable it does not declare then breaks the schema: real drift), else None."""
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        if schema.get(keyword) is False:
+            return keyword
+    return None

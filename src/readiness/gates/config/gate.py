@@ -4,6 +4,8 @@ bombs, oversized files)."""
 
 from __future__ import annotations
 
+import posixpath
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.config import discover, envfiles, environments, secrets
 from readiness.gates.config.loaders import ParsedFile, ParseProblem, PathKey, format_of, parse
 from readiness.gates.config.rules import (
+    COMMITTED_CREDENTIAL,
     DUPLICATE_KEY,
     ENV_DEPRECATED_VARIABLE,
     ENV_INVALID_VALUE,
@@ -23,9 +26,10 @@ from readiness.gates.config.rules import (
     PLAINTEXT_SECRET,
     SCHEMA_VIOLATION,
     UNREADABLE_FILE,
+    UNSUPPORTED_SCHEMA,
 )
 from readiness.gates.config.schema import Compiled, SchemaBook, locate_errors, unresolvable_ref
-from readiness.model import Confidence, Finding, GateId, Item, Location
+from readiness.model import Confidence, Finding, GateId, Item, Location, Severity
 from readiness.workspace import FileProblem
 from readiness.yamlpos import Pos
 
@@ -49,6 +53,9 @@ class _FileState:
     state: str = "not validated"
     documents: int = 0
     errors: int = 0
+    paired_by: str | None = None
+    """How the schema was found: `gates.config.schemas[0]`, `$schema`, `modeline`, `beside it`,
+    `gates.config.env_schema`, `nearest env schema`."""
 
 
 @dataclass(slots=True)
@@ -173,6 +180,7 @@ class _Run:
         assert self.book is not None
         st = self.state(rel)
         st.schema = ref.raw
+        st.paired_by = "$schema" if ref.key_line is None else "modeline"
         if ref.metaschema:
             st.state = "schema file"
             st.documents = len(pf.docs)
@@ -216,7 +224,7 @@ class _Run:
 
     @staticmethod
     def _secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Finding:
-        return PLAINTEXT_SECRET.finding(
+        return (COMMITTED_CREDENTIAL if hit.credential else PLAINTEXT_SECRET).finding(
             Location(path=rel, line=pos.line, column=pos.column),
             message=f"'{where}' holds what looks like a committed secret ({hit.kind}: {hit.redacted}).",
             evidence=f"secret|{where}|{hit.kind}",
@@ -256,12 +264,19 @@ class _Run:
                 evidence=f"typedrift|{t.dotted}|{t.env}|{t.kind}|{t.reference_kind}"))
 
     # dotenv ---------------------------------------------------------------------------------
-    def dotenv(self, rel: str, schema_rel: str | None, scan: bool) -> None:
+    def dotenv(self, rel: str, schema: tuple[str, str] | None, scan: bool, *, found: bool = False) -> None:
+        """Check one dotenv file; `schema` is (env schema, how it was paired) or None. `found`: it was
+        discovered, not configured."""
         st = self.state(rel)
         st.fmt = "dotenv"
+        kind = discover.env_kind(rel)
         try:
             text = self.ctx.workspace.read_text(rel)
         except FileProblem as problem:
+            if found and self.ctx.workspace.is_symlink(rel) and "does not exist" in problem.reason:
+                # `apps/web/.env -> ../../.env`: a link to a file each developer creates, not committed
+                st.state = "link to a file not in the repository"
+                return
             self.findings.append(unreadable(UNREADABLE_FILE, problem))
             st.state = "unreadable"
             return
@@ -284,13 +299,15 @@ class _Run:
             if scan and var.value:
                 hit = secrets.check_value((var.name,), var.value)
                 line = lines[var.key.line - 1] if var.key.line <= len(lines) else ""
-                if hit is not None and secrets.ALLOWLIST_MARK not in line:
+                if hit is not None and secrets.ALLOWLIST_MARK not in line and not (
+                        (kind == "example" and secrets.example_value(hit, var.value))
+                        or (kind == "test" and not hit.credential)):
                     self.findings.append(self._secret_finding(rel, var.value_pos, var.name, hit))
         st.documents = 1
-        if schema_rel is None:
+        if schema is None:
             return
-        st.schema = schema_rel
-        self._dotenv_schema(rel, schema_rel, variables, st)
+        st.schema, st.paired_by = schema
+        self._dotenv_schema(rel, schema[0], variables, st)
 
     def _dotenv_schema(self, rel: str, schema_rel: str, variables: list[envfiles.EnvVar],
                        st: _FileState) -> None:
@@ -315,13 +332,16 @@ class _Run:
                     Location(path=rel),
                     message=f"Required variable {name} (in {schema_rel}) is missing from {rel}.",
                     evidence=f"missing|{name}"))
+        forbidden = envfiles.others_forbidden(schema)
         for var in variables:
             loc = Location(path=rel, line=var.key.line, column=var.key.column)
             prop = props.get(var.name)
             if prop is None and not envfiles.unknown_allowed(schema, var.name):
                 self.findings.append(ENV_UNKNOWN_VARIABLE.finding(
-                    loc, message=f"Variable {var.name} is not declared in {schema_rel}.",
-                    evidence=f"unknown|{var.name}"))
+                    loc, message=f"Variable {var.name} is not declared in {schema_rel}"
+                                 + (f", which forbids any other ({forbidden}: false)." if forbidden else "."),
+                    evidence=f"unknown|{var.name}",
+                    severity=Severity.MEDIUM if forbidden else None))
                 continue
             if isinstance(prop, dict) and prop.get("deprecated") is True:
                 why = prop.get("description")
@@ -356,6 +376,26 @@ class _Run:
                 message=f"{var.name}: {message[:200]} (schema {compiled.rel}).",
                 evidence=f"value|{var.name}|{best.validator}"))
 
+    def _claims_schema(self, rel: str) -> bool:
+        """True when a file outside the scanned folders names a schema that is a file in this
+        repository (`$schema`, a modeline): it is then validated like a config file."""
+        ws = self.ctx.workspace
+        try:
+            text = ws.read_text(rel)
+        except FileProblem:
+            return False  # not ours to report: nothing says it is a config file
+        if not discover.may_name_a_schema(text):
+            return False
+        first: Any = None
+        if rel.endswith(".json") or "$schema:" in text or '"$schema"' in text or "'$schema'" in text:
+            try:
+                parsed = parse(rel, text, format_of(rel) or "yaml")
+            except ParseProblem:
+                return False
+            first = parsed.docs[0] if parsed.docs else None
+        ref = discover.own_schema(rel, text, first)
+        return ref is not None and ref.rel is not None and not ref.metaschema and discover.is_file(ws, ref.rel)
+
     # the run --------------------------------------------------------------------------------
     def execute(self) -> GateOutcome:
         ctx, ws, settings = self.ctx, self.ctx.workspace, self.ctx.settings
@@ -365,7 +405,7 @@ class _Run:
         scan_globs = ((globs,) if isinstance(globs, str) else tuple(globs)) if globs is not None else \
             discover.DEFAULT_FILES
         files = [f for f in ws.glob(scan_globs) if format_of(f)]
-        mapped: dict[str, list[str]] = {}
+        mapped: dict[str, list[tuple[int, str]]] = {}
         for i, entry in enumerate(settings.get("schemas") or []):
             schema_rel = discover.repo_path(str(entry["schema"]), f"schemas[{i}].schema", source)
             pats = entry["files"]
@@ -377,8 +417,15 @@ class _Run:
                     evidence=f"missing|{schema_rel}"))
                 continue
             for f in matched:
-                mapped.setdefault(f, []).append(schema_rel)
+                mapped.setdefault(f, []).append((i, schema_rel))
         files = list(dict.fromkeys([*files, *mapped]))
+        beside: dict[str, str] = {}
+        if globs is None:  # discovery without configuration: files that name or sit beside their schema
+            beside = {f: sch for f, sch in discover.sibling_schemas(ws).items() if f not in mapped}
+            taken = set(files) | set(beside)
+            claims = [f for f in ws.glob(discover.CONFIG_EXTS)
+                      if f not in taken and format_of(f) and not discover.is_schema_file(f) and self._claims_schema(f)]
+            files = list(dict.fromkeys([*files, *beside, *claims]))
 
         env_cfg = settings.get("environments")
         envs: tuple[str, list[str]] | None
@@ -403,13 +450,16 @@ class _Run:
                 st.state = "unreadable or invalid"
                 continue
             st.documents = len(pf.docs)
+            ref = None if rel in mapped else discover.own_schema(rel, pf.text, pf.docs[0] if pf.docs else None)
             if rel in mapped:
-                for schema_rel in mapped[rel]:
+                for i, schema_rel in mapped[rel]:
                     self.validate(rel, schema_rel)
-            else:
-                ref = discover.own_schema(rel, pf.text, pf.docs[0] if pf.docs else None)
-                if ref is not None:
-                    self.schema_self(rel, ref, pf)
+                    st.paired_by = f"gates.config.schemas[{i}]"
+            elif ref is not None and not (ref.remote and rel in beside):
+                self.schema_self(rel, ref, pf)
+            elif rel in beside:
+                self.validate(rel, beside[rel])
+                st.paired_by = f"beside it ({posixpath.basename(beside[rel])})"
             if scan:
                 self.scan_secrets(pf)
             self.parsed.pop(rel, None)  # release the text and values: memory stays flat on big repos
@@ -428,15 +478,24 @@ class _Run:
                         Location(path=rel), message=f"Env example file {rel} (gates.config.env_example) "
                         "does not exist, so no variable is documented.", evidence=f"nofile|{rel}"))
                 continue
-            self.dotenv(rel, env_schema, scan)
+            if env_schema is not None:
+                pairing: tuple[str, str] | None = (env_schema, "gates.config.env_schema")
+            elif settings.get("env_schema") is None:
+                nearest = discover.nearest_env_schema(ws, rel)
+                pairing = (nearest, "nearest env schema") if nearest is not None else None
+            else:
+                pairing = None
+            self.dotenv(rel, pairing, scan,
+                        found=settings.get("env_example") is None and settings.get("env_files") is None)
         for issue in self.book.issues:
-            self.findings.append(INVALID_SCHEMA.finding(
+            self.findings.append((UNSUPPORTED_SCHEMA if issue.unsupported else INVALID_SCHEMA).finding(
                 Location(path=issue.path, line=issue.line, column=issue.column),
                 message=issue.message, evidence=issue.evidence))
         items = [Item({"path": rel, "format": st.fmt, "schema": st.schema, "state": st.state,
-                       "documents": st.documents, "errors": st.errors})
+                       "documents": st.documents, "errors": st.errors, "paired_by": st.paired_by})
                  for rel, st in sorted(self.states.items())]
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"paired": dict(sorted(Counter(
+            (st.paired_by or "").split(" (")[0].split("[")[0] or "no schema" for st in self.states.values()).items()))}
         if envs is not None:
             extra["environments"] = {"files": envs[0], "names": envs[1]}
         return GateOutcome(items=items, findings=self.findings, extra=extra)

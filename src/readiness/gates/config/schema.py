@@ -1,17 +1,20 @@
 """JSON Schemas from the repository, compiled once each, and their errors located in the instance.
 
-* The draft follows `$schema` (2020-12, 2019-09, 7, 6, 4; anything else: 2020-12).
-* Format checking is on (`FORMAT_CHECKER` of the draft; formats without an installed checker are
-  ignored by jsonschema, as everywhere).
+* The draft follows `$schema`: 2020-12, 2019-09, 7, 6, 4 and 3, each with its own rules. Any other
+  `$schema` (or none) is validated as 2020-12; an unknown one is reported (`unsupported-schema`),
+  never passed silently.
+* `format` is asserted for every format the draft defines (`formats`), and `pattern`,
+  `patternProperties` and `format: regex` are ECMA-262 (`ecma`), for the schema's own metaschema
+  check as for the instances.
 * `$ref`s are resolved through a `referencing.Registry` filled up front with every schema file the
   refs reach inside the repository, then crawled once: no lazy retrieval (7-10x slower, research
   section 1.2) and never the network. A schema with an absolute `https://` `$id` still finds its
   relative `$ref`s next to it in the repository. A ref that leaves the repository or points at the
   web is unresolvable, which is reported on the schema, not fetched.
-* Speed: when `jsonschema-rs` is installed, it decides which documents are valid (about 80x faster
-  than jsonschema here); only invalid documents are validated again with jsonschema, whose errors
-  (messages, paths, best match) are what the gate reports. `READINESS_JSONSCHEMA_ENGINE=python`
-  turns the fast engine off.
+* Speed: jsonschema-rs decides which documents are valid (about 80x faster than jsonschema here),
+  with the same format and pattern semantics; only invalid documents are validated again with
+  jsonschema, whose errors (messages, paths, best match) are what the gate reports.
+  `READINESS_JSONSCHEMA_ENGINE=python` turns the fast engine off; draft-03 has no fast engine.
 * A schema is checked against its metaschema first: a broken schema is a finding, not a crash.
 """
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin
 
+from readiness.gates.config import ecma, formats
 from readiness.gates.config.loaders import ParsedFile, PathKey
 
 REPO_URI = "file:///repository/"
@@ -32,12 +36,16 @@ MAX_SCHEMA_FILES = 500
 MESSAGE_MAX = 240
 _SKIP_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
 _DIALECTS = {
+    "http://json-schema.org/draft-03/schema": "Draft3Validator",
     "http://json-schema.org/draft-04/schema": "Draft4Validator",
     "http://json-schema.org/draft-06/schema": "Draft6Validator",
     "http://json-schema.org/draft-07/schema": "Draft7Validator",
     "https://json-schema.org/draft/2019-09/schema": "Draft201909Validator",
     "https://json-schema.org/draft/2020-12/schema": "Draft202012Validator",
 }
+_DRAFT_NAMES = {"Draft3Validator": "draft-03", "Draft4Validator": "draft-04", "Draft6Validator": "draft-06",
+                "Draft7Validator": "draft-07", "Draft201909Validator": "2019-09",
+                "Draft202012Validator": "2020-12"}
 
 
 def file_uri(rel: str) -> str:
@@ -69,12 +77,27 @@ def is_metaschema_uri(uri: object) -> bool:
     return dialect_key(uri) is not None
 
 
+def draft_of(schema: Any) -> str:
+    """The draft a schema is validated as, by its `$schema` (default: 2020-12), e.g. `draft-07`."""
+    name = dialect_key(schema.get("$schema")) if isinstance(schema, dict) else None
+    return _DRAFT_NAMES[_DIALECTS.get(name or "", "Draft202012Validator")]
+
+
 def validator_class(schema: Any) -> Any:
-    """The jsonschema validator class for the schema's `$schema` (default: draft 2020-12)."""
+    """The jsonschema validator class for the schema's `$schema` (default: draft 2020-12), with
+    ECMA-262 patterns."""
     import jsonschema
 
     name = dialect_key(schema.get("$schema")) if isinstance(schema, dict) else None
-    return getattr(jsonschema, _DIALECTS.get(name or "", "Draft202012Validator"))
+    return ecma.ecma_validator(getattr(jsonschema, _DIALECTS.get(name or "", "Draft202012Validator")))
+
+
+def unknown_dialect(schema: Any) -> str | None:
+    """The schema's `$schema` when it names no draft this gate knows (it is validated as 2020-12)."""
+    value = schema.get("$schema") if isinstance(schema, dict) else None
+    if value is None or dialect_key(value) is not None:
+        return None
+    return value if isinstance(value, str) else repr(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +114,9 @@ class SchemaIssue:
     """One sentence."""
     evidence: str
     """For the fingerprint."""
+    unsupported: bool = False
+    """True for something the gate cannot judge (an unknown dialect, a pattern it cannot evaluate),
+    False for a broken schema."""
 
 
 @dataclass(slots=True)
@@ -149,11 +175,12 @@ class SchemaBook:
     _compiled: dict[str, Compiled | None] = field(default_factory=dict)
     _issue_keys: set[tuple[str, str]] = field(default_factory=set)
 
-    def issue(self, path: str, line: int | None, column: int | None, message: str, evidence: str) -> None:
+    def issue(self, path: str, line: int | None, column: int | None, message: str, evidence: str,
+              *, unsupported: bool = False) -> None:
         """Record a schema problem once."""
         if (path, evidence) not in self._issue_keys:
             self._issue_keys.add((path, evidence))
-            self.issues.append(SchemaIssue(path, line, column, message, evidence))
+            self.issues.append(SchemaIssue(path, line, column, message, evidence, unsupported))
 
     def get(self, rel: str) -> Compiled | None:
         """The compiled schema at `rel`, or None when it is broken (the reason is in `issues`)."""
@@ -175,7 +202,8 @@ class SchemaBook:
                        "not-a-schema")
             return False
         cls = validator_class(schema)
-        meta = cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
+        draft = draft_of(schema)
+        meta = cls(cls.META_SCHEMA, format_checker=formats.format_checker(draft))
         ok = True
         try:
             errors = list(meta.iter_errors(schema))
@@ -187,11 +215,36 @@ class SchemaBook:
             best = best_match([err])
             pos = pf.positions().of_value(tuple(best.absolute_path))
             where = best.json_path
+            message = _shorten(best.message)
+            if best.validator == "format" and best.validator_value == "regex" and isinstance(best.instance, str):
+                message = f"{_shorten(repr(best.instance))} is not an ECMA-262 regular expression " \
+                          f"({ecma.regex_problem(best.instance)})"
             self.issue(pf.path, pos.line, pos.column,
-                       f"Not a valid {_draft_name(cls)} schema at {where}: {_shorten(best.message)}.",
+                       f"Not a valid {draft} schema at {where}: {message}.",
                        f"meta|{where}|{best.validator}")
             ok = False
+        if ok:
+            self._unsupported(pf)
         return ok
+
+    def _unsupported(self, pf: ParsedFile) -> None:
+        """Report an unknown `$schema` and patterns that cannot be evaluated (both plainly)."""
+        schema = pf.docs[0]
+        other = unknown_dialect(schema)
+        if other is not None:
+            pos = pf.positions().of_value(("$schema",))
+            self.issue(pf.path, pos.line, pos.column,
+                       f"$schema {_shorten(other)!r} is not a JSON Schema draft this gate knows (draft-03 "
+                       "to 2020-12); the files it governs are validated as draft 2020-12.",
+                       f"dialect|{other}", unsupported=True)
+        for path, pattern in _patterns(schema):
+            if ecma.regex_problem(pattern) is None and ecma.matcher(pattern) is None:
+                pos = pf.positions().of_key(path) if path[-2:-1] == ("patternProperties",) \
+                    else pf.positions().of_value(path)
+                self.issue(pf.path, pos.line, pos.column,
+                           f"Pattern {_shorten(repr(pattern))} is not evaluated: "
+                           f"{ecma.unsupported_reason(pattern)}; values are not checked against it.",
+                           f"pattern|{pattern[:200]}", unsupported=True)
 
     def _compile(self, rel: str) -> Compiled | None:
         from referencing import Registry, Resource
@@ -204,7 +257,8 @@ class SchemaBook:
             return None
         root = pf.docs[0]
         cls = validator_class(root)
-        id_key = "id" if cls.__name__ == "Draft4Validator" else "$id"
+        draft = draft_of(root)
+        id_key = "id" if draft in ("draft-03", "draft-04") else "$id"
         own = root.get(id_key) if isinstance(root, dict) else None
         base = own if isinstance(own, str) and "://" in own else urljoin(file_uri(rel), own or "")
         base = urldefrag(base).url
@@ -216,8 +270,9 @@ class SchemaBook:
             (uri, Resource.from_contents(contents, default_specification=DRAFT202012))
             for uri, contents in resources.items()
         ).crawl()
-        validator = cls(root, registry=registry, format_checker=cls.FORMAT_CHECKER)
-        return Compiled(rel=rel, draft=_draft_name(cls), validator=validator, fast=_fast_validator(root, resources))
+        validator = cls(root, registry=registry, format_checker=formats.format_checker(draft))
+        fast = None if draft == "draft-03" else _fast_validator(root, resources, draft)
+        return Compiled(rel=rel, draft=draft, validator=validator, fast=fast)
 
     def _crawl(self, rel: str, base: str, root: Any, resources: dict[str, Any]) -> None:
         queue = [(rel, base, root)]
@@ -252,9 +307,10 @@ def _no_retrieval(uri: str) -> Any:
     raise ValueError(f"{uri} is not in the repository; remote schemas are never fetched")
 
 
-def _fast_validator(root: Any, resources: dict[str, Any]) -> Any:
+def _fast_validator(root: Any, resources: dict[str, Any], draft: str) -> Any:
     """A jsonschema-rs validator over the same resources, or None (not installed, turned off with
-    READINESS_JSONSCHEMA_ENGINE=python, or it cannot build this schema: jsonschema then does all)."""
+    READINESS_JSONSCHEMA_ENGINE=python, or it cannot build this schema: jsonschema then does all).
+    It asserts the same formats as the messages path (`formats.rs_formats`)."""
     if os.environ.get("READINESS_JSONSCHEMA_ENGINE", "").lower() == "python":
         return None
     try:
@@ -264,7 +320,7 @@ def _fast_validator(root: Any, resources: dict[str, Any]) -> Any:
     try:
         registry = jsonschema_rs.Registry(list(resources.items()), retriever=_no_retrieval)
         return jsonschema_rs.validator_for(root, registry=registry, retriever=_no_retrieval,
-                                           validate_formats=True)
+                                           validate_formats=True, formats=formats.rs_formats(draft))
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
         return None
 
@@ -284,9 +340,25 @@ def _refs(node: Any, depth: int = 0) -> Iterator[str]:
             yield from _refs(value, depth + 1)
 
 
-def _draft_name(cls: Any) -> str:
-    return {"Draft4Validator": "draft-04", "Draft6Validator": "draft-06", "Draft7Validator": "draft-07",
-            "Draft201909Validator": "2019-09"}.get(cls.__name__, "2020-12")
+
+
+def _patterns(node: Any, path: PathKey = (), depth: int = 0) -> Iterator[tuple[PathKey, str]]:
+    """Every `pattern` value and `patternProperties` key in a schema, with its path."""
+    if depth > 200:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _SKIP_KEYWORDS:
+                continue
+            if key == "pattern" and isinstance(value, str):
+                yield (*path, key), value
+            elif key == "patternProperties" and isinstance(value, dict):
+                yield from (((*path, key, p), p) for p in value if isinstance(p, str))
+            if isinstance(value, dict | list):
+                yield from _patterns(value, (*path, key), depth + 1)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _patterns(value, (*path, i), depth + 1)
 
 
 def _shorten(text: str) -> str:

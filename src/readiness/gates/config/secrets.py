@@ -28,10 +28,31 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Stripe live key", re.compile(r"(?<![A-Za-z0-9])[rs]k_live_[A-Za-z0-9]{20,}")),
     ("Google API key", re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}")),
     ("JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("GitLab token", re.compile(r"(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|cbt)-[A-Za-z0-9_-]{20,}")),
+    ("npm token", re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+    ("PyPI token", re.compile(r"(?<![A-Za-z0-9_-])pypi-AgE[A-Za-z0-9_-]{50,}")),
+    ("Slack webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]+/[A-Z0-9]+/[A-Za-z0-9]{16,}")),
+    ("SendGrid key", re.compile(r"(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")),
+    ("OpenAI key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"
+                              r"T3BlbkFJ[A-Za-z0-9_-]{20,}")),
+    ("Anthropic key", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}")),
+    ("DigitalOcean token", re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![a-f0-9])")),
+    ("Shopify token", re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![a-fA-F0-9])")),
 )
+CREDENTIAL_KINDS = frozenset({
+    "private key block", "AWS access key id", "GitHub token", "Slack token", "Stripe live key",
+    "Google API key", "GitLab token", "npm token", "PyPI token", "Slack webhook", "SendGrid key",
+    "OpenAI key", "Anthropic key", "DigitalOcean token", "Shopify token",
+})
+"""Shapes that are a provider's credential format: committed, they are a security incident
+(`config/committed-credential`, critical). Other hits (a JWT, often a public example or anon key;
+a password in a URL; a key-name guess) are `config/plaintext-secret` (high)."""
+_FAKE_WORDS = re.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
+_PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
+                       r"(?P<body>[A-Za-z0-9+/=\s]*)")
 _ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
-_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
                            "credential", "credentials", "pass"})
@@ -78,6 +99,8 @@ class SecretHit:
     """A short prefix of the value followed by `…`; never the secret."""
     certain: bool
     """True for a recognised shape, False for a key-name guess."""
+    credential: bool = False
+    """True for a provider's credential format (`CREDENTIAL_KINDS`): critical."""
 
 
 def key_words(key: str) -> list[str]:
@@ -101,6 +124,16 @@ def is_secret_key(key: str) -> bool:
     return last in ("apikey", "privatekey", "secretkey", "accesskey", "authtoken", "accesstoken")
 
 
+_MARKER_WORDS = frozenset({
+    "fixme", "todo", "tbd", "changeme", "replaceme", "replace", "your", "yours", "example", "examples",
+    "sample", "dummy", "fake", "placeholder", "generate", "generated", "insert", "fill", "redacted",
+})
+"""Words that make a value a stand-in wherever they appear in it (`fixme-postgres-password`,
+`get_your_key_here`, `example_pw`, `CHANGE-THIS`)."""
+_CHANGE_THIS = re.compile(r"\bchange[\s_-]*(?:this|me|it)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
 def is_placeholder(value: str) -> bool:
     """True for empty values, template references and the usual stand-ins."""
     v = value.strip().strip("'\"")
@@ -108,7 +141,24 @@ def is_placeholder(value: str) -> bool:
         return True
     if v.lower() in _PLACEHOLDER_WORDS:
         return True
-    return bool(_PLACEHOLDER.match(v))
+    if _PLACEHOLDER.match(v) or _CHANGE_THIS.search(v):
+        return True
+    return any(w.lower() in _MARKER_WORDS for w in _WORDS.findall(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", v)))
+
+
+def wordy(value: str) -> bool:
+    """True for a value made of words a person chose (`data encryption key with 32 char`,
+    `test_Password123`), not machine-random text: most of its letters are in runs of three or more
+    letters that alternate vowels and consonants like words do."""
+    letters = sum(c.isalpha() for c in value)
+    words = [w for w in _WORDS.findall(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", value)) if _pronounceable(w)]
+    return len(words) >= 2 and sum(len(w) for w in words) >= 0.6 * max(letters, 1)
+
+
+def _pronounceable(word: str) -> bool:
+    low = word.lower()
+    vowels = sum(c in "aeiouy" for c in low)
+    return 0.2 <= vowels / len(low) <= 0.7 and not re.search(r"[^aeiouy]{5}", low)
 
 
 def redact(value: str) -> str:
@@ -131,22 +181,53 @@ def entropy(value: str) -> float:
 def check_value(path: PathKey, value: str) -> SecretHit | None:
     """Whether one string value, at `path`, is a committed secret."""
     if len(value) >= _SHAPE_MIN_LEN:
-        m = _ANY_SHAPE.search(value)
-        if m is not None and m.lastgroup is not None:
+        for m in _ANY_SHAPE.finditer(value):
+            if m.lastgroup is None:  # pragma: no cover - every alternative is a named group
+                continue
             kind = SHAPES[int(m.lastgroup[1:])][0]
-            return SecretHit(path, kind, redact(m.group()), True)
+            if _looks_fake(kind, m.group(), value[m.start():]):
+                continue
+            return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS)
     if "://" in value and "@" in value:
         url = _URL_PASSWORD.search(value)
         if url and not is_placeholder(url.group("pw")):
-            return SecretHit(path, "password in a URL", redact(url.group("pw")), True)
+            return SecretHit(path, "password in a URL", redact(url.group("pw")), _strong(url.group("pw")))
     key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if key is None or not is_secret_key(key):
         return None
     if is_placeholder(value) or _FILE_PATH.match(value.strip()):
         return None
-    strong = len(value) >= 16 and entropy(value) >= 3.5
+    strong = _strong(value, 16)
     kind = f"high-entropy value of key '{key}'" if strong else f"literal value of key '{key}'"
     return SecretHit(path, kind, redact(value), strong)
+
+
+def _looks_fake(kind: str, token: str, rest: str) -> bool:
+    """A documentation example or stand-in rather than a credential: AWS's `AKIAIOSFODNN7EXAMPLE`,
+    `ghp_xxxx…`, `sk_live_0000…`, a private key header with no key material after it."""
+    if kind == "private key block":
+        body = _PEM_BODY.match(rest)
+        material = re.sub(r"\s+", "", body.group("body")) if body else ""
+        return len(material) < 16 or bool(_FAKE_WORDS.search(material))
+    if _FAKE_WORDS.search(token):
+        return True
+    tail = token[-20:]
+    return len(set(tail)) <= 4 or entropy(tail) < 2.5
+
+
+def _strong(value: str, min_len: int = 12) -> bool:
+    """Long and random enough to be a real secret rather than a word someone chose."""
+    return len(value) >= min_len and entropy(value) >= 3.5
+
+
+def example_value(hit: SecretHit, value: str) -> bool:
+    """True for a hit that an example file (`.env.example`, `sample.env`) may hold on purpose: not a
+    provider's credential format and not a strong random value (a dev default such as
+    `postgres://postgres:postgres@localhost`, `DB_PASSWORD=secret123`, `test_Password123`, a sample
+    JWT)."""
+    if hit.credential:
+        return False
+    return not hit.certain or hit.kind == "JSON Web Token" or wordy(value)
 
 
 def scan(value: Any) -> Iterator[SecretHit]:

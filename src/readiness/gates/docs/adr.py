@@ -37,6 +37,7 @@ from readiness.gates.docs.sections import (
     groups_from_config,
     missing_groups,
     normalize,
+    strip_comments,
 )
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem, Workspace
@@ -68,20 +69,27 @@ _PHRASES = {"on hold": "proposed", "in progress": "proposed", "in review": "prop
             "not accepted": "rejected", "not approved": "rejected"}
 _NUM_NAME_RE = re.compile(r"^(?:adr[-_ ]?)?(\d{1,5})(?:[-_. ]+|(?=[A-Za-z]))(\S.*)?$", re.IGNORECASE)
 _DATE_NAME_RE = re.compile(r"^((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?([0-3]\d)[-_]\S")
+# possessive quantifiers (`*+`, `++`): a run of spaces is taken once, never re-split between two
+# neighbouring `\s*` (that backtracking was quadratic in a line's whitespace)
 _STATUS_LINE_RE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*status\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(?P<value>.+)$",
+    r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+status\s*+(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?\s*+(?P<value>.+)$",
     re.IGNORECASE)
-_STATUS_CELL_RE = re.compile(r"^\s*\|\s*(?:\*\*|__)?status(?:\*\*|__)?\s*\|\s*(?P<value>[^|]+)\|", re.IGNORECASE)
+_STATUS_CELL_RE = re.compile(r"^\s*+\|\s*+(?:\*\*|__)?status(?:\*\*|__)?\s*+\|\s*+(?P<value>[^|]++)\|",
+                             re.IGNORECASE)
 _DATE_LINE_RE = re.compile(
-    r"^\s*(?:[-*+|]\s*)?(?:\*\*|__)?\s*(?:date|decision[- ]date|decided(?: on)?|created|last[- ]updated|"
-    r"updated|accepted(?: on)?|proposed(?: on)?)\s*(?:\*\*|__)?\s*[:：|]",
+    r"^\s*+(?:[-*+|]\s*+)?(?:\*\*|__)?\s*+(?:date|decision[- ]date|decided(?: on)?|created|last[- ]updated|"
+    r"updated|accepted(?: on)?|proposed(?: on)?)\s*+(?:\*\*|__)?\s*+[:：|]",
     re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
-_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_LINK_RE = re.compile(r"\[([^\]\[]{0,1000}+)\]\(([^)\s\[]{0,2000}+)(?:\s[^)\[]{0,1000}+)?\)")
+"""`[text](target "title")`: bounded and deterministic (the target stops at whitespace, the title
+starts there; neither runs past the next `[`), so a line of `[](` cannot make it cubic."""
 _REF_RE = re.compile(r"(?:\badr[-_ #]?|#)0*(\d{1,5})\b|\b0*(\d{1,5})\.?\s|\b(\d{3,5})\b", re.IGNORECASE)
-_CURLY_RE = re.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>]*\s[^{}\"=;<>]*)\}(?!\})")
+_CURLY_RE = re.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>\s]*+\s[^{}\"=;<>]*+)\}(?!\})")
+"""`{short title of the decision}`: the first word stops at the first space, so a brace followed by
+a long run of spaces is read once (it was quadratic), and a scan never passes the next brace."""
 _INLINE_CODE_RE = re.compile(r"`+[^`]*`+")
-_COMMENT_RE = re.compile(r"<!--.*?-->")
+_MD_REF_RE = re.compile(r"(?<![\w./-])[\w./-]+\.md\b")
 TEMPLATE_PHRASES = (
     "the issue motivating this decision, and any context that influences or constrains the decision",
     "the change that we're proposing or have agreed to implement",
@@ -124,6 +132,16 @@ class Record:
     status_line: int | None = None
     successor_text: str = ""
     links: list[str] = field(default_factory=list)
+    status_word: str | None = None
+    """The status as written, normalized to its first word (or known two-word phrase)."""
+    status_shown: str = ""
+    """The status as written, unwrapped and shortened, for messages."""
+    no_status_line: int | None = None
+    """Where a missing status was looked for, when the record states none."""
+    missing_sections: tuple[str, ...] = ()
+    """Required sections (by display name) the record lacks."""
+    title_line: int = 1
+    """The line of its title."""
 
 
 def _is_record_name(rel: str, adr_dir: str) -> bool:
@@ -144,10 +162,9 @@ def _tool_dirs(ws: Workspace, reader: DocReader) -> tuple[list[str], str]:
     if ws.exists(".adr-dir") and not ws.is_symlink(".adr-dir"):
         text = reader.text(".adr-dir")
         line = (text or "").strip().splitlines()[0:1]
-        if line:
-            d = posixpath.normpath(line[0].strip().removeprefix("./"))
-            if not d.startswith("..") and not d.startswith("/"):
-                return [d], ".adr-dir"
+        d = _folder(line[0]) if line else None
+        if d is not None:
+            return [d], ".adr-dir"
     for name in (".log4brains.yml", ".log4brains.yaml"):
         if ws.exists(name):
             text = reader.text(name)
@@ -168,14 +185,20 @@ def _log4brains_dirs(text: str) -> list[str]:
     found: list[str] = []
     if isinstance(project.get("adrFolder"), str):
         found.append(project["adrFolder"])
-    found.extend(pkg["adrFolder"] for pkg in project.get("packages") or []
-                 if isinstance(pkg, dict) and isinstance(pkg.get("adrFolder"), str))
-    out = []
-    for d in found:
-        norm = posixpath.normpath(d.removeprefix("./"))
-        if not norm.startswith("..") and not norm.startswith("/"):
-            out.append(norm)
-    return out
+    packages = project.get("packages")  # the PR's file: any type at all, not only a list of mappings
+    if isinstance(packages, list):
+        found.extend(pkg["adrFolder"] for pkg in packages
+                     if isinstance(pkg, dict) and isinstance(pkg.get("adrFolder"), str))
+    return [norm for norm in (_folder(d) for d in found) if norm is not None]
+
+
+def _folder(value: str) -> str | None:
+    """A decision-record folder named in a tool's file, when it is a plain folder of this repository
+    (not the root itself, not outside, no glob characters, no control characters)."""
+    norm = posixpath.normpath(value.strip().removeprefix("./"))
+    if norm in (".", "") or norm.startswith(("..", "/")) or any(c in norm for c in "*?[]\x00\n\r"):
+        return None
+    return norm
 
 
 def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
@@ -198,7 +221,7 @@ def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
 # ---- status, date, template -------------------------------------------------------------------
 
 def _unwrap(text: str) -> str:
-    text = _COMMENT_RE.sub(" ", text)
+    text = strip_comments(text)
     text = _LINK_RE.sub(lambda m: m.group(1), text)
     return text.replace("**", " ").replace("__", " ").replace("`", " ")
 
@@ -220,7 +243,7 @@ def _status_from_body(doc: MarkdownDoc) -> tuple[str, int, str] | None:
         if h.level >= 2 and normalize(h.text) in ("status", "statuses", "state", "decision status",
                                                    "current status"):
             body = [(n, t) for n, t in doc.section(h) if t.strip() and not t.lstrip().startswith("#")]
-            body = [(n, t) for n, t in body if _COMMENT_RE.sub("", t).strip()]
+            body = [(n, t) for n, t in body if strip_comments(t, "").strip()]
             if body:
                 block = "\n".join(t for _n, t in body)
                 first_n, first = body[0]
@@ -268,7 +291,7 @@ def _template_leftover(doc: MarkdownDoc) -> tuple[int, str] | None:
     for n, line in enumerate(doc.lines, start=1):
         if n in doc.code_lines:
             continue
-        clean = _COMMENT_RE.sub(" ", _INLINE_CODE_RE.sub(" ", line))
+        clean = strip_comments(_INLINE_CODE_RE.sub(" ", line))
         low = clean.lower()
         for phrase in TEMPLATE_PHRASES:
             if phrase in low:
@@ -320,8 +343,57 @@ def lint(ws: Workspace, adrs: AdrSet, reader: DocReader, sections: Sequence[str]
         if doc is None:
             continue
         out.extend(_lint_record(ws, rec, doc, groups))
+    out.extend(_conventions(records, bool(sections)))
+    out.extend(_statuses(records, adrs.source))
     out.extend(_numbering(records))
     out.extend(_successors(ws, records))
+    return out
+
+
+CONVENTION_SHARE = 0.25
+"""A status word used by at least two records and this share of them is the repository's own."""
+
+
+def status_word(raw: str) -> str | None:
+    """The status's first word (or a known two-word phrase such as "on hold"), normalized."""
+    words = normalize(_unwrap(raw)).split()
+    if not words:
+        return None
+    two = " ".join(words[:2])
+    return two if two in _PHRASES else words[0]
+
+
+def convention(records: Sequence[Record], source: str) -> set[str]:
+    """The status words this repository uses: the five standard ones (adr-tools' "superceded" and,
+    with log4brains, "draft" too), plus any word that at least two records and a quarter of them use."""
+    words = [r.status_word for r in records if r.status_word]
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    own = {w for w, n in counts.items() if n >= 2 and n >= CONVENTION_SHARE * len(words)}
+    standard = {*STATUSES, "superceded"} | ({"draft"} if source.startswith(".log4brains") else set())
+    return standard | own
+
+
+def _statuses(records: Sequence[Record], source: str) -> list[Finding]:
+    """A status outside the repository's convention: unknown words, and synonyms the repository
+    does not otherwise use ("Approved" among "Accepted" records) - a low note, not silence."""
+    usual = convention(records, source)
+    known = sorted({w for w in usual if w in STATUS_WORDS or w in _PHRASES})
+    shown_usual = ", ".join(w.capitalize() for w in known[:8])
+    out: list[Finding] = []
+    for rec in records:
+        if rec.status_word is None or rec.status_word in usual:
+            continue
+        if rec.status is None:
+            message = (f"Decision record {rec.path} has status \"{rec.status_shown}\", which is none of "
+                       "Proposed, Accepted, Rejected, Deprecated, Superseded.")
+        else:
+            message = (f"Decision record {rec.path} has status \"{rec.status_shown}\", which is not a status "
+                       f"this repository's records use ({shown_usual}); it is read as "
+                       f"{rec.status.capitalize()}.")
+        out.append(ADR_UNKNOWN_STATUS.finding(Location(path=rec.path, line=rec.status_line or 1),
+                                              message=message, evidence=normalize(rec.status_shown)))
     return out
 
 
@@ -358,34 +430,54 @@ def _lint_record(ws: Workspace, rec: Record, doc: MarkdownDoc, groups: list[Sect
         if found is not None:
             raw, line, block = found
     if raw is None or not raw.strip():
-        out.append(ADR_MISSING_STATUS.finding(
-            Location(path=rel, line=line),
-            message=f"Decision record {rel} states no status (Proposed, Accepted, Rejected, Deprecated "
-                    "or Superseded).",
-            evidence="status"))
+        rec.no_status_line = line  # reported by `_conventions`, which knows the other records
     elif not (leftover and _is_status_template(raw)):
-        status = classify_status(raw)
-        if status is None:
-            shown = _unwrap(raw).strip()[:60]
-            out.append(ADR_UNKNOWN_STATUS.finding(
-                Location(path=rel, line=line),
-                message=f"Decision record {rel} has status \"{shown}\", which is none of "
-                        "Proposed, Accepted, Rejected, Deprecated, Superseded.",
-                evidence=normalize(shown)))
-        rec.status, rec.status_line, rec.successor_text = status, line, block
+        rec.status, rec.status_line, rec.successor_text = classify_status(raw), line, block
+        rec.status_word, rec.status_shown = status_word(raw), _unwrap(raw).strip()[:60]
     if not _has_date(doc, fm, rel):
         out.append(ADR_MISSING_DATE.finding(
             Location(path=rel, line=title_line),
             message=f"Decision record {rel} has no date (a `Date:` line or a `date:` field).",
             evidence="date"))
-    missing = missing_groups(doc, groups, skip=title if title and title.level == 1 else None)
-    if missing:
-        names = ", ".join(g.name for g in missing)
-        out.append(ADR_MISSING_SECTION.finding(
-            Location(path=rel, line=title_line),
-            message=f"Decision record {rel} has no {names} section with content.",
-            evidence=names))
+    rec.missing_sections = tuple(g.name for g in missing_groups(doc, groups,
+                                                                 skip=title if title and title.level == 1 else None))
+    rec.title_line = title_line
     out.extend(broken_links(ws, rel, doc))
+    return out
+
+
+CONVENTION_MIN_RECORDS = 3
+"""With at least this many records, a section or a status that most of them leave out is not part
+of the repository's convention (MADR makes the status optional; free-form decision logs have no
+Consequences heading), so its absence is not reported; a record that lacks what most others have
+still is."""
+
+
+def _conventions(records: Sequence[Record], configured: bool) -> list[Finding]:
+    """Missing status and missing sections, judged against what the repository's records do."""
+    n = len(records)
+
+    def usual(lacking: int) -> bool:
+        return n < CONVENTION_MIN_RECORDS or lacking * 2 <= n
+
+    out: list[Finding] = []
+    if usual(sum(r.no_status_line is not None for r in records)):
+        out.extend(ADR_MISSING_STATUS.finding(
+            Location(path=r.path, line=r.no_status_line),
+            message=f"Decision record {r.path} states no status (Proposed, Accepted, Rejected, Deprecated "
+                    "or Superseded).",
+            evidence="status") for r in records if r.no_status_line is not None)
+    lacking: dict[str, int] = {}
+    for r in records:
+        for name in r.missing_sections:
+            lacking[name] = lacking.get(name, 0) + 1
+    for r in records:
+        names = [m for m in r.missing_sections if configured or usual(lacking[m])]
+        if names:
+            shown = ", ".join(names)
+            out.append(ADR_MISSING_SECTION.finding(
+                Location(path=r.path, line=r.title_line),
+                message=f"Decision record {r.path} has no {shown} section with content.", evidence=shown))
     return out
 
 
@@ -451,7 +543,7 @@ def _successors(ws: Workspace, records: list[Record]) -> list[Finding]:
 
 
 def _names_existing_record(ws: Workspace, rel: str, tail: str) -> bool:
-    for word in re.findall(r"[\w./-]+\.md\b", tail):
+    for word in _MD_REF_RE.findall(tail):
         if is_external(word):
             return True
         path, _ = split_fragment(word)

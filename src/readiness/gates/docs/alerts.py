@@ -32,10 +32,12 @@ from readiness.yamlpos import PathKey, YamlDoc, YamlError, load_all
 
 YAML_SUFFIXES = (".yml", ".yaml")
 RUNBOOK_KEYS = ("runbook_url", "runbook", "runbook_link", "runbookurl", "playbook", "playbook_url")
-_GROUPS_RE = re.compile(r"^\s*(?:spec:\s*)?groups\s*:", re.MULTILINE)
-_ALERT_RE = re.compile(r"^\s*(?:-\s+)?alert\s*:\s*\S", re.MULTILINE)
-_TEST_DIR_RE = re.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fixtures|test_data)/")
-"""Auto-detection skips test data: rule files there exercise parsers, they page nobody."""
+_GROUPS_RE = re.compile(r"^[ \t]*+(?:spec:[ \t]*+)?groups[ \t]*+:", re.MULTILINE)
+_ALERT_RE = re.compile(r"^[ \t]*+(?:-[ \t]++)?alert[ \t]*+:[ \t]*+\S", re.MULTILINE)
+r"""Line starts only: `\s*` at `^` crossed newlines, so each blank line rescanned all the next ones."""
+_TEST_DIR_RE = re.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fixtures|test_data|examples?)/")
+"""Auto-detection skips test data and examples: rule files there exercise parsers or show the
+syntax, they page nobody."""
 _LINE_ANCHOR_RE = re.compile(r"^L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?$")
 
 

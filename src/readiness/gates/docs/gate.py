@@ -9,6 +9,7 @@ docs). Markdown is parsed once per file by `links.DocReader` (markdown-it-py, se
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,10 @@ def configured_requirements(require: list[str]) -> list[Requirement]:
 def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
                   out: GateOutcome) -> None:
     files = ws.files()
+    adr_dirs = {d.strip("/") for d in adrs.dirs}
     for req in reqs:
-        if req.name == "decision records" and req.globs == tuple(adrs.records):
+        if req.name == "decision records" or req.shown_path.strip("/") in adr_dirs:
+            # a decision-record folder holding only a README, an index or a template has no records
             found = list(adrs.records)
         else:
             found = [f for f in files if matches(f, req.globs)]
@@ -65,9 +68,13 @@ def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
                                "found": found[:5], "count": len(found)}))
         if not found:
             where = ", ".join(req.globs) if len(req.globs) <= 6 else ", ".join(req.globs[:6]) + ", ..."
-            if req.name == "decision records":
+            if req.name == "decision records" or req.shown_path.strip("/") in adr_dirs:
                 where = "no record in " + (", ".join(adrs.dirs) if adrs.dirs else
                                            "docs/adr, docs/decisions, doc/adr or adr")
+                held = [f for f in files if any(f.startswith(d + "/") for d in adr_dirs)]
+                if held:
+                    where += "; it holds only " + ", ".join(posixpath.basename(f) for f in held[:4]) + \
+                        (", ..." if len(held) > 4 else "")
                 msg = f"Required document missing: decision records ({where})."
             else:
                 msg = f"Required document missing: {req.name} (no file matches {where})."

@@ -21,8 +21,11 @@ from readiness.yamlpos import YamlError, load_one
 
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n")
 _FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
-_HTML_ANCHOR_RE = re.compile(r"""<a\s[^>]*?\b(?:name|id)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
+_A_TAG_RE = re.compile(r"<a\s", re.IGNORECASE)
+_ANCHOR_ATTR_RE = re.compile(r"""\b(?:name|id)[ \t\r\n]*+=[ \t\r\n]*+["']?([^"'\s>]++)""", re.IGNORECASE)
+MAX_TAG_CHARS = 2048
+"""An `<a ...>` tag is read up to this many characters (its attributes are in there)."""
+_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*+)[ \t]*+:(.*)$")
 MAX_FRONT_MATTER_LINES = 400
 
 
@@ -90,6 +93,10 @@ class MarkdownDoc:
     """First line after the front matter."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Reserved for callers."""
+    inline_code: tuple[tuple[int, str], ...] = ()
+    """Inline code spans: (1-based line, content)."""
+    list_items: tuple[tuple[int, bool], ...] = ()
+    """List items: (1-based line, True when the list is ordered)."""
 
     def section(self, heading: Heading) -> list[tuple[int, str]]:
         """The raw lines under a heading, up to the end of its section: (1-based line, text)."""
@@ -99,6 +106,21 @@ class MarkdownDoc:
     def title(self) -> Heading | None:
         """The first level-1 heading."""
         return next((h for h in self.headings if h.level == 1), None)
+
+
+def html_anchors(html: str) -> list[str]:
+    """The `name`/`id` of every `<a ...>` tag in an HTML fragment, lower-cased. Linear: each tag
+    is read only up to its `>` (or MAX_TAG_CHARS), never to the end of the text again."""
+    out: list[str] = []
+    for tag in _A_TAG_RE.finditer(html):
+        start, limit = tag.end(), tag.end() + MAX_TAG_CHARS
+        # a tag ends at `>`; a `<` starts the next one: every character is read for one tag at most
+        ends = [i for i in (html.find(">", start, limit), html.find("<", start, limit)) if i >= 0]
+        attrs = html[start: min(ends) if ends else limit]
+        m = _ANCHOR_ATTR_RE.search(attrs)
+        if m:
+            out.append(m.group(1).lower())
+    return out
 
 
 def github_slug(text: str) -> str:
@@ -173,11 +195,24 @@ def parse(text: str) -> MarkdownDoc:
     code: list[tuple[int, str]] = []
     code_lines: set[int] = set()
     anchors: set[str] = set()
+    inline_code: list[tuple[int, str]] = []
+    list_items: list[tuple[int, bool]] = []
+    ordered: list[bool] = []
     pending_level = 0
     for tok in tokens:
         start = tok.map[0] + 1 if tok.map else 1
         if tok.type == "heading_open":
             pending_level = int(tok.tag[1:])
+            continue
+        if tok.type in ("ordered_list_open", "bullet_list_open"):
+            ordered.append(tok.type == "ordered_list_open")
+            continue
+        if tok.type in ("ordered_list_close", "bullet_list_close"):
+            if ordered:
+                ordered.pop()
+            continue
+        if tok.type == "list_item_open":
+            list_items.append((start, bool(ordered and ordered[-1])))
             continue
         if tok.type in ("fence", "code_block"):
             if tok.map:
@@ -185,7 +220,7 @@ def parse(text: str) -> MarkdownDoc:
             code.append((start + (1 if tok.type == "fence" else 0), tok.content))
             continue
         if tok.type == "html_block":
-            anchors.update(a.lower() for a in _HTML_ANCHOR_RE.findall(tok.content))
+            anchors.update(html_anchors(tok.content))
             continue
         if tok.type != "inline":
             continue
@@ -205,7 +240,9 @@ def parse(text: str) -> MarkdownDoc:
             elif child.type == "image":
                 links.append(Link(str(child.attrGet("src") or ""), line, image=True))
             elif child.type == "html_inline":
-                anchors.update(a.lower() for a in _HTML_ANCHOR_RE.findall(child.content))
+                anchors.update(html_anchors(child.content))
+            elif child.type == "code_inline":
+                inline_code.append((line, child.content))
     headings = []
     seen: dict[str, int] = {}
     for i, (level, htext, hline) in enumerate(raw_headings):
@@ -221,4 +258,5 @@ def parse(text: str) -> MarkdownDoc:
         seen[slug] = count + 1
     return MarkdownDoc(lines=lines, headings=tuple(headings), links=tuple(links), prose=tuple(prose),
                        code=tuple(code), code_lines=frozenset(code_lines), anchors=frozenset(anchors),
-                       front_matter=front, body_start=body_start)
+                       front_matter=front, body_start=body_start, inline_code=tuple(inline_code),
+                       list_items=tuple(list_items))

@@ -30,3 +30,4 @@ ALERT_RUNBOOK_UNVERIFIED = rule("docs/alert-runbook-unverified")
 INVALID_ALERT_RULES = rule("docs/invalid-alert-rules")
 
 CHANGE_WITHOUT_DOCS = rule("docs/change-without-docs")
+RUNBOOK_NOT_ACTIONABLE = rule("docs/runbook-not-actionable")
