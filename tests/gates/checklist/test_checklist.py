@@ -20,7 +20,8 @@ from readiness.model import FailOn, Report
 from readiness.schemas import checklist_schema
 from readiness.score.starter import ITEMS, render_starter
 
-RUNBOOK = "# Runbook\n\n## Symptoms\nx\n\n## Diagnosis\nx\n\n## Mitigation\nx\n"
+RUNBOOK = ("# Runbook\n\n## Symptoms\nOrders fail at checkout.\n\n## Diagnosis\nRun `kubectl logs deploy/orders`.\n\n"
+           "## Mitigation\nRoll back with `kubectl rollout undo deploy/orders`.\n")
 ADR = ("# 1. Record architecture decisions\n\nDate: 2026-01-01\n\n## Status\n\nAccepted\n\n"
        "## Context\n\nx\n\n## Decision\n\nx\n\n## Consequences\n\nx\n")
 
