@@ -53,13 +53,15 @@ reformat: dev
 test: dev
 	$(PYTHON) -m pytest -m "not container"
 
-# Builds the real Dockerfile on the local Debian base (../shared/CONTAINER.md) and runs
-# tests/container against it. Needs root and podman; set REQUIRE_CONTAINER_TESTS=1 to turn
-# a skip into a failure (CI does).
+# Builds the real Dockerfile on the local Debian base (../shared/CONTAINER.md), with its .pyc files
+# removed as python:3.11-slim removes them, and runs tests/container against it. Needs root and
+# podman; set REQUIRE_CONTAINER_TESTS=1 to turn a skip into a failure (CI does).
 container-test: dev
 	if [ -z "$${CONTAINERS_CONF:-}" ] || [ -z "$${BASE_IMAGE:-}" ]; then \
 	  eval "$$(bash $(SHARED)/tools/container-setup.sh)"; fi; \
-	podman build --pull=never --network host --build-arg BASE_IMAGE="$$BASE_IMAGE" -t $(IMAGE) . ; \
+	podman build --pull=never --network host --build-arg BASE_IMAGE="$$BASE_IMAGE" -t $(IMAGE)-base-nopyc \
+	  -f tests/container/nopyc-base.Containerfile tests/container ; \
+	podman build --pull=never --network host --build-arg BASE_IMAGE=$(IMAGE)-base-nopyc -t $(IMAGE) . ; \
 	READINESS_IMAGE=$(IMAGE) $(PYTHON) -m pytest -m container tests/container
 
 # checks/catalog.md is generated from the rule pages; docs-check fails when it is stale.
