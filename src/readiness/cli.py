@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="FILE", help="config file (default: PATH/.readiness.yml if present)")
     check.add_argument("--base", metavar="REF", help="diff against this git ref: only what the PR changes is new")
     check.add_argument("--gates", metavar="ID[,ID...]", help="gates to run (default: every enabled gate)")
-    check.add_argument("--format", choices=["text", "markdown", "json", "sarif"], default=None,
-                       help="report format (default: text)")
+    check.add_argument("--format", choices=["text", "markdown", "json", "sarif", "gitlab"], default=None,
+                       help="report format (default: text; gitlab: GitLab Code Quality JSON)")
     check.add_argument("--output", metavar="FILE", help="write the report there instead of stdout")
     check.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "never"], default=None,
                        help="lowest severity that fails the run (default: config, else critical)")
