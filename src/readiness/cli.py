@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="FILE", help="config file (default: PATH/.readiness.yml if present)")
     check.add_argument("--base", metavar="REF", help="diff against this git ref: only what the PR changes is new")
     check.add_argument("--gates", metavar="ID[,ID...]", help="gates to run (default: every enabled gate)")
-    check.add_argument("--format", choices=["text", "markdown", "json", "sarif"], default=None,
-                       help="report format (default: text)")
+    check.add_argument("--format", choices=["text", "markdown", "json", "sarif", "gitlab"], default=None,
+                       help="report format (default: text; gitlab: GitLab Code Quality JSON)")
     check.add_argument("--output", metavar="FILE", help="write the report there instead of stdout")
     check.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "never"], default=None,
                        help="lowest severity that fails the run (default: config, else critical)")
@@ -145,6 +145,36 @@ def cmd_rules() -> int:
     return EXIT_OK
 
 
+def rule_suggestions(wanted: str, ids: Sequence[str]) -> list[str]:
+    """Rule ids the user probably meant by an unknown `wanted`: the id in other letter case; the
+    ids whose name part it is (gate prefix left out, or the wrong gate); the names nearest by
+    spelling (the best and any as near, at most three); else the names that contain it (at most
+    three)."""
+    from difflib import SequenceMatcher
+
+    key = wanted.strip().lower()
+    if key in ids:
+        return [key]
+    if len(key) > 100:  # no rule id is that long; not worth comparing
+        return []
+    gate, _, name = key.rpartition("/")
+    names = [(rid, rid.split("/", 1)[-1]) for rid in ids]
+    same_name = sorted(rid for rid, n in names if n == name)
+    if same_name:
+        return same_name
+    scored = sorted((-SequenceMatcher(None, name, n).ratio(), rid.split("/", 1)[0] != gate, rid)
+                    for rid, n in names)
+    if scored and -scored[0][0] >= 0.8:
+        near = [(other_gate, rid) for score, other_gate, rid in scored if score <= scored[0][0] + 0.03]
+        if not near[0][0]:  # the gate given has a near name: the other gates' are noise
+            near = [t for t in near if not t[0]]
+        return [rid for _, rid in near][:3]
+    if len(name) >= 4:
+        return sorted((rid for rid, n in names if name in n),
+                      key=lambda rid: (rid.split("/", 1)[0] != gate, rid))[:3]
+    return []
+
+
 def cmd_explain(rule_id: str) -> int:
     """`readiness explain RULE_ID`: the rule's page."""
     from readiness.errors import CatalogError
@@ -153,7 +183,10 @@ def cmd_explain(rule_id: str) -> int:
     try:
         r = catalog().get(rule_id)
     except CatalogError:
-        raise UsageError(f"unknown rule {rule_id!r}; `readiness rules` lists them") from None
+        hint = ""
+        if suggestions := rule_suggestions(rule_id, [rule.id for rule in catalog().all()]):
+            hint = f"did you mean {' or '.join(suggestions)}? "
+        raise UsageError(f"unknown rule {rule_id!r}; {hint}`readiness rules` lists them") from None
     sys.stdout.write(f"{r.id}  ({r.severity.value}, since {r.since})\n\n{r.summary}\n\nFix: {r.fix}\n")
     sys.stdout.write(r.body if r.body.startswith("\n") else "\n" + r.body)
     return EXIT_OK

@@ -13,6 +13,7 @@ import pytest
 from scenarios import LINKS, SCENARIOS, lookup
 
 from readiness.model import Report
+from readiness.render.gitlab import render_gitlab
 from readiness.render.json_report import render_json
 from readiness.render.markdown import render_comment, render_minimal, render_summary
 from readiness.render.sarif import render_sarif
@@ -30,6 +31,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "minimal.md": lambda r: render_minimal(r, links=LINKS),
     "json": render_json,
     "sarif": lambda r: render_sarif(r, rules=lookup),
+    "gitlab": render_gitlab,
 }
 # Not every format is worth a file for every scenario.
 SKIP = {("pass_clean", "comment-small.md"), ("preexisting_only", "comment-small.md"),

@@ -14,6 +14,7 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
     JSON = "json"
     SARIF = "sarif"
+    GITLAB = "gitlab"
 
 
 def render(report: Report, fmt: Format, *, color: bool = False) -> str:
@@ -30,6 +31,10 @@ def render(report: Report, fmt: Format, *, color: bool = False) -> str:
         from readiness.render.markdown import render_summary
 
         return render_summary(report)
+    if fmt is Format.GITLAB:
+        from readiness.render.gitlab import render_gitlab
+
+        return render_gitlab(report)
     from readiness.render.sarif import render_sarif
 
     return render_sarif(report)
