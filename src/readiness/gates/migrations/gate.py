@@ -182,8 +182,10 @@ class MigrationsGate:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
                 Location(path=where, line=err.line, column=err.column),
                 message=f"PostgreSQL cannot parse this statement: {err.message}.", evidence=err.text)))
-        reversible = self._reversibility(cand, an, settings, findings)
+        # The class is the operational risk of running the migration; whether it can be rolled back
+        # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
+        reversible = self._reversibility(cand, an, settings, findings)
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
