@@ -556,6 +556,11 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
                       f"{what} CONCURRENTLY on {c or t} runs inside a transaction, where PostgreSQL refuses it: "
                       "the migration fails at deploy."))
         return out
+    if "no_txn" in f and in_txn:
+        what = f"REINDEX {op.detail.upper()}" if a == "reindex" else op.detail
+        out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} runs inside a transaction, where PostgreSQL refuses it: "
+                      "the migration fails at deploy."))
+        return out
     if new:
         return out
     if a == "add_column":
@@ -655,9 +660,13 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
     elif a == "rewrite":
         out.append(_h(R.REWRITE, op, f"{op.detail} on {t or 'every table'} rewrites it under an ACCESS EXCLUSIVE "
                       "lock, blocking reads and writes until it finishes."))
+    elif a == "reindex" and op.detail == "system":
+        out.append(_h(R.REINDEX, op, "REINDEX SYSTEM rebuilds every system catalog index, blocking each catalog "
+                      "while it runs (and with it most queries); catalogs have no CONCURRENTLY form."))
     elif a == "reindex" and not conc:
-        out.append(_h(R.REINDEX, op, f"REINDEX {op.detail} {t or c} without CONCURRENTLY blocks writes to the table "
-                      "(and reads that use the index) until it finishes."))
+        where = (t or c or "").strip()
+        out.append(_h(R.REINDEX, op, f"REINDEX {op.detail.upper()} {where} without CONCURRENTLY blocks writes to "
+                      "the table (and reads that use the index) until it finishes.".replace("  ", " ")))
     elif a == "add_enum_value" and in_txn:
         used = _enum_used_later(op, ops, txns)
         risk = RiskClass.MEDIUM if used else R.risk_of(R.ENUM_IN_TXN)

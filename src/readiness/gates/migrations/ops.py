@@ -75,7 +75,7 @@ class Op:
     flags: frozenset[str] = frozenset()
     """concurrently, not_valid, using_index, unique, not_null, volatile_default, has_default,
     serial, identity, generated_stored, primary_key, references, where, cascade, if_exists,
-    or_replace, check, no_data."""
+    or_replace, check, no_data, no_txn (PostgreSQL refuses it inside a transaction block)."""
     line: int = 1
     """1-based line in the migration file."""
     col: int = 1
@@ -418,12 +418,38 @@ def _truncate(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+def option_on(options: list[Any] | None, name: str) -> bool:
+    """Whether a statement's option list (`VACUUM (FULL false)`, `REINDEX (CONCURRENTLY)`) turns
+    `name` on, as PostgreSQL's defGetBoolean reads it: present without a value, `true`/`on`, or a
+    non-zero integer. `false`/`off`/`0` and an absent option are off; a value PostgreSQL rejects
+    fails the statement, and is read as on (the statement is judged as written)."""
+    for o in options or ():
+        d = o.get("DefElem") if isinstance(o, dict) else None
+        if not isinstance(d, dict) or str(d.get("defname", "")).lower() != name:
+            continue
+        arg = d.get("arg")
+        if not isinstance(arg, dict):
+            return True
+        if "Integer" in arg:
+            return bool((arg["Integer"] or {}).get("ival", 0) != 0)
+        if "Boolean" in arg:
+            return bool((arg["Boolean"] or {}).get("boolval", False))
+        if "String" in arg:
+            return str((arg["String"] or {}).get("sval", "")).lower() not in ("false", "off")
+        return True
+    return False
+
+
 def _vacuum(body: dict[str, Any], base: Base) -> list[Op]:
-    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("options") or ()}
-    if "full" not in opts or not body.get("is_vacuumcmd", False):
+    options = body.get("options")
+    if not body.get("is_vacuumcmd", False):  # ANALYZE: runs in a transaction, takes SHARE UPDATE EXCLUSIVE
         return [Op(action="other", **base)]
     rels = [_name(r.get("VacuumRelation", {}).get("relation")) for r in body.get("rels") or ()]
-    return [Op(action="rewrite", table=t, detail="VACUUM FULL", **base) for t in (rels or [None])]
+    no_txn = frozenset({"no_txn"})  # "VACUUM cannot run inside a transaction block"
+    if not option_on(options, "full"):
+        return [Op(action="vacuum", table=rels[0] if len(rels) == 1 else None, detail="VACUUM", flags=no_txn,
+                   **base)]
+    return [Op(action="rewrite", table=t, detail="VACUUM FULL", flags=no_txn, **base) for t in (rels or [None])]
 
 
 def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
@@ -431,11 +457,23 @@ def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _reindex(body: dict[str, Any], base: Base) -> list[Op]:
-    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("params") or ()}
     kind = str(body.get("kind", "")).removeprefix("REINDEX_OBJECT_").lower()
     rel = _name(body.get("relation")) or body.get("name")
+    flags = {"concurrently"} if option_on(body.get("params"), "concurrently") else set()
+    if kind in ("schema", "database", "system"):  # "REINDEX SCHEMA cannot run inside a transaction block"
+        flags.add("no_txn")
     return [Op(action="reindex", table=rel if kind == "table" else None, column=rel if kind != "table" else None,
-               detail=kind, flags=frozenset({"concurrently"} if "concurrently" in opts else ()), **base)]
+               detail=kind, flags=frozenset(flags), **base)]
+
+
+def _explain(body: dict[str, Any], base: Base) -> list[Op]:
+    """EXPLAIN ANALYZE runs the statement it explains (a plain EXPLAIN only plans it)."""
+    query = body.get("query")
+    if not option_on(body.get("options"), "analyze") or not isinstance(query, dict) or len(query) != 1:
+        return [Op(action="other", **base)]
+    (kind, inner), = query.items()
+    handler = _HANDLERS.get(kind)
+    return handler(inner, base) if handler is not None and kind != "ExplainStmt" else [Op(action="other", **base)]
 
 
 def _refresh(body: dict[str, Any], base: Base) -> list[Op]:
@@ -556,4 +594,5 @@ _HANDLERS = {
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
+    "ExplainStmt": _explain,
 }

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 _INTERESTING = re.compile(
     r"(?:ALTER|CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE|CREATE\s+DOMAIN"
     r"|DROP|TRUNCATE|UPDATE|DELETE|VACUUM|CLUSTER|REINDEX|REFRESH|SET|BEGIN|START|COMMIT|END|ROLLBACK"
-    r"|ABORT|LOCK|WITH|INSERT)\b",
+    r"|ABORT|LOCK|WITH|INSERT|EXPLAIN)\b",
     re.IGNORECASE,
 )
 _LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
