@@ -25,6 +25,8 @@ from readiness.model import Finding, GateId, Item, Location, RiskClass
 from readiness.workspace import FileProblem, Workspace, decode_text
 
 if TYPE_CHECKING:
+    import ast
+
     from readiness.gates.migrations.pyast import PyResult
 
 DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
@@ -335,6 +337,15 @@ class MigrationsGate:
         fmt = "alembic" if is_alembic or "/versions/" in f"/{cand.path}" else "django"
         try:
             tree = ast.parse(text, filename=cand.path)
+            if not is_alembic and not is_django:
+                return None  # a helper module beside the migrations
+            return self._python_tree(ws, cand, text, tree, is_alembic, every, history_cache)
+        except RecursionError:  # ast's own limits (an expression nested thousands deep), or ours
+            out.findings.append(unreadable(R.UNREADABLE, FileProblem(
+                cand.path, "its Python is nested too deeply to be read with ast, so it was not judged")))
+            out.items.append(Item({"path": cand.path, "format": fmt, "risk": R.risk_of(R.UNREADABLE).value,
+                                   "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
+            return None
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None) or 1
             col = getattr(exc, "offset", None) or 1
@@ -346,8 +357,12 @@ class MigrationsGate:
                                    "reversible": False, "statements": 0, "transactional": True,
                                    "down_path": None}))
             return None
-        if not is_alembic and not is_django:
-            return None  # a helper module beside the migrations
+
+    def _python_tree(self, ws: Workspace, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool,
+                     every: list[Candidate], history_cache: dict[str, dict[tuple[str, str], str]]) -> _Analysis:
+        from readiness.gates.migrations import alembic, django
+
+        fmt = "alembic" if is_alembic else "django"
         an = _Analysis(fmt=fmt, python=True)
         res: PyResult
         if is_alembic:
@@ -380,7 +395,7 @@ class MigrationsGate:
                 try:
                     t = ws.read_text(path)
                     cache[path] = django.fields_defined(ast.parse(t)) if django.looks_like_django(t) else {}
-                except (FileProblem, SyntaxError, ValueError):
+                except (FileProblem, SyntaxError, ValueError, RecursionError):
                     cache[path] = {}
             history.update(cache[path])
         return history

@@ -133,7 +133,7 @@ def volatile(expr: Any) -> bool:
             names = _strings(fc.get("funcname"))
             if names and names[-1].lower() not in STABLE_FUNCTIONS:
                 return True
-        if "SubLink" in node:
+        if "SubLink" in node or "Deep" in node:  # a subquery, or an expression too deep to read
             return True
     return False
 

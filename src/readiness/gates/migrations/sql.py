@@ -154,7 +154,6 @@ def parse(text: str, origin: Origin | None = None, *,
     stmts: list[Statement] = []
     utf8 = None if text.isascii() else text.encode("utf-8")
     byte_at = char_at = 0
-    loads = json.loads
     for node_json, location, length in _raw_statements(tree):
         if utf8 is None:
             start = location
@@ -176,6 +175,47 @@ def parse(text: str, origin: Origin | None = None, *,
         at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
         stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont))
     return stmts, []
+
+
+MAX_TREE_DEPTH = 300
+"""JSON nesting kept when a statement's tree is too deep for `json.loads` (a 500-term expression):
+deeper subtrees become `{"Deep": {}}`, which the rules read as an unknown expression (volatile)."""
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, except that a tree nested too deeply for Python's decoder is decoded with its
+    deep subtrees cut (`MAX_TREE_DEPTH`), never a RecursionError: the statement is still judged."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return json.loads(_pruned(text, MAX_TREE_DEPTH))
+
+
+def _pruned(text: str, limit: int) -> str:
+    """`text` (JSON) with every object or array that opens deeper than `limit` replaced by a
+    placeholder: one linear pass over its strings and brackets."""
+    out: list[str] = []
+    depth = 0
+    keep_from = 0
+    cut_at: int | None = None
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok[0] == '"':
+            continue
+        if tok in "{[":
+            depth += 1
+            if depth == limit and cut_at is None:
+                cut_at = m.start()
+        else:
+            if depth == limit and cut_at is not None:
+                out.append(text[keep_from:cut_at])
+                out.append('{"Deep":{}}' if tok == "}" else "[]")
+                keep_from = m.end()
+                cut_at = None
+            depth -= 1
+    out.append(text[keep_from:])
+    return "".join(out)
 
 
 def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
@@ -201,7 +241,7 @@ def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
 
 
 def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
-    raws = json.loads(tree).get("stmts") or []
+    raws = loads(tree).get("stmts") or []
     return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
 
 
@@ -240,7 +280,7 @@ def _salvage(text: str, lines: _Lines, *,
             continue
         try:
             test = _tree_test(trees)
-            tree = json.loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
+            tree = loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:

@@ -1,0 +1,73 @@
+"""Hostile migrations: inputs built to crash, hang or exhaust the migrations gate. Each runs the real
+CLI in its own process under a memory cap and a time limit, and must end with a verdict (exit 0 or
+1) and a per-file finding, never a traceback or exit 3."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+READINESS = Path(sys.executable).parent / "readiness"
+MEMORY_CAP = 1024 * 1024 * 1024
+"""Address space the run may use (the issue's bound: 1 GB)."""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP + 512 * 1024 * 1024, MEMORY_CAP + 512 * 1024 * 1024))
+
+
+def check(root: Path, files: dict[str, str], *, timeout: float = 60) -> tuple[dict[str, Any], float]:
+    """Write `files`, run `readiness check --gates migrations` on them; (JSON report, seconds)."""
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    out = root.parent / "report.json"
+    start = time.perf_counter()
+    proc = subprocess.run([str(READINESS), "check", str(root), "--gates", "migrations", "--format", "json",
+                           "--output", str(out)], capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_limit_memory, check=False)
+    seconds = time.perf_counter() - start
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    return json.loads(out.read_text(encoding="utf-8")), seconds
+
+
+def rules_at(report: dict[str, Any], path: str) -> set[str]:
+    return {f["rule"] for f in report["findings"] if f["path"] == path}
+
+
+def test_deep_sql_expression_is_judged(tmp_path: Path) -> None:
+    """A 500-term expression: libpg_query's JSON is too deep for json.loads; the statement is still
+    judged, its unreadable depth taken as unknown (so the default counts as volatile)."""
+    deep = " + ".join(["1"] * 500)
+    report, _ = check(tmp_path / "repo", {
+        "db/migrations/V2__deep.sql": f"SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c int DEFAULT {deep};\n",
+        "db/migrations/V3__deep.sql": f"UPDATE t SET a = {deep} WHERE id = 1;\nSELECT {deep};\n",
+    })
+    assert "migrations/volatile-default" in rules_at(report, "db/migrations/V2__deep.sql")
+    assert {i["path"] for i in report["gates"][0]["items"]} == {"db/migrations/V2__deep.sql",
+                                                                "db/migrations/V3__deep.sql"}
+
+
+@pytest.mark.parametrize("body", [
+    " + ".join(['"x"'] * 3000),
+    "(" * 190 + '"x"' + ")" * 190,
+    "[" * 1000 + "]" * 1000,
+])
+def test_deep_python_is_a_per_file_finding(tmp_path: Path, body: str) -> None:
+    alembic = f"revision = 'b'\ndown_revision = 'a'\n\ndef upgrade():\n    op.execute({body})\n\n\ndef downgrade():\n" \
+              "    op.execute('SELECT 1')\n"
+    django = f"from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n" \
+             f"    operations = [migrations.RunSQL({body}, 'SELECT 1')]\n"
+    report, _ = check(tmp_path / "repo", {"alembic/versions/0002_deep.py": alembic,
+                                          "shop/migrations/0002_deep.py": django})
+    paths = {i["path"] for i in report["gates"][0]["items"]}
+    assert paths == {"alembic/versions/0002_deep.py", "shop/migrations/0002_deep.py"}
