@@ -83,7 +83,31 @@ def test_configured_paths_replace_discovery(tmp_path: Path) -> None:
     got = _by_path(check(tmp_path, files, settings={"paths": ["sql", "ops/one.sql"]}))
     assert set(got) == {"sql/001.sql", "ops/one.sql"}
     none = check(tmp_path / "n", {"README.md": "x"}, settings={"paths": "nothing/"})
-    assert none.gates[0].status.value == "skipped"
+    assert [f.message for f in findings(none, "path-matches-nothing")] == [
+        "gates.migrations.paths entry 'nothing/' matches no file in the repository, so no migration there is judged."]
+
+
+def test_a_glob_naming_directories_means_the_files_under_them(tmp_path: Path) -> None:
+    files = {"apps/shop/migrations/0002_x.py": DJANGO_0002, "apps/blog/migrations/0002_x.py": DJANGO_0002,
+             "apps/blog/models.py": "x = 1\n", "db/V1__x.sql": "DROP TABLE a;"}
+    report = check(tmp_path, files, settings={"paths": ["apps/*/migrations", "db/*.sql", "apps/*/migrations/"]})
+    assert set(_by_path(report)) == {"apps/shop/migrations/0002_x.py", "apps/blog/migrations/0002_x.py",
+                                     "db/V1__x.sql"}
+    assert not findings(report, "path-matches-nothing")
+
+
+def test_a_configured_path_that_gives_no_migration_is_a_finding(tmp_path: Path) -> None:
+    files = {"db/migrations/V1__x.sql": "CREATE TABLE a (id int);", "docs/notes.md": "x\n"}
+    report = check(tmp_path, files, settings={"paths": ["db/migrations", "apps/*/migrations", "docs"]})
+    got = sorted(f.message for f in findings(report, "path-matches-nothing"))
+    assert got == [
+        "gates.migrations.paths entry 'apps/*/migrations' matches no file in the repository, so no migration there "
+        "is judged.",
+        "gates.migrations.paths entry 'docs' matches 1 file, none of them a migration (.sql or .py), so no migration "
+        "there is judged."]
+    assert all(f.severity.value == "high" and f.location.path == ".readiness.yml"
+               for f in findings(report, "path-matches-nothing"))
+    assert set(_by_path(report)) == {"db/migrations/V1__x.sql"}
 
 
 ALEMBIC = '''"""add things"""

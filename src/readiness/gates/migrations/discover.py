@@ -17,7 +17,9 @@ Without configuration these layouts are recognised (by name and place, then by c
 | django | `.py` under `migrations/` with `class Migration` | per operation |
 
 `gates.migrations.paths` (globs or directories) replaces the automatic search: every `.sql` and
-`.py` file under them is a candidate, classified by the same names and content.
+`.py` file under them is a candidate, classified by the same names and content. A glob that names
+directories (`apps/*/migrations`) means the files under them; an entry that gives no migration is
+reported (`migrations/path-matches-nothing`), never a silent pass.
 Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
 the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
 """
@@ -28,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from readiness.workspace import Workspace
+from readiness.workspace import Workspace, matches
 
 FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
@@ -66,19 +68,33 @@ def _dir_and_name(path: str) -> tuple[str, str]:
     return "", path
 
 
+def configured_globs(path: str) -> tuple[str, ...]:
+    """The globs one configured `paths` entry stands for: a file, or the files under the directories
+    it names. `apps/*/migrations` (a directory glob, no trailing slash) means the files under each
+    matching directory, as `db/migrations` means the files under that one."""
+    p = path.removeprefix("./")
+    if not p.strip("/"):
+        return ("**",)
+    return (p.rstrip("/"), p.rstrip("/") + "/")
+
+
+def unmatched(ws: Workspace, paths: Sequence[str], found: Sequence[Candidate]) -> list[tuple[str, int]]:
+    """The configured entries that give no migration: (entry, number of files it matches)."""
+    out = []
+    for p in paths:
+        globs = configured_globs(p)
+        if any(matches(c.path, globs) for c in found):
+            continue
+        out.append((p, sum(1 for f in ws.files() if matches(f, globs))))
+    return out
+
+
 def discover(ws: Workspace, paths: Sequence[str] | None) -> list[Candidate]:
     """Every migration candidate, sorted by path."""
     files = ws.files()
     explicit = paths is not None
     if explicit:
-        globs = []
-        for p in paths or ():
-            p = p.removeprefix("./")
-            if any(ch in p for ch in "*?[") or p in files:
-                globs.append(p)
-            else:
-                globs.append(p.rstrip("/") + "/")
-        chosen = ws.glob(globs)
+        chosen = ws.glob([g for p in paths or () for g in configured_globs(p)])
     else:
         chosen = files
     file_set = set(files)

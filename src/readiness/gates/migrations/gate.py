@@ -18,7 +18,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import ColumnType, Context, Hit, TxMode, column_key, history_types, judge
-from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover
+from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover, unmatched
 from readiness.gates.migrations.ops import Op, from_statement
 from readiness.gates.migrations.sql import Origin, SqlError, parse
 from readiness.model import Finding, GateId, Item, Location, RiskClass
@@ -101,6 +101,8 @@ class MigrationsGate:
         paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
         candidates = discover(ws, paths)
         out = GateOutcome()
+        if paths is not None:
+            out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
@@ -622,6 +624,20 @@ def _history_ops(text: str, wanted: Callable[[str], bool]) -> list[Op]:
                 break
     return [op for part, line in parts for st in parse(part, Origin(line=line), trees=wanted)[0]
             if st.node is not None for op in from_statement(st)]
+
+
+def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidate],
+                     source: str | None) -> list[Finding]:
+    """A configured `paths` entry that gives no migration: the gate would judge nothing there."""
+    out = []
+    for entry, files in unmatched(ws, paths, found):
+        what = "no file in the repository" if not files else \
+            f"{files} file{'s' if files != 1 else ''}, none of them a migration (.sql or .py)"
+        out.append(R.PATH_MATCHES_NOTHING.finding(
+            Location(path=source or ".readiness.yml"),
+            message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
+            evidence=entry))
+    return out
 
 
 def _finding(hit: Hit, path: str) -> Finding:

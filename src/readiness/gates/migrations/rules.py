@@ -8,6 +8,7 @@ from readiness.rules.catalog import RuleHandle, rule
 UNREADABLE = rule("migrations/unreadable-file")
 PARSE_ERROR = rule("migrations/parse-error")
 PYTHON_SYNTAX = rule("migrations/python-syntax-error")
+PATH_MATCHES_NOTHING = rule("migrations/path-matches-nothing")
 
 VOLATILE_DEFAULT = rule("migrations/volatile-default")
 STORED_GENERATED = rule("migrations/stored-generated-column")
