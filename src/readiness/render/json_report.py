@@ -46,7 +46,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _head(report: Report) -> dict[str, Any]:
-    return {
+    head = {
         "schema_version": 1,
         "tool": {"name": "readiness-gates", "version": report.version},
         "verdict": report.verdict,
@@ -56,6 +56,9 @@ def _head(report: Report) -> dict[str, Any]:
         "counts": report.counts,
         "gates": [gate_dict(g) for g in report.gates],
     }
+    if report.excluded_count:  # optional: directories the built-in exclusions skipped
+        head["excluded"] = {"paths": list(report.excluded), "count": report.excluded_count}
+    return head
 
 
 def render_json(report: Report) -> str:
