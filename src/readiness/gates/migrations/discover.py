@@ -27,10 +27,10 @@ the automatic search, are files under a directory named for one (`migrations/mys
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from readiness.workspace import Workspace, matches
+from readiness.workspace import FileProblem, Workspace, matches
 
 FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
@@ -59,6 +59,56 @@ class Candidate:
     content), alembic or django (`python` until the content says which)."""
     down_path: str | None = None
     """The separate down file, when the format has one and it exists."""
+
+
+def _other_dialect_dir(part: str) -> bool:
+    """A directory named for another database, alone or as a word of its name (`mysql/`,
+    `mysql-persistence/`, `migration_sqlite/`, `jdbc-h2/`)."""
+    low = part.lower()
+    return low in OTHER_DIALECT_DIR or any(w in OTHER_DIALECT_DIR for w in _WORDS.split(low))
+
+
+_WORDS = re.compile(r"[-_. ]+")
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_GENERIC_NAMES = frozenset({"up.sql", "down.sql", "migration.sql"})
+"""Names every migration of a layout has (diesel, Prisma): the directory above tells them apart."""
+
+
+def copies(ws: Workspace, found: Sequence[Candidate], prefer: Callable[[str], bool]) -> dict[str, str]:
+    """Legacy copies of the same migration: path of each copy -> path of the one to judge.
+
+    Two migrations are copies when they have the same name (the directory holding it too, for
+    layouts whose file name is always the same, and for Django, whose app label is the directory
+    above) and the same text once comments and white space are set aside. The one to judge is the
+    first the PR touches (`prefer`), else the first by path."""
+    groups: dict[str, list[Candidate]] = {}
+    for c in found:
+        groups.setdefault(_identity(c), []).append(c)
+    out: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        by_text: dict[str, list[Candidate]] = {}
+        for c in group:
+            try:
+                text = ws.read_bytes(c.path).decode("utf-8", "replace")
+            except FileProblem:
+                continue  # reported when judged
+            body = text if c.format == "python" else _SQL_COMMENT.sub(" ", text)
+            by_text.setdefault(" ".join(body.split()), []).append(c)
+        for same in by_text.values():
+            if len(same) > 1:
+                keep = next((c for c in same if prefer(c.path)), same[0])
+                out.update((c.path, keep.path) for c in same if c is not keep)
+    return out
+
+
+def _identity(c: Candidate) -> str:
+    parts = c.path.split("/")
+    name = parts[-1]
+    if name in _GENERIC_NAMES or c.format == "python":
+        return "/".join(parts[-3:] if c.format == "python" else parts[-2:])
+    return name
 
 
 def _dir_and_name(path: str) -> tuple[str, str]:
@@ -125,7 +175,7 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
         return None
     if not n.endswith(".sql") or OTHER_DIALECT.search(n):
         return None
-    if not explicit and any(p.lower() in OTHER_DIALECT_DIR for p in parts):
+    if not explicit and any(_other_dialect_dir(p) for p in parts):
         return None
     if FLYWAY_UNDO.match(n) or n.endswith(".down.sql") or n == "down.sql":
         return None

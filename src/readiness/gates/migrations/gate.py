@@ -18,7 +18,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import ColumnType, Context, Hit, TxMode, column_key, history_types, judge
-from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover, unmatched
+from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
 from readiness.gates.migrations.ops import Op, from_statement
 from readiness.gates.migrations.sql import Origin, SqlError, parse
 from readiness.model import Finding, GateId, Item, Location, RiskClass
@@ -107,6 +107,9 @@ class MigrationsGate:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
         judge_all = ctx.changes is None or settings.get("scope") == "all"
+        dups = copies(ws, candidates, ctx.touched)
+        if dups:  # a legacy copy of a migration is judged once, where it is kept (or touched)
+            candidates = [c for c in candidates if c.path not in dups]
         chosen = [c for c in candidates if judge_all or ctx.touched(c.path)
                   or (c.down_path is not None and ctx.touched(c.down_path))]
         if not chosen:
@@ -152,6 +155,11 @@ class MigrationsGate:
                     ws.marked.setdefault(rel, text)
                 for rel, reader in readers.items():
                     ws.readers.setdefault(rel, reader)
+        if dups:
+            by_path = {str(i.data.get("path")): i for i in out.items}
+            for copy, kept in sorted(dups.items()):
+                if kept in by_path:
+                    out.items.append(Item({**by_path[kept].data, "path": copy, "down_path": None, "duplicate_of": kept}))
         if not out.items and not out.findings:
             out.skipped = "no migrations found (the candidate files hold no migration)"
         return out
