@@ -159,7 +159,8 @@ class MigrationsGate:
             by_path = {str(i.data.get("path")): i for i in out.items}
             for copy, kept in sorted(dups.items()):
                 if kept in by_path:
-                    out.items.append(Item({**by_path[kept].data, "path": copy, "down_path": None, "duplicate_of": kept}))
+                    data = {**by_path[kept].data, "path": copy, "down_path": None, "duplicate_of": kept}
+                    out.items.append(Item(data))
         if not out.items and not out.findings:
             out.skipped = "no migrations found (the candidate files hold no migration)"
         return out
