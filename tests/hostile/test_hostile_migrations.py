@@ -71,3 +71,40 @@ def test_deep_python_is_a_per_file_finding(tmp_path: Path, body: str) -> None:
                                           "shop/migrations/0002_deep.py": django})
     paths = {i["path"] for i in report["gates"][0]["items"]}
     assert paths == {"alembic/versions/0002_deep.py", "shop/migrations/0002_deep.py"}
+
+
+def test_history_of_16_files_of_2_mib_is_linear(tmp_path: Path) -> None:
+    """Issue 11: migration history was re-parsed per file (16 files of 2 MiB: minutes and gigabytes).
+    Each file changes the types of the 25,000 columns the previous one created: every file is read
+    and parsed once, and only one directory state is kept."""
+    root = tmp_path / "repo"
+    files = {}
+    for i in range(16):
+        rows, size, j = [], 0, 0
+        while size < 2 * 1024 * 1024 - 200:  # just under the default 2 MiB max_file_bytes
+            row = f"CREATE TABLE t_{i}_{j} (c varchar(10), d text);\n"
+            if i:
+                row += f"ALTER TABLE t_{i - 1}_{j} ALTER COLUMN c TYPE varchar(20);\n"
+            rows.append(row)
+            size += len(row)
+            j += 1
+        files[f"db/migration/V{i + 1}__m.sql"] = "".join(rows)
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    out = tmp_path / "report.json"
+    probe = ("import resource, subprocess, sys\n"
+             "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", probe, str(READINESS), "check", str(root), "--gates", "migrations",
+                           "--format", "json", "--output", str(out)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    seconds = time.perf_counter() - start
+    code, max_kib = map(int, proc.stdout.split())
+    assert code in (0, 1)
+    assert max_kib < MEMORY_CAP // 1024, f"{max_kib / 1024:.0f} MiB"
+    assert seconds < 60, seconds
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert not [f for f in report["findings"] if f["rule"] == "migrations/change-column-type"]
+    assert len(report["gates"][0]["items"]) == 16

@@ -183,7 +183,7 @@ def test_renames_in_the_same_migration_carry_the_old_type(tmp_path: Path) -> Non
 
 
 def test_a_hostile_table_name_is_read_in_one_pass() -> None:
-    from readiness.gates.migrations.gate import _unquote
+    from readiness.gates.migrations.history import unquote as _unquote
 
     assert _unquote('public."My.T"') == "my.t" and _unquote("a . b") == "b" and _unquote('"x""y"') == 'x"y'
     assert _unquote("a." * 200_000 + "z") == "z"  # a quadratic split took minutes here

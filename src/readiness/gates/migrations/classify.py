@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from readiness.gates.migrations import rules as R
+from readiness.gates.migrations.history import ColumnType, State, TableState, apply, asked, short
 from readiness.gates.migrations.ops import Op
 from readiness.model import Confidence, RiskClass
 from readiness.rules.catalog import RuleHandle
@@ -103,13 +104,9 @@ class Context:
     large: Mapping[str, int | None] = field(default_factory=dict)
     """Large tables (name -> rows, None when only named)."""
     require_lock_timeout: bool = True
-    column_types: Mapping[tuple[str, str], ColumnType] = field(default_factory=dict)
-    """(table, column) -> type as the earlier migrations left it (lower-case, unqualified table),
-    for the columns whose type this migration changes; see `history_types`."""
-
-
-ColumnType = tuple[str, tuple[int, ...]]
-"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
+    tables: Mapping[str, TableState] = field(default_factory=dict)
+    """What the earlier migrations of the same directory left on the tables this one asks about
+    (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
 
 
 _TYPE_ALIASES = {"integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "decimal": "numeric",
@@ -145,49 +142,6 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
     return False
 
 
-class _Types:
-    """Column types as the migration's statements leave them, from what earlier migrations left."""
-
-    def __init__(self, known: Mapping[tuple[str, str], ColumnType]) -> None:
-        self.types = dict(known)
-
-    def get(self, op: Op) -> ColumnType | None:
-        return self.types.get(column_key(op))
-
-    def apply(self, op: Op) -> None:
-        a, table = op.action, _short(op.table)
-        if a == "create_table":
-            mods = op.extra.get("mods") or {}
-            for name, type_, _flags in op.extra.get("columns") or ():
-                self.types[(table, _key(name))] = (type_, tuple(mods.get(name, ())))
-        elif a in ("add_column", "alter_type") and op.column:
-            self.types[(table, _key(op.column))] = (str(op.extra.get("pg_type") or op.detail),
-                                                    tuple(op.extra.get("mods") or ()))
-        elif a == "drop_column":
-            self.types.pop((table, _key(op.column)), None)
-        elif a == "rename_column" and op.column:
-            moved = self.types.pop((table, _key(op.column)), None)
-            if moved is not None:
-                self.types[(table, _key(op.detail))] = moved
-        elif a == "rename_table" and op.detail:
-            new = _short(op.detail)
-            for (t, c) in [k for k in self.types if k[0] == table]:
-                self.types[(new, c)] = self.types.pop((t, c))
-
-
-def column_key(op: Op) -> tuple[str, str]:
-    """(unqualified table, column), lower-case: how column types are looked up."""
-    return _short(op.table), _key(op.column)
-
-
-def history_types(ops: Sequence[Op], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], ColumnType]:
-    """The types that `ops` (earlier migrations, in order) leave on the `wanted` columns."""
-    types = _Types({})
-    for op in ops:
-        types.apply(op)
-    return {k: v for k, v in types.types.items() if k in wanted}
-
-
 def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[Hit]:
     """The change-column-type hit of `op`, settled when the column's old type is known."""
     if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
@@ -217,7 +171,8 @@ HEAVY_LOCKS = frozenset({"ACCESS EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE"})
 _DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
                           "rename_column", "rename_table", "create_index", "drop_index", "rewrite",
                           "lock_table", "truncate", "alter_other", "drop_table", "drop_default",
-                          "detach_partition", "refresh_matview", "rename_object", "set_schema"})
+                          "detach_partition", "refresh_matview", "rename_object", "set_schema", "set_default",
+                          "drop_not_null", "drop_constraint"})
 _DATA = frozenset({"update", "delete", "insert_select"})
 AE = "ACCESS EXCLUSIVE"
 WRITE_BLOCKING_MODES = ("SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
@@ -309,14 +264,12 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     n = statements if statements is not None else len({(o.line, o.col) for o in ops})
     txns = transactions(ops, ctx.mode, n)
     made = _Tables()
-    types = _Types(ctx.column_types)
+    state: State = {t: ts.copy() for t, ts in ctx.tables.items()}
+    tracked = asked(ops)  # the tables some rule asks the state of: the others need none kept
     hits: list[Hit] = []
-    checks_validated: set[tuple[str, str]] = set()
-    not_valid_checks: dict[str, tuple[str, str]] = {}
     ddl_in_txn: dict[int, Op] = {}
     data_in_txn: dict[int, Op] = {}
     not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
-    not_null: set[tuple[str, str]] = set()
     long_names: set[str] = set()
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
         if op.action in _CREATES:
@@ -325,36 +278,33 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
         new = made.new(table)
         if op.action == "create_table" and table:
             made.tables.update({_key(table), _short(table)})
+            if _short(table) in tracked:
+                apply(state, op)
             continue
         if op.action == "create_index" and op.column:
             made.indexes.add(_short(op.column))
-        _track_not_null(op, not_null)
         if op.action == "add_constraint" and "not_valid" in op.flags and op.column and not new:
             not_valid[(_short(table), _short(op.column))] = (txn, op)
         if op.action == "validate_constraint" and txn is not None and op.column:
             added = not_valid.get((_short(table), _short(op.column)))
             if added is not None and added[0] == txn:
                 hits.append(_validated_in_same_txn(op, added[1]))
-        if op.action == "add_constraint" and op.extra.get("check_not_null") and table:
-            col = str(op.extra["check_not_null"])
-            if "not_valid" in op.flags and op.column:
-                not_valid_checks[_short(op.column)] = (_key(table), col)
-            else:
-                checks_validated.add((_key(table), col))
-        if op.action == "validate_constraint" and op.column and _short(op.column) in not_valid_checks:
-            checks_validated.add(not_valid_checks[_short(op.column)])
         if txn is not None and not new and table:
             weak_lock = op.action == "lock_table" and op.detail not in WRITE_BLOCKING_MODES
             if op.action in _DDL_LOCKING and "concurrently" not in op.flags and not weak_lock:
                 ddl_in_txn.setdefault(txn, op)
             if op.action in _DATA and txn in ddl_in_txn:  # only DDL taken before it is held through it
                 data_in_txn.setdefault(txn, op)
-        hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
+        known = state.get(short(table)) if table else None
+        hits.extend(_rules_for(i, op, txn is not None, new, made, known, ops, txns))
         if op.action == "alter_type":
-            hits = _known_type_change(hits, op, types.get(op) or op.extra.get("old"))
-        types.apply(op)
-        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
+            old = known.type_of(_key(op.column)) if known is not None else None
+            hits = _known_type_change(hits, op, old or op.extra.get("old"))
+        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, known) \
+                and not _default_set_again(i, op, ops, txns):
             hits.append(_drop_default(op))
+        if table and _short(table) in tracked:
+            apply(state, op)  # after the rules: they judge the state the statement starts from
         _track_objects(op, made)
     hits.extend(_mixed(ddl_in_txn, data_in_txn, ctx))
     hits.extend(_transaction_blocks(ops, ctx))
@@ -544,7 +494,7 @@ def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence | None =
                lock=lock)
 
 
-def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tuple[str, str]],
+def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, known: TableState | None,
                ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
     a, t, c, f = op.action, op.table, op.column, op.flags
     out: list[Hit] = []
@@ -595,7 +545,8 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
                       "indexes under an ACCESS EXCLUSIVE lock (unless the change is binary-coercible).",
                       Confidence.HEURISTIC))
     elif a == "set_not_null":
-        if (_key(t), c or "") not in validated and (_short(t), c or "") not in validated:
+        col = _key(c)
+        if known is None or not (known.not_null(col) or known.validated(col)):
             out.append(_h(R.SET_NOT_NULL, op, f"SET NOT NULL on {t}.{c} scans the whole table under an ACCESS "
                           "EXCLUSIVE lock, because no validated CHECK ({c} IS NOT NULL) exists first.".replace(
                               "{c}", str(c))))
@@ -766,21 +717,6 @@ def _track_objects(op: Op, made: _Tables) -> None:
         made.add(made.renamed, op.detail, str(op.extra.get("new")))
 
 
-def _track_not_null(op: Op, not_null: set[tuple[str, str]]) -> None:
-    """Columns this migration shows to be NOT NULL (the only way to know it from one file)."""
-    if not op.table:
-        return
-    t = _short(op.table)
-    if op.action == "add_column" and op.column and {"not_null", "primary_key"} & op.flags:
-        not_null.add((t, _key(op.column)))
-    elif op.action == "set_not_null" and op.column:
-        not_null.add((t, _key(op.column)))
-    elif op.action == "add_constraint" and op.detail == "primary":
-        not_null.update((t, _key(col)) for col in op.extra.get("columns") or ())
-    elif op.action == "alter_other" and op.detail == "AT_DropNotNull" and op.column:
-        not_null.discard((t, _key(op.column)))
-
-
 def _drop_default(op: Op) -> Hit:
     t, c = op.table, op.column
     tail = f"every INSERT that omits {c} fail, including those of running code that does not know the column."
@@ -791,16 +727,28 @@ def _drop_default(op: Op) -> Hit:
     return _h(R.DROP_DEFAULT, op, f"Dropping the default of NOT NULL column {t}.{c} makes {tail}")
 
 
-def _known_not_null(op: Op, i: int, ops: Sequence[Op], not_null: set[tuple[str, str]]) -> bool:
-    key = (_short(op.table), _key(op.column))
-    if key in not_null or "not_null" in op.flags:  # Alembic: alter_column(..., existing_nullable=False)
+def _known_not_null(op: Op, i: int, ops: Sequence[Op], known: TableState | None) -> bool:
+    """The column is NOT NULL: as this and the earlier migrations left it, as the reader says
+    (Alembic's `existing_nullable=False`), or set in the same statement as the DROP DEFAULT."""
+    if "not_null" in op.flags or (known is not None and known.not_null(_key(op.column))):
         return True
+    key = (_short(op.table), _key(op.column))
     for later in ops[i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
         if (later.line, later.col) != (op.line, op.col):
             break
         if later.action == "set_not_null" and (_short(later.table), _key(later.column)) == key:
             return True
     return False
+
+
+def _default_set_again(i: int, op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> bool:
+    """A later SET DEFAULT on the same column in the same transaction: no other session ever sees
+    the column without a default (the DROP and SET of a default changed in two steps)."""
+    if txns[i] is None:
+        return False
+    key = (_short(op.table), _key(op.column))
+    return any(txns[j] == txns[i] and ops[j].action == "set_default"
+               and (_short(ops[j].table), _key(ops[j].column)) == key for j in range(i + 1, len(ops)))
 
 
 def _validated_in_same_txn(op: Op, added: Op) -> Hit:

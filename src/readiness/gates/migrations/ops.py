@@ -60,7 +60,8 @@ class Op:
     """One operation: what it does, to which table/column, and where it is written."""
 
     action: str
-    """e.g. add_column, drop_column, alter_type, set_not_null, drop_default, add_constraint,
+    """e.g. add_column, drop_column, alter_type, set_not_null, drop_not_null, set_default, drop_default,
+    add_constraint, drop_constraint,
     validate_constraint, create_index, drop_index, rename_column, rename_table, rename_object,
     set_schema, drop_table, drop_object, truncate, rewrite, reindex, refresh_matview,
     detach_partition, add_enum_value, alter_domain, update, delete, insert_select, insert,
@@ -308,8 +309,13 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                           extra={"mods": type_mods(cdef.get("typeName"))}, **base))
         elif sub == "AT_SetNotNull":
             ops.append(Op(action="set_not_null", table=table, column=name, **base))
-        elif sub == "AT_ColumnDefault" and not cmd.get("def"):
-            ops.append(Op(action="drop_default", table=table, column=name, **base))
+        elif sub == "AT_ColumnDefault":
+            ops.append(Op(action="set_default" if cmd.get("def") else "drop_default", table=table, column=name,
+                          **base))
+        elif sub == "AT_DropNotNull":
+            ops.append(Op(action="drop_not_null", table=table, column=name, **base))
+        elif sub == "AT_DropConstraint":
+            ops.append(Op(action="drop_constraint", table=table, column=name, **base))
         elif sub == "AT_AddConstraint":
             con = d.get("Constraint", {})
             flags = set()

@@ -301,6 +301,36 @@ def _position(exc: Exception) -> int | None:
     return None
 
 
+DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
+DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
+GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+Section = tuple[str, int]
+"""A part of a file and the line it starts on."""
+
+
+def sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
+    """(up text, its first line), (down text, its first line) or None, of a file with up/down markers."""
+    up = up_re.search(text)
+    down = down_re.search(text)
+    up_start = up.end() if up else 0
+    if down and down.start() >= up_start:
+        up_text = text[up_start:down.start()]
+        down_text = text[down.end():]
+        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
+    return (text[up_start:], text.count("\n", 0, up_start) + 1), None
+
+
+def up_section(text: str) -> Section:
+    """The part of a migration file that runs when it is applied: the up section of a dbmate or
+    goose file, else the whole file."""
+    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
+        if up_re.search(text):
+            return sections(text, up_re, down_re)[0]
+    return text, 1
+
+
 PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})
 """SQL formats whose tool replaces `${name}` placeholders before it runs a file (so do Liquibase
 changelogs, and goose files that say `-- +goose ENVSUB ON`). Plain `sql` files (a Liquibase
