@@ -104,6 +104,11 @@ class Context:
     large: Mapping[str, int | None] = field(default_factory=dict)
     """Large tables (name -> rows, None when only named)."""
     require_lock_timeout: bool = True
+    one_query: bool = False
+    """The tool sends the whole file as one query string (dbmate, pop, diesel, golang-migrate):
+    after a COMMIT in it, the rest still runs in PostgreSQL's implicit transaction block."""
+    runner: str = ""
+    """The migration tool assumed to run the file (named in messages)."""
     tables: Mapping[str, TableState] = field(default_factory=dict)
     """What the earlier migrations of the same directory left on the tables this one asks about
     (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
@@ -234,35 +239,59 @@ class _Tables:
         return bool(name) and any((group, n) in where for n in _names(name))
 
 
-def transactions(ops: Sequence[Op], mode: TxMode, statements: int) -> list[int | None]:
-    """Per operation, the id of the transaction it runs in (None: autocommitted on its own)."""
+def transactions(ops: Sequence[Op], mode: TxMode, statements: int, *, one_query: bool = False) -> list[int | None]:
+    """Per operation, the id of the transaction it runs in (None: autocommitted on its own).
+
+    WRAPPED: the tool's transaction, until a COMMIT or ROLLBACK in the file ends it; after that,
+    statements run on their own (tools that send statements one by one) or, when the tool sends
+    the file as one query string (`one_query`), in PostgreSQL's implicit transaction block, which
+    every statement of a multi-statement query string runs in. IMPLICIT (more than one statement):
+    implicit blocks, a new one after each COMMIT. An explicit BEGIN opens one until its COMMIT.
+    Each Liquibase changeset (`unit`) and each stretch of Alembic's autocommit_block starts afresh."""
     out: list[int | None] = []
-    explicit: int | None = None
     counter = 0
-    wrapped = mode is TxMode.WRAPPED or (mode is TxMode.IMPLICIT and statements > 1)
+    explicit: int | None = None
+    multi = mode is TxMode.IMPLICIT and statements > 1
+    implicit_after = one_query or multi
+    tool: int | None = None
+    unit: int | None = None
+    outside = False
     for op in ops:
+        if op.unit != unit or (outside and not op.autocommit):
+            unit, explicit, outside = op.unit, None, False
+            tool = None
+            if mode is TxMode.WRAPPED or multi:
+                counter += 1
+                tool = counter
+        if op.autocommit and explicit is None:
+            outside = True
+            out.append(None)
+            continue
         if op.action == "begin":
-            counter += 1
-            explicit = counter
+            if explicit is None:
+                if tool is not None:  # BEGIN inside an open transaction: ignored, the outer one goes on
+                    explicit = tool
+                else:
+                    counter += 1
+                    explicit = counter
             out.append(explicit)
             continue
         if op.action == "commit":
-            out.append(explicit)
+            out.append(explicit if explicit is not None else tool)
             explicit = None
+            tool = None
+            if implicit_after:  # the rest of the query string: a new implicit block
+                counter += 1
+                tool = counter
             continue
-        if explicit is not None:
-            out.append(explicit)
-        elif wrapped and not op.autocommit:
-            out.append(-op.unit)  # 0 for the whole file; a changeset's own transaction otherwise
-        else:
-            out.append(None)
+        out.append(explicit if explicit is not None else tool)
     return out
 
 
 def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> list[Hit]:
     """Every rule hit of one migration's operations, in order."""
     n = statements if statements is not None else len({(o.line, o.col) for o in ops})
-    txns = transactions(ops, ctx.mode, n)
+    txns = transactions(ops, ctx.mode, n, one_query=ctx.one_query)
     made = _Tables()
     state: State = {t: ts.copy() for t, ts in ctx.tables.items()}
     tracked = asked(ops)  # the tables some rule asks the state of: the others need none kept
@@ -760,12 +789,27 @@ def _validated_in_same_txn(op: Op, added: Op) -> Hit:
 
 
 def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
-    """Explicit BEGIN that nests in another transaction, or that is never committed."""
+    """Transaction control the migration's own statements do: a BEGIN that nests in another
+    transaction (the tool's, or an open BEGIN), one that is never committed, and a COMMIT or
+    ROLLBACK that ends the transaction the tool opened (reported once, at that statement: a
+    `COMMIT; ...; BEGIN;` that steps out of it is one finding)."""
     out: list[Hit] = []
     open_at: Op | None = None
+    multi = ctx.mode is TxMode.IMPLICIT and len({(o.line, o.col) for o in ops}) > 1
+    tool_open = False
+    unit: int | None = None
+    who = ctx.runner or "the migration tool"
     for i, op in enumerate(ops):
+        if op.unit != unit:
+            unit, open_at = op.unit, None
+            tool_open = ctx.mode is TxMode.WRAPPED or multi
+        if op.autocommit:
+            continue
         if op.action == "commit":
+            if open_at is None and tool_open:
+                out.append(_ended_early(i, op, ops, ctx, who))
             open_at = None
+            tool_open = False
         elif op.action != "begin":
             continue
         elif "chain" in op.flags:
@@ -775,10 +819,10 @@ def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
                           "is ignored with a warning, and the first COMMIT ends both."))
         else:
             open_at = op
-            if ctx.mode is TxMode.WRAPPED and not op.autocommit:
-                out.append(_h(R.NESTED_TXN, op, "BEGIN inside a migration that the migration tool already runs in a "
+            if tool_open and ctx.mode is TxMode.WRAPPED:
+                out.append(_h(R.NESTED_TXN, op, f"BEGIN inside a migration that {who} already runs in a "
                               f"transaction is ignored with a warning{_early_commit(i, ops)}."))
-    if open_at is not None and not (ctx.mode is TxMode.WRAPPED and not open_at.autocommit):
+    if open_at is not None and ctx.mode is not TxMode.WRAPPED:
         what = "COMMIT AND CHAIN opens a transaction" if "chain" in open_at.flags else "BEGIN opens a transaction"
         out.append(_h(R.UNCLOSED_TXN, open_at, f"{what} that the migration never commits: when the session ends "
                       f"PostgreSQL rolls it back, silently undoing everything after line {open_at.line}."))
@@ -792,6 +836,23 @@ def _early_commit(i: int, ops: Sequence[Op]) -> str:
     tail = ", so the statements after it run outside any transaction and a failure there leaves the migration " \
         "half applied" if any(o.action != "commit" for o in ops[end + 1:]) else ""
     return f", and the COMMIT at line {ops[end].line} ends the tool's transaction early{tail}"
+
+
+def _ended_early(i: int, op: Op, ops: Sequence[Op], ctx: Context, who: str) -> Hit:
+    """A COMMIT or ROLLBACK that ends the transaction the tool opened (or the implicit block)."""
+    block = "the transaction" if ctx.mode is TxMode.WRAPPED else "the implicit transaction"
+    again = next((o for o in ops[i + 1:] if o.action == "begin" and not o.autocommit), None)
+    if "rollback" in op.flags:
+        return _h(R.ENDED_EARLY, op, f"ROLLBACK ends {block} {who} runs the migration in: everything the migration "
+                  "did before it is undone, while the statements after it still run and the migration is "
+                  "recorded as applied.", risk=RiskClass.HIGH)
+    if again is not None:
+        tail = (f"; the BEGIN at line {again.line} opens the transaction {who} then commits, so a failure before it "
+                "leaves the migration half applied")
+    else:
+        tail = ", so a statement after it that fails leaves the migration half applied"
+    return _h(R.ENDED_EARLY, op, f"COMMIT ends {block} {who} runs the migration in: what came before it is "
+              f"committed on its own{tail}.")
 
 
 def _enum_used_later(op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> bool:

@@ -20,6 +20,14 @@ from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
 from readiness.gates.migrations.history import ASKING, History, State, order, root
 from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.runners import (
+    BY_FORMAT,
+    POPX_AUTOCOMMIT,
+    SQLX_NO_TX,
+    Detector,
+    Runner,
+    fill_templates,
+)
 from readiness.gates.migrations.sql import (
     DBMATE_DOWN,
     DBMATE_UP,
@@ -67,10 +75,33 @@ class _Analysis:
     python: bool = False
     changesets: bool = False
     """A Liquibase changelog: reversibility is judged per changeset (`irreversible`)."""
+    runner: Runner | None = None
+    """The tool assumed to run it, and how (None: the format's own, for Python and Liquibase)."""
+    tx_source: str = "tool"
+    """Where the transaction mode comes from: the tool's default (`tool`), the file itself
+    (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
 
     def needs_history(self) -> bool:
         """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""
         return not self.python and any(op.action in ASKING for op in self.ops)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What every migration of one run is judged with."""
+
+    ctx: GateContext
+    every: list[Candidate]
+    """Every migration candidate (copies set aside): the sequences history is read from."""
+    large: Mapping[str, int | None]
+    history: History
+    detector: Detector
+    history_cache: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+    """Django: field classes defined per migration file."""
+
+    @property
+    def ws(self) -> Workspace:
+        return self.ctx.workspace
 
 
 def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
@@ -110,9 +141,9 @@ class MigrationsGate:
             out.skipped = (f"the PR adds or changes no migration ({len(candidates)} in the repository are history "
                            "and were not judged; set scope: all to judge them)")
             return out
-        large = _large_tables(settings)
-        history_cache: dict[str, dict[tuple[str, str], str]] = {}
-        history = History(candidates)
+        run = _Run(ctx=ctx, every=candidates, large=_large_tables(settings), history=History(candidates),
+                   detector=Detector(ws))
+        history = run.history
         pending: list[tuple[Candidate, _Analysis]] = []
         workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))
         if workers == 1:
@@ -120,7 +151,7 @@ class MigrationsGate:
             # few migrations are judged once the history they ask about is read (see History).
             running = judge_all
             for cand in sorted(chosen, key=lambda c: (root(c), order(c))) if running else chosen:
-                an = self._one(ctx, ws, cand, candidates, large, history_cache, out, history, running=running)
+                an = self._one(run, cand, out, running=running)
                 if an is not None:
                     pending.append((cand, an))
         else:
@@ -131,7 +162,7 @@ class MigrationsGate:
                 marked, readers = ws.marked, ws.readers
                 ws.marked, ws.readers = {}, {}
                 try:
-                    an = self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub, history)
+                    an = self._one(run, chosen[i], sub)
                     return (sub.findings, sub.items, ws.marked, ws.readers), history.known(chosen[i].path), an
                 finally:
                     ws.marked, ws.readers = marked, readers
@@ -154,7 +185,7 @@ class MigrationsGate:
         if pending:  # the migrations judged against their directory's history, replayed once
             states = history.states(ws, [(cand, an.ops) for cand, an in pending])
             for cand, an in pending:
-                self._finish(ctx, cand, an, large, out, states.get(cand.path, {}))
+                self._finish(run, cand, an, out, states.get(cand.path, {}))
         out.items.sort(key=lambda i: str(i.data.get("path")))
         if dups:
             by_path = {str(i.data.get("path")): i for i in out.items}
@@ -167,41 +198,42 @@ class MigrationsGate:
         return out
 
     # ------------------------------------------------------------------------------------------
-    def _one(self, ctx: GateContext, ws: Workspace, cand: Candidate, every: list[Candidate],
-             large: Mapping[str, int | None], history_cache: dict[str, dict[tuple[str, str], str]],
-             out: GateOutcome, history: History, *, running: bool = False) -> _Analysis | None:
+    def _one(self, run: _Run, cand: Candidate, out: GateOutcome, *, running: bool = False) -> _Analysis | None:
         """Read and judge one migration; the analysis instead, when it needs its directory's history
         (unless `running`: this run judges each directory in apply order, and the history so far is known)."""
+        ws = run.ws
         try:
             text = ws.read_text(cand.path)
         except FileProblem as problem:
             out.findings.append(unreadable(R.UNREADABLE, problem))
             return None
         if cand.format == "python":
-            an = self._python(ws, cand, text, every, history_cache, out)
+            an = self._python(run, cand, text, out)
             if an is None:
                 return None
         elif liquibase.is_changelog(text):
             an = self._liquibase(cand, text)
         else:
-            an = self._sql(ws, cand, text, ctx.settings, out)
+            an = self._sql(run, cand, text, out)
         if running and not an.python:  # this run judges the directory in apply order: carried forward
-            self._finish(ctx, cand, an, large, out, history.step(ws, cand, an.ops))
+            self._finish(run, cand, an, out, run.history.step(ws, cand, an.ops))
             return None
         if not an.python:
-            history.remember(cand.path, an.ops)  # a later migration's history, without parsing it again
+            run.history.remember(cand.path, an.ops)  # a later migration's history, without parsing it again
         if an.needs_history():
             return an
-        self._finish(ctx, cand, an, large, out, {})
+        self._finish(run, cand, an, out, {})
         return None
 
-    def _finish(self, ctx: GateContext, cand: Candidate, an: _Analysis, large: Mapping[str, int | None],
-                out: GateOutcome, tables: State) -> None:
+    def _finish(self, run: _Run, cand: Candidate, an: _Analysis, out: GateOutcome, tables: State) -> None:
         """Judge an analysed migration, with the state its earlier migrations left on `tables`."""
-        settings = ctx.settings
+        settings = run.ctx.settings
         explicit_lt = settings.get("require_lock_timeout")
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
-        hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt, tables=tables),
+        runner = an.runner or BY_FORMAT.get(an.fmt)
+        hits = judge(an.ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=tables,
+                                     one_query=runner.one_query if runner else False,
+                                     runner=runner.name if runner else ""),
                      statements=an.statements)
         findings: list[tuple[RiskClass, Finding]] = [(hit.risk, _finding(hit, cand.path)) for hit in hits]
         for where, err in an.errors:
@@ -216,40 +248,58 @@ class MigrationsGate:
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
                                "statements": an.statements, "transactional": transactional,
-                               "down_path": cand.down_path}))
+                               "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
+                               "transaction": "per-changeset" if an.changesets else an.mode.value,
+                               "transaction_from": an.tx_source}))
 
     # ------------------------------------------------------------------------------------------
-    def _sql(self, ws: Workspace, cand: Candidate, text: str, settings: Mapping[str, Any],
-             out: GateOutcome) -> _Analysis:
+    def _sql(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis:
         from readiness.gates.migrations.sql import GOOSE_ENVSUB, PLACEHOLDER_FORMATS, fill_placeholders
 
+        ws = run.ws
         fmt = cand.format
-        tx_cfg = settings.get("transactional")
+        tx_cfg = run.ctx.settings.get("transactional")
         down_text: tuple[str, int] | None = None
         an = _Analysis(fmt=fmt)
         if fmt == "sql" and DBMATE_UP.search(text):
             fmt = an.fmt = "dbmate"
             (up_text, up_line), down_text = sections(text, DBMATE_UP, DBMATE_DOWN)
             m = DBMATE_UP.search(text)
-            no_tx = m is not None and "transaction:false" in m.group("opts").replace(" ", "")
-            an.mode = TxMode.AUTOCOMMIT if no_tx else TxMode.WRAPPED
+            runner = BY_FORMAT["dbmate"]
+            if m is not None and "transaction:false" in m.group("opts").replace(" ", ""):
+                # the up section is then sent as one query string: one implicit transaction
+                runner, an.tx_source = replace(runner, mode=TxMode.IMPLICIT), "file"
         elif fmt == "sql" and GOOSE_UP.search(text):
             fmt = an.fmt = "goose"
             (up_text, up_line), down_text = sections(
                 fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text, GOOSE_UP, GOOSE_DOWN)
-            an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
+            runner = BY_FORMAT["goose"]
+            if GOOSE_NO_TX.search(text):
+                runner, an.tx_source = replace(runner, mode=TxMode.AUTOCOMMIT), "file"
         else:
             up_text, up_line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
             family = "flyway" if fmt == "flyway-repeatable" else fmt  # repeatable ones run as versioned ones do
-            default = {"flyway": TxMode.flyway(up_text) if family == "flyway" else TxMode.WRAPPED,
-                       "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
-                       "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(family, TxMode.AUTOCOMMIT)
-            if family == "flyway" and tx_cfg is None and ws.exists(cand.path + ".conf"):
-                try:  # a script configuration file overrides Flyway's own choice for this script
-                    default = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf")) or default
-                except FileProblem as problem:
-                    out.findings.append(unreadable(R.UNREADABLE, problem))
-            an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
+            if family == "golang-migrate":
+                runner = run.detector.up_sql(cand.path, text)
+                if runner.templates:
+                    up_text = fill_templates(up_text)
+                if runner in (POPX_AUTOCOMMIT, SQLX_NO_TX):  # `.autocommit.` in the name, `-- no-transaction`
+                    an.tx_source = "file"
+            elif family == "flyway":
+                runner = replace(BY_FORMAT["flyway"], mode=TxMode.flyway(up_text))
+                if tx_cfg is None and ws.exists(cand.path + ".conf"):
+                    try:  # a script configuration file overrides Flyway's own choice for this script
+                        conf = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf"))
+                    except FileProblem as problem:
+                        out.findings.append(unreadable(R.UNREADABLE, problem))
+                    else:
+                        if conf is not None:
+                            runner, an.tx_source = replace(runner, mode=conf), "file"
+            else:
+                runner = BY_FORMAT.get(family, BY_FORMAT["sql"])
+        if tx_cfg is not None:  # the configuration says how the tool runs these files
+            runner, an.tx_source = replace(runner, mode=TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
+        an.runner, an.mode = runner, runner.mode
         an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
         an.errors = [(cand.path, e) for e in errors]
         an.has_down_concept = fmt not in NO_DOWN_FORMATS
@@ -272,6 +322,8 @@ class MigrationsGate:
             else:
                 if fmt in PLACEHOLDER_FORMATS:
                     dtext = fill_placeholders(dtext)
+                if runner.templates:
+                    dtext = fill_templates(dtext)
                 dops, derr, n = _sql_ops(dtext, trees=any(o.action in _RECREATES for o in an.ops))
                 an.down_ops = dops
                 an.errors.extend((cand.down_path, e) for e in derr)
@@ -311,8 +363,7 @@ class MigrationsGate:
         an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
         return an
 
-    def _python(self, ws: Workspace, cand: Candidate, text: str, every: list[Candidate],
-                history_cache: dict[str, dict[tuple[str, str], str]], out: GateOutcome) -> _Analysis | None:
+    def _python(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis | None:
         import ast  # Python migrations only: `ast` and the readers cost ~15 ms of start-up
 
         from readiness.gates.migrations import alembic, django
@@ -326,7 +377,7 @@ class MigrationsGate:
             tree = ast.parse(text, filename=cand.path)
             if not is_alembic and not is_django:
                 return None  # a helper module beside the migrations
-            return self._python_tree(ws, cand, text, tree, is_alembic, every, history_cache)
+            return self._python_tree(run, cand, text, tree, is_alembic)
         except RecursionError:  # ast's own limits (an expression nested thousands deep), or ours
             out.findings.append(unreadable(R.UNREADABLE, FileProblem(
                 cand.path, "its Python is nested too deeply to be read with ast, so it was not judged")))
@@ -345,8 +396,7 @@ class MigrationsGate:
                                    "down_path": None}))
             return None
 
-    def _python_tree(self, ws: Workspace, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool,
-                     every: list[Candidate], history_cache: dict[str, dict[tuple[str, str], str]]) -> _Analysis:
+    def _python_tree(self, run: _Run, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool) -> _Analysis:
         from readiness.gates.migrations import alembic, django
 
         fmt = "alembic" if is_alembic else "django"
@@ -356,7 +406,7 @@ class MigrationsGate:
             res = alembic.analyse(tree, text)
             an.mode = TxMode.WRAPPED
         else:
-            history = self._django_history(ws, cand, every, history_cache)
+            history = self._django_history(run.ws, cand, run.every, run.history_cache)
             res = django.analyse(tree, text, cand.path, history)
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements

@@ -525,11 +525,11 @@ def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
     kind = body.get("kind")
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         return [Op(action="begin", **base)]
-    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED",
-                "TRANS_STMT_ROLLBACK_PREPARED", "TRANS_STMT_PREPARE"):
+    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+        flags = frozenset({"rollback"} if kind == "TRANS_STMT_ROLLBACK" else ())
         if body.get("chain"):  # COMMIT AND CHAIN: ends the transaction and opens the next one at once
-            return [Op(action="commit", **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
-        return [Op(action="commit", **base)]
+            return [Op(action="commit", flags=flags, **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
+        return [Op(action="commit", flags=flags, **base)]
     return [Op(action="other", **base)]
 
 
