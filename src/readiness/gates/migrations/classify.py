@@ -172,7 +172,6 @@ def _type_text(t: ColumnType) -> str:
     return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
 
 
-HEAVY_LOCKS = frozenset({"ACCESS EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE"})
 _DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
                           "rename_column", "rename_table", "create_index", "drop_index", "rewrite",
                           "lock_table", "truncate", "alter_other", "drop_table", "drop_default",
@@ -300,7 +299,18 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     data_in_txn: dict[int, Op] = {}
     not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
     long_names: set[str] = set()
+    timeout_set = False
+    unprotected: tuple[Op, tuple[str, str]] | None = None
+    """The first statement that takes a traffic-blocking lock on an existing relation while no
+    lock_timeout is set: missing-lock-timeout is reported there, once per migration."""
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
+        if op.action == "set_lock_timeout":
+            timeout_set = op.detail != "0"
+        elif unprotected is None and not timeout_set and not made.new(op.table) \
+                and not (op.action == "drop_object" and made.created(op.detail, op.column)):
+            lock = traffic_lock(op)
+            if lock is not None:
+                unprotected = (op, lock)
         if op.action in _CREATES:
             hits.extend(_advisory(op, long_names))
         table = op.table
@@ -338,8 +348,8 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     hits.extend(_mixed(ddl_in_txn, data_in_txn, ctx))
     hits.extend(_transaction_blocks(ops, ctx))
     hits = [_escalate(h, ctx) for h in hits]
-    if ctx.require_lock_timeout:
-        hits.extend(_lock_timeout(ops, hits))
+    if ctx.require_lock_timeout and unprotected is not None:
+        hits.append(_lock_timeout(*unprotected))
     return hits
 
 
@@ -451,40 +461,64 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
     return out
 
 
-_PAGE_LOCKS: dict[str, str] = {}
+_AE_ACTIONS = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "drop_not_null", "set_default",
+                         "drop_default", "rename_column", "rename_table", "drop_table", "truncate", "rewrite",
+                         "drop_constraint", "alter_other"})
+"""Table operations that take ACCESS EXCLUSIVE (no reads, no writes) however briefly."""
+_WEAK_ALTERS = frozenset({"AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions",
+                          "AT_ResetRelOptions", "AT_SetOptions", "AT_ResetOptions", "AT_SetCompression",
+                          "AT_AttachPartition", "AT_ReplicaIdentity", "AT_ChangeOwner"})
+"""ALTER TABLE subcommands whose lock lets reads and writes go on (SHARE UPDATE EXCLUSIVE or less)."""
+_TRIGGER_ALTERS = ("AT_EnableTrig", "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig")
+"""ALTER TABLE ... ENABLE/DISABLE TRIGGER: SHARE ROW EXCLUSIVE (blocks writes)."""
+_RELATION_KINDS = frozenset({"view", "materialized view", "sequence", "table", "foreign table"})
 
 
-def _lock_of(hit: Hit) -> str:
-    if hit.lock is not None:
-        return hit.lock
-    lock = _PAGE_LOCKS.get(hit.rule.id)
-    if lock is None:
-        lock = _PAGE_LOCKS[hit.rule.id] = str(hit.rule.rule.meta.get("lock", ""))
-    return lock
+def traffic_lock(op: Op) -> tuple[str, str] | None:
+    """(lock, on what) when `op` takes a lock that blocks reads or writes of an existing relation,
+    and so queues behind a long transaction and holds every later query on it behind itself while
+    it waits: ACCESS EXCLUSIVE, EXCLUSIVE, SHARE ROW EXCLUSIVE or SHARE. None for what lets traffic
+    through (CONCURRENTLY, VALIDATE CONSTRAINT, plain DML) or names no relation."""
+    a, f = op.action, op.flags
+    t = op.table
+    if a == "alter_other" and (op.detail in _WEAK_ALTERS or not t):
+        return None
+    if a == "alter_other" and op.detail.startswith(_TRIGGER_ALTERS):
+        return "SHARE ROW EXCLUSIVE", str(t)
+    if a in _AE_ACTIONS and t:
+        return AE, t
+    if a == "add_constraint" and t:
+        return ("SHARE ROW EXCLUSIVE", t) if op.detail == "foreign" else (AE, t)
+    if a == "add_column" and "references" in f and t:
+        return AE, t
+    if a == "create_index" and "concurrently" not in f and t:
+        return "SHARE", t
+    if a in ("drop_index", "reindex") and "concurrently" not in f:
+        if t:
+            return "SHARE", t
+        return (AE if a == "drop_index" else "ACCESS EXCLUSIVE"), f"the table of index {op.column}"
+    if a in ("refresh_matview", "detach_partition") and "concurrently" not in f and t:
+        return AE, t
+    if a == "lock_table" and op.detail in WRITE_BLOCKING_MODES and t:
+        return op.detail, t
+    if a in ("rename_object", "set_schema") and t and op.detail in _RELATION_KINDS:
+        return AE, t
+    if a == "drop_object" and op.detail in _RELATION_KINDS and op.column:
+        return AE, op.column
+    if a == "drop_object" and op.detail in ("trigger", "rule", "policy") and op.column and "." in op.column:
+        return AE, op.column.rsplit(".", 1)[0]
+    if a == "create_trigger" and t:
+        return "SHARE ROW EXCLUSIVE", t
+    if a == "create_object" and "or_replace" in f and op.detail in ("view", "materialized view") and op.column:
+        return AE, op.column
+    return None
 
 
-def _lock_timeout(ops: Sequence[Op], hits: Sequence[Hit]) -> list[Hit]:
-    heavy = [h for h in hits if h.risk.rank >= RiskClass.MEDIUM.rank and h.path is None
-             and any(lock in _lock_of(h) for lock in HEAVY_LOCKS) and h.rule.id != R.LOCK_TIMEOUT.id]
-    if not heavy:
-        return []
-    first = min(heavy, key=lambda h: (h.op.line, h.op.col))
-    for op in ops:
-        if (op.line, op.col) >= (first.op.line, first.op.col):
-            break
-        if op.action == "set_lock_timeout" and op.detail != "0":
-            return []
-    op = first.op
-    if op.table:
-        target = op.table
-    elif op.action == "drop_index" and op.column:
-        target = f"the table of index {op.column}"
-    else:
-        target = op.column or "the table"
-    mode = _lock_of(first).partition(" on ")[0]  # "SHARE ROW EXCLUSIVE on both tables": the mode only
-    return [Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=op,
-                message=(f"This statement waits for {mode} lock on {target} with no "
-                         "lock_timeout set, so while it waits every later query on the table queues behind it."))]
+def _lock_timeout(op: Op, lock: tuple[str, str]) -> Hit:
+    mode, target = lock
+    return Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=op, lock=mode,
+               message=(f"This statement waits for {mode} lock on {target} with no lock_timeout set, so while it "
+                        "waits every later query on the table queues behind it."))
 
 
 def _escalate(hit: Hit, ctx: Context) -> Hit:

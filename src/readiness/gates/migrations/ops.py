@@ -513,6 +513,8 @@ def _insert(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") in ("VAR_SET_DEFAULT", "VAR_RESET"):
+        return [Op(action="set_lock_timeout", detail="0", **base)]  # back to the server's default: none
     if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
         vals = [a.get("A_Const", {}) for a in body.get("args") or ()]
         zero = any(v.get("ival", {}).get("ival", 0) == 0 and "ival" in v for v in vals) or any(
@@ -570,6 +572,12 @@ def _lock(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+def _create_trigger(body: dict[str, Any], base: Base) -> list[Op]:
+    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits)."""
+    return [Op(action="create_trigger", table=_name(body.get("relation")), column=body.get("trigname"),
+               flags=frozenset({"or_replace"} if body.get("replace") else ()), **base)]
+
+
 def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
     """ALTER DOMAIN: the subcommands that check every stored value of the domain are kept apart."""
     name = ".".join(_strings(body.get("typeName")))
@@ -600,5 +608,5 @@ _HANDLERS = {
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
-    "ExplainStmt": _explain,
+    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
 }
