@@ -8,7 +8,8 @@ from migrations_helpers import check, findings, items
 
 
 def test_missing_down_does_not_raise_the_class(tmp_path: Path) -> None:
-    report = check(tmp_path, {"migrations/000002_x.up.sql": "SET lock_timeout = '2s';\nALTER TABLE b ADD COLUMN c int;"})
+    up = "SET lock_timeout = '2s';\nALTER TABLE b ADD COLUMN c int;"
+    report = check(tmp_path, {"migrations/000002_x.up.sql": up})
     item = items(report)[0].data
     assert (item["risk"], item["reversible"]) == ("low", False)
     assert findings(report, "irreversible-migration")
