@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from readiness.gates.migrations.ops import SERIAL_TYPES, Op
+from readiness.gates.migrations.ops import SERIAL_TYPES, Op, function_volatility
 from readiness.gates.migrations.pyast import (
     PyResult,
     Source,
@@ -166,17 +166,26 @@ def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, 
         text = const_str(sd)
         if text is not None and isinstance(sd, ast.Call) and volatile_text(text):
             flags.add("volatile_default")
-        elif isinstance(sd, ast.Call) and call_name(sd) in ("func", "now") or (
-                isinstance(sd, ast.Call) and isinstance(sd.func, ast.Attribute)
-                and isinstance(sd.func.value, ast.Attribute) and sd.func.value.attr == "func"
-                and volatile_text(f"{sd.func.attr}()")):
-            flags.add("volatile_default")
+        elif isinstance(sd, ast.Call) and _sa_func(sd) is not None:  # sa.func.now(), func.gen_random_uuid()
+            if function_volatility(str(_sa_func(sd))) == "v":
+                flags.add("volatile_default")
         elif isinstance(sd, ast.Call) and call_name(sd) == "Computed":
             flags.add("generated_stored")
     for a in node.args[1:]:
         if isinstance(a, ast.Call) and call_name(a) == "Computed":
             flags.add("generated_stored")
     return name, type_, flags, extra
+
+
+def _sa_func(node: ast.Call) -> str | None:
+    """`sa.func.now()` / `func.now()` -> `now`; `func.pg_catalog.now()` -> `pg_catalog.now`."""
+    parts: list[str] = []
+    f: ast.expr = node.func
+    while isinstance(f, ast.Attribute) and f.attr != "func":
+        parts.append(f.attr)
+        f = f.value
+    is_func = (isinstance(f, ast.Attribute) and f.attr == "func") or (isinstance(f, ast.Name) and f.id == "func")
+    return ".".join(reversed(parts)) if is_func and parts else None
 
 
 def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],

@@ -13,14 +13,27 @@ from typing import Any
 
 from readiness.gates.migrations.sql import Statement, normalize
 
-# Functions whose value is fixed for the statement: a DEFAULT using only these needs no rewrite (PG11+).
-STABLE_FUNCTIONS = frozenset({
-    "now", "transaction_timestamp", "statement_timestamp", "current_timestamp", "current_date",
-    "localtimestamp", "current_user", "session_user", "current_schema", "to_timestamp", "to_date",
-    "make_interval", "make_date", "jsonb_build_object", "json_build_object", "jsonb_build_array",
-    "json_build_array", "array", "lower", "upper", "concat", "to_jsonb", "to_json", "interval",
-    "timezone", "date_trunc", "coalesce", "nullif", "greatest", "least", "abs",
-})
+_VOLATILITY: dict[str, str] | None = None
+
+
+def function_volatility(name: str) -> str:
+    """PostgreSQL's volatility of a function (`i` immutable, `s` stable, `v` volatile), from the
+    catalog of a real server (pg_volatility.json, made by scripts/gen_pg_volatility.py). Only
+    built-in (pg_catalog) functions are known: any other, or one qualified with another schema,
+    is volatile."""
+    global _VOLATILITY
+    if _VOLATILITY is None:
+        import json
+        from pathlib import Path
+
+        data = json.loads(Path(__file__).with_name("pg_volatility.json").read_text(encoding="utf-8"))
+        _VOLATILITY = {str(k): str(v) for k, v in data["functions"].items()}
+    schema, _, short = name.rpartition(".")
+    if schema and schema.lower() != "pg_catalog":
+        return "v"
+    return _VOLATILITY.get(short.lower(), "v")
+
+
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 LOCK_MODES = ("", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
               "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
@@ -127,12 +140,13 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def volatile(expr: Any) -> bool:
-    """True when a default expression calls a function outside the known-stable list."""
+    """True when a default expression calls a volatile function (by PostgreSQL's own catalog; an
+    unknown function counts as volatile), holds a subquery, or is too deep to read."""
     for node in _walk(expr):
         fc = node.get("FuncCall")
         if isinstance(fc, dict):
             names = _strings(fc.get("funcname"))
-            if names and names[-1].lower() not in STABLE_FUNCTIONS:
+            if names and function_volatility(".".join(names)) == "v":
                 return True
         if "SubLink" in node or "Deep" in node:  # a subquery, or an expression too deep to read
             return True

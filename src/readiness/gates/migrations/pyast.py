@@ -135,9 +135,16 @@ def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocom
 
 
 def volatile_text(expr: str) -> bool:
-    """A server default given as SQL text calls a function outside the stable list."""
-    return any(name.lower() not in O.STABLE_FUNCTIONS for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr)
-               if name.lower().rsplit(".", 1)[-1] not in O.STABLE_FUNCTIONS)
+    """A server default given as SQL text calls a volatile function (PostgreSQL's own catalog; an
+    unknown one counts as volatile). Parsed as a SELECT of the expression; text that does not
+    parse is read by its function-call shapes."""
+    from pglast import parser
+
+    try:
+        tree = sql.loads(parser.parse_sql_json(f"SELECT {expr}"))
+    except parser.ParseError:
+        return any(O.function_volatility(name) == "v" for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr))
+    return O.volatile(tree)
 
 
 def is_empty_body(body: list[ast.stmt]) -> bool:
