@@ -562,6 +562,15 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, known: Ta
     a, t, c, f = op.action, op.table, op.column, op.flags
     out: list[Hit] = []
     conc = "concurrently" in f
+    if a == "dynamic_sql":
+        return [_h(R.DYNAMIC_SQL, op, f"The SQL of {op.detail} is built while the migration runs and cannot be read "
+                   "here, so what it does to the database was not judged.")]
+    if (conc or "no_txn" in f) and "in_do" in f:
+        what = {"create_index": "CREATE INDEX CONCURRENTLY", "drop_index": "DROP INDEX CONCURRENTLY",
+                "reindex": "REINDEX", "detach_partition": "DETACH PARTITION CONCURRENTLY"}.get(a, op.detail or a)
+        out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} on {c or t} runs inside a DO block, where PostgreSQL "
+                      "refuses it (it cannot be executed from a function): the migration fails at deploy."))
+        return out
     if conc and in_txn and a in ("create_index", "drop_index", "reindex", "detach_partition"):
         what = {"create_index": "CREATE INDEX", "drop_index": "DROP INDEX", "reindex": "REINDEX",
                 "detach_partition": "DETACH PARTITION"}[a]
@@ -832,18 +841,21 @@ def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
     multi = ctx.mode is TxMode.IMPLICIT and len({(o.line, o.col) for o in ops}) > 1
     tool_open = False
     unit: int | None = None
+    done = False  # a statement ran in the tool's transaction (a COMMIT first thing ends nothing of it)
     who = ctx.runner or "the migration tool"
     for i, op in enumerate(ops):
         if op.unit != unit:
-            unit, open_at = op.unit, None
+            unit, open_at, done = op.unit, None, False
             tool_open = ctx.mode is TxMode.WRAPPED or multi
         if op.autocommit:
             continue
         if op.action == "commit":
-            if open_at is None and tool_open:
+            if open_at is None and tool_open and done:
                 out.append(_ended_early(i, op, ops, ctx, who))
             open_at = None
             tool_open = False
+        elif op.action not in ("begin", "set_lock_timeout"):
+            done = done or tool_open
         elif op.action != "begin":
             continue
         elif "chain" in op.flags:
@@ -880,11 +892,14 @@ def _ended_early(i: int, op: Op, ops: Sequence[Op], ctx: Context, who: str) -> H
         return _h(R.ENDED_EARLY, op, f"ROLLBACK ends {block} {who} runs the migration in: everything the migration "
                   "did before it is undone, while the statements after it still run and the migration is "
                   "recorded as applied.", risk=RiskClass.HIGH)
+    after = any(o.action not in ("begin", "commit") and not o.autocommit for o in ops[i + 1:])
     if again is not None:
         tail = (f"; the BEGIN at line {again.line} opens the transaction {who} then commits, so a failure before it "
                 "leaves the migration half applied")
-    else:
+    elif after:
         tail = ", so a statement after it that fails leaves the migration half applied"
+    else:
+        tail = f", before {who} finishes the migration (its own COMMIT then finds no transaction)"
     return _h(R.ENDED_EARLY, op, f"COMMIT ends {block} {who} runs the migration in: what came before it is "
               f"committed on its own{tail}.")
 

@@ -11,8 +11,18 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
+from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Op
-from readiness.gates.migrations.pyast import PyResult, Source, arg, call_name, const_str, embedded_sql, truthy
+from readiness.gates.migrations.pyast import (
+    PyResult,
+    Source,
+    arg,
+    call_name,
+    const_str,
+    embedded_sql,
+    postgres_statements,
+    truthy,
+)
 
 FieldHistory = dict[tuple[str, str], str]
 """(model lower-case, field) -> field class name, from earlier migrations of the same app."""
@@ -80,8 +90,9 @@ def analyse(tree: ast.Module, text: str, path: str, history: Mapping[tuple[str, 
                 squash = isinstance(st.value, ast.List | ast.Tuple) and bool(st.value.elts)
     if isinstance(ops_list, ast.List | ast.Tuple):
         app = app_label(path)
+        scope = Scope(tree.body)
         for el in ops_list.elts:
-            _operation(el, src, out, app, history)
+            _operation(el, src, out, app, history, scope)
         if squash:
             out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
     return out
@@ -98,7 +109,7 @@ def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
 
 
 def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
-               history: Mapping[tuple[str, str], str]) -> None:
+               history: Mapping[tuple[str, str], str], scope: Scope) -> None:
     if not isinstance(node, ast.Call):
         return
     name = call_name(node)
@@ -110,15 +121,19 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
         db = arg(node, 0, "database_operations")
         if isinstance(db, ast.List | ast.Tuple):
             for el in db.elts:
-                _operation(el, src, out, app, history)
+                _operation(el, src, out, app, history, scope)
         return
     if name == "RunSQL":
         sql_node = arg(node, 0, "sql")
+        if isinstance(sql_node, ast.Attribute) and sql_node.attr == "noop":
+            sql_node = None  # RunSQL.noop: nothing runs
+        if isinstance(sql_node, ast.Name) and isinstance(scope.get(sql_node.id), ast.List | ast.Tuple):
+            sql_node = scope.get(sql_node.id)
         items = sql_node.elts if isinstance(sql_node, ast.List | ast.Tuple) else [sql_node]
         for it in items:
             if isinstance(it, ast.Tuple) and it.elts:
                 it = it.elts[0]
-            embedded_sql(src, it, out)
+            embedded_sql(src, it, out, scope=scope, call=node)
         rev = arg(node, 1, "reverse_sql")
         if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
             out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
@@ -128,6 +143,16 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
         if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
             out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
         ops.append(Op(action="run_python", **base))
+        code = arg(node, 0, "code")
+        fn = scope.functions.get(code.id) if isinstance(code, ast.Name) else None
+        if fn is not None:  # SQL the function runs: schema_editor.execute(...), cursor.execute(...)
+            inner = Scope(scope.module_body, fn.body)
+            framework = _framework_sql(fn)
+            for st in postgres_statements(fn.body):
+                for call in ast.walk(st):
+                    if isinstance(call, ast.Call) and call_name(call) in ("execute", "executemany") and call.args \
+                            and not (isinstance(call.args[0], ast.Name) and call.args[0].id in framework):
+                        embedded_sql(src, call.args[0], out, scope=inner, call=call)
     elif name == "CreateModel":
         cname = (const_str(arg(node, 0, "name")) or "").lower()
         ops.append(Op(action="create_table", table=f"{app}_{cname}", flags=frozenset({"derived_name"}),
@@ -189,6 +214,26 @@ def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
         return
     out.ops.extend(ops)
     out.statements += 1
+
+
+_FRAMEWORK_SQL = frozenset({"sequence_reset_sql", "sequence_reset_by_name_sql"})
+"""Django's own SQL builders whose statements only reset sequences (`SELECT setval(...)`)."""
+
+
+def _framework_sql(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names in `fn` that hold statements Django builds itself (`connection.ops.sequence_reset_sql`),
+    and the loop variables that walk them: running those needs no judging."""
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and call_name(node.value) in _FRAMEWORK_SQL:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and (
+                (isinstance(node.iter, ast.Name) and node.iter.id in names)
+                or (isinstance(node.iter, ast.Call) and call_name(node.iter) in _FRAMEWORK_SQL)):
+            names.add(node.target.id)
+    return names
 
 
 def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[Op]:

@@ -78,7 +78,8 @@ class Op:
     validate_constraint, create_index, drop_index, rename_column, rename_table, rename_object,
     set_schema, drop_table, drop_object, truncate, rewrite, reindex, refresh_matview,
     detach_partition, add_enum_value, alter_domain, update, delete, insert_select, insert,
-    lock_table, set_lock_timeout, begin, commit, create_table, create_object, ddl, other."""
+    lock_table, set_lock_timeout, begin, commit, create_table, create_object, create_trigger, ddl,
+    dynamic_sql (SQL built at run time that could not be read: `detail` says what), do, other."""
     table: str | None = None
     """Schema-qualified as written (`public.users` or `users`)."""
     column: str | None = None
@@ -213,7 +214,8 @@ def from_statement(stmt: Statement) -> list[Op]:
                   "evidence": normalize(stmt.text)}
     node = stmt.node
     if not node:
-        return [_untreed(stmt.text, base)]
+        op = _untreed(stmt.text, base)
+        return do_ops(stmt, base) if op.action == "do" else [op]
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
@@ -224,6 +226,41 @@ def from_statement(stmt: Statement) -> list[Op]:
         ops[0].extra["mods"] = {str(el["ColumnDef"].get("colname", "")): type_mods(el["ColumnDef"].get("typeName"))
                                 for el in body.get("tableElts") or () if "ColumnDef" in el}
     return ops
+
+
+_MAX_DO_DEPTH = 4
+
+
+def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
+    """The operations a DO block runs: its static statements and the EXECUTE strings that fold to
+    SQL text (dynamic.do_block), each on its own line; an EXECUTE that cannot be read, or a block
+    that is not readable PL/pgSQL, is a `dynamic_sql` operation. All of them run inside the DO
+    statement, so inside a function (`in_do`: CONCURRENTLY is refused there)."""
+    from readiness.gates.migrations.dynamic import do_block
+    from readiness.gates.migrations.sql import Origin, parse
+
+    block = do_block(stmt.text) if depth < _MAX_DO_DEPTH else None
+    if block is None:
+        return [Op(action="dynamic_sql", detail="the DO block (not readable PL/pgSQL)", **base)]
+    out: list[Op] = [Op(action="do", **base)]
+    for lineno, folded in block.statements:
+        line = stmt.line + lineno - 1
+        stmts, errors = parse(folded.text, Origin(line=line))
+        if errors and folded.unknown:  # the placeholders broke it: what runs cannot be read
+            out.append(Op(action="dynamic_sql", detail=folded.text[:200], line=line, col=1, end_line=line,
+                          evidence=normalize(folded.text)))
+            continue
+        for st in stmts:
+            inner = do_ops(st, {**base, "line": line}, depth + 1) if st.node is None and \
+                st.text[:2].upper() == "DO" else from_statement(st)
+            out.extend(Op(action=op.action, table=op.table, column=op.column, detail=op.detail,
+                          flags=op.flags | {"in_do"}, line=line, col=1, end_line=line, evidence=op.evidence,
+                          extra=op.extra) for op in inner)
+    for lineno, expr in block.unreadable:
+        line = stmt.line + lineno - 1
+        out.append(Op(action="dynamic_sql", detail=f"EXECUTE {' '.join(expr.split())[:200]}", line=line, col=1,
+                      end_line=line, evidence=normalize(expr)))
+    return out
 
 
 def _column_positions(stmt: Statement, body: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -246,7 +283,7 @@ def _untreed(text: str, base: Base) -> Op:
     if head.startswith(("SELECT", "VALUES", "COPY")):
         return Op(action="other", **base)
     if head.startswith("DO"):
-        return Op(action="do", **base)
+        return Op(action="do", **base)  # from_statement reads the block (do_ops)
     m = _CREATE_OBJECT.match(text) if head.startswith("CREATE") else None
     if m is not None:
         kind = " ".join(m.group("kind").lower().split())
