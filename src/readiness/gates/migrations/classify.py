@@ -924,6 +924,10 @@ def _constraint(op: Op) -> list[Hit]:
         ref = op.extra.get("references") or "the referenced table"
         return [_h(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
                    f"{_fk_locks(t, ref)}.")]
+    if kind == "check" and "not_valid" not in f and op.extra.get("implicit") == "Django":
+        column = name.removesuffix("_check")
+        return [_h(R.CHECK_NOT_VALID, op, f"Django adds {t}.{column} with its CHECK ({column} >= 0), which "
+                   f"PostgreSQL verifies by scanning the whole of {t} under an ACCESS EXCLUSIVE lock.")]
     if kind == "check" and "not_valid" not in f:
         return [_h(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
                    f"table under an ACCESS EXCLUSIVE lock.")]

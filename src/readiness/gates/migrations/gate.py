@@ -45,6 +45,7 @@ from readiness.workspace import FileProblem, Workspace
 if TYPE_CHECKING:
     import ast
 
+    from readiness.gates.migrations.django import DjangoHistory
     from readiness.gates.migrations.pyast import PyResult
 
 DEFAULT_LARGE_ROWS = 1_000_000
@@ -96,8 +97,8 @@ class _Run:
     large: Mapping[str, int | None]
     history: History
     detector: Detector
-    history_cache: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
-    """Django: field classes defined per migration file."""
+    django: DjangoHistory | None = None
+    """The app states of Django migrations (made when the first one is judged)."""
 
     @property
     def ws(self) -> Workspace:
@@ -406,8 +407,11 @@ class MigrationsGate:
             res = alembic.analyse(tree, text)
             an.mode = TxMode.WRAPPED
         else:
-            history = self._django_history(run.ws, cand, run.every, run.history_cache)
-            res = django.analyse(tree, text, cand.path, history)
+            if run.django is None:
+                run.django = django.DjangoHistory(run.ws, [c.path for c in run.every if c.format == "python"])
+            state = run.django.before(cand.path)
+            run.django.judged(cand.path, tree)
+            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path))
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
         an.errors = [(cand.path, e) for e in res.errors]
@@ -415,27 +419,6 @@ class MigrationsGate:
         an.lossy = res.lossy
         an.down_state = "n/a"
         return an
-
-    def _django_history(self, ws: Workspace, cand: Candidate, every: list[Candidate],
-                        cache: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
-        """Field classes defined by the earlier migrations of the same app directory."""
-        import ast
-
-        from readiness.gates.migrations import django
-
-        folder = cand.path.rsplit("/", 1)[0]
-        earlier = [c.path for c in every if c.format == "python" and c.path.rsplit("/", 1)[0] == folder
-                   and c.path < cand.path]
-        history: dict[tuple[str, str], str] = {}
-        for path in earlier:
-            if path not in cache:
-                try:
-                    t = ws.read_text(path)
-                    cache[path] = django.fields_defined(ast.parse(t)) if django.looks_like_django(t) else {}
-                except (FileProblem, SyntaxError, ValueError, RecursionError):
-                    cache[path] = {}
-            history.update(cache[path])
-        return history
 
     # ------------------------------------------------------------------------------------------
     def _reversibility(self, cand: Candidate, an: _Analysis, settings: Mapping[str, Any],
