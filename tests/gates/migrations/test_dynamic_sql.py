@@ -153,6 +153,13 @@ def test_branches_for_another_database_are_not_judged(tmp_path: Path) -> None:
     assert "parse-error" not in got and "drop-table" not in got and got.get("drop-column") == [13]
 
 
+def test_a_database_url_prefix_is_a_branch_for_another_database(tmp_path: Path) -> None:
+    # CTFd 46a278193a94: `if str(bind.engine.url).startswith("mysql"):` around MySQL-only SQL
+    body = ('    url = str(op.get_bind().engine.url)\n    if url.startswith("mysql"):\n'
+            '        op.execute("ALTER TABLE `t` MODIFY `a` DATETIME(6)")\n')
+    assert _alembic(tmp_path, body) == {}
+
+
 def test_a_commit_before_anything_ran_ends_nothing(tmp_path: Path) -> None:
     # pypi/warehouse: op.get_bind().commit() right before autocommit_block() for CREATE INDEX CONCURRENTLY
     body = ("    op.get_bind().commit()\n    with op.get_context().autocommit_block():\n"

@@ -22,6 +22,8 @@ from readiness.workspace.changes import ChangeSet
     (("numeric", (10, 2)), ("numeric", ()), True),
     (("varbit", (8,)), ("varbit", (16,)), True),
     (("cidr", ()), ("inet", ()), True),
+    (("varchar", (254,)), ("citext", ()), True),  # the citext extension's casts are WITHOUT FUNCTION
+    (("citext", ()), ("text", ()), True),
     (("int4", ()), ("int4", ()), True),
     (("varchar", (50,)), ("varchar", (20,)), False),   # shorter: every row is checked, and may fail
     (("varchar", ()), ("varchar", (20,)), False),

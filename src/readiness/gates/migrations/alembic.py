@@ -86,7 +86,7 @@ _SA_TYPES = {"STRING": "varchar", "VARCHAR": "varchar", "UNICODE": "varchar", "N
              "TEXT": "text", "UNICODETEXT": "text", "NUMERIC": "numeric", "DECIMAL": "numeric",
              "INTEGER": "int4", "INT": "int4", "BIGINTEGER": "int8", "BIGINT": "int8", "SMALLINTEGER": "int2",
              "SMALLINT": "int2", "CIDR": "cidr", "INET": "inet", "BOOLEAN": "bool", "DATE": "date",
-             "FLOAT": "float8", "JSON": "json", "JSONB": "jsonb", "UUID": "uuid"}
+             "FLOAT": "float8", "JSON": "json", "JSONB": "jsonb", "UUID": "uuid", "CITEXT": "citext"}
 """SQLAlchemy type -> PostgreSQL type name, for judging `alter_column(type_=..., existing_type=...)`."""
 
 

@@ -136,6 +136,8 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
         return not nm or (bool(om) and nm[0] >= om[0])
     if (ot, nt) == ("varchar", "text") or (ot, nt) == ("cidr", "inet"):
         return True
+    if (ot, nt) in (("text", "citext"), ("varchar", "citext"), ("citext", "text")):
+        return True  # casts the citext extension declares WITHOUT FUNCTION: no rewrite (its indexes are rebuilt)
     if (ot, nt) == ("text", "varchar"):
         return not nm
     if ot == nt == "numeric":

@@ -88,7 +88,7 @@ _SUBCLASSES: dict[str, tuple[str, int | None]] = {
     "ASNField": ("BigIntegerField", None), "SanitizedJSONField": ("JSONField", None),
     "CachedValueField": ("CharField", None), "VersionSlugField": ("SlugField", 255),
     "WagtailImageField": ("ImageField", 100), "WebhookURLField": ("URLField", 200),
-    "AutoLastModified": ("DateTimeField", None),
+    "AutoLastModified": ("DateTimeField", None), "ChoiceSetField": ("ArrayField", None),
 }
 """Third-party field classes -> the core field they store as, and their default max_length."""
 _OTHER_TYPES = {"MACAddressField": "macaddr", "IPNetworkField": "cidr", "WWNField": "macaddr8",
@@ -165,13 +165,13 @@ def _type(node: ast.Call, cls: str, core: str, default_len: int | None) -> Colum
         return ("numeric", (digits, places)) if digits is not None and places is not None else ("numeric", ())
     if core in _SIMPLE:
         return _SIMPLE[core], ()
-    if cls in _OTHER_TYPES:
-        if cls == "ArrayField":
+    if core in _OTHER_TYPES:
+        if core == "ArrayField":
             base = spec(arg(node, 0, "base_field"), "x")
             return (base.type[0] + "[]", base.type[1]) if base is not None and base.type is not None else None
-        if cls == "StreamField":  # wagtail: JSON since use_json_field (the default from wagtail 6)
+        if core == "StreamField":  # wagtail: JSON since use_json_field (the default from wagtail 6)
             return ("text", ()) if truthy(arg(node, -1, "use_json_field")) is False else ("jsonb", ())
-        return _OTHER_TYPES[cls], ()
+        return _OTHER_TYPES[core], ()
     for suffix, pg in (("TextField", "text"), ("BooleanField", "bool"), ("DateTimeField", "timestamptz"),
                        ("UUIDField", "uuid"), ("JSONField", "jsonb"), ("BigIntegerField", "int8"),
                        ("IntegerField", "int4"), ("DateField", "date")):

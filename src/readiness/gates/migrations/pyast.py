@@ -234,6 +234,7 @@ def is_empty_body(body: list[ast.stmt]) -> bool:
 
 
 _POSTGRES = frozenset({"postgresql", "postgres"})
+_DIALECTS = ("postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "cockroach")
 _DATABASE_NAME = re.compile(r"(?:^|\.)(?:vendor|dialect\.name|engine\.name|dialect)$")
 
 
@@ -241,6 +242,12 @@ def postgres_branch(test: ast.expr) -> str | None:
     """The branch of `if <database> == "sqlite": ... else: ...` that runs on PostgreSQL: "body",
     "orelse", or None when the test is not about which database runs the migration
     (`schema_editor.connection.vendor`, `op.get_bind().dialect.name`, `bind.engine.name`)."""
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1:  # str(bind.engine.url).startswith("mysql")
+        prefix = const_str(test.args[0])
+        if prefix is not None and prefix.lower().startswith(_DIALECTS):
+            return "body" if prefix.lower().startswith("postgres") else "orelse"
+        return None
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1):
         return None
     left, right = test.left, test.comparators[0]
