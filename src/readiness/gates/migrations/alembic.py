@@ -205,7 +205,7 @@ def _connection(func: ast.expr, scope: Scope) -> bool:
         return False
     owner = func.value
     if isinstance(owner, ast.Name):
-        bound = scope.get(owner.id)
+        bound = scope.get(owner.id, owner.lineno)
         if bound is None:
             return owner.id in ("bind", "conn", "connection")
         owner = bound

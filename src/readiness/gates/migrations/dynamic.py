@@ -63,25 +63,36 @@ def _unknown(label: str, *, quote: str = '"') -> Folded:
 
 # --------------------------------------------------------------------------------------------- Python
 class Scope:
-    """Names bound exactly once to an expression in a module or function (what a name may be folded to)."""
+    """Names bound to an expression in a module or function: what a name may be folded to. A name
+    bound more than once is read as its last binding before the line that uses it; one that a loop,
+    `with` or augmented assignment binds is not read at all."""
 
     def __init__(self, *bodies: list[ast.stmt]) -> None:
         self.module_body = bodies[0] if bodies else []
         """The module's statements (the first body): functions and constants a nested scope also sees."""
-        counts: dict[str, int] = {}
-        values: dict[str, ast.expr] = {}
+        self._values: dict[str, list[tuple[int, ast.expr]]] = {}
+        self._unreadable: set[str] = set()
         for body in bodies:
             for node in _statements(body):
                 for name, value in _bindings(node):
-                    counts[name] = counts.get(name, 0) + 1
-                    if value is not None:
-                        values[name] = value
-        self.values = {k: v for k, v in values.items() if counts.get(k) == 1}
+                    if value is None:
+                        self._unreadable.add(name)
+                    else:
+                        self._values.setdefault(name, []).append((getattr(node, "lineno", 0), value))
+        for bound in self._values.values():
+            bound.sort(key=lambda b: b[0])
         self.functions = {n.name: n for body in bodies for n in body
                           if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
-    def get(self, name: str) -> ast.expr | None:
-        return self.values.get(name)
+    def get(self, name: str, line: int | None = None) -> ast.expr | None:
+        """What `name` holds at `line` (its only binding when no line is given)."""
+        bound = self._values.get(name)
+        if not bound or name in self._unreadable:
+            return None
+        if line is None:
+            return bound[0][1] if len(bound) == 1 else None
+        before = [value for at, value in bound if at <= line]
+        return before[-1] if before else None
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -105,8 +116,7 @@ def _bindings(node: ast.stmt) -> Iterator[tuple[str, ast.expr | None]]:
     elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
         yield node.target.id, node.value
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-        yield node.target.id, None  # changed after it was bound: counted twice, so never folded
-        yield node.target.id, None
+        yield node.target.id, None  # changed where it stands: never folded
     elif isinstance(node, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
         targets = [node.target] if isinstance(node, ast.For | ast.AsyncFor) else \
             [i.optional_vars for i in node.items if i.optional_vars is not None]
@@ -146,7 +156,7 @@ def fold_python(node: ast.expr | None, scope: Scope, depth: int = 0) -> Folded |
         args = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
         return _percent(fmt.text, [_piece(a, scope, depth) for a in args])
     if isinstance(node, ast.Name):
-        bound = scope.get(node.id)
+        bound = scope.get(node.id, node.lineno)
         if bound is not None:
             return fold_python(bound, scope, depth + 1)
         return _unknown(node.id)
@@ -281,8 +291,8 @@ def core_statement(node: ast.expr | None, scope: Scope) -> CoreStatement | None:
     """The SQLAlchemy Core statement `node` builds, when it is one."""
     if node is None:
         return None
-    if isinstance(node, ast.Name) and scope.get(node.id) is not None:
-        return core_statement(scope.get(node.id), scope)
+    if isinstance(node, ast.Name) and scope.get(node.id, node.lineno) is not None:
+        return core_statement(scope.get(node.id, node.lineno), scope)
     chain = _core_chain(node)
     if not chain:
         return None
@@ -306,7 +316,7 @@ def _core_table(node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
     if depth > 5:
         return None
     if isinstance(node, ast.Name):
-        bound = scope.get(node.id)
+        bound = scope.get(node.id, node.lineno)
         return _core_table(bound, scope, depth + 1) if bound is not None else None
     if isinstance(node, ast.Call):
         f = node.func

@@ -150,7 +150,7 @@ def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocom
     core = core_statement(node, scope)
     if core is not None:
         flags = frozenset({"where"} if core.where else ())
-        table = core.table or f"{{{_short(node)}}}"
+        table = core.table or "{a table the migration builds}"
         target.append(O.Op(action=core.action, table=table, flags=flags, autocommit=autocommit, **at))
         result.statements += 1
         return True
