@@ -329,6 +329,8 @@ def _read_tables(ws: Workspace, path: str, names: set[str] | None) -> list[Op]:
     for old, new in reversed(pairs):
         if new in here:
             here.add(old)
+    if not pairs and not any(unquote(m.group("name")) in here for m in DEFINES.finditer(text)):
+        return []  # it names none of the tables (a name in a comment or string only costs a parse)
 
     def wanted(body: str) -> bool:
         m = DEFINES.match(body)
