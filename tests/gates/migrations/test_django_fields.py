@@ -133,3 +133,19 @@ def test_the_app_history_is_replayed_once_in_order(tmp_path: Path) -> None:
         files[f"dcim/migrations/{i:04d}_x.py"] = HEAD + f"        {wider},\n" + TAIL
     report = check(tmp_path, files)
     assert not findings(report, "change-column-type")
+
+
+def test_renaming_a_many_to_many_field_renames_its_join_table(tmp_path: Path) -> None:
+    files = {"shop/migrations/0001_initial.py": HEAD + """        migrations.CreateModel(name='Item', fields=[
+            ('id', models.BigAutoField(primary_key=True)),
+            ('tags', models.ManyToManyField(to='shop.tag')),
+            ('owners', models.ManyToManyField(to='shop.owner', through='shop.Ownership')),
+        ]),
+""" + TAIL, "shop/migrations/0002_x.py": HEAD + """        migrations.RenameField(model_name='item', old_name='tags', new_name='labels'),
+        migrations.RenameField(model_name='item', old_name='owners',
+            new_name='holders'),
+""" + TAIL}
+    report = check(tmp_path, files)
+    assert [f.message.split(" takes")[0] for f in findings(report, "rename-table")] == [
+        "Renaming table shop_item_tags to shop_item_labels"]
+    assert not findings(report, "rename-column")

@@ -218,7 +218,10 @@ class _Reader:
             renamed = _renamed(was, old_name, new_name)
             if renamed is not None:
                 fields[new_name] = renamed
-            if was is None or (not was.no_column and renamed is not None and renamed.column != was.column):
+            if was is not None and was.m2m and not was.through:  # Django renames the join table it made
+                ops.append(Op(action="rename_table", table=f"{table}_{old_name}", detail=f"{table}_{new_name}",
+                              **base))
+            elif was is None or (not was.no_column and renamed is not None and renamed.column != was.column):
                 ops.append(Op(action="rename_column", table=table, column=was.column if was else old_name,
                               detail=renamed.column if renamed else new_name, **base))
         elif name == "AlterField":

@@ -42,6 +42,8 @@ class FieldSpec:
     """ManyToMany, TaggableManager, GenericRelation: no column in the model's table."""
     m2m: bool = False
     """A ManyToMany field: a join table of its own."""
+    through: bool = False
+    """A ManyToMany field with a `through` model (the join table is that model's, not Django's)."""
     auto: bool = False
     """AutoField and friends: filled from a sequence or identity."""
     generated: bool = False
@@ -113,7 +115,7 @@ def spec(node: ast.expr | None, name: str) -> FieldSpec | None:
     base = FieldSpec(cls=cls, type=None, column=db_column or name, null=null, unique=unique or primary_key,
                      primary_key=primary_key, db_default=db_default)
     if core in _M2M or cls in _M2M:
-        return replace(base, column=name, no_column=True, m2m=True)
+        return replace(base, column=name, no_column=True, m2m=True, through=arg(node, -1, "through") is not None)
     if core in _NO_COLUMN:
         return replace(base, column=name, no_column=True)
     if core in _FK or _looks_like(cls, ("ForeignKey", "OneToOneField")):
