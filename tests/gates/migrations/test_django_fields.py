@@ -141,7 +141,8 @@ def test_renaming_a_many_to_many_field_renames_its_join_table(tmp_path: Path) ->
             ('tags', models.ManyToManyField(to='shop.tag')),
             ('owners', models.ManyToManyField(to='shop.owner', through='shop.Ownership')),
         ]),
-""" + TAIL, "shop/migrations/0002_x.py": HEAD + """        migrations.RenameField(model_name='item', old_name='tags', new_name='labels'),
+""" + TAIL, "shop/migrations/0002_x.py": HEAD + """        migrations.RenameField(model_name='item', old_name='tags',
+            new_name='labels'),
         migrations.RenameField(model_name='item', old_name='owners',
             new_name='holders'),
 """ + TAIL}
