@@ -149,8 +149,9 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
     return False
 
 
-def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[Hit]:
-    """The change-column-type hit of `op`, settled when the column's old type is known."""
+def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None, utc: bool = False) -> list[Hit]:
+    """The change-column-type hit of `op`, settled when the column's old type is known (`utc`: the
+    migration set its session time zone to UTC before it)."""
     if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
         return hits
     new: ColumnType = (str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ()))
@@ -158,7 +159,10 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[
         if "using" in op.flags:
             return hits  # whether PostgreSQL rewrites depends on the USING expression: stays heuristic
         return hits[:-1]  # metadata only: the brief ACCESS EXCLUSIVE of any ALTER, no rewrite
-    if {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"} and not old[1] and not new[1]:
+    timestamps = {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"}
+    if timestamps and utc and "using" not in op.flags and old[1] == new[1]:
+        return hits[:-1]  # PostgreSQL 12+: binary-compatible when the session time zone is UTC
+    if timestamps and not old[1] and not new[1]:
         hits[-1] = replace(hits[-1], message=(  # stays heuristic: it depends on the session, not the file
             f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
             f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
@@ -305,7 +309,10 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     unprotected: tuple[Op, tuple[str, str]] | None = None
     """The first statement that takes a traffic-blocking lock on an existing relation while no
     lock_timeout is set: missing-lock-timeout is reported there, once per migration."""
+    utc = False
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
+        if op.action == "set_timezone":
+            utc = op.detail == "UTC"
         if op.action == "set_lock_timeout":
             timeout_set = op.detail != "0"
         elif unprotected is None and not timeout_set and not made.new(op.table) \
@@ -340,7 +347,7 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
         hits.extend(_rules_for(i, op, txn is not None, new, made, known, ops, txns))
         if op.action == "alter_type":
             old = known.type_of(_key(op.column)) if known is not None else None
-            hits = _known_type_change(hits, op, old or op.extra.get("old"))
+            hits = _known_type_change(hits, op, old or op.extra.get("old"), utc)
         if op.action == "drop_default" and not new and _known_not_null(op, i, ops, known) \
                 and not _default_set_again(i, op, ops, txns):
             hits.append(_drop_default(op))

@@ -354,9 +354,11 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                           flags=frozenset({"if_exists"} if cmd.get("missing_ok") else ()), **base))
         elif sub == "AT_AlterColumnType":
             cdef = d.get("ColumnDef", {})
+            using = cdef.get("raw_default")
+            itself = _strings(((using or {}).get("ColumnRef") or {}).get("fields"))[-1:] == [name]
             ops.append(Op(action="alter_type", table=table, column=name,
                           detail=type_name(cdef.get("typeName")),
-                          flags=frozenset({"using"} if cdef.get("raw_default") else ()),
+                          flags=frozenset({"using"} if using and not itself else ()),  # USING col is no USING
                           extra={"mods": type_mods(cdef.get("typeName"))}, **base))
         elif sub == "AT_SetNotNull":
             ops.append(Op(action="set_not_null", table=table, column=name, **base))
@@ -563,7 +565,15 @@ def _insert(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=action, table=_name(body.get("relation")), **base)]
 
 
+_UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/zulu", "gmt", "etc/gmt", "z",
+                  "greenwich", "uct", "etc/uct"})
+
+
 def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() == "timezone":  # SET TIME ZONE 'UTC' / SET timezone = 'UTC'
+        zone = [str(a.get("A_Const", {}).get("sval", {}).get("sval", "")) for a in body.get("args") or ()]
+        utc = body.get("kind") == "VAR_SET_VALUE" and len(zone) == 1 and zone[0].lower() in _UTC
+        return [Op(action="set_timezone", detail="UTC" if utc else "other", **base)]
     if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") in ("VAR_SET_DEFAULT", "VAR_RESET"):
         return [Op(action="set_lock_timeout", detail="0", **base)]  # back to the server's default: none
     if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
