@@ -150,3 +150,12 @@ def test_renaming_a_many_to_many_field_renames_its_join_table(tmp_path: Path) ->
     assert [f.message.split(" takes")[0] for f in findings(report, "rename-table")] == [
         "Renaming table shop_item_tags to shop_item_labels"]
     assert not findings(report, "rename-column")
+
+
+def test_postgres_not_valid_constraints_and_order_with_respect_to(tmp_path: Path) -> None:
+    got = _alter(tmp_path,
+                 "AddConstraintNotValid(model_name='region', constraint=models.CheckConstraint("
+                 "check=models.Q(size__gte=0), name='size_positive'))",
+                 "ValidateConstraint(model_name='region', name='size_positive')",
+                 "migrations.AlterOrderWithRespectTo(name='region', order_with_respect_to='parent')")
+    assert "check-constraint-not-valid" not in got and "drop-default-not-null" in got  # _order keeps no default

@@ -237,8 +237,21 @@ class _Reader:
             flags = {"concurrently"} if name == "RemoveIndexConcurrently" else set()
             ops.append(Op(action="drop_index", table=table, column=const_str(arg(node, 1, "name")),
                           flags=frozenset(flags), **base))
-        elif name == "AddConstraint":
-            ops.extend(self._add_constraint(node, table, base))
+        elif name in ("AddConstraint", "AddConstraintNotValid"):  # the latter: django.contrib.postgres
+            ops.extend(self._add_constraint(node, table, base, not_valid=name == "AddConstraintNotValid"))
+        elif name == "ValidateConstraint":
+            ops.append(Op(action="validate_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
+        elif name == "AlterOrderWithRespectTo":  # Django adds `_order` (IntegerField(default=0)) or drops it
+            cname = (const_str(arg(node, 0, "name")) or "").lower()
+            table = self.state.table(self.app, cname)
+            respect = arg(node, 1, "order_with_respect_to")
+            if isinstance(respect, ast.Constant) and respect.value is None:
+                ops.append(Op(action="drop_column", table=table, column="_order", **base))
+            else:
+                ops.append(Op(action="add_column", table=table, column="_order", detail="IntegerField",
+                              flags=frozenset({"not_null", "has_default"}), extra={"pg_type": "int4"}, **base))
+                ops.append(Op(action="drop_default", table=table, column="_order", extra={"implicit": "Django"},
+                              **base))
         elif name == "RemoveConstraint":
             ops.append(Op(action="drop_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
         elif name == "AddDefaultValue":  # django-add-default-value: keeps a default in the database
@@ -433,7 +446,8 @@ class _Reader:
                           column=label, **base))
         return ops
 
-    def _add_constraint(self, node: ast.Call, table: str | None, base: dict[str, Any]) -> list[Op]:
+    def _add_constraint(self, node: ast.Call, table: str | None, base: dict[str, Any], *,
+                        not_valid: bool = False) -> list[Op]:
         con = arg(node, 1, "constraint")
         if not isinstance(con, ast.Call):
             return []
@@ -448,7 +462,8 @@ class _Reader:
             cname, "")
         if not kind:
             return []
-        return [Op(action="add_constraint", table=table, column=con_name, detail=kind, **base)]
+        return [Op(action="add_constraint", table=table, column=con_name, detail=kind,
+                   flags=frozenset({"not_valid"} if not_valid else ()), **base)]
 
 
 def alter_ops(old: FieldSpec, new: FieldSpec, table: str | None, base: dict[str, Any]) -> list[Op]:
