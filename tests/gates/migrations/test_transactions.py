@@ -129,3 +129,15 @@ def test_go_templates_of_pop_and_popx_are_filled_in(tmp_path: Path) -> None:
     text = 'ALTER TABLE {{ index .Options "Namespace" }}.t ADD "{{ .Col }}_x" int; {{- if .A }}x{{ end -}}'
     filled = fill_templates(text)
     assert len(filled) == len(text) and '"{Namespace}"' in filled and '"{Col}_' in filled and "if" not in filled
+
+
+def test_transactional_overrides_python_migrations_too(tmp_path: Path) -> None:
+    alembic = ("from alembic import op\n\nrevision = 'b'\ndown_revision = 'a'\n\n\ndef upgrade():\n"
+               "    op.create_index('i', 't', ['a'], postgresql_concurrently=True)\n\n\ndef downgrade():\n"
+               "    op.drop_index('i')\n")
+    files = {"alembic/versions/b_x.py": alembic}
+    assert findings(check(tmp_path, files), "concurrently-in-transaction")
+    report = check(tmp_path / "off", files, settings={"transactional": False})
+    assert not findings(report, "concurrently-in-transaction")
+    item = items(report)[0].data
+    assert (item["runner"], item["transaction"], item["transaction_from"]) == ("alembic", "autocommit", "configured")
