@@ -68,7 +68,8 @@ def parse_gate_list(value: str | None) -> tuple[str, ...] | None:
 def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) -> Report:
     """Run the gates and return the settled report."""
     config = options.config
-    ws = Workspace(options.root, max_file_bytes=config.max_file_bytes, exclude=config.exclude)
+    ws = Workspace(options.root, max_file_bytes=config.max_file_bytes, exclude=config.exclude,
+                   include=config.include)
     asked = options.gates
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
@@ -114,7 +115,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
-                  gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+                  gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all,
+                  excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
 
 
 def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str]) -> list[GateResult]:

@@ -257,6 +257,11 @@ class Report:
     """Gates that errored and whose `on_error` is `fail`."""
     scope_all_gates: tuple[GateId, ...] = ()
     """Gates configured with `scope: all`: their pre-existing findings block too."""
+    excluded: tuple[str, ...] = ()
+    """Directories no gate read because the built-in exclusions name them (vendored code, other
+    projects' test data), e.g. `vendor/`; the configuration's `include` brings them back."""
+    excluded_count: int = 0
+    """How many directories were skipped so (`excluded` may list only the first ones)."""
 
     _findings: tuple[Finding, ...] = field(init=False, repr=False, compare=False)
     _blocking: tuple[Finding, ...] = field(init=False, repr=False, compare=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.config import Config
+from readiness.config import Config, load_config
 from readiness.engine import RunOptions, run
 from readiness.model import FailOn
 from readiness.rules.catalog import Example, Rule, catalog
@@ -79,7 +79,10 @@ def test_page_example(rule: Rule, example: Example, tmp_path: Path) -> None:
         pytest.skip("../shared/data/osv-pypi is not beside the repository")
     # the checklist judges its evidence with the other gates' results, so its examples run them all
     gates = None if rule.gate == "checklist" else (rule.gate,)
-    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.CRITICAL, gates=gates,
+    # an example that writes a .readiness.yml runs under it (a rule about the configuration itself)
+    own = tmp_path / ".readiness.yml"
+    config = load_config(own, display=".readiness.yml") if own.is_file() else Config()
+    report = run(RunOptions(root=tmp_path, config=config, fail_on=FailOn.CRITICAL, gates=gates,
                             offline_db=offline_db))
     fired = {f.rule for f in report.findings}
     if example.kind == "bad":

@@ -59,6 +59,9 @@ class Config:
     external: bool = False
     """The file lives outside the repository (the runner's own `--config`), so its paths may name
     directories on the runner; a config inside the repository may only name repository paths."""
+    include: tuple[str, ...] = ()
+    """Globs of directories every gate reads although the built-in exclusions (vendored code,
+    other projects' test data: `workspace.DEFAULT_EXCLUDE_DIRS`) skip them."""
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""
@@ -171,6 +174,7 @@ def parse_config(doc: YamlDoc, shown: str) -> Config:
         gates=gates,
         waivers=tuple(waivers),
         severity_overrides={k: Severity(v) for k, v in (data.get("severity_overrides") or {}).items()},
+        include=as_globs(data.get("include")),
     )
 
 

@@ -83,6 +83,8 @@ def _head(report: Report) -> dict[str, Any]:
         from readiness.render.scorecard import score_dict
 
         head["score"] = score_dict(card)
+    if report.excluded_count:  # optional: directories the built-in exclusions skipped
+        head["excluded"] = {"paths": list(report.excluded), "count": report.excluded_count}
     return head
 
 

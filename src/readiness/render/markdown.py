@@ -440,9 +440,25 @@ def _scope_line(report: Report) -> str:
     if report.base:
         base = escape.code_span(_short(report.base), max_len=_REF_MAX)
         head = f" at {escape.code_span(_short(report.head), max_len=_REF_MAX)}" if report.head else ""
-        return (f"Compared with {base}{head}: findings in files this PR does not change are reported "
+        line = (f"Compared with {base}{head}: findings in files this PR does not change are reported "
                 "as pre-existing and do not block.")
-    return "Full scan (no base to compare with): every finding counts as introduced."
+    else:
+        line = "Full scan (no base to compare with): every finding counts as introduced."
+    return line + _excluded_note(report)
+
+
+_EXCLUDED_SHOWN = 5
+"""Directories skipped by the built-in exclusions that the comment names (the rest are counted)."""
+
+
+def _excluded_note(report: Report) -> str:
+    if not report.excluded_count:
+        return ""
+    shown = ", ".join(escape.code_span(p, max_len=_REF_MAX * 4) for p in report.excluded[:_EXCLUDED_SHOWN])
+    more = report.excluded_count - min(len(report.excluded), _EXCLUDED_SHOWN)
+    tail = f" and {more} more" if more > 0 else ""
+    return (f" Not read, as vendored code or other projects' test data: {shown}{tail} (list them under "
+            "`include:` in `.readiness.yml` to judge them).")
 
 
 def _preexisting_where(report: Report) -> str:

@@ -37,6 +37,10 @@ _UNSAFE = frozenset(
 _UNSAFE_RE = re.compile("[" + re.escape("".join(sorted(_UNSAFE))) + "]")
 
 
+_EXCLUDED_SHOWN = 5
+"""Directories skipped by the built-in exclusions that the text report names (the rest are counted)."""
+
+
 def safe_terminal(text: str) -> str:
     """Repository text without control characters: C0, DEL, C1 (8-bit CSI) and bidi overrides are
     shown as `\\xNN` / `\\uNNNN`, so no escape sequence or reordering reaches the terminal."""
@@ -106,6 +110,13 @@ def render_text(report: Report, *, color: bool = False) -> str:
         lines.append(f"compared with {safe_terminal(report.base)}: only what the PR changes blocks")
     counts = report.counts
     lines.append("findings: " + ", ".join(f"{counts[s.value]} {s.value}" for s in SEVERITIES_DESC))
+    if report.excluded_count:
+        shown = ", ".join(report.excluded[:_EXCLUDED_SHOWN])
+        more = report.excluded_count - min(len(report.excluded), _EXCLUDED_SHOWN)
+        lines.append(safe_terminal(
+            f"not read (vendored code or other projects' test data): {shown}" + (f" and {more} more" if more > 0
+                                                                                   else "")
+            + "; to judge them, list them under include: in .readiness.yml"))
     lines.append("")
     for g in report.gates:
         status = c(_STATUS_COLORS[g.status], f"{g.status.value:<7}")

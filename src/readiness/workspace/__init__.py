@@ -21,6 +21,12 @@ from pathlib import Path
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 MAX_LISTED_FILES = 500_000
+DEFAULT_EXCLUDE_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty", "testdata", "stub", "stubs",
+                                  "bower_components", "jspm_packages", "site-packages", "godeps"})
+"""Directory names that hold vendored code or other projects' test data: skipped by every gate unless
+the configuration's `include` names them (the report lists what was skipped). `node_modules` is in
+SKIP_DIRS: never read."""
+MAX_SKIPPED_LISTED = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +112,13 @@ class Workspace:
     """The repository under check."""
 
     def __init__(self, root: Path, *, max_file_bytes: int = 2 * 1024 * 1024,
-                 exclude: Sequence[str] = ()) -> None:
+                 exclude: Sequence[str] = (), include: Sequence[str] = ()) -> None:
+        self.include = tuple(include)
+        """Globs of directories to walk although DEFAULT_EXCLUDE_DIRS names them (`vendor/`, `**`)."""
+        self.skipped: list[str] = []
+        """Directories skipped as DEFAULT_EXCLUDE_DIRS (`a/vendor/`), the first MAX_SKIPPED_LISTED."""
+        self.skipped_count = 0
+        """How many directories were skipped so (the list may be cut)."""
         self.root = root.resolve()
         self._root_str = str(self.root).rstrip("/")
         self.max_file_bytes = max_file_bytes
@@ -145,7 +157,8 @@ class Workspace:
                     except OSError:
                         continue
                     if is_dir:
-                        if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude):
+                        if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude) \
+                                and not self._default_excluded(entry.name, rel):
                             stack.append(rel)
                         continue
                     if self.exclude and matches(rel, self.exclude):
@@ -164,6 +177,16 @@ class Workspace:
             self._file_set = frozenset(found)
             self._dirs = frozenset(f.rsplit("/", i)[0] for f in found for i in range(1, f.count("/") + 1))
         return self._files
+
+    def _default_excluded(self, name: str, rel: str) -> bool:
+        """A DEFAULT_EXCLUDE_DIRS directory that `include` does not name: recorded and skipped."""
+        if name.lower() not in DEFAULT_EXCLUDE_DIRS or (
+                self.include and (matches(rel + "/", self.include) or matches(rel, self.include))):
+            return False
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_SKIPPED_LISTED:
+            self.skipped.append(rel + "/")
+        return True
 
     def glob(self, patterns: str | Iterable[str]) -> list[str]:
         """Files matching any of the globs, sorted."""

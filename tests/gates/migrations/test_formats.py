@@ -83,7 +83,31 @@ def test_configured_paths_replace_discovery(tmp_path: Path) -> None:
     got = _by_path(check(tmp_path, files, settings={"paths": ["sql", "ops/one.sql"]}))
     assert set(got) == {"sql/001.sql", "ops/one.sql"}
     none = check(tmp_path / "n", {"README.md": "x"}, settings={"paths": "nothing/"})
-    assert none.gates[0].status.value == "skipped"
+    assert [f.message for f in findings(none, "path-matches-nothing")] == [
+        "gates.migrations.paths entry 'nothing/' matches no file in the repository, so no migration there is judged."]
+
+
+def test_a_glob_naming_directories_means_the_files_under_them(tmp_path: Path) -> None:
+    files = {"apps/shop/migrations/0002_x.py": DJANGO_0002, "apps/blog/migrations/0002_x.py": DJANGO_0002,
+             "apps/blog/models.py": "x = 1\n", "db/V1__x.sql": "DROP TABLE a;"}
+    report = check(tmp_path, files, settings={"paths": ["apps/*/migrations", "db/*.sql", "apps/*/migrations/"]})
+    assert set(_by_path(report)) == {"apps/shop/migrations/0002_x.py", "apps/blog/migrations/0002_x.py",
+                                     "db/V1__x.sql"}
+    assert not findings(report, "path-matches-nothing")
+
+
+def test_a_configured_path_that_gives_no_migration_is_a_finding(tmp_path: Path) -> None:
+    files = {"db/migrations/V1__x.sql": "CREATE TABLE a (id int);", "docs/notes.md": "x\n"}
+    report = check(tmp_path, files, settings={"paths": ["db/migrations", "apps/*/migrations", "docs"]})
+    got = sorted(f.message for f in findings(report, "path-matches-nothing"))
+    assert got == [
+        "gates.migrations.paths entry 'apps/*/migrations' matches no file in the repository, so no migration there "
+        "is judged.",
+        "gates.migrations.paths entry 'docs' matches 1 file, none of them a migration (.sql or .py), so no migration "
+        "there is judged."]
+    assert all(f.severity.value == "high" and f.location.path == ".readiness.yml"
+               for f in findings(report, "path-matches-nothing"))
+    assert set(_by_path(report)) == {"db/migrations/V1__x.sql"}
 
 
 ALEMBIC = '''"""add things"""
@@ -563,3 +587,35 @@ def test_django_foreign_key_to_a_setting_names_the_setting(tmp_path: Path) -> No
         "    ]\n")})
     [fk] = findings(report, "foreign-key-not-valid")
     assert "with a foreign key to settings.AUTH_USER_MODEL validates" in fk.message
+
+
+def test_a_legacy_copy_of_a_migration_is_judged_once(tmp_path: Path) -> None:
+    drop = "-- drop the legacy column\nALTER TABLE users DROP COLUMN email;\n"
+    files = {"db/migrations/V2__drop.sql": drop,
+             "legacy/db/migrations/V2__drop.sql": "ALTER TABLE users\n  DROP COLUMN email;  -- copied\n",
+             "other/db/migrations/V2__drop.sql": "ALTER TABLE accounts DROP COLUMN email;\n",
+             "shop/migrations/0002_x.py": DJANGO_0002, "old/shop/migrations/0002_x.py": DJANGO_0002,
+             "blog/migrations/0002_x.py": DJANGO_0002}
+    report = check(tmp_path, files)
+    drops = {f.location.path for f in findings(report, "drop-column")}
+    assert drops == {"db/migrations/V2__drop.sql", "other/db/migrations/V2__drop.sql", "blog/migrations/0002_x.py",
+                     "old/shop/migrations/0002_x.py"}
+    got = _by_path(report)
+    assert got["legacy/db/migrations/V2__drop.sql"]["duplicate_of"] == "db/migrations/V2__drop.sql"
+    assert got["legacy/db/migrations/V2__drop.sql"]["risk"] == got["db/migrations/V2__drop.sql"]["risk"]
+    assert got["shop/migrations/0002_x.py"]["duplicate_of"] == "old/shop/migrations/0002_x.py"
+    assert "duplicate_of" not in got["blog/migrations/0002_x.py"]
+    # the copy the PR touches is the one judged
+    touched = check(tmp_path, changes=ChangeSet(base="main", files=frozenset({"legacy/db/migrations/V2__drop.sql"}),
+                                                deleted=frozenset(), source="git"))
+    assert {f.location.path for f in findings(touched, "drop-column")} == {"legacy/db/migrations/V2__drop.sql"}
+    assert _by_path(touched)["db/migrations/V2__drop.sql"]["duplicate_of"] == "legacy/db/migrations/V2__drop.sql"
+
+
+def test_directories_named_for_another_database_in_a_word_are_skipped(tmp_path: Path) -> None:
+    # conductor-oss/conductor: mysql-persistence/src/main/resources/db/migration/V1__*.sql is MySQL
+    sql = "CREATE TABLE t (id int);\n"
+    report = check(tmp_path, {"mysql-persistence/src/main/resources/db/migration/V1__init.sql": sql,
+                              "sqlite-persistence/db/migration_sqlite/V1__init.sql": sql,
+                              "postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql": sql})
+    assert list(_by_path(report)) == ["postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql"]

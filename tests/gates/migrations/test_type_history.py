@@ -22,6 +22,8 @@ from readiness.workspace.changes import ChangeSet
     (("numeric", (10, 2)), ("numeric", ()), True),
     (("varbit", (8,)), ("varbit", (16,)), True),
     (("cidr", ()), ("inet", ()), True),
+    (("varchar", (254,)), ("citext", ()), True),  # the citext extension's casts are WITHOUT FUNCTION
+    (("citext", ()), ("text", ()), True),
     (("int4", ()), ("int4", ()), True),
     (("varchar", (50,)), ("varchar", (20,)), False),   # shorter: every row is checked, and may fail
     (("varchar", ()), ("varchar", (20,)), False),
@@ -183,7 +185,21 @@ def test_renames_in_the_same_migration_carry_the_old_type(tmp_path: Path) -> Non
 
 
 def test_a_hostile_table_name_is_read_in_one_pass() -> None:
-    from readiness.gates.migrations.gate import _unquote
+    from readiness.gates.migrations.history import unquote as _unquote
 
     assert _unquote('public."My.T"') == "my.t" and _unquote("a . b") == "b" and _unquote('"x""y"') == 'x"y'
     assert _unquote("a." * 200_000 + "z") == "z"  # a quadratic split took minutes here
+
+
+def test_timestamp_to_timestamptz_in_a_utc_session_is_no_rewrite(tmp_path: Path) -> None:
+    # LemmyNet/lemmy 2023-08-02-174444_fix-timezones: SET timezone = 'UTC' first, then 82 columns
+    # changed with USING the column itself (82 false criticals)
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE t (a timestamp, b timestamp, c timestamp);\n",
+        "db/migration/V2__t.sql": "SET timezone = 'UTC';\nALTER TABLE t ALTER COLUMN a TYPE timestamptz USING a;\n"
+                                  "ALTER TABLE t ALTER COLUMN b TYPE timestamptz;\n"
+                                  "ALTER TABLE t ALTER COLUMN c TYPE timestamptz USING c AT TIME ZONE 'UTC';\n",
+        "db/migration/V3__t.sql": "SET TIME ZONE 'Europe/Paris';\nALTER TABLE t ALTER COLUMN a TYPE timestamp;\n",
+    })
+    got = sorted((p, line) for p, (line, _c, _m) in _type_findings(report).items())
+    assert got == [("V2__t.sql", 4), ("V3__t.sql", 2)]

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
-from readiness.gates.migrations.ops import SERIAL_TYPES, Op
+from readiness.gates.migrations.dynamic import Scope
+from readiness.gates.migrations.ops import SERIAL_TYPES, Op, function_volatility
 from readiness.gates.migrations.pyast import (
     PyResult,
     Source,
@@ -14,6 +16,8 @@ from readiness.gates.migrations.pyast import (
     const_str,
     embedded_sql,
     is_empty_body,
+    name_of,
+    postgres_branch,
     receiver,
     truthy,
     volatile_text,
@@ -32,7 +36,8 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     up = funcs.get("upgrade")
     if up is not None:
-        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True)
+        scope = Scope(tree.body, up.body)
+        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited={"upgrade"})
     down = funcs.get("downgrade")
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
@@ -42,12 +47,14 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
         out.irreversible.append((down.lineno, src.col(down), "downgrade() is empty"))
     else:
         scratch = PyResult()
-        _walk(down.body, src, scratch, out.down_ops, batch={}, autocommit=False, count=False)
+        _walk(down.body, src, scratch, out.down_ops, batch={}, autocommit=False, count=False,
+              scope=Scope(tree.body, down.body), visited={"downgrade"})
     return out
 
 
 def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *, batch: dict[str, str],
-          autocommit: bool, count: bool) -> None:
+          autocommit: bool, count: bool, scope: Scope, visited: set[str]) -> None:
+    kw: dict[str, Any] = {"count": count, "scope": scope, "visited": visited}
     for st in body:
         if isinstance(st, ast.With | ast.AsyncWith):
             inner_batch = dict(batch)
@@ -55,28 +62,31 @@ def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *,
             for item in st.items:
                 ce = item.context_expr
                 if isinstance(ce, ast.Call) and call_name(ce) == "batch_alter_table":
-                    table = const_str(arg(ce, 0, "table_name"))
+                    table = name_of(arg(ce, 0, "table_name"), scope)
                     if table and isinstance(item.optional_vars, ast.Name):
                         inner_batch[item.optional_vars.id] = table
                 elif isinstance(ce, ast.Call) and call_name(ce) == "autocommit_block":
                     inner_auto = True
-            _walk(st.body, src, out, target, batch=inner_batch, autocommit=inner_auto, count=count)
+            _walk(st.body, src, out, target, batch=inner_batch, autocommit=inner_auto, **kw)
             continue
         for node in ast.walk(st) if not isinstance(st, ast.If | ast.For | ast.Try | ast.While) else ():
             if isinstance(node, ast.Call):
-                _call(node, src, out, target, batch, autocommit, count)
-        if isinstance(st, ast.If | ast.For | ast.While):
-            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
-            _walk(st.orelse, src, out, target, batch=batch, autocommit=autocommit, count=count)
+                _call(node, src, out, target, batch, autocommit, **kw)
+        if isinstance(st, ast.If) and postgres_branch(st.test) is not None:  # `if dialect.name == "sqlite":`
+            branch = st.body if postgres_branch(st.test) == "body" else st.orelse
+            _walk(branch, src, out, target, batch=batch, autocommit=autocommit, **kw)
+        elif isinstance(st, ast.If | ast.For | ast.While):
+            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, **kw)
+            _walk(st.orelse, src, out, target, batch=batch, autocommit=autocommit, **kw)
         elif isinstance(st, ast.Try):
-            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, count=count)
+            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, **kw)
 
 
 _SA_TYPES = {"STRING": "varchar", "VARCHAR": "varchar", "UNICODE": "varchar", "NVARCHAR": "varchar",
              "TEXT": "text", "UNICODETEXT": "text", "NUMERIC": "numeric", "DECIMAL": "numeric",
              "INTEGER": "int4", "INT": "int4", "BIGINTEGER": "int8", "BIGINT": "int8", "SMALLINTEGER": "int2",
              "SMALLINT": "int2", "CIDR": "cidr", "INET": "inet", "BOOLEAN": "bool", "DATE": "date",
-             "FLOAT": "float8", "JSON": "json", "JSONB": "jsonb", "UUID": "uuid"}
+             "FLOAT": "float8", "JSON": "json", "JSONB": "jsonb", "UUID": "uuid", "CITEXT": "citext"}
 """SQLAlchemy type -> PostgreSQL type name, for judging `alter_column(type_=..., existing_type=...)`."""
 
 
@@ -166,11 +176,9 @@ def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, 
         text = const_str(sd)
         if text is not None and isinstance(sd, ast.Call) and volatile_text(text):
             flags.add("volatile_default")
-        elif isinstance(sd, ast.Call) and call_name(sd) in ("func", "now") or (
-                isinstance(sd, ast.Call) and isinstance(sd.func, ast.Attribute)
-                and isinstance(sd.func.value, ast.Attribute) and sd.func.value.attr == "func"
-                and volatile_text(f"{sd.func.attr}()")):
-            flags.add("volatile_default")
+        elif isinstance(sd, ast.Call) and _sa_func(sd) is not None:  # sa.func.now(), func.gen_random_uuid()
+            if function_volatility(str(_sa_func(sd))) == "v":
+                flags.add("volatile_default")
         elif isinstance(sd, ast.Call) and call_name(sd) == "Computed":
             flags.add("generated_stored")
     for a in node.args[1:]:
@@ -179,25 +187,77 @@ def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, 
     return name, type_, flags, extra
 
 
+def _sa_func(node: ast.Call) -> str | None:
+    """`sa.func.now()` / `func.now()` -> `now`; `func.pg_catalog.now()` -> `pg_catalog.now`."""
+    parts: list[str] = []
+    f: ast.expr = node.func
+    while isinstance(f, ast.Attribute) and f.attr != "func":
+        parts.append(f.attr)
+        f = f.value
+    is_func = (isinstance(f, ast.Attribute) and f.attr == "func") or (isinstance(f, ast.Name) and f.id == "func")
+    return ".".join(reversed(parts)) if is_func and parts else None
+
+
+def _connection(func: ast.expr, scope: Scope) -> bool:
+    """`func` is a method of the migration's connection: `op.get_bind().commit`, or on a name bound
+    to `op.get_bind()` / `op.get_context().connection` (or named bind, conn, connection)."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value
+    if isinstance(owner, ast.Name):
+        bound = scope.get(owner.id, owner.lineno)
+        if bound is None:
+            return owner.id in ("bind", "conn", "connection")
+        owner = bound
+    text = ast.unparse(owner)
+    return text.endswith(("get_bind()", ".connection"))
+
+
+_EXECUTES = frozenset({"execute", "exec_driver_sql", "executemany"})
+"""Calls that run SQL on the migration's connection (op.execute, op.get_bind().execute, conn.execute,
+session.execute, cursor.execute, connection.exec_driver_sql)."""
+
+
 def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],
-          autocommit: bool, count: bool) -> None:
+          autocommit: bool, *, count: bool, scope: Scope, visited: set[str]) -> None:
     who = receiver(node)
-    in_batch = who in batch
-    if who != "op" and not in_batch:
-        return
     name = call_name(node)
+    f = node.func
+    if isinstance(f, ast.Call) and call_name(f) == "getattr" and f.args and isinstance(f.args[0], ast.Name) \
+            and f.args[0].id == "op":  # getattr(op, "drop_table")(...)
+        attr = const_str(f.args[1]) if len(f.args) > 1 else None
+        if attr is None:
+            target.append(Op(action="dynamic_sql", detail=f"`{ast.unparse(f)[:80]}`", autocommit=autocommit,
+                             **src.base(node)))
+            return
+        who, name = "op", attr
+    in_batch = who in batch
+    if name in ("commit", "rollback") and not node.args and who != "op" and _connection(f, scope):
+        # bind.commit(): ends the transaction Alembic runs the migration in (SQLAlchemy 2.0 connections)
+        ended = frozenset({"rollback"} if name == "rollback" else ())
+        target.append(Op(action="commit", flags=ended, autocommit=autocommit, **src.base(node)))
+        if count:
+            out.statements += 1
+        return
+    if name in _EXECUTES and (who == "op" or not in_batch):
+        embedded_sql(src, arg(node, 0, "sqltext" if who == "op" else "statement"), out if count else PyResult(),
+                     autocommit=autocommit, into=target, scope=scope, call=node)
+        return
+    if who != "op" and not in_batch:
+        helper = scope.functions.get(f.id) if isinstance(f, ast.Name) else None
+        if helper is not None and helper.name not in visited:  # a function of the module upgrade() calls
+            visited.add(helper.name)
+            _walk(helper.body, src, out, target, batch=batch, autocommit=autocommit, count=count, scope=scope,
+                  visited=visited)
+        return
     shift = 0 if in_batch else 1  # batch ops omit the table argument
-    table = batch[who] if in_batch else const_str(arg(node, 0, "table_name"))
+    table = batch[who] if in_batch else name_of(arg(node, 0, "table_name"), scope)
     base = src.base(node)
     ops: list[Op] = []
 
     def s(i: int, kw: str) -> str | None:
-        return const_str(arg(node, i, kw))
+        return name_of(arg(node, i, kw), scope)
 
-    if name == "execute":
-        embedded_sql(src, arg(node, 0, "sqltext"), out if count else PyResult(), autocommit=autocommit,
-                     into=target)
-        return
     if name == "add_column":
         col, type_, flags, extra = _column(arg(node, shift, "column"))
         ops.append(Op(action="add_column", table=table, column=col, detail=type_, flags=frozenset(flags),

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from readiness.gates.migrations import rules as R
+from readiness.gates.migrations.history import ColumnType, State, TableState, apply, asked, short
 from readiness.gates.migrations.ops import Op
 from readiness.model import Confidence, RiskClass
 from readiness.rules.catalog import RuleHandle
@@ -103,13 +104,14 @@ class Context:
     large: Mapping[str, int | None] = field(default_factory=dict)
     """Large tables (name -> rows, None when only named)."""
     require_lock_timeout: bool = True
-    column_types: Mapping[tuple[str, str], ColumnType] = field(default_factory=dict)
-    """(table, column) -> type as the earlier migrations left it (lower-case, unqualified table),
-    for the columns whose type this migration changes; see `history_types`."""
-
-
-ColumnType = tuple[str, tuple[int, ...]]
-"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
+    one_query: bool = False
+    """The tool sends the whole file as one query string (dbmate, pop, diesel, golang-migrate):
+    after a COMMIT in it, the rest still runs in PostgreSQL's implicit transaction block."""
+    runner: str = ""
+    """The migration tool assumed to run the file (named in messages)."""
+    tables: Mapping[str, TableState] = field(default_factory=dict)
+    """What the earlier migrations of the same directory left on the tables this one asks about
+    (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
 
 
 _TYPE_ALIASES = {"integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "decimal": "numeric",
@@ -134,6 +136,8 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
         return not nm or (bool(om) and nm[0] >= om[0])
     if (ot, nt) == ("varchar", "text") or (ot, nt) == ("cidr", "inet"):
         return True
+    if (ot, nt) in (("text", "citext"), ("varchar", "citext"), ("citext", "text")):
+        return True  # casts the citext extension declares WITHOUT FUNCTION: no rewrite (its indexes are rebuilt)
     if (ot, nt) == ("text", "varchar"):
         return not nm
     if ot == nt == "numeric":
@@ -145,51 +149,9 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
     return False
 
 
-class _Types:
-    """Column types as the migration's statements leave them, from what earlier migrations left."""
-
-    def __init__(self, known: Mapping[tuple[str, str], ColumnType]) -> None:
-        self.types = dict(known)
-
-    def get(self, op: Op) -> ColumnType | None:
-        return self.types.get(column_key(op))
-
-    def apply(self, op: Op) -> None:
-        a, table = op.action, _short(op.table)
-        if a == "create_table":
-            mods = op.extra.get("mods") or {}
-            for name, type_, _flags in op.extra.get("columns") or ():
-                self.types[(table, _key(name))] = (type_, tuple(mods.get(name, ())))
-        elif a in ("add_column", "alter_type") and op.column:
-            self.types[(table, _key(op.column))] = (str(op.extra.get("pg_type") or op.detail),
-                                                    tuple(op.extra.get("mods") or ()))
-        elif a == "drop_column":
-            self.types.pop((table, _key(op.column)), None)
-        elif a == "rename_column" and op.column:
-            moved = self.types.pop((table, _key(op.column)), None)
-            if moved is not None:
-                self.types[(table, _key(op.detail))] = moved
-        elif a == "rename_table" and op.detail:
-            new = _short(op.detail)
-            for (t, c) in [k for k in self.types if k[0] == table]:
-                self.types[(new, c)] = self.types.pop((t, c))
-
-
-def column_key(op: Op) -> tuple[str, str]:
-    """(unqualified table, column), lower-case: how column types are looked up."""
-    return _short(op.table), _key(op.column)
-
-
-def history_types(ops: Sequence[Op], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], ColumnType]:
-    """The types that `ops` (earlier migrations, in order) leave on the `wanted` columns."""
-    types = _Types({})
-    for op in ops:
-        types.apply(op)
-    return {k: v for k, v in types.types.items() if k in wanted}
-
-
-def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[Hit]:
-    """The change-column-type hit of `op`, settled when the column's old type is known."""
+def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None, utc: bool = False) -> list[Hit]:
+    """The change-column-type hit of `op`, settled when the column's old type is known (`utc`: the
+    migration set its session time zone to UTC before it)."""
     if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
         return hits
     new: ColumnType = (str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ()))
@@ -197,7 +159,10 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None) -> list[
         if "using" in op.flags:
             return hits  # whether PostgreSQL rewrites depends on the USING expression: stays heuristic
         return hits[:-1]  # metadata only: the brief ACCESS EXCLUSIVE of any ALTER, no rewrite
-    if {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"} and not old[1] and not new[1]:
+    timestamps = {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"}
+    if timestamps and utc and "using" not in op.flags and old[1] == new[1]:
+        return hits[:-1]  # PostgreSQL 12+: binary-compatible when the session time zone is UTC
+    if timestamps and not old[1] and not new[1]:
         hits[-1] = replace(hits[-1], message=(  # stays heuristic: it depends on the session, not the file
             f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
             f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
@@ -213,11 +178,11 @@ def _type_text(t: ColumnType) -> str:
     return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
 
 
-HEAVY_LOCKS = frozenset({"ACCESS EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE"})
 _DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
                           "rename_column", "rename_table", "create_index", "drop_index", "rewrite",
                           "lock_table", "truncate", "alter_other", "drop_table", "drop_default",
-                          "detach_partition", "refresh_matview", "rename_object", "set_schema"})
+                          "detach_partition", "refresh_matview", "rename_object", "set_schema", "set_default",
+                          "drop_not_null", "drop_constraint"})
 _DATA = frozenset({"update", "delete", "insert_select"})
 AE = "ACCESS EXCLUSIVE"
 WRITE_BLOCKING_MODES = ("SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
@@ -279,88 +244,121 @@ class _Tables:
         return bool(name) and any((group, n) in where for n in _names(name))
 
 
-def transactions(ops: Sequence[Op], mode: TxMode, statements: int) -> list[int | None]:
-    """Per operation, the id of the transaction it runs in (None: autocommitted on its own)."""
+def transactions(ops: Sequence[Op], mode: TxMode, statements: int, *, one_query: bool = False) -> list[int | None]:
+    """Per operation, the id of the transaction it runs in (None: autocommitted on its own).
+
+    WRAPPED: the tool's transaction, until a COMMIT or ROLLBACK in the file ends it; after that,
+    statements run on their own (tools that send statements one by one) or, when the tool sends
+    the file as one query string (`one_query`), in PostgreSQL's implicit transaction block, which
+    every statement of a multi-statement query string runs in. IMPLICIT (more than one statement):
+    implicit blocks, a new one after each COMMIT. An explicit BEGIN opens one until its COMMIT.
+    Each Liquibase changeset (`unit`) and each stretch of Alembic's autocommit_block starts afresh."""
     out: list[int | None] = []
-    explicit: int | None = None
     counter = 0
-    wrapped = mode is TxMode.WRAPPED or (mode is TxMode.IMPLICIT and statements > 1)
+    explicit: int | None = None
+    multi = mode is TxMode.IMPLICIT and statements > 1
+    implicit_after = one_query or multi
+    tool: int | None = None
+    unit: int | None = None
+    outside = False
     for op in ops:
+        if op.unit != unit or (outside and not op.autocommit):
+            unit, explicit, outside = op.unit, None, False
+            tool = None
+            if mode is TxMode.WRAPPED or multi:
+                counter += 1
+                tool = counter
+        if op.autocommit and explicit is None:
+            outside = True
+            out.append(None)
+            continue
         if op.action == "begin":
-            counter += 1
-            explicit = counter
+            if explicit is None:
+                if tool is not None:  # BEGIN inside an open transaction: ignored, the outer one goes on
+                    explicit = tool
+                else:
+                    counter += 1
+                    explicit = counter
             out.append(explicit)
             continue
         if op.action == "commit":
-            out.append(explicit)
+            out.append(explicit if explicit is not None else tool)
             explicit = None
+            tool = None
+            if implicit_after:  # the rest of the query string: a new implicit block
+                counter += 1
+                tool = counter
             continue
-        if explicit is not None:
-            out.append(explicit)
-        elif wrapped and not op.autocommit:
-            out.append(-op.unit)  # 0 for the whole file; a changeset's own transaction otherwise
-        else:
-            out.append(None)
+        out.append(explicit if explicit is not None else tool)
     return out
 
 
 def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> list[Hit]:
     """Every rule hit of one migration's operations, in order."""
     n = statements if statements is not None else len({(o.line, o.col) for o in ops})
-    txns = transactions(ops, ctx.mode, n)
+    txns = transactions(ops, ctx.mode, n, one_query=ctx.one_query)
     made = _Tables()
-    types = _Types(ctx.column_types)
+    state: State = {t: ts.copy() for t, ts in ctx.tables.items()}
+    tracked = asked(ops)  # the tables some rule asks the state of: the others need none kept
     hits: list[Hit] = []
-    checks_validated: set[tuple[str, str]] = set()
-    not_valid_checks: dict[str, tuple[str, str]] = {}
     ddl_in_txn: dict[int, Op] = {}
     data_in_txn: dict[int, Op] = {}
     not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
-    not_null: set[tuple[str, str]] = set()
     long_names: set[str] = set()
+    timeout_set = False
+    unprotected: tuple[Op, tuple[str, str]] | None = None
+    """The first statement that takes a traffic-blocking lock on an existing relation while no
+    lock_timeout is set: missing-lock-timeout is reported there, once per migration."""
+    utc = False
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
+        if op.action == "set_timezone":
+            utc = op.detail == "UTC"
+        if op.action == "set_lock_timeout":
+            timeout_set = op.detail != "0"
+        elif unprotected is None and not timeout_set and not made.new(op.table) \
+                and not (op.action == "drop_object" and made.created(op.detail, op.column)):
+            lock = traffic_lock(op)
+            if lock is not None:
+                unprotected = (op, lock)
         if op.action in _CREATES:
             hits.extend(_advisory(op, long_names))
         table = op.table
         new = made.new(table)
         if op.action == "create_table" and table:
             made.tables.update({_key(table), _short(table)})
+            if _short(table) in tracked:
+                apply(state, op)
             continue
         if op.action == "create_index" and op.column:
             made.indexes.add(_short(op.column))
-        _track_not_null(op, not_null)
         if op.action == "add_constraint" and "not_valid" in op.flags and op.column and not new:
             not_valid[(_short(table), _short(op.column))] = (txn, op)
         if op.action == "validate_constraint" and txn is not None and op.column:
             added = not_valid.get((_short(table), _short(op.column)))
             if added is not None and added[0] == txn:
                 hits.append(_validated_in_same_txn(op, added[1]))
-        if op.action == "add_constraint" and op.extra.get("check_not_null") and table:
-            col = str(op.extra["check_not_null"])
-            if "not_valid" in op.flags and op.column:
-                not_valid_checks[_short(op.column)] = (_key(table), col)
-            else:
-                checks_validated.add((_key(table), col))
-        if op.action == "validate_constraint" and op.column and _short(op.column) in not_valid_checks:
-            checks_validated.add(not_valid_checks[_short(op.column)])
         if txn is not None and not new and table:
             weak_lock = op.action == "lock_table" and op.detail not in WRITE_BLOCKING_MODES
             if op.action in _DDL_LOCKING and "concurrently" not in op.flags and not weak_lock:
                 ddl_in_txn.setdefault(txn, op)
             if op.action in _DATA and txn in ddl_in_txn:  # only DDL taken before it is held through it
                 data_in_txn.setdefault(txn, op)
-        hits.extend(_rules_for(i, op, txn is not None, new, made, checks_validated, ops, txns))
+        known = state.get(short(table)) if table else None
+        hits.extend(_rules_for(i, op, txn is not None, new, made, known, ops, txns))
         if op.action == "alter_type":
-            hits = _known_type_change(hits, op, types.get(op) or op.extra.get("old"))
-        types.apply(op)
-        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, not_null):
+            old = known.type_of(_key(op.column)) if known is not None else None
+            hits = _known_type_change(hits, op, old or op.extra.get("old"), utc)
+        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, known) \
+                and not _default_set_again(i, op, ops, txns):
             hits.append(_drop_default(op))
+        if table and _short(table) in tracked:
+            apply(state, op)  # after the rules: they judge the state the statement starts from
         _track_objects(op, made)
     hits.extend(_mixed(ddl_in_txn, data_in_txn, ctx))
     hits.extend(_transaction_blocks(ops, ctx))
     hits = [_escalate(h, ctx) for h in hits]
-    if ctx.require_lock_timeout:
-        hits.extend(_lock_timeout(ops, hits))
+    if ctx.require_lock_timeout and unprotected is not None:
+        hits.append(_lock_timeout(*unprotected))
     return hits
 
 
@@ -472,40 +470,64 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
     return out
 
 
-_PAGE_LOCKS: dict[str, str] = {}
+_AE_ACTIONS = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "drop_not_null", "set_default",
+                         "drop_default", "rename_column", "rename_table", "drop_table", "truncate", "rewrite",
+                         "drop_constraint", "alter_other"})
+"""Table operations that take ACCESS EXCLUSIVE (no reads, no writes) however briefly."""
+_WEAK_ALTERS = frozenset({"AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions",
+                          "AT_ResetRelOptions", "AT_SetOptions", "AT_ResetOptions", "AT_SetCompression",
+                          "AT_AttachPartition", "AT_ReplicaIdentity", "AT_ChangeOwner"})
+"""ALTER TABLE subcommands whose lock lets reads and writes go on (SHARE UPDATE EXCLUSIVE or less)."""
+_TRIGGER_ALTERS = ("AT_EnableTrig", "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig")
+"""ALTER TABLE ... ENABLE/DISABLE TRIGGER: SHARE ROW EXCLUSIVE (blocks writes)."""
+_RELATION_KINDS = frozenset({"view", "materialized view", "sequence", "table", "foreign table"})
 
 
-def _lock_of(hit: Hit) -> str:
-    if hit.lock is not None:
-        return hit.lock
-    lock = _PAGE_LOCKS.get(hit.rule.id)
-    if lock is None:
-        lock = _PAGE_LOCKS[hit.rule.id] = str(hit.rule.rule.meta.get("lock", ""))
-    return lock
+def traffic_lock(op: Op) -> tuple[str, str] | None:
+    """(lock, on what) when `op` takes a lock that blocks reads or writes of an existing relation,
+    and so queues behind a long transaction and holds every later query on it behind itself while
+    it waits: ACCESS EXCLUSIVE, EXCLUSIVE, SHARE ROW EXCLUSIVE or SHARE. None for what lets traffic
+    through (CONCURRENTLY, VALIDATE CONSTRAINT, plain DML) or names no relation."""
+    a, f = op.action, op.flags
+    t = op.table
+    if a == "alter_other" and (op.detail in _WEAK_ALTERS or not t):
+        return None
+    if a == "alter_other" and op.detail.startswith(_TRIGGER_ALTERS):
+        return "SHARE ROW EXCLUSIVE", str(t)
+    if a in _AE_ACTIONS and t:
+        return AE, t
+    if a == "add_constraint" and t:
+        return ("SHARE ROW EXCLUSIVE", t) if op.detail == "foreign" else (AE, t)
+    if a == "add_column" and "references" in f and t:
+        return AE, t
+    if a == "create_index" and "concurrently" not in f and t:
+        return "SHARE", t
+    if a in ("drop_index", "reindex") and "concurrently" not in f:
+        if t:
+            return "SHARE", t
+        return (AE if a == "drop_index" else "ACCESS EXCLUSIVE"), f"the table of index {op.column}"
+    if a in ("refresh_matview", "detach_partition") and "concurrently" not in f and t:
+        return AE, t
+    if a == "lock_table" and op.detail in WRITE_BLOCKING_MODES and t:
+        return op.detail, t
+    if a in ("rename_object", "set_schema") and t and op.detail in _RELATION_KINDS:
+        return AE, t
+    if a == "drop_object" and op.detail in _RELATION_KINDS and op.column:
+        return AE, op.column
+    if a == "drop_object" and op.detail in ("trigger", "rule", "policy") and op.column and "." in op.column:
+        return AE, op.column.rsplit(".", 1)[0]
+    if a == "create_trigger" and t:
+        return "SHARE ROW EXCLUSIVE", t
+    if a == "create_object" and "or_replace" in f and op.detail in ("view", "materialized view") and op.column:
+        return AE, op.column
+    return None
 
 
-def _lock_timeout(ops: Sequence[Op], hits: Sequence[Hit]) -> list[Hit]:
-    heavy = [h for h in hits if h.risk.rank >= RiskClass.MEDIUM.rank and h.path is None
-             and any(lock in _lock_of(h) for lock in HEAVY_LOCKS) and h.rule.id != R.LOCK_TIMEOUT.id]
-    if not heavy:
-        return []
-    first = min(heavy, key=lambda h: (h.op.line, h.op.col))
-    for op in ops:
-        if (op.line, op.col) >= (first.op.line, first.op.col):
-            break
-        if op.action == "set_lock_timeout" and op.detail != "0":
-            return []
-    op = first.op
-    if op.table:
-        target = op.table
-    elif op.action == "drop_index" and op.column:
-        target = f"the table of index {op.column}"
-    else:
-        target = op.column or "the table"
-    mode = _lock_of(first).partition(" on ")[0]  # "SHARE ROW EXCLUSIVE on both tables": the mode only
-    return [Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=op,
-                message=(f"This statement waits for {mode} lock on {target} with no "
-                         "lock_timeout set, so while it waits every later query on the table queues behind it."))]
+def _lock_timeout(op: Op, lock: tuple[str, str]) -> Hit:
+    mode, target = lock
+    return Hit(rule=R.LOCK_TIMEOUT, risk=R.risk_of(R.LOCK_TIMEOUT), op=op, lock=mode,
+               message=(f"This statement waits for {mode} lock on {target} with no lock_timeout set, so while it "
+                        "waits every later query on the table queues behind it."))
 
 
 def _escalate(hit: Hit, ctx: Context) -> Hit:
@@ -544,16 +566,30 @@ def _h(handle: RuleHandle, op: Op, message: str, confidence: Confidence | None =
                lock=lock)
 
 
-def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated: set[tuple[str, str]],
+def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, known: TableState | None,
                ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
     a, t, c, f = op.action, op.table, op.column, op.flags
     out: list[Hit] = []
     conc = "concurrently" in f
+    if a == "dynamic_sql":
+        return [_h(R.DYNAMIC_SQL, op, f"The SQL of {op.detail} is built while the migration runs and cannot be read "
+                   "here, so what it does to the database was not judged.")]
+    if (conc or "no_txn" in f) and "in_do" in f:
+        what = {"create_index": "CREATE INDEX CONCURRENTLY", "drop_index": "DROP INDEX CONCURRENTLY",
+                "reindex": "REINDEX", "detach_partition": "DETACH PARTITION CONCURRENTLY"}.get(a, op.detail or a)
+        out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} on {c or t} runs inside a DO block, where PostgreSQL "
+                      "refuses it (it cannot be executed from a function): the migration fails at deploy."))
+        return out
     if conc and in_txn and a in ("create_index", "drop_index", "reindex", "detach_partition"):
         what = {"create_index": "CREATE INDEX", "drop_index": "DROP INDEX", "reindex": "REINDEX",
                 "detach_partition": "DETACH PARTITION"}[a]
         out.append(_h(R.CONCURRENTLY_IN_TXN, op,
                       f"{what} CONCURRENTLY on {c or t} runs inside a transaction, where PostgreSQL refuses it: "
+                      "the migration fails at deploy."))
+        return out
+    if "no_txn" in f and in_txn:
+        what = f"REINDEX {op.detail.upper()}" if a == "reindex" else op.detail
+        out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} runs inside a transaction, where PostgreSQL refuses it: "
                       "the migration fails at deploy."))
         return out
     if new:
@@ -590,7 +626,8 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
                       "indexes under an ACCESS EXCLUSIVE lock (unless the change is binary-coercible).",
                       Confidence.HEURISTIC))
     elif a == "set_not_null":
-        if (_key(t), c or "") not in validated and (_short(t), c or "") not in validated:
+        col = _key(c)
+        if known is None or not (known.not_null(col) or known.validated(col)):
             out.append(_h(R.SET_NOT_NULL, op, f"SET NOT NULL on {t}.{c} scans the whole table under an ACCESS "
                           "EXCLUSIVE lock, because no validated CHECK ({c} IS NOT NULL) exists first.".replace(
                               "{c}", str(c))))
@@ -655,9 +692,13 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, validated
     elif a == "rewrite":
         out.append(_h(R.REWRITE, op, f"{op.detail} on {t or 'every table'} rewrites it under an ACCESS EXCLUSIVE "
                       "lock, blocking reads and writes until it finishes."))
+    elif a == "reindex" and op.detail == "system":
+        out.append(_h(R.REINDEX, op, "REINDEX SYSTEM rebuilds every system catalog index, blocking each catalog "
+                      "while it runs (and with it most queries); catalogs have no CONCURRENTLY form."))
     elif a == "reindex" and not conc:
-        out.append(_h(R.REINDEX, op, f"REINDEX {op.detail} {t or c} without CONCURRENTLY blocks writes to the table "
-                      "(and reads that use the index) until it finishes."))
+        where = (t or c or "").strip()
+        out.append(_h(R.REINDEX, op, f"REINDEX {op.detail.upper()} {where} without CONCURRENTLY blocks writes to "
+                      "the table (and reads that use the index) until it finishes.".replace("  ", " ")))
     elif a == "add_enum_value" and in_txn:
         used = _enum_used_later(op, ops, txns)
         risk = RiskClass.MEDIUM if used else R.risk_of(R.ENUM_IN_TXN)
@@ -757,21 +798,6 @@ def _track_objects(op: Op, made: _Tables) -> None:
         made.add(made.renamed, op.detail, str(op.extra.get("new")))
 
 
-def _track_not_null(op: Op, not_null: set[tuple[str, str]]) -> None:
-    """Columns this migration shows to be NOT NULL (the only way to know it from one file)."""
-    if not op.table:
-        return
-    t = _short(op.table)
-    if op.action == "add_column" and op.column and {"not_null", "primary_key"} & op.flags:
-        not_null.add((t, _key(op.column)))
-    elif op.action == "set_not_null" and op.column:
-        not_null.add((t, _key(op.column)))
-    elif op.action == "add_constraint" and op.detail == "primary":
-        not_null.update((t, _key(col)) for col in op.extra.get("columns") or ())
-    elif op.action == "alter_other" and op.detail == "AT_DropNotNull" and op.column:
-        not_null.discard((t, _key(op.column)))
-
-
 def _drop_default(op: Op) -> Hit:
     t, c = op.table, op.column
     tail = f"every INSERT that omits {c} fail, including those of running code that does not know the column."
@@ -782,16 +808,28 @@ def _drop_default(op: Op) -> Hit:
     return _h(R.DROP_DEFAULT, op, f"Dropping the default of NOT NULL column {t}.{c} makes {tail}")
 
 
-def _known_not_null(op: Op, i: int, ops: Sequence[Op], not_null: set[tuple[str, str]]) -> bool:
-    key = (_short(op.table), _key(op.column))
-    if key in not_null or "not_null" in op.flags:  # Alembic: alter_column(..., existing_nullable=False)
+def _known_not_null(op: Op, i: int, ops: Sequence[Op], known: TableState | None) -> bool:
+    """The column is NOT NULL: as this and the earlier migrations left it, as the reader says
+    (Alembic's `existing_nullable=False`), or set in the same statement as the DROP DEFAULT."""
+    if "not_null" in op.flags or (known is not None and known.not_null(_key(op.column))):
         return True
+    key = (_short(op.table), _key(op.column))
     for later in ops[i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
         if (later.line, later.col) != (op.line, op.col):
             break
         if later.action == "set_not_null" and (_short(later.table), _key(later.column)) == key:
             return True
     return False
+
+
+def _default_set_again(i: int, op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> bool:
+    """A later SET DEFAULT on the same column in the same transaction: no other session ever sees
+    the column without a default (the DROP and SET of a default changed in two steps)."""
+    if txns[i] is None:
+        return False
+    key = (_short(op.table), _key(op.column))
+    return any(txns[j] == txns[i] and ops[j].action == "set_default"
+               and (_short(ops[j].table), _key(ops[j].column)) == key for j in range(i + 1, len(ops)))
 
 
 def _validated_in_same_txn(op: Op, added: Op) -> Hit:
@@ -803,12 +841,30 @@ def _validated_in_same_txn(op: Op, added: Op) -> Hit:
 
 
 def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
-    """Explicit BEGIN that nests in another transaction, or that is never committed."""
+    """Transaction control the migration's own statements do: a BEGIN that nests in another
+    transaction (the tool's, or an open BEGIN), one that is never committed, and a COMMIT or
+    ROLLBACK that ends the transaction the tool opened (reported once, at that statement: a
+    `COMMIT; ...; BEGIN;` that steps out of it is one finding)."""
     out: list[Hit] = []
     open_at: Op | None = None
+    multi = ctx.mode is TxMode.IMPLICIT and len({(o.line, o.col) for o in ops}) > 1
+    tool_open = False
+    unit: int | None = None
+    done = False  # a statement ran in the tool's transaction (a COMMIT first thing ends nothing of it)
+    who = ctx.runner or "the migration tool"
     for i, op in enumerate(ops):
+        if op.unit != unit:
+            unit, open_at, done = op.unit, None, False
+            tool_open = ctx.mode is TxMode.WRAPPED or multi
+        if op.autocommit:
+            continue
         if op.action == "commit":
+            if open_at is None and tool_open and done:
+                out.append(_ended_early(i, op, ops, ctx, who))
             open_at = None
+            tool_open = False
+        elif op.action not in ("begin", "set_lock_timeout"):
+            done = done or tool_open
         elif op.action != "begin":
             continue
         elif "chain" in op.flags:
@@ -818,10 +874,10 @@ def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
                           "is ignored with a warning, and the first COMMIT ends both."))
         else:
             open_at = op
-            if ctx.mode is TxMode.WRAPPED and not op.autocommit:
-                out.append(_h(R.NESTED_TXN, op, "BEGIN inside a migration that the migration tool already runs in a "
+            if tool_open and ctx.mode is TxMode.WRAPPED:
+                out.append(_h(R.NESTED_TXN, op, f"BEGIN inside a migration that {who} already runs in a "
                               f"transaction is ignored with a warning{_early_commit(i, ops)}."))
-    if open_at is not None and not (ctx.mode is TxMode.WRAPPED and not open_at.autocommit):
+    if open_at is not None and ctx.mode is not TxMode.WRAPPED:
         what = "COMMIT AND CHAIN opens a transaction" if "chain" in open_at.flags else "BEGIN opens a transaction"
         out.append(_h(R.UNCLOSED_TXN, open_at, f"{what} that the migration never commits: when the session ends "
                       f"PostgreSQL rolls it back, silently undoing everything after line {open_at.line}."))
@@ -835,6 +891,26 @@ def _early_commit(i: int, ops: Sequence[Op]) -> str:
     tail = ", so the statements after it run outside any transaction and a failure there leaves the migration " \
         "half applied" if any(o.action != "commit" for o in ops[end + 1:]) else ""
     return f", and the COMMIT at line {ops[end].line} ends the tool's transaction early{tail}"
+
+
+def _ended_early(i: int, op: Op, ops: Sequence[Op], ctx: Context, who: str) -> Hit:
+    """A COMMIT or ROLLBACK that ends the transaction the tool opened (or the implicit block)."""
+    block = "the transaction" if ctx.mode is TxMode.WRAPPED else "the implicit transaction"
+    again = next((o for o in ops[i + 1:] if o.action == "begin" and not o.autocommit), None)
+    if "rollback" in op.flags:
+        return _h(R.ENDED_EARLY, op, f"ROLLBACK ends {block} {who} runs the migration in: everything the migration "
+                  "did before it is undone, while the statements after it still run and the migration is "
+                  "recorded as applied.", risk=RiskClass.HIGH)
+    after = any(o.action not in ("begin", "commit") and not o.autocommit for o in ops[i + 1:])
+    if again is not None:
+        tail = (f"; the BEGIN at line {again.line} opens the transaction {who} then commits, so a failure before it "
+                "leaves the migration half applied")
+    elif after:
+        tail = ", so a statement after it that fails leaves the migration half applied"
+    else:
+        tail = f", before {who} finishes the migration (its own COMMIT then finds no transaction)"
+    return _h(R.ENDED_EARLY, op, f"COMMIT ends {block} {who} runs the migration in: what came before it is "
+              f"committed on its own{tail}.")
 
 
 def _enum_used_later(op: Op, ops: Sequence[Op], txns: Sequence[int | None]) -> bool:
@@ -857,6 +933,10 @@ def _constraint(op: Op) -> list[Hit]:
         ref = op.extra.get("references") or "the referenced table"
         return [_h(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
                    f"{_fk_locks(t, ref)}.")]
+    if kind == "check" and "not_valid" not in f and op.extra.get("implicit") == "Django":
+        column = name.removesuffix("_check")
+        return [_h(R.CHECK_NOT_VALID, op, f"Django adds {t}.{column} with its CHECK ({column} >= 0), which "
+                   f"PostgreSQL verifies by scanning the whole of {t} under an ACCESS EXCLUSIVE lock.")]
     if kind == "check" and "not_valid" not in f:
         return [_h(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
                    f"table under an ACCESS EXCLUSIVE lock.")]

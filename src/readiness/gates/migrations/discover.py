@@ -17,7 +17,9 @@ Without configuration these layouts are recognised (by name and place, then by c
 | django | `.py` under `migrations/` with `class Migration` | per operation |
 
 `gates.migrations.paths` (globs or directories) replaces the automatic search: every `.sql` and
-`.py` file under them is a candidate, classified by the same names and content.
+`.py` file under them is a candidate, classified by the same names and content. A glob that names
+directories (`apps/*/migrations`) means the files under them; an entry that gives no migration is
+reported (`migrations/path-matches-nothing`), never a silent pass.
 Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
 the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
 """
@@ -25,10 +27,10 @@ the automatic search, are files under a directory named for one (`migrations/mys
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from readiness.workspace import Workspace
+from readiness.workspace import FileProblem, Workspace, matches
 
 FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
 FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
@@ -59,6 +61,56 @@ class Candidate:
     """The separate down file, when the format has one and it exists."""
 
 
+def _other_dialect_dir(part: str) -> bool:
+    """A directory named for another database, alone or as a word of its name (`mysql/`,
+    `mysql-persistence/`, `migration_sqlite/`, `jdbc-h2/`)."""
+    low = part.lower()
+    return low in OTHER_DIALECT_DIR or any(w in OTHER_DIALECT_DIR for w in _WORDS.split(low))
+
+
+_WORDS = re.compile(r"[-_. ]+")
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_GENERIC_NAMES = frozenset({"up.sql", "down.sql", "migration.sql"})
+"""Names every migration of a layout has (diesel, Prisma): the directory above tells them apart."""
+
+
+def copies(ws: Workspace, found: Sequence[Candidate], prefer: Callable[[str], bool]) -> dict[str, str]:
+    """Legacy copies of the same migration: path of each copy -> path of the one to judge.
+
+    Two migrations are copies when they have the same name (the directory holding it too, for
+    layouts whose file name is always the same, and for Django, whose app label is the directory
+    above) and the same text once comments and white space are set aside. The one to judge is the
+    first the PR touches (`prefer`), else the first by path."""
+    groups: dict[str, list[Candidate]] = {}
+    for c in found:
+        groups.setdefault(_identity(c), []).append(c)
+    out: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        by_text: dict[str, list[Candidate]] = {}
+        for c in group:
+            try:
+                text = ws.read_bytes(c.path).decode("utf-8", "replace")
+            except FileProblem:
+                continue  # reported when judged
+            body = text if c.format == "python" else _SQL_COMMENT.sub(" ", text)
+            by_text.setdefault(" ".join(body.split()), []).append(c)
+        for same in by_text.values():
+            if len(same) > 1:
+                keep = next((c for c in same if prefer(c.path)), same[0])
+                out.update((c.path, keep.path) for c in same if c is not keep)
+    return out
+
+
+def _identity(c: Candidate) -> str:
+    parts = c.path.split("/")
+    name = parts[-1]
+    if name in _GENERIC_NAMES or c.format == "python":
+        return "/".join(parts[-3:] if c.format == "python" else parts[-2:])
+    return name
+
+
 def _dir_and_name(path: str) -> tuple[str, str]:
     if "/" in path:
         d, n = path.rsplit("/", 1)
@@ -66,19 +118,33 @@ def _dir_and_name(path: str) -> tuple[str, str]:
     return "", path
 
 
+def configured_globs(path: str) -> tuple[str, ...]:
+    """The globs one configured `paths` entry stands for: a file, or the files under the directories
+    it names. `apps/*/migrations` (a directory glob, no trailing slash) means the files under each
+    matching directory, as `db/migrations` means the files under that one."""
+    p = path.removeprefix("./")
+    if not p.strip("/"):
+        return ("**",)
+    return (p.rstrip("/"), p.rstrip("/") + "/")
+
+
+def unmatched(ws: Workspace, paths: Sequence[str], found: Sequence[Candidate]) -> list[tuple[str, int]]:
+    """The configured entries that give no migration: (entry, number of files it matches)."""
+    out = []
+    for p in paths:
+        globs = configured_globs(p)
+        if any(matches(c.path, globs) for c in found):
+            continue
+        out.append((p, sum(1 for f in ws.files() if matches(f, globs))))
+    return out
+
+
 def discover(ws: Workspace, paths: Sequence[str] | None) -> list[Candidate]:
     """Every migration candidate, sorted by path."""
     files = ws.files()
     explicit = paths is not None
     if explicit:
-        globs = []
-        for p in paths or ():
-            p = p.removeprefix("./")
-            if any(ch in p for ch in "*?[") or p in files:
-                globs.append(p)
-            else:
-                globs.append(p.rstrip("/") + "/")
-        chosen = ws.glob(globs)
+        chosen = ws.glob([g for p in paths or () for g in configured_globs(p)])
     else:
         chosen = files
     file_set = set(files)
@@ -109,7 +175,7 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
         return None
     if not n.endswith(".sql") or OTHER_DIALECT.search(n):
         return None
-    if not explicit and any(p.lower() in OTHER_DIALECT_DIR for p in parts):
+    if not explicit and any(_other_dialect_dir(p) for p in parts):
         return None
     if FLYWAY_UNDO.match(n) or n.endswith(".down.sql") or n == "down.sql":
         return None

@@ -1,21 +1,39 @@
 """Django migration modules, read with `ast` (never imported): `Migration.operations`, `atomic`.
 
-Tables are named as Django names them by default (`<app_label>_<model>`); `db_table` overrides
-in other files are not followed. `AlterField` is judged against the field's previous definition
-when an earlier migration of the same app (passed in as `history`) defines it.
+Each operation becomes the statements Django's schema editor runs for it, in the vocabulary SQL
+migrations use (ops.Op), so the same rules judge both. Fields are mapped to their PostgreSQL
+columns (djangofields), and an AlterField is compared column to column against the field as the
+earlier migrations of the same app left it (`AppState`, replayed once per run by DjangoHistory):
+a CharField becoming a TextField is `varchar` to `text` (no rewrite), a ForeignKey becoming a
+OneToOneField adds a unique constraint on the same column, `null=False` is SET NOT NULL.
+
+Tables are named as Django names them by default (`<app_label>_<model>`, or `db_table` when an
+earlier migration of the app sets it); the app label is the directory that holds `migrations/`.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
+from readiness.gates.migrations.dynamic import Scope
+from readiness.gates.migrations.history import ColumnType
 from readiness.gates.migrations.ops import Op
-from readiness.gates.migrations.pyast import PyResult, Source, arg, call_name, const_str, embedded_sql, truthy
-
-FieldHistory = dict[tuple[str, str], str]
-"""(model lower-case, field) -> field class name, from earlier migrations of the same app."""
+from readiness.gates.migrations.pyast import (
+    PyResult,
+    Source,
+    arg,
+    call_name,
+    const_str,
+    embedded_sql,
+    postgres_statements,
+    truthy,
+)
+from readiness.workspace import FileProblem, Workspace, decode_text
 
 
 def looks_like_django(text: str) -> bool:
@@ -29,62 +47,81 @@ def app_label(path: str) -> str:
     return parts[-3] if len(parts) >= 3 else "app"
 
 
+@dataclass(slots=True)
+class AppState:
+    """The models of one app as its migrations so far leave them."""
+
+    fields: dict[str, dict[str, FieldSpec]] = field(default_factory=dict)
+    """Model (lower-case) -> field name -> its column."""
+    together: dict[tuple[str, str], frozenset[tuple[str, ...]]] = field(default_factory=dict)
+    """(model, "unique" | "index") -> the unique_together / index_together sets."""
+    tables: dict[str, str] = field(default_factory=dict)
+    """Model -> its db_table, when set."""
+    pk_types: dict[str, ColumnType] = field(default_factory=dict)
+    """`app.model` and `model` -> its primary key's column type (every app's: relations read it)."""
+    resolve: Callable[[str], ColumnType | None] | None = None
+    """The primary-key type of a model of another app (`app.model`) that `pk_types` does not know."""
+
+    def target_type(self, fs: FieldSpec) -> FieldSpec:
+        """A relation with its target's primary-key type, when known."""
+        typed = with_target_type(fs, self.pk_types)
+        if typed.fk is not None and typed.type is None and self.resolve is not None and "." in typed.fk:
+            found = self.resolve(typed.fk.lower())
+            if found is not None:
+                return replace(typed, type=found)
+        return typed
+
+    def table(self, app: str, model: str) -> str:
+        return self.tables.get(model) or f"{app}_{model}"
+
+
 def _migration_class(tree: ast.Module) -> ast.ClassDef | None:
     return next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
 
 
-def fields_defined(tree: ast.Module) -> FieldHistory:
-    """Field classes this migration defines (CreateModel, AddField, AlterField), for later AlterFields."""
-    out: FieldHistory = {}
+def _operations(tree: ast.Module) -> tuple[ast.ClassDef | None, ast.expr | None, bool, bool]:
+    """The Migration class, its `operations`, whether it is atomic and whether it is a squash."""
     cls = _migration_class(tree)
-    if cls is None:
-        return out
-    for node in ast.walk(cls):
-        if not isinstance(node, ast.Call):
-            continue
-        name = call_name(node)
-        if name == "CreateModel":
-            model = (const_str(arg(node, 0, "name")) or "").lower()
-            fl = arg(node, 1, "fields")
-            if isinstance(fl, ast.List | ast.Tuple):
-                for el in fl.elts:
-                    if isinstance(el, ast.Tuple) and len(el.elts) == 2:
-                        fname = const_str(el.elts[0])
-                        if fname and isinstance(el.elts[1], ast.Call):
-                            out[(model, fname)] = call_name(el.elts[1])
-        elif name in ("AddField", "AlterField"):
-            model = (const_str(arg(node, 0, "model_name")) or "").lower()
-            fname = const_str(arg(node, 1, "name"))
-            fld = arg(node, 2, "field")
-            if fname and isinstance(fld, ast.Call):
-                out[(model, fname)] = call_name(fld)
-    return out
-
-
-def analyse(tree: ast.Module, text: str, path: str, history: Mapping[tuple[str, str], str]) -> PyResult:
-    """Operations of `Migration.operations`, `atomic`, and reversibility facts."""
-    src = Source(text)
-    out = PyResult()
-    cls = _migration_class(tree)
-    if cls is None:
-        return out
     ops_list: ast.expr | None = None
-    squash = False
-    for st in cls.body:
+    atomic, squash = True, False
+    for st in cls.body if cls is not None else ():
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
             if st.targets[0].id == "atomic" and truthy(st.value) is False:
-                out.atomic = False
+                atomic = False
             elif st.targets[0].id == "operations":
                 ops_list = st.value
             elif st.targets[0].id == "replaces":
                 squash = isinstance(st.value, ast.List | ast.Tuple) and bool(st.value.elts)
-    if isinstance(ops_list, ast.List | ast.Tuple):
-        app = app_label(path)
-        for el in ops_list.elts:
-            _operation(el, src, out, app, history)
-        if squash:
-            out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
+    return cls, ops_list, atomic, squash
+
+
+def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str | None = None) -> PyResult:
+    """Operations of `Migration.operations`, `atomic`, and reversibility facts; `state` (the app as
+    the earlier migrations leave it) is changed as this migration changes it. `label`: the app's
+    label (its AppConfig's), default the directory name."""
+    src = Source(text)
+    out = PyResult()
+    cls, ops_list, out.atomic, squash = _operations(tree)
+    if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
+        return out
+    app = label or app_label(path)
+    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body))
+    for el in ops_list.elts:
+        reader.operation(el)
+    if squash:
+        out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
     return out
+
+
+def replay(tree: ast.Module, path: str, state: AppState, label: str | None = None) -> None:
+    """Change `state` as the migration in `tree` changes its app's models (no judging)."""
+    cls, ops_list, _atomic, _squash = _operations(tree)
+    if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
+        return
+    reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state,
+                     scope=Scope(tree.body, cls.body))
+    for el in ops_list.elts:
+        reader.operation(el)
 
 
 def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
@@ -97,169 +134,456 @@ def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
                extra={"columns": (), "names": ()}, **base) for t in tables if t]
 
 
-def _operation(node: ast.expr, src: Source, out: PyResult, app: str,
-               history: Mapping[tuple[str, str], str]) -> None:
-    if not isinstance(node, ast.Call):
-        return
-    name = call_name(node)
-    base = src.base(node)
-    model = (const_str(arg(node, 0, "model_name")) or "").lower()
-    table = f"{app}_{model}" if model else None
-    ops: list[Op] = []
-    if name == "SeparateDatabaseAndState":
-        db = arg(node, 0, "database_operations")
-        if isinstance(db, ast.List | ast.Tuple):
-            for el in db.elts:
-                _operation(el, src, out, app, history)
-        return
-    if name == "RunSQL":
+_NO_BASE: dict[str, Any] = {"line": 1, "col": 1, "end_line": None, "evidence": ""}
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Reads one migration's operations: emits the statements (when `src` is set) and keeps `state`."""
+
+    src: Source | None
+    out: PyResult
+    app: str
+    state: AppState
+    scope: Scope | None
+    """The module's and the Migration class's names (lists of operations, SQL strings)."""
+
+    def base(self, node: ast.AST) -> dict[str, Any]:
+        return self.src.base(node) if self.src is not None else dict(_NO_BASE)
+
+    def operation(self, node: ast.expr) -> None:  # noqa: C901 - one branch per Django operation
+        if not isinstance(node, ast.Call):
+            return
+        name = call_name(node)
+        if name == "SeparateDatabaseAndState":
+            self._separate(node)
+            return
+        emit = self.src is not None
+        base = self.base(node) if emit else _NO_BASE
+        model = (const_str(arg(node, 0, "model_name")) or "").lower()
+        fields = self.state.fields.setdefault(model, {}) if model else {}
+        table = self.state.table(self.app, model) if model else None
+        ops: list[Op] = []
+        if name == "RunSQL":
+            if emit:
+                self._run_sql(node, base)
+            return
+        if name == "RunPython":
+            if emit:
+                self._run_python(node, base, ops)
+        elif name == "CreateModel":
+            ops.extend(self._create_model(node, base))
+        elif name == "DeleteModel":
+            cname = (const_str(arg(node, 0, "name")) or "").lower()
+            op = Op(action="drop_table", table=self.state.table(self.app, cname), **base)
+            ops.append(op)
+            self.out.lossy.append(op)
+            self.state.fields.pop(cname, None)
+        elif name == "RenameModel":
+            old_model = (const_str(arg(node, 0, "old_name")) or "").lower()
+            new_model = (const_str(arg(node, 1, "new_name")) or "").lower()
+            old_table = self.state.table(self.app, old_model)
+            if old_model in self.state.fields:
+                self.state.fields[new_model] = self.state.fields.pop(old_model)
+            pk = self.state.pk_types.get(f"{self.app}.{old_model}")
+            if pk is not None:
+                self.state.pk_types[f"{self.app}.{new_model}"] = pk
+                self.state.pk_types.setdefault(new_model, pk)
+            if old_model in self.state.tables:
+                self.state.tables[new_model] = self.state.tables.pop(old_model)
+            else:  # Django renames the table only when it has the default name
+                ops.append(Op(action="rename_table", table=old_table, detail=f"{self.app}_{new_model}",
+                              flags=frozenset({"derived_name"}), **base))
+        elif name == "AlterModelTable":
+            cname = (const_str(arg(node, 0, "name")) or "").lower()
+            new_table = const_str(arg(node, 1, "table")) or f"{self.app}_{cname}"
+            old_table = self.state.table(self.app, cname)
+            if new_table != old_table:
+                ops.append(Op(action="rename_table", table=old_table, detail=new_table, **base))
+            self.state.tables[cname] = new_table
+        elif name == "AddField":
+            ops.extend(self._add_field(node, model, fields, table, base))
+        elif name == "RemoveField":
+            fname = const_str(arg(node, 1, "name")) or ""
+            gone = fields.pop(fname, None)
+            if gone is None or not gone.no_column or gone.m2m:
+                op = Op(action="drop_table", table=f"{table}_{fname}", **base) if gone is not None and gone.m2m else \
+                    Op(action="drop_column", table=table, column=gone.column if gone else fname, **base)
+                ops.append(op)
+                self.out.lossy.append(op)
+        elif name == "RenameField":
+            old_name = const_str(arg(node, 1, "old_name")) or ""
+            new_name = const_str(arg(node, 2, "new_name")) or "?"
+            was = fields.pop(old_name, None)
+            renamed = _renamed(was, old_name, new_name)
+            if renamed is not None:
+                fields[new_name] = renamed
+            if was is not None and was.m2m and not was.through:  # Django renames the join table it made
+                ops.append(Op(action="rename_table", table=f"{table}_{old_name}", detail=f"{table}_{new_name}",
+                              **base))
+            elif was is None or (not was.no_column and renamed is not None and renamed.column != was.column):
+                ops.append(Op(action="rename_column", table=table, column=was.column if was else old_name,
+                              detail=renamed.column if renamed else new_name, **base))
+        elif name == "AlterField":
+            ops.extend(self._alter_field(node, model, fields, table, base))
+        elif name in ("AlterUniqueTogether", "AlterIndexTogether"):
+            ops.extend(self._together(node, name, base))
+        elif name in ("AddIndex", "AddIndexConcurrently"):
+            idx = arg(node, 1, "index")
+            iname = const_str(arg(idx, -1, "name")) if isinstance(idx, ast.Call) else None
+            flags = {"concurrently"} if name == "AddIndexConcurrently" else set()
+            ops.append(Op(action="create_index", table=table, column=iname, flags=frozenset(flags), **base))
+        elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
+            flags = {"concurrently"} if name == "RemoveIndexConcurrently" else set()
+            ops.append(Op(action="drop_index", table=table, column=const_str(arg(node, 1, "name")),
+                          flags=frozenset(flags), **base))
+        elif name in ("AddConstraint", "AddConstraintNotValid"):  # the latter: django.contrib.postgres
+            ops.extend(self._add_constraint(node, table, base, not_valid=name == "AddConstraintNotValid"))
+        elif name == "ValidateConstraint":
+            ops.append(Op(action="validate_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
+        elif name == "AlterOrderWithRespectTo":  # Django adds `_order` (IntegerField(default=0)) or drops it
+            cname = (const_str(arg(node, 0, "name")) or "").lower()
+            table = self.state.table(self.app, cname)
+            respect = arg(node, 1, "order_with_respect_to")
+            if isinstance(respect, ast.Constant) and respect.value is None:
+                ops.append(Op(action="drop_column", table=table, column="_order", **base))
+            else:
+                ops.append(Op(action="add_column", table=table, column="_order", detail="IntegerField",
+                              flags=frozenset({"not_null", "has_default"}), extra={"pg_type": "int4"}, **base))
+                ops.append(Op(action="drop_default", table=table, column="_order", extra={"implicit": "Django"},
+                              **base))
+        elif name == "RemoveConstraint":
+            ops.append(Op(action="drop_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
+        elif name == "AddDefaultValue":  # django-add-default-value: keeps a default in the database
+            fname = const_str(arg(node, 1, "name")) or "?"
+            known = fields.get(fname)
+            ops.append(Op(action="set_default", table=table, column=known.column if known else fname, **base))
+        else:
+            return
+        if emit:
+            self.out.ops.extend(ops)
+            self.out.statements += 1
+
+    # -- operations ---------------------------------------------------------------------------
+    def _separate(self, node: ast.Call) -> None:
+        """SeparateDatabaseAndState: the database operations run; the state ones change the models."""
+        state_ops = self._list(arg(node, 1, "state_operations"))
+        db_ops = self._list(arg(node, 0, "database_operations"))
+        if self.src is not None and isinstance(db_ops, ast.List | ast.Tuple):
+            keep = self.state
+            scratch = AppState(fields={m: dict(f) for m, f in keep.fields.items()}, together=dict(keep.together),
+                               tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve)
+            self.state = scratch  # the database operations judged against the state, which they do not change
+            for el in db_ops.elts:
+                self.operation(el)
+            self.state = keep
+        if isinstance(state_ops, ast.List | ast.Tuple):
+            src, self.src = self.src, None
+            for el in state_ops.elts:
+                self.operation(el)
+            self.src = src
+
+    def _list(self, node: ast.expr | None) -> ast.expr | None:
+        """A list of operations, also when it is a name bound to one (`state_operations = [...]`)."""
+        if isinstance(node, ast.Name) and self.scope is not None:
+            return self.scope.get(node.id) or node
+        return node
+
+    def _run_sql(self, node: ast.Call, base: dict[str, Any]) -> None:
+        assert self.src is not None
         sql_node = arg(node, 0, "sql")
+        if isinstance(sql_node, ast.Attribute) and sql_node.attr == "noop":
+            sql_node = None  # RunSQL.noop: nothing runs
+        if isinstance(sql_node, ast.Name) and self.scope is not None and \
+                isinstance(self.scope.get(sql_node.id), ast.List | ast.Tuple):
+            sql_node = self.scope.get(sql_node.id)
         items = sql_node.elts if isinstance(sql_node, ast.List | ast.Tuple) else [sql_node]
         for it in items:
             if isinstance(it, ast.Tuple) and it.elts:
                 it = it.elts[0]
-            embedded_sql(src, it, out)
+            if it is not None:
+                embedded_sql(self.src, it, self.out, scope=self.scope, call=node)
         rev = arg(node, 1, "reverse_sql")
         if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
-            out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
-        return
-    if name == "RunPython":
+            self.out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
+        state_ops = self._list(arg(node, -1, "state_operations"))
+        if isinstance(state_ops, ast.List | ast.Tuple):
+            src, self.src = self.src, None
+            for el in state_ops.elts:
+                self.operation(el)
+            self.src = src
+
+    def _run_python(self, node: ast.Call, base: dict[str, Any], ops: list[Op]) -> None:
+        assert self.src is not None and self.scope is not None
         rev = arg(node, 1, "reverse_code")
         if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
-            out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
+            self.out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
         ops.append(Op(action="run_python", **base))
-    elif name == "CreateModel":
+        code = arg(node, 0, "code")
+        fn = self.scope.functions.get(code.id) if isinstance(code, ast.Name) else None
+        if fn is None:
+            return
+        inner = Scope(self.scope.module_body, fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
+        framework = _framework_sql(fn)
+        for st in postgres_statements(fn.body):
+            for call in ast.walk(st):
+                if isinstance(call, ast.Call) and call_name(call) in ("execute", "executemany") and call.args \
+                        and not (isinstance(call.args[0], ast.Name) and call.args[0].id in framework):
+                    embedded_sql(self.src, call.args[0], self.out, scope=inner, call=call)
+
+    def _create_model(self, node: ast.Call, base: dict[str, Any]) -> list[Op]:
         cname = (const_str(arg(node, 0, "name")) or "").lower()
-        ops.append(Op(action="create_table", table=f"{app}_{cname}", flags=frozenset({"derived_name"}),
-                      extra={"columns": _model_columns(arg(node, 1, "fields")), "names": ()}, **base))
-    elif name == "DeleteModel":
-        cname = (const_str(arg(node, 0, "name")) or "").lower()
-        op = Op(action="drop_table", table=f"{app}_{cname}", **base)
-        ops.append(op)
-        out.lossy.append(op)
-    elif name == "RenameModel":
-        old = (const_str(arg(node, 0, "old_name")) or "").lower()
-        new = (const_str(arg(node, 1, "new_name")) or "").lower()
-        ops.append(Op(action="rename_table", table=f"{app}_{old}", detail=f"{app}_{new}",
-                      flags=frozenset({"derived_name"}), **base))
-    elif name == "AddField":
-        fld = arg(node, 2, "field")
-        if isinstance(fld, ast.Call) and call_name(fld) in _NO_COLUMN:
-            return  # nothing in the database: no statement
-        ops.extend(_add_field(node, table, base))
-    elif name == "RemoveField":
-        fname = const_str(arg(node, 1, "name"))
-        old_cls = history.get((model, fname or ""))
-        if old_cls in _NO_COLUMN:
-            return  # nothing in the database: no statement
-        if old_cls == "ManyToManyField":  # its join table goes (unless a `through` model owns it)
-            op = Op(action="drop_table", table=f"{table}_{fname}", **base)
-        else:
-            op = Op(action="drop_column", table=table, column=fname, **base)
-        ops.append(op)
-        out.lossy.append(op)
-    elif name == "RenameField":
-        ops.append(Op(action="rename_column", table=table, column=const_str(arg(node, 1, "old_name")),
-                      detail=const_str(arg(node, 2, "new_name")) or "?", **base))
-    elif name == "AlterField":
+        options = arg(node, 2, "options")
+        db_table = const_str(_dict_get(options, "db_table"))
+        if db_table:
+            self.state.tables[cname] = db_table
+        fields: dict[str, FieldSpec] = {}
+        fl = arg(node, 1, "fields")
+        for el in fl.elts if isinstance(fl, ast.List | ast.Tuple) else ():
+            if isinstance(el, ast.Tuple) and len(el.elts) == 2:
+                fname = const_str(el.elts[0])
+                fs = spec(el.elts[1], fname) if fname else None
+                if fname and fs is not None:
+                    fields[fname] = fs
+        if not any(f.primary_key for f in fields.values()):  # Django adds `id` (DEFAULT_AUTO_FIELD)
+            fields.setdefault("id", FieldSpec(cls="AutoField", type=None, column="id", primary_key=True,
+                                              unique=True, auto=True))
+        pk = next((f for f in fields.values() if f.primary_key), None)
+        if pk is not None and pk.type is not None:  # before its relations: a model may refer to itself
+            self.state.pk_types[f"{self.app}.{cname}"] = pk.type
+            self.state.pk_types.setdefault(cname, pk.type)
+        fields = {k: self.state.target_type(f) for k, f in fields.items()}
+        self.state.fields[cname] = fields
+        for kind in ("unique", "index"):
+            value = _together_value(_dict_get(options, f"{kind}_together"))
+            if value:
+                self.state.together[(cname, kind)] = value
+        table = self.state.table(self.app, cname)
+        columns = tuple((f.column, _column_type(f), frozenset(_created_flags(f))) for f in fields.values()
+                        if not f.no_column)
+        mods = {f.column: f.type[1] for f in fields.values() if f.type is not None and not f.no_column}
+        return [Op(action="create_table", table=table, flags=frozenset({"derived_name"}),
+                   extra={"columns": columns, "names": (), "mods": mods}, **base)]
+
+    def _add_field(self, node: ast.Call, model: str, fields: dict[str, FieldSpec], table: str | None,
+                   base: dict[str, Any]) -> list[Op]:
         fname = const_str(arg(node, 1, "name")) or "?"
         fld = arg(node, 2, "field")
-        new_cls = call_name(fld) if isinstance(fld, ast.Call) else ""
-        old_cls = history.get((model, fname))
-        if old_cls and new_cls and old_cls != new_cls:
-            ops.append(Op(action="alter_type", table=table, column=fname, detail=f"{new_cls} (was {old_cls})",
-                          **base))
-    elif name in ("AddIndex", "AddIndexConcurrently"):
-        idx = arg(node, 1, "index")
-        iname = const_str(arg(idx, -1, "name")) if isinstance(idx, ast.Call) else None
-        flags = {"concurrently"} if name == "AddIndexConcurrently" else set()
-        ops.append(Op(action="create_index", table=table, column=iname, flags=frozenset(flags), **base))
-    elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
-        flags = {"concurrently"} if name == "RemoveIndexConcurrently" else set()
-        ops.append(Op(action="drop_index", table=table, column=const_str(arg(node, 1, "name")),
-                      flags=frozenset(flags), **base))
-    elif name == "AddConstraint":
-        con = arg(node, 1, "constraint")
-        con_name = const_str(arg(con, -1, "name")) if isinstance(con, ast.Call) else None
-        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique",
-                "ExclusionConstraint": "exclusion"}.get(call_name(con) if con else "", "")
-        if kind:
-            ops.append(Op(action="add_constraint", table=table, column=con_name, detail=kind, **base))
-    else:
-        return
-    out.ops.extend(ops)
-    out.statements += 1
-
-
-def _add_field(node: ast.Call, table: str | None, base: dict[str, Any]) -> list[Op]:
-    fname = const_str(arg(node, 1, "name"))
-    fld = arg(node, 2, "field")
-    flags: set[str] = set()
-    extra: dict[str, object] = {}
-    cls = call_name(fld) if isinstance(fld, ast.Call) else ""
-    ops: list[Op] = []
-    drops_default = False
-    if isinstance(fld, ast.Call):
-        if truthy(arg(fld, -1, "null")) is not True and cls not in ("ManyToManyField",):
+        fs = spec(fld, fname)
+        if fs is None or not isinstance(fld, ast.Call):
+            return []
+        fs = self.state.target_type(fs)
+        fields[fname] = fs
+        if fs.no_column:
+            if fs.m2m:
+                return [Op(action="create_table", table=f"{table}_{fname}", **base)]
+            return []  # nothing in the database: no statement
+        flags: set[str] = set()
+        extra: dict[str, object] = {}
+        drops_default = _default_dropped(fld, fs)
+        if not fs.null:
             flags.add("not_null")
-        drops_default = _default_dropped(fld, cls)
-        if drops_default or arg(fld, -1, "db_default") is not None:
+        if drops_default or fs.db_default:
             flags.add("has_default")
-        if truthy(arg(fld, -1, "unique")) or cls == "OneToOneField":
+        if fs.unique and not fs.primary_key:
             flags.add("unique")
-        if truthy(arg(fld, -1, "primary_key")):
+        if fs.primary_key:
             flags.add("primary_key")
-        if cls in _AUTO_FIELDS:
+        if fs.auto:
             flags.add("serial")
-        if cls in ("ForeignKey", "OneToOneField"):
-            to = arg(fld, 0, "to")
-            target = const_str(to) or (ast.unparse(to) if isinstance(to, ast.Attribute | ast.Name) else None)
-            if truthy(arg(fld, -1, "db_constraint")) is not False:
-                flags.add("references")
-                extra["references"] = target
-            if cls == "ForeignKey" and truthy(arg(fld, -1, "db_index")) is not False:
-                ops.append(Op(action="create_index", table=table, column=f"{fname}_id index",
-                              **base))
-        elif truthy(arg(fld, -1, "db_index")):
-            ops.append(Op(action="create_index", table=table, column=f"{fname} index", **base))
-        if cls == "ManyToManyField":
-            return [Op(action="create_table", table=f"{table}_{fname}", **base)]
-    col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
-    if cls in _PG_TYPES:
-        extra["pg_type"] = _PG_TYPES[cls]
-    added = Op(action="add_column", table=table, column=col, detail=cls, flags=frozenset(flags), extra=extra, **base)
-    if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
-        return [added, Op(action="drop_default", table=table, column=col, extra={"implicit": "Django"}, **base), *ops]
-    return [added, *ops]
+        if fs.generated:
+            flags.add("generated_stored")
+        if fs.fk is not None and fs.db_constraint:
+            flags.add("references")
+            extra["references"] = fs.fk
+        if fs.type is not None:
+            extra["pg_type"], extra["mods"] = fs.type
+        ops = [Op(action="add_column", table=table, column=fs.column, detail=fs.cls, flags=frozenset(flags),
+                  extra=extra, **base)]
+        if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
+            ops.append(Op(action="drop_default", table=table, column=fs.column, extra={"implicit": "Django"}, **base))
+        if fs.check:
+            ops.append(Op(action="add_constraint", table=table, column=f"{fs.column}_check", detail="check",
+                          extra={"implicit": "Django"}, flags=frozenset({"new_column"}), **base))
+        if fs.index:
+            label = f"{fs.column} index"
+            ops.append(Op(action="create_index", table=table, column=label, **base))
+        return ops
+
+    def _alter_field(self, node: ast.Call, model: str, fields: dict[str, FieldSpec], table: str | None,
+                     base: dict[str, Any]) -> list[Op]:
+        fname = const_str(arg(node, 1, "name")) or "?"
+        new = spec(arg(node, 2, "field"), fname)
+        old = fields.get(fname)
+        if new is None:
+            return []
+        new = self.state.target_type(new)
+        fields[fname] = new
+        if old is None or old.no_column or new.no_column:
+            return []  # what it was is not known (or it has no column): nothing to compare
+        return alter_ops(old, new, table, base)
+
+    def _together(self, node: ast.Call, name: str, base: dict[str, Any]) -> list[Op]:
+        cname = (const_str(arg(node, 0, "name")) or "").lower()
+        kind = "unique" if name == "AlterUniqueTogether" else "index"
+        value = _together_value(arg(node, 1, f"{kind}_together")) or frozenset()
+        old = self.state.together.get((cname, kind), frozenset())
+        self.state.together[(cname, kind)] = value
+        table = self.state.table(self.app, cname)
+        fields = self.state.fields.get(cname, {})
+        ops: list[Op] = []
+        for cols in sorted(value - old):
+            columns = [fields[c].column if c in fields else c for c in cols]
+            label = f"({', '.join(columns)})"
+            if kind == "unique":
+                ops.append(Op(action="add_constraint", table=table, column=label, detail="unique",
+                              extra={"columns": columns}, **base))
+            else:
+                ops.append(Op(action="create_index", table=table, column=label, **base))
+        for cols in sorted(old - value):
+            label = f"({', '.join(fields[c].column if c in fields else c for c in cols)})"
+            ops.append(Op(action="drop_constraint" if kind == "unique" else "drop_index", table=table,
+                          column=label, **base))
+        return ops
+
+    def _add_constraint(self, node: ast.Call, table: str | None, base: dict[str, Any], *,
+                        not_valid: bool = False) -> list[Op]:
+        con = arg(node, 1, "constraint")
+        if not isinstance(con, ast.Call):
+            return []
+        con_name = const_str(arg(con, -1, "name"))
+        cname = call_name(con)
+        if cname == "UniqueConstraint" and any(arg(con, -1, k) is not None for k in
+                                               ("condition", "include", "opclasses", "expressions")) \
+                or (cname == "UniqueConstraint" and con.args):
+            # a partial or expression unique constraint is created as a unique index
+            return [Op(action="create_index", table=table, column=con_name, flags=frozenset({"unique"}), **base)]
+        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique", "ExclusionConstraint": "exclusion"}.get(
+            cname, "")
+        if not kind:
+            return []
+        return [Op(action="add_constraint", table=table, column=con_name, detail=kind,
+                   flags=frozenset({"not_valid"} if not_valid else ()), **base)]
 
 
-_NO_COLUMN = frozenset({"TaggableManager", "GenericRelation"})
-"""Field classes that add no column and no table (django-taggit's manager and contenttypes' reverse
-generic relation go through a model of their own): adding or removing one runs no SQL."""
-_AUTO_FIELDS = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
-_PG_TYPES = {"AutoField": "serial", "SmallAutoField": "smallserial", "BigAutoField": "bigserial",
-             "IntegerField": "integer", "PositiveIntegerField": "integer", "SmallIntegerField": "smallint",
-             "PositiveSmallIntegerField": "smallint", "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint",
-             "DateTimeField": "timestamptz"}
-"""Field classes -> the PostgreSQL column type Django creates, where a rule needs it."""
+def alter_ops(old: FieldSpec, new: FieldSpec, table: str | None, base: dict[str, Any]) -> list[Op]:
+    """The statements Django's schema editor runs to turn column `old` into `new` (its
+    BaseDatabaseSchemaEditor._alter_field, for PostgreSQL), as operations."""
+    ops: list[Op] = []
+    column = new.column
+    if old.column != new.column:
+        ops.append(Op(action="rename_column", table=table, column=old.column, detail=new.column, **base))
+    moved = (old.fk or "").lower() != (new.fk or "").lower()
+    if old.fk is not None and (moved or not new.db_constraint) and old.db_constraint:
+        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column} foreign key", **base))
+    if old.index and not old.unique and (not new.index or new.unique):
+        ops.append(Op(action="drop_index", table=table, column=f"{old.column} index", **base))
+    if old.unique and not new.unique:
+        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column} unique", **base))
+    if old.check and not new.check:
+        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column}_check", **base))
+    same = same_column_type(old, new)
+    if same is False and old.type is not None and new.type is not None:
+        ops.append(Op(action="alter_type", table=table, column=column, detail=_type_text(new.type),
+                      extra={"pg_type": new.type[0], "mods": new.type[1], "old": old.type}, **base))
+    elif same is None:
+        what = f"a foreign key to {new.fk} (was to {old.fk})" if old.fk and new.fk else f"{new.cls} (was {old.cls})"
+        ops.append(Op(action="alter_type", table=table, column=column, detail=what, **base))
+    if old.db_default and not new.db_default:
+        ops.append(Op(action="drop_default", table=table, column=column,
+                      flags=frozenset({"not_null"} if not new.null else ()), **base))
+    elif new.db_default:
+        ops.append(Op(action="set_default", table=table, column=column, **base))
+    if old.null and not new.null:
+        ops.append(Op(action="set_not_null", table=table, column=column, **base))
+    elif new.null and not old.null:
+        ops.append(Op(action="drop_not_null", table=table, column=column, **base))
+    if new.unique and not old.unique and not new.primary_key:
+        ops.append(Op(action="add_constraint", table=table, column=f"{column} unique", detail="unique",
+                      extra={"columns": [column]}, **base))
+    if new.index and not new.unique and (not old.index or old.unique):
+        ops.append(Op(action="create_index", table=table, column=f"{column} index", **base))
+    if new.check and not old.check:
+        ops.append(Op(action="add_constraint", table=table, column=f"{column}_check", detail="check", **base))
+    if new.fk is not None and new.db_constraint and (moved or not old.db_constraint):
+        ops.append(Op(action="add_constraint", table=table, column=f"{column} foreign key", detail="foreign",
+                      extra={"references": new.fk, "columns": [column]}, **base))
+    return ops
 
 
-def _model_columns(fields: ast.expr | None) -> tuple[tuple[str, str, frozenset[str]], ...]:
-    """CreateModel's `fields`: (column, PostgreSQL type or field class, primary_key/serial flags)."""
-    out = []
-    for el in fields.elts if isinstance(fields, ast.List | ast.Tuple) else ():
-        if not (isinstance(el, ast.Tuple) and len(el.elts) == 2 and isinstance(el.elts[1], ast.Call)):
-            continue
-        fname, fld = const_str(el.elts[0]), el.elts[1]
-        cls = call_name(fld)
-        if not fname or cls == "ManyToManyField" or cls in _NO_COLUMN:
-            continue
-        flags = {"primary_key"} if truthy(arg(fld, -1, "primary_key")) else set()
-        if cls in _AUTO_FIELDS:
-            flags |= {"primary_key", "serial"}
-        col = f"{fname}_id" if cls in ("ForeignKey", "OneToOneField") else fname
-        out.append((col, _PG_TYPES.get(cls, cls), frozenset(flags)))
-    return tuple(out)
+def _type_text(t: ColumnType) -> str:
+    return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
+
+
+def _renamed(old: FieldSpec | None, old_name: str, new_name: str) -> FieldSpec | None:
+    if old is None:
+        return None
+    if old.column in (old_name, f"{old_name}_id"):  # the default column name follows the field name
+        return replace(old, column=new_name + ("_id" if old.fk is not None else ""))
+    return old
+
+
+def _column_type(f: FieldSpec) -> str:
+    if f.type is not None:
+        return f.type[0]
+    if f.auto:
+        return "serial"
+    return f.cls
+
+
+def _created_flags(f: FieldSpec) -> set[str]:
+    flags = {"primary_key"} if f.primary_key else set()
+    if f.auto:
+        flags |= {"primary_key", "serial"}
+    if not f.null:
+        flags.add("not_null")
+    return flags
+
+
+def _dict_get(node: ast.expr | None, key: str) -> ast.expr | None:
+    if isinstance(node, ast.Dict):
+        for k, v in zip(node.keys, node.values, strict=True):
+            if const_str(k) == key:
+                return v
+    return None
+
+
+def _together_value(node: ast.expr | None) -> frozenset[tuple[str, ...]]:
+    """`{("a", "b"), ("c", "d")}` or `("a", "b")` (a single tuple) -> frozenset of field tuples."""
+    if not isinstance(node, ast.Set | ast.List | ast.Tuple):
+        return frozenset()
+    elts = list(node.elts)
+    if elts and all(isinstance(e, ast.Constant) for e in elts):  # a single ("a", "b")
+        elts = [node]
+    out = set()
+    for e in elts:
+        if isinstance(e, ast.Tuple | ast.List):
+            names = [const_str(x) for x in e.elts]
+            if names and all(names):
+                out.add(tuple(str(n) for n in names))
+    return frozenset(out)
+
+
+_LABEL = re.compile(r"^\s+label\s*=\s*[\"']([A-Za-z_]\w*)[\"']", re.MULTILINE)
+"""An AppConfig's `label = "wagtailcore"` (tables are `<label>_<model>`)."""
+_FRAMEWORK_SQL = frozenset({"sequence_reset_sql", "sequence_reset_by_name_sql"})
+"""Django's own SQL builders whose statements only reset sequences (`SELECT setval(...)`)."""
+
+
+def _framework_sql(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names in `fn` that hold statements Django builds itself (`connection.ops.sequence_reset_sql`),
+    and the loop variables that walk them: running those needs no judging."""
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and call_name(node.value) in _FRAMEWORK_SQL:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and (
+                (isinstance(node.iter, ast.Name) and node.iter.id in names)
+                or (isinstance(node.iter, ast.Call) and call_name(node.iter) in _FRAMEWORK_SQL)):
+            names.add(node.target.id)
+    return names
 
 
 _STRING_FIELDS = frozenset({
@@ -269,16 +593,102 @@ _STRING_FIELDS = frozenset({
 """Field classes whose `empty_strings_allowed` is true: NOT NULL and `blank=True` gives them a '' default."""
 
 
-def _default_dropped(fld: ast.Call, cls: str) -> bool:
+def _default_dropped(fld: ast.Call, fs: FieldSpec) -> bool:
     """Whether Django's schema editor adds this field's column with a DEFAULT and drops it in the same
     migration: its `add_field` does so whenever the field has no `db_default` and its effective default
     (an explicit `default`, `auto_now`/`auto_now_add`, or '' for a NOT NULL `blank=True` text field)
     is not None."""
-    if arg(fld, -1, "db_default") is not None or cls in ("ManyToManyField", "GeneratedField"):
+    if fs.db_default or fs.m2m or fs.generated:
         return False
     default = arg(fld, -1, "default")
     if default is not None:
         return not (isinstance(default, ast.Constant) and default.value is None)
     if truthy(arg(fld, -1, "auto_now")) or truthy(arg(fld, -1, "auto_now_add")):
         return True
-    return bool(truthy(arg(fld, -1, "blank"))) and truthy(arg(fld, -1, "null")) is not True and cls in _STRING_FIELDS
+    return bool(truthy(arg(fld, -1, "blank"))) and not fs.null and fs.cls in _STRING_FIELDS
+
+
+class DjangoHistory:
+    """The app states before each Django migration of a run: each file parsed once, each app
+    replayed forwards once (a request for an earlier migration starts that app again)."""
+
+    def __init__(self, ws: Workspace, every: Sequence[str]) -> None:
+        self.ws = ws
+        self._apps: dict[str, list[str]] = {}
+        for path in sorted(every):
+            self._apps.setdefault(path.rsplit("/", 1)[0], []).append(path)
+        self._running: dict[str, tuple[int, AppState]] = {}
+        self._trees: dict[str, ast.Module | None] = {}
+        self.pk_types: dict[str, ColumnType] = {}
+        """Every app's primary-key types seen so far (relations across apps read them)."""
+        self._labels: dict[str, str] = {}
+        self._final: dict[str, AppState] = {}
+        """Apps replayed whole to learn their primary-key types."""
+        self._resolving: set[str] = set()
+
+    def label(self, path: str) -> str:
+        """The app label of `path`'s app: its AppConfig's `label = "..."` in apps.py beside
+        migrations/ (read as text, never imported), else the directory name."""
+        folder = path.rsplit("/", 1)[0]
+        known = self._labels.get(folder)
+        if known is None:
+            known = app_label(path)
+            apps_py = folder.rsplit("/", 1)[0] + "/apps.py" if "/" in folder else "apps.py"
+            if self.ws.exists(apps_py):
+                try:
+                    m = _LABEL.search(decode_text(apps_py, self.ws.read_bytes(apps_py, limit=256 * 1024)))
+                except FileProblem:
+                    m = None
+                if m is not None:
+                    known = m.group(1)
+            self._labels[folder] = known
+        return known
+
+    def before(self, path: str) -> AppState:
+        """The state the earlier migrations of `path`'s app leave (to be changed by judging `path`)."""
+        folder = path.rsplit("/", 1)[0]
+        seq = self._apps.get(folder, [])
+        pos = seq.index(path) if path in seq else len(seq)
+        done, state = self._running.get(folder, (0, self._fresh()))
+        if done > pos:
+            done, state = 0, self._fresh()
+        for other in seq[done:pos]:
+            tree = self._tree(other)
+            if tree is not None:
+                replay(tree, other, state, self.label(other))
+        self._running[folder] = (pos + 1, state)  # the caller's judging moves it past `path`
+        return state
+
+    def _fresh(self) -> AppState:
+        return AppState(pk_types=self.pk_types, resolve=self._resolve)
+
+    def _resolve(self, target: str) -> ColumnType | None:
+        """The primary-key type of `app.model`, from that app's migrations (replayed whole, once)."""
+        label, _, model = target.rpartition(".")
+        folder = next((f for f in self._apps if self.label(f + "/x") == label), None)
+        if folder is None or folder in self._resolving:
+            return None
+        final = self._final.get(folder)
+        if final is None:
+            self._resolving.add(folder)
+            final = AppState(pk_types={}, resolve=self._resolve)
+            for other in self._apps[folder]:
+                tree = self._tree(other)
+                if tree is not None:
+                    replay(tree, other, final, label)
+            self._resolving.discard(folder)
+            self._final[folder] = final
+        return final.pk_types.get(f"{label}.{model}")
+
+    def judged(self, path: str, tree: ast.Module) -> None:
+        """`path` was parsed for judging: not parsed again as history."""
+        self._trees.setdefault(path, tree)
+
+    def _tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                text = decode_text(path, self.ws.read_bytes(path))  # not read_text: no inline waivers here
+                self._trees[path] = ast.parse(text) if looks_like_django(text) else None
+            except (FileProblem, SyntaxError, ValueError, RecursionError, MemoryError):
+                self._trees[path] = None
+        return self._trees[path]

@@ -8,8 +8,7 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,28 +16,45 @@ from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.classify import ColumnType, Context, Hit, TxMode, column_key, history_types, judge
-from readiness.gates.migrations.discover import FLYWAY_UP, NO_DOWN_FORMATS, Candidate, discover
+from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
+from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
+from readiness.gates.migrations.history import ASKING, History, State, order, root
 from readiness.gates.migrations.ops import Op, from_statement
-from readiness.gates.migrations.sql import Origin, SqlError, parse
+from readiness.gates.migrations.runners import (
+    BY_FORMAT,
+    POPX_AUTOCOMMIT,
+    SQLX_NO_TX,
+    Detector,
+    Runner,
+    fill_templates,
+)
+from readiness.gates.migrations.sql import (
+    DBMATE_DOWN,
+    DBMATE_UP,
+    GOOSE_DOWN,
+    GOOSE_NO_TX,
+    GOOSE_UP,
+    Origin,
+    SqlError,
+    parse,
+    sections,
+)
 from readiness.model import Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, Workspace, decode_text
+from readiness.workspace import FileProblem, Workspace
 
 if TYPE_CHECKING:
+    import ast
+
+    from readiness.gates.migrations.django import DjangoHistory
     from readiness.gates.migrations.pyast import PyResult
 
-DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
-DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
-GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
 DEFAULT_LARGE_ROWS = 1_000_000
 
 _Judged = tuple[list[Finding], list[Item], dict[str, str], dict[str, str]]
 """One migration's findings and item, plus the texts its reads marked for inline waivers."""
-_Forked = tuple[_Judged, "tuple[_Summary, bool] | None"]
-"""A forked process's answer: the migration judged, and its summary for the type history (with
-whether it changes a column's type, and so must be judged again once the history is whole)."""
+_Forked = tuple[_Judged, "list[Op] | None", "_Analysis | None"]
+"""A forked process's answer: what it judged, the table operations of its migration (history for
+the others), and the analysis of a migration it could not judge without that history (judged here)."""
 
 
 @dataclass(slots=True)
@@ -60,6 +76,33 @@ class _Analysis:
     python: bool = False
     changesets: bool = False
     """A Liquibase changelog: reversibility is judged per changeset (`irreversible`)."""
+    runner: Runner | None = None
+    """The tool assumed to run it, and how (None: the format's own, for Python and Liquibase)."""
+    tx_source: str = "tool"
+    """Where the transaction mode comes from: the tool's default (`tool`), the file itself
+    (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
+
+    def needs_history(self) -> bool:
+        """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""
+        return not self.python and any(op.action in ASKING for op in self.ops)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What every migration of one run is judged with."""
+
+    ctx: GateContext
+    every: list[Candidate]
+    """Every migration candidate (copies set aside): the sequences history is read from."""
+    large: Mapping[str, int | None]
+    history: History
+    detector: Detector
+    django: DjangoHistory | None = None
+    """The app states of Django migrations (made when the first one is judged)."""
+
+    @property
+    def ws(self) -> Workspace:
+        return self.ctx.workspace
 
 
 def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
@@ -73,21 +116,6 @@ _RECREATES = frozenset({"drop_column", "drop_table"})
 migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
 
 
-Section = tuple[str, int]
-
-
-def _sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
-    """(up text, its first line), (down text, its first line) or None."""
-    up = up_re.search(text)
-    down = down_re.search(text)
-    up_start = up.end() if up else 0
-    if down and down.start() >= up_start:
-        up_text = text[up_start:down.start()]
-        down_text = text[down.end():]
-        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
-    return (text[up_start:], text.count("\n", 0, up_start) + 1), None
-
-
 class MigrationsGate:
     """Migration risk."""
 
@@ -99,23 +127,34 @@ class MigrationsGate:
         paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
         candidates = discover(ws, paths)
         out = GateOutcome()
+        if paths is not None:
+            out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
         judge_all = ctx.changes is None or settings.get("scope") == "all"
+        dups = copies(ws, candidates, ctx.touched)
+        if dups:  # a legacy copy of a migration is judged once, where it is kept (or touched)
+            candidates = [c for c in candidates if c.path not in dups]
         chosen = [c for c in candidates if judge_all or ctx.touched(c.path)
                   or (c.down_path is not None and ctx.touched(c.down_path))]
         if not chosen:
             out.skipped = (f"the PR adds or changes no migration ({len(candidates)} in the repository are history "
                            "and were not judged; set scope: all to judge them)")
             return out
-        large = _large_tables(settings)
-        history_cache: dict[str, dict[tuple[str, str], str]] = {}
-        sql_history = _History()
+        run = _Run(ctx=ctx, every=candidates, large=_large_tables(settings), history=History(candidates),
+                   detector=Detector(ws))
+        history = run.history
+        pending: list[tuple[Candidate, _Analysis]] = []
         workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))
         if workers == 1:
-            for cand in chosen:
-                self._one(ctx, ws, cand, candidates, large, history_cache, out, sql_history)
+            # A full scan judges each directory in apply order, carrying its state forward; a PR's
+            # few migrations are judged once the history they ask about is read (see History).
+            running = judge_all
+            for cand in sorted(chosen, key=lambda c: (root(c), order(c))) if running else chosen:
+                an = self._one(run, cand, out, running=running)
+                if an is not None:
+                    pending.append((cand, an))
         else:
             import pglast.parser  # noqa: F401 - imported once here, inherited by the forked children
 
@@ -124,104 +163,144 @@ class MigrationsGate:
                 marked, readers = ws.marked, ws.readers
                 ws.marked, ws.readers = {}, {}
                 try:
-                    self._one(ctx, ws, chosen[i], candidates, large, history_cache, sub, sql_history)
-                    return (sub.findings, sub.items, ws.marked, ws.readers), sql_history.own(chosen[i].path)
+                    an = self._one(run, chosen[i], sub)
+                    return (sub.findings, sub.items, ws.marked, ws.readers), history.known(chosen[i].path), an
                 finally:
                     ws.marked, ws.readers = marked, readers
 
-            # A process would have to read and parse the other processes' files for the type history
-            # of a column; instead each sends its files' summaries back, and the few migrations that
-            # change a column's type are judged again here, with the whole history.
-            sql_history.deferred = True
+            # Each process sends back its migrations' table operations (history for the others) and
+            # the analyses of the migrations that need that history; those are judged here.
             weights = [ws.size(c.path) + (ws.size(c.down_path) if c.down_path else 0) for c in chosen]
             results = parallel.fork_map(one, len(chosen), workers, weights)
-            sql_history.deferred = False
-            for cand, (_judged, own) in zip(chosen, results, strict=True):
-                if own is not None:
-                    sql_history.remember_summary(cand.path, own[0])
-            judged = [one(i)[0] if own is not None and own[1] else result
-                      for i, (result, own) in enumerate(results)]
-            for findings, items, marked, readers in judged:
+            for cand, ((findings, items, marked, readers), known, an) in zip(chosen, results, strict=True):
                 out.findings.extend(findings)
                 out.items.extend(items)
                 for rel, text in marked.items():  # as if read here, in the same order
                     ws.marked.setdefault(rel, text)
                 for rel, reader in readers.items():
                     ws.readers.setdefault(rel, reader)
+                if known is not None:
+                    history.remember(cand.path, known)
+                if an is not None:
+                    pending.append((cand, an))
+        if pending:  # the migrations judged against their directory's history, replayed once
+            states = history.states(ws, [(cand, an.ops) for cand, an in pending])
+            for cand, an in pending:
+                self._finish(run, cand, an, out, states.get(cand.path, {}))
+        out.items.sort(key=lambda i: str(i.data.get("path")))
+        if dups:
+            by_path = {str(i.data.get("path")): i for i in out.items}
+            for copy, kept in sorted(dups.items()):
+                if kept in by_path:
+                    data = {**by_path[kept].data, "path": copy, "down_path": None, "duplicate_of": kept}
+                    out.items.append(Item(data))
         if not out.items and not out.findings:
             out.skipped = "no migrations found (the candidate files hold no migration)"
         return out
 
     # ------------------------------------------------------------------------------------------
-    def _one(self, ctx: GateContext, ws: Workspace, cand: Candidate, every: list[Candidate],
-             large: Mapping[str, int | None], history_cache: dict[str, dict[tuple[str, str], str]],
-             out: GateOutcome, sql_history: _History | None = None) -> None:
-        settings = ctx.settings
+    def _one(self, run: _Run, cand: Candidate, out: GateOutcome, *, running: bool = False) -> _Analysis | None:
+        """Read and judge one migration; the analysis instead, when it needs its directory's history
+        (unless `running`: this run judges each directory in apply order, and the history so far is known)."""
+        ws = run.ws
         try:
             text = ws.read_text(cand.path)
         except FileProblem as problem:
             out.findings.append(unreadable(R.UNREADABLE, problem))
-            return
+            return None
         if cand.format == "python":
-            an = self._python(ws, cand, text, every, history_cache, out)
+            an = self._python(run, cand, text, out)
             if an is None:
-                return
+                return None
         elif liquibase.is_changelog(text):
             an = self._liquibase(cand, text)
         else:
-            an = self._sql(ws, cand, text, settings, out)
+            an = self._sql(run, cand, text, out)
+        if running and not an.python:  # this run judges the directory in apply order: carried forward
+            self._finish(run, cand, an, out, run.history.step(ws, cand, an.ops))
+            return None
+        if not an.python:
+            run.history.remember(cand.path, an.ops)  # a later migration's history, without parsing it again
+        if an.needs_history():
+            return an
+        self._finish(run, cand, an, out, {})
+        return None
+
+    def _finish(self, run: _Run, cand: Candidate, an: _Analysis, out: GateOutcome, tables: State) -> None:
+        """Judge an analysed migration, with the state its earlier migrations left on `tables`."""
+        settings = run.ctx.settings
         explicit_lt = settings.get("require_lock_timeout")
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
-        if sql_history is not None and not an.python:
-            sql_history.remember(cand.path, an.ops)  # a later migration's history, without parsing it again
-        types = {} if an.python else self._earlier_types(ws, cand, every, an.ops, sql_history)
-        hits = judge(an.ops, Context(mode=an.mode, large=large, require_lock_timeout=require_lt,
-                                     column_types=types), statements=an.statements)
+        runner = an.runner or BY_FORMAT.get(an.fmt)
+        hits = judge(an.ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=tables,
+                                     one_query=runner.one_query if runner else False,
+                                     runner=runner.name if runner else ""),
+                     statements=an.statements)
         findings: list[tuple[RiskClass, Finding]] = [(hit.risk, _finding(hit, cand.path)) for hit in hits]
         for where, err in an.errors:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
                 Location(path=where, line=err.line, column=err.column),
                 message=f"PostgreSQL cannot parse this statement: {err.message}.", evidence=err.text)))
-        reversible = self._reversibility(cand, an, settings, findings)
+        # The class is the operational risk of running the migration; whether it can be rolled back
+        # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
+        reversible = self._reversibility(cand, an, settings, findings)
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
                                "statements": an.statements, "transactional": transactional,
-                               "down_path": cand.down_path}))
+                               "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
+                               "transaction": "per-changeset" if an.changesets else an.mode.value,
+                               "transaction_from": an.tx_source}))
 
     # ------------------------------------------------------------------------------------------
-    def _sql(self, ws: Workspace, cand: Candidate, text: str, settings: Mapping[str, Any],
-             out: GateOutcome) -> _Analysis:
+    def _sql(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis:
         from readiness.gates.migrations.sql import GOOSE_ENVSUB, PLACEHOLDER_FORMATS, fill_placeholders
 
+        ws = run.ws
         fmt = cand.format
-        tx_cfg = settings.get("transactional")
+        tx_cfg = run.ctx.settings.get("transactional")
         down_text: tuple[str, int] | None = None
         an = _Analysis(fmt=fmt)
         if fmt == "sql" and DBMATE_UP.search(text):
             fmt = an.fmt = "dbmate"
-            (up_text, up_line), down_text = _sections(text, DBMATE_UP, DBMATE_DOWN)
+            (up_text, up_line), down_text = sections(text, DBMATE_UP, DBMATE_DOWN)
             m = DBMATE_UP.search(text)
-            no_tx = m is not None and "transaction:false" in m.group("opts").replace(" ", "")
-            an.mode = TxMode.AUTOCOMMIT if no_tx else TxMode.WRAPPED
+            runner = BY_FORMAT["dbmate"]
+            if m is not None and "transaction:false" in m.group("opts").replace(" ", ""):
+                # the up section is then sent as one query string: one implicit transaction
+                runner, an.tx_source = replace(runner, mode=TxMode.IMPLICIT), "file"
         elif fmt == "sql" and GOOSE_UP.search(text):
             fmt = an.fmt = "goose"
-            (up_text, up_line), down_text = _sections(
+            (up_text, up_line), down_text = sections(
                 fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text, GOOSE_UP, GOOSE_DOWN)
-            an.mode = TxMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else TxMode.WRAPPED
+            runner = BY_FORMAT["goose"]
+            if GOOSE_NO_TX.search(text):
+                runner, an.tx_source = replace(runner, mode=TxMode.AUTOCOMMIT), "file"
         else:
             up_text, up_line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
             family = "flyway" if fmt == "flyway-repeatable" else fmt  # repeatable ones run as versioned ones do
-            default = {"flyway": TxMode.flyway(up_text) if family == "flyway" else TxMode.WRAPPED,
-                       "golang-migrate": TxMode.IMPLICIT, "prisma": TxMode.IMPLICIT,
-                       "diesel": TxMode.WRAPPED, "supabase": TxMode.WRAPPED}.get(family, TxMode.AUTOCOMMIT)
-            if family == "flyway" and tx_cfg is None and ws.exists(cand.path + ".conf"):
-                try:  # a script configuration file overrides Flyway's own choice for this script
-                    default = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf")) or default
-                except FileProblem as problem:
-                    out.findings.append(unreadable(R.UNREADABLE, problem))
-            an.mode = default if tx_cfg is None else (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT)
+            if family == "golang-migrate":
+                runner = run.detector.up_sql(cand.path, text)
+                if runner.templates:
+                    up_text = fill_templates(up_text)
+                if runner in (POPX_AUTOCOMMIT, SQLX_NO_TX):  # `.autocommit.` in the name, `-- no-transaction`
+                    an.tx_source = "file"
+            elif family == "flyway":
+                runner = replace(BY_FORMAT["flyway"], mode=TxMode.flyway(up_text))
+                if tx_cfg is None and ws.exists(cand.path + ".conf"):
+                    try:  # a script configuration file overrides Flyway's own choice for this script
+                        conf = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf"))
+                    except FileProblem as problem:
+                        out.findings.append(unreadable(R.UNREADABLE, problem))
+                    else:
+                        if conf is not None:
+                            runner, an.tx_source = replace(runner, mode=conf), "file"
+            else:
+                runner = BY_FORMAT.get(family, BY_FORMAT["sql"])
+        if tx_cfg is not None:  # the configuration says how the tool runs these files
+            runner, an.tx_source = replace(runner, mode=TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
+        an.runner, an.mode = runner, runner.mode
         an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
         an.errors = [(cand.path, e) for e in errors]
         an.has_down_concept = fmt not in NO_DOWN_FORMATS
@@ -244,49 +323,14 @@ class MigrationsGate:
             else:
                 if fmt in PLACEHOLDER_FORMATS:
                     dtext = fill_placeholders(dtext)
+                if runner.templates:
+                    dtext = fill_templates(dtext)
                 dops, derr, n = _sql_ops(dtext, trees=any(o.action in _RECREATES for o in an.ops))
                 an.down_ops = dops
                 an.errors.extend((cand.down_path, e) for e in derr)
                 an.down_state = "present" if n or derr else "empty"
                 an.down_where = (cand.down_path, 1, 1)
         return an
-
-    def _earlier_types(self, ws: Workspace, cand: Candidate, every: list[Candidate], ops: list[Op],
-                       history: _History | None) -> dict[tuple[str, str], ColumnType]:
-        """The types that earlier SQL migrations of the same directory leave on the columns whose
-        type this one changes, so that a binary-compatible change (varchar(20) -> varchar(50)) is not
-        called a rewrite and a real one is called certain. Only when this migration changes a
-        column's type, and only files that name one of its tables are parsed (once per run)."""
-        wanted = {column_key(o) for o in ops if o.action == "alter_type" and o.table and o.column}
-        if not wanted or (history is not None and history.deferred):
-            return {}
-        history = _History() if history is None else history
-        earlier = history.earlier(every, cand)
-        # Backwards from this migration's own renames to the earliest migration: a table renamed in a
-        # file is asked about under its old name too, in that file and every one before it.
-        names = {t for t, _ in wanted}
-        for op in reversed(ops):
-            if op.action == "rename_table" and _short(op.detail) in names:
-                names.add(_short(op.table))
-        summaries: list[tuple[_Summary, set[str]]] = []
-        for other in reversed(earlier):
-            summary = history.summary(ws, other.path, names)
-            before = set(names)
-            for op in reversed(summary.renames):
-                if _short(op.detail) in names:
-                    names.add(_short(op.table))
-            if names != before:
-                summary = history.summary(ws, other.path, names)
-            summaries.append((summary, set(names)))
-        relevant: list[Op] = []
-        for summary, asked in reversed(summaries):
-            relevant.extend(sorted((op for name in asked for op in summary.by_table.get(name, ())),
-                                   key=lambda o: (o.line, o.col)))
-        columns = {c for _, c in wanted}
-        for op in reversed(ops):  # and the names this migration's own column renames start from
-            if op.action == "rename_column" and (op.detail or "").lower() in columns and op.column:
-                columns.add(op.column.lower())
-        return history_types(relevant, {(t, c) for t in names for c in columns})
 
     def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
         from readiness.gates.migrations.sql import fill_placeholders
@@ -320,8 +364,7 @@ class MigrationsGate:
         an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
         return an
 
-    def _python(self, ws: Workspace, cand: Candidate, text: str, every: list[Candidate],
-                history_cache: dict[str, dict[tuple[str, str], str]], out: GateOutcome) -> _Analysis | None:
+    def _python(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis | None:
         import ast  # Python migrations only: `ast` and the readers cost ~15 ms of start-up
 
         from readiness.gates.migrations import alembic, django
@@ -333,6 +376,15 @@ class MigrationsGate:
         fmt = "alembic" if is_alembic or "/versions/" in f"/{cand.path}" else "django"
         try:
             tree = ast.parse(text, filename=cand.path)
+            if not is_alembic and not is_django:
+                return None  # a helper module beside the migrations
+            return self._python_tree(run, cand, text, tree, is_alembic)
+        except RecursionError:  # ast's own limits (an expression nested thousands deep), or ours
+            out.findings.append(unreadable(R.UNREADABLE, FileProblem(
+                cand.path, "its Python is nested too deeply to be read with ast, so it was not judged")))
+            out.items.append(Item({"path": cand.path, "format": fmt, "risk": R.risk_of(R.UNREADABLE).value,
+                                   "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
+            return None
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None) or 1
             col = getattr(exc, "offset", None) or 1
@@ -344,44 +396,34 @@ class MigrationsGate:
                                    "reversible": False, "statements": 0, "transactional": True,
                                    "down_path": None}))
             return None
-        if not is_alembic and not is_django:
-            return None  # a helper module beside the migrations
+
+    def _python_tree(self, run: _Run, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool) -> _Analysis:
+        from readiness.gates.migrations import alembic, django
+
+        fmt = "alembic" if is_alembic else "django"
         an = _Analysis(fmt=fmt, python=True)
         res: PyResult
         if is_alembic:
             res = alembic.analyse(tree, text)
             an.mode = TxMode.WRAPPED
         else:
-            history = self._django_history(ws, cand, every, history_cache)
-            res = django.analyse(tree, text, cand.path, history)
+            if run.django is None:
+                run.django = django.DjangoHistory(run.ws, [c.path for c in run.every if c.format == "python"])
+            state = run.django.before(cand.path)
+            run.django.judged(cand.path, tree)
+            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path))
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
+        tx_cfg = run.ctx.settings.get("transactional")
+        if tx_cfg is not None:  # the configuration says how these migrations run (env.py, ATOMIC_REQUESTS...)
+            an.mode, an.tx_source = (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
+        elif not is_alembic and not res.atomic:
+            an.tx_source = "file"  # atomic = False
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
         an.errors = [(cand.path, e) for e in res.errors]
         an.irreversible = res.irreversible
         an.lossy = res.lossy
         an.down_state = "n/a"
         return an
-
-    def _django_history(self, ws: Workspace, cand: Candidate, every: list[Candidate],
-                        cache: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
-        """Field classes defined by the earlier migrations of the same app directory."""
-        import ast
-
-        from readiness.gates.migrations import django
-
-        folder = cand.path.rsplit("/", 1)[0]
-        earlier = [c.path for c in every if c.format == "python" and c.path.rsplit("/", 1)[0] == folder
-                   and c.path < cand.path]
-        history: dict[tuple[str, str], str] = {}
-        for path in earlier:
-            if path not in cache:
-                try:
-                    t = ws.read_text(path)
-                    cache[path] = django.fields_defined(ast.parse(t)) if django.looks_like_django(t) else {}
-                except (FileProblem, SyntaxError, ValueError):
-                    cache[path] = {}
-            history.update(cache[path])
-        return history
 
     # ------------------------------------------------------------------------------------------
     def _reversibility(self, cand: Candidate, an: _Analysis, settings: Mapping[str, Any],
@@ -443,168 +485,18 @@ class MigrationsGate:
         return out
 
 
-@dataclass(slots=True)
-class _Summary:
-    """An earlier migration's operations by (unqualified, lower-case) table, for type lookups."""
-
-    by_table: dict[str, list[Op]] = field(default_factory=dict)
-    renames: list[Op] = field(default_factory=list)
-    """Its table renames, in order (they carry a table's columns to its new name)."""
-
-
-class _History:
-    """Earlier migrations' operations on the tables asked about, parsed at most once per run (or
-    taken from the judging). Only the CREATE/ALTER TABLE statements that name such a table get a
-    parse tree, so a forked share can read the other share's files without decoding them whole."""
-
-    def __init__(self) -> None:
-        self._complete: dict[str, _Summary] = {}
-        """Migrations judged in this run: every table."""
-        self._partial: dict[str, _Summary] = {}
-        """Other migrations: the tables in `_asked[path]` only."""
-        self._asked: dict[str, set[str]] = {}
-        self._texts: dict[str, tuple[str, set[str]]] = {}
-        self._typed: set[str] = set()
-        """Migrations that change a column's type (judged while `deferred`: judge them again)."""
-        self.deferred = False
-        """Set in forked processes: no history is read, type changes stay heuristic for now."""
-        self._sequences: dict[str, list[Candidate]] | None = None
-
-    def earlier(self, every: list[Candidate], cand: Candidate) -> list[Candidate]:
-        """The SQL migrations applied before `cand` in its directory, in apply order."""
-        if self._sequences is None:
-            self._sequences = {}
-            for c in sorted((c for c in every if c.format != "python"), key=_order):
-                self._sequences.setdefault(_root(c), []).append(c)
-        sequence = self._sequences.get(_root(cand), [])
-        key = _order(cand)
-        return [c for c in sequence if _order(c) < key] if cand.format == "flyway" else \
-            sequence[:next((i for i, c in enumerate(sequence) if c.path == cand.path), len(sequence))]
-
-    def remember(self, path: str, ops: list[Op]) -> None:
-        """A migration judged in this run: its operations serve as history too."""
-        if path not in self._complete:
-            self._complete[path] = _summarize(ops)
-        if any(op.action == "alter_type" for op in ops):
-            self._typed.add(path)
-
-    def remember_summary(self, path: str, summary: _Summary) -> None:
-        """A migration another process judged."""
-        self._complete.setdefault(path, summary)
-
-    def own(self, path: str) -> tuple[_Summary, bool] | None:
-        """What a forked process sends back about a migration it judged."""
-        summary = self._complete.get(path)
-        return None if summary is None else (summary, path in self._typed)
-
-    def summary(self, ws: Workspace, path: str, tables: set[str]) -> _Summary:
-        """`path`'s operations on `tables` (and its table renames that name them)."""
-        known = self._complete.get(path)
-        if known is not None:
-            return known
-        asked = self._asked.setdefault(path, set())
-        part = self._partial.setdefault(path, _Summary())
-        todo = tables - asked
-        if todo:
-            asked |= todo
-            text, targets = self._text(ws, path)
-            named = todo & targets
-            if named:
-                def wanted(body: str) -> bool:
-                    m = _DEFINES.match(body)
-                    if m is None:
-                        return False
-                    if _unquote(m.group("name")) in named:
-                        return True
-                    rename = _RENAME_TO.search(body, m.end())
-                    return rename is not None and _unquote(rename.group("name")) in named
-
-                got = _summarize(_history_ops(text, wanted))
-                for t in named:
-                    part.by_table.setdefault(t, []).extend(got.by_table.get(t, ()))
-                seen = {id(op) for op in part.renames}
-                part.renames.extend(op for op in got.renames if id(op) not in seen
-                                    and (_short(op.table) in named or _short(op.detail) in named))
-                part.renames.sort(key=lambda o: (o.line, o.col))
-        return part
-
-    def _text(self, ws: Workspace, path: str) -> tuple[str, set[str]]:
-        """The file's text and the tables its CREATE/ALTER TABLE statements name (a regex over the
-        text: a name in a comment or a string only costs a parse that finds nothing)."""
-        known = self._texts.get(path)
-        if known is None:
-            try:  # not read_text: a file read as history must not count as read for inline waivers
-                text = decode_text(path, ws.read_bytes(path))
-            except FileProblem:
-                text = ""
-            targets = {_unquote(m.group("name")) for m in _DEFINES.finditer(text)}
-            targets.update(_unquote(m.group("name")) for m in _RENAME_TO.finditer(text))
-            known = self._texts[path] = (text, targets)
-        return known
-
-
-_NAME = r'(?P<name>(?:"(?:[^"]|"")+"|[^\s."(;]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[^\s."(;]+))*)'
-_DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
-                      r"|ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?)\s+" + _NAME, re.IGNORECASE)
-"""Statements that can give or change a column's type (or rename a table), and the table they name."""
-_RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
-
-
-def _unquote(name: str) -> str:
-    """The unqualified table name, lower-case as the history keys it: `public."Users"` -> `users`."""
-    quoted, cut = False, 0
-    for i, ch in enumerate(name):  # the last dot outside quotes (one pass: names come from the PR)
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "." and not quoted:
-            cut = i + 1
-    last = name[cut:].strip()
-    return (last[1:-1].replace('""', '"') if last.startswith('"') else last).lower()
-
-
-def _summarize(ops: list[Op]) -> _Summary:
-    out = _Summary()
-    for op in ops:
-        if op.action == "rename_table" and op.detail:
-            out.renames.append(op)
-            out.by_table.setdefault(_short(op.table), []).append(op)
-        elif op.table and op.action in ("create_table", "add_column", "alter_type", "drop_column", "rename_column"):
-            out.by_table.setdefault(_short(op.table), []).append(op)
+def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidate],
+                     source: str | None) -> list[Finding]:
+    """A configured `paths` entry that gives no migration: the gate would judge nothing there."""
+    out = []
+    for entry, files in unmatched(ws, paths, found):
+        what = "no file in the repository" if not files else \
+            f"{files} file{'s' if files != 1 else ''}, none of them a migration (.sql or .py)"
+        out.append(R.PATH_MATCHES_NOTHING.finding(
+            Location(path=source or ".readiness.yml"),
+            message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
+            evidence=entry))
     return out
-
-
-def _short(name: str | None) -> str:
-    return (name or "").lower().rsplit(".", 1)[-1]
-
-
-def _root(cand: Candidate) -> str:
-    """The directory that holds a migration sequence (diesel and Prisma keep one directory per migration)."""
-    d = cand.path.rsplit("/", 1)[0] if "/" in cand.path else ""
-    return d.rsplit("/", 1)[0] if cand.format in ("diesel", "prisma") and "/" in d else d
-
-
-def _order(cand: Candidate) -> tuple[tuple[int, ...], str]:
-    """Apply order: Flyway by version number (V2 before V10), every other layout by path."""
-    name = cand.path.rsplit("/", 1)[-1]
-    m = FLYWAY_UP.match(name) if cand.format == "flyway" else None
-    if m is None:
-        return (), cand.path
-    return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
-
-
-def _history_ops(text: str, wanted: Callable[[str], bool]) -> list[Op]:
-    """The up operations of an earlier migration, from the statements `wanted` accepts only (the
-    others are neither decoded nor turned into operations)."""
-    if liquibase.is_changelog(text):
-        parts = [(cs.sql, cs.sql_line) for cs in liquibase.changesets(text) if cs.for_postgres]
-    else:
-        parts = [(text, 1)]
-        for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
-            if up_re.search(text):
-                parts = [_sections(text, up_re, down_re)[0]]
-                break
-    return [op for part, line in parts for st in parse(part, Origin(line=line), trees=wanted)[0]
-            if st.node is not None for op in from_statement(st)]
 
 
 def _finding(hit: Hit, path: str) -> Finding:

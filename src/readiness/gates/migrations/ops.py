@@ -13,14 +13,27 @@ from typing import Any
 
 from readiness.gates.migrations.sql import Statement, normalize
 
-# Functions whose value is fixed for the statement: a DEFAULT using only these needs no rewrite (PG11+).
-STABLE_FUNCTIONS = frozenset({
-    "now", "transaction_timestamp", "statement_timestamp", "current_timestamp", "current_date",
-    "localtimestamp", "current_user", "session_user", "current_schema", "to_timestamp", "to_date",
-    "make_interval", "make_date", "jsonb_build_object", "json_build_object", "jsonb_build_array",
-    "json_build_array", "array", "lower", "upper", "concat", "to_jsonb", "to_json", "interval",
-    "timezone", "date_trunc", "coalesce", "nullif", "greatest", "least", "abs",
-})
+_VOLATILITY: dict[str, str] | None = None
+
+
+def function_volatility(name: str) -> str:
+    """PostgreSQL's volatility of a function (`i` immutable, `s` stable, `v` volatile), from the
+    catalog of a real server (pg_volatility.json, made by scripts/gen_pg_volatility.py). Only
+    built-in (pg_catalog) functions are known: any other, or one qualified with another schema,
+    is volatile."""
+    global _VOLATILITY
+    if _VOLATILITY is None:
+        import json
+        from pathlib import Path
+
+        data = json.loads(Path(__file__).with_name("pg_volatility.json").read_text(encoding="utf-8"))
+        _VOLATILITY = {str(k): str(v) for k, v in data["functions"].items()}
+    schema, _, short = name.rpartition(".")
+    if schema and schema.lower() != "pg_catalog":
+        return "v"
+    return _VOLATILITY.get(short.lower(), "v")
+
+
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 LOCK_MODES = ("", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
               "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
@@ -60,11 +73,13 @@ class Op:
     """One operation: what it does, to which table/column, and where it is written."""
 
     action: str
-    """e.g. add_column, drop_column, alter_type, set_not_null, drop_default, add_constraint,
+    """e.g. add_column, drop_column, alter_type, set_not_null, drop_not_null, set_default, drop_default,
+    add_constraint, drop_constraint,
     validate_constraint, create_index, drop_index, rename_column, rename_table, rename_object,
     set_schema, drop_table, drop_object, truncate, rewrite, reindex, refresh_matview,
     detach_partition, add_enum_value, alter_domain, update, delete, insert_select, insert,
-    lock_table, set_lock_timeout, begin, commit, create_table, create_object, ddl, other."""
+    lock_table, set_lock_timeout, begin, commit, create_table, create_object, create_trigger, ddl,
+    dynamic_sql (SQL built at run time that could not be read: `detail` says what), do, other."""
     table: str | None = None
     """Schema-qualified as written (`public.users` or `users`)."""
     column: str | None = None
@@ -75,7 +90,7 @@ class Op:
     flags: frozenset[str] = frozenset()
     """concurrently, not_valid, using_index, unique, not_null, volatile_default, has_default,
     serial, identity, generated_stored, primary_key, references, where, cascade, if_exists,
-    or_replace, check, no_data."""
+    or_replace, check, no_data, no_txn (PostgreSQL refuses it inside a transaction block)."""
     line: int = 1
     """1-based line in the migration file."""
     col: int = 1
@@ -126,14 +141,15 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def volatile(expr: Any) -> bool:
-    """True when a default expression calls a function outside the known-stable list."""
+    """True when a default expression calls a volatile function (by PostgreSQL's own catalog; an
+    unknown function counts as volatile), holds a subquery, or is too deep to read."""
     for node in _walk(expr):
         fc = node.get("FuncCall")
         if isinstance(fc, dict):
             names = _strings(fc.get("funcname"))
-            if names and names[-1].lower() not in STABLE_FUNCTIONS:
+            if names and function_volatility(".".join(names)) == "v":
                 return True
-        if "SubLink" in node:
+        if "SubLink" in node or "Deep" in node:  # a subquery, or an expression too deep to read
             return True
     return False
 
@@ -198,7 +214,8 @@ def from_statement(stmt: Statement) -> list[Op]:
                   "evidence": normalize(stmt.text)}
     node = stmt.node
     if not node:
-        return [_untreed(stmt.text, base)]
+        op = _untreed(stmt.text, base)
+        return do_ops(stmt, base) if op.action == "do" else [op]
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
@@ -209,6 +226,41 @@ def from_statement(stmt: Statement) -> list[Op]:
         ops[0].extra["mods"] = {str(el["ColumnDef"].get("colname", "")): type_mods(el["ColumnDef"].get("typeName"))
                                 for el in body.get("tableElts") or () if "ColumnDef" in el}
     return ops
+
+
+_MAX_DO_DEPTH = 4
+
+
+def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
+    """The operations a DO block runs: its static statements and the EXECUTE strings that fold to
+    SQL text (dynamic.do_block), each on its own line; an EXECUTE that cannot be read, or a block
+    that is not readable PL/pgSQL, is a `dynamic_sql` operation. All of them run inside the DO
+    statement, so inside a function (`in_do`: CONCURRENTLY is refused there)."""
+    from readiness.gates.migrations.dynamic import do_block
+    from readiness.gates.migrations.sql import Origin, parse
+
+    block = do_block(stmt.text) if depth < _MAX_DO_DEPTH else None
+    if block is None:
+        return [Op(action="dynamic_sql", detail="the DO block (not readable PL/pgSQL)", **base)]
+    out: list[Op] = [Op(action="do", **base)]
+    for lineno, folded in block.statements:
+        line = stmt.line + lineno - 1
+        stmts, errors = parse(folded.text, Origin(line=line))
+        if errors and folded.unknown:  # the placeholders broke it: what runs cannot be read
+            out.append(Op(action="dynamic_sql", detail=folded.text[:200], line=line, col=1, end_line=line,
+                          evidence=normalize(folded.text)))
+            continue
+        for st in stmts:
+            inner = do_ops(st, {**base, "line": line}, depth + 1) if st.node is None and \
+                st.text[:2].upper() == "DO" else from_statement(st)
+            out.extend(Op(action=op.action, table=op.table, column=op.column, detail=op.detail,
+                          flags=op.flags | {"in_do"}, line=line, col=1, end_line=line, evidence=op.evidence,
+                          extra=op.extra) for op in inner)
+    for lineno, expr in block.unreadable:
+        line = stmt.line + lineno - 1
+        out.append(Op(action="dynamic_sql", detail=f"EXECUTE {' '.join(expr.split())[:200]}", line=line, col=1,
+                      end_line=line, evidence=normalize(expr)))
+    return out
 
 
 def _column_positions(stmt: Statement, body: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -231,7 +283,7 @@ def _untreed(text: str, base: Base) -> Op:
     if head.startswith(("SELECT", "VALUES", "COPY")):
         return Op(action="other", **base)
     if head.startswith("DO"):
-        return Op(action="do", **base)
+        return Op(action="do", **base)  # from_statement reads the block (do_ops)
     m = _CREATE_OBJECT.match(text) if head.startswith("CREATE") else None
     if m is not None:
         kind = " ".join(m.group("kind").lower().split())
@@ -302,14 +354,21 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                           flags=frozenset({"if_exists"} if cmd.get("missing_ok") else ()), **base))
         elif sub == "AT_AlterColumnType":
             cdef = d.get("ColumnDef", {})
+            using = cdef.get("raw_default")
+            itself = _strings(((using or {}).get("ColumnRef") or {}).get("fields"))[-1:] == [name]
             ops.append(Op(action="alter_type", table=table, column=name,
                           detail=type_name(cdef.get("typeName")),
-                          flags=frozenset({"using"} if cdef.get("raw_default") else ()),
+                          flags=frozenset({"using"} if using and not itself else ()),  # USING col is no USING
                           extra={"mods": type_mods(cdef.get("typeName"))}, **base))
         elif sub == "AT_SetNotNull":
             ops.append(Op(action="set_not_null", table=table, column=name, **base))
-        elif sub == "AT_ColumnDefault" and not cmd.get("def"):
-            ops.append(Op(action="drop_default", table=table, column=name, **base))
+        elif sub == "AT_ColumnDefault":
+            ops.append(Op(action="set_default" if cmd.get("def") else "drop_default", table=table, column=name,
+                          **base))
+        elif sub == "AT_DropNotNull":
+            ops.append(Op(action="drop_not_null", table=table, column=name, **base))
+        elif sub == "AT_DropConstraint":
+            ops.append(Op(action="drop_constraint", table=table, column=name, **base))
         elif sub == "AT_AddConstraint":
             con = d.get("Constraint", {})
             flags = set()
@@ -418,12 +477,38 @@ def _truncate(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+def option_on(options: list[Any] | None, name: str) -> bool:
+    """Whether a statement's option list (`VACUUM (FULL false)`, `REINDEX (CONCURRENTLY)`) turns
+    `name` on, as PostgreSQL's defGetBoolean reads it: present without a value, `true`/`on`, or a
+    non-zero integer. `false`/`off`/`0` and an absent option are off; a value PostgreSQL rejects
+    fails the statement, and is read as on (the statement is judged as written)."""
+    for o in options or ():
+        d = o.get("DefElem") if isinstance(o, dict) else None
+        if not isinstance(d, dict) or str(d.get("defname", "")).lower() != name:
+            continue
+        arg = d.get("arg")
+        if not isinstance(arg, dict):
+            return True
+        if "Integer" in arg:
+            return bool((arg["Integer"] or {}).get("ival", 0) != 0)
+        if "Boolean" in arg:
+            return bool((arg["Boolean"] or {}).get("boolval", False))
+        if "String" in arg:
+            return str((arg["String"] or {}).get("sval", "")).lower() not in ("false", "off")
+        return True
+    return False
+
+
 def _vacuum(body: dict[str, Any], base: Base) -> list[Op]:
-    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("options") or ()}
-    if "full" not in opts or not body.get("is_vacuumcmd", False):
+    options = body.get("options")
+    if not body.get("is_vacuumcmd", False):  # ANALYZE: runs in a transaction, takes SHARE UPDATE EXCLUSIVE
         return [Op(action="other", **base)]
     rels = [_name(r.get("VacuumRelation", {}).get("relation")) for r in body.get("rels") or ()]
-    return [Op(action="rewrite", table=t, detail="VACUUM FULL", **base) for t in (rels or [None])]
+    no_txn = frozenset({"no_txn"})  # "VACUUM cannot run inside a transaction block"
+    if not option_on(options, "full"):
+        return [Op(action="vacuum", table=rels[0] if len(rels) == 1 else None, detail="VACUUM", flags=no_txn,
+                   **base)]
+    return [Op(action="rewrite", table=t, detail="VACUUM FULL", flags=no_txn, **base) for t in (rels or [None])]
 
 
 def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
@@ -431,11 +516,23 @@ def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _reindex(body: dict[str, Any], base: Base) -> list[Op]:
-    opts = {str(o.get("DefElem", {}).get("defname", "")).lower() for o in body.get("params") or ()}
     kind = str(body.get("kind", "")).removeprefix("REINDEX_OBJECT_").lower()
     rel = _name(body.get("relation")) or body.get("name")
+    flags = {"concurrently"} if option_on(body.get("params"), "concurrently") else set()
+    if kind in ("schema", "database", "system"):  # "REINDEX SCHEMA cannot run inside a transaction block"
+        flags.add("no_txn")
     return [Op(action="reindex", table=rel if kind == "table" else None, column=rel if kind != "table" else None,
-               detail=kind, flags=frozenset({"concurrently"} if "concurrently" in opts else ()), **base)]
+               detail=kind, flags=frozenset(flags), **base)]
+
+
+def _explain(body: dict[str, Any], base: Base) -> list[Op]:
+    """EXPLAIN ANALYZE runs the statement it explains (a plain EXPLAIN only plans it)."""
+    query = body.get("query")
+    if not option_on(body.get("options"), "analyze") or not isinstance(query, dict) or len(query) != 1:
+        return [Op(action="other", **base)]
+    (kind, inner), = query.items()
+    handler = _HANDLERS.get(kind)
+    return handler(inner, base) if handler is not None and kind != "ExplainStmt" else [Op(action="other", **base)]
 
 
 def _refresh(body: dict[str, Any], base: Base) -> list[Op]:
@@ -468,7 +565,17 @@ def _insert(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=action, table=_name(body.get("relation")), **base)]
 
 
+_UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/zulu", "gmt", "etc/gmt", "z",
+                  "greenwich", "uct", "etc/uct"})
+
+
 def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() == "timezone":  # SET TIME ZONE 'UTC' / SET timezone = 'UTC'
+        zone = [str(a.get("A_Const", {}).get("sval", {}).get("sval", "")) for a in body.get("args") or ()]
+        utc = body.get("kind") == "VAR_SET_VALUE" and len(zone) == 1 and zone[0].lower() in _UTC
+        return [Op(action="set_timezone", detail="UTC" if utc else "other", **base)]
+    if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") in ("VAR_SET_DEFAULT", "VAR_RESET"):
+        return [Op(action="set_lock_timeout", detail="0", **base)]  # back to the server's default: none
     if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
         vals = [a.get("A_Const", {}) for a in body.get("args") or ()]
         zero = any(v.get("ival", {}).get("ival", 0) == 0 and "ival" in v for v in vals) or any(
@@ -481,11 +588,11 @@ def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
     kind = body.get("kind")
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         return [Op(action="begin", **base)]
-    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED",
-                "TRANS_STMT_ROLLBACK_PREPARED", "TRANS_STMT_PREPARE"):
+    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+        flags = frozenset({"rollback"} if kind == "TRANS_STMT_ROLLBACK" else ())
         if body.get("chain"):  # COMMIT AND CHAIN: ends the transaction and opens the next one at once
-            return [Op(action="commit", **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
-        return [Op(action="commit", **base)]
+            return [Op(action="commit", flags=flags, **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
+        return [Op(action="commit", flags=flags, **base)]
     return [Op(action="other", **base)]
 
 
@@ -526,6 +633,12 @@ def _lock(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+def _create_trigger(body: dict[str, Any], base: Base) -> list[Op]:
+    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits)."""
+    return [Op(action="create_trigger", table=_name(body.get("relation")), column=body.get("trigname"),
+               flags=frozenset({"or_replace"} if body.get("replace") else ()), **base)]
+
+
 def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
     """ALTER DOMAIN: the subcommands that check every stored value of the domain are kept apart."""
     name = ".".join(_strings(body.get("typeName")))
@@ -556,4 +669,5 @@ _HANDLERS = {
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
+    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
 }

@@ -9,6 +9,7 @@ from typing import Any
 
 from readiness.gates.migrations import ops as O
 from readiness.gates.migrations import sql
+from readiness.gates.migrations.dynamic import Scope, core_statement, fold_python
 from readiness.gates.migrations.ops import Op
 
 
@@ -117,27 +118,108 @@ def truthy(node: ast.AST | None) -> bool | None:
 
 
 def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocommit: bool = False,
-                 into: list[Op] | None = None) -> bool:
-    """Parse the SQL in a string literal and append its operations; False when it is not a literal."""
+                 into: list[Op] | None = None, scope: Scope | None = None, call: ast.AST | None = None) -> bool:
+    """Parse the SQL `node` runs and append its operations. A string literal is parsed in place
+    (exact positions); with a `scope`, any other expression is folded (dynamic.fold_python) and
+    parsed at the call's line, a SQLAlchemy Core statement becomes its operation, and what cannot
+    be read is a `dynamic_sql` operation. False when there is nothing to read (no scope, no SQL)."""
     lit = str_node(node)
-    if lit is None:
-        return False
-    stmts, errors = sql.parse(str(lit.value), src.sql_origin(lit))
-    result.errors.extend(errors)
     target = result.ops if into is None else into
-    for st in stmts:
-        for op in O.from_statement(st):
-            target.append(Op(action=op.action, table=op.table, column=op.column, detail=op.detail, flags=op.flags,
-                             line=op.line, col=op.col, end_line=op.end_line, evidence=op.evidence,
-                             autocommit=autocommit, extra=op.extra))
-    result.statements += len(stmts)
+    if lit is not None:
+        stmts, errors = parse_with_binds(str(lit.value), src.sql_origin(lit))
+        result.errors.extend(errors)
+        for st in stmts:
+            target.extend(_moved(op, autocommit=autocommit) for op in O.from_statement(st))
+        result.statements += len(stmts)
+        return True
+    if scope is None or not isinstance(node, ast.expr):
+        return False
+    at = src.base(call if isinstance(call, ast.expr) else node)
+    folded = fold_python(node, scope)
+    if folded is not None and folded.literal:
+        stmts, errors = parse_with_binds(folded.text)
+        if errors and folded.unknown:  # the placeholders broke it: what runs cannot be read
+            target.append(O.Op(action="dynamic_sql", detail=f"`{_short(node)}`", autocommit=autocommit, **at))
+            result.statements += 1
+            return True
+        result.errors.extend(replace_position(e, at) for e in errors)
+        for st in stmts:
+            target.extend(_moved(op, autocommit=autocommit, at=at) for op in O.from_statement(st))
+        result.statements += len(stmts)
+        return True
+    core = core_statement(node, scope)
+    if core is not None:
+        flags = frozenset({"where"} if core.where else ())
+        table = core.table or "{a table the migration builds}"
+        target.append(O.Op(action=core.action, table=table, flags=flags, autocommit=autocommit, **at))
+        result.statements += 1
+        return True
+    target.append(O.Op(action="dynamic_sql", detail=f"`{_short(node)}`", autocommit=autocommit, **at))
+    result.statements += 1
     return True
 
 
+_BINDS = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s|%%")
+"""Bind parameters the database driver fills in before PostgreSQL sees the text: SQLAlchemy's
+`:name` (text(), op.execute), the DB-API's `%s` / `%(name)s` (cursor.execute, RunSQL with params)."""
+
+
+def parse_with_binds(text: str, origin: sql.Origin | None = None) -> tuple[list[sql.Statement], list[sql.SqlError]]:
+    """Parse SQL that may hold bind parameters: when the text does not parse as it is, it is parsed
+    again with each parameter as `$1` (padded to the same length, so positions hold)."""
+    stmts, errors = sql.parse(text, origin)
+    if errors and (":" in text or "%" in text):
+        def bind(m: re.Match[str]) -> str:
+            word = m.group(0)
+            return "% " if word == "%%" else "$1".ljust(len(word))
+
+        again = sql.parse(_BINDS.sub(bind, text), origin)
+        if len(again[1]) < len(errors):
+            return again
+    return stmts, errors
+
+
+def _short(node: ast.AST) -> str:
+    return " ".join(ast.unparse(node).split())[:80]
+
+
+def _moved(op: Op, *, autocommit: bool, at: dict[str, Any] | None = None) -> Op:
+    """`op` run by a Python migration (outside any transaction inside autocommit_block), at the
+    call's position when its SQL was folded from an expression."""
+    where = at or {"line": op.line, "col": op.col, "end_line": op.end_line}
+    return Op(action=op.action, table=op.table, column=op.column, detail=op.detail, flags=op.flags,
+              line=where["line"], col=where["col"], end_line=where["end_line"], evidence=op.evidence,
+              autocommit=autocommit, extra=op.extra)
+
+
+def replace_position(err: sql.SqlError, at: dict[str, Any]) -> sql.SqlError:
+    """A parse error of folded SQL, placed at the call that runs it."""
+    return sql.SqlError(message=err.message, line=at["line"], column=at["col"], text=err.text)
+
+
+def name_of(node: ast.AST | None, scope: Scope | None) -> str | None:
+    """A table/column/index name argument: its constant, else a placeholder naming the expression
+    (`{table_name}`), so that `op.drop_table(name)` is still a DROP TABLE."""
+    value = const_str(node)
+    if value is not None or node is None or scope is None or not isinstance(node, ast.expr):
+        return value
+    folded = fold_python(node, scope)
+    if folded is not None and not folded.unknown:
+        return folded.text
+    return "{" + (folded.unknown[0] if folded is not None and folded.unknown else _short(node)[:40]) + "}"
+
+
 def volatile_text(expr: str) -> bool:
-    """A server default given as SQL text calls a function outside the stable list."""
-    return any(name.lower() not in O.STABLE_FUNCTIONS for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr)
-               if name.lower().rsplit(".", 1)[-1] not in O.STABLE_FUNCTIONS)
+    """A server default given as SQL text calls a volatile function (PostgreSQL's own catalog; an
+    unknown one counts as volatile). Parsed as a SELECT of the expression; text that does not
+    parse is read by its function-call shapes."""
+    from pglast import parser
+
+    try:
+        tree = sql.loads(parser.parse_sql_json(f"SELECT {expr}"))
+    except parser.ParseError:
+        return any(O.function_volatility(name) == "v" for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr))
+    return O.volatile(tree)
 
 
 def is_empty_body(body: list[ast.stmt]) -> bool:
@@ -149,3 +231,51 @@ def is_empty_body(body: list[ast.stmt]) -> bool:
             continue
         return False
     return True
+
+
+_POSTGRES = frozenset({"postgresql", "postgres"})
+_DIALECTS = ("postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "cockroach")
+_DATABASE_NAME = re.compile(r"(?:^|\.)(?:vendor|dialect\.name|engine\.name|dialect)$")
+
+
+def postgres_branch(test: ast.expr) -> str | None:
+    """The branch of `if <database> == "sqlite": ... else: ...` that runs on PostgreSQL: "body",
+    "orelse", or None when the test is not about which database runs the migration
+    (`schema_editor.connection.vendor`, `op.get_bind().dialect.name`, `bind.engine.name`)."""
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1:  # str(bind.engine.url).startswith("mysql")
+        prefix = const_str(test.args[0])
+        if prefix is not None and prefix.lower().startswith(_DIALECTS):
+            return "body" if prefix.lower().startswith("postgres") else "orelse"
+        return None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1):
+        return None
+    left, right = test.left, test.comparators[0]
+    if not _DATABASE_NAME.search(ast.unparse(left)):
+        left, right = right, left
+        if not _DATABASE_NAME.search(ast.unparse(left)):
+            return None
+    names = [right] if isinstance(right, ast.Constant) else list(right.elts) if isinstance(
+        right, ast.Tuple | ast.List | ast.Set) else []
+    values = {n.value.lower() for n in names if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    if not values or len(values) != len(names):
+        return None
+    op = test.ops[0]
+    if isinstance(op, ast.Eq | ast.In):
+        return "body" if values & _POSTGRES else "orelse"
+    if isinstance(op, ast.NotEq | ast.NotIn):
+        return "orelse" if values & _POSTGRES else "body"
+    return None
+
+
+def postgres_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`body` with the branches that only run on another database left out (see postgres_branch)."""
+    out: list[ast.stmt] = []
+    for st in body:
+        if isinstance(st, ast.If):
+            branch = postgres_branch(st.test)
+            if branch is not None:
+                out.extend(postgres_statements(st.body if branch == "body" else st.orelse))
+                continue
+        out.append(st)
+    return out

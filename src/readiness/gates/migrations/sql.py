@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 _INTERESTING = re.compile(
     r"(?:ALTER|CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE|CREATE\s+DOMAIN"
     r"|DROP|TRUNCATE|UPDATE|DELETE|VACUUM|CLUSTER|REINDEX|REFRESH|SET|BEGIN|START|COMMIT|END|ROLLBACK"
-    r"|ABORT|LOCK|WITH|INSERT)\b",
+    r"|ABORT|LOCK|WITH|INSERT|EXPLAIN|RESET|CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER)\b",
     re.IGNORECASE,
 )
 _LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
@@ -154,7 +154,6 @@ def parse(text: str, origin: Origin | None = None, *,
     stmts: list[Statement] = []
     utf8 = None if text.isascii() else text.encode("utf-8")
     byte_at = char_at = 0
-    loads = json.loads
     for node_json, location, length in _raw_statements(tree):
         if utf8 is None:
             start = location
@@ -176,6 +175,47 @@ def parse(text: str, origin: Origin | None = None, *,
         at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
         stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont))
     return stmts, []
+
+
+MAX_TREE_DEPTH = 300
+"""JSON nesting kept when a statement's tree is too deep for `json.loads` (a 500-term expression):
+deeper subtrees become `{"Deep": {}}`, which the rules read as an unknown expression (volatile)."""
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, except that a tree nested too deeply for Python's decoder is decoded with its
+    deep subtrees cut (`MAX_TREE_DEPTH`), never a RecursionError: the statement is still judged."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return json.loads(_pruned(text, MAX_TREE_DEPTH))
+
+
+def _pruned(text: str, limit: int) -> str:
+    """`text` (JSON) with every object or array that opens deeper than `limit` replaced by a
+    placeholder: one linear pass over its strings and brackets."""
+    out: list[str] = []
+    depth = 0
+    keep_from = 0
+    cut_at: int | None = None
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok[0] == '"':
+            continue
+        if tok in "{[":
+            depth += 1
+            if depth == limit and cut_at is None:
+                cut_at = m.start()
+        else:
+            if depth == limit and cut_at is not None:
+                out.append(text[keep_from:cut_at])
+                out.append('{"Deep":{}}' if tok == "}" else "[]")
+                keep_from = m.end()
+                cut_at = None
+            depth -= 1
+    out.append(text[keep_from:])
+    return "".join(out)
 
 
 def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
@@ -201,7 +241,7 @@ def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
 
 
 def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
-    raws = json.loads(tree).get("stmts") or []
+    raws = loads(tree).get("stmts") or []
     return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
 
 
@@ -240,7 +280,7 @@ def _salvage(text: str, lines: _Lines, *,
             continue
         try:
             test = _tree_test(trees)
-            tree = json.loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
+            tree = loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
@@ -259,6 +299,36 @@ def _position(exc: Exception) -> int | None:
     if len(args) > 1 and isinstance(args[1], int) and args[1] >= 0:
         return args[1]
     return None
+
+
+DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
+DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
+GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+Section = tuple[str, int]
+"""A part of a file and the line it starts on."""
+
+
+def sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
+    """(up text, its first line), (down text, its first line) or None, of a file with up/down markers."""
+    up = up_re.search(text)
+    down = down_re.search(text)
+    up_start = up.end() if up else 0
+    if down and down.start() >= up_start:
+        up_text = text[up_start:down.start()]
+        down_text = text[down.end():]
+        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
+    return (text[up_start:], text.count("\n", 0, up_start) + 1), None
+
+
+def up_section(text: str) -> Section:
+    """The part of a migration file that runs when it is applied: the up section of a dbmate or
+    goose file, else the whole file."""
+    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
+        if up_re.search(text):
+            return sections(text, up_re, down_re)[0]
+    return text, 1
 
 
 PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})

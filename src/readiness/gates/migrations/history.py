@@ -1,0 +1,372 @@
+"""State across migrations: what the earlier migrations of a directory left on each table.
+
+A migration is judged against what came before it: the column types earlier migrations gave
+(`varchar(20)` -> `varchar(50)` is no rewrite), the columns they made NOT NULL or gave a default,
+and the `CHECK (col IS NOT NULL)` constraints they added or validated (PostgreSQL 12+ skips the
+SET NOT NULL scan when one is validated). `apply` is the one place that says how an operation
+changes that state: the judge applies it statement by statement inside a migration, and `History`
+replays it over the earlier migrations of the same directory.
+
+Linear in the repository: every file is parsed at most once per run (migrations judged in this
+run give their operations; the others are parsed once, with a parse tree only for the table
+statements that can matter), and the replay walks each directory once, forwards, taking a copy of
+the state of the tables a migration asks about when it reaches that migration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from readiness.gates.migrations import liquibase
+from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
+from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.sql import Origin, parse, up_section
+from readiness.workspace import FileProblem, Workspace, decode_text
+
+ColumnType = tuple[str, tuple[int, ...]]
+"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
+
+TRACKED = frozenset({"create_table", "add_column", "alter_type", "drop_column", "rename_column", "rename_table",
+                     "drop_table", "set_not_null", "drop_not_null", "set_default", "drop_default", "add_constraint",
+                     "validate_constraint", "drop_constraint"})
+"""The operations that change a table's state (and so are kept as history)."""
+ASKING = frozenset({"alter_type", "set_not_null", "drop_default"})
+"""Operations judged against the state earlier migrations left: a migration with none needs no history."""
+
+
+class Column(NamedTuple):
+    """What is known about one column."""
+
+    type: ColumnType | None
+    """Its type, when a migration gave it."""
+    not_null: bool
+    """Known to be NOT NULL."""
+    default: bool
+    """Known to have a default."""
+
+
+_UNKNOWN = Column(None, False, False)
+
+
+class TableState:
+    """What is known about one table (columns lower-case). Compact: a run may know 100,000s of tables."""
+
+    __slots__ = ("cols", "checks")
+
+    def __init__(self, cols: dict[str, Column] | None = None,
+                 checks: dict[str, tuple[str, bool]] | None = None) -> None:
+        self.cols: dict[str, Column] = cols if cols is not None else {}
+        """Column -> what is known about it."""
+        self.checks: dict[str, tuple[str, bool]] | None = checks
+        """`CHECK (col IS NOT NULL)` constraints: name -> (column, validated); None when there are none."""
+
+    def __reduce__(self) -> tuple[type[TableState], tuple[dict[str, Column], dict[str, tuple[str, bool]] | None]]:
+        return TableState, (self.cols, self.checks)
+
+    def copy(self) -> TableState:
+        """An independent copy."""
+        return TableState(dict(self.cols), dict(self.checks) if self.checks else None)
+
+    def type_of(self, column: str) -> ColumnType | None:
+        """The column's type, when known."""
+        return self.cols.get(column, _UNKNOWN).type
+
+    def not_null(self, column: str) -> bool:
+        """The column is known to be NOT NULL."""
+        return self.cols.get(column, _UNKNOWN).not_null
+
+    def validated(self, column: str) -> bool:
+        """A validated `CHECK (column IS NOT NULL)` exists."""
+        return bool(self.checks) and any(col == column and ok for col, ok in (self.checks or {}).values())
+
+    def set(self, column: str, **changes: Any) -> None:
+        """Change what is known about a column (`type`, `not_null`, `default`)."""
+        self.cols[column] = self.cols.get(column, _UNKNOWN)._replace(**changes)
+
+    def add_check(self, name: str, column: str, validated: bool) -> None:
+        if self.checks is None:
+            self.checks = {}
+        self.checks[name] = (column, validated)
+
+    def drop_column(self, column: str) -> None:
+        self.cols.pop(column, None)
+        if self.checks:
+            for name in [n for n, (col, _) in self.checks.items() if col == column]:
+                del self.checks[name]
+
+    def rename_column(self, old: str, new: str) -> None:
+        if old in self.cols:
+            self.cols[new] = self.cols.pop(old)
+        if self.checks:
+            for name, (col, ok) in list(self.checks.items()):
+                if col == old:
+                    self.checks[name] = (new, ok)
+
+
+State = dict[str, TableState]
+"""Unqualified lower-case table name -> its state."""
+
+
+def short(name: str | None) -> str:
+    """`public.Users` -> `users`: how tables are keyed."""
+    return (name or "").lower().rsplit(".", 1)[-1]
+
+
+def _col(name: str | None) -> str:
+    return (name or "").lower()
+
+
+_NOT_NULL = frozenset({"not_null", "primary_key"})
+_DEFAULTS = frozenset({"has_default", "serial", "identity"})
+
+
+def apply(state: State, op: Op) -> None:
+    """Change `state` as `op` changes the database."""
+    a = op.action
+    if a not in TRACKED or not op.table:
+        return
+    t = short(op.table)
+    if a == "create_table":
+        mods = op.extra.get("mods") or {}
+        state[t] = TableState({_col(name): Column((type_, tuple(mods.get(name, ()))), bool(_NOT_NULL & flags),
+                                                  bool(_DEFAULTS & flags))
+                               for name, type_, flags in op.extra.get("columns") or ()})
+        return
+    if a == "drop_table":
+        state.pop(t, None)
+        return
+    if a == "rename_table":
+        if op.detail and t in state:
+            state[short(op.detail)] = state.pop(t)
+        return
+    ts = state.get(t)
+    if ts is None:
+        ts = state[t] = TableState()
+    c = _col(op.column)
+    if a == "add_column" and op.column:
+        ts.cols[c] = Column((str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ())),
+                            bool(_NOT_NULL & op.flags), bool(_DEFAULTS & op.flags))
+    elif a == "alter_type" and op.column:
+        ts.set(c, type=(str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ())))
+    elif a == "drop_column" and op.column:
+        ts.drop_column(c)
+    elif a == "rename_column" and op.column:
+        ts.rename_column(c, _col(op.detail))
+    elif a in ("set_not_null", "drop_not_null") and op.column:
+        ts.set(c, not_null=a == "set_not_null")
+    elif a in ("set_default", "drop_default") and op.column:
+        ts.set(c, default=a == "set_default")
+    elif a == "add_constraint":
+        if op.detail == "primary":
+            for x in op.extra.get("columns") or ():
+                ts.set(_col(x), not_null=True)
+        col = op.extra.get("check_not_null")
+        if col:
+            ts.add_check((op.column or f"#{op.line}").lower(), _col(str(col)), "not_valid" not in op.flags)
+    elif a == "validate_constraint" and op.column and ts.checks:
+        known = ts.checks.get(op.column.lower())
+        if known is not None:
+            ts.checks[op.column.lower()] = (known[0], True)
+    elif a == "drop_constraint" and op.column and ts.checks:
+        ts.checks.pop(op.column.lower(), None)
+
+
+_KEPT_EXTRA = ("columns", "mods", "pg_type", "check_not_null")
+
+
+def _slim(op: Op) -> Op:
+    """`op` with only what `apply` reads (no statement text, positions or other extras)."""
+    extra = {k: op.extra[k] for k in _KEPT_EXTRA if k in op.extra}
+    return Op(action=op.action, table=op.table, column=op.column, detail=op.detail, flags=op.flags, extra=extra)
+
+
+def asked(ops: Sequence[Op]) -> set[str]:
+    """The tables whose earlier state `ops` (one migration) needs, under the names they have when
+    the migration starts (its own table renames followed backwards)."""
+    names = {short(o.table) for o in ops if o.action in ASKING and o.table}
+    if names:
+        for op in reversed(ops):
+            if op.action == "rename_table" and short(op.detail) in names:
+                names.add(short(op.table))
+    return names
+
+
+class History:
+    """The earlier SQL migrations of each directory, replayed once per run."""
+
+    def __init__(self, every: Sequence[Candidate]) -> None:
+        self._every = every
+        self._sequences: dict[str, list[Candidate]] | None = None
+        self._ops: dict[str, list[Op]] = {}
+        """Path -> its table operations, for migrations judged in this run."""
+        self._running: dict[str, tuple[int, State]] = {}
+        """Per directory: how many of its migrations `state_before` has applied, and the state."""
+
+    def remember(self, path: str, ops: Iterable[Op]) -> None:
+        """A migration judged in this run: its operations serve as history (never parsed again).
+        Only what `apply` reads is kept, so a run holds every file's table operations cheaply."""
+        if path not in self._ops:
+            self._ops[path] = [_slim(op) for op in ops if op.action in TRACKED]
+
+    def known(self, path: str) -> list[Op] | None:
+        """What `remember` kept for `path` (a forked process sends it back)."""
+        return self._ops.get(path)
+
+    def sequence(self, cand: Candidate) -> list[Candidate]:
+        """The SQL migrations of `cand`'s directory, in apply order."""
+        if self._sequences is None:
+            self._sequences = {}
+            for c in sorted((c for c in self._every if c.format != "python"), key=order):
+                self._sequences.setdefault(root(c), []).append(c)
+        return self._sequences.get(root(cand), [])
+
+    def step(self, ws: Workspace, cand: Candidate, ops: Sequence[Op]) -> State:
+        """For a run that judges each directory's migrations in apply order: the state the earlier
+        migrations leave on the tables `ops` (this migration's) ask about; then `ops` are applied.
+
+        One state per directory is carried forward, so every migration is applied once and none is
+        kept (a migration out of order starts its directory again). Migrations this run does not
+        judge are read whole, once."""
+        seq = self.sequence(cand)
+        pos = next((i for i, c in enumerate(seq) if c.path == cand.path), None)
+        if pos is None:
+            return {}
+        key = root(cand)
+        done, state = self._running.get(key, (0, {}))
+        if done > pos:
+            done, state = 0, {}
+        for c in seq[done:pos]:
+            known = self._ops.get(c.path)
+            for op in known if known is not None else _read_tables(ws, c.path, None):
+                apply(state, op)
+        before = {t: state[t].copy() for t in asked(ops) if t in state}
+        for op in ops:
+            apply(state, op)
+        self._running[key] = (pos + 1, state)
+        return before
+
+    def states(self, ws: Workspace, pending: Sequence[tuple[Candidate, Sequence[Op]]]) -> dict[str, State]:
+        """Per migration in `pending` (with its operations), the state its earlier migrations leave
+        on the tables it asks about."""
+        out: dict[str, State] = {}
+        groups: dict[str, list[tuple[Candidate, set[str]]]] = {}
+        for cand, ops in pending:
+            groups.setdefault(root(cand), []).append((cand, asked(ops)))
+        for group in groups.values():
+            out.update(self._replay(ws, group))
+        return out
+
+    def _replay(self, ws: Workspace, group: list[tuple[Candidate, set[str]]]) -> dict[str, State]:
+        seq = self.sequence(group[0][0])
+        at = {c.path: i for i, c in enumerate(seq)}
+        wanted: dict[int, list[tuple[str, set[str]]]] = {}
+        names: set[str] = set()
+        for cand, tables in group:
+            wanted.setdefault(at.get(cand.path, len(seq)), []).append((cand.path, tables))
+            names |= tables
+        last = max(wanted)
+        found: list[list[Op]] = [[] for _ in range(last)]
+        # backwards, so that a table renamed later is asked about under its old name before that
+        for i in range(last - 1, -1, -1):
+            ops = self._ops.get(seq[i].path)
+            if ops is None:
+                ops = _read_tables(ws, seq[i].path, names)
+            found[i] = ops
+            for op in reversed(ops):
+                if op.action == "rename_table" and short(op.detail) in names:
+                    names.add(short(op.table))
+        state: State = {}
+        out: dict[str, State] = {}
+        for i in range(last + 1):
+            for path, tables in wanted.get(i, ()):
+                out[path] = {t: state[t].copy() for t in tables if t in state}
+            if i < last:
+                for op in found[i]:
+                    apply(state, op)
+        return out
+
+
+_NAME = r'(?P<name>(?:"(?:[^"]|"")+"|[^\s."(;]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[^\s."(;]+))*)'
+DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
+                     r"|ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?)\s+" + _NAME, re.IGNORECASE)
+"""Statements that can change a table's state (or rename it), and the table they name."""
+RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
+_RENAME_PAIR = re.compile(r"ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?\s+" + _NAME.replace("name", "old")
+                          + r"\s+RENAME\s+TO\s+" + _NAME.replace("name", "new"), re.IGNORECASE)
+
+
+def unquote(name: str) -> str:
+    """The unqualified table name, lower-case as the history keys it: `public."Users"` -> `users`."""
+    quoted, cut = False, 0
+    for i, ch in enumerate(name):  # the last dot outside quotes (one pass: names come from the PR)
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            cut = i + 1
+    last = name[cut:].strip()
+    return (last[1:-1].replace('""', '"') if last.startswith('"') else last).lower()
+
+
+def _read_tables(ws: Workspace, path: str, names: set[str] | None) -> list[Op]:
+    """The table operations of a migration this run does not judge, on `names` (and its table
+    renames that name one of them; `names` may grow as the caller walks backwards, so any rename
+    is kept), or on every table (`names` None). Not through read_text, so that it does not count
+    as read for inline waivers."""
+    try:
+        text = decode_text(path, ws.read_bytes(path))
+    except FileProblem:
+        return []
+    if names is None:
+        return [_slim(op) for op in _history_ops(text, lambda body: DEFINES.match(body) is not None)
+                if op.action in TRACKED]
+
+    # the file's own renames, followed backwards: a table it renames into `names` is asked about
+    # under its old name in the statements before the rename
+    pairs = [(unquote(m.group("old")), unquote(m.group("new"))) for m in _RENAME_PAIR.finditer(text)]
+    here = set(names)
+    for old, new in reversed(pairs):
+        if new in here:
+            here.add(old)
+    if not pairs and not any(unquote(m.group("name")) in here for m in DEFINES.finditer(text)):
+        return []  # it names none of the tables (a name in a comment or string only costs a parse)
+
+    def wanted(body: str) -> bool:
+        m = DEFINES.match(body)
+        if m is None:
+            return False
+        return unquote(m.group("name")) in here or RENAME_TO.search(body, m.end()) is not None
+
+    return [_slim(op) for op in _history_ops(text, wanted) if op.action in TRACKED]
+
+
+def _history_ops(text: str, wanted: Callable[[str], bool]) -> list[Op]:
+    """The up operations of an earlier migration, from the statements `wanted` accepts only (the
+    others are neither decoded nor turned into operations)."""
+    if liquibase.is_changelog(text):
+        parts = [(cs.sql, cs.sql_line) for cs in liquibase.changesets(text) if cs.for_postgres]
+    else:
+        parts = [up_section(text)]
+    return [op for part, line in parts for st in parse(part, Origin(line=line), trees=wanted)[0]
+            if st.node is not None for op in from_statement(st)]
+
+
+def root(cand: Candidate) -> str:
+    """The directory that holds a migration sequence (diesel and Prisma keep one directory per migration)."""
+    d = cand.path.rsplit("/", 1)[0] if "/" in cand.path else ""
+    return d.rsplit("/", 1)[0] if cand.format in ("diesel", "prisma") and "/" in d else d
+
+
+def order(cand: Candidate) -> tuple[tuple[int, ...], str]:
+    """Apply order: Flyway by version number (V2 before V10), every other layout by path."""
+    name = cand.path.rsplit("/", 1)[-1]
+    m = FLYWAY_UP.match(name) if cand.format == "flyway" else None
+    if m is None:
+        return (), cand.path
+    return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
+
+
+def tables_state(state: Mapping[str, TableState]) -> State:
+    """An independent copy of `state` (the judge changes its own)."""
+    return {t: ts.copy() for t, ts in state.items()}
