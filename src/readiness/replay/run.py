@@ -248,8 +248,10 @@ class _Runner:
             try:
                 for count, _ in enumerate(rows, start=1):
                     if count > MAX_ROWS:
-                        arm.fired = arm.fired or "rows"
-                        conn.cancel_safe(timeout=2.0)
+                        # Closing the stream (below) cancels the query and drains what is in flight.
+                        # A cancel of our own as well raced it: arriving late, it cancelled the NEXT
+                        # statement (seen 1 run in 3).
+                        self.sb.watchdog.mark(arm, "rows")
                         break
             finally:
                 rows.close()  # type: ignore[attr-defined]

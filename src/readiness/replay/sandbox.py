@@ -142,6 +142,16 @@ class Watchdog:
                     self._fire(arm, "resources", now)
         return last_size
 
+    def mark(self, arm: _Arm, reason: str) -> None:
+        """The session itself stopped the statement (`reason`, e.g. too many rows): record it as fired
+        now, so that the watchdog escalates to terminating the backend only if the stop has not taken
+        effect within 3 s (a bare `fired` with no time read as 'cancelled long ago' and terminated the
+        session at the next tick)."""
+        with self._cond:
+            if arm.fired is None:
+                arm.fired = reason
+                arm.cancelled_at = time.monotonic()
+
     def _fire(self, arm: _Arm, reason: str, now: float) -> None:
         arm.fired = reason
         arm.cancelled_at = now
