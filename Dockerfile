@@ -19,12 +19,13 @@ RUN python3 -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-d
 FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
-# git: the tool diffs against the PR base; the mounted workspace belongs to the runner's uid.
+# git: the tool diffs against the PR base. The mounted workspace belongs to the runner's uid: only that
+# path is named safe (the tool itself passes --git-dir/--work-tree and never discovers a repository).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
-    && git config --system --add safe.directory '*'
+    && git config --system --add safe.directory /github/workspace
 # Runtime dependencies: exact versions with hashes, nothing resolved at build time.
 COPY requirements.lock /tmp/requirements.lock
 RUN python3 -m pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock \

@@ -154,7 +154,9 @@ def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settin
     if pr is None or not pr.base_sha:
         return None
     try:
-        return git_changes(root, pr.base_sha)
+        # the repository is the one holding `root`, found no higher than the workspace; commits are
+        # compared as trees (what the PR changes is what its commits change)
+        return git_changes(root, pr.base_sha, stop=workspace, worktree=False)
     except GitUnavailable as exc:
         git_problem = str(exc)
     if pr.changed_files is not None and pr.changed_files > FILES_CAP:

@@ -136,6 +136,8 @@ class Workspace:
                 except OSError:
                     continue
                 for entry in entries:
+                    if entry.name == ".git":  # a directory, a worktree's `gitdir:` file or a link: never listed
+                        continue
                     rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                     try:  # the directory entry's type: no stat() per file where the filesystem says
                         is_dir = entry.is_dir(follow_symlinks=False)
