@@ -4,7 +4,8 @@ Order matters (DESIGN): read INPUT_* and GITHUB_*; find the PR's changed files; 
 which settles the verdict; write the JSON report, the comment body, the optional SARIF file, the job
 summary and the step outputs; only then publish the comment and the check run. Publishing can only
 add log lines: it never changes the exit code (0 pass, 1 fail, 2 usage or configuration error).
-The token is never printed: every line this module writes goes through `redact`.
+The token is never printed, in any encoding: the report is redacted before it is rendered, and every
+line this module writes goes through the same `Redactor`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from readiness.errors import ConfigError, UsageError
 from readiness.github.event import ActionEvent, load_event
-from readiness.github.token import env_token, redact
+from readiness.github.token import env_token
 from readiness.model import FailOn, Report
+from readiness.redaction import Redactor
 from readiness.workspace.changes import ChangeSet
 
 if TYPE_CHECKING:
@@ -82,19 +84,21 @@ def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
 
 
 class _Log:
-    """Lines for the workflow log, with the token redacted."""
+    """Lines for the workflow log, with every secret redacted (in any encoding)."""
 
-    def __init__(self, token: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(self, token: str, out: TextIO | None = None, err: TextIO | None = None,
+                 redactor: Redactor | None = None) -> None:
         self.token = token
+        self.redactor = redactor or Redactor([token])
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
     def info(self, line: str) -> None:
-        self.out.write(redact(line, self.token).rstrip("\n") + "\n")
+        self.out.write(self.redactor.text(line).rstrip("\n") + "\n")
         self.out.flush()
 
     def error(self, line: str) -> None:
-        self.err.write(redact(line, self.token).rstrip("\n") + "\n")
+        self.err.write(self.redactor.text(line).rstrip("\n") + "\n")
         self.err.flush()
 
 
@@ -203,7 +207,7 @@ def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
             log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
     if env.get("GITHUB_STEP_SUMMARY"):
         text = (f"## readiness-gates: error\n\n"
-                f"The gates did not run: {redact(message, log.token).replace('`', chr(39))}\n")
+                f"The gates did not run: {log.redactor.text(message).replace('`', chr(39))}\n")
         try:
             append_summary(env["GITHUB_STEP_SUMMARY"], text)
         except OSError as exc:
@@ -215,7 +219,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
     """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error, 3 defect)."""
     env = os.environ if env is None else env
     token = env_token(env)
-    log = _Log(token, out, err)
+    log = _Log(token, out, err, Redactor.from_env(env, token))
     try:
         return _run(env, token, log)
     except (UsageError, ConfigError) as exc:
@@ -267,6 +271,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
                             head=event.head_sha))
+    # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
+    report = log.redactor.report(report)
 
     prefix = os.path.relpath(root.resolve(), workspace.resolve()).replace(os.sep, "/")
     if prefix != ".":

@@ -64,6 +64,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """`readiness check`."""
     from readiness.engine import RunOptions, parse_gate_list, run
     from readiness.model import FailOn
+    from readiness.redaction import Redactor
     from readiness.render import Format, render
     from readiness.runner import load_repo_config, local_changes
 
@@ -78,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--offline-db {args.offline_db}: not a directory")
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
                          changes=changes, offline_db=offline_db)
-    report = run(options)
+    report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
     fmt = Format(args.format or "text")
     if args.output:
         text = render(report, fmt, color=False)
@@ -140,10 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return dispatch(args)
     except ConfigError as exc:
-        sys.stderr.write(f"readiness: {exc.diagnostics()}\n")
+        _complain(exc.diagnostics())
         return EXIT_USAGE
     except ReadinessError as exc:
-        sys.stderr.write(f"readiness: {exc.diagnostics()}\n")
+        _complain(exc.diagnostics())
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("readiness: interrupted\n")
@@ -159,9 +160,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             tb = tb.tb_next
         if tb is not None:
             where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-        sys.stderr.write(f"readiness: internal error: {type(exc).__name__}{where}: {exc}; "
-                         f"rerun with --debug for a traceback, and {REPORT_BUG}\n")
+        _complain(f"internal error: {type(exc).__name__}{where}: {exc}; rerun with --debug for a traceback, "
+                  f"and {REPORT_BUG}")
         return EXIT_INTERNAL
+
+
+def _complain(message: str) -> None:
+    """One line on stderr, with every secret the environment holds redacted."""
+    from readiness.redaction import Redactor
+
+    sys.stderr.write(f"readiness: {Redactor.from_env(os.environ).text(message)}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

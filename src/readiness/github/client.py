@@ -129,4 +129,4 @@ def describe(exc: BaseException, *secrets: str) -> str:
         if isinstance(reason, MaxRetryError) and reason.reason is not None:
             reason = reason.reason
         text = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
-    return redact(" ".join(text.split())[:300], *secrets)
+    return redact(" ".join(text.split()), *secrets)[:300]  # redacted first: a cut never leaves part of a token

@@ -1,6 +1,9 @@
 """Safe access to the repository under check, which is untrusted input.
 
 * Files are listed by walking the tree without following symlinks; `.git` is skipped.
+* Nothing under `.git/` is ever read, by name or through a link, and no link is followed into a
+  directory the walk skips (`node_modules/`, an excluded path): a link there is refused like one
+  that leaves the repository.
 * A read refuses symlinks whose target leaves the repository, non-regular files, files over the
   size cap, binary (NUL-bearing) files and text that is not UTF-8; each refusal is a
   `FileProblem` value that a gate turns into a finding.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Iterable, Sequence
@@ -213,6 +217,13 @@ class Workspace:
             target = self._symlinks.get(rel)
             detail = "symlink" if target is not None or candidate.is_symlink() else "path"
             raise FileProblem(rel, f"{detail} points outside the repository; not followed")
+        inner = real.relative_to(self.root).as_posix() if real != self.root else ""
+        parts = inner.split("/") if inner else []
+        if any(p.lower() == ".git" for p in parts):
+            raise FileProblem(rel, "path leads into .git/, which is never read")
+        if inner != posixpath.normpath(normalize_rel(rel)).strip("/."):  # a link was followed on the way
+            if any(p in SKIP_DIRS for p in parts) or (self.exclude and matches(inner, self.exclude)):
+                raise FileProblem(rel, "symlink points into a directory that is never read; not followed")
         return real
 
     def size(self, rel: str) -> int:
