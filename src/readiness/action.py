@@ -206,8 +206,11 @@ def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
         except OSError as exc:
             log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
     if env.get("GITHUB_STEP_SUMMARY"):
-        text = (f"## readiness-gates: error\n\n"
-                f"The gates did not run: {log.redactor.text(message).replace('`', chr(39))}\n")
+        from readiness.render.escape import inline
+
+        # the message can quote an input or a file name: escaped, never live markdown or HTML
+        shown = inline(log.redactor.text(message), max_len=2000)
+        text = f"## readiness-gates: error\n\nThe gates did not run: {shown}\n"
         try:
             append_summary(env["GITHUB_STEP_SUMMARY"], text)
         except OSError as exc:
@@ -259,7 +262,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     config_path = None
     if inputs.config:
         config_path = str(Path(inputs.config) if Path(inputs.config).is_absolute() else workspace / inputs.config)
-    config = load_repo_config(root, config_path)
+    config = load_repo_config(root, config_path, workspace=workspace)
     fail_on = inputs.fail_on or config.fail_on
     gates = parse_gate_list(inputs.gates)
     event = load_event(env)

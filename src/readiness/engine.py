@@ -158,17 +158,6 @@ def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
     return f
 
 
-def resolve_config_path(root: Path, given: str | None) -> tuple[Path | None, str | None]:
-    """The config file to use and how to name it in messages."""
-    if given:
-        p = Path(given)
-        return (p if p.is_absolute() else Path.cwd() / p), given
-    default = root / ".readiness.yml"
-    if default.is_file() or default.is_symlink():
-        return default, ".readiness.yml"
-    return None, None
-
-
 def prefix_paths(report: Report, prefix: str) -> Report:
     """The report with every path made relative to an enclosing directory (`prefix` ends in `/`).
 
