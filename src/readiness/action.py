@@ -250,7 +250,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
-    from readiness.runner import load_repo_config
+    from readiness.runner import load_policy
 
     inputs = parse_inputs(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
@@ -262,18 +262,26 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     config_path = None
     if inputs.config:
         config_path = str(Path(inputs.config) if Path(inputs.config).is_absolute() else workspace / inputs.config)
-    config = load_repo_config(root, config_path, workspace=workspace)
-    fail_on = inputs.fail_on or config.fail_on
     gates = parse_gate_list(inputs.gates)
     event = load_event(env)
     settings = ClientSettings.from_env(env, event.api_url)
     if event.problem:
         log.info(f"readiness: {event.problem}; judging the whole repository")
     changes = _changes(root, workspace, event, token, settings, log)
+    # The policy is the base branch's: the PR's own .readiness.yml is judged as a change, not obeyed.
+    pr = event.pull_request
+    policy = load_policy(root, config_path, workspace=workspace, changes=changes,
+                         base=pr.base_sha if pr is not None else None)
+    for note in policy.notes:
+        log.info(f"readiness: note: {note}")
+    if changes is not None:
+        log.info(f"readiness: policy from {policy.origin}")
+    config = policy.config
+    fail_on = inputs.fail_on or config.fail_on
 
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
-                            head=event.head_sha))
+                            head=event.head_sha, policy_findings=policy.findings))
     # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
     report = log.redactor.report(report)
 

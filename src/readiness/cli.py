@@ -66,19 +66,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     from readiness.model import FailOn
     from readiness.redaction import Redactor
     from readiness.render import Format, render
-    from readiness.runner import load_repo_config, local_changes
+    from readiness.runner import load_policy, local_changes
 
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{args.path}: not a directory")
-    config = load_repo_config(root, args.config)
-    fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     changes = local_changes(root, args.base) if args.base else None
+    # with --base, the base commit's .readiness.yml judges; what the working copy's relaxes is a finding
+    policy = load_policy(root, args.config, changes=changes)
+    for note in policy.notes:
+        _complain(f"note: {note}")
+    config = policy.config
+    fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     offline_db = Path(args.offline_db) if args.offline_db else None
     if offline_db is not None and not offline_db.is_dir():
         raise UsageError(f"--offline-db {args.offline_db}: not a directory")
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
-                         changes=changes, offline_db=offline_db)
+                         changes=changes, offline_db=offline_db, policy_findings=policy.findings)
     report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
     fmt = Format(args.format or "text")
     if args.output:

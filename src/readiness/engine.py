@@ -41,6 +41,9 @@ class RunOptions:
     """OSV directory for the deps gate."""
     today: date | None = None
     """For waiver expiry (tests pin it)."""
+    policy_findings: tuple[Finding, ...] = ()
+    """What the PR's own `.readiness.yml` relaxes (`config/policy-relaxed`): reported in the config gate
+    whether or not that gate runs, since they are about the whole verdict."""
 
 
 def parse_gate_list(value: str | None) -> tuple[str, ...] | None:
@@ -98,13 +101,15 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                   items=tuple(outcome.items), findings=tuple(outcome.findings),
                                   extra=outcome.extra))
 
-    every = [f for r in results for f in r.findings]
+    every = [f for r in results for f in r.findings] + list(options.policy_findings)
+    policy_rules = {f.rule for f in options.policy_findings}
     inline: list[InlineWaiver] = []
     for rel, text in ws.marked.items():
         inline.extend(parse_inline(rel, text))
     today = options.today or datetime.now(UTC).date()
     judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
-    judged = [_finalize(f, options.changes, config) for f in judged if f.gate in ran]
+    judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
+              for f in judged if f.gate in ran or f.rule in policy_rules]
     by_gate: dict[str, list[Finding]] = {}
     for f in judged:
         by_gate.setdefault(f.gate, []).append(f)
@@ -112,18 +117,20 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     final: list[GateResult] = []
     for r in results:
-        if r.gate not in ran:
+        findings = tuple(by_gate.get(r.gate, ()))
+        if r.gate not in ran and not findings:
             final.append(r)
             continue
-        findings = tuple(by_gate.get(r.gate, ()))
         probe = Report(version=__version__, fail_on=options.fail_on, base=None, head=None,
                        gates=(GateResult(gate=r.gate, status=r.status, duration_ms=0, findings=findings),),
                        scope_all_gates=scope_all)
         status = r.status
-        if status is not GateStatus.SKIPPED or findings:
+        if status is GateStatus.ERROR:
+            pass  # an errored gate stays errored; policy findings are still listed under it
+        elif status is not GateStatus.SKIPPED or findings:
             status = GateStatus.FAIL if probe.blocking else GateStatus.PASS
         final.append(GateResult(gate=r.gate, status=status, duration_ms=r.duration_ms,
-                                error=r.error if status is GateStatus.SKIPPED else None,
+                                error=r.error if status in (GateStatus.SKIPPED, GateStatus.ERROR) else None,
                                 items=r.items, findings=findings, extra=r.extra))
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,

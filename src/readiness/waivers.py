@@ -24,6 +24,9 @@ _INLINE_RE = re.compile(
 )
 
 INVALID = {g: rule(f"{g}/invalid-waiver") for g in GATE_IDS}
+NOT_INLINE = frozenset({"config/policy-relaxed"})
+"""Rules an inline comment never waives: the pull request would be waiving its own change of the policy
+(only the base branch's `waivers:` can)."""
 UNUSED = {g: rule(f"{g}/unused-waiver") for g in GATE_IDS}
 
 
@@ -111,7 +114,7 @@ def apply_waivers(
         line = f.location.line
         if line is not None:
             for w in by_line.get((f.location.path, line), ()):
-                if f.rule in w.rules:
+                if f.rule in w.rules and f.rule not in NOT_INLINE:
                     waiver = Waiver(reason=w.reason, source="inline",
                                     location=Location(path=w.path, line=w.line, column=w.column))
                     used.add(id(w))

@@ -173,9 +173,10 @@ class GitRepo:
             return None
         return out or None
 
-    def tree_entry(self, commit: str, rel: str) -> TreeEntry | None:
-        """The entry of `rel` (relative to the checked directory) at `commit`, or None when absent."""
-        path = self.prefix + rel
+    def tree_entry(self, commit: str, rel: str, *, from_top: bool = False) -> TreeEntry | None:
+        """The entry of `rel` (relative to the checked directory, or to the work tree's top with
+        `from_top`) at `commit`, or None when absent."""
+        path = rel if from_top else self.prefix + rel
         out = self.run("ls-tree", "-z", "-l", "--full-tree", commit, "--", path, limit=1 << 20)
         for entry in parse_ls_tree(out):
             if entry.path == path:
@@ -188,11 +189,11 @@ class GitRepo:
             raise GitUnavailable("not an object name")
         return self.run("cat-file", "blob", sha, limit=limit)
 
-    def read_file(self, commit: str, rel: str, *, limit: int) -> bytes | None:
+    def read_file(self, commit: str, rel: str, *, limit: int, from_top: bool = False) -> bytes | None:
         """The bytes of regular file `rel` at `commit`; None when absent or not a regular file there.
 
         GitUnavailable when it is over `limit` bytes or git cannot answer."""
-        entry = self.tree_entry(commit, rel)
+        entry = self.tree_entry(commit, rel, from_top=from_top)
         if entry is None or entry.kind != "blob" or not entry.mode.startswith("100"):
             return None
         if entry.size is not None and entry.size > limit:
