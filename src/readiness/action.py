@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from readiness.errors import ConfigError, UsageError
+from readiness.github.commands import neutralise, stop_commands
 from readiness.github.event import ActionEvent, load_event
 from readiness.github.token import env_token
 from readiness.model import FailOn, Report
@@ -94,12 +95,24 @@ class _Log:
         self.err = err or sys.stderr
 
     def info(self, line: str) -> None:
-        self.out.write(self.redactor.text(line).rstrip("\n") + "\n")
+        """A line (or lines) that may quote repository text: no workflow command can start in it."""
+        self.out.write(neutralise(self.redactor.text(line)).rstrip("\n") + "\n")
         self.out.flush()
 
     def error(self, line: str) -> None:
-        self.err.write(self.redactor.text(line).rstrip("\n") + "\n")
+        """As `info`, on stderr (the runner reads commands there too)."""
+        self.err.write(neutralise(self.redactor.text(line)).rstrip("\n") + "\n")
         self.err.flush()
+
+    def block(self, text: str) -> None:
+        """Much repository text (the report): neutralised, and between stop-commands markers."""
+        self.out.write(stop_commands(self.redactor.text(text)) + "\n")
+        self.out.flush()
+
+    def command(self, line: str) -> None:
+        """One of our own workflow commands (its data and properties are escaped by their builder)."""
+        self.out.write(self.redactor.text(line).replace("\n", "%0A").replace("\r", "%0D") + "\n")
+        self.out.flush()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -324,7 +337,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         except OSError as exc:
             log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
 
-    log.info(render(report, Format.TEXT, color=False).rstrip("\n"))
+    log.block(render(report, Format.TEXT, color=False).rstrip("\n"))
 
     try:
         result = publish(PublishRequest(
@@ -345,5 +358,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
                  "the full report.")
     if result.fallback_annotations:
         for line in annotation_commands(report.findings):
-            log.info(line)
+            if line.startswith("::"):
+                log.command(line)
+            else:
+                log.info(line)
     return 1 if report.verdict == "fail" else 0

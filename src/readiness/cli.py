@@ -92,8 +92,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"--output {args.output}: {exc.strerror}") from None
     else:
+        from readiness.github.commands import neutralise, neutralise_json
+
         color = fmt is Format.TEXT and _use_color(args.color, sys.stdout.isatty())
-        sys.stdout.write(render(report, fmt, color=color))
+        text = render(report, fmt, color=color)
+        # stdout may be a CI log, where a line of repository text must not become a workflow command
+        sys.stdout.write(neutralise_json(text) if fmt in (Format.JSON, Format.SARIF) else neutralise(text))
     return EXIT_FAIL if report.verdict == "fail" else EXIT_OK
 
 
