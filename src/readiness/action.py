@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from readiness.workspace.changes import ChangeSet
 if TYPE_CHECKING:
     from readiness.github.settings import ClientSettings
 
-OUTPUT_DIR = ".readiness"
 FILES_CAP = 3_000
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -113,51 +111,6 @@ class _Log:
         """One of our own workflow commands (its data and properties are escaped by their builder)."""
         self.out.write(self.redactor.text(line).replace("\n", "%0A").replace("\r", "%0D") + "\n")
         self.out.flush()
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file without following a symlink planted at its name."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-
-
-def output_dir(workspace: Path) -> Path:
-    """`<workspace>/.readiness/` (ignored by git through its own .gitignore), or a temp dir when the
-    repository planted something else at that name."""
-    candidate = workspace / OUTPUT_DIR
-    try:
-        if candidate.is_symlink() or (candidate.exists() and not candidate.is_dir()):
-            raise OSError("not a plain directory")
-        candidate.mkdir(exist_ok=True)
-        ignore = candidate / ".gitignore"
-        if not ignore.exists() or ignore.is_symlink():
-            _write_private(ignore, "*\n")
-        return candidate
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="readiness-"))
-
-
-def _shown_path(path: Path, workspace: Path) -> str:
-    """`path` relative to the workspace when it is inside it. In a Docker action the workspace is
-    /github/workspace, a path later steps on the runner do not have; relative to the workspace
-    (their default working directory) it is valid in the container and on the runner alike."""
-    try:
-        return path.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _inside_write(workspace: Path, rel: str, text: str) -> Path:
-    """Write `rel` (relative to the workspace, or absolute) without leaving the workspace through a
-    symlink; returns the path written."""
-    path = Path(rel) if Path(rel).is_absolute() else workspace / rel
-    parent = path.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if Path(rel).is_absolute() is False and not parent.resolve().is_relative_to(workspace.resolve()):
-        raise OSError(f"{rel}: its directory leaves the workspace through a symlink")
-    _write_private(path, text)
-    return path
 
 
 def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settings: ClientSettings,
@@ -260,6 +213,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.github.publish import PublishRequest, PublishResult, publish
     from readiness.github.settings import ClientSettings
     from readiness.github.summary import append_summary
+    from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
@@ -307,19 +261,20 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     minimal = render_minimal(report, links=links)
     summary = render_summary(report, links=links)
 
-    out_dir = output_dir(workspace)
-    report_path = out_dir / "report.json"
-    comment_path = out_dir / "comment.md"
+    # a directory this run creates: nothing the PR committed (a forged report, a symlink) can be in it
+    out_dir = fresh_output_dir(workspace)
+    report_path, report_shown = out_dir.file("report.json")
+    comment_path, comment_shown = out_dir.file("comment.md")
     for path, text in ((report_path, render_json(report)), (comment_path, comment)):
         try:
-            _write_private(path, text)
+            write_new(path, text)
         except OSError as exc:
             log.error(f"readiness: cannot write {path}: {exc.strerror}")
     if inputs.sarif_file:
         from readiness.render.sarif import render_sarif
 
         try:
-            _inside_write(workspace, inputs.sarif_file, render_sarif(report))
+            write_in_workspace(workspace, inputs.sarif_file, render_sarif(report))
         except OSError as exc:
             log.error(f"readiness: cannot write the SARIF file {inputs.sarif_file}: {exc.strerror or exc}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -329,8 +284,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             log.error(f"readiness: cannot write GITHUB_STEP_SUMMARY: {exc.strerror}")
     counts = report.counts
     outputs = {"verdict": report.verdict, "critical": str(counts["critical"]), "high": str(counts["high"]),
-               "findings": str(sum(counts.values())), "report": _shown_path(report_path, workspace),
-               "comment-file": _shown_path(comment_path, workspace)}
+               "findings": str(sum(counts.values())), "report": report_shown, "comment-file": comment_shown}
     if env.get("GITHUB_OUTPUT"):
         try:
             write_outputs(env["GITHUB_OUTPUT"], outputs)
@@ -354,7 +308,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         log.info(f"readiness: posted {line}")
     if result.not_posted:
         log.info(f"readiness: not posted to GitHub: {'; '.join(result.not_posted)}. The verdict stands; "
-                 f"the comment body is in {comment_path} (output comment-file) and the job summary has "
+                 f"the comment body is in {comment_shown} (output comment-file) and the job summary has "
                  "the full report.")
     if result.fallback_annotations:
         for line in annotation_commands(report.findings):
