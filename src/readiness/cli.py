@@ -67,6 +67,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from readiness.redaction import Redactor
     from readiness.render import Format, render
     from readiness.runner import load_policy, local_changes
+    from readiness.watchdog import Limits
 
     root = Path(args.path)
     if not root.is_dir():
@@ -81,8 +82,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     offline_db = Path(args.offline_db) if args.offline_db else None
     if offline_db is not None and not offline_db.is_dir():
         raise UsageError(f"--offline-db {args.offline_db}: not a directory")
+    # --debug runs the gates in this process (no watchdog), so a defect surfaces with its own traceback
+    limits = Limits(gate_seconds=0) if args.debug else None
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
-                         changes=changes, offline_db=offline_db, policy_findings=policy.findings)
+                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits)
     report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
     fmt = Format(args.format or "text")
     if args.output:
@@ -152,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _complain(exc.diagnostics())
         return EXIT_USAGE
     except ReadinessError as exc:
-        _complain(exc.diagnostics())
+        trace = getattr(exc, "trace", None)
+        if debug and trace:  # a gate's crash in its own process: its traceback from there
+            sys.stderr.write(trace)
+        _complain(exc.diagnostics() + (f"; rerun with --debug for a traceback, and {REPORT_BUG}"
+                                        if trace and not debug else ""))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("readiness: interrupted\n")

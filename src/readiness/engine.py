@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from readiness import __version__
 from readiness.config import Config
 from readiness.errors import GateError, UsageError
 from readiness.gates import load
-from readiness.gates.base import GateContext
+from readiness.gates.base import GateContext, GateOutcome
 from readiness.model import GATE_IDS, FailOn, Finding, GateId, GateResult, GateStatus, Item, Location, Report
 from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
+from readiness.watchdog import Budget, GateDone, Limits, run_gates
 from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
 
@@ -41,6 +43,8 @@ class RunOptions:
     """OSV directory for the deps gate."""
     today: date | None = None
     """For waiver expiry (tests pin it)."""
+    limits: Limits | None = None
+    """The per-gate watchdog's limits; None reads them from the environment."""
     policy_findings: tuple[Finding, ...] = ()
     """What the PR's own `.readiness.yml` relaxes (`config/policy-relaxed`): reported in the config gate
     whether or not that gate runs, since they are about the whole verdict."""
@@ -62,9 +66,18 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     config = options.config
     ws = Workspace(options.root, max_file_bytes=config.max_file_bytes, exclude=config.exclude)
     asked = options.gates
+    limits = options.limits or Limits.from_env()
+    to_run = [g for g in GATE_IDS if (g in asked if asked is not None else config.enabled(g))]
+    budget = Budget(limits, len(to_run))
+    if limits.enabled and to_run:
+        ws.files()  # listed once, here: every gate's process inherits the listing
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
     ran: set[str] = set()
+    contexts = {gate_id: GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
+                                     changes=options.changes, offline_db=options.offline_db, gate=gate_id)
+                for gate_id in map(GateId, to_run)}
+    outcomes = {done.gate: done for done in _run_gates(contexts, limits, budget, clock)}
     for gate_id in map(GateId, GATE_IDS):
         if asked is not None and gate_id not in asked:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
@@ -74,23 +87,15 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
                                       error="disabled in the configuration"))
             continue
-        ctx = GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
-                          changes=options.changes, offline_db=options.offline_db, gate=gate_id)
-        ws.reader = gate_id
-        start = clock()
-        try:
-            with _collector_paused():
-                outcome = load(gate_id).run(ctx)
-        except GateError as exc:
-            ms = (clock() - start) * 1000
+        done = outcomes[gate_id]
+        ms = done.seconds * 1000
+        if done.error is not None:
             if config.on_error(gate_id) == "fail":
                 errored_fail.append(gate_id)
             results.append(GateResult(gate=gate_id, status=GateStatus.ERROR, duration_ms=ms,
-                                      error=exc.diagnostics()))
+                                      error=done.error.diagnostics()))
             continue
-        finally:
-            ws.reader = None
-        ms = (clock() - start) * 1000
+        outcome: GateOutcome = done.result
         ran.add(gate_id)
         if outcome.skipped is not None and not outcome.findings:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=ms,
@@ -135,6 +140,47 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
                   gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all)
+
+
+def _run_gates(contexts: dict[GateId, GateContext], limits: Limits, budget: Budget,
+               clock: Callable[[], float]) -> Iterator[GateDone]:
+    """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process."""
+    for gate_id in contexts:
+        load(gate_id)  # imported here, once, before any fork
+    if limits.enabled and contexts:
+        ws = next(iter(contexts.values())).workspace
+        for done in run_gates(list(contexts), partial(_run_gate, contexts), budget=budget, memory=limits.memory):
+            if done.error is None:
+                outcome, marked, readers = done.result
+                ws.marked.update(marked)  # the texts with inline waivers the gate read, for the engine
+                ws.readers.update(readers)
+                done = replace(done, result=outcome)
+            yield done
+        return
+    for gate_id in contexts:
+        start = clock()
+        try:
+            outcome, _, _ = _run_gate(contexts, gate_id)
+        except GateError as exc:
+            yield GateDone(gate_id, None, exc, clock() - start)
+        else:
+            yield GateDone(gate_id, outcome, None, clock() - start)
+
+
+def _run_gate(contexts: dict[GateId, GateContext],
+              gate_id: str) -> tuple[GateOutcome, dict[str, str], dict[str, str]]:
+    """One gate's outcome, and the texts with inline waivers it read (in the worker, those go back)."""
+    ctx = contexts[GateId(gate_id)]
+    ws = ctx.workspace
+    before, readers_before = set(ws.marked), set(ws.readers)
+    ws.reader = gate_id
+    try:
+        with _collector_paused():
+            outcome = load(gate_id).run(ctx)
+    finally:
+        ws.reader = None
+    return (outcome, {k: v for k, v in ws.marked.items() if k not in before},
+            {k: v for k, v in ws.readers.items() if k not in readers_before})
 
 
 @contextmanager
