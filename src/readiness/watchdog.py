@@ -2,7 +2,9 @@
 verdict stands.
 
 The gates run in a forked worker process, in a process group of its own, with a cap on its data
-segment (`RLIMIT_DATA`: heap and anonymous maps, the memory a runaway parse grows); the worker runs
+segment (`RLIMIT_DATA`: heap and anonymous maps, the memory a runaway parse grows), and the parent
+also adds up the resident memory of the whole group (the gate's own workers too) every 0.2 s and
+stops it above the same cap; the worker runs
 them one after the other and sends each result back pickled through a pipe, and the parent holds
 each gate to a wall-clock deadline, waiting with `select`. When a gate's deadline passes, or its
 process dies, the whole group is killed (the gate's own workers and a pip-audit subprocess
@@ -36,8 +38,11 @@ DEFAULT_RUN_SECONDS = 50.0
 RESERVE_SECONDS = 3.0
 """Kept back from each gate's deadline for every gate still to run, so one gate's hang leaves the
 others time to give their verdict."""
-DEFAULT_MEMORY = 1536 * 1024 * 1024
-"""`RLIMIT_DATA` of a gate's process (bytes)."""
+DEFAULT_MEMORY = 768 * 1024 * 1024
+"""What the gates' processes may hold together (resident bytes, polled), and each one's `RLIMIT_DATA`:
+with the parent's own, a run stays within 1 GB."""
+POLL_SECONDS = 0.2
+"""How often the parent looks at the gates' memory while it waits."""
 _READ = 1 << 20
 
 
@@ -150,6 +155,7 @@ class _Worker:
         self.rfd = rfd
         self.buffer = b""
         self.dead = False
+        self.over_memory = False
 
     def results(self, budget: Budget) -> Iterator[GateDone]:
         """Each gate's outcome as the worker reports it; a hang or a death ends the worker."""
@@ -179,7 +185,10 @@ class _Worker:
                 raise GateCrashed(gate, name, text, where, trace)
 
     def _death(self, seconds: float, elapsed: float) -> str:
-        """Why the worker said nothing more: out of time, or killed."""
+        """Why the worker said nothing more: out of memory or time, or killed."""
+        if self.over_memory:
+            return (f"gave up: the gate's processes used more than {(self.memory or 0) // (1024 * 1024)} MiB "
+                    "of memory together; the gate fails closed")
         if elapsed >= seconds - 0.05:
             return (f"gave up after {seconds:.0f} s (the gate's time limit): the result is not known, so the gate "
                     "fails closed")
@@ -192,7 +201,10 @@ class _Worker:
                 name = str(sig)
             return (f"gave up: the gate's process was killed ({name}), most likely by the "
                     f"{(self.memory or 0) // (1024 * 1024)} MiB memory cap; the gate fails closed")
-        return "gave up: the gate's process ended without a result; the gate fails closed"
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        cap = f" (a C library giving up, most likely at the {(self.memory or 0) // (1024 * 1024)} MiB memory cap)" \
+            if self.memory else ""
+        return f"gave up: the gate's process ended with status {code} and no result{cap}; the gate fails closed"
 
     def _next(self, deadline: float) -> tuple[str, Any, float] | None:
         """The next result frame, or None at the deadline or when the worker is gone."""
@@ -206,8 +218,11 @@ class _Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([self.rfd], [], [], min(left, 1.0))
+            ready, _, _ = select.select([self.rfd], [], [], min(left, POLL_SECONDS))
             if not ready:
+                if self.memory is not None and group_rss(self.pid) > self.memory:
+                    self.over_memory = True
+                    return None
                 continue
             chunk = os.read(self.rfd, _READ)
             if not chunk:
@@ -232,6 +247,12 @@ def _worker(gates: list[str], run_one: Callable[[str], Any], rfd: int, wfd: int,
         os.close(rfd)
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills the group
+        # the report is the parent's stdout: nothing a gate or a C library prints (libpg_query writes
+        # "Terminating process due to FATAL error" and memory dumps) may land in it or in the log
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        os.close(quiet)
         if memory is not None:
             import resource
 
@@ -274,6 +295,29 @@ def _crash(exc: BaseException) -> tuple[str, str, str, str]:
     where = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}" if tb is not None else ""
     trace = "".join(traceback.format_exception(exc))
     return type(exc).__name__, str(exc)[:500], where, trace
+
+
+def group_rss(pgid: int) -> int:
+    """Resident bytes of every process in group `pgid` (Linux `/proc`; 0 where there is none)."""
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 21 and int(fields[2]) == pgid:
+            total += int(fields[21]) * _PAGE
+    return total
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _kill(pid: int) -> None:
