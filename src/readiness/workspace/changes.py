@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from readiness.workspace.git import GitRepo, GitUnavailable, TreeEntry, parse_ls_tree
+from readiness.workspace.git import GitRepo, GitUnavailable
 
 __all__ = ["ChangeSet", "GitRepo", "GitUnavailable", "base_text", "git_changes"]
 
@@ -63,7 +63,7 @@ def git_changes(root: Path, base: str, *, stop: Path | None = None, worktree: bo
     for status, path in zip(parts[0::2], parts[1::2], strict=False):
         (deleted if status.startswith("D") else files).add(path)
     if worktree:
-        added, modified, removed = worktree_changes(repo, head_sha, Path(os.path.realpath(root)))
+        added, modified, removed = worktree_changes(repo, head_sha)
         files |= added | modified
         files -= removed
         deleted = (deleted - added - modified) | removed
@@ -81,55 +81,27 @@ def base_text(changes: ChangeSet, rel: str, *, limit: int) -> str | None:
 
 # the working tree ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _IndexEntry:
-    sha: str
-    mode: str
-    stage: str
-    tag: str
-    mtime: tuple[int, int]
-    size: int
-    ino: int
+_INDEX_ENTRY = re.compile(
+    rb"(?P<tag>[^ \0\n]+) (?P<mode>\d+) (?P<sha>[0-9a-f]+) (?P<stage>\d)\t(?P<path>[^\0]*)\0"
+    rb"[ \t]*ctime: \d+:\d+\n[ \t]*mtime: (?P<sec>\d+):(?P<nsec>\d+)\n[ \t]*dev: \d+\tino: (?P<ino>\d+)\n"
+    rb"[ \t]*uid: \d+\tgid: \d+\n[ \t]*size: (?P<size>\d+)\tflags: [0-9a-f]+\n")
+"""One record of `git ls-files -z -t -s --debug`: the index's own data, read without a refresh."""
 
 
-def _index_entries(repo: GitRepo) -> dict[str, _IndexEntry]:
-    """The index's own records under the checked directory (`ls-files --debug`: no refresh, no filter)."""
+def _index_entries(repo: GitRepo) -> dict[str, tuple[str, str, str, str, int, int, int, int]]:
+    """path -> (tag, mode, sha, stage, mtime s, mtime ns, size, inode) for the index's entries under the
+    checked directory (`ls-files --debug`: no refresh, no filter, no attribute)."""
     args = ["ls-files", "-z", "-t", "-s", "--debug", "--full-name"]
     if repo.prefix:
         args += ["--", repo.prefix]
-    out = repo.run(*args)
-    entries: dict[str, _IndexEntry] = {}
-    pos, n = 0, len(out)
-    while pos < n:
-        end = out.find(b"\0", pos)
-        if end < 0:
-            break
-        head, _, path = out[pos:end].partition(b"\t")
-        pos = end + 1
-        fields: dict[bytes, bytes] = {}
-        for _ in range(5):  # ctime, mtime, dev/ino, uid/gid, size/flags
-            nl = out.find(b"\n", pos)
-            if nl < 0:
-                nl = n
-            for item in out[pos:nl].split(b"\t"):
-                key, _, value = item.strip().partition(b": ")
-                fields[key] = value
-            pos = nl + 1
-        meta = head.split()
-        if len(meta) < 4:
-            continue
-        secs, _, nsecs = fields.get(b"mtime", b"0:0").partition(b":")
-        try:
-            entry = _IndexEntry(tag=meta[0].decode("ascii", "replace"), mode=meta[1].decode("ascii", "replace"),
-                                sha=meta[2].decode("ascii", "replace"), stage=meta[3].decode("ascii", "replace"),
-                                mtime=(int(secs), int(nsecs or b"0")), size=int(fields.get(b"size", b"0")),
-                                ino=int(fields.get(b"ino", b"0")))
-        except ValueError:
-            continue
-        rel = path.decode("utf-8", "surrogateescape")
-        previous = entries.get(rel)
-        if previous is None or entry.stage != "0":
-            entries[rel] = entry
+    entries: dict[str, tuple[str, str, str, str, int, int, int, int]] = {}
+    for m in _INDEX_ENTRY.finditer(repo.run(*args)):
+        path = m["path"].decode("utf-8", "surrogateescape")
+        stage = m["stage"].decode()
+        if stage != "0" and path in entries:
+            continue  # an unmerged path: one record is enough to call it changed
+        entries[path] = (m["tag"].decode(), m["mode"].decode(), m["sha"].decode(), stage, int(m["sec"]),
+                         int(m["nsec"]), int(m["size"]), int(m["ino"]))
     return entries
 
 
@@ -141,14 +113,16 @@ def hash_blob(data: bytes, sha_len: int = 40) -> str:
     return h.hexdigest()
 
 
-def _disk_blob(path: str, sha_len: int) -> tuple[str, str] | None:
-    """(mode, blob name) of a file on disk, read raw (no filter); None when it is not a file or a link."""
-    try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            return "120000", hash_blob(os.fsencode(os.readlink(path)), sha_len)
-        if not stat.S_ISREG(st.st_mode):
+def _disk_blob(path: str, st: os.stat_result, sha_len: int) -> str | None:
+    """The blob name of a file on disk, read raw (no filter); None when it is not a file or a link."""
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            return hash_blob(os.fsencode(os.readlink(path)), sha_len)
+        except OSError:
             return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
@@ -157,103 +131,65 @@ def _disk_blob(path: str, sha_len: int) -> tuple[str, str] | None:
         size = os.fstat(fd).st_size
         h.update(b"blob %d\0" % size)
         got = 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
+        while chunk := os.read(fd, 1 << 20):
             got += len(chunk)
             h.update(chunk)
-        if got != size:  # changed while read: certainly not the committed content
-            return "100644", "0" * sha_len
     except OSError:
         return None
     finally:
         os.close(fd)
-    mode = "100755" if st.st_mode & 0o111 else "100644"
-    return mode, h.hexdigest()
+    return h.hexdigest() if got == size else "0" * sha_len  # changed while read: not the committed content
 
 
-def _stat_clean(st: os.stat_result, entry: _IndexEntry, racy_after: tuple[int, int]) -> bool:
-    """True when the file's stat matches the index record (git's own shortcut), and the record is not racy."""
-    mtime = (st.st_mtime_ns // 1_000_000_000, st.st_mtime_ns % 1_000_000_000)
-    if (mtime[0] & 0xFFFFFFFF, mtime[1]) != entry.mtime or (st.st_size & 0xFFFFFFFF) != entry.size:
-        return False
-    if entry.ino and (st.st_ino & 0xFFFFFFFF) != entry.ino:
-        return False
-    return entry.mtime < racy_after
-
-
-def worktree_changes(repo: GitRepo, head: str, root: Path,
-                     listed: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str]]:
+def worktree_changes(repo: GitRepo, head: str) -> tuple[set[str], set[str], set[str]]:
     """(added, modified, removed) between HEAD and the files on disk, paths relative to `root`.
 
-    A file whose stat matches the index record is taken at the index's object name (staged changes
-    count); any other is hashed here from its raw bytes, so no filter or attribute is involved."""
-    from readiness.workspace import Workspace
-
-    args = ["ls-tree", "-r", "-z", "-l", "--full-tree", head]
-    if repo.prefix:
-        args += ["--", repo.prefix]
-    head_tree: dict[str, TreeEntry] = {e.path: e for e in parse_ls_tree(repo.run(*args))
-                                       if e.kind == "blob" and e.path.startswith(repo.prefix)}
-    index = _index_entries(repo)
-    sha_len = len(head) if len(head) in (40, 64) else 40
-    try:
-        ist = os.stat(repo.git_dir / "index")
-        racy_after = (ist.st_mtime_ns // 1_000_000_000, ist.st_mtime_ns % 1_000_000_000)
-    except OSError:
-        racy_after = (0, 0)
-    top = str(repo.work_tree)
+    Staged changes come from git comparing the index with HEAD's tree (object names only). A file
+    whose stat matches its index record is taken as the index has it (git's own shortcut, racily
+    clean records excepted); any other is hashed here from its raw bytes, so no filter, textconv or
+    attribute is involved. Untracked files are those git lists as untracked (not ignored)."""
     cut = len(repo.prefix)
     added: set[str] = set()
     modified: set[str] = set()
     removed: set[str] = set()
-    seen: set[str] = set()
-
-    def on_disk(full: str) -> tuple[str, str] | None:
-        return _disk_blob(f"{top}/{full}", sha_len)
-
-    for full, entry in index.items():
-        if entry.mode == "160000" or not full.startswith(repo.prefix):
+    args = ["diff-index", "--cached", "-r", "-z", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv"]
+    if repo.prefix:
+        args.append(f"--relative={repo.prefix}")
+    parts = _names(repo.run(*args, head))
+    for status, path in zip(parts[0::2], parts[1::2], strict=False):
+        (removed if status.startswith("D") else added if status.startswith("A") else modified).add(path)
+    sha_len = len(head) if len(head) in (40, 64) else 40
+    try:
+        racy_after = os.stat(repo.git_dir / "index").st_mtime_ns
+    except OSError:
+        racy_after = 0
+    top = str(repo.work_tree)
+    for full, (tag, mode, sha, stage, sec, nsec, size, ino) in _index_entries(repo).items():
+        if mode == "160000" or not full.startswith(repo.prefix) or tag == "S":  # submodule; sparse: not on disk
             continue
-        seen.add(full)
         rel = full[cut:]
-        committed = head_tree.get(full)
-        if entry.tag == "S":  # sparse checkout: not on disk on purpose
-            if committed is None or committed.sha != entry.sha:
-                modified.add(rel)
-            continue
+        path = f"{top}/{full}"
         try:
-            st = os.lstat(f"{top}/{full}")
+            st = os.lstat(path)
         except OSError:
-            st = None
-        if st is None:
-            if committed is not None:
+            if rel in added:
+                added.discard(rel)  # staged, then deleted: nothing against HEAD
+            else:
                 removed.add(rel)
             continue
-        if entry.stage == "0" and _stat_clean(st, entry, racy_after):
-            current: tuple[str, str] | None = (entry.mode, entry.sha)
-        else:
-            current = on_disk(full)
-        if current is None:
-            if committed is not None:
-                removed.add(rel)
-        elif committed is None:
-            added.add(rel)
-        elif current[1] != committed.sha:
+        if stage != "0":
             modified.add(rel)
-    for full, committed in head_tree.items():
-        if full in seen:
             continue
+        clean = (st.st_mtime_ns // 1_000_000_000 & 0xFFFFFFFF == sec and st.st_mtime_ns % 1_000_000_000 == nsec
+                 and st.st_size & 0xFFFFFFFF == size and (not ino or st.st_ino & 0xFFFFFFFF == ino)
+                 and sec * 1_000_000_000 + nsec < racy_after)
+        if not clean and _disk_blob(path, st, sha_len) != sha and rel not in added:
+            modified.add(rel)
+    untracked = ["ls-files", "-z", "--others", "--exclude-standard", "--full-name"]
+    if repo.prefix:
+        untracked += ["--", repo.prefix]
+    for full in _names(repo.run(*untracked)):
         rel = full[cut:]
-        current = on_disk(full)
-        if current is None:
-            removed.add(rel)
-        elif current[1] != committed.sha:
-            modified.add(rel)
-        seen.add(full)
-    names = listed if listed is not None else Workspace(root).files()
-    for rel in names:
-        if repo.prefix + rel not in seen:
-            added.add(rel)
+        removed.discard(rel)
+        added.add(rel)
     return added, modified, removed
