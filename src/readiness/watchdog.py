@@ -179,6 +179,9 @@ class _Worker:
                 yield GateDone(gate, payload, None, took)
             elif kind in ("gate-error", "resource"):
                 yield GateDone(gate, None, GateError(payload), took)
+            elif kind == "raise":
+                self.stop()
+                raise _rebuilt(*payload)
             else:
                 self.stop()
                 name, text, where, trace = payload
@@ -265,6 +268,8 @@ def _worker(gates: list[str], run_one: Callable[[str], Any], rfd: int, wfd: int,
                 result: tuple[str, Any] = ("ok", run_one(gate))
             except GateError as exc:
                 result = ("gate-error", exc.diagnostics())
+            except ReadinessError as exc:  # a run-level error (a configuration error found by a gate)
+                result = ("raise", (type(exc).__module__, type(exc).__qualname__, exc.args, dict(vars(exc))))
             except MemoryError:
                 result = ("resource", "gave up: the gate ran out of memory (its cap is "
                                       f"{(memory or 0) // (1024 * 1024)} MiB); the gate fails closed")
@@ -280,12 +285,25 @@ def _worker(gates: list[str], run_one: Callable[[str], Any], rfd: int, wfd: int,
             view = memoryview(len(data).to_bytes(8, "big") + data)
             while view:
                 view = view[os.write(wfd, view):]
-            if result[0] == "crash":
+            if result[0] in ("crash", "raise"):
                 break
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
         code = 70
     finally:
         os._exit(code)
+
+
+def _rebuilt(module: str, name: str, args: tuple[Any, ...], attrs: dict[str, Any]) -> ReadinessError:
+    """The run-level error a gate raised in the worker, as the same exception here (exit code kept)."""
+    import importlib
+
+    cls = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(cls, type) and issubclass(cls, ReadinessError)):
+        return ReadinessError(str(args[0]) if args else name)
+    exc = cls.__new__(cls)
+    exc.args = args
+    vars(exc).update(attrs)
+    return exc
 
 
 def _crash(exc: BaseException) -> tuple[str, str, str, str]:
