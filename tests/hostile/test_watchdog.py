@@ -90,3 +90,14 @@ def test_exponential_globs_finish_at_once(tmp_path: Path) -> None:
     done = check(repo.path, "--gates", "docs,config", home=tmp_path, timeout=60)
     assert_no_defect(done)
     assert done.seconds < 15, f"took {done.seconds:.1f} s"
+
+
+def test_a_line_of_blanks_after_an_inline_waiver_cannot_hang_the_engine(tmp_path: Path) -> None:
+    """Inline waivers are read by the engine itself, after the gates (outside any watchdog): the
+    parse must be linear. 5,000 blanks took 90 s with the former regex; this line has 200,000."""
+    line = "-- readiness: ignore migrations/drop-table" + " " * 200_000 + "x\n"
+    repo = PrRepo.make(tmp_path / "ws", {"README.md": "# r\n"}, {"db/migrations/V2__drop.sql": line + DROP})
+    done = check(repo.path, "--gates", "migrations", home=tmp_path, timeout=60)
+    assert_no_defect(done)
+    assert done.seconds < 15, f"took {done.seconds:.1f} s"
+    assert any(f["rule"] == "migrations/invalid-waiver" for f in done.findings()), "a waiver with no reason"
