@@ -77,7 +77,7 @@ def annotation_commands(findings: Sequence[Finding]) -> list[str]:
 WJ = "\u2060"
 _LEGACY = "##["
 _LEGACY_SAFE = "##" + WJ + "["
-_LEADING_COLONS = re.compile(r"(?:^|(?<=[\r\n]))(\s*:)(?=:)")
+_LEADING_COLONS = re.compile(r"(?:^|(?<=[\r\n]))([^\S\r\n]*:)(?=:)")
 """`::` at the start of a line, after white space; the runner also breaks lines at a lone CR."""
 
 
