@@ -49,12 +49,13 @@ FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1 \
     PATH=/opt/readiness/bin:$PATH
-# git: the tool diffs against the PR base; the mounted workspace belongs to the runner's uid.
+# git: the tool diffs against the PR base. The mounted workspace belongs to the runner's uid: only that
+# path is named safe (the tool itself passes --git-dir/--work-tree and never discovers a repository).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
-    && git config --system --add safe.directory '*'
+    && git config --system --add safe.directory /github/workspace
 # PostgreSQL server programs, for replaying SQL migrations (readiness.replay): each run starts its own
 # throwaway server (initdb on a temporary directory, unix socket only, as the unprivileged `postgres`
 # user the package creates) and removes it. The package's default cluster is dropped, so nothing

@@ -4,29 +4,30 @@ Order matters (DESIGN): read INPUT_* and GITHUB_*; find the PR's changed files; 
 which settles the verdict; write the JSON report, the comment body, the optional SARIF file, the job
 summary and the step outputs; only then publish the comment and the check run. Publishing can only
 add log lines: it never changes the exit code (0 pass, 1 fail, 2 usage or configuration error).
-The token is never printed: every line this module writes goes through `redact`.
+The token is never printed, in any encoding: the report is redacted before it is rendered, and every
+line this module writes goes through the same `Redactor`.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from readiness.errors import ConfigError, UsageError
+from readiness.github.commands import neutralise, stop_commands
 from readiness.github.event import ActionEvent, load_event
-from readiness.github.token import env_token, redact
+from readiness.github.token import env_token
 from readiness.model import FailOn, Report
+from readiness.redaction import Redactor
 from readiness.workspace.changes import ChangeSet
 
 if TYPE_CHECKING:
     from readiness.github.settings import ClientSettings
 
-OUTPUT_DIR = ".readiness"
 FILES_CAP = 3_000
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -82,65 +83,34 @@ def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
 
 
 class _Log:
-    """Lines for the workflow log, with the token redacted."""
+    """Lines for the workflow log, with every secret redacted (in any encoding)."""
 
-    def __init__(self, token: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(self, token: str, out: TextIO | None = None, err: TextIO | None = None,
+                 redactor: Redactor | None = None) -> None:
         self.token = token
+        self.redactor = redactor or Redactor([token])
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
     def info(self, line: str) -> None:
-        self.out.write(redact(line, self.token).rstrip("\n") + "\n")
+        """A line (or lines) that may quote repository text: no workflow command can start in it."""
+        self.out.write(neutralise(self.redactor.text(line)).rstrip("\n") + "\n")
         self.out.flush()
 
     def error(self, line: str) -> None:
-        self.err.write(redact(line, self.token).rstrip("\n") + "\n")
+        """As `info`, on stderr (the runner reads commands there too)."""
+        self.err.write(neutralise(self.redactor.text(line)).rstrip("\n") + "\n")
         self.err.flush()
 
+    def block(self, text: str) -> None:
+        """Much repository text (the report): neutralised, and between stop-commands markers."""
+        self.out.write(stop_commands(self.redactor.text(text)) + "\n")
+        self.out.flush()
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file without following a symlink planted at its name."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-
-
-def output_dir(workspace: Path) -> Path:
-    """`<workspace>/.readiness/` (ignored by git through its own .gitignore), or a temp dir when the
-    repository planted something else at that name."""
-    candidate = workspace / OUTPUT_DIR
-    try:
-        if candidate.is_symlink() or (candidate.exists() and not candidate.is_dir()):
-            raise OSError("not a plain directory")
-        candidate.mkdir(exist_ok=True)
-        ignore = candidate / ".gitignore"
-        if not ignore.exists() or ignore.is_symlink():
-            _write_private(ignore, "*\n")
-        return candidate
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="readiness-"))
-
-
-def _shown_path(path: Path, workspace: Path) -> str:
-    """`path` relative to the workspace when it is inside it. In a Docker action the workspace is
-    /github/workspace, a path later steps on the runner do not have; relative to the workspace
-    (their default working directory) it is valid in the container and on the runner alike."""
-    try:
-        return path.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _inside_write(workspace: Path, rel: str, text: str) -> Path:
-    """Write `rel` (relative to the workspace, or absolute) without leaving the workspace through a
-    symlink; returns the path written."""
-    path = Path(rel) if Path(rel).is_absolute() else workspace / rel
-    parent = path.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if Path(rel).is_absolute() is False and not parent.resolve().is_relative_to(workspace.resolve()):
-        raise OSError(f"{rel}: its directory leaves the workspace through a symlink")
-    _write_private(path, text)
-    return path
+    def command(self, line: str) -> None:
+        """One of our own workflow commands (its data and properties are escaped by their builder)."""
+        self.out.write(self.redactor.text(line).replace("\n", "%0A").replace("\r", "%0D") + "\n")
+        self.out.flush()
 
 
 def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settings: ClientSettings,
@@ -154,7 +124,9 @@ def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settin
     if pr is None or not pr.base_sha:
         return None
     try:
-        return git_changes(root, pr.base_sha)
+        # the repository is the one holding `root`, found no higher than the workspace; commits are
+        # compared as trees (what the PR changes is what its commits change)
+        return git_changes(root, pr.base_sha, stop=workspace, worktree=False)
     except GitUnavailable as exc:
         git_problem = str(exc)
     if pr.changed_files is not None and pr.changed_files > FILES_CAP:
@@ -200,8 +172,11 @@ def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
         except OSError as exc:
             log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
     if env.get("GITHUB_STEP_SUMMARY"):
-        text = (f"## readiness-gates: error\n\n"
-                f"The gates did not run: {redact(message, log.token).replace('`', chr(39))}\n")
+        from readiness.render.escape import inline
+
+        # the message can quote an input or a file name: escaped, never live markdown or HTML
+        shown = inline(log.redactor.text(message), max_len=2000)
+        text = f"## readiness-gates: error\n\nThe gates did not run: {shown}\n"
         try:
             append_summary(env["GITHUB_STEP_SUMMARY"], text)
         except OSError as exc:
@@ -213,7 +188,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
     """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error, 3 defect)."""
     env = os.environ if env is None else env
     token = env_token(env)
-    log = _Log(token, out, err)
+    log = _Log(token, out, err, Redactor.from_env(env, token))
     try:
         return _run(env, token, log)
     except (UsageError, ConfigError) as exc:
@@ -238,10 +213,11 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.github.publish import PublishRequest, PublishResult, publish
     from readiness.github.settings import ClientSettings
     from readiness.github.summary import append_summary
+    from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
-    from readiness.runner import load_repo_config
+    from readiness.runner import load_policy
 
     inputs = parse_inputs(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
@@ -253,18 +229,28 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     config_path = None
     if inputs.config:
         config_path = str(Path(inputs.config) if Path(inputs.config).is_absolute() else workspace / inputs.config)
-    config = load_repo_config(root, config_path)
-    fail_on = inputs.fail_on or config.fail_on
     gates = parse_gate_list(inputs.gates)
     event = load_event(env)
     settings = ClientSettings.from_env(env, event.api_url)
     if event.problem:
         log.info(f"readiness: {event.problem}; judging the whole repository")
     changes = _changes(root, workspace, event, token, settings, log)
+    # The policy is the base branch's: the PR's own .readiness.yml is judged as a change, not obeyed.
+    pr = event.pull_request
+    policy = load_policy(root, config_path, workspace=workspace, changes=changes,
+                         base=pr.base_sha if pr is not None else None)
+    for note in policy.notes:
+        log.info(f"readiness: note: {note}")
+    if changes is not None:
+        log.info(f"readiness: policy from {policy.origin}")
+    config = policy.config
+    fail_on = inputs.fail_on or config.fail_on
 
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
-                            head=event.head_sha))
+                            head=event.head_sha, policy_findings=policy.findings))
+    # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
+    report = log.redactor.report(report)
 
     prefix = os.path.relpath(root.resolve(), workspace.resolve()).replace(os.sep, "/")
     if prefix != ".":
@@ -275,19 +261,20 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     minimal = render_minimal(report, links=links)
     summary = render_summary(report, links=links)
 
-    out_dir = output_dir(workspace)
-    report_path = out_dir / "report.json"
-    comment_path = out_dir / "comment.md"
+    # a directory this run creates: nothing the PR committed (a forged report, a symlink) can be in it
+    out_dir = fresh_output_dir(workspace)
+    report_path, report_shown = out_dir.file("report.json")
+    comment_path, comment_shown = out_dir.file("comment.md")
     for path, text in ((report_path, render_json(report)), (comment_path, comment)):
         try:
-            _write_private(path, text)
+            write_new(path, text)
         except OSError as exc:
             log.error(f"readiness: cannot write {path}: {exc.strerror}")
     if inputs.sarif_file:
         from readiness.render.sarif import render_sarif
 
         try:
-            _inside_write(workspace, inputs.sarif_file, render_sarif(report))
+            write_in_workspace(workspace, inputs.sarif_file, render_sarif(report))
         except OSError as exc:
             log.error(f"readiness: cannot write the SARIF file {inputs.sarif_file}: {exc.strerror or exc}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -297,15 +284,14 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             log.error(f"readiness: cannot write GITHUB_STEP_SUMMARY: {exc.strerror}")
     counts = report.counts
     outputs = {"verdict": report.verdict, "critical": str(counts["critical"]), "high": str(counts["high"]),
-               "findings": str(sum(counts.values())), "report": _shown_path(report_path, workspace),
-               "comment-file": _shown_path(comment_path, workspace)}
+               "findings": str(sum(counts.values())), "report": report_shown, "comment-file": comment_shown}
     if env.get("GITHUB_OUTPUT"):
         try:
             write_outputs(env["GITHUB_OUTPUT"], outputs)
         except OSError as exc:
             log.error(f"readiness: cannot write GITHUB_OUTPUT: {exc.strerror}")
 
-    log.info(render(report, Format.TEXT, color=False).rstrip("\n"))
+    log.block(render(report, Format.TEXT, color=False).rstrip("\n"))
 
     try:
         result = publish(PublishRequest(
@@ -322,9 +308,12 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         log.info(f"readiness: posted {line}")
     if result.not_posted:
         log.info(f"readiness: not posted to GitHub: {'; '.join(result.not_posted)}. The verdict stands; "
-                 f"the comment body is in {comment_path} (output comment-file) and the job summary has "
+                 f"the comment body is in {comment_shown} (output comment-file) and the job summary has "
                  "the full report.")
     if result.fallback_annotations:
         for line in annotation_commands(report.findings):
-            log.info(line)
+            if line.startswith("::"):
+                log.command(line)
+            else:
+                log.info(line)
     return 1 if report.verdict == "fail" else 0

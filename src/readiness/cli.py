@@ -106,21 +106,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     """`readiness check`."""
     from readiness.engine import RunOptions, parse_gate_list, run
     from readiness.model import FailOn
+    from readiness.redaction import Redactor
     from readiness.render import Format, render
-    from readiness.runner import load_repo_config, local_changes
+    from readiness.runner import load_policy, local_changes
+    from readiness.watchdog import Limits
 
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{args.path}: not a directory")
-    config = load_repo_config(root, args.config)
-    fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     changes = local_changes(root, args.base) if args.base else None
+    # with --base, the base commit's .readiness.yml judges; what the working copy's relaxes is a finding
+    policy = load_policy(root, args.config, changes=changes)
+    for note in policy.notes:
+        _complain(f"note: {note}")
+    config = policy.config
+    fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     offline_db = Path(args.offline_db) if args.offline_db else None
     if offline_db is not None and not offline_db.is_dir():
         raise UsageError(f"--offline-db {args.offline_db}: not a directory")
+    # --debug runs the gates in this process (no watchdog), so a defect surfaces with its own traceback
+    limits = Limits(gate_seconds=0) if args.debug else None
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
-                         changes=changes, offline_db=offline_db)
-    report = run(options)
+                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits)
+    report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
     fmt = Format(args.format or "text")
     if args.output:
         text = render(report, fmt, color=False)
@@ -129,8 +137,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"--output {args.output}: {exc.strerror}") from None
     else:
+        from readiness.github.commands import neutralise, neutralise_json
+
         color = fmt is Format.TEXT and _use_color(args.color, sys.stdout.isatty())
-        sys.stdout.write(render(report, fmt, color=color))
+        text = render(report, fmt, color=color)
+        # stdout may be a CI log, where a line of repository text must not become a workflow command
+        sys.stdout.write(neutralise_json(text) if fmt in (Format.JSON, Format.SARIF) else neutralise(text))
     return EXIT_FAIL if report.verdict == "fail" else EXIT_OK
 
 
@@ -222,10 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return dispatch(args)
     except ConfigError as exc:
-        sys.stderr.write(f"readiness: {exc.diagnostics()}\n")
+        _complain(exc.diagnostics())
         return EXIT_USAGE
     except ReadinessError as exc:
-        sys.stderr.write(f"readiness: {exc.diagnostics()}\n")
+        trace = getattr(exc, "trace", None)
+        if debug and trace:  # a gate's crash in its own process: its traceback from there
+            sys.stderr.write(trace)
+        _complain(exc.diagnostics() + (f"; rerun with --debug for a traceback, and {REPORT_BUG}"
+                                        if trace and not debug else ""))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("readiness: interrupted\n")
@@ -241,9 +257,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             tb = tb.tb_next
         if tb is not None:
             where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-        sys.stderr.write(f"readiness: internal error: {type(exc).__name__}{where}: {exc}; "
-                         f"rerun with --debug for a traceback, and {REPORT_BUG}\n")
+        _complain(f"internal error: {type(exc).__name__}{where}: {exc}; rerun with --debug for a traceback, "
+                  f"and {REPORT_BUG}")
         return EXIT_INTERNAL
+
+
+def _complain(message: str) -> None:
+    """One line on stderr, with every secret the environment holds redacted."""
+    from readiness.redaction import Redactor
+
+    sys.stderr.write(f"readiness: {Redactor.from_env(os.environ).text(message)}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from readiness import __version__
 from readiness.config import Config
 from readiness.errors import GateError, UsageError
 from readiness.gates import load
-from readiness.gates.base import GateContext
+from readiness.gates.base import GateContext, GateOutcome
 from readiness.model import (
     GATE_IDS,
     DependencyChange,
@@ -28,8 +29,14 @@ from readiness.model import (
     Report,
 )
 from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
+from readiness.watchdog import Budget, GateDone, Limits, run_gates
 from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
+
+LATE_GATES: frozenset[str] = frozenset({"checklist"})
+"""Gates that judge the other gates' settled results (`GateContext.prior`): they run after the rest,
+in a watchdog batch of their own, so their `prior` is computed in the parent from what the others
+returned. They come last in GATE_IDS."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +59,11 @@ class RunOptions:
     """OSV directory for the deps gate."""
     today: date | None = None
     """For waiver expiry (tests pin it)."""
+    limits: Limits | None = None
+    """The per-gate watchdog's limits; None reads them from the environment."""
+    policy_findings: tuple[Finding, ...] = ()
+    """What the PR's own `.readiness.yml` relaxes (`config/policy-relaxed`): reported in the config gate
+    whether or not that gate runs, since they are about the whole verdict."""
 
 
 def parse_gate_list(value: str | None) -> tuple[str, ...] | None:
@@ -71,9 +83,27 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     ws = Workspace(options.root, max_file_bytes=config.max_file_bytes, exclude=config.exclude,
                    include=config.include)
     asked = options.gates
+    limits = options.limits or Limits.from_env()
+    to_run = [g for g in GATE_IDS if (g in asked if asked is not None else config.enabled(g))]
+    budget = Budget(limits, len(to_run))
+    if limits.enabled and to_run:
+        ws.files()  # listed once, here: every gate's process inherits the listing
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
     ran: set[str] = set()
+
+    def context(gate_id: GateId) -> GateContext:
+        # A gate that judges the others' settled results (the checklist) runs after them, in a batch
+        # of its own: its `prior` is then computed here, in the parent, from what they returned.
+        prior = None
+        if gate_id in LATE_GATES:
+            settled = tuple(_settle(options, ws, list(results), set(ran)))
+            prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
+        return GateContext(workspace=ws, config=config, settings=config.gate(gate_id), changes=options.changes,
+                           offline_db=options.offline_db, gate=gate_id, prior=prior)
+
+    early = [GateId(g) for g in to_run if g not in LATE_GATES]
+    outcomes = {done.gate: done for done in _run_gates({g: context(g) for g in early}, limits, budget, clock)}
     for gate_id in map(GateId, GATE_IDS):
         if asked is not None and gate_id not in asked:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
@@ -83,24 +113,17 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
                                       error="disabled in the configuration"))
             continue
-        ctx = GateContext(workspace=ws, config=config, settings=config.gate(gate_id),
-                          changes=options.changes, offline_db=options.offline_db, gate=gate_id,
-                          prior=lambda: tuple(_settle(options, ws, list(results), set(ran))))
-        ws.reader = gate_id
-        start = clock()
-        try:
-            with _collector_paused():
-                outcome = load(gate_id).run(ctx)
-        except GateError as exc:
-            ms = (clock() - start) * 1000
+        if gate_id in LATE_GATES:
+            outcomes.update({d.gate: d for d in _run_gates({gate_id: context(gate_id)}, limits, budget, clock)})
+        done = outcomes[gate_id]
+        ms = done.seconds * 1000
+        if done.error is not None:
             if config.on_error(gate_id) == "fail":
                 errored_fail.append(gate_id)
             results.append(GateResult(gate=gate_id, status=GateStatus.ERROR, duration_ms=ms,
-                                      error=exc.diagnostics()))
+                                      error=done.error.diagnostics()))
             continue
-        finally:
-            ws.reader = None
-        ms = (clock() - start) * 1000
+        outcome: GateOutcome = done.result
         ran.add(gate_id)
         if outcome.skipped is not None and not outcome.findings:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=ms,
@@ -121,16 +144,19 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
 
 def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str]) -> list[GateResult]:
     """The results with waivers applied, severities overridden, `introduced` judged and each gate's
-    status settled. Pure in its inputs: the engine calls it once at the end, and the checklist gate
-    (through `GateContext.prior`) on the gates that ran before it."""
+    status settled. Pure in its inputs: the engine calls it once at the end, and for the checklist gate
+    (through `GateContext.prior`) on the gates that ran before it. The policy findings (what the PR's
+    own `.readiness.yml` relaxes) are always judged as introduced, whichever gates ran."""
     config = options.config
-    every = [f for r in results for f in r.findings]
+    every = [f for r in results for f in r.findings] + list(options.policy_findings)
+    policy_rules = {f.rule for f in options.policy_findings}
     inline: list[InlineWaiver] = []
     for rel, text in ws.marked.items():
         inline.extend(parse_inline(rel, text))
     today = options.today or datetime.now(UTC).date()
     judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
-    judged = [_finalize(f, options.changes, config) for f in judged if f.gate in ran]
+    judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
+              for f in judged if f.gate in ran or f.rule in policy_rules]
     by_gate: dict[str, list[Finding]] = {}
     for f in judged:
         by_gate.setdefault(f.gate, []).append(f)
@@ -138,21 +164,64 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     final: list[GateResult] = []
     for r in results:
-        if r.gate not in ran:
+        findings = tuple(by_gate.get(r.gate, ()))
+        if r.gate not in ran and not findings:
             final.append(r)
             continue
-        findings = tuple(by_gate.get(r.gate, ()))
         probe = Report(version=__version__, fail_on=options.fail_on, base=None, head=None,
                        gates=(GateResult(gate=r.gate, status=r.status, duration_ms=0, findings=findings),),
                        scope_all_gates=scope_all)
         status = r.status
-        if status is not GateStatus.SKIPPED or findings:
+        if status is GateStatus.ERROR:
+            pass  # an errored gate stays errored; policy findings are still listed under it
+        elif status is not GateStatus.SKIPPED or findings:
             status = GateStatus.FAIL if probe.blocking else GateStatus.PASS
         final.append(GateResult(gate=r.gate, status=status, duration_ms=r.duration_ms,
-                                error=r.error if status is GateStatus.SKIPPED else None,
+                                error=r.error if status in (GateStatus.SKIPPED, GateStatus.ERROR) else None,
                                 items=r.items, findings=findings, extra=r.extra,
                                 dependency_changes=r.dependency_changes))
     return final
+
+
+def _run_gates(contexts: dict[GateId, GateContext], limits: Limits, budget: Budget,
+               clock: Callable[[], float]) -> Iterator[GateDone]:
+    """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process."""
+    for gate_id in contexts:
+        load(gate_id)  # imported here, once, before any fork
+    if limits.enabled and contexts:
+        ws = next(iter(contexts.values())).workspace
+        for done in run_gates(list(contexts), partial(_run_gate, contexts), budget=budget, memory=limits.memory):
+            if done.error is None:
+                outcome, marked, readers = done.result
+                ws.marked.update(marked)  # the texts with inline waivers the gate read, for the engine
+                ws.readers.update(readers)
+                done = replace(done, result=outcome)
+            yield done
+        return
+    for gate_id in contexts:
+        start = clock()
+        try:
+            outcome, _, _ = _run_gate(contexts, gate_id)
+        except GateError as exc:
+            yield GateDone(gate_id, None, exc, clock() - start)
+        else:
+            yield GateDone(gate_id, outcome, None, clock() - start)
+
+
+def _run_gate(contexts: dict[GateId, GateContext],
+              gate_id: str) -> tuple[GateOutcome, dict[str, str], dict[str, str]]:
+    """One gate's outcome, and the texts with inline waivers it read (in the worker, those go back)."""
+    ctx = contexts[GateId(gate_id)]
+    ws = ctx.workspace
+    before, readers_before = set(ws.marked), set(ws.readers)
+    ws.reader = gate_id
+    try:
+        with _collector_paused():
+            outcome = load(gate_id).run(ctx)
+    finally:
+        ws.reader = None
+    return (outcome, {k: v for k, v in ws.marked.items() if k not in before},
+            {k: v for k, v in ws.readers.items() if k not in readers_before})
 
 
 @contextmanager
@@ -181,17 +250,6 @@ def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
     if introduced != f.introduced:
         return f.with_(introduced=introduced)
     return f
-
-
-def resolve_config_path(root: Path, given: str | None) -> tuple[Path | None, str | None]:
-    """The config file to use and how to name it in messages."""
-    if given:
-        p = Path(given)
-        return (p if p.is_absolute() else Path.cwd() / p), given
-    default = root / ".readiness.yml"
-    if default.is_file() or default.is_symlink():
-        return default, ".readiness.yml"
-    return None, None
 
 
 def prefix_paths(report: Report, prefix: str) -> Report:

@@ -203,7 +203,8 @@ class Finding:
 def fingerprint(rule: str, path: str, evidence: str) -> str:
     """A content fingerprint: sha256 over rule, path and whitespace-normalized evidence."""
     normalized = " ".join(evidence.split())
-    digest = hashlib.sha256(f"{rule}\x00{path}\x00{normalized}".encode()).hexdigest()
+    # surrogateescape: a file name that is not UTF-8 still has a fingerprint (its bytes)
+    digest = hashlib.sha256(f"{rule}\x00{path}\x00{normalized}".encode("utf-8", "surrogateescape")).hexdigest()
     return digest[:32]
 
 

@@ -24,13 +24,13 @@ ZERO_SHA = "0" * 40
 
 def choose_base(root: Path, env: Mapping[str, str]) -> str | None:
     """The git ref to judge against, or None for every file (see the module docstring)."""
-    from readiness.workspace.changes import GitUnavailable, git
+    from readiness.workspace.git import GitRepo, GitUnavailable
 
     from_ref = env.get("PRE_COMMIT_FROM_REF", "").strip()
     if from_ref and from_ref != ZERO_SHA:
         return from_ref
     try:
-        git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        GitRepo.find(root).commit("HEAD")
     except GitUnavailable:
         return None
     return "HEAD"

@@ -18,12 +18,14 @@ from readiness.model import GATE_IDS, Finding, Location, Waiver
 from readiness.rules.catalog import RULE_ID_RE, rule
 from readiness.workspace import matches
 
-_INLINE_RE = re.compile(
-    r"readiness:\s*ignore\b[ \t]*(?P<rules>[^\n]*?)(?:[ \t]+--[ \t]*(?P<reason>[^\n]*?))?"
-    r"[ \t]*(?:\*/|-->|#\}|%\})?[ \t]*$"
-)
+_IGNORE_RE = re.compile(r"readiness:\s*ignore\b[ \t]*")
+_CLOSERS = ("*/", "-->", "#}", "%}")
+"""Comment closers a waiver may end with (C, HTML, Jinja)."""
 
 INVALID = {g: rule(f"{g}/invalid-waiver") for g in GATE_IDS}
+NOT_INLINE = frozenset({"config/policy-relaxed"})
+"""Rules an inline comment never waives: the pull request would be waiving its own change of the policy
+(only the base branch's `waivers:` can)."""
 UNUSED = {g: rule(f"{g}/unused-waiver") for g in GATE_IDS}
 
 
@@ -39,19 +41,36 @@ class InlineWaiver:
 
 
 def parse_inline(path: str, text: str) -> list[InlineWaiver]:
-    """Every inline waiver comment in a file."""
+    """Every inline waiver comment in a file. Linear in the text: a line is cut with `find`, never
+    matched by a regex that could backtrack over a run of blanks (a hostile line of spaces)."""
     out: list[InlineWaiver] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         idx = line.find("readiness:")
-        if idx < 0:
-            continue
-        m = _INLINE_RE.search(line, idx)
-        if not m:
-            continue
-        rules = tuple(r for r in re.split(r"[\s,]+", m.group("rules").strip()) if r)
-        out.append(InlineWaiver(path=path, line=lineno, column=idx + 1, rules=rules,
-                                reason=(m.group("reason") or "").strip()))
+        while idx >= 0:
+            m = _IGNORE_RE.match(line, idx)
+            if m is not None:
+                rules_text, reason = _split_waiver(line[m.end():])
+                rules = tuple(r for r in re.split(r"[\s,]+", rules_text.strip()) if r)
+                out.append(InlineWaiver(path=path, line=lineno, column=idx + 1, rules=rules, reason=reason))
+                break
+            idx = line.find("readiness:", idx + 1)
     return out
+
+
+def _split_waiver(rest: str) -> tuple[str, str]:
+    """(rules, reason) of what follows `readiness: ignore`: the reason starts at the first `--` after a
+    blank; a comment closer and blanks at the end belong to neither."""
+    rest = rest.rstrip(" \t")
+    for closer in _CLOSERS:
+        if rest.endswith(closer):
+            rest = rest[: -len(closer)].rstrip(" \t")
+            break
+    at = rest.find("--")
+    while at == 0 or (at > 0 and rest[at - 1] not in " \t"):
+        at = rest.find("--", at + 1)
+    if at < 0:
+        return rest, ""
+    return rest[:at].rstrip(" \t"), rest[at + 2:].strip()
 
 
 def _gate_of(rule_id: str) -> str | None:
@@ -111,7 +130,7 @@ def apply_waivers(
         line = f.location.line
         if line is not None:
             for w in by_line.get((f.location.path, line), ()):
-                if f.rule in w.rules:
+                if f.rule in w.rules and f.rule not in NOT_INLINE:
                     waiver = Waiver(reason=w.reason, source="inline",
                                     location=Location(path=w.path, line=w.line, column=w.column))
                     used.add(id(w))

@@ -195,3 +195,44 @@ def test_git_trusts_a_workspace_owned_by_the_runner(image: str, tmp_path: Path) 
                    "--entrypoint", "git", image, "-C", "/github/workspace", "rev-parse", "HEAD")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == sha
+
+
+def test_the_image_reads_the_base_policy_through_git_and_runs_nothing_from_the_pr(image: str,
+                                                                                 tmp_path: Path) -> None:
+    """In the image, on a workspace owned by the runner's uid: git answers (explicit --git-dir, only the
+    workspace named safe), the base commit's policy judges, and a git skeleton under `path:` runs nothing."""
+    from container_helpers import RUNNER_UID, chown_tree, git
+
+    ws = tmp_path / "ws"
+    (ws / "db" / "migrations").mkdir(parents=True)
+    (ws / ".readiness.yml").write_text("fail_on: critical\n")
+    (ws / "db" / "migrations" / "V1__init.sql").write_text("CREATE TABLE users (id int);\n")
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "base")
+    base = git(ws, "rev-parse", "HEAD").strip()
+    (ws / ".readiness.yml").write_text("fail_on: never\n")
+    (ws / "db" / "migrations" / "V2__drop.sql").write_text("DROP TABLE users;\n")
+    skeleton = {"db/HEAD": "ref: refs/heads/main\n", "db/refs/heads/main": base + "\n",
+                "db/objects/info/alternates": "../../.git/objects\n", "db/info/attributes": "* filter=x\n",
+                "db/config": '[core]\n\tworktree = .\n[filter "x"]\n\tclean = "touch /github/home/EXECUTED && cat"\n'}
+    for rel, text in skeleton.items():
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text(text)
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "pr")
+    head = git(ws, "rev-parse", "HEAD").strip()
+    chown_tree(ws, RUNNER_UID)
+    event = json.loads((REPO / "tests" / "github" / "events" / "pull_request_opened.json")
+                       .read_text(encoding="utf-8"))
+    event["pull_request"]["base"]["sha"], event["pull_request"]["head"]["sha"] = base, head
+    inputs = {"github-token": "", "path": ".", "config": "", "fail-on": "", "gates": "migrations",
+              "comment": "never", "check-run": "false", "sarif-file": ""}
+    env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_SHA": head, "GITHUB_REF": "refs/pull/1/merge"}
+    run = run_action(image, tmp_path, ws, network="none", inputs=inputs, env=env, event=event)
+    assert run.returncode == 1, (run.stdout[-1500:], run.stderr[-1500:])
+    assert not (tmp_path / "_github_home" / "EXECUTED").exists(), "a filter from the PR ran in the image"
+    report = json.loads(run.host_path(run.outputs["report"]).read_text(encoding="utf-8"))
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"config/policy-relaxed", "migrations/drop-table"} <= rules, rules
+    assert report["fail_on"] == "critical" and f"policy from .readiness.yml at {base[:12]}" in run.stdout

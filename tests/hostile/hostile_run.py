@@ -247,8 +247,10 @@ def action_run(case: Case, root: Path, files: Path, env: dict[str, str]) -> Run:
     r = run(f"action ({event_name})", [str(READINESS), "action"], action_env, root if case.cwd_repo else files)
     written = {"GITHUB_OUTPUT": output.read_text(encoding="utf-8", errors="replace"),
                "GITHUB_STEP_SUMMARY": summary.read_text(encoding="utf-8", errors="replace")}
-    for rel in (".readiness/report.json", ".readiness/comment.md", "readiness.sarif"):
-        path = root / rel
+    named = parse_outputs(written["GITHUB_OUTPUT"])  # the run may write into a fresh .readiness-XXXXXX/
+    for rel, key in ((".readiness/report.json", "report"), (".readiness/comment.md", "comment-file"),
+                     ("readiness.sarif", "")):
+        path = root / (named.get(key) or rel)
         if path.is_file() and not path.is_symlink():
             written[rel] = path.read_text(encoding="utf-8", errors="replace")
     return Run(r.label, r.code, r.stdout, r.stderr, r.seconds, written)

@@ -52,7 +52,8 @@ waivers:
 @pytest.mark.parametrize(("text", "line", "needle"), [
     ("version: 1\nfail_on: sometimes\n", 2, "fail_on"),
     ("version: 1\ngates:\n  migrations:\n    pathz: [x]\n", 4, "unknown key 'pathz'"),
-    ("version: 1\nbogus: true\n", 2, "unknown key 'bogus'"),
+    ("version: 1\nbogus: true\n", 2, "unknown key at top level"),
+    ("version: 1\nfail_onn: high\n", 2, "unknown key 'fail_onn' (did you mean 'fail_on'?)"),
     ("gates:\n  deps:\n    service: magic\n", 3, "gates.deps.service"),
     ("fail_on: high\nfail_on: low\n", 2, "duplicate key"),
     ("gates: [\n", 2, "YAML syntax error"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -110,6 +111,18 @@ def load_config(path: Path | None, *, display: str | None = None) -> Config:
         raise ConfigError("config file not found", path=shown) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", path=shown) from None
+    return load_config_bytes(raw, shown)
+
+
+def load_config_bytes(raw: bytes, shown: str) -> Config:
+    """Validate config text read by the caller (from the work tree, a commit, or the runner)."""
+    return parse_config(load_config_doc(raw, shown), shown)
+
+
+def load_config_doc(raw: bytes, shown: str) -> YamlDoc:
+    """The YAML document of a config file, with positions; ConfigError naming the line when it is not YAML."""
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise ConfigError("file is larger than 1 MiB", path=shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -117,10 +130,9 @@ def load_config(path: Path | None, *, display: str | None = None) -> Config:
     from readiness.yamlpos import YamlError, load_one
 
     try:
-        doc = load_one(text, node_budget=20_000)
+        return load_one(text, node_budget=20_000)
     except YamlError as exc:
         raise ConfigError(str(exc), path=shown, line=exc.line, column=exc.column) from None
-    return parse_config(doc, shown)
 
 
 def parse_config(doc: YamlDoc, shown: str) -> Config:
@@ -140,16 +152,16 @@ def parse_config(doc: YamlDoc, shown: str) -> Config:
         epath = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
-            extra = sorted(k for k in err.instance if k not in allowed)
+            extra = sorted((k for k in err.instance if k not in allowed), key=str)
             if extra:
                 epath = (*epath, extra[0])
                 pos = doc.keys.get(epath) or doc.position(epath)
                 where = _dotted(epath[:-1]) or "top level"
                 raise ConfigError(
-                    f"unknown key {extra[0]!r} at {where}; allowed: {', '.join(sorted(allowed))}",
+                    f"{_unknown_key(extra[0], allowed)} at {where}; allowed: {', '.join(sorted(allowed))}",
                     path=shown, line=pos.line, column=pos.column)
         pos = doc.values.get(epath) or doc.position(epath)
-        raise ConfigError(f"{_dotted(epath) or 'document'}: {err.message}", path=shown,
+        raise ConfigError(f"{_dotted(epath) or 'document'}: {_problem(err)}", path=shown,
                           line=pos.line, column=pos.column)
     gates = {g: dict(data.get("gates", {}).get(g) or {}) for g in GATE_IDS}
     waivers = []
@@ -181,5 +193,73 @@ def parse_config(doc: YamlDoc, shown: str) -> Config:
 def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            key = part if isinstance(part, str) and _PLAIN_KEY.match(part) else "[key]"
+            out += f".{key}" if out else key
     return out
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,63}\Z")
+_JSON_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+               float: "a number", type(None): "null"}
+
+
+def _unknown_key(key: object, allowed: set[str]) -> str:
+    """`unknown key` and, when it is a typo of an allowed key, both names. Other keys are not repeated:
+    the line number shows them, and a config path can point at a file whose keys are not ours to echo."""
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        close = sorted(a for a in allowed if _distance(key.lower(), a) <= max(1, min(len(a), len(key)) // 4))
+        if close:
+            return f"unknown key {key!r} (did you mean {close[0]!r}?)"
+    return "unknown key"
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (keys are short)."""
+    if abs(len(a) - len(b)) > 3:
+        return 99
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _kind(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _problem(err: Any) -> str:
+    """What is wrong, in words built from the schema alone: the file's own text is never echoed
+    (a config path can point at any file the runner has, and its content must not reach a log)."""
+    kind, expected = err.validator, err.validator_value
+    if kind == "type":
+        names = expected if isinstance(expected, list) else [expected]
+        return f"expected {' or '.join(map(str, names))}, found {_kind(err.instance)}"
+    if kind == "enum":
+        return "must be one of " + ", ".join(json.dumps(v) for v in expected)
+    if kind == "const":
+        return f"must be {json.dumps(expected)}"
+    if kind == "required":
+        missing = [k for k in expected if not (isinstance(err.instance, dict) and k in err.instance)]
+        return f"missing required key {', '.join(missing) or 'value'}"
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+                "exclusiveMaximum": "less than"}[kind]
+        return f"must be {word} {expected:,}" if isinstance(expected, int | float) else f"must be {word} {expected}"
+    if kind in ("minLength", "minItems"):
+        return f"must have at least {expected} {'character' if kind == 'minLength' else 'item'}(s)"
+    if kind in ("maxLength", "maxItems"):
+        return f"must have at most {expected} {'character' if kind == 'maxLength' else 'item'}(s)"
+    if kind == "pattern":
+        return f"does not match the pattern {expected}"
+    if kind == "format":
+        return f"is not a valid {expected}"
+    if kind == "propertyNames":
+        return "has a key that is not a rule id (<gate>/<rule-name>)"
+    if kind in ("oneOf", "anyOf"):
+        return "has the wrong shape (see the schema's description of this key)"
+    return f"is not valid ({kind})"

@@ -48,11 +48,10 @@ class GateContext:
 
     def base_text(self, rel: str) -> str | None:
         """The file at the base commit (None if absent, or when not diffing with git)."""
-        if self.changes is None or self.changes.base_sha is None:
+        if self.changes is None:
             return None
         try:
-            return base_text(self.workspace.root, self.changes.base_sha, rel,
-                             limit=self.workspace.max_file_bytes)
+            return base_text(self.changes, rel, limit=self.workspace.max_file_bytes)
         except GitUnavailable:
             return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Self
 
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester, RequestsResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
@@ -27,6 +28,7 @@ from urllib3.response import BaseHTTPResponse
 from github import Auth, Github, GithubRetry
 from readiness.github.settings import ClientSettings, Deadline
 from readiness.github.token import redact
+from readiness.github.wallclock import wall_clock
 
 RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"})
 RETRY_STATUSES = (*range(500, 600), 429)  # GithubRetry adds 403 (rate limits only)
@@ -86,8 +88,30 @@ def make_retry(settings: ClientSettings, deadline: Deadline | None) -> BoundedRe
     )
 
 
+class _BoundedHTTP(HTTPRequestsConnectionClass):
+    """PyGithub's connection, with each API call (retries included) bounded by wall clock."""
+
+    budget = 30.0
+
+    def getresponse(self) -> RequestsResponse:
+        with wall_clock(self.budget, f"a GitHub request ({self.verb} {self.url.split('?')[0]})"):
+            return super().getresponse()
+
+
+class _BoundedHTTPS(HTTPSRequestsConnectionClass):
+    """As `_BoundedHTTP`, over TLS."""
+
+    budget = 30.0
+
+    def getresponse(self) -> RequestsResponse:
+        with wall_clock(self.budget, f"a GitHub request ({self.verb} {self.url.split('?')[0]})"):
+            return super().getresponse()
+
+
 def make_client(token: str, settings: ClientSettings, deadline: Deadline | None = None) -> Github:
     """A lazy PyGithub client (no request until an attribute is needed)."""
+    _BoundedHTTP.budget = _BoundedHTTPS.budget = settings.request_budget
+    Requester.injectConnectionClasses(_BoundedHTTP, _BoundedHTTPS)
     return Github(
         base_url=settings.api_url,
         auth=Auth.Token(token),
@@ -129,4 +153,4 @@ def describe(exc: BaseException, *secrets: str) -> str:
         if isinstance(reason, MaxRetryError) and reason.reason is not None:
             reason = reason.reason
         text = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
-    return redact(" ".join(text.split())[:300], *secrets)
+    return redact(" ".join(text.split()), *secrets)[:300]  # redacted first: a cut never leaves part of a token

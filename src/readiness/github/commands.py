@@ -4,10 +4,19 @@ The runner keeps only 10 annotations per type (error, warning, notice) per step,
 each are emitted, most severe first, and a last plain line says how many were left out.
 Escaping follows actions/runner `ActionCommand.cs`: data escapes `%`, CR and LF; property values
 also escape `:` and `,`.
+
+Everything else the tool prints is *not* a command, whatever the repository put into it. The runner
+reads a line as a command when, after leading white space, it starts with `::` (`::error ...`,
+`::add-mask::`, `::stop-commands::`), or when it holds `##[` anywhere (the legacy form). So every
+line we print has those neutralised (a WORD JOINER between the two characters: invisible, and the
+runner no longer matches), and the report, the bulk of repository text, is also printed between
+`::stop-commands::<random>` and `::<random>::`. Only our own annotation lines are printed as they are.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 
 from readiness.model import Finding, Severity
@@ -63,3 +72,32 @@ def annotation_commands(findings: Sequence[Finding]) -> list[str]:
         lines.append(f"readiness: {left_out} more finding(s) are not annotated (GitHub keeps 10 per type "
                      "per step); the job summary lists them")
     return lines
+
+
+WJ = "\u2060"
+_LEGACY = "##["
+_LEGACY_SAFE = "##" + WJ + "["
+_LEADING_COLONS = re.compile(r"(?:^|(?<=[\r\n]))([^\S\r\n]*:)(?=:)")
+"""`::` at the start of a line, after white space; the runner also breaks lines at a lone CR."""
+
+
+def neutralise(text: str) -> str:
+    """`text` with no line the runner would read as a workflow command."""
+    if _LEGACY in text:
+        text = text.replace(_LEGACY, _LEGACY_SAFE)
+    if "::" not in text:
+        return text
+    return _LEADING_COLONS.sub(r"\1" + WJ, text)
+
+
+def neutralise_json(text: str) -> str:
+    """JSON text with `##[` written `##\\u005b` inside strings: the same data once parsed, and no
+    line the runner reads as a legacy command (a JSON line never starts with `::`)."""
+    return text.replace(_LEGACY, "##\\u005b")
+
+
+def stop_commands(text: str) -> str:
+    """`text` (neutralised) between `::stop-commands::<random>` and `::<random>::`, so that the
+    runner processes no command in it even where neutralising would not be enough."""
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n{neutralise(text).rstrip(chr(10))}\n::{token}::"

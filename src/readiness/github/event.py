@@ -109,6 +109,8 @@ def load_event(env: Mapping[str, str]) -> ActionEvent:
                     problem = "the event payload has no pull_request number and head sha"
             except (OSError, ValueError) as exc:
                 problem = f"cannot read the event payload {path}: {exc}"
+            except RecursionError:
+                problem = f"cannot read the event payload {path}: it nests too deeply"
     return ActionEvent(
         name=name,
         repository=env.get("GITHUB_REPOSITORY", ""),

@@ -94,57 +94,85 @@ def publish(request: PublishRequest, settings: ClientSettings) -> PublishResult:
                              seconds=time.monotonic() - start)
 
     from readiness.github.client import describe, make_client
+    from readiness.github.wallclock import WallClockExceeded, wall_clock
 
     deadline = Deadline(settings.budget)
     gh = make_client(token, settings, deadline)
-    fallback = False
-    comment_url = None
+    state = _State()
     try:
-        repo = gh.get_repo(event.repository)
-        if want_comment and pr is None:
-            why = event.problem or f"a `{event.name or 'unknown'}` event has no pull request"
-            not_posted.append(f"comment: {why}")
-        elif want_comment and pr is not None:
-            create = request.comment_mode == "always" or request.report.verdict == "fail"
-            try:
-                from readiness.github.comment import StickyComment
-
-                sticky = StickyComment(repo.get_issue(pr.number), own_login=lambda: _own_login(gh))
-                outcome = sticky.upsert(request.comment_body, request.minimal_body, create=create)
-            except Exception as exc:  # any failure is reported, never raised: the verdict stands
-                not_posted.append(f"comment: {describe(exc, token)}")
-            else:
-                comment_url = outcome.url
-                if outcome.action == "skipped":
-                    posted.append("comment: not posted (comment: on-failure and the verdict passes)")
-                else:
-                    extra = " (minimal body: the full one is too long)" if outcome.minimal else ""
-                    dup = f", {outcome.deleted} duplicate(s) deleted" if outcome.deleted else ""
-                    posted.append(f"comment {outcome.action}{extra}{dup}: {outcome.url or outcome.comment_id}")
-        head = event.head_sha
-        if request.check_run and head:
-            if deadline.expired():
-                not_posted.append(f"check run: the publishing time budget ({settings.budget:g} s) ran out")
-                fallback = True
-            else:
-                try:
-                    from readiness.github.check_run import create_check_run
-
-                    run = create_check_run(repo, head, title=request.check_title, summary=request.check_summary,
-                                           report=request.report)
-                except Exception as exc:  # any failure is reported, never raised: the verdict stands
-                    not_posted.append(f"check run: {describe(exc, token)}")
-                    fallback = True
-                else:
-                    more = f" ({run.left_out} more not annotated)" if run.left_out else ""
-                    where = run.url or run.check_run_id
-                    posted.append(f"check run with {run.annotations} annotation(s){more}: {where}")
-        elif request.check_run:
-            not_posted.append("check run: no commit sha (GITHUB_SHA is not set)")
+        # the whole phase, by wall clock: the retry budget plus one request's timeout (what we document)
+        with wall_clock(settings.budget + settings.timeout, "publishing to GitHub"):
+            _publish(request, settings, gh, deadline, posted, not_posted, state)
+    except WallClockExceeded as exc:
+        not_posted.append(f"{exc} and was stopped")
+        state.fallback = request.check_run and not state.check_done
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised: the verdict stands
+        not_posted.append(f"GitHub: {describe(exc, token)}")
+        state.fallback = request.check_run and not state.check_done
     finally:
         gh.close()
-    return PublishResult(posted=tuple(posted), not_posted=tuple(not_posted), fallback_annotations=fallback,
-                         seconds=time.monotonic() - start, comment_url=comment_url)
+    return PublishResult(posted=tuple(posted), not_posted=tuple(not_posted), fallback_annotations=state.fallback,
+                         seconds=time.monotonic() - start, comment_url=state.comment_url)
+
+
+@dataclass(slots=True)
+class _State:
+    """What publishing achieved so far (read even when the phase is cut short)."""
+
+    comment_url: str | None = None
+    check_done: bool = False
+    fallback: bool = False
+
+
+def _publish(request: PublishRequest, settings: ClientSettings, gh: Github, deadline: Deadline,
+             posted: list[str], not_posted: list[str], state: _State) -> None:
+    """The comment, then the check run."""
+    from readiness.github.client import describe
+
+    event, token, pr = request.event, request.token, request.event.pull_request
+    want_comment = request.comment_mode != "never"
+    repo = gh.get_repo(event.repository)
+    if want_comment and pr is None:
+        why = event.problem or f"a `{event.name or 'unknown'}` event has no pull request"
+        not_posted.append(f"comment: {why}")
+    elif want_comment and pr is not None:
+        create = request.comment_mode == "always" or request.report.verdict == "fail"
+        try:
+            from readiness.github.comment import StickyComment
+
+            sticky = StickyComment(repo.get_issue(pr.number), own_login=lambda: _own_login(gh))
+            outcome = sticky.upsert(request.comment_body, request.minimal_body, create=create)
+        except Exception as exc:  # any failure is reported, never raised: the verdict stands
+            not_posted.append(f"comment: {describe(exc, token)}")
+        else:
+            state.comment_url = outcome.url
+            if outcome.action == "skipped":
+                posted.append("comment: not posted (comment: on-failure and the verdict passes)")
+            else:
+                extra = " (minimal body: the full one is too long)" if outcome.minimal else ""
+                dup = f", {outcome.deleted} duplicate(s) deleted" if outcome.deleted else ""
+                posted.append(f"comment {outcome.action}{extra}{dup}: {outcome.url or outcome.comment_id}")
+    head = event.head_sha
+    if request.check_run and head:
+        if deadline.expired():
+            not_posted.append(f"check run: the publishing time budget ({settings.budget:g} s) ran out")
+            state.fallback = True
+        else:
+            try:
+                from readiness.github.check_run import create_check_run
+
+                run = create_check_run(repo, head, title=request.check_title, summary=request.check_summary,
+                                       report=request.report)
+            except Exception as exc:  # any failure is reported, never raised: the verdict stands
+                not_posted.append(f"check run: {describe(exc, token)}")
+                state.fallback = True
+            else:
+                state.check_done = True
+                more = f" ({run.left_out} more not annotated)" if run.left_out else ""
+                where = run.url or run.check_run_id
+                posted.append(f"check run with {run.annotations} annotation(s){more}: {where}")
+    elif request.check_run:
+        not_posted.append("check run: no commit sha (GITHUB_SHA is not set)")
 
 
 def _own_login(gh: Github) -> str | None:
@@ -169,20 +197,36 @@ class PrFiles:
 def pr_files(token: str, repository: str, number: int, settings: ClientSettings) -> PrFiles:
     """`GET /pulls/{n}/files`, every page, at most 3,000 files (GitHub's cap). Raises on failure."""
     from readiness.github.client import make_client
+    from readiness.github.wallclock import wall_clock
 
-    gh = make_client(token, settings, Deadline(settings.budget))
+    gh = make_client(token, settings, Deadline(min(settings.budget, settings.files_budget)))
     try:
         files: set[str] = set()
         deleted: set[str] = set()
-        for count, f in enumerate(gh.get_repo(repository).get_pull(number).get_files(), start=1):
-            if count > FILES_CAP:
-                break
-            if f.status == "removed":
-                deleted.add(f.filename)
-            else:
-                files.add(f.filename)
-                if f.status == "renamed" and f.previous_filename:
-                    deleted.add(f.previous_filename)
+        with wall_clock(settings.files_budget, "listing the PR's files"):
+            for count, f in enumerate(gh.get_repo(repository).get_pull(number).get_files(), start=1):
+                if count > FILES_CAP:
+                    break
+                name = _filename(f.raw_data.get("filename"))
+                if name is None:
+                    raise ValueError("GitHub listed a changed file without a usable filename")
+                if f.raw_data.get("status") == "removed":
+                    deleted.add(name)
+                else:
+                    files.add(name)
+                    previous = _filename(f.raw_data.get("previous_filename"))
+                    if f.raw_data.get("status") == "renamed" and previous:
+                        deleted.add(previous)
         return PrFiles(files=frozenset(files), deleted=frozenset(deleted))
     finally:
         gh.close()
+
+
+def _filename(value: object) -> str | None:
+    """A repository path from the API, or None when it is not one (missing, not a string, absolute,
+    climbing out, a NUL byte)."""
+    if not isinstance(value, str) or not value or "\0" in value or value.startswith("/"):
+        return None
+    if any(part in ("..", "") for part in value.split("/")):
+        return None
+    return value

@@ -32,6 +32,12 @@ class ClientSettings:
     """Seconds between two writes (PyGithub `seconds_between_writes`); env READINESS_WRITE_INTERVAL."""
     per_page: int = 100
     """Page size for lists."""
+    request_budget: float = 30.0
+    """Wall-clock seconds for one API call, its retries included (a response that trickles bytes ends
+    here, however slowly it keeps the socket busy); env READINESS_REQUEST_BUDGET."""
+    files_budget: float = 30.0
+    """Wall-clock seconds for listing the PR's files before the run (then: judge everything);
+    env READINESS_FILES_BUDGET."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], api_url: str) -> ClientSettings:
@@ -44,6 +50,8 @@ class ClientSettings:
             backoff=_num(env, "READINESS_PUBLISH_BACKOFF", 0.5),
             secondary_rate_wait=_num(env, "READINESS_SECONDARY_RATE_WAIT", 60.0),
             write_interval=_num(env, "READINESS_WRITE_INTERVAL", 0.5),
+            request_budget=_num(env, "READINESS_REQUEST_BUDGET", 30.0),
+            files_budget=_num(env, "READINESS_FILES_BUDGET", 30.0),
         )
 
 
@@ -52,7 +60,11 @@ def _num(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(env.get(name, ""))
     except ValueError:
         return default
-    return value if math.isfinite(value) and value >= 0 else default
+    return value if math.isfinite(value) and 0 <= value <= MAX_SECONDS else default
+
+
+MAX_SECONDS = 3600.0
+"""No setting may ask for more than an hour (a larger value is ignored, as a malformed one is)."""
 
 
 class Deadline:

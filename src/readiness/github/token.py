@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import lru_cache
+
+from readiness.redaction import Redactor
 
 
 def env_token(env: Mapping[str, str] = os.environ) -> str:
@@ -16,8 +19,11 @@ def env_token(env: Mapping[str, str] = os.environ) -> str:
 
 
 def redact(text: str, *secrets: str) -> str:
-    """`text` with every secret replaced by `***`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """`text` with every secret (raw, base64, percent-encoded, hex) and any Authorization header
+    value replaced by `***`."""
+    return _redactor(tuple(s for s in secrets if s)).text(text)
+
+
+@lru_cache(maxsize=8)
+def _redactor(secrets: tuple[str, ...]) -> Redactor:
+    return Redactor(secrets)

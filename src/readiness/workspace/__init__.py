@@ -1,6 +1,9 @@
 """Safe access to the repository under check, which is untrusted input.
 
 * Files are listed by walking the tree without following symlinks; `.git` is skipped.
+* Nothing under `.git/` is ever read, by name or through a link, and no link is followed into a
+  directory the walk skips (`node_modules/`, an excluded path): a link there is refused like one
+  that leaves the repository.
 * A read refuses symlinks whose target leaves the repository, non-regular files, files over the
   size cap, binary (NUL-bearing) files and text that is not UTF-8; each refusal is a
   `FileProblem` value that a gate turns into a finding.
@@ -11,12 +14,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache"})
@@ -40,37 +45,150 @@ class FileProblem(Exception):
         return f"{self.path}: {self.reason}"
 
 
+class GlobMatcher(Protocol):
+    """What `glob_regex` returns: a compiled regex, or the linear automaton for rare shapes."""
+
+    def match(self, path: str) -> object:
+        """A true value when `path` matches the whole glob."""
+        ...
+
+
 @lru_cache(maxsize=4096)
-def glob_regex(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> GlobMatcher:
     """Compile a glob: `**` matches across directories, `*` and `?` within one, `[...]` classes.
 
-    A pattern ending in `/` matches everything under that directory.
+    A pattern ending in `/` matches everything under that directory. Matching takes time linear in
+    the path for any pattern (a config or a directory name can be hostile): where `**` is a whole
+    path segment, the regex commits to the leftmost place of each run of segments between two `**`
+    and of each piece between two `*` (atomic groups, so it never backtracks across them), which is
+    exact for globs; a `**` inside a segment (`db/**.sql`) goes to a small automaton instead.
     """
     if pattern.endswith("/"):
         pattern += "**"
     pattern = pattern.removeprefix("./")
-    i, out = 0, []
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
+    segments = pattern.split("/")
+    if any("**" in seg and seg != "**" for seg in segments):
+        return _Automaton(pattern)
+    # units: runs of plain segments, separated by `**` segments
+    units: list[list[str]] = [[]]
+    for seg in segments:
+        if seg == "**":
+            units.append([])
+        else:
+            units[-1].append(seg)
+    out = "/".join(_segment(seg) for seg in units[0])
+    if len(units) > 1 and units[0]:
+        out += "/"
+    for i, unit in enumerate(units[1:], start=1):
+        body = "/".join(_segment(seg) for seg in unit)
+        if i == len(units) - 1:  # the last run ends the path; none: a trailing `/**`, anything below
+            out += f"(?:[^/]*/)*?{body}" if unit else ".*"
+        elif unit:  # a run between two `**`: whole segments, at their leftmost place
+            out += f"(?>(?:[^/]*/)*?{body}/)"
+    return re.compile(out + r"\Z", re.DOTALL)
+
+
+def _segment(seg: str) -> str:
+    """One path segment's regex: fixed pieces joined by `[^/]*`, each inner piece at its leftmost place."""
+    pieces = _split_stars(seg)
+    if len(pieces) == 1:
+        return pieces[0]
+    inner = "".join(f"(?>[^/]*?{piece})" for piece in pieces[1:-1] if piece)
+    return f"{pieces[0]}{inner}[^/]*{pieces[-1]}"
+
+
+def _split_stars(seg: str) -> list[str]:
+    """The regex pieces of a segment between its `*`s (classes and `?` included)."""
+    pieces: list[str] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(seg):
+        c = seg[i]
+        if c == "*":
+            pieces.append("".join(cur))
+            cur = []
+            while i < len(seg) and seg[i] == "*":
+                i += 1
+            continue
+        if c == "?":
+            cur.append("[^/]")
             i += 1
         elif c == "[":
-            cls, i = _bracket(pattern, i)
-            out.append(cls)
+            cls, i = _bracket(seg, i)
+            cur.append(cls)
         else:
-            out.append(re.escape(c))
+            cur.append(re.escape(c))
             i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+    pieces.append("".join(cur))
+    return pieces
+
+
+class _Automaton:
+    """A glob with `**` inside a segment, matched by simulating its automaton: linear in the path."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.tokens: list[tuple[str, re.Pattern[str] | None]] = []
+        i = 0
+        while i < len(pattern):
+            c = pattern[i]
+            if pattern.startswith("**/", i):  # optionally anything ending in a slash
+                self.tokens += [("skip2", None), ("**", None), ("c", re.compile("/"))]
+                i += 3
+                continue
+            if pattern.startswith("**", i):
+                self.tokens.append(("**", None))
+                i += 2
+                continue
+            if c == "*":
+                self.tokens.append(("*", None))
+                i += 1
+                continue
+            if c == "?":
+                char = "[^/]"
+                i += 1
+            elif c == "[":
+                char, i = _bracket(pattern, i)
+            else:
+                char = re.escape(c)
+                i += 1
+            self.tokens.append(("c", re.compile(char, re.DOTALL)))
+
+    def _close(self, states: set[int]) -> set[int]:
+        todo, seen = list(states), set(states)
+        while todo:
+            s = todo.pop()
+            kind = self.tokens[s][0] if s < len(self.tokens) else "end"
+            for nxt in ((s + 1, s + 3) if kind == "skip2" else (s + 1,) if kind in ("*", "**") else ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    def match(self, path: str) -> bool:
+        states = self._close({0})
+        end = len(self.tokens)
+        for ch in path:
+            nxt: set[int] = set()
+            for s in states:
+                if s == end:
+                    continue
+                kind, rx = self.tokens[s]
+                if kind == "skip2":
+                    continue
+                if kind == "**" or (kind == "*" and ch != "/"):
+                    nxt.add(s)
+                elif kind == "c" and rx is not None and rx.fullmatch(ch):
+                    nxt.add(s + 1)
+            if not nxt:
+                return False
+            states = self._close(nxt)
+        return end in states
+
+
+def escape_glob(name: str) -> str:
+    """A path (a directory name from the repository) as a glob that matches only itself."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _bracket(pattern: str, i: int) -> tuple[str, int]:
@@ -148,6 +266,8 @@ class Workspace:
                 except OSError:
                     continue
                 for entry in entries:
+                    if entry.name == ".git":  # a directory, a worktree's `gitdir:` file or a link: never listed
+                        continue
                     rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                     try:  # the directory entry's type: no stat() per file where the filesystem says
                         is_dir = entry.is_dir(follow_symlinks=False)
@@ -234,6 +354,13 @@ class Workspace:
             target = self._symlinks.get(rel)
             detail = "symlink" if target is not None or candidate.is_symlink() else "path"
             raise FileProblem(rel, f"{detail} points outside the repository; not followed")
+        inner = real.relative_to(self.root).as_posix() if real != self.root else ""
+        parts = inner.split("/") if inner else []
+        if any(p.lower() == ".git" for p in parts):
+            raise FileProblem(rel, "path leads into .git/, which is never read")
+        if inner != posixpath.normpath(normalize_rel(rel)).strip("/."):  # a link was followed on the way
+            if any(p in SKIP_DIRS for p in parts) or (self.exclude and matches(inner, self.exclude)):
+                raise FileProblem(rel, "symlink points into a directory that is never read; not followed")
         return real
 
     def size(self, rel: str) -> int:

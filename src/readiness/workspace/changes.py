@@ -1,41 +1,22 @@
-"""Which files a pull request changes, and what the base branch holds, through git.
+"""Which files a pull request changes, and what the base branch holds, through git run safely
+(`readiness.workspace.git`): commits are compared as trees, the working tree is hashed by us.
 
-git runs with `safe.directory=*` (inside the action container the workspace belongs to another
-uid), with fsmonitor and hooks off, and never needs full history: when the base commit is not
-in a shallow clone the caller falls back to the API's list of PR files.
+Never needs full history: when the base commit is not in a shallow clone the caller falls back to
+the API's list of PR files.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-GIT_TIMEOUT = 60
-_GIT = ("git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-        "-c", "core.quotePath=false")
+from readiness.workspace.git import GitRepo, GitUnavailable
 
-
-class GitUnavailable(Exception):
-    """git could not answer; the message says why in plain words."""
-
-
-def git(root: Path, *args: str, limit: int | None = None) -> bytes:
-    """Run git in `root` and return stdout; GitUnavailable on any failure."""
-    import subprocess  # only runs that diff need it (~9 ms of start-up otherwise)
-
-    try:
-        proc = subprocess.run([*_GIT, *args], cwd=root, capture_output=True, timeout=GIT_TIMEOUT,
-                              check=False, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise GitUnavailable("git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise GitUnavailable(f"git {args[0]} timed out after {GIT_TIMEOUT} s") from None
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitUnavailable(msg[-1] if msg else f"git {args[0]} failed ({proc.returncode})")
-    if limit is not None and len(proc.stdout) > limit:
-        raise GitUnavailable("output over the size limit")
-    return proc.stdout
+__all__ = ["ChangeSet", "GitRepo", "GitUnavailable", "base_text", "git_changes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +32,11 @@ class ChangeSet:
     source: str
     """`git` or `api`."""
     base_sha: str | None = None
-    """The resolved base commit, when git knows it."""
+    """The commit the changes are counted from (the merge base of the base and HEAD), when git knows it."""
+    repo: GitRepo | None = None
+    """The repository, when git answered (to read files as they are at the base)."""
+    base_commit: str | None = None
+    """The base commit itself (the base branch's tip), when git knows it: its `.readiness.yml` is the policy."""
 
     def touched(self, path: str) -> bool:
         """True when the PR adds or changes `path`."""
@@ -62,36 +47,149 @@ def _names(out: bytes) -> list[str]:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def git_changes(root: Path, base: str) -> ChangeSet:
-    """Changes from the merge base of `base` and HEAD to the working tree (committed or not)."""
-    base_sha = git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").decode().strip()
-    if not base_sha:
-        raise GitUnavailable(f"base {base!r} is not a commit in this clone")
-    try:
-        point = git(root, "merge-base", base_sha, "HEAD").decode().strip() or base_sha
-    except GitUnavailable:
-        point = base_sha  # shallow clone: compare with the base commit itself
-    # --relative: paths relative to `root` (which may be a subdirectory of the git work tree),
-    # and only changes under it
-    out = git(root, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--relative", point)
-    parts = _names(out)
+def git_changes(root: Path, base: str, *, stop: Path | None = None, worktree: bool = True) -> ChangeSet:
+    """Changes from the merge base of `base` and HEAD to HEAD, and (with `worktree`) on to the files
+    on disk, committed or not. `stop` bounds the search for the repository (the action's workspace)."""
+    repo = GitRepo.find(root, stop=stop)
+    base_sha = repo.commit(base)
+    head_sha = repo.commit("HEAD")
+    point = repo.merge_base(base_sha, head_sha) or base_sha  # shallow clone: the base commit itself
+    args = ["diff-tree", "-r", "-z", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv"]
+    if repo.prefix:
+        args.append(f"--relative={repo.prefix}")
+    parts = _names(repo.run(*args, point, head_sha))
     files: set[str] = set()
     deleted: set[str] = set()
     for status, path in zip(parts[0::2], parts[1::2], strict=False):
         (deleted if status.startswith("D") else files).add(path)
-    untracked = git(root, "ls-files", "-z", "--others", "--exclude-standard")
-    files.update(_names(untracked))
+    if worktree:
+        added, modified, removed = worktree_changes(repo, head_sha)
+        files |= added | modified
+        files -= removed
+        deleted = (deleted - added - modified) | removed
     return ChangeSet(base=base, files=frozenset(files), deleted=frozenset(deleted), source="git",
-                     base_sha=point)
+                     base_sha=point, repo=repo, base_commit=base_sha)
 
 
-def base_text(root: Path, base_sha: str, rel: str, *, limit: int) -> str | None:
-    """The file `rel` as it is at `base_sha`; None when it does not exist there."""
-    try:
-        size = int(git(root, "cat-file", "-s", f"{base_sha}:./{rel}").decode().strip())
-    except (GitUnavailable, ValueError):
+def base_text(changes: ChangeSet, rel: str, *, limit: int) -> str | None:
+    """The file `rel` as it is at the base; None when it does not exist there (or is not a regular file)."""
+    if changes.repo is None or changes.base_sha is None:
         return None
-    if size > limit:
-        raise GitUnavailable(f"{rel} at the base is {size:,} bytes, over the limit")
-    data = git(root, "cat-file", "blob", f"{base_sha}:./{rel}", limit=limit)
-    return data.decode("utf-8", "replace")
+    data = changes.repo.read_file(changes.base_sha, rel, limit=limit)
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+# the working tree ---------------------------------------------------------------------------------
+
+_INDEX_ENTRY = re.compile(
+    rb"(?P<tag>[^ \0\n]+) (?P<mode>\d+) (?P<sha>[0-9a-f]+) (?P<stage>\d)\t(?P<path>[^\0]*)\0"
+    rb"[ \t]*ctime: \d+:\d+\n[ \t]*mtime: (?P<sec>\d+):(?P<nsec>\d+)\n[ \t]*dev: \d+\tino: (?P<ino>\d+)\n"
+    rb"[ \t]*uid: \d+\tgid: \d+\n[ \t]*size: (?P<size>\d+)\tflags: [0-9a-f]+\n")
+"""One record of `git ls-files -z -t -s --debug`: the index's own data, read without a refresh."""
+
+
+def _index_entries(repo: GitRepo) -> dict[str, tuple[str, str, str, str, int, int, int, int]]:
+    """path -> (tag, mode, sha, stage, mtime s, mtime ns, size, inode) for the index's entries under the
+    checked directory (`ls-files --debug`: no refresh, no filter, no attribute)."""
+    args = ["ls-files", "-z", "-t", "-s", "--debug", "--full-name"]
+    if repo.prefix:
+        args += ["--", repo.prefix]
+    entries: dict[str, tuple[str, str, str, str, int, int, int, int]] = {}
+    for m in _INDEX_ENTRY.finditer(repo.run(*args)):
+        path = m["path"].decode("utf-8", "surrogateescape")
+        stage = m["stage"].decode()
+        if stage != "0" and path in entries:
+            continue  # an unmerged path: one record is enough to call it changed
+        entries[path] = (m["tag"].decode(), m["mode"].decode(), m["sha"].decode(), stage, int(m["sec"]),
+                         int(m["nsec"]), int(m["size"]), int(m["ino"]))
+    return entries
+
+
+def hash_blob(data: bytes, sha_len: int = 40) -> str:
+    """The git object name of a blob holding `data` (SHA-1, or SHA-256 repositories)."""
+    h = hashlib.sha1(usedforsecurity=False) if sha_len == 40 else hashlib.sha256()
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def _disk_blob(path: str, st: os.stat_result, sha_len: int) -> str | None:
+    """The blob name of a file on disk, read raw (no filter); None when it is not a file or a link."""
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            return hash_blob(os.fsencode(os.readlink(path)), sha_len)
+        except OSError:
+            return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        h = hashlib.sha1(usedforsecurity=False) if sha_len == 40 else hashlib.sha256()
+        size = os.fstat(fd).st_size
+        h.update(b"blob %d\0" % size)
+        got = 0
+        while chunk := os.read(fd, 1 << 20):
+            got += len(chunk)
+            h.update(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return h.hexdigest() if got == size else "0" * sha_len  # changed while read: not the committed content
+
+
+def worktree_changes(repo: GitRepo, head: str) -> tuple[set[str], set[str], set[str]]:
+    """(added, modified, removed) between HEAD and the files on disk, paths relative to `root`.
+
+    Staged changes come from git comparing the index with HEAD's tree (object names only). A file
+    whose stat matches its index record is taken as the index has it (git's own shortcut, racily
+    clean records excepted); any other is hashed here from its raw bytes, so no filter, textconv or
+    attribute is involved. Untracked files are those git lists as untracked (not ignored)."""
+    cut = len(repo.prefix)
+    added: set[str] = set()
+    modified: set[str] = set()
+    removed: set[str] = set()
+    args = ["diff-index", "--cached", "-r", "-z", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv"]
+    if repo.prefix:
+        args.append(f"--relative={repo.prefix}")
+    parts = _names(repo.run(*args, head))
+    for status, path in zip(parts[0::2], parts[1::2], strict=False):
+        (removed if status.startswith("D") else added if status.startswith("A") else modified).add(path)
+    sha_len = len(head) if len(head) in (40, 64) else 40
+    try:
+        racy_after = os.stat(repo.git_dir / "index").st_mtime_ns
+    except OSError:
+        racy_after = 0
+    top = str(repo.work_tree)
+    for full, (tag, mode, sha, stage, sec, nsec, size, ino) in _index_entries(repo).items():
+        if mode == "160000" or not full.startswith(repo.prefix) or tag == "S":  # submodule; sparse: not on disk
+            continue
+        rel = full[cut:]
+        path = f"{top}/{full}"
+        try:
+            st = os.lstat(path)
+        except OSError:
+            if rel in added:
+                added.discard(rel)  # staged, then deleted: nothing against HEAD
+            else:
+                removed.add(rel)
+            continue
+        if stage != "0":
+            modified.add(rel)
+            continue
+        clean = (st.st_mtime_ns // 1_000_000_000 & 0xFFFFFFFF == sec and st.st_mtime_ns % 1_000_000_000 == nsec
+                 and st.st_size & 0xFFFFFFFF == size and (not ino or st.st_ino & 0xFFFFFFFF == ino)
+                 and sec * 1_000_000_000 + nsec < racy_after)
+        if not clean and _disk_blob(path, st, sha_len) != sha and rel not in added:
+            modified.add(rel)
+    untracked = ["ls-files", "-z", "--others", "--exclude-standard", "--full-name"]
+    if repo.prefix:
+        untracked += ["--", repo.prefix]
+    for full in _names(repo.run(*untracked)):
+        rel = full[cut:]
+        removed.discard(rel)
+        added.add(rel)
+    return added, modified, removed

@@ -190,10 +190,17 @@ def test_offline_service_without_a_database_errors(tmp_path: Path) -> None:
 
 def test_relative_offline_db_from_config(tmp_path: Path, osv_dir: Path) -> None:
     write_tree(tmp_path, {"requirements.txt": "PyYAML==5.3\n"})
-    (tmp_path / "osv").symlink_to(osv_dir)
+    (tmp_path / "osv").mkdir()  # a directory of the repository (a link out of it is refused: issue 11)
+    for record in osv_dir.glob("*.json"):
+        if b"pyyaml" in record.read_bytes().lower():
+            (tmp_path / "osv" / record.name).write_bytes(record.read_bytes())
     config = Config(gates={"deps": {"offline_db": "osv"}})
     report = run(RunOptions(root=tmp_path, config=config, fail_on=FailOn.CRITICAL, gates=("deps",)))
     assert report.gates[1].status is GateStatus.FAIL
+    (tmp_path / "linked").symlink_to(osv_dir)
+    linked = Config(gates={"deps": {"offline_db": "linked"}})
+    report = run(RunOptions(root=tmp_path, config=linked, fail_on=FailOn.CRITICAL, gates=("deps",)))
+    assert report.gates[1].status is GateStatus.ERROR and "outside the repository" in (report.gates[1].error or "")
 
 
 def git(root: Path, *args: str) -> None:

@@ -94,6 +94,7 @@ def _corpus(root: Path, n: int) -> None:
 
 def test_gate_report_identical_with_and_without_children(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _corpus(tmp_path, 60)
+    monkeypatch.setenv("READINESS_GATE_TIMEOUT", "0")  # the gate in this process, so the spy sees its calls
     monkeypatch.setattr(parallel, "workers_for", lambda files: 1)
     sequential = report_dict(check(tmp_path))
     used: list[int] = []

@@ -1,12 +1,13 @@
 """Plaintext secrets in config values: by value shape (certain) and by key name (heuristic).
 
 Value shapes: AWS access key ids, GitHub tokens, Slack tokens, Stripe live keys, Google API keys,
-private key blocks, JWTs, and URLs with an embedded password. Key names: the last word of the key
-is `password`, `secret`, `token`, ... (`api_key`, `private_key`, `client_secret`, ...), and the
-value is a literal string that is not a placeholder (`${VAR}`, `{{ var }}`, `<secret>`, `changeme`,
-`xxx`, `REPLACE_ME`, empty, ...), nor a reference to where the secret really lives (`vault:`,
-`arn:aws:secretsmanager:`, a file path). A line containing `pragma: allowlist secret`
-(detect-secrets' marker) is skipped. The secret is never echoed: `redact` keeps a short prefix.
+private key blocks, JWTs, `Authorization:` header values and URLs with an embedded password. Key
+names: the last word of the key is `password`, `secret`, `token`, `authorization`, ... (`api_key`,
+`private_key`, `client_secret`, ...), and the value is a literal string that is not a placeholder
+(`${VAR}`, `{{ var }}`, `<secret>`, `changeme`, `xxx`, `REPLACE_ME`, empty, ...), nor a reference to
+where the secret really lives (`vault:`, `arn:aws:secretsmanager:`, a file path). A line containing
+`pragma: allowlist secret` (detect-secrets' marker) is skipped. The secret is never echoed: `redact`
+keeps a short prefix.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Anthropic key", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}")),
     ("DigitalOcean token", re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![a-f0-9])")),
     ("Shopify token", re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![a-fA-F0-9])")),
+    ("HTTP Authorization header", re.compile(
+        r"(?i:authorization\s*:\s*(?:basic|bearer|token|digest)\s+)[A-Za-z0-9+/=._~-]{8,}")),
 )
 CREDENTIAL_KINDS = frozenset({
     "private key block", "AWS access key id", "GitHub token", "Slack token", "Stripe live key",
@@ -55,7 +58,7 @@ _SHAPE_MIN_LEN = 15
 _URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
-                           "credential", "credentials", "pass"})
+                           "credential", "credentials", "pass", "authorization"})
 _KEY_QUALIFIERS = frozenset({"api", "private", "secret", "access", "signing", "encryption", "master",
                              "client", "auth", "app", "service", "license", "webhook"})
 _NOT_SECRET_LAST = frozenset({"file", "path", "name", "id", "ref", "env", "var", "length", "len", "min",

@@ -88,8 +88,12 @@ def choose_source(ctx: GateContext) -> Source:
         if ctx.config.external:  # the runner's own config file may name a runner directory
             p = Path(str(configured))
             path = p if p.is_absolute() else ctx.workspace.root / p
-        else:
-            path = ctx.workspace.root / ctx.repo_path(str(configured), "offline_db")
+        else:  # a repository's directory: read by the repository's rules (no link out, nothing in .git/)
+            rel = ctx.repo_path(str(configured), "offline_db")
+            try:
+                path = ctx.workspace.inside(rel)
+            except FileProblem as exc:
+                raise GateError(f"gates.deps.offline_db {rel}: {exc.reason}") from None
     service = "offline" if ctx.offline_db is not None else str(settings.get("service") or
                                                                  ("offline" if path else "osv"))
     if service == "offline" and path is None:

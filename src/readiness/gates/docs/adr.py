@@ -40,7 +40,7 @@ from readiness.gates.docs.sections import (
     strip_comments,
 )
 from readiness.model import Finding, Location
-from readiness.workspace import FileProblem, Workspace
+from readiness.workspace import FileProblem, Workspace, escape_glob
 from readiness.yamlpos import YamlError, load_one
 
 DEFAULT_ADR_DIRS = ("docs/adr", "docs/decisions", "doc/adr", "doc/decisions", "adr", "adrs", "decisions",
@@ -214,7 +214,7 @@ def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
     existing = tuple(d for d in dirs if ws.exists(d))
     records: set[str] = set()
     for d in existing:
-        records.update(f for f in ws.glob(f"{d}/**") if _is_record_name(f, d))
+        records.update(f for f in ws.glob(f"{escape_glob(d)}/**") if _is_record_name(f, d))  # d: a name, not a glob
     return AdrSet(dirs=tuple(dirs), records=tuple(sorted(records)), source=source)
 
 

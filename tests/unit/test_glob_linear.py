@@ -1,0 +1,63 @@
+"""Globs match in linear time, and exactly as the plain (backtracking) translation of the same glob."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from readiness.workspace import escape_glob, glob_regex
+
+
+def reference(pattern: str) -> re.Pattern[str]:
+    """The straightforward translation the matcher replaced: exact, but exponential on hostile input."""
+    if pattern.endswith("/"):
+        pattern += "**"
+    pattern = pattern.removeprefix("./")
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+PIECES = ["a", "b", "*", "**", "?", "/", "ab", "**/", "/**", "***"]
+GLOBS = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map("".join)
+PATHS = st.lists(st.text(alphabet="ab", min_size=1, max_size=4), min_size=1, max_size=5).map("/".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(GLOBS, PATHS)
+def test_same_answers_as_the_plain_translation(pattern: str, path: str) -> None:
+    assert bool(glob_regex(pattern).match(path)) == bool(reference(pattern).match(path)), (pattern, path)
+
+
+def test_hostile_globs_and_paths_take_linear_time() -> None:
+    deep = "/".join(["a" * 60] * 60)
+    for pattern, path in [("*a*a*a*a*a*a*a*a*a*a*a*a*b", "a" * 250), ("**/a*a*a*a*a*/**/b", deep),
+                          ("**/a/**/a/**/a/**/a/**/a/**/a/**/b", "/".join(["a"] * 2000)),
+                          ("a**a**a**a**a**a**a**b", "a" * 3000), ("**a*a*a*a*a*a*b", deep)]:
+        start = time.perf_counter()
+        assert not glob_regex(pattern).match(path)
+        assert time.perf_counter() - start < 0.5, pattern
+
+
+def test_a_directory_name_is_escaped_before_it_becomes_a_glob() -> None:
+    name = "adr[*a*a*a*a*a*a*a*a*]?"
+    assert glob_regex(escape_glob(name) + "/**").match(f"{name}/0001-x.md")
+    assert not glob_regex(escape_glob(name) + "/**").match("adrxa/0001-x.md")
