@@ -13,73 +13,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+from readiness.action_inputs import ActionInputs, parse_inputs, read_input
 from readiness.errors import ConfigError, UsageError
 from readiness.github.commands import neutralise, stop_commands
-from readiness.github.event import ActionEvent, load_event
+from readiness.github.event import load_event
 from readiness.github.token import env_token
-from readiness.model import FailOn, Report
+from readiness.model import Report
 from readiness.redaction import Redactor
-from readiness.workspace.changes import ChangeSet
 
-if TYPE_CHECKING:
-    from readiness.github.settings import ClientSettings
-
-FILES_CAP = 3_000
-TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
-
-
-def read_input(env: Mapping[str, str], name: str) -> str:
-    """An action input: `INPUT_<NAME>` with hyphens kept (what the runner sets), else with
-    underscores; '' when unset."""
-    upper = name.upper().replace(" ", "_")
-    for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
-        value = env.get(key)
-        if value is not None and value.strip():
-            return value.strip()
-    return ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionInputs:
-    """The action's inputs, validated."""
-
-    path: str
-    """Repository root relative to the workspace."""
-    config: str | None
-    """Config file relative to the workspace; None for the default."""
-    fail_on: FailOn | None
-    """Threshold; None takes the config's."""
-    gates: str | None
-    """Comma-separated gate ids; None for every enabled gate."""
-    comment: str
-    """always | on-failure | never."""
-    check_run: bool
-    """Create a check run."""
-    sarif_file: str | None
-    """Where to write SARIF (relative to the workspace)."""
-
-
-def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
-    """Inputs from the environment; UsageError naming the input when one is invalid."""
-    fail_on_text = read_input(env, "fail-on").lower()
-    try:
-        fail_on = FailOn(fail_on_text) if fail_on_text else None
-    except ValueError:
-        raise UsageError(f"input fail-on: {fail_on_text!r} is not one of "
-                         f"{', '.join(f.value for f in FailOn)}") from None
-    comment = read_input(env, "comment").lower() or "always"
-    if comment not in ("always", "on-failure", "never"):
-        raise UsageError(f"input comment: {comment!r} is not one of always, on-failure, never")
-    check_text = read_input(env, "check-run").lower() or "true"
-    if check_text not in TRUE + FALSE:
-        raise UsageError(f"input check-run: {check_text!r} is not true or false")
-    return ActionInputs(path=read_input(env, "path") or ".", config=read_input(env, "config") or None,
-                        fail_on=fail_on, gates=read_input(env, "gates") or None, comment=comment,
-                        check_run=check_text in TRUE, sarif_file=read_input(env, "sarif-file") or None)
+__all__ = ["ActionInputs", "parse_inputs", "read_input", "run_action"]
+"""`parse_inputs` and `read_input` live in `action_inputs`; they are re-exported for callers of this module."""
 
 
 class _Log:
@@ -111,47 +57,6 @@ class _Log:
         """One of our own workflow commands (its data and properties are escaped by their builder)."""
         self.out.write(self.redactor.text(line).replace("\n", "%0A").replace("\r", "%0D") + "\n")
         self.out.flush()
-
-
-def _changes(root: Path, workspace: Path, event: ActionEvent, token: str, settings: ClientSettings,
-             log: _Log) -> ChangeSet | None:
-    """The PR's changed files: git against the base when the base commit is in the clone, else the
-    PR files API; None (judge everything) for pushes and when neither can tell."""
-    from readiness.github.publish import pr_files
-    from readiness.workspace.changes import GitUnavailable, git_changes
-
-    pr = event.pull_request
-    if pr is None or not pr.base_sha:
-        return None
-    try:
-        # the repository is the one holding `root`, found no higher than the workspace; commits are
-        # compared as trees (what the PR changes is what its commits change)
-        return git_changes(root, pr.base_sha, stop=workspace, worktree=False)
-    except GitUnavailable as exc:
-        git_problem = str(exc)
-    if pr.changed_files is not None and pr.changed_files > FILES_CAP:
-        log.info(f"readiness: the PR changes {pr.changed_files:,} files, more than the {FILES_CAP:,} the API "
-                 "lists: judging the whole repository")
-        return None
-    if not token:
-        log.info(f"readiness: cannot tell the PR's files (git: {git_problem}; no token for the API): "
-                 "judging the whole repository")
-        return None
-    try:
-        listed = pr_files(token, event.repository, pr.number, settings)
-    except Exception as exc:  # the API failing must not stop the run: judge everything instead
-        from readiness.github.client import describe
-
-        log.info(f"readiness: cannot list the PR's files (git: {git_problem}; API: {describe(exc, token)}): "
-                 "judging the whole repository")
-        return None
-    prefix = os.path.relpath(root, workspace).replace(os.sep, "/")
-    prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
-
-    def local(names: frozenset[str]) -> frozenset[str]:
-        return frozenset(n[len(prefix):] for n in names if n.startswith(prefix))
-
-    return ChangeSet(base=pr.base_sha, files=local(listed.files), deleted=local(listed.deleted), source="api")
 
 
 def _title(report: Report) -> str:
@@ -214,6 +119,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.github.settings import ClientSettings
     from readiness.github.summary import append_summary
     from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
+    from readiness.pr_changes import pr_changes
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
@@ -234,7 +140,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     settings = ClientSettings.from_env(env, event.api_url)
     if event.problem:
         log.info(f"readiness: {event.problem}; judging the whole repository")
-    changes = _changes(root, workspace, event, token, settings, log)
+    changes = pr_changes(root, workspace, event, token, settings, log.info)
     # The policy is the base branch's: the PR's own .readiness.yml is judged as a change, not obeyed.
     pr = event.pull_request
     policy = load_policy(root, config_path, workspace=workspace, changes=changes,
