@@ -14,15 +14,18 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from readiness.action_inputs import ActionInputs, parse_inputs, read_input
 from readiness.errors import ConfigError, UsageError
 from readiness.github.commands import neutralise, stop_commands
-from readiness.github.event import load_event
+from readiness.github.event import ActionEvent, load_event
 from readiness.github.token import env_token
 from readiness.model import Report
 from readiness.redaction import Redactor
+
+if TYPE_CHECKING:
+    from readiness.github.settings import ClientSettings
 
 __all__ = ["ActionInputs", "parse_inputs", "read_input", "run_action"]
 """`parse_inputs` and `read_input` live in `action_inputs`; they are re-exported for callers of this module."""
@@ -113,20 +116,17 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.engine import RunOptions, parse_gate_list, prefix_paths, run
-    from readiness.github.commands import annotation_commands
-    from readiness.github.outputs import write_outputs
-    from readiness.github.publish import PublishRequest, PublishResult, publish
     from readiness.github.settings import ClientSettings
-    from readiness.github.summary import append_summary
-    from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.pr_changes import pr_changes
-    from readiness.render import Format, render
-    from readiness.render.json_report import render_json
-    from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
     from readiness.runner import load_policy
 
     inputs = parse_inputs(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+    if inputs.publish_report is not None:
+        from readiness.publish_report import publish_report
+
+        return publish_report(inputs.publish_report, env=env, workspace=workspace, token=token, log=log,
+                              comment_mode=inputs.comment, check_run=inputs.check_run)
     root = workspace / inputs.path
     if not root.is_dir():
         raise UsageError(f"input path: {inputs.path} is not a directory in the workspace")
@@ -161,6 +161,25 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     prefix = os.path.relpath(root.resolve(), workspace.resolve()).replace(os.sep, "/")
     if prefix != ".":
         report = prefix_paths(report, prefix.rstrip("/") + "/")
+    return deliver(report, env=env, workspace=workspace, event=event, token=token, settings=settings, log=log,
+                   comment_mode=inputs.comment, check_run=inputs.check_run, sarif_file=inputs.sarif_file)
+
+
+def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: ActionEvent, token: str,
+            settings: ClientSettings, log: _Log, comment_mode: str, check_run: bool,
+            sarif_file: str | None = None) -> int:
+    """Everything after the verdict: the report, comment and SARIF files, the job summary, the outputs,
+    the log, then the comment and the check run. Returns the exit code, which only the verdict sets.
+    `report` is settled and redacted; links and the check run go to `event.head_sha`."""
+    from readiness.github.commands import annotation_commands
+    from readiness.github.outputs import write_outputs
+    from readiness.github.publish import PublishRequest, PublishResult, publish
+    from readiness.github.summary import append_summary
+    from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
+    from readiness.render import Format, render
+    from readiness.render.json_report import render_json
+    from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
+
     links = LinkContext(event.server_url, event.repository, event.head_sha) \
         if event.repository and event.head_sha else None
     comment = render_comment(report, links=links)
@@ -176,13 +195,13 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             write_new(path, text)
         except OSError as exc:
             log.error(f"readiness: cannot write {path}: {exc.strerror}")
-    if inputs.sarif_file:
+    if sarif_file:
         from readiness.render.sarif import render_sarif
 
         try:
-            write_in_workspace(workspace, inputs.sarif_file, render_sarif(report))
+            write_in_workspace(workspace, sarif_file, render_sarif(report))
         except OSError as exc:
-            log.error(f"readiness: cannot write the SARIF file {inputs.sarif_file}: {exc.strerror or exc}")
+            log.error(f"readiness: cannot write the SARIF file {sarif_file}: {exc.strerror or exc}")
     if env.get("GITHUB_STEP_SUMMARY"):
         try:
             append_summary(env["GITHUB_STEP_SUMMARY"], summary)
@@ -201,7 +220,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
 
     try:
         result = publish(PublishRequest(
-            event=event, token=token, report=report, comment_mode=inputs.comment, check_run=inputs.check_run,
+            event=event, token=token, report=report, comment_mode=comment_mode, check_run=check_run,
             comment_body=comment, minimal_body=minimal, check_title=_title(report),
             check_summary=render_summary(report, links=links, budget_bytes=65_000),
         ), settings)
@@ -209,7 +228,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         from readiness.github.client import describe
 
         result = PublishResult(not_posted=(f"GitHub: {describe(exc, token)}",),
-                               fallback_annotations=inputs.check_run)
+                               fallback_annotations=check_run)
     for line in result.posted:
         log.info(f"readiness: posted {line}")
     if result.not_posted:

@@ -46,6 +46,9 @@ class ActionInputs:
     """Create a check run."""
     sarif_file: str | None
     """Where to write SARIF (relative to the workspace)."""
+    publish_report: str | None = None
+    """A JSON report to publish instead of running the gates (the `workflow_run` half of the fork
+    pattern), relative to the workspace; None runs the gates."""
 
 
 def parse_comment_mode(value: str, what: str = "input comment") -> str:
@@ -78,4 +81,5 @@ def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
     check_run = parse_bool(env, "check-run", True)
     return ActionInputs(path=read_input(env, "path") or ".", config=read_input(env, "config") or None,
                         fail_on=fail_on, gates=read_input(env, "gates") or None, comment=comment,
-                        check_run=check_run, sarif_file=read_input(env, "sarif-file") or None)
+                        check_run=check_run, sarif_file=read_input(env, "sarif-file") or None,
+                        publish_report=read_input(env, "publish-report") or None)

@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="colour in text output (NO_COLOR is honoured)")
 
     sub.add_parser("action", help="GitHub Action entrypoint: reads INPUT_* and GITHUB_*, publishes results")
+    publish = sub.add_parser("publish", help="publish a JSON report from a workflow_run job (fork and Dependabot PRs)")
+    publish.add_argument("report", metavar="REPORT", help="the report artifact of the pull_request run (untrusted)")
+    publish.add_argument("--comment", choices=["always", "on-failure", "never"], default="always",
+                         help="PR comment mode, as the action's input (default: always)")
+    publish.add_argument("--no-check-run", action="store_true", help="do not create a check run")
     sub.add_parser("rules", help="list the rule catalog")
     explain = sub.add_parser("explain", help="show one rule's page")
     explain.add_argument("rule_id", metavar="RULE_ID")
@@ -212,6 +217,11 @@ def dispatch(args: argparse.Namespace) -> int:
         from readiness.action import run_action
 
         return run_action()
+    if args.command == "publish":
+        from readiness.action import run_action
+        from readiness.publish_report import cli_env
+
+        return run_action(cli_env(os.environ, args.report, args.comment, not args.no_check_run))
     if args.command == "rules":
         return cmd_rules()
     if args.command == "explain":
@@ -222,8 +232,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
     if args.command in COMMANDS:
         return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
-    raise UsageError("a command is required: check, action, rules, explain, score, init, env, rollup or osv-db "
-                     "(see --help)")
+    raise UsageError("a command is required: check, action, publish, rules, explain, score, init, env, rollup or "
+                     "osv-db (see --help)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

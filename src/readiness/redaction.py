@@ -34,6 +34,9 @@ _AUTH_HEADER = re.compile(
     r"(?:(?P<scheme>basic|bearer|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?"
     r"(?P<value>[^\s\"',;]+)")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b")
+"""GitHub token formats (classic, OAuth, user-to-server, server-to-server, refresh, fine-grained): masked
+whatever their value in text that someone else wrote (a report artifact), when asked for."""
 
 
 def secret_forms(secret: str) -> set[str]:
@@ -54,9 +57,11 @@ def secret_forms(secret: str) -> set[str]:
 class Redactor:
     """Masks a fixed set of secrets (in all their forms) and every Authorization header value."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), *, token_shapes: bool = False) -> None:
+        self._token_shapes = token_shapes
+        self._given = tuple(secrets)
         forms: set[str] = set()
-        for s in secrets:
+        for s in self._given:
             if s:
                 forms |= secret_forms(s.strip())
         ordered = sorted(forms, key=len, reverse=True)
@@ -67,10 +72,16 @@ class Redactor:
         """A redactor for the secrets the environment holds, and `more`."""
         return cls([*(env.get(name, "") for name in SECRET_ENV), *more])
 
+    def with_token_shapes(self) -> Redactor:
+        """This redactor, also masking anything shaped like a GitHub token (`TOKEN_SHAPES`)."""
+        return Redactor(self._given, token_shapes=True)
+
     def text(self, value: str) -> str:
         """`value` with every secret and Authorization value masked, and lone surrogates shown as `\\xNN`."""
         if self._secrets is not None:
             value = self._secrets.sub(MASK, value)
+        if self._token_shapes and ("_" in value):
+            value = TOKEN_SHAPES.sub(MASK, value)
         if "uthorization" in value or "UTHORIZATION" in value:
             value = _AUTH_HEADER.sub(_mask_header, value)
         if _SURROGATES.search(value):

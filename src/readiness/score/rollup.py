@@ -13,22 +13,22 @@ not an aborted run. Everything rendered from a report is escaped by the renderer
 from __future__ import annotations
 
 import heapq
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from readiness.errors import UsageError
 from readiness.model import SEVERITIES_DESC, Severity
+from readiness.report_file import MAX_REPORT_BYTES, load_json
+from readiness.report_file import first_schema_error as _first_error
+from readiness.report_file import report_validator as _report_validator
+from readiness.report_file import schema_validator as _validator
 from readiness.score.model import PILLARS
 from readiness.score.rubric import RUBRIC_VERSION
 
 ROLLUP_VERSION = 1
-MAX_REPORT_BYTES = 64 * 1024 * 1024
-"""A report larger than this is rejected unread (a 100,000-finding report is about 40 MiB)."""
 MAX_NAME = 200
 MESSAGE_MAX = 500
 PATH_MAX = 300
@@ -140,67 +140,6 @@ def parse_inputs(args: Sequence[str]) -> list[RollupInput]:
     return out
 
 
-@cache
-def _report_validator() -> Any:
-    from readiness.schemas import report_schema
-
-    return _validator(report_schema())
-
-
-def _validator(schema: dict[str, Any]) -> Any:
-    try:
-        import jsonschema_rs
-
-        return jsonschema_rs.validator_for(schema)
-    except ImportError:  # pragma: no cover - jsonschema-rs is a runtime dependency
-        from jsonschema import Draft202012Validator
-
-        return Draft202012Validator(schema)
-
-
-def _first_error(validator: Any, doc: Any) -> str | None:
-    """Where the document breaks the schema, by path and keyword only (messages quote values)."""
-    for err in validator.iter_errors(doc):
-        path = getattr(err, "instance_path", None)
-        if path is None:
-            path = list(err.absolute_path)
-        schema_path = list(getattr(err, "schema_path", []) or [])
-        keyword = str(schema_path[-1]) if schema_path else "schema"
-        where = "/".join(str(p) for p in path)[:120] or "the top level"
-        return f"does not match the report schema at {where} ({keyword})"
-    return None
-
-
-def load_json(path: str, what: str, *, limit: int | None = None) -> Any:
-    """A JSON file read safely: size-capped, strict UTF-8, bounded nesting. ValueError says why."""
-    limit = MAX_REPORT_BYTES if limit is None else limit
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > limit:
-            raise ValueError(f"{what} is larger than {limit // (1024 * 1024)} MiB")
-        with p.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise ValueError("no such file") from None
-    except IsADirectoryError:
-        raise ValueError("is a directory") from None
-    except OSError as exc:
-        raise ValueError(f"cannot be read ({exc.strerror})") from None
-    if len(data) > limit:
-        raise ValueError(f"{what} is larger than {limit // (1024 * 1024)} MiB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValueError("is not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("is nested too deeply to be a report") from None
-    except ValueError as exc:
-        raise ValueError(f"is not JSON (line {getattr(exc, 'lineno', '?')})") from None
-
-
 def _score(doc: dict[str, Any]) -> RepoScore | None:
     card = doc.get("score")
     if not isinstance(card, dict):
@@ -267,7 +206,7 @@ def rollup(inputs: Sequence[RollupInput], *, previous: dict[str, Any] | None = N
                                      reason=f"a second report for this repository (the first is {first})"))
             continue
         try:
-            doc = load_json(inp.path, "the report")
+            doc = load_json(inp.path, "the report", limit=MAX_REPORT_BYTES)
         except ValueError as exc:
             rejected.append(Rejected(name=inp.name, file=inp.path, reason=str(exc)))
             continue
