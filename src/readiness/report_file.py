@@ -123,7 +123,7 @@ def parse_report(doc: dict[str, Any]) -> Report:
 
     The JSON does not say which gates judge everything (`scope: all`) or fail on an error; they are
     inferred from the gates' statuses and the verdict, so the rebuilt report renders the verdict the
-    document states; an errored gate is said to fail the run only when nothing else explains a `fail`.
+    document states; an errored gate in a failing report is taken to fail it (`on_error`'s default).
     Nor does it carry where an inline waiver is written: the rebuilt waiver has no location.
     """
     gate_docs: list[dict[str, Any]] = doc["gates"]
@@ -147,7 +147,7 @@ def parse_report(doc: dict[str, Any]) -> Report:
                     gates=gates, scope_all_gates=scope_all, excluded=tuple(excluded.get("paths", ())),
                     excluded_count=int(excluded.get("count", 0)))
     claimed = doc["verdict"]
-    if claimed == "fail" and report.verdict == "pass":  # then an errored gate's on_error must be fail
+    if claimed == "fail":  # an errored gate fails the run as on_error's default says, unless the verdict is pass
         errored = tuple(g.gate for g in gates if g.status is GateStatus.ERROR)
         report = replace(report, errored_gates_fail=errored)
     if report.verdict != claimed:

@@ -88,6 +88,13 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+EXTRA_OPS: dict[str, dict[str, Any]] = {
+    "pulls/list": {"method": "GET", "path": "/repos/{owner}/{repo}/pulls", "responses": {}},
+}
+"""Operations beyond the shared REST subset, answered from state by hand (GitHub's "List pull requests":
+`state` and `head=owner:branch` filter; the fork pattern looks a fork's PR up by its head branch)."""
+
+
 def _compile(path: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\{[^}]+\}", r"([^/]+)", path) + "$")
 
@@ -101,7 +108,7 @@ class FakeGitHub:
         path = spec_path or SPEC_PATH
         if not path.is_file():
             raise FileNotFoundError(f"{path}: the GitHub REST subset is not beside the repository")
-        spec = json.loads(path.read_text(encoding="utf-8"))["operations"]
+        spec = {**json.loads(path.read_text(encoding="utf-8"))["operations"], **EXTRA_OPS}
         self._ops: dict[str, dict[str, Any]] = spec
         self._routes = [(op["method"], _compile(op["path"]), op_id) for op_id, op in spec.items()]
         self._validators = {op_id: OAS30Validator(op["request_schema"]) for op_id, op in spec.items()
@@ -116,6 +123,8 @@ class FakeGitHub:
         self.comments: dict[int, dict[str, Any]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.pr_files: dict[int, list[dict[str, Any]]] = {}
+        self.pulls: list[dict[str, Any]] = []
+        """Pull requests `pulls/list` answers (`add_pull`)."""
         self.faults: list[Fault] = []
         self.requests_log: list[Recorded] = []
         self._ids = itertools.count(1001)
@@ -182,6 +191,19 @@ class FakeGitHub:
         rows = [f if isinstance(f, dict) else {"filename": f, "status": "modified"} for f in files]
         with self._lock:
             self.pr_files[number] = rows
+
+    def add_pull(self, number: int, *, head_sha: str, head_owner: str, head_ref: str, head_repo: str,
+                 state: str = "open") -> None:
+        """A pull request for `pulls/list` (GitHub's pull-request-simple shape, the fields a client reads)."""
+        with self._lock:
+            self.pulls.append({
+                "id": number, "number": number, "state": state, "title": f"PR {number}",
+                "url": f"{self.base_url}/repos/{self.repository}/pulls/{number}",
+                "html_url": f"https://github.com/{self.repository}/pull/{number}",
+                "head": {"label": f"{head_owner}:{head_ref}", "ref": head_ref, "sha": head_sha,
+                         "repo": {"full_name": head_repo, "name": head_repo.split("/")[1]}},
+                "base": {"label": f"{self.repository.split('/')[0]}:main", "ref": "main", "sha": "2" * 40,
+                         "repo": {"full_name": self.repository, "name": self.repository.split("/")[1]}}})
 
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
         """The stored comments of an issue/PR, oldest first."""
@@ -288,6 +310,12 @@ class FakeGitHub:
             if run is None:
                 return _Answer(404, {"message": "Not Found", "documentation_url": DOCS})
             return _Answer(200, self._update_check_run(run, body))
+        if op == "pulls/list":
+            state = query.get("state", ["open"])[0]
+            head = query.get("head", [None])[0]
+            rows = [p for p in self.pulls if (state == "all" or p["state"] == state)
+                    and (head is None or p["head"]["label"] == head)]
+            return self._page(rows, query, default=30, path=f"/repos/{owner}/{repo}/pulls")
         if op == "pulls/list-files":
             files = self.pr_files.get(int(params[2]), [])[:FILES_CAP]
             return self._page(files, query, default=30, path=f"/repos/{owner}/{repo}/pulls/{params[2]}/files")

@@ -123,9 +123,9 @@ def find_pull_request(token: str, repository: str, run: WorkflowRun, settings: C
             for count, pr in enumerate(pulls, start=1):
                 if count > 100:
                     break
-                head = _dict(pr.raw_data.get("head"))
-                number = pr.raw_data.get("number")
-                if head.get("sha") == run.head_sha and isinstance(number, int) and number > 0:
+                # attributes, not raw_data: that would fetch each PR again to "complete" it
+                number = pr.number
+                if pr.head.sha == run.head_sha and number > 0:
                     return number
         return None
     finally:

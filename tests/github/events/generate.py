@@ -103,12 +103,40 @@ def build(action: str, *, fork: bool) -> dict[str, Any]:
     return event
 
 
+def build_workflow_run(*, fork: bool) -> dict[str, Any]:
+    """A `workflow_run` completed event for the pull_request run of PR #7 at HEAD: GitHub lists the PR in
+    `pull_requests` only when its head branch is in the base repository, so a fork's list is empty."""
+    root = json.loads(SCHEMA.read_text())
+    event = _value(root, root["definitions"]["workflow_run$completed"], "event")
+    head_repo = FORK if fork else REPO
+    run = event["workflow_run"]
+    run.update(head_sha=HEAD, head_branch="feature/slug", event="pull_request", conclusion="failure",
+               status="completed", name="readiness", id=4242, run_number=12)
+    run["pull_requests"] = [] if fork else [{
+        "id": 1, "number": 7, "url": f"https://api.github.com/repos/{REPO}/pulls/7",
+        "head": {"ref": "feature/slug", "sha": HEAD,
+                 "repo": {"id": 1, "name": "demo", "url": f"https://api.github.com/repos/{REPO}"}},
+        "base": {"ref": "main", "sha": BASE,
+                 "repo": {"id": 1, "name": "demo", "url": f"https://api.github.com/repos/{REPO}"}}}]
+    for key, name in (("head_repository", head_repo), ("repository", REPO)):
+        run[key].update(full_name=name, name="demo", fork=key == "head_repository" and fork)
+        run[key]["owner"].update(_user(name.split("/")[0]))
+    event["repository"].update(full_name=REPO, name="demo")
+    event["repository"]["owner"].update(_user("octo-org", "Organization"))
+    event["sender"].update(_user("contributor" if fork else "octocat"))
+    return event
+
+
 def main() -> int:
     for action in ("opened", "synchronize"):
         for fork in (False, True):
             name = f"pull_request_{action}{'_fork' if fork else ''}.json"
             (HERE / name).write_text(json.dumps(build(action, fork=fork), indent=1, sort_keys=True) + "\n")
             sys.stdout.write(f"wrote {name}\n")
+    for fork in (False, True):
+        name = f"workflow_run_completed{'_fork' if fork else ''}.json"
+        (HERE / name).write_text(json.dumps(build_workflow_run(fork=fork), indent=1, sort_keys=True) + "\n")
+        sys.stdout.write(f"wrote {name}\n")
     return 0
 
 
