@@ -142,3 +142,28 @@ def test_installed_tool_checks_the_bundled_example(installed: Installed, tmp_pat
     assert [g["id"] for g in report["gates"]] == ["migrations", "deps", "config", "docs", "checklist"]
     assert report["score"]["rubric"]["version"] == 1, "the demo's checklist gives the report a scorecard"
     assert all(g["status"] != "error" for g in report["gates"]), report["gates"]
+
+
+def test_installed_tool_publishes_a_report_with_the_shipped_schema(installed: Installed, tmp_path: Path) -> None:
+    """`readiness publish` from the wheel: the report schema is read from the installed package; with no
+    token nothing is posted, and the report's verdict is the exit code."""
+    report = json.loads(installed.run("check", str(REPO / "examples" / "demo"), "--format", "json", "--gates", "docs",
+                                      "--fail-on", "never").stdout)
+    sha = "1" * 40
+    report["head"] = sha
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    (tmp_path / "event.json").write_text(json.dumps({"workflow_run": {"head_sha": sha, "event": "pull_request",
+                                                                      "pull_requests": []}}), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GITHUB_", "INPUT_"))}
+    env.update(GITHUB_EVENT_NAME="workflow_run", GITHUB_EVENT_PATH=str(tmp_path / "event.json"),
+               GITHUB_WORKSPACE=str(tmp_path), GITHUB_REPOSITORY="octo-org/demo", NO_COLOR="1")
+    done = subprocess.run([str(installed.venv / "bin" / "readiness"), "publish", str(tmp_path / "report.json")],
+                          cwd=installed.cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "publishing the pass report of 111111111111" in done.stdout
+    assert "no GitHub token" in done.stdout
+    report["findings"] = [{"bogus": True}]
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    done = subprocess.run([str(installed.venv / "bin" / "readiness"), "publish", str(tmp_path / "report.json")],
+                          cwd=installed.cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "does not match the report schema at findings/0" in done.stderr

@@ -71,7 +71,9 @@ def publish_report(path_text: str, *, env: Mapping[str, str], workspace: Path, t
     number, problem = run.pull_number, None
     if number is None and run.event != "pull_request":
         problem = f"the run that made the report was a `{run.event or 'unknown'}` event, not a pull request"
-    elif number is None and token and base.repository:
+    elif number is None and not token:
+        problem = "no GitHub token to look up the pull request with"
+    elif number is None and base.repository:
         try:
             number = find_pull_request(token, base.repository, run, settings)
         except Exception as exc:  # the API failing never hides the verdict: the check run is still tried

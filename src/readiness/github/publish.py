@@ -85,7 +85,7 @@ def publish(request: PublishRequest, settings: ClientSettings) -> PublishResult:
         reason = "GITHUB_REPOSITORY is not set"
     elif event.is_fork:
         reason = (f"pull request from the fork {pr.head_repo if pr else ''}: its token is read-only "
-                  "(use the comment-file output from a workflow_run workflow to post it)")
+                  "(publish its report from a workflow_run job: readiness publish, README \"Fork pull requests\")")
     if reason is not None:
         what = " and ".join(w for w, on in (("comment", want_comment), ("check run", request.check_run)) if on)
         if what:
