@@ -38,8 +38,8 @@ class WorkflowRun:
     event: str
     """The triggering run's event, e.g. `pull_request`."""
     pull_number: int | None
-    """The PR from `workflow_run.pull_requests` whose head is `head_sha` (None for forks: GitHub lists
-    only pull requests of the base repository's own branches)."""
+    """The PR into this repository from `workflow_run.pull_requests` whose head is `head_sha` (None for
+    forks: GitHub lists only pull requests of the base repository's own branches)."""
     head_owner: str | None
     """Owner of the head repository (the fork), for the lookup by branch."""
     head_branch: str | None
@@ -56,8 +56,16 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_workflow_run(payload: Mapping[str, Any]) -> WorkflowRun:
-    """The trusted fields of a `workflow_run` payload; WorkflowRunError when they are not there."""
+def _base_is(pr: dict[str, Any], repository: str) -> bool:
+    """True when the listed PR is into `repository` (its base repo's API URL ends in /repos/owner/name):
+    GitHub also lists PRs from this repository's branches into other repositories."""
+    url = _str(_dict(_dict(pr.get("base")).get("repo")).get("url"))
+    return bool(url and repository and url.lower().endswith("/repos/" + repository.lower()))
+
+
+def parse_workflow_run(payload: Mapping[str, Any], repository: str) -> WorkflowRun:
+    """The trusted fields of a `workflow_run` payload of `repository` (`owner/name`); WorkflowRunError
+    when they are not there."""
     run = payload.get("workflow_run")
     if not isinstance(run, dict):
         raise WorkflowRunError("the event payload has no workflow_run")
@@ -69,7 +77,8 @@ def parse_workflow_run(payload: Mapping[str, Any]) -> WorkflowRun:
     for pr in prs if isinstance(prs, list) else []:
         pr = _dict(pr)
         n = pr.get("number")
-        if _dict(pr.get("head")).get("sha") == head_sha and isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        if (_dict(pr.get("head")).get("sha") == head_sha and _base_is(pr, repository)
+                and isinstance(n, int) and not isinstance(n, bool) and n > 0):
             number = n
             break
     head_repo = _dict(run.get("head_repository"))
@@ -104,7 +113,7 @@ def load_workflow_run(env: Mapping[str, str]) -> WorkflowRun:
         raise WorkflowRunError("cannot read the event payload: it is not JSON") from None
     if not isinstance(payload, dict):
         raise WorkflowRunError("the event payload is not a JSON object")
-    return parse_workflow_run(payload)
+    return parse_workflow_run(payload, env.get("GITHUB_REPOSITORY", ""))
 
 
 def find_pull_request(token: str, repository: str, run: WorkflowRun, settings: ClientSettings) -> int | None:
