@@ -6,6 +6,9 @@ summary and the step outputs; only then publish the comment and the check run. P
 add log lines: it never changes the exit code (0 pass, 1 fail, 2 usage or configuration error).
 The token is never printed, in any encoding: the report is redacted before it is rendered, and every
 line this module writes goes through the same `Redactor`.
+
+With the `publish-report` input the gates do not run: `publish_report` checks a report another run
+wrote (the fork pattern) and hands it to the same `deliver` as a report made here.
 """
 
 from __future__ import annotations
