@@ -66,3 +66,26 @@ def _counts(doc: dict[str, Any]) -> dict[str, int]:
         if not f["waived"]:
             counts[f["severity"]] += 1
     return counts
+
+
+ODD_VALUES = (None, 5, True, -1, 1e308, "", "<b>x</b>", [], ["x", 1, None], [True])
+
+
+@pytest.mark.parametrize("name", ["scorecard", "fail_mixed", "deps_review"])
+def test_schema_valid_but_odd_items_still_render(name: str) -> None:
+    """Items are flat objects whose keys are per gate: the schema lets a forged report put any scalar
+    or list of scalars in any of them. Reading one back and rendering it never crashes."""
+    doc = json.loads(render_json(SCENARIOS[name]()))
+    for gate in doc["gates"]:
+        keys = {k for item in gate["items"] for k in item} | {"pillar", "state", "evidence"}
+        for key in sorted(keys):
+            for value in ODD_VALUES:
+                forged = json.loads(json.dumps(doc))
+                target = next(g for g in forged["gates"] if g["id"] == gate["id"])
+                for item in target["items"] or [{}]:
+                    item[key] = value
+                target["items"] = target["items"] or [{key: value}]
+                back = parse_report(forged)
+                render_comment(back, links=LINKS)
+                render_summary(back, links=LINKS)
+                assert json.loads(render_json(back))["gates"] == forged["gates"]

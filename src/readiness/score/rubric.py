@@ -123,9 +123,7 @@ def item_views(data: Iterable[Mapping[str, Any]]) -> list[ItemView]:
             state = ItemState(str(d.get("state")))
         except ValueError:
             continue
-        labels = [str(x) for x in d.get("evidence") or ()]
-        states = [str(x) for x in d.get("evidence_state") or ()]
-        details = [str(x) for x in d.get("evidence_detail") or ()]
+        labels, states, details = (_strings(d.get(k)) for k in ("evidence", "evidence_state", "evidence_detail"))
         rows = list(zip(labels, states, details + [""] * (len(labels) - len(details)), strict=False))
         out.append(ItemView(
             id=str(d.get("id") or "?"), title=str(d.get("title") or ""), pillar=pillar,
@@ -135,6 +133,11 @@ def item_views(data: Iterable[Mapping[str, Any]]) -> list[ItemView]:
             ready=any(st == "holds" for _, st, _ in rows) and all(st in ("holds", "claimed") for _, st, _ in rows),
             path=str(d.get("path") or "")))
     return out
+
+
+def _strings(value: Any) -> list[str]:
+    """A list field of an item; anything else (a report read back from JSON may hold a number) is empty."""
+    return [str(x) for x in value] if isinstance(value, list | tuple) else []
 
 
 def _text(value: Any) -> str | None:
