@@ -98,7 +98,11 @@ def report_validator() -> Any:
 
 def first_schema_error(validator: Any, doc: Any) -> str | None:
     """Where the document breaks the schema, by path and keyword only (messages quote values)."""
-    for err in validator.iter_errors(doc):
+    try:
+        first = next(iter(validator.iter_errors(doc)), None)
+    except UnicodeEncodeError:  # JSON's \ud800 escapes decode to lone surrogates, which are not Unicode
+        return "holds a string that is not valid Unicode (a lone surrogate escape)"
+    for err in (first,) if first is not None else ():
         path = getattr(err, "instance_path", None)
         if path is None:
             path = list(err.absolute_path)

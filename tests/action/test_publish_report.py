@@ -183,6 +183,7 @@ REFUSED = {
     "not JSON": ("{\"schema_version\": 1, <img src=x>", "is not JSON"),
     "nested too deeply": (_nested(200_000), "nested too deeply"),
     "not UTF-8": (None, "is not UTF-8"),
+    "lone surrogate": ('{"schema_version": 1, "tool": "\\ud800"}', "not valid Unicode"),
 }
 
 
