@@ -207,6 +207,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
 
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
+    from readiness.baseline import load_baseline
     from readiness.engine import RunOptions, parse_gate_list, prefix_paths, run
     from readiness.github.commands import annotation_commands
     from readiness.github.outputs import write_outputs
@@ -248,7 +249,9 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
 
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
-                            head=event.head_sha, policy_findings=policy.findings))
+                            head=event.head_sha, policy_findings=policy.findings,
+                            baseline=load_baseline(root, workspace=workspace, changes=changes,
+                                                   base=pr.base_sha if pr is not None else None)))
     # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
     report = log.redactor.report(report)
 

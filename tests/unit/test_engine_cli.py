@@ -163,3 +163,19 @@ def test_prefix_paths_rebases_findings_items_and_waivers(tmp_path: Path) -> None
     assert items and all(str(i.data["path"]).startswith("services/api/") for i in items)
     assert moved.verdict == report.verdict and moved.counts == report.counts
     assert prefix_paths(report, "") is report
+
+
+def test_min_severity_changes_what_is_printed_not_the_exit_code(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "r"
+    (root / "db" / "migrations").mkdir(parents=True)
+    (root / ".readiness.yml").write_text("version: 1\nfail_on: high\n")
+    (root / "db" / "migrations" / "V1__rename.sql").write_text("ALTER TABLE t RENAME COLUMN a TO b;\n")
+    code, out, _ = run_cli(capsys, "check", str(root), "--gates", "migrations")
+    assert code == 1 and "migrations/rename-column [blocking]" in out
+    code, filtered, _ = run_cli(capsys, "check", str(root), "--gates", "migrations", "--min-severity", "critical")
+    assert code == 1  # the high finding still blocks: the filter is for the eyes only
+    assert "migrations/rename-column" not in filtered and "FAIL" in filtered.splitlines()[0]
+    assert "below critical not printed" in filtered
+    code, _, err = run_cli(capsys, "check", str(root), "--min-severity", "high", "--format", "json")
+    assert code == 2 and "text output only" in err

@@ -110,9 +110,12 @@ class _Bucket(enum.Enum):
     ADVISORY = "advisory"
     PREEXISTING = "pre-existing"
     WAIVED = "waived"
+    BASELINED = "baselined"
 
 
 def _bucket(report: Report, f: Finding) -> _Bucket:
+    if f.waiver is not None and f.waiver.source == "baseline":
+        return _Bucket.BASELINED
     if f.waived:
         return _Bucket.WAIVED
     if is_blocking(f, report.fail_on, f.gate in report.scope_all_gates):
@@ -194,6 +197,8 @@ def _waiver_text(f: Finding) -> str:
     w = f.waiver
     if w is None:
         return ""
+    if w.source == "baseline":
+        return f"<br>**Baselined**: {escape.inline(w.reason, max_len=_REASON_MAX)}"
     where = "inline comment" if w.source == "inline" else "`.readiness.yml`"
     if w.source == "inline" and w.location is not None and w.location.line:
         where = f"inline comment on line {w.location.line}"
@@ -476,7 +481,8 @@ def _short(ref: str | None) -> str:
 def _tally(buckets: dict[_Bucket, list[_Entry]]) -> str:
     parts = []
     for bucket, word in ((_Bucket.BLOCKING, "blocking"), (_Bucket.ADVISORY, "below the threshold"),
-                         (_Bucket.PREEXISTING, "pre-existing"), (_Bucket.WAIVED, "waived")):
+                         (_Bucket.PREEXISTING, "pre-existing"), (_Bucket.WAIVED, "waived"),
+                         (_Bucket.BASELINED, "baselined")):
         n = len(buckets[bucket])
         if n:
             parts.append(f"**{n}** {word}")
@@ -577,6 +583,7 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
         (_Bucket.ADVISORY, "", f" {advisory_why}"),
         (_Bucket.PREEXISTING, "pre-existing ", _preexisting_where(report)),
         (_Bucket.WAIVED, "waived ", ""),
+        (_Bucket.BASELINED, "baselined ", " (accepted in the baseline file; they never block)"),
     ):
         entries = buckets[bucket]
         if entries:
