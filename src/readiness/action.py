@@ -217,6 +217,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.render import Format, render
     from readiness.render.json_report import render_json
+    from readiness.render.links import docs_base
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
     from readiness.runner import load_policy
 
@@ -260,9 +261,10 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         report = prefix_paths(report, prefix.rstrip("/") + "/")
     links = LinkContext(event.server_url, event.repository, event.head_sha) \
         if event.repository and event.head_sha else None
-    comment = render_comment(report, links=links)
+    docs = docs_base(env)  # rule pages at the ref the action runs from (GITHUB_ACTION_REF), or as overridden
+    comment = render_comment(report, links=links, docs=docs)
     minimal = render_minimal(report, links=links)
-    summary = render_summary(report, links=links)
+    summary = render_summary(report, links=links, docs=docs)
 
     # a directory this run creates: nothing the PR committed (a forged report, a symlink) can be in it
     out_dir = fresh_output_dir(workspace)
@@ -277,7 +279,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         from readiness.render.sarif import render_sarif
 
         try:
-            write_in_workspace(workspace, inputs.sarif_file, render_sarif(report))
+            write_in_workspace(workspace, inputs.sarif_file, render_sarif(report, docs=docs))
         except OSError as exc:
             log.error(f"readiness: cannot write the SARIF file {inputs.sarif_file}: {exc.strerror or exc}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -300,7 +302,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
         result = publish(PublishRequest(
             event=event, token=token, report=report, comment_mode=inputs.comment, check_run=inputs.check_run,
             comment_body=comment, minimal_body=minimal, check_title=_title(report),
-            check_summary=render_summary(report, links=links, budget_bytes=65_000),
+            check_summary=render_summary(report, links=links, budget_bytes=65_000, docs=docs),
         ), settings)
     except Exception as exc:  # publishing never changes the verdict or the exit code
         from readiness.github.client import describe
