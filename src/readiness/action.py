@@ -216,6 +216,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     from readiness.github.summary import append_summary
     from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.render import Format, render
+    from readiness.render.annotations import Target, check_conclusion, render_annotations
     from readiness.render.json_report import render_json
     from readiness.render.links import docs_base
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
@@ -303,6 +304,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
             event=event, token=token, report=report, comment_mode=inputs.comment, check_run=inputs.check_run,
             comment_body=comment, minimal_body=minimal, check_title=_title(report),
             check_summary=render_summary(report, links=links, budget_bytes=65_000, docs=docs),
+            check_conclusion=check_conclusion(report), annotations=render_annotations(report, Target.CHECK_RUN),
         ), settings)
     except Exception as exc:  # publishing never changes the verdict or the exit code
         from readiness.github.client import describe
@@ -316,7 +318,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
                  f"the comment body is in {comment_shown} (output comment-file) and the job summary has "
                  "the full report.")
     if result.fallback_annotations:
-        for line in annotation_commands(report.findings):
+        for line in annotation_commands(render_annotations(report, Target.WORKFLOW_COMMAND)):
             if line.startswith("::"):
                 log.command(line)
             else:

@@ -567,7 +567,7 @@ class _Prepared:
 
 def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SUMMARY_MAX_CHANGES,
              changes_where: str = "in the JSON report", max_advisories: int | None = None,
-             docs: str | None = None) -> _Prepared:
+             docs: str | None = None, details: bool = False) -> _Prepared:
     order = {g.gate: i for i, g in enumerate(report.gates)}
     every = sorted(
         (f for g in report.gates for f in g.findings),
@@ -588,6 +588,10 @@ def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SU
         header.append("")
     header.extend(_scorecard(report, minimal=False))
     header.extend(_changes_section(report, max_changes, changes_where))
+    if details:  # the job summary says what each gate looked at; the comment stays short
+        from readiness.render.details import details_section
+
+        header.extend(details_section(report))
     groups = {b: _group(entries, report) for b, entries in buckets.items()}
     return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header,
                      max_advisories=max_advisories, docs=docs or docs_base())
@@ -710,7 +714,7 @@ def render_summary(report: Report, *, links: LinkContext | None = None,
     """The job summary (and `--format markdown`): every finding, at most `budget_bytes` UTF-8 bytes."""
     why = ("to fit the 1 MiB job-summary limit" if budget_bytes >= SUMMARY_BUDGET_BYTES
            else f"to fit a {budget_bytes:,}-byte limit")
-    prep = _prepare(report, links, docs=docs)
+    prep = _prepare(report, links, docs=docs, details=True)
     for plan in _SUMMARY_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget_bytes:
             continue

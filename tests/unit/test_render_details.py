@@ -1,0 +1,35 @@
+"""Every gate's extra output is rendered (in the job summary), or it is a test failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from readiness.config import Config
+from readiness.engine import RunOptions, run
+from readiness.model import FailOn
+from readiness.render.details import RENDERED
+from readiness.render.markdown import render_comment, render_summary
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+
+
+def test_every_extra_key_a_gate_emits_on_the_demo_is_rendered_in_the_summary() -> None:
+    report = run(RunOptions(root=DEMO, config=Config(), fail_on=FailOn.CRITICAL))
+    emitted = {(g.gate, key) for g in report.gates for key in g.extra}
+    assert {gate for gate, _ in emitted} >= {"config", "docs", "checklist"}
+    unrendered = sorted(f"{gate}.{key}" for gate, key in emitted if key not in RENDERED.get(gate, {}))
+    assert unrendered == [], f"render these in readiness.render.details, or stop computing them: {unrendered}"
+    summary = render_summary(report)
+    assert "<summary>What each gate looked at</summary>" in summary
+    assert "config files paired with a schema:" in summary and "checklist: `readiness-checklist.yml`" in summary
+    assert "What each gate looked at" not in render_comment(report)  # the comment stays short
+
+
+def test_deps_database_details_read_as_sentences() -> None:
+    from readiness.render.details import RENDERED
+
+    text = RENDERED["deps"]["database"]({"records": 7089, "packages": 1200, "load_ms": 12.4, "from_cache": True,
+                                         "newest_record": "2026-11-30T10:00:00Z", "age_days": 3.2})
+    assert text == ("offline database: 7,089 records for 1,200 packages, loaded in 12 ms (from its cache); "
+                    "newest record modified 2026-11-30, 3 days ago")
+    assert "<b>" not in RENDERED["deps"]["data_notes"](["<b>x</b>"])  # repository text is escaped
