@@ -182,7 +182,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     """`readiness baseline`: a full scan, every unwaived finding written to the baseline file."""
     from collections import Counter
 
-    from readiness.baseline import BASELINE_NAME, record
+    from readiness.baseline import BASELINE_NAME, NOT_BASELINED, record
 
     report = _run_check(args, base=None, baseline=False)
     text, count = record(report.findings)
@@ -193,10 +193,12 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the baseline {target}: {exc.strerror}") from None
-    by_gate = Counter(f.gate for f in report.findings if not f.waived)
+    by_gate = Counter(f.gate for f in report.findings if not f.waived and f.rule not in NOT_BASELINED)
+    total = sum(by_gate.values())
     gates = ", ".join(f"{n} {g}" for g, n in sorted(by_gate.items()))
-    sys.stdout.write(f"Recorded {count} finding{'s' if count != 1 else ''} in {target}"
-                     + (f" ({gates})" if gates else "") + ".\n"
+    shared = f"; {count} entries: identical findings in one file share one" if count != total else ""
+    sys.stdout.write(f"Recorded {total} finding{'s' if total != 1 else ''} in {target}"
+                     + (f" ({gates}{shared})" if gates else "") + ".\n"
                      "Commit it: later runs list these findings as baselined and never block on them; "
                      "new findings still block.\n")
     return EXIT_OK

@@ -211,7 +211,8 @@ def _summary_first(report: Report, listed: list[Finding], c: Callable[[str, str]
     for rid, fs in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         n_block = sum(1 for f in fs if _mark(report, f) == "blocking")
         n_quiet = sum(1 for f in fs if f.waived)
-        lines.append(f"  {len(fs):>6}  {rid:<{width}}  {fs[0].severity.value:<8}  "
+        worst = max(fs, key=lambda f: f.severity.rank).severity
+        lines.append(f"  {len(fs):>6}  {rid:<{width}}  {worst.value:<8}  "
                      f"{n_block} blocking / {n_quiet} baselined or waived")
     lines.append("")
     files = sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
