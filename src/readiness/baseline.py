@@ -38,6 +38,8 @@ STALE = rule("config/stale-baseline-entry")
 UNREVIEWED = rule("config/unreviewed-baseline-entry")
 NOT_BASELINED = frozenset({"config/policy-relaxed", STALE.id, UNREVIEWED.id})
 """Rules a baseline never records or silences: they are about this run's policy, not about the code."""
+MAX_UNREVIEWED = 50
+"""Entries a pull request adds that are reported one by one; the rest are counted in one more finding."""
 NOTE = ("Findings accepted when readiness-gates was adopted: reported as baselined, never blocking. "
         "Rerun `readiness baseline` to rewrite this file; delete an entry when its finding is fixed.")
 
@@ -72,6 +74,8 @@ class Baseline:
     """Entries in the working copy that the base's file does not have: added by the pull request."""
     unreviewed_why: str = ""
     """Why they do not apply, as a clause."""
+    file_added: bool = False
+    """The base has no baseline file: the pull request adds it (adopting the gates), reported as one finding."""
     _by_fp: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -92,11 +96,7 @@ class Baseline:
                     f = f.with_(waiver=Waiver(reason=f"accepted in the baseline ({self.origin})", source="baseline",
                                               location=Location(path=self.path, line=entry.line)))
             out.append(f)
-        out.extend(UNREVIEWED.finding(
-            Location(path=self.path, line=e.line),
-            message=f"This pull request adds a baseline entry for {e.rule} in {e.path}; it does not apply "
-                    f"until merged ({self.unreviewed_why}), so the finding it names is judged as usual.",
-            evidence=e.fingerprint) for e in self.unreviewed)
+        out.extend(self._unreviewed_findings())
         if full_scan:
             gates = set(ran)
             out.extend(STALE.finding(
@@ -105,6 +105,35 @@ class Baseline:
                         "delete it (or rerun `readiness baseline`).",
                 evidence=e.fingerprint)
                 for e in self.entries if e.fingerprint not in matched and e.rule.split("/", 1)[0] in gates)
+        return out
+
+
+    def _unreviewed_findings(self) -> list[Finding]:
+        """One finding per entry the pull request adds (at most MAX_UNREVIEWED, then one for the rest);
+        one in all when it adds the whole file."""
+        added = self.unreviewed
+        if not added:
+            return []
+        if self.file_added:
+            n, rules, files = len(added), len({e.rule for e in added}), len({e.path for e in added})
+            return [UNREVIEWED.finding(
+                Location(path=self.path, line=1),
+                message=f"This pull request adds the baseline with {n} entr{'y' if n == 1 else 'ies'} "
+                        f"({rules} rule{'s' if rules != 1 else ''}, {files} file{'s' if files != 1 else ''}); it "
+                        "does not apply until merged, so the findings it names are judged as usual.",
+                evidence="file-added")]
+        out = [UNREVIEWED.finding(
+            Location(path=self.path, line=e.line),
+            message=f"This pull request adds a baseline entry for {e.rule} in {e.path}; it does not apply "
+                    f"until merged ({self.unreviewed_why}), so the finding it names is judged as usual.",
+            evidence=e.fingerprint) for e in added[:MAX_UNREVIEWED]]
+        if len(added) > MAX_UNREVIEWED:
+            rest = len(added) - MAX_UNREVIEWED
+            out.append(UNREVIEWED.finding(
+                Location(path=self.path, line=added[MAX_UNREVIEWED].line),
+                message=f"This pull request adds {rest} more baseline entr{'y' if rest == 1 else 'ies'}; none applies "
+                        f"until merged ({self.unreviewed_why}).",
+                evidence=f"more:{rest}"))
         return out
 
 
@@ -218,13 +247,14 @@ def load_baseline(root: Path, given: str | None = None, *, workspace: Path | Non
     if head is None and not base_entries:
         return None
     return _unreviewed(shown, base_entries, head or (), label, f"the baseline of {label} applies",
-                       known=start_entries)
+                       known=start_entries, file_added=base_raw is None and start_raw is None)
 
 
 def _unreviewed(shown: str, entries: tuple[Entry, ...], head: tuple[Entry, ...], label: str, why: str,
-                *, known: tuple[Entry, ...] = ()) -> Baseline:
+                *, known: tuple[Entry, ...] = (), file_added: bool = False) -> Baseline:
     """The base's `entries` apply; the working copy's others (not in `known` either) are reported."""
     had = {e.fingerprint for e in entries} | {e.fingerprint for e in known}
     added = tuple(e for e in head if e.fingerprint not in had)
     origin = f"{shown} at {label}" if entries or label != "unknown" else shown
-    return Baseline(path=shown, entries=entries, origin=origin, unreviewed=added, unreviewed_why=why)
+    return Baseline(path=shown, entries=entries, origin=origin, unreviewed=added, unreviewed_why=why,
+                    file_added=file_added)

@@ -58,8 +58,11 @@ def test_the_base_commits_baseline_lets_an_old_repository_pass(tmp_path: Path, f
     report = json.loads(run.path("report").read_text())
     assert [f["waiver"]["source"] for f in report["findings"]] == ["baseline"]
     comment = run.path("comment-file").read_text()
-    assert "baselined" in comment
-    assert "https://github.com/acme/readiness-gates/blob/v2.1.0/checks/docs/" in comment
+    assert "1 baselined finding (accepted in the baseline file; they never block): listed in the job summary." \
+        in comment
+    assert "RUNBOOK.md" not in comment  # counted in the comment, listed in the summary
+    assert "**Baselined**: accepted in the baseline" in run.summary and "RUNBOOK.md" in run.summary
+    assert "https://github.com/acme/readiness-gates/blob/v2.1.0/checks/docs/" in run.summary
     assert f"(https://github.com/octo-org/demo/commit/{repo.base})" in comment
     (check,) = fake.iter_check_runs()
     assert check["response"]["conclusion"] == "success"

@@ -187,3 +187,18 @@ def test_a_symlinked_baseline_is_refused(tmp_path: Path) -> None:
     (root / BASELINE_NAME).symlink_to(tmp_path / "outside.json")
     with pytest.raises(ConfigError):
         load_baseline(root)
+
+
+def test_unreviewed_entries_are_one_finding_for_an_added_file_and_capped_otherwise() -> None:
+    from readiness.baseline import MAX_UNREVIEWED, Baseline
+
+    added = tuple(Entry(fingerprint=f"{i:032x}", rule="migrations/drop-column", path=f"m{i % 7}.sql", line=i + 4)
+                  for i in range(MAX_UNREVIEWED + 9))
+    whole = Baseline(path=BASELINE_NAME, entries=(), origin="x", unreviewed=added, unreviewed_why="w", file_added=True)
+    [one] = whole.apply([], ran=(), full_scan=False)
+    assert one.rule == "config/unreviewed-baseline-entry" and one.location.line == 1
+    assert f"adds the baseline with {len(added)} entries (1 rule, 7 files)" in one.message
+    some = Baseline(path=BASELINE_NAME, entries=(), origin="x", unreviewed=added, unreviewed_why="w")
+    found = some.apply([], ran=(), full_scan=False)
+    assert len(found) == MAX_UNREVIEWED + 1 and "adds 9 more baseline entries" in found[-1].message
+    assert len({f.fingerprint for f in found}) == len(found)

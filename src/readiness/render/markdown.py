@@ -567,7 +567,7 @@ class _Prepared:
 
 def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SUMMARY_MAX_CHANGES,
              changes_where: str = "in the JSON report", max_advisories: int | None = None,
-             docs: str | None = None, details: bool = False) -> _Prepared:
+             docs: str | None = None, details: bool = False, list_baselined: bool = True) -> _Prepared:
     order = {g.gate: i for i, g in enumerate(report.gates)}
     every = sorted(
         (f for g in report.gates for f in g.findings),
@@ -592,7 +592,9 @@ def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SU
         from readiness.render.details import details_section
 
         header.extend(details_section(report))
-    groups = {b: _group(entries, report) for b, entries in buckets.items()}
+    # the comment counts baselined findings (accepted, never blocking) and leaves the list to the job summary
+    groups = {b: _group(entries if list_baselined or b is not _Bucket.BASELINED else [], report)
+              for b, entries in buckets.items()}
     return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header,
                      max_advisories=max_advisories, docs=docs or docs_base())
 
@@ -602,6 +604,7 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
     omitted = _Omitted()
     blocking = _section(prep.groups[_Bucket.BLOCKING], prep, plan, omitted, protect=True)
     folded: list[tuple[str, list[str]]] = []
+    counted: list[str] = []
     advisory_why = (f"below the {escape.html(report.fail_on.value)} threshold" if report.fail_on.value != "never"
                     else "that do not block (fail-on: never)")
     for bucket, adjective, after in (
@@ -613,6 +616,9 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
         entries = buckets[bucket]
         if entries:
             title = f"{len(entries)} {adjective}{'finding' if len(entries) == 1 else 'findings'}{after}"
+            if not prep.groups[bucket]:
+                counted.append(f"{title}: listed in the job summary.")
+                continue
             folded.append((title, _section(prep.groups[bucket], prep, plan, omitted, protect=False)))
 
     out: list[str] = [MARKER] if marker else []
@@ -640,6 +646,9 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
             out.append(f"All {_plural(ran, 'gate')} that ran found nothing to report.")
         else:
             out.append("Nothing blocks this pull request.")
+        out.append("")
+    for line in counted:
+        out.append(line)
         out.append("")
     for title, lines in folded:
         out.append("<details>")
@@ -697,7 +706,7 @@ def render_comment(report: Report, *, links: LinkContext | None = None, budget: 
     """The sticky PR comment, starting with the marker, at most `budget` characters. Rule pages are
     linked under `docs` (default: `readiness.render.links.docs_base()`)."""
     prep = _prepare(report, links, max_changes=COMMENT_MAX_CHANGES, changes_where="in the job summary",
-                    max_advisories=COMMENT_MAX_ADVISORIES, docs=docs)
+                    max_advisories=COMMENT_MAX_ADVISORIES, docs=docs, list_baselined=False)
     for plan in _COMMENT_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget:
             continue
