@@ -33,3 +33,15 @@ def test_deps_database_details_read_as_sentences() -> None:
     assert text == ("offline database: 7,089 records for 1,200 packages, loaded in 12 ms (from its cache); "
                     "newest record modified 2026-11-30, 3 days ago")
     assert "<b>" not in RENDERED["deps"]["data_notes"](["<b>x</b>"])  # repository text is escaped
+
+
+def test_the_deps_gate_extra_with_an_offline_database_is_rendered(tmp_path: Path) -> None:
+    from conftest import shared_path
+
+    db = shared_path("data", "osv-pypi")
+    (tmp_path / "requirements.txt").write_text("jinja2==2.10\n")
+    report = run(RunOptions(root=tmp_path, config=Config(), fail_on=FailOn.CRITICAL, gates=("deps",), offline_db=db))
+    (deps,) = [g for g in report.gates if g.gate == "deps"]
+    assert {"service", "files", "database"} <= set(deps.extra) and set(deps.extra) <= set(RENDERED["deps"])
+    summary = render_summary(report)
+    assert "vulnerability data from `offline`" in summary and "offline database:" in summary

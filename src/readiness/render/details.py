@@ -28,6 +28,8 @@ def _names(values: Any) -> str:
 
 
 def _service(v: Any) -> str:
+    if v == "none":
+        return "no vulnerability data queried (nothing pinned to audit, or no service)"
     return f"vulnerability data from {escape.code_span(v, max_len=_MAX)}"
 
 
