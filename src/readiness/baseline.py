@@ -1,7 +1,8 @@
 """The baseline: findings a repository accepted when it adopted the gates, recorded by fingerprint.
 
 `readiness baseline` writes `.readiness-baseline.json` (one entry per line, sorted, small: fingerprint,
-rule and path, no line numbers or messages, so that edits elsewhere in a file do not churn it). Later
+rule and path, and how many identical findings the file had when more than one; no line numbers or
+messages, so that edits elsewhere in a file do not churn it). Later
 runs mark a finding whose fingerprint the baseline holds as waived with source `baseline`: it is still
 listed and counted ("baselined"), and never blocks. An entry that matches nothing in a full scan is a
 `config/stale-baseline-entry` finding, so the file shrinks as the old findings are fixed.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,9 @@ class Entry:
     """Its file, for people reading the file."""
     line: int = 1
     """The entry's line in the baseline file (where a finding about the entry points)."""
+    count: int = 1
+    """How many findings with this fingerprint were accepted (identical findings in one file): one more
+    is new, and blocks."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,12 +91,12 @@ class Baseline:
         pull request added, and, in a full scan, one per entry of a gate that ran that matched nothing.
         (With a base, the migrations and deps gates judge only what is new, so an entry matching nothing
         there says nothing about the old finding.)"""
-        matched: set[str] = set()
+        matched: dict[str, int] = {}
         out: list[Finding] = []
         for f in findings:
             entry = self._by_fp.get(f.fingerprint)
-            if entry is not None and f.rule not in NOT_BASELINED:
-                matched.add(entry.fingerprint)
+            if entry is not None and f.rule not in NOT_BASELINED and matched.get(entry.fingerprint, 0) < entry.count:
+                matched[entry.fingerprint] = matched.get(entry.fingerprint, 0) + 1
                 if not f.waived:
                     f = f.with_(waiver=Waiver(reason=f"accepted in the baseline ({self.origin})", source="baseline",
                                               location=Location(path=self.path, line=entry.line)))
@@ -142,9 +147,11 @@ class Baseline:
 def record(findings: Iterable[Finding]) -> tuple[str, int]:
     """The baseline file for `findings` (every unwaived one a baseline may hold), and its entry count.
     Sorted by path, rule and fingerprint, one entry per line, so that a rewrite diffs line by line."""
-    rows = sorted({(f.location.path, f.rule, f.fingerprint) for f in findings
-                   if not f.waived and f.rule not in NOT_BASELINED})
-    lines = [json.dumps({"fingerprint": fp, "rule": rid, "path": path}, ensure_ascii=False)
+    counts = Counter((f.location.path, f.rule, f.fingerprint) for f in findings
+                     if not f.waived and f.rule not in NOT_BASELINED)
+    rows = sorted(counts)
+    lines = [json.dumps({"fingerprint": fp, "rule": rid, "path": path}
+                        | ({"count": counts[path, rid, fp]} if counts[path, rid, fp] > 1 else {}), ensure_ascii=False)
              for path, rid, fp in rows]
     body = ",\n    ".join(lines)
     text = (f'{{\n  "schema_version": 1,\n  "note": {json.dumps(NOTE)},\n  "entries": ['
@@ -177,7 +184,7 @@ def parse(raw: bytes, shown: str) -> tuple[Entry, ...]:
         for m in _FP_LINE.finditer(line):
             lines.setdefault(m.group(1), lineno)
     return tuple(Entry(fingerprint=e["fingerprint"], rule=e["rule"], path=e["path"],
-                       line=lines.get(e["fingerprint"], 1)) for e in data["entries"])
+                       line=lines.get(e["fingerprint"], 1), count=e.get("count", 1)) for e in data["entries"])
 
 
 # -- which version applies ------------------------------------------------------------------------

@@ -196,7 +196,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     by_gate = Counter(f.gate for f in report.findings if not f.waived and f.rule not in NOT_BASELINED)
     total = sum(by_gate.values())
     gates = ", ".join(f"{n} {g}" for g, n in sorted(by_gate.items()))
-    shared = f"; {count} entries: identical findings in one file share one" if count != total else ""
+    shared = f"; {count} entries: identical findings in one file share one, with their count" if count != total else ""
     sys.stdout.write(f"Recorded {total} finding{'s' if total != 1 else ''} in {target}"
                      + (f" ({gates}{shared})" if gates else "") + ".\n"
                      "Commit it: later runs list these findings as baselined and never block on them; "

@@ -161,9 +161,10 @@ def test_the_file_is_sorted_small_and_round_trips() -> None:
     text, n = record([f("docs/missing-runbook", "b.md", "b" * 32), f("migrations/rename-column", "a.sql", "a" * 32),
                       f("migrations/rename-column", "a.sql", "a" * 32), f("config/policy-relaxed", "x", "c" * 32)])
     assert n == 2 and text == record(reversed([f("migrations/rename-column", "a.sql", "a" * 32),
-                                               f("docs/missing-runbook", "b.md", "b" * 32)]))[0]
+                                               f("docs/missing-runbook", "b.md", "b" * 32),
+                                               f("migrations/rename-column", "a.sql", "a" * 32)]))[0]
     entries = parse(text.encode(), BASELINE_NAME)
-    assert entries == (Entry(fingerprint="a" * 32, rule="migrations/rename-column", path="a.sql", line=5),
+    assert entries == (Entry(fingerprint="a" * 32, rule="migrations/rename-column", path="a.sql", line=5, count=2),
                        Entry(fingerprint="b" * 32, rule="docs/missing-runbook", path="b.md", line=6))
     assert "9" not in text.replace("schema_version", "")  # no line numbers: an edit above does not churn it
 
@@ -202,3 +203,21 @@ def test_unreviewed_entries_are_one_finding_for_an_added_file_and_capped_otherwi
     found = some.apply([], ran=(), full_scan=False)
     assert len(found) == MAX_UNREVIEWED + 1 and "adds 9 more baseline entries" in found[-1].message
     assert len({f.fingerprint for f in found}) == len(found)
+
+
+def test_one_more_identical_finding_than_the_baseline_holds_is_new(old_repo: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    twice = old_repo / "db" / "migrations" / "V2__rename.sql"
+    (old_repo / "db" / "migrations" / "V5__twice.sql").write_text(RENAME + "SELECT 1;\n" + RENAME)
+    assert main(["baseline", str(old_repo), "--gates", "migrations"]) == 0
+    capsys.readouterr()
+    data = json.loads((old_repo / BASELINE_NAME).read_text())
+    [entry] = [e for e in data["entries"] if e["rule"] == "migrations/rename-column" and "V5" in e["path"]]
+    assert entry["count"] == 2 and all("count" not in e for e in data["entries"] if "V2" in e["path"])
+    assert check(capsys, old_repo)[0] == 0
+    (old_repo / "db" / "migrations" / "V5__twice.sql").write_text(RENAME + "SELECT 1;\n" + RENAME + RENAME)
+    code, report = check(capsys, old_repo)
+    assert code == 1  # the third identical rename is not in the baseline
+    renames = [f for f in report["findings"] if f["rule"] == "migrations/rename-column" and "V5" in f["path"]]
+    assert sorted(f["waived"] for f in renames) == [False, True, True]
+    assert twice.exists()
