@@ -43,6 +43,10 @@ RUN site=$(/opt/readiness/bin/python -c 'import sysconfig; print(sysconfig.get_p
 
 # Stage 2: the runtime image.
 FROM ${BASE_IMAGE}
+# The release workflow names the tag the image is built from: rule links in the comment point at the
+# pages of that tag when the runner does not say which ref the action runs from (readiness.render.links).
+ARG RELEASE_DOCS_URL=""
+ENV READINESS_RELEASE_DOCS_URL=${RELEASE_DOCS_URL}
 # PYTHONDONTWRITEBYTECODE: everything the tool imports is compiled at build time (the venv above,
 # the standard library below), and a container's writable layer is thrown away after each run, so
 # a cache written at run time would only cost time.

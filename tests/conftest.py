@@ -28,6 +28,13 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _docs_links_from_no_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule links point at the default docs unless a test sets where the action runs from."""
+    for name in ("READINESS_DOCS_URL", "READINESS_RELEASE_DOCS_URL", "GITHUB_ACTION_REPOSITORY", "GITHUB_ACTION_REF"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip with the reason when shared/ is genuinely absent."""
     path = SHARED.joinpath(*parts)

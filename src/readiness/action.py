@@ -118,6 +118,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
 
 
 def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
+    from readiness.baseline import load_baseline
     from readiness.engine import RunOptions, parse_gate_list, prefix_paths, run
     from readiness.github.settings import ClientSettings
     from readiness.pr_changes import pr_changes
@@ -157,7 +158,9 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
 
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
-                            head=event.head_sha, policy_findings=policy.findings))
+                            head=event.head_sha, policy_findings=policy.findings,
+                            baseline=load_baseline(root, workspace=workspace, changes=changes,
+                                                   base=pr.base_sha if pr is not None else None)))
     # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
     report = log.redactor.report(report)
 
@@ -180,14 +183,17 @@ def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: A
     from readiness.github.summary import append_summary
     from readiness.github.written import fresh_output_dir, write_in_workspace, write_new
     from readiness.render import Format, render
+    from readiness.render.annotations import Target, check_conclusion, render_annotations
     from readiness.render.json_report import render_json
+    from readiness.render.links import docs_base
     from readiness.render.markdown import LinkContext, render_comment, render_minimal, render_summary
 
     links = LinkContext(event.server_url, event.repository, event.head_sha) \
         if event.repository and event.head_sha else None
-    comment = render_comment(report, links=links)
+    docs = docs_base(env)  # rule pages at the ref the action runs from (GITHUB_ACTION_REF), or as overridden
+    comment = render_comment(report, links=links, docs=docs)
     minimal = render_minimal(report, links=links)
-    summary = render_summary(report, links=links)
+    summary = render_summary(report, links=links, docs=docs)
 
     # a directory this run creates: nothing the PR committed (a forged report, a symlink) can be in it
     out_dir = fresh_output_dir(workspace)
@@ -202,7 +208,7 @@ def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: A
         from readiness.render.sarif import render_sarif
 
         try:
-            write_in_workspace(workspace, sarif_file, render_sarif(report))
+            write_in_workspace(workspace, sarif_file, render_sarif(report, docs=docs))
         except OSError as exc:
             log.error(f"readiness: cannot write the SARIF file {sarif_file}: {exc.strerror or exc}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -225,7 +231,8 @@ def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: A
         result = publish(PublishRequest(
             event=event, token=token, report=report, comment_mode=comment_mode, check_run=check_run,
             comment_body=comment, minimal_body=minimal, check_title=_title(report),
-            check_summary=render_summary(report, links=links, budget_bytes=65_000),
+            check_summary=render_summary(report, links=links, budget_bytes=65_000, docs=docs),
+            check_conclusion=check_conclusion(report), annotations=render_annotations(report, Target.CHECK_RUN),
         ), settings)
     except Exception as exc:  # publishing never changes the verdict or the exit code
         from readiness.github.client import describe
@@ -239,7 +246,7 @@ def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: A
                  f"the comment body is in {comment_shown} (output comment-file) and the job summary has "
                  "the full report.")
     if result.fallback_annotations:
-        for line in annotation_commands(report.findings):
+        for line in annotation_commands(render_annotations(report, Target.WORKFLOW_COMMAND)):
             if line.startswith("::"):
                 log.command(line)
             else:

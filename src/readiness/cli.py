@@ -11,9 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readiness import __version__
 from readiness.errors import ConfigError, ReadinessError, UsageError
+
+if TYPE_CHECKING:
+    from readiness.model import Report
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 REPORT_BUG = "please report it at https://github.com/readiness-gates/readiness-gates/issues"
@@ -44,6 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--offline-db", metavar="DIR", help="audit dependencies from an OSV directory, no network")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                        help="colour in text output (NO_COLOR is honoured)")
+    check.add_argument("--baseline", metavar="FILE",
+                       help="accepted findings (default: PATH/.readiness-baseline.json if present; with --base, "
+                            "the base commit's version applies)")
+    check.add_argument("--min-severity", choices=["critical", "high", "medium", "low", "info"], default=None,
+                       help="text output: list only findings at or above this severity (what is printed, "
+                            "never what is decided)")
+
+    baseline = sub.add_parser("baseline", help="record today's findings so an existing repository starts clean")
+    baseline.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    baseline.add_argument("--config", metavar="FILE", help="config file (default: PATH/.readiness.yml if present)")
+    baseline.add_argument("--gates", metavar="ID[,ID...]", help="gates to run (default: every enabled gate)")
+    baseline.add_argument("--offline-db", metavar="DIR", help="audit dependencies from an OSV directory, no network")
+    baseline.add_argument("--output", metavar="FILE",
+                          help="where to write the baseline (default: PATH/.readiness-baseline.json)")
 
     sub.add_parser("action", help="GitHub Action entrypoint: reads INPUT_* and GITHUB_*, publishes results")
     publish = sub.add_parser("publish", help="publish a JSON report from a workflow_run job (fork and Dependabot PRs)")
@@ -107,36 +125,50 @@ def _use_color(choice: str, stream_is_tty: bool) -> bool:
     return stream_is_tty and os.environ.get("TERM") != "dumb"
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """`readiness check`."""
+def _run_check(args: argparse.Namespace, *, base: str | None, baseline: bool) -> Report:
+    """The settled report of `check` (and `baseline`, which runs without a base or a baseline)."""
+    from readiness.baseline import load_baseline
     from readiness.engine import RunOptions, parse_gate_list, run
     from readiness.model import FailOn
     from readiness.redaction import Redactor
-    from readiness.render import Format, render
     from readiness.runner import load_policy, local_changes
     from readiness.watchdog import Limits
 
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{args.path}: not a directory")
-    changes = local_changes(root, args.base) if args.base else None
+    changes = local_changes(root, base) if base else None
     # with --base, the base commit's .readiness.yml judges; what the working copy's relaxes is a finding
     policy = load_policy(root, args.config, changes=changes)
     for note in policy.notes:
         _complain(f"note: {note}")
     config = policy.config
-    fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
+    fail_on = FailOn(args.fail_on) if getattr(args, "fail_on", None) else config.fail_on
     offline_db = Path(args.offline_db) if args.offline_db else None
     if offline_db is not None and not offline_db.is_dir():
         raise UsageError(f"--offline-db {args.offline_db}: not a directory")
     # --debug runs the gates in this process (no watchdog), so a defect surfaces with its own traceback
     limits = Limits(gate_seconds=0) if args.debug else None
+    # with --base, the base commit's baseline applies: entries the working copy adds are reported, not used
+    accepted = load_baseline(root, args.baseline, changes=changes) if baseline else None
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
-                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits)
-    report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
+                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits,
+                         baseline=accepted)
+    return Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`readiness check`."""
+    from readiness.model import Severity
+    from readiness.render import Format, render
+
+    report = _run_check(args, base=args.base, baseline=True)
     fmt = Format(args.format or "text")
+    min_severity = Severity(args.min_severity) if args.min_severity else None
+    if min_severity is not None and fmt is not Format.TEXT:
+        raise UsageError("--min-severity filters the text output only; the other formats carry every finding")
     if args.output:
-        text = render(report, fmt, color=False)
+        text = render(report, fmt, color=False, min_severity=min_severity)
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -145,10 +177,36 @@ def cmd_check(args: argparse.Namespace) -> int:
         from readiness.github.commands import neutralise, neutralise_json
 
         color = fmt is Format.TEXT and _use_color(args.color, sys.stdout.isatty())
-        text = render(report, fmt, color=color)
+        text = render(report, fmt, color=color, min_severity=min_severity)
         # stdout may be a CI log, where a line of repository text must not become a workflow command
         sys.stdout.write(neutralise_json(text) if fmt in (Format.JSON, Format.SARIF) else neutralise(text))
     return EXIT_FAIL if report.verdict == "fail" else EXIT_OK
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """`readiness baseline`: a full scan, every unwaived finding written to the baseline file."""
+    from collections import Counter
+
+    from readiness.baseline import BASELINE_NAME, NOT_BASELINED, record
+
+    report = _run_check(args, base=None, baseline=False)
+    text, count = record(report.findings)
+    target = Path(args.output) if args.output else Path(args.path) / BASELINE_NAME
+    try:
+        if target.is_symlink():
+            raise UsageError(f"{target}: is a symbolic link; refusing to write through it")
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the baseline {target}: {exc.strerror}") from None
+    by_gate = Counter(f.gate for f in report.findings if not f.waived and f.rule not in NOT_BASELINED)
+    total = sum(by_gate.values())
+    gates = ", ".join(f"{n} {g}" for g, n in sorted(by_gate.items()))
+    shared = f"; {count} entries: identical findings in one file share one, with their count" if count != total else ""
+    sys.stdout.write(f"Recorded {total} finding{'s' if total != 1 else ''} in {target}"
+                     + (f" ({gates}{shared})" if gates else "") + ".\n"
+                     "Commit it: later runs list these findings as baselined and never block on them; "
+                     "new findings still block.\n")
+    return EXIT_OK
 
 
 def cmd_rules() -> int:
@@ -222,6 +280,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from readiness.publish_report import cli_env
 
         return run_action(cli_env(os.environ, args.report, args.comment, not args.no_check_run))
+    if args.command == "baseline":
+        return cmd_baseline(args)
     if args.command == "rules":
         return cmd_rules()
     if args.command == "explain":
@@ -232,8 +292,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
     if args.command in COMMANDS:
         return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
-    raise UsageError("a command is required: check, action, publish, rules, explain, score, init, env, rollup or "
-                     "osv-db (see --help)")
+    raise UsageError("a command is required: check, baseline, action, publish, rules, explain, score, init, env, "
+                     "rollup or osv-db (see --help)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from readiness import __version__
+from readiness.baseline import Baseline
 from readiness.config import Config
 from readiness.errors import GateError, UsageError
 from readiness.gates import load
@@ -64,6 +65,9 @@ class RunOptions:
     policy_findings: tuple[Finding, ...] = ()
     """What the PR's own `.readiness.yml` relaxes (`config/policy-relaxed`): reported in the config gate
     whether or not that gate runs, since they are about the whole verdict."""
+    baseline: Baseline | None = None
+    """Findings accepted when the gates were adopted (`readiness baseline`): waived with source
+    `baseline`; its stale and unreviewed entries are reported like the policy findings."""
 
 
 def parse_gate_list(value: str | None) -> tuple[str, ...] | None:
@@ -97,7 +101,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
         # of its own: its `prior` is then computed here, in the parent, from what they returned.
         prior = None
         if gate_id in LATE_GATES:
-            settled = tuple(_settle(options, ws, list(results), set(ran)))
+            # without the baseline: accepting old findings does not make the checklist's evidence hold
+            settled = tuple(_settle(options, ws, list(results), set(ran), baseline=False))
             prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
         return GateContext(workspace=ws, config=config, settings=config.gate(gate_id), changes=options.changes,
                            offline_db=options.offline_db, gate=gate_id, prior=prior)
@@ -142,7 +147,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                   excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
 
 
-def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str]) -> list[GateResult]:
+def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str], *,
+            baseline: bool = True) -> list[GateResult]:
     """The results with waivers applied, severities overridden, `introduced` judged and each gate's
     status settled. Pure in its inputs: the engine calls it once at the end, and for the checklist gate
     (through `GateContext.prior`) on the gates that ran before it. The policy findings (what the PR's
@@ -157,6 +163,8 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
     judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
               for f in judged if f.gate in ran or f.rule in policy_rules]
+    if baseline and options.baseline is not None:  # after the waivers: a finding waived in place keeps its own waiver
+        judged = options.baseline.apply(judged, ran=ran, full_scan=options.changes is None)
     by_gate: dict[str, list[Finding]] = {}
     for f in judged:
         by_gate.setdefault(f.gate, []).append(f)

@@ -148,7 +148,7 @@ class Waiver:
     reason: str
     """The reason given by the waiver."""
     source: str
-    """`config` for `.readiness.yml`, `inline` for a comment in the file."""
+    """`config` for `.readiness.yml`, `inline` for a comment in the file, `baseline` for the baseline file."""
     expires: date | None = None
     """When a config waiver stops applying."""
     location: Location | None = None
@@ -292,6 +292,11 @@ class Report:
             if not f.waived:
                 counts[f.severity.value] += 1
         return counts
+
+    @property
+    def baselined(self) -> int:
+        """Findings accepted by the baseline (`readiness baseline`): listed, never blocking."""
+        return sum(1 for f in self.findings if f.waiver is not None and f.waiver.source == "baseline")
 
     @property
     def verdict(self) -> str:

@@ -71,6 +71,13 @@ def report(findings: list[Finding] | None = None, *, fail_on: FailOn = FailOn.CR
     return Report(version=__version__, fail_on=fail_on, base=None, head="1" * 40, gates=gates)
 
 
+def rendered(rep: Report) -> dict[str, Any]:
+    """What the action renders for the check run besides its text: the conclusion and the annotations."""
+    from readiness.render.annotations import Target, check_conclusion, render_annotations
+
+    return {"check_conclusion": check_conclusion(rep), "annotations": render_annotations(rep, Target.CHECK_RUN)}
+
+
 def parse_output_file(text: str) -> dict[str, str]:
     """Parse GITHUB_OUTPUT as the runner does."""
     out: dict[str, str] = {}

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-from fake_github import FakeGitHub
-from gh_support import TOKEN, finding, pr_event, report, settings
+from typing import Any
 
-from readiness.github.check_run import (
-    CHECK_NAME,
-    TEXT_LIMIT,
-    annotation,
-    annotations_for,
-    conclusion,
-    create_check_run,
-    fit_text,
-)
+from fake_github import FakeGitHub
+from gh_support import TOKEN, finding, pr_event, rendered, report, settings
+
+from readiness.github.check_run import CHECK_NAME, TEXT_LIMIT, create_check_run, fit_text, payload
 from readiness.github.client import make_client
 from readiness.github.publish import PublishRequest, publish
 from readiness.github.settings import Deadline
-from readiness.model import FailOn, GateId, GateResult, GateStatus, Report, Severity
+from readiness.model import FailOn, Finding, GateId, GateResult, GateStatus, Report, Severity
+from readiness.render.annotations import Target, check_conclusion, render_annotations
+
+
+def annotations_for(rep: Report) -> list[dict[str, Any]]:
+    return [payload(a) for a in render_annotations(rep, Target.CHECK_RUN)]
+
+
+def annotation(f: Finding) -> dict[str, Any]:
+    return annotations_for(report([f]))[0]
+
+
+conclusion = check_conclusion
 
 
 def test_120_annotations_are_one_create_and_two_updates(fake: FakeGitHub) -> None:
     rep = report([finding(i, Severity.CRITICAL) for i in range(120)])
     s = settings(fake.base_url)
     repo = make_client(TOKEN, s, Deadline(s.budget)).get_repo("octo-org/demo")
-    outcome = create_check_run(repo, "1" * 40, title="fail", summary="s", report=rep)
+    outcome = create_check_run(repo, "1" * 40, title="fail", summary="s", conclusion=check_conclusion(rep),
+                               annotations=render_annotations(rep, Target.CHECK_RUN))
     creates, updates = fake.requests_for("checks/create"), fake.requests_for("checks/update")
     assert len(creates) == 1 and len(updates) == 2
     assert [len(r.body["output"]["annotations"]) for r in creates + updates] == [50, 50, 20]
@@ -92,8 +99,9 @@ def test_long_text_is_cut_to_the_limit() -> None:
 def test_publish_creates_the_check_run_on_the_pr_head_not_the_merge_commit(fake: FakeGitHub) -> None:
     event = pr_event(fake.base_url)
     assert event.sha != event.head_sha
-    request = PublishRequest(event=event, token=TOKEN, report=report([finding(1)]), comment_mode="never",
-                             check_title="pass: 1 high", check_summary="## summary")
+    rep = report([finding(1)])
+    request = PublishRequest(event=event, token=TOKEN, report=rep, comment_mode="never",
+                             check_title="pass: 1 high", check_summary="## summary", **rendered(rep))
     result = publish(request, settings(fake.base_url))
     (run,) = fake.iter_check_runs()
     assert run["request"]["head_sha"] == event.head_sha
@@ -104,8 +112,31 @@ def test_publish_creates_the_check_run_on_the_pr_head_not_the_merge_commit(fake:
 
 def test_a_403_on_the_check_run_falls_back_to_workflow_annotations(fake: FakeGitHub) -> None:
     fake.fail("checks/create", 403, body={"message": "Resource not accessible by integration"})
-    request = PublishRequest(event=pr_event(fake.base_url), token=TOKEN, report=report([finding(1)]),
-                             comment_mode="never", check_title="t", check_summary="s")
+    rep = report([finding(1)])
+    request = PublishRequest(event=pr_event(fake.base_url), token=TOKEN, report=rep,
+                             comment_mode="never", check_title="t", check_summary="s", **rendered(rep))
     result = publish(request, settings(fake.base_url))
     assert result.fallback_annotations
     assert result.not_posted[0].startswith("check run: HTTP 403")
+
+
+def test_only_findings_that_block_or_that_the_pr_introduces_are_annotated() -> None:
+    old_minor = finding(1, Severity.MEDIUM).with_(introduced=False)
+    old_blocking = finding(2, Severity.CRITICAL).with_(introduced=False)
+    new_minor = finding(3, Severity.LOW)
+    rep = report([old_minor, old_blocking, new_minor])
+    assert [a["path"] for a in annotations_for(rep)] == ["docs/file3.md"]  # old critical: not introduced
+    scope_all = Report(version="0", fail_on=FailOn.CRITICAL, base=None, head=None, scope_all_gates=(GateId("docs"),),
+                       gates=(GateResult(gate=GateId("docs"), status=GateStatus.FAIL, duration_ms=1,
+                                         findings=(old_minor, old_blocking, new_minor)),))
+    assert [a["path"] for a in annotations_for(scope_all)] == ["docs/file2.md", "docs/file3.md"]  # blocking first
+
+
+def test_one_level_table_per_target() -> None:
+    rep = report([finding(i, sev) for i, sev in enumerate(Severity)])
+    check = {a.title: a.level for a in render_annotations(rep, Target.CHECK_RUN)}
+    commands = {a.title: a.level for a in render_annotations(rep, Target.WORKFLOW_COMMAND)}
+    assert set(check.values()) == {"failure", "warning", "notice"}
+    assert set(commands.values()) == {"error", "warning", "notice"}
+    assert [a.path for a in render_annotations(rep, Target.CHECK_RUN)] == [
+        a.path for a in render_annotations(rep, Target.WORKFLOW_COMMAND)]  # the same findings, the same order

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fake_github import BOT, FakeGitHub
-from gh_support import TOKEN, finding, pr_event, report, settings
+from gh_support import TOKEN, finding, pr_event, rendered, report, settings
 
 from readiness.github.comment import COMMENT_BUDGET, MARKER
 from readiness.github.publish import PublishRequest, PublishResult, publish
@@ -22,9 +22,10 @@ def minimal(text: str = "minimal") -> str:
 
 def go(fake: FakeGitHub, text: str, *, rep: Report | None = None, mode: str = "always",
        mini: str | None = None, full: str | None = None, **cfg: float) -> PublishResult:
-    request = PublishRequest(event=pr_event(fake.base_url), token=TOKEN, report=rep or report(),
+    rep = rep or report()
+    request = PublishRequest(event=pr_event(fake.base_url), token=TOKEN, report=rep,
                              comment_mode=mode, check_run=False, comment_body=full or body(text),
-                             minimal_body=mini or minimal())
+                             minimal_body=mini or minimal(), **rendered(rep))
     return publish(request, settings(fake.base_url, **cfg))
 
 

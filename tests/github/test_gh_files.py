@@ -17,6 +17,7 @@ from readiness.github.outputs import format_outputs, write_outputs
 from readiness.github.publish import pr_files
 from readiness.github.summary import SUMMARY_LIMIT_BYTES, append_summary, fit_bytes
 from readiness.model import Location, Severity
+from readiness.render.annotations import Target, render_annotations
 
 
 def test_outputs_use_a_random_heredoc_for_multiline_values(tmp_path: Path) -> None:
@@ -48,8 +49,8 @@ def test_workflow_commands_are_escaped_and_capped_at_ten_per_type() -> None:
     assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
     tricky = finding(0, Severity.CRITICAL).with_(location=Location(path="db/x,y:z.sql", line=3, column=2),
                                                  message="bad\n::error::injected")
-    lines = annotation_commands([tricky, *(finding(i, Severity.HIGH) for i in range(1, 15)),
-                                 finding(20, Severity.MEDIUM)])
+    rep = report([tricky, *(finding(i, Severity.HIGH) for i in range(1, 15)), finding(20, Severity.MEDIUM)])
+    lines = annotation_commands(render_annotations(rep, Target.WORKFLOW_COMMAND))
     errors = [x for x in lines if x.startswith("::error ")]
     assert len(errors) == 10
     assert errors[0].startswith("::error file=db/x%2Cy%3Az.sql,line=3,col=2,title=docs/missing-document (critical)::")

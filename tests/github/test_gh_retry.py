@@ -6,7 +6,7 @@ import time
 
 import pytest
 from fake_github import FakeGitHub
-from gh_support import TOKEN, finding, pr_event, report, settings
+from gh_support import TOKEN, finding, pr_event, rendered, report, settings
 
 from github import GithubException
 from readiness.github.client import describe, make_client
@@ -85,7 +85,7 @@ def test_persistent_500s_end_within_the_publishing_budget(fake: FakeGitHub) -> N
         fake.fail(op, 500, times=1000)
     rep = report([finding(1, Severity.CRITICAL)])
     request = PublishRequest(event=pr_event(fake.base_url), token=TOKEN, report=rep, comment_body=BODY,
-                             minimal_body=BODY, check_title="fail", check_summary="summary")
+                             minimal_body=BODY, check_title="fail", check_summary="summary", **rendered(rep))
     start = time.monotonic()
     result = publish(request, settings(fake.base_url, budget=1.5, backoff=0.2, backoff_max=0.4, retries=100))
     elapsed = time.monotonic() - start

@@ -163,3 +163,52 @@ def test_prefix_paths_rebases_findings_items_and_waivers(tmp_path: Path) -> None
     assert items and all(str(i.data["path"]).startswith("services/api/") for i in items)
     assert moved.verdict == report.verdict and moved.counts == report.counts
     assert prefix_paths(report, "") is report
+
+
+def test_min_severity_changes_what_is_printed_not_the_exit_code(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "r"
+    (root / "db" / "migrations").mkdir(parents=True)
+    (root / ".readiness.yml").write_text("version: 1\nfail_on: high\n")
+    (root / "db" / "migrations" / "V1__rename.sql").write_text("ALTER TABLE t RENAME COLUMN a TO b;\n")
+    code, out, _ = run_cli(capsys, "check", str(root), "--gates", "migrations")
+    assert code == 1 and "migrations/rename-column [blocking]" in out
+    code, filtered, _ = run_cli(capsys, "check", str(root), "--gates", "migrations", "--min-severity", "critical")
+    assert code == 1  # the high finding still blocks: the filter is for the eyes only
+    assert "migrations/rename-column" not in filtered and "FAIL" in filtered.splitlines()[0]
+    assert "below critical not printed" in filtered
+    code, _, err = run_cli(capsys, "check", str(root), "--min-severity", "high", "--format", "json")
+    assert code == 2 and "text output only" in err
+
+
+def test_an_unknown_base_in_a_shallow_clone_says_which_fetch_depth_fixes_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    origin = tmp_path / "origin"
+    docs_only(origin)
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "one")
+    git(origin, "branch", "feature")
+    for n in ("two", "three"):
+        (origin / "README.md").write_text(f"# {n}\n")
+        git(origin, "commit", "-q", "-am", n)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    code, _, err = run_cli(capsys, "check", str(clone), "--base", "HEAD~2")
+    assert code == 2
+    assert "shallow clone with 1 commit of history" in err and "`fetch-depth: 3`" in err
+    code, _, err = run_cli(capsys, "check", str(clone), "--base", "origin/feature")
+    assert code == 2 and "shallow clone" in err and "`fetch-depth: 0`" in err
+    assert "git fetch --no-tags --depth=1 origin feature:refs/remotes/origin/feature" in err
+    # the fixes it names work
+    git(clone, "fetch", "-q", "--no-tags", "--depth=1", "origin", "feature:refs/remotes/origin/feature")
+    assert run_cli(capsys, "check", str(clone), "--base", "origin/feature")[0] == 0
+    git(clone, "fetch", "-q", "--deepen=2")
+    assert run_cli(capsys, "check", str(clone), "--base", "HEAD~2")[0] == 0
+    # a full clone: a branch that exists only as origin/<name> is suggested
+    full = tmp_path / "full"
+    git(tmp_path, "clone", "-q", f"file://{origin}", str(full))
+    code, _, err = run_cli(capsys, "check", str(full), "--base", "feature")
+    assert code == 2 and "did you mean origin/feature?" in err
+    code, _, err = run_cli(capsys, "check", str(full), "--base", "nope")
+    assert code == 2 and "no branch, tag or commit of that name" in err

@@ -22,8 +22,8 @@ from readiness.model import (
     Waiver,
     fingerprint,
 )
+from readiness.render.links import DEFAULT_DOCS_BASE as DOCS_BASE
 from readiness.render.markdown import (
-    DOCS_BASE,
     MARKER,
     LinkContext,
     render_comment,
@@ -147,7 +147,7 @@ def test_verdict_first_then_gate_table_then_findings() -> None:
     assert lines[1] == "❌ **readiness-gates: FAIL** — 1 blocking finding at or above `high`"
     assert body.index("| Gate | Status |") < body.index("### Blocking findings (1)") < body.index("<details>")
     assert "| Migration risk | ❌ fail | 1 | 0 | 0 | 0 | 0 | 0 |" not in body  # status comes from the gate
-    assert "| Migration risk | ✅ pass | 1 | 0 | 0 | 0 | 0 | 0 |" in body
+    assert "| Migration risk | ✅ pass | 1 | 0 | 0 | 0 | 0 | 0 migrations |" in body
     assert "<summary>1 finding below the high threshold</summary>" in body
     assert "readiness: ignore <rule-id> -- <reason>" in body and "`waivers:`" in body
 

@@ -29,7 +29,7 @@ from readiness.model import (
     Waiver,
     fingerprint,
 )
-from readiness.render.markdown import DOCS_BASE
+from readiness.render.links import DEFAULT_DOCS_BASE as DOCS_BASE
 from readiness.render.sarif import FINGERPRINT_KEY, level, render_sarif, sarif_dict
 from readiness.rules.catalog import Catalog
 

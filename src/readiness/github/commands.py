@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Sequence
 
-from readiness.model import Finding, Severity
+from readiness.render.annotations import Annotation
 
 PER_TYPE_LIMIT = 10
 MESSAGE_LIMIT = 4096
@@ -35,39 +35,24 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def command_type(severity: Severity) -> str:
-    """error for critical/high, warning for medium, notice below."""
-    if severity.rank >= Severity.HIGH.rank:
-        return "error"
-    if severity is Severity.MEDIUM:
-        return "warning"
-    return "notice"
-
-
-def annotation_commands(findings: Sequence[Finding]) -> list[str]:
-    """At most 10 commands per type for the unwaived findings, most severe first."""
-    counts = {"error": 0, "warning": 0, "notice": 0}
+def annotation_commands(annotations: Sequence[Annotation]) -> list[str]:
+    """At most 10 commands per type (level), in the order given (rendered: blocking first), then a plain
+    line saying how many were left out."""
+    counts: dict[str, int] = {}
     left_out = 0
     lines: list[str] = []
-    for f in sorted(findings, key=lambda f: (not f.introduced, -f.severity.rank)):
-        if f.waived:
-            continue
-        kind = command_type(f.severity)
-        if counts[kind] >= PER_TYPE_LIMIT:
+    for a in annotations:
+        if counts.get(a.level, 0) >= PER_TYPE_LIMIT:
             left_out += 1
             continue
-        counts[kind] += 1
-        loc = f.location
-        props = [f"file={escape_property(loc.path)}"]
-        if loc.line:
-            props.append(f"line={loc.line}")
-            if loc.end_line and loc.end_line >= loc.line:
-                props.append(f"endLine={loc.end_line}")
-            if loc.column and (loc.end_line in (None, loc.line)):
-                props.append(f"col={loc.column}")
-        props.append(f"title={escape_property(f'{f.rule} ({f.severity.value})')}")
-        message = f.message if not f.fix else f"{f.message} Fix: {f.fix}"
-        lines.append(f"::{kind} {','.join(props)}::{escape_data(message[:MESSAGE_LIMIT])}")
+        counts[a.level] = counts.get(a.level, 0) + 1
+        props = [f"file={escape_property(a.path)}", f"line={a.start_line}"]
+        if a.end_line > a.start_line:
+            props.append(f"endLine={a.end_line}")
+        if a.start_column is not None:
+            props.append(f"col={a.start_column}")
+        props.append(f"title={escape_property(a.title)}")
+        lines.append(f"::{a.level} {','.join(props)}::{escape_data(a.message[:MESSAGE_LIMIT])}")
     if left_out:
         lines.append(f"readiness: {left_out} more finding(s) are not annotated (GitHub keeps 10 per type "
                      "per step); the job summary lists them")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from readiness.github.event import ActionEvent
 from readiness.github.settings import ClientSettings, Deadline
 from readiness.model import Report
+from readiness.render.annotations import Annotation
 
 if TYPE_CHECKING:
     from github import Github
@@ -32,7 +33,7 @@ class PublishRequest:
     token: str
     """The token ('' when none). Never logged."""
     report: Report
-    """The settled report (for annotations and the conclusion)."""
+    """The settled report (its verdict decides whether `comment: on-failure` posts)."""
     comment_mode: str = "always"
     """always | on-failure | never."""
     check_run: bool = True
@@ -45,6 +46,10 @@ class PublishRequest:
     """Check-run output title."""
     check_summary: str = ""
     """Check-run output summary (cut to 65,535 characters)."""
+    check_conclusion: str
+    """success | failure | neutral (`readiness.render.annotations.check_conclusion`)."""
+    annotations: tuple[Annotation, ...]
+    """The check run's line annotations, rendered (`render.annotations.render_annotations`, CHECK_RUN)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +167,7 @@ def _publish(request: PublishRequest, settings: ClientSettings, gh: Github, dead
                 from readiness.github.check_run import create_check_run
 
                 run = create_check_run(repo, head, title=request.check_title, summary=request.check_summary,
-                                       report=request.report)
+                                       conclusion=request.check_conclusion, annotations=request.annotations)
             except Exception as exc:  # any failure is reported, never raised: the verdict stands
                 not_posted.append(f"check run: {describe(exc, token)}")
                 state.fallback = True

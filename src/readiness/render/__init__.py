@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from readiness.model import Report
+from readiness.model import Report, Severity
 
 
 class Format(enum.StrEnum):
@@ -17,12 +17,12 @@ class Format(enum.StrEnum):
     GITLAB = "gitlab"
 
 
-def render(report: Report, fmt: Format, *, color: bool = False) -> str:
-    """Render a report in one of the formats."""
+def render(report: Report, fmt: Format, *, color: bool = False, min_severity: Severity | None = None) -> str:
+    """Render a report in one of the formats; `min_severity` filters what the text format lists."""
     if fmt is Format.TEXT:
         from readiness.render.text import render_text
 
-        return render_text(report, color=color)
+        return render_text(report, color=color, min_severity=min_severity)
     if fmt is Format.JSON:
         from readiness.render.json_report import render_json
 

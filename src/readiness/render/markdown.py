@@ -34,11 +34,10 @@ from readiness.model import (
     is_blocking,
 )
 from readiness.render import escape
+from readiness.render.links import docs_base, rule_url
 
 MARKER = "<!-- readiness-gates:summary -->"
 """The hidden first line by which the publisher finds its own comment (DESIGN)."""
-DOCS_BASE = "https://github.com/readiness-gates/readiness-gates/blob/v0.1.0/"
-"""Rule pages are linked at the tool's released docs: `DOCS_BASE + checks/<gate>/<rule>.md`."""
 COMMENT_BUDGET = 60_000
 """Characters; GitHub's limit is 65,536 and the publisher adds nothing."""
 SUMMARY_BUDGET_BYTES = 1_000_000
@@ -66,7 +65,7 @@ _STATUS_LABEL = {
     GateStatus.SKIPPED: "⏭️ skipped",
 }
 _MINOR = (Severity.LOW, Severity.INFO)
-_MIN_LINE = len("- 🔴 **info** · [`x/y`](") + len(DOCS_BASE) + len("checks/x/y.md) · whole file —  <!-- fp: -->")
+_MIN_LINE = len("- 🔴 **info** · [`x/y`](https://github.com/o/r/blob/main/checks/x/y.md) · whole file —  <!-- fp: -->")
 """A lower bound of one listed finding's length: plans that list too many are skipped unrendered."""
 _FP_UNSAFE_RE = re.compile(r"[^0-9A-Za-z]")
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -92,6 +91,11 @@ class LinkContext:
                 url += f"-L{end_line}"
         return url
 
+    def commit_url(self, sha: str) -> str:
+        """`{server}/{repo}/commit/{sha}`."""
+        repo = f"{quote(self.server_url.rstrip('/'), safe=':/')}/{quote(self.repository, safe='/')}"
+        return f"{repo}/commit/{quote(sha, safe='')}"
+
 
 @lru_cache(maxsize=16)
 def _blob_prefix(links: LinkContext) -> str:
@@ -99,10 +103,6 @@ def _blob_prefix(links: LinkContext) -> str:
             f"/blob/{quote(links.head_sha, safe='')}/")
 
 
-@lru_cache(maxsize=1024)
-def rule_url(rule: str) -> str:
-    """The rule's page in the tool's documentation."""
-    return DOCS_BASE + quote(f"checks/{rule}.md", safe="/")
 
 
 class _Bucket(enum.Enum):
@@ -110,9 +110,12 @@ class _Bucket(enum.Enum):
     ADVISORY = "advisory"
     PREEXISTING = "pre-existing"
     WAIVED = "waived"
+    BASELINED = "baselined"
 
 
 def _bucket(report: Report, f: Finding) -> _Bucket:
+    if f.waiver is not None and f.waiver.source == "baseline":
+        return _Bucket.BASELINED
     if f.waived:
         return _Bucket.WAIVED
     if is_blocking(f, report.fail_on, f.gate in report.scope_all_gates):
@@ -194,6 +197,8 @@ def _waiver_text(f: Finding) -> str:
     w = f.waiver
     if w is None:
         return ""
+    if w.source == "baseline":
+        return f"<br>**Baselined**: {escape.inline(w.reason, max_len=_REASON_MAX)}"
     where = "inline comment" if w.source == "inline" else "`.readiness.yml`"
     if w.source == "inline" and w.location is not None and w.location.line:
         where = f"inline comment on line {w.location.line}"
@@ -202,8 +207,8 @@ def _waiver_text(f: Finding) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _rule_link(rule: str) -> str:
-    return f"[{escape.code_span(rule)}]({rule_url(rule)})"
+def _rule_link(rule: str, docs: str) -> str:
+    return f"[{escape.code_span(rule)}]({rule_url(rule, docs)})"
 
 
 @lru_cache(maxsize=1024)
@@ -212,11 +217,12 @@ def _fix_text(fix: str) -> str:
     return f"<br>**Fix:** {escape.prose(fix, max_len=_FIX_MAX)}"
 
 
-def _finding_line(f: Finding, links: LinkContext | None, max_advisories: int | None = None) -> str:
+def _finding_line(f: Finding, links: LinkContext | None, max_advisories: int | None = None, *,
+                  docs: str) -> str:
     heuristic = " _(heuristic)_" if f.confidence.value == "heuristic" else ""
     parts = [
         f"- {_SEVERITY_ICON[f.severity]} **{f.severity.value}**{heuristic}",
-        _rule_link(f.rule),
+        _rule_link(f.rule, docs),
         _location(f, links),
     ]
     if f.package is not None:
@@ -416,10 +422,21 @@ def _gate_table(report: Report, *, checked: bool = True) -> list[str]:
         counts = _gate_counts(g)
         cells = [str(counts[s]) if ran or counts[s] else "–" for s in SEVERITIES_DESC]
         if checked:
-            cells.append(str(len(g.items)) if ran else "–")
+            cells.append(_checked(g.gate, len(g.items)) if ran else "–")
         title = escape.inline(GATE_TITLES.get(g.gate, g.gate))
         rows.append(f"| {title} | {_STATUS_LABEL[g.status]} | " + " | ".join(cells) + " |")
     return rows
+
+
+_CHECKED_UNITS = {"migrations": ("migration", "migrations"), "deps": ("dependency", "dependencies"),
+                  "config": ("file", "files"), "docs": ("document", "documents"),
+                  "checklist": ("checklist item", "checklist items")}
+"""What each gate's `items` are, so the "Checked" column says what it counts."""
+
+
+def _checked(gate: str, n: int) -> str:
+    one, many = _CHECKED_UNITS.get(gate, ("item", "items"))
+    return f"{n} {one if n == 1 else many}"
 
 
 def _gate_notes(report: Report, max_len: int) -> list[str]:
@@ -436,10 +453,16 @@ def _gate_notes(report: Report, max_len: int) -> list[str]:
     return out
 
 
-def _scope_line(report: Report) -> str:
+def _ref(ref: str, links: LinkContext | None) -> str:
+    """A ref as code; a full commit sha links to the commit when the comment has a repository to link into."""
+    shown = escape.code_span(_short(ref), max_len=_REF_MAX)
+    return f"[{shown}]({links.commit_url(ref)})" if links is not None and _SHA_RE.match(ref) else shown
+
+
+def _scope_line(report: Report, links: LinkContext | None = None) -> str:
     if report.base:
-        base = escape.code_span(_short(report.base), max_len=_REF_MAX)
-        head = f" at {escape.code_span(_short(report.head), max_len=_REF_MAX)}" if report.head else ""
+        base = _ref(report.base, links)
+        head = f" at {_ref(report.head, links)}" if report.head else ""
         line = (f"Compared with {base}{head}: findings in files this PR does not change are reported "
                 "as pre-existing and do not block.")
     else:
@@ -476,7 +499,8 @@ def _short(ref: str | None) -> str:
 def _tally(buckets: dict[_Bucket, list[_Entry]]) -> str:
     parts = []
     for bucket, word in ((_Bucket.BLOCKING, "blocking"), (_Bucket.ADVISORY, "below the threshold"),
-                         (_Bucket.PREEXISTING, "pre-existing"), (_Bucket.WAIVED, "waived")):
+                         (_Bucket.PREEXISTING, "pre-existing"), (_Bucket.WAIVED, "waived"),
+                         (_Bucket.BASELINED, "baselined")):
         n = len(buckets[bucket])
         if n:
             parts.append(f"**{n}** {word}")
@@ -501,10 +525,12 @@ class _Prepared:
     _paths: dict[str, str] = field(default_factory=dict)
 
     max_advisories: int | None = None
+    docs: str = ""
+    """The base URL of the rule pages (`readiness.render.links.docs_base`)."""
 
     def line(self, entry: _Entry) -> str:
         if entry.line is None:
-            entry.line = _finding_line(entry.finding, self.links, self.max_advisories)
+            entry.line = _finding_line(entry.finding, self.links, self.max_advisories, docs=self.docs)
         return entry.line
 
     def listed(self, plan: _Plan) -> int:
@@ -540,7 +566,8 @@ class _Prepared:
 
 
 def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SUMMARY_MAX_CHANGES,
-             changes_where: str = "in the JSON report", max_advisories: int | None = None) -> _Prepared:
+             changes_where: str = "in the JSON report", max_advisories: int | None = None,
+             docs: str | None = None, details: bool = False, list_baselined: bool = True) -> _Prepared:
     order = {g.gate: i for i, g in enumerate(report.gates)}
     every = sorted(
         (f for g in report.gates for f in g.findings),
@@ -551,7 +578,7 @@ def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SU
         buckets[_bucket(report, f)].append(_Entry(finding=f))
     header = [_verdict(report), ""]
     tally = _tally(buckets)
-    header.append(_scope_line(report) + (f" Findings: {tally}." if tally else ""))
+    header.append(_scope_line(report, links) + (f" Findings: {tally}." if tally else ""))
     header.append("")
     header.extend(_gate_table(report))
     header.append("")
@@ -561,9 +588,15 @@ def _prepare(report: Report, links: LinkContext | None, *, max_changes: int = SU
         header.append("")
     header.extend(_scorecard(report, minimal=False))
     header.extend(_changes_section(report, max_changes, changes_where))
-    groups = {b: _group(entries, report) for b, entries in buckets.items()}
+    if details:  # the job summary says what each gate looked at; the comment stays short
+        from readiness.render.details import details_section
+
+        header.extend(details_section(report))
+    # the comment counts baselined findings (accepted, never blocking) and leaves the list to the job summary
+    groups = {b: _group(entries if list_baselined or b is not _Bucket.BASELINED else [], report)
+              for b, entries in buckets.items()}
     return _Prepared(report=report, links=links, buckets=buckets, groups=groups, header=header,
-                     max_advisories=max_advisories)
+                     max_advisories=max_advisories, docs=docs or docs_base())
 
 
 def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str, full_where: str) -> str:
@@ -571,16 +604,21 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
     omitted = _Omitted()
     blocking = _section(prep.groups[_Bucket.BLOCKING], prep, plan, omitted, protect=True)
     folded: list[tuple[str, list[str]]] = []
+    counted: list[str] = []
     advisory_why = (f"below the {escape.html(report.fail_on.value)} threshold" if report.fail_on.value != "never"
                     else "that do not block (fail-on: never)")
     for bucket, adjective, after in (
         (_Bucket.ADVISORY, "", f" {advisory_why}"),
         (_Bucket.PREEXISTING, "pre-existing ", _preexisting_where(report)),
         (_Bucket.WAIVED, "waived ", ""),
+        (_Bucket.BASELINED, "baselined ", " (accepted in the baseline file; they never block)"),
     ):
         entries = buckets[bucket]
         if entries:
             title = f"{len(entries)} {adjective}{'finding' if len(entries) == 1 else 'findings'}{after}"
+            if not prep.groups[bucket]:
+                counted.append(f"{title}: listed in the job summary.")
+                continue
             folded.append((title, _section(prep.groups[bucket], prep, plan, omitted, protect=False)))
 
     out: list[str] = [MARKER] if marker else []
@@ -608,6 +646,9 @@ def _document(prep: _Prepared, plan: _Plan, *, marker: bool, shortened_why: str,
             out.append(f"All {_plural(ran, 'gate')} that ran found nothing to report.")
         else:
             out.append("Nothing blocks this pull request.")
+        out.append("")
+    for line in counted:
+        out.append(line)
         out.append("")
     for title, lines in folded:
         out.append("<details>")
@@ -660,10 +701,12 @@ def render_minimal(report: Report, *, links: LinkContext | None = None) -> str:
                     where=_COMMENT_WHERE)
 
 
-def render_comment(report: Report, *, links: LinkContext | None = None, budget: int = COMMENT_BUDGET) -> str:
-    """The sticky PR comment, starting with the marker, at most `budget` characters."""
+def render_comment(report: Report, *, links: LinkContext | None = None, budget: int = COMMENT_BUDGET,
+                   docs: str | None = None) -> str:
+    """The sticky PR comment, starting with the marker, at most `budget` characters. Rule pages are
+    linked under `docs` (default: `readiness.render.links.docs_base()`)."""
     prep = _prepare(report, links, max_changes=COMMENT_MAX_CHANGES, changes_where="in the job summary",
-                    max_advisories=COMMENT_MAX_ADVISORIES)
+                    max_advisories=COMMENT_MAX_ADVISORIES, docs=docs, list_baselined=False)
     for plan in _COMMENT_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget:
             continue
@@ -676,11 +719,11 @@ def render_comment(report: Report, *, links: LinkContext | None = None, budget: 
 
 
 def render_summary(report: Report, *, links: LinkContext | None = None,
-                   budget_bytes: int = SUMMARY_BUDGET_BYTES) -> str:
+                   budget_bytes: int = SUMMARY_BUDGET_BYTES, docs: str | None = None) -> str:
     """The job summary (and `--format markdown`): every finding, at most `budget_bytes` UTF-8 bytes."""
     why = ("to fit the 1 MiB job-summary limit" if budget_bytes >= SUMMARY_BUDGET_BYTES
            else f"to fit a {budget_bytes:,}-byte limit")
-    prep = _prepare(report, links)
+    prep = _prepare(report, links, docs=docs, details=True)
     for plan in _SUMMARY_PLANS:
         if prep.listed(plan) * _MIN_LINE > budget_bytes:
             continue

@@ -21,11 +21,10 @@ from urllib.parse import quote
 
 from readiness.errors import CatalogError
 from readiness.model import Finding, GateStatus, Report, Severity, band_score
-from readiness.render.markdown import DOCS_BASE, rule_url
+from readiness.render.links import docs_base, repository_home, rule_url
 from readiness.rules.catalog import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = DOCS_BASE.split("/blob/", 1)[0]
 FINGERPRINT_KEY = "readiness/v1"
 
 RuleLookup = Callable[[str], Rule]
@@ -60,7 +59,7 @@ def _default_lookup(rule_id: str) -> Rule:
     return catalog().get(rule_id)
 
 
-def _rule_entry(rule_id: str, first: Finding, lookup: RuleLookup) -> dict[str, Any]:
+def _rule_entry(rule_id: str, first: Finding, lookup: RuleLookup, docs: str) -> dict[str, Any]:
     try:
         rule: Rule | None = lookup(rule_id)
     except CatalogError:
@@ -68,7 +67,7 @@ def _rule_entry(rule_id: str, first: Finding, lookup: RuleLookup) -> dict[str, A
     summary = rule.summary if rule is not None else first.message
     fix = rule.fix if rule is not None else (first.fix or "")
     severity = rule.severity if rule is not None else first.severity
-    url = rule_url(rule_id)
+    url = rule_url(rule_id, docs)
     help_text = f"{fix}\nSee {url}" if fix else f"See {url}"
     help_md = f"{fix}\n\n[Rule page]({url})" if fix else f"[Rule page]({url})"
     entry: dict[str, Any] = {
@@ -142,9 +141,10 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def sarif_dict(report: Report, *, rules: RuleLookup | None = None) -> dict[str, Any]:
-    """The SARIF log as a JSON-serialisable dict."""
+def sarif_dict(report: Report, *, rules: RuleLookup | None = None, docs: str | None = None) -> dict[str, Any]:
+    """The SARIF log as a JSON-serialisable dict; rule pages linked under `docs` (default `docs_base()`)."""
     lookup = rules or _default_lookup
+    docs = docs or docs_base()
     findings = report.findings
     first_by_rule: dict[str, Finding] = {}
     for f in findings:
@@ -169,8 +169,8 @@ def sarif_dict(report: Report, *, rules: RuleLookup | None = None) -> dict[str, 
             "name": "readiness-gates",
             "version": report.version,
             "semanticVersion": report.version,
-            "informationUri": INFORMATION_URI,
-            "rules": [_with_score(_rule_entry(rid, first_by_rule[rid], lookup), rule_scores.get(rid))
+            "informationUri": repository_home(docs),
+            "rules": [_with_score(_rule_entry(rid, first_by_rule[rid], lookup, docs), rule_scores.get(rid))
                       for rid in rule_ids],
         }},
         "invocations": [invocation],
@@ -182,6 +182,6 @@ def sarif_dict(report: Report, *, rules: RuleLookup | None = None) -> dict[str, 
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render_sarif(report: Report, *, rules: RuleLookup | None = None) -> str:
+def render_sarif(report: Report, *, rules: RuleLookup | None = None, docs: str | None = None) -> str:
     """The report as SARIF 2.1.0 JSON text. `rules` replaces the shipped catalog (tests)."""
-    return json.dumps(sarif_dict(report, rules=rules), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(sarif_dict(report, rules=rules, docs=docs), indent=2, ensure_ascii=False) + "\n"

@@ -35,3 +35,12 @@ def rollup_schema() -> dict[str, Any]:
     """The organisation roll-up's schema (`readiness rollup --format json`), a fresh copy each call."""
     schema: dict[str, Any] = json.loads(_load(ROLLUP_SCHEMA))
     return schema
+
+
+BASELINE_SCHEMA = "baseline.schema.json"
+
+
+def baseline_schema() -> dict[str, Any]:
+    """The baseline file's schema (`.readiness-baseline.json`, draft 2020-12), a fresh copy each call."""
+    schema: dict[str, Any] = json.loads(_load(BASELINE_SCHEMA))
+    return schema

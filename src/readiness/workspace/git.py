@@ -162,8 +162,38 @@ class GitRepo:
             out = b""
         sha = out.decode("ascii", "replace").strip()
         if not re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", sha):
-            raise GitUnavailable(f"{rev!r} is not a commit in this clone")
+            raise GitUnavailable(f"{rev!r} is not a commit in this clone{self._missing_hint(rev)}")
         return sha
+
+    def _missing_hint(self, rev: str) -> str:
+        """Why `rev` may be missing, and what fetches it: a shallow clone (how deep, which `fetch-depth`),
+        or a branch that exists only as a remote-tracking one."""
+        try:
+            shallow = self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+            depth = int(self.run("rev-list", "--count", "HEAD").strip() or b"0") if shallow else 0
+        except (GitUnavailable, ValueError):
+            return ""
+        back = re.fullmatch(r"(?:HEAD|@)?~(\d*)|(?:HEAD|@)(\^+)", rev)
+        if shallow and back is not None:
+            steps = int(back.group(1) or 1) if back.group(2) is None else len(back.group(2))
+            return (f": this is a shallow clone with {depth} commit{'s' if depth != 1 else ''} of history and "
+                    f"{rev} is {steps} back; fetch at least {steps + 1} (actions/checkout with "
+                    f"`fetch-depth: {steps + 1}`, or `git fetch --deepen={steps + 1 - depth}`)")
+        if shallow:
+            branch = rev.removeprefix("origin/")
+            fetch = (f"`git fetch --no-tags --depth=1 origin {branch}:refs/remotes/origin/{branch}`"
+                     if rev.startswith("origin/") else f"`git fetch --no-tags --depth=1 origin {rev}`")
+            return (f": this is a shallow clone ({depth} commit{'s' if depth != 1 else ''} of history, only what was "
+                    "checked out), so the base is not in it; check out with actions/checkout `fetch-depth: 0` "
+                    f"(full history, every branch), or fetch the base alone: {fetch}")
+        try:
+            remote = self.run("rev-parse", "--verify", "--quiet", "--end-of-options",
+                              f"refs/remotes/origin/{rev}^{{commit}}").strip()
+        except GitUnavailable:
+            remote = b""
+        if remote:
+            return f"; did you mean origin/{rev}? (the branch exists here only as a remote-tracking branch)"
+        return " (no branch, tag or commit of that name; `git branch -a` lists the branches)"
 
     def merge_base(self, a: str, b: str) -> str | None:
         """The best common ancestor, or None (shallow clone, unrelated histories)."""
