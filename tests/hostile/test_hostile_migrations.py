@@ -5,6 +5,7 @@ CLI in its own process under a memory cap and a time limit, and must end with a 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -96,15 +97,19 @@ def test_history_of_16_files_of_2_mib_is_linear(tmp_path: Path) -> None:
     probe = ("import resource, subprocess, sys\n"
              "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
              "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    # This test is about linearity (about 15 s of CPU here; quadratic was minutes), not the watchdog's
+    # deadline, which test_whole_run_bound.py and test_watchdog.py hold: on a loaded machine the 40 s
+    # default gate limit would turn a slow-but-linear run into a gate error, so it is raised here.
+    env = {**os.environ, "READINESS_GATE_TIMEOUT": "150", "READINESS_RUN_TIMEOUT": "160"}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", probe, str(READINESS), "check", str(root), "--gates", "migrations",
-                           "--format", "json", "--output", str(out)], capture_output=True, text=True, timeout=120,
-                          check=False)
+                           "--format", "json", "--output", str(out)], capture_output=True, text=True, timeout=200,
+                          check=False, env=env)
     seconds = time.perf_counter() - start
     code, max_kib = map(int, proc.stdout.split())
     assert code in (0, 1)
     assert max_kib < MEMORY_CAP // 1024, f"{max_kib / 1024:.0f} MiB"
-    assert seconds < 60, seconds
+    assert seconds < 150, seconds
     report = json.loads(out.read_text(encoding="utf-8"))
     assert not [f for f in report["findings"] if f["rule"] == "migrations/change-column-type"]
     assert len(report["gates"][0]["items"]) == 16
