@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from readiness.config.settings import ConfigGateSettings
+from readiness.config.settings import as_globs as as_globs  # re-exported: gates import it from here
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
 
@@ -63,6 +65,11 @@ class Config:
     include: tuple[str, ...] = ()
     """Globs of directories every gate reads although the built-in exclusions (vendored code,
     other projects' test data: `workspace.DEFAULT_EXCLUDE_DIRS`) skip them."""
+    config_gate: ConfigGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.config`, typed: parsed here, once, whenever a Config is made (`replace` included)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config_gate", ConfigGateSettings.parse(self.gate("config")))
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""
@@ -87,15 +94,6 @@ def config_schema() -> dict[str, Any]:
     text = Path(__file__).with_name("schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-def as_globs(value: Any) -> tuple[str, ...]:
-    """A `globs` value (string or list) as a tuple."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
 
 
 def load_config(path: Path | None, *, display: str | None = None) -> Config:
