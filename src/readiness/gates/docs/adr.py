@@ -1,5 +1,8 @@
 """Architecture decision records: where they live, and lint of each record and of the set.
 
+Why over 500 lines: the three ADR formats below are read by one status/date/section model; the
+set-level checks (numbering, conventions, successors) need that same model, so they stay with it.
+
 Formats tolerated, because real decision logs mix them:
 * adr-tools / Nygard: `NNNN-title.md`, `# N. Title`, `Date: YYYY-MM-DD`, `## Status` section
   (adr-tools writes "Superceded by [..](..)"), `## Context`, `## Decision`, `## Consequences`;
