@@ -16,6 +16,8 @@ from readiness import __version__
 from readiness.errors import ConfigError, ReadinessError, UsageError
 from readiness.exit_codes import ExitCode, verdict_exit
 
+MAX_RULE_ID_CHARS = 100
+"""Longer input to `readiness explain` is not compared with the rule ids for suggestions."""
 REPORT_BUG = "please report it at https://github.com/readiness-gates/readiness-gates/issues"
 
 
@@ -167,7 +169,7 @@ def rule_suggestions(wanted: str, ids: Sequence[str]) -> list[str]:
     key = wanted.strip().lower()
     if key in ids:
         return [key]
-    if len(key) > 100:  # no rule id is that long; not worth comparing
+    if len(key) > MAX_RULE_ID_CHARS:  # no rule id is that long; not worth comparing
         return []
     gate, _, name = key.rpartition("/")
     names = [(rid, rid.split("/", 1)[-1]) for rid in ids]

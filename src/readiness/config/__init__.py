@@ -14,13 +14,16 @@ from readiness.config.settings import ConfigGateSettings
 from readiness.config.settings import as_globs as as_globs  # re-exported: gates import it from here
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
+from readiness.workspace import DEFAULT_MAX_FILE_BYTES
 
 if TYPE_CHECKING:  # yaml is imported only when there is a config file to read (~25 ms of start-up)
     from readiness.yamlpos import YamlDoc
 
 CONFIG_NAME = ".readiness.yml"
-DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 CONFIG_MAX_BYTES = 1024 * 1024
+"""`.readiness.yml` over this is refused."""
+CONFIG_NODE_BUDGET = 20_000
+"""YAML nodes a `.readiness.yml` may hold (an alias bomb is refused, not expanded)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +106,7 @@ def load_config(path: Path | None, *, display: str | None = None) -> Config:
     shown = display or str(path)
     try:
         if path.stat().st_size > CONFIG_MAX_BYTES:
-            raise ConfigError("file is larger than 1 MiB", path=shown)
+            raise ConfigError(f"file is larger than {CONFIG_MAX_BYTES // (1024 * 1024)} MiB", path=shown)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file not found", path=shown) from None
@@ -120,7 +123,7 @@ def load_config_bytes(raw: bytes, shown: str) -> Config:
 def load_config_doc(raw: bytes, shown: str) -> YamlDoc:
     """The YAML document of a config file, with positions; ConfigError naming the line when it is not YAML."""
     if len(raw) > CONFIG_MAX_BYTES:
-        raise ConfigError("file is larger than 1 MiB", path=shown)
+        raise ConfigError(f"file is larger than {CONFIG_MAX_BYTES // (1024 * 1024)} MiB", path=shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -128,7 +131,7 @@ def load_config_doc(raw: bytes, shown: str) -> YamlDoc:
     from readiness.yamlpos import YamlError, load_one
 
     try:
-        return load_one(text, node_budget=20_000)
+        return load_one(text, node_budget=CONFIG_NODE_BUDGET)
     except YamlError as exc:
         raise ConfigError(str(exc), path=shown, line=exc.line, column=exc.column) from None
 

@@ -36,6 +36,8 @@ DEFAULT_EXCLUDE_DIRS = frozenset({"vendor", "third_party", "third-party", "third
 the configuration's `include` names them (the report lists what was skipped). `node_modules` is in
 SKIP_DIRS: never read."""
 MAX_SKIPPED_LISTED = 200
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Files larger than this are reported, not read (`max_file_bytes` in `.readiness.yml` changes it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +251,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 class Workspace:
     """The repository under check."""
 
-    def __init__(self, root: Path, *, max_file_bytes: int = 2 * 1024 * 1024,
+    def __init__(self, root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  exclude: Sequence[str] = (), include: Sequence[str] = ()) -> None:
         self.include = tuple(include)
         """Globs of directories to walk although DEFAULT_EXCLUDE_DIRS names them (`vendor/`, `**`)."""

@@ -9,13 +9,10 @@ from typing import Any
 from readiness.gates.base import unreadable
 from readiness.gates.config.loaders import ParsedFile, ParseProblem, PathKey, format_of, parse
 from readiness.gates.config.rules import DUPLICATE_KEY, PARSE_ERROR, UNREADABLE_FILE
-from readiness.gates.config.schema import SchemaBook
+from readiness.gates.config.schema import MAX_SCHEMA_DEPTH, SchemaBook
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem, Workspace
 from readiness.yamlpos import Pos
-
-MAX_REF_DEPTH = 200
-"""How deep `find_ref` looks for a `$ref` in a parsed schema."""
 
 
 def dotted(path: PathKey) -> str:
@@ -123,7 +120,7 @@ class ConfigFiles:
 
 def _ref_path(node: Any, ref: str, path: PathKey = (), depth: int = 0) -> PathKey | None:
     """The path of a `$ref` whose value is `ref` (or ends with it)."""
-    if depth > MAX_REF_DEPTH:
+    if depth > MAX_SCHEMA_DEPTH:
         return None
     if isinstance(node, dict):
         value = node.get("$ref")
