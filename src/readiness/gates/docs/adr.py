@@ -110,7 +110,6 @@ TEMPLATE_PHRASES = (
     "driver 1, e.g., a force",
     "positive consequence, e.g., improvement",
 )
-_BARE_TOKENS = frozenset({"status", "date", "title", "number. title", "context", "decision"})
 
 
 @dataclass(frozen=True, slots=True)
