@@ -4,7 +4,10 @@ built, so tests state only what matters to them (importable from any test: tests
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
+from readiness.config import Config
+from readiness.gates.base import GateContext
 from readiness.model import (
     Confidence,
     FailOn,
@@ -19,6 +22,8 @@ from readiness.model import (
     Waiver,
     fingerprint,
 )
+from readiness.workspace import Workspace
+from readiness.workspace.changes import ChangeSet
 
 FOUR_GATES = ("migrations", "deps", "config", "docs")
 
@@ -50,3 +55,11 @@ def report(*findings: Finding, fail_on: FailOn = FailOn.CRITICAL, gates: Iterabl
     return Report(version=version, fail_on=fail_on, base=None, head=None, gates=tuple(results),
                   errored_gates_fail=tuple(GateId(g) for g in errored_fail),
                   scope_all_gates=tuple(GateId(g) for g in scope_all))
+
+
+def gate_context(root: Path, gate: str, settings: Mapping[str, object] | None = None, *,
+                 changes: ChangeSet | None = None) -> GateContext:
+    """What the engine gives one gate: its settings go through Config, where they are typed."""
+    config = Config(gates={gate: dict(settings or {})})
+    return GateContext(workspace=Workspace(root), config=config, settings=config.gate(gate), changes=changes,
+                       gate=gate)

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from readiness.config.settings import ConfigGateSettings
+from readiness.config.settings import ConfigGateSettings, DocsGateSettings
 from readiness.config.settings import as_globs as as_globs  # re-exported: gates import it from here
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
@@ -70,9 +70,12 @@ class Config:
     other projects' test data: `workspace.DEFAULT_EXCLUDE_DIRS`) skip them."""
     config_gate: ConfigGateSettings = field(init=False, repr=False, compare=False)
     """`gates.config`, typed: parsed here, once, whenever a Config is made (`replace` included)."""
+    docs_gate: DocsGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.docs`, typed the same way."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config_gate", ConfigGateSettings.parse(self.gate("config")))
+        object.__setattr__(self, "docs_gate", DocsGateSettings.parse(self.gate("docs")))
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""

@@ -1,4 +1,4 @@
-"""Each gate's settings, parsed once at config load into frozen dataclasses (the config gate's so far).
+"""Each gate's settings, parsed once at config load into frozen dataclasses (config and docs so far).
 
 The shipped JSON Schema (`schema.json`) has validated the values before they reach these parsers,
 so a parser only gives them their types; a test holds each dataclass's fields equal to the schema's
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from readiness.model import Severity
 
 COMMON_KEYS = frozenset({"enabled", "on_error", "scope"})
 """Keys every gate has; `Config.enabled`, `Config.on_error` and `Config.scope_all` read them."""
@@ -89,4 +91,58 @@ class ConfigGateSettings:
             env_files=as_globs(env_files) if env_files is not None else None,
             env_schema=_optional_str(raw.get("env_schema")),
             secrets=raw.get("secrets", True) is not False,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhenChanged:
+    """`gates.docs.when_changed[i]`: a change to `paths` must touch `require_touch` too."""
+
+    paths: tuple[str, ...]
+    """Globs whose change triggers the rule."""
+    require_touch: tuple[str, ...]
+    """Globs of which at least one file must change with them."""
+    severity: Severity | None = None
+    """Overrides the rule's severity."""
+    reason: str = ""
+    """Shown in the finding's message."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocsGateSettings:
+    """`gates.docs`."""
+
+    require: tuple[str, ...] | None = None
+    """Paths that must exist, as written (a trailing `/`: a directory); None: the defaults."""
+    adr_dir: str | None = None
+    """The ADR directory, as written; None: discovered."""
+    runbooks: tuple[str, ...] = ()
+    """Globs of runbooks; empty: the defaults."""
+    runbook_sections: tuple[str, ...] | None = None
+    """Sections a runbook must have; None: the defaults."""
+    adr_sections: tuple[str, ...] | None = None
+    """Sections an ADR must have; None: the defaults."""
+    alert_rules: tuple[str, ...] = ()
+    """Globs of alert rule files; empty: the defaults."""
+    when_changed: tuple[WhenChanged, ...] = ()
+    """Change-triggered documentation rules."""
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> DocsGateSettings:
+        """From the validated `gates.docs` mapping."""
+        def strings(value: Any) -> tuple[str, ...] | None:
+            return None if value is None else tuple(str(v) for v in value)
+
+        return cls(
+            require=strings(raw.get("require")),
+            adr_dir=_optional_str(raw.get("adr_dir")),
+            runbooks=as_globs(raw.get("runbooks")),
+            runbook_sections=strings(raw.get("runbook_sections")),
+            adr_sections=strings(raw.get("adr_sections")),
+            alert_rules=as_globs(raw.get("alert_rules")),
+            when_changed=tuple(
+                WhenChanged(paths=as_globs(e.get("paths")), require_touch=as_globs(e.get("require_touch")),
+                            severity=Severity(e["severity"]) if e.get("severity") else None,
+                            reason=str(e.get("reason") or "").strip())
+                for e in raw.get("when_changed") or ()),
         )

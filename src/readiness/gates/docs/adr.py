@@ -203,8 +203,7 @@ def _folder(value: str) -> str | None:
     return norm
 
 
-def locate(ws: Workspace, settings: dict[str, Any], reader: DocReader,
-           configured: str | None = None) -> AdrSet:
+def locate(ws: Workspace, reader: DocReader, configured: str | None = None) -> AdrSet:
     """The ADR directories and their records; `configured` is `adr_dir`, already checked to be
     repository-relative."""
     if configured is not None:
