@@ -158,9 +158,9 @@ def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path, 
         mp.setattr(config_files.ConfigFiles, "__post_init__", record)
         out = GATE.run(GateContext(workspace=Workspace(tmp_path), config=cfg, settings=cfg.gate("config")))
     assert [r[1] for r in located(out)] == [f"config/f{i}.yaml" for i in (1, 3, 5, 7, 9)]
-    (files,) = made
-    assert list(files.book._compiled) == ["schemas/s.json"]
-    compiled = files.book._compiled["schemas/s.json"]
+    (cache,) = made
+    assert list(cache.book._compiled) == ["schemas/s.json"]
+    compiled = cache.book._compiled["schemas/s.json"]
     assert compiled is not None
     if engine == "jsonschema-only":
         assert compiled.fast is None

@@ -4,6 +4,7 @@ change-triggered docs."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def make(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def findings(root: Path, settings: dict[str, object] | None = None,
+def findings(root: Path, settings: Mapping[str, object] | None = None,
              changes: ChangeSet | None = None) -> list[Finding]:
     return GATE.run(factories.gate_context(root, "docs", settings, changes=changes)).findings
 
