@@ -63,3 +63,14 @@ def gate_context(root: Path, gate: str, settings: Mapping[str, object] | None = 
     config = Config(gates={gate: dict(settings or {})})
     return GateContext(workspace=Workspace(root), config=config, settings=config.gate(gate), changes=changes,
                        gate=gate)
+
+
+def write_file(root: Path, rel: str, data: str | bytes) -> Path:
+    """Create one file (and its parent directories) under `root`: bytes as given, text as UTF-8."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
