@@ -1,4 +1,4 @@
-"""Command line: the only place that maps outcomes to exit codes.
+"""Command line: the only place that maps outcomes to exit codes (the table: `exit_codes.ExitCode`).
 
 0 nothing blocks; 1 a blocking finding or a failing gate error; 2 usage or configuration error;
 3 unexpected internal error (a traceback only with --debug).
@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 
 from readiness import __version__
 from readiness.errors import ConfigError, ReadinessError, UsageError
+from readiness.exit_codes import ExitCode, verdict_exit
 
 if TYPE_CHECKING:
     from readiness.model import Report
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+MAX_RULE_ID_CHARS = 100
+"""Longer input to `readiness explain` is not compared with the rule ids for suggestions."""
 REPORT_BUG = "please report it at https://github.com/readiness-gates/readiness-gates/issues"
 
 
@@ -105,7 +107,7 @@ def cmd_osv_db(args: argparse.Namespace) -> int:
         st = download(Path(args.dir), url=args.url or DEFAULT_URL, timeout=min(timeout, 600.0))
         sys.stdout.write(f"Downloaded and verified: {describe(st)}\n"
                          f"Audit with it: readiness check --offline-db {args.dir}\n")
-        return EXIT_OK
+        return ExitCode.OK
     if args.osv_action == "status":
         st = status(Path(args.dir))
         sys.stdout.write(describe(st) + "\n")
@@ -113,7 +115,7 @@ def cmd_osv_db(args: argparse.Namespace) -> int:
         if limit is not None and (st.age_days is None or st.age_days > limit):
             raise OsvDbError(f"{args.dir}: the data is older than {limit:g} day{'s' if limit != 1 else ''} "
                              "(or its age is unknown); refresh it with `readiness osv-db download`")
-        return EXIT_OK
+        return ExitCode.OK
     raise UsageError("osv-db needs an action: download or status (see readiness osv-db --help)")
 
 
@@ -180,7 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         text = render(report, fmt, color=color, min_severity=min_severity)
         # stdout may be a CI log, where a line of repository text must not become a workflow command
         sys.stdout.write(neutralise_json(text) if fmt in (Format.JSON, Format.SARIF) else neutralise(text))
-    return EXIT_FAIL if report.verdict == "fail" else EXIT_OK
+    return verdict_exit(report.verdict)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -206,7 +208,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
                      + (f" ({gates}{shared})" if gates else "") + ".\n"
                      "Commit it: later runs list these findings as baselined and never block on them; "
                      "new findings still block.\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_rules() -> int:
@@ -217,7 +219,7 @@ def cmd_rules() -> int:
     width = max(len(r.id) for r in rules)
     for r in rules:
         sys.stdout.write(f"{r.id:<{width}}  {r.severity.value:<8}  {r.summary}\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def rule_suggestions(wanted: str, ids: Sequence[str]) -> list[str]:
@@ -230,7 +232,7 @@ def rule_suggestions(wanted: str, ids: Sequence[str]) -> list[str]:
     key = wanted.strip().lower()
     if key in ids:
         return [key]
-    if len(key) > 100:  # no rule id is that long; not worth comparing
+    if len(key) > MAX_RULE_ID_CHARS:  # no rule id is that long; not worth comparing
         return []
     gate, _, name = key.rpartition("/")
     names = [(rid, rid.split("/", 1)[-1]) for rid in ids]
@@ -264,7 +266,7 @@ def cmd_explain(rule_id: str) -> int:
         raise UsageError(f"unknown rule {rule_id!r}; {hint}`readiness rules` lists them") from None
     sys.stdout.write(f"{r.id}  ({r.severity.value}, since {r.since})\n\n{r.summary}\n\nFix: {r.fix}\n")
     sys.stdout.write(r.body if r.body.startswith("\n") else "\n" + r.body)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -291,7 +293,7 @@ def dispatch(args: argparse.Namespace) -> int:
     from readiness.score.commands import COMMANDS
 
     if args.command in COMMANDS:
-        return EXIT_FAIL if COMMANDS[args.command](args) else EXIT_OK
+        return ExitCode.FAIL if COMMANDS[args.command](args) else ExitCode.OK
     raise UsageError("a command is required: check, baseline, action, publish, rules, explain, score, init, env, "
                      "rollup or osv-db (see --help)")
 
@@ -305,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except ConfigError as exc:
         _complain(exc.diagnostics())
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except ReadinessError as exc:
         trace = getattr(exc, "trace", None)
         if debug and trace:  # a gate's crash in its own process: its traceback from there
@@ -315,9 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("readiness: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns a defect into exit 3
         if debug:
             raise
@@ -329,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
         _complain(f"internal error: {type(exc).__name__}{where}: {exc}; rerun with --debug for a traceback, "
                   f"and {REPORT_BUG}")
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 def _complain(message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -29,7 +29,7 @@ from readiness.model import (
     Location,
     Report,
 )
-from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
+from readiness.waivers import ReadLog, apply_waivers, inline_sources
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
 from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
@@ -95,6 +95,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
     ran: set[str] = set()
+    logs: dict[GateId, ReadLog] = {}
+    """What each gate read that may hold inline waivers, in the order the gates run."""
 
     def context(gate_id: GateId) -> GateContext:
         # A gate that judges the others' settled results (the checklist) runs after them, in a batch
@@ -102,13 +104,15 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
         prior = None
         if gate_id in LATE_GATES:
             # without the baseline: accepting old findings does not make the checklist's evidence hold
-            settled = tuple(_settle(options, ws, list(results), set(ran), baseline=False))
+            settled = tuple(_settle(options, logs, list(results), set(ran), baseline=False))
             prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
-        return GateContext(workspace=ws, config=config, settings=config.gate(gate_id), changes=options.changes,
-                           offline_db=options.offline_db, gate=gate_id, prior=prior)
+        log = logs[gate_id] = ReadLog()
+        return GateContext(workspace=ws.observed(log), config=config, settings=config.gate(gate_id),
+                           changes=options.changes, offline_db=options.offline_db, gate=gate_id, prior=prior)
 
     early = [GateId(g) for g in to_run if g not in LATE_GATES]
-    outcomes = {done.gate: done for done in _run_gates({g: context(g) for g in early}, limits, budget, clock)}
+    outcomes = {done.gate: done
+                for done in _run_gates({g: context(g) for g in early}, logs, limits, budget, clock)}
     for gate_id in map(GateId, GATE_IDS):
         if asked is not None and gate_id not in asked:
             results.append(GateResult(gate=gate_id, status=GateStatus.SKIPPED, duration_ms=0.0,
@@ -119,7 +123,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                       error="disabled in the configuration"))
             continue
         if gate_id in LATE_GATES:
-            outcomes.update({d.gate: d for d in _run_gates({gate_id: context(gate_id)}, limits, budget, clock)})
+            outcomes.update({d.gate: d
+                             for d in _run_gates({gate_id: context(gate_id)}, logs, limits, budget, clock)})
         done = outcomes[gate_id]
         ms = done.seconds * 1000
         if done.error is not None:
@@ -139,7 +144,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                   items=tuple(outcome.items), findings=tuple(outcome.findings),
                                   extra=outcome.extra, dependency_changes=outcome.dependency_changes))
 
-    final = _settle(options, ws, results, ran)
+    final = _settle(options, logs, results, ran)
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
@@ -147,8 +152,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                   excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
 
 
-def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str], *,
-            baseline: bool = True) -> list[GateResult]:
+def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[GateResult],
+            ran: set[str], *, baseline: bool = True) -> list[GateResult]:
     """The results with waivers applied, severities overridden, `introduced` judged and each gate's
     status settled. Pure in its inputs: the engine calls it once at the end, and for the checklist gate
     (through `GateContext.prior`) on the gates that ran before it. The policy findings (what the PR's
@@ -156,11 +161,9 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     config = options.config
     every = [f for r in results for f in r.findings] + list(options.policy_findings)
     policy_rules = {f.rule for f in options.policy_findings}
-    inline: list[InlineWaiver] = []
-    for rel, text in ws.marked.items():
-        inline.extend(parse_inline(rel, text))
+    inline, readers = inline_sources(logs.items())
     today = options.today or datetime.now(UTC).date()
-    judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
+    judged = apply_waivers(every, inline=inline, config=config.waivers, readers=readers, today=today)
     judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
               for f in judged if f.gate in ran or f.rule in policy_rules]
     if baseline and options.baseline is not None:  # after the waivers: a finding waived in place keeps its own waiver
@@ -191,45 +194,39 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     return final
 
 
-def _run_gates(contexts: dict[GateId, GateContext], limits: Limits, budget: Budget,
-               clock: Callable[[], float]) -> Iterator[GateDone]:
-    """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process."""
+def _run_gates(contexts: dict[GateId, GateContext], logs: dict[GateId, ReadLog], limits: Limits,
+               budget: Budget, clock: Callable[[], float]) -> Iterator[GateDone]:
+    """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process.
+
+    Each gate reads through its own view of the workspace, which records into its own read log; a
+    gate run in the watchdog's worker sends its log back with its outcome, and it is merged here."""
     for gate_id in contexts:
         load(gate_id)  # imported here, once, before any fork
     if limits.enabled and contexts:
-        ws = next(iter(contexts.values())).workspace
-        for done in run_gates(list(contexts), partial(_run_gate, contexts), budget=budget, memory=limits.memory):
+        for done in run_gates(list(contexts), partial(_run_gate, contexts, logs), budget=budget,
+                              memory=limits.memory):
             if done.error is None:
-                outcome, marked, readers = done.result
-                ws.marked.update(marked)  # the texts with inline waivers the gate read, for the engine
-                ws.readers.update(readers)
+                outcome, log = done.result
+                logs[GateId(done.gate)].merge(log)
                 done = replace(done, result=outcome)
             yield done
         return
     for gate_id in contexts:
         start = clock()
         try:
-            outcome, _, _ = _run_gate(contexts, gate_id)
+            outcome, _ = _run_gate(contexts, logs, gate_id)  # its log filled as it read
         except GateError as exc:
             yield GateDone(gate_id, None, exc, clock() - start)
         else:
             yield GateDone(gate_id, outcome, None, clock() - start)
 
 
-def _run_gate(contexts: dict[GateId, GateContext],
-              gate_id: str) -> tuple[GateOutcome, dict[str, str], dict[str, str]]:
-    """One gate's outcome, and the texts with inline waivers it read (in the worker, those go back)."""
-    ctx = contexts[GateId(gate_id)]
-    ws = ctx.workspace
-    before, readers_before = set(ws.marked), set(ws.readers)
-    ws.reader = gate_id
-    try:
-        with _collector_paused():
-            outcome = load(gate_id).run(ctx)
-    finally:
-        ws.reader = None
-    return (outcome, {k: v for k, v in ws.marked.items() if k not in before},
-            {k: v for k, v in ws.readers.items() if k not in readers_before})
+def _run_gate(contexts: dict[GateId, GateContext], logs: dict[GateId, ReadLog],
+              gate_id: str) -> tuple[GateOutcome, ReadLog]:
+    """One gate's outcome, and its read log (from the worker, the log goes back with the outcome)."""
+    with _collector_paused():
+        outcome = load(gate_id).run(contexts[GateId(gate_id)])
+    return outcome, logs[GateId(gate_id)]
 
 
 @contextmanager

@@ -5,11 +5,13 @@ Each error explains itself through `diagnostics()`; only `cli.py` turns them int
 
 from __future__ import annotations
 
+from readiness.exit_codes import ExitCode
+
 
 class ReadinessError(Exception):
     """Base class of every error the tool raises on purpose."""
 
-    exit_code = 3
+    exit_code: ExitCode = ExitCode.INTERNAL
 
     def diagnostics(self) -> str:
         """A message for a person: what went wrong and what to do."""
@@ -19,13 +21,13 @@ class ReadinessError(Exception):
 class UsageError(ReadinessError):
     """A bad flag or argument (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(ReadinessError):
     """An invalid `.readiness.yml` or a config value that cannot be honoured (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
                  column: int | None = None) -> None:

@@ -106,6 +106,8 @@ class RiskClass(enum.StrEnum):
                 assert_never(unreachable)
 
 
+FINGERPRINT_HEX_CHARS = 32
+"""A fingerprint is this many hex digits of its sha256 (128 bits)."""
 _RISK_RANK = {RiskClass.LOW: 0, RiskClass.MEDIUM: 1, RiskClass.HIGH: 2, RiskClass.CRITICAL: 3, RiskClass.AVOID: 4}
 
 
@@ -205,7 +207,7 @@ def fingerprint(rule: str, path: str, evidence: str) -> str:
     normalized = " ".join(evidence.split())
     # surrogateescape: a file name that is not UTF-8 still has a fingerprint (its bytes)
     digest = hashlib.sha256(f"{rule}\x00{path}\x00{normalized}".encode("utf-8", "surrogateescape")).hexdigest()
-    return digest[:32]
+    return digest[:FINGERPRINT_HEX_CHARS]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from readiness.model import GATE_IDS, Finding, Location, Waiver
 from readiness.rules.catalog import RULE_ID_RE, rule
 from readiness.workspace import matches
 
+MARKER = "readiness:"
+"""What every inline waiver comment holds: a text without it has none, and is not kept."""
 _IGNORE_RE = re.compile(r"readiness:\s*ignore\b[ \t]*")
 _CLOSERS = ("*/", "-->", "#}", "%}")
 """Comment closers a waiver may end with (C, HTML, Jinja)."""
@@ -40,12 +42,53 @@ class InlineWaiver:
     reason: str
 
 
+class ReadLog:
+    """The texts one gate read that may hold inline waivers (`MARKER`), in the order first read.
+
+    The engine owns one per gate and shows it every text that gate reads (`Workspace.observed`):
+    the texts give the inline waivers without a second read, and the gate that read a file first
+    is the gate an invalid or unused waiver there is reported under."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        """Repository-relative path -> text, for texts that contain `MARKER`."""
+
+    def record(self, rel: str, text: str) -> None:
+        """`rel` was read as `text`."""
+        if MARKER in text:
+            self.texts.setdefault(rel, text)
+
+    def fork(self) -> ReadLog:
+        """An empty log for reads made in a forked child."""
+        return ReadLog()
+
+    def merge(self, other: ReadLog) -> None:
+        """Take in what a child's log recorded, as if recorded here."""
+        for rel, text in other.texts.items():
+            self.texts.setdefault(rel, text)
+
+
+def inline_sources(logs: Iterable[tuple[str, ReadLog]]) -> tuple[list[InlineWaiver], dict[str, str]]:
+    """The inline waivers in every text the gates read, and which gate read each file first (the
+    gate its invalid or unused waivers belong to). `logs` is (gate, log) in the order the gates ran."""
+    readers: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for gate, log in logs:
+        for rel, text in log.texts.items():
+            readers.setdefault(rel, gate)
+            texts.setdefault(rel, text)
+    inline = [w for rel, text in texts.items() for w in parse_inline(rel, text)]
+    return inline, readers
+
+
 def parse_inline(path: str, text: str) -> list[InlineWaiver]:
     """Every inline waiver comment in a file. Linear in the text: a line is cut with `find`, never
     matched by a regex that could backtrack over a run of blanks (a hostile line of spaces)."""
     out: list[InlineWaiver] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
-        idx = line.find("readiness:")
+        idx = line.find(MARKER)
         while idx >= 0:
             m = _IGNORE_RE.match(line, idx)
             if m is not None:
@@ -53,7 +96,7 @@ def parse_inline(path: str, text: str) -> list[InlineWaiver]:
                 rules = tuple(r for r in re.split(r"[\s,]+", rules_text.strip()) if r)
                 out.append(InlineWaiver(path=path, line=lineno, column=idx + 1, rules=rules, reason=reason))
                 break
-            idx = line.find("readiness:", idx + 1)
+            idx = line.find(MARKER, idx + 1)
     return out
 
 

@@ -38,7 +38,8 @@ DEFAULT_RUN_SECONDS = 50.0
 RESERVE_SECONDS = 3.0
 """Kept back from each gate's deadline for every gate still to run, so one gate's hang leaves the
 others time to give their verdict."""
-DEFAULT_MEMORY = 768 * 1024 * 1024
+MIB = 1024 * 1024
+DEFAULT_MEMORY = 768 * MIB
 """What the gates' processes may hold together (resident bytes, polled), and each one's `RLIMIT_DATA`:
 with the parent's own, a run stays within 1 GB."""
 POLL_SECONDS = 0.2
@@ -81,10 +82,10 @@ class Limits:
             except ValueError:
                 return default
             return value if 0 <= value <= 86_400 else default
-        memory_mb = number("READINESS_GATE_MEMORY_MB", DEFAULT_MEMORY / (1024 * 1024))
+        memory_mb = number("READINESS_GATE_MEMORY_MB", DEFAULT_MEMORY / MIB)
         return cls(gate_seconds=number("READINESS_GATE_TIMEOUT", DEFAULT_GATE_SECONDS),
                    run_seconds=number("READINESS_RUN_TIMEOUT", DEFAULT_RUN_SECONDS),
-                   memory=int(memory_mb * 1024 * 1024) if memory_mb > 0 else None)
+                   memory=int(memory_mb * MIB) if memory_mb > 0 else None)
 
 
 class Budget:
@@ -190,7 +191,7 @@ class _Worker:
     def _death(self, seconds: float, elapsed: float) -> str:
         """Why the worker said nothing more: out of memory or time, or killed."""
         if self.over_memory:
-            return (f"gave up: the gate's processes used more than {(self.memory or 0) // (1024 * 1024)} MiB "
+            return (f"gave up: the gate's processes used more than {(self.memory or 0) // MIB} MiB "
                     "of memory together; the gate fails closed")
         if elapsed >= seconds - 0.05:
             return (f"gave up after {seconds:.0f} s (the gate's time limit): the result is not known, so the gate "
@@ -203,9 +204,9 @@ class _Worker:
             except ValueError:
                 name = str(sig)
             return (f"gave up: the gate's process was killed ({name}), most likely by the "
-                    f"{(self.memory or 0) // (1024 * 1024)} MiB memory cap; the gate fails closed")
+                    f"{(self.memory or 0) // MIB} MiB memory cap; the gate fails closed")
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-        cap = f" (a C library giving up, most likely at the {(self.memory or 0) // (1024 * 1024)} MiB memory cap)" \
+        cap = f" (a C library giving up, most likely at the {(self.memory or 0) // MIB} MiB memory cap)" \
             if self.memory else ""
         return f"gave up: the gate's process ended with status {code} and no result{cap}; the gate fails closed"
 
@@ -272,7 +273,7 @@ def _worker(gates: list[str], run_one: Callable[[str], Any], rfd: int, wfd: int,
                 result = ("raise", (type(exc).__module__, type(exc).__qualname__, exc.args, dict(vars(exc))))
             except MemoryError:
                 result = ("resource", "gave up: the gate ran out of memory (its cap is "
-                                      f"{(memory or 0) // (1024 * 1024)} MiB); the gate fails closed")
+                                      f"{(memory or 0) // MIB} MiB); the gate fails closed")
             except RecursionError:
                 result = ("resource", "gave up: the input nests too deeply to analyse; the gate fails closed")
             except Exception as exc:  # noqa: BLE001 - a defect: sent back, re-raised in the parent (exit 3)

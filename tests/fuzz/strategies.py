@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from hypothesis import strategies as st
 
 _ODD = ["\x00", "\ufeff", "\u2028", "\u202e", "\r", "\r\n", "\t", "\\", "\udcff"[:0], "\U0001f600", "é"]
+
+
+_SURROGATES: Literal["Cs"] = "Cs"
+"""Unicode category Cs: lone surrogates, which no UTF-8 file can hold."""
 
 
 def texty(alphabet: str, *, max_size: int = 400, words: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
@@ -12,7 +18,7 @@ def texty(alphabet: str, *, max_size: int = 400, words: tuple[str, ...] = ()) ->
     atoms = st.one_of(
         st.sampled_from(list(alphabet)),
         st.sampled_from(_ODD),
-        st.characters(codec="utf-8", exclude_categories=("Cs",)),
+        st.characters(codec="utf-8", exclude_categories=(_SURROGATES,)),
         *([st.sampled_from(list(words))] if words else []),
     )
     return st.lists(atoms, max_size=max_size).map("".join)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from factories import write_file
+
 TOKEN = "ghs_FAKEtoken0HOSTILE0abcdefghijklmnopqrstuvwx"
 """The recognisable fake token every run has in GITHUB_TOKEN / INPUT_GITHUB-TOKEN."""
 ENV_CANARY = "env-canary-7f3a9c-must-never-be-printed"
@@ -80,13 +82,7 @@ class Sandbox:
 
     def write(self, rel: str, data: str | bytes) -> Path:
         """Create a file (and its parents) in the repository."""
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
-        return path
+        return write_file(self.root, rel, data)
 
     def link(self, rel: str, target: str) -> None:
         """A symlink in the repository pointing at `target`."""

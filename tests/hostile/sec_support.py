@@ -20,6 +20,8 @@ from typing import Any
 from hostile_corpus import TOKEN
 from hostile_run import parse_outputs
 
+from factories import write_file
+
 READINESS = Path(sys.executable).parent / "readiness"
 EVENTS = Path(__file__).resolve().parents[1] / "github" / "events"
 DROP = "DROP TABLE users;\n"
@@ -37,13 +39,7 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 def write(root: Path, rel: str, data: str | bytes) -> Path:
     """Create a file (and its parents)."""
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8")
-    return path
+    return write_file(root, rel, data)
 
 
 @dataclass

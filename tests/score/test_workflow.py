@@ -67,6 +67,7 @@ def test_actionlint_runner_reports_real_problems(tmp_path: Path) -> None:
 def test_is_reusable_with_a_matrix_over_repositories_each_uploading_its_report() -> None:
     doc = load()
     on = doc.get("on", doc.get(True))
+    assert on is not None
     call = on["workflow_call"]
     assert call["inputs"]["repositories"]["required"] is True
     check = doc["jobs"]["check"]

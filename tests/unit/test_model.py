@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+import factories
 from readiness.model import (
     FailOn,
     Finding,
-    GateId,
-    GateResult,
-    GateStatus,
-    Location,
     Report,
     RiskClass,
-    RuleId,
     Severity,
     Waiver,
     fingerprint,
@@ -22,15 +18,12 @@ from readiness.model import (
 
 def make(rule: str = "docs/missing-document", severity: Severity = Severity.HIGH, *, path: str = "a.md",
          introduced: bool = True, waived: bool = False) -> Finding:
-    return Finding(rule=RuleId(rule), severity=severity, location=Location(path=path, line=1), message="m",
-                   fix="f", fingerprint=fingerprint(rule, path, "e"), introduced=introduced,
-                   waiver=Waiver(reason="r", source="config") if waived else None)
+    return factories.finding(rule, severity, path=path, introduced=introduced,
+                             waiver=Waiver(reason="r", source="config") if waived else None)
 
 
 def report(*findings: Finding, fail_on: FailOn = FailOn.CRITICAL, scope_all: tuple[str, ...] = ()) -> Report:
-    gate = GateResult(gate=GateId("docs"), status=GateStatus.PASS, duration_ms=1.0, findings=findings)
-    return Report(version="0", fail_on=fail_on, base=None, head=None, gates=(gate,),
-                  scope_all_gates=tuple(GateId(g) for g in scope_all))
+    return factories.report(*findings, fail_on=fail_on, gates=("docs",), scope_all=scope_all, version="0")
 
 
 def test_severity_rank_is_explicit_not_alphabetical() -> None:

@@ -10,15 +10,20 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from readiness.config.settings import ConfigGateSettings, DocsGateSettings
+from readiness.config.settings import as_globs as as_globs  # re-exported: gates import it from here
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
+from readiness.workspace import DEFAULT_MAX_FILE_BYTES
 
 if TYPE_CHECKING:  # yaml is imported only when there is a config file to read (~25 ms of start-up)
     from readiness.yamlpos import YamlDoc
 
 CONFIG_NAME = ".readiness.yml"
-DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 CONFIG_MAX_BYTES = 1024 * 1024
+"""`.readiness.yml` over this is refused."""
+CONFIG_NODE_BUDGET = 20_000
+"""YAML nodes a `.readiness.yml` may hold (an alias bomb is refused, not expanded)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +68,14 @@ class Config:
     include: tuple[str, ...] = ()
     """Globs of directories every gate reads although the built-in exclusions (vendored code,
     other projects' test data: `workspace.DEFAULT_EXCLUDE_DIRS`) skip them."""
+    config_gate: ConfigGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.config`, typed: parsed here, once, whenever a Config is made (`replace` included)."""
+    docs_gate: DocsGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.docs`, typed the same way."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config_gate", ConfigGateSettings.parse(self.gate("config")))
+        object.__setattr__(self, "docs_gate", DocsGateSettings.parse(self.gate("docs")))
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""
@@ -89,15 +102,6 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
-def as_globs(value: Any) -> tuple[str, ...]:
-    """A `globs` value (string or list) as a tuple."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
-
-
 def load_config(path: Path | None, *, display: str | None = None) -> Config:
     """Load and validate a config file; None gives the built-in defaults."""
     if path is None:
@@ -105,7 +109,7 @@ def load_config(path: Path | None, *, display: str | None = None) -> Config:
     shown = display or str(path)
     try:
         if path.stat().st_size > CONFIG_MAX_BYTES:
-            raise ConfigError("file is larger than 1 MiB", path=shown)
+            raise ConfigError(f"file is larger than {CONFIG_MAX_BYTES // (1024 * 1024)} MiB", path=shown)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file not found", path=shown) from None
@@ -122,7 +126,7 @@ def load_config_bytes(raw: bytes, shown: str) -> Config:
 def load_config_doc(raw: bytes, shown: str) -> YamlDoc:
     """The YAML document of a config file, with positions; ConfigError naming the line when it is not YAML."""
     if len(raw) > CONFIG_MAX_BYTES:
-        raise ConfigError("file is larger than 1 MiB", path=shown)
+        raise ConfigError(f"file is larger than {CONFIG_MAX_BYTES // (1024 * 1024)} MiB", path=shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -130,7 +134,7 @@ def load_config_doc(raw: bytes, shown: str) -> YamlDoc:
     from readiness.yamlpos import YamlError, load_one
 
     try:
-        return load_one(text, node_budget=20_000)
+        return load_one(text, node_budget=CONFIG_NODE_BUDGET)
     except YamlError as exc:
         raise ConfigError(str(exc), path=shown, line=exc.line, column=exc.column) from None
 

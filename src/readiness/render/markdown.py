@@ -1,5 +1,8 @@
 """Markdown renderers: the sticky PR comment, its minimal fallback, and the job summary.
 
+Why over 500 lines: the comment and the job summary share one size budget and one stated fallback
+ladder (below); split apart, each step of the ladder would be written twice and could drift.
+
 Pure `Report -> str`. All repository text goes through `readiness.render.escape`. Sizes are
 budgeted here, not in the publisher: the comment stays within `budget` characters (GitHub rejects
 bodies over 65,536) and the job summary within `budget_bytes` UTF-8 bytes (the runner drops a step

@@ -18,7 +18,6 @@ from readiness.score.model import PILLARS, Pillar
 
 SCHEMA_URL = ("https://raw.githubusercontent.com/readiness-gates/readiness-gates/v0.1.0/"
               "src/readiness/schemas/checklist.schema.json")
-DEFAULT_FILE = "readiness-checklist.yml"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

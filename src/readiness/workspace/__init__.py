@@ -8,6 +8,8 @@
   size cap, binary (NUL-bearing) files and text that is not UTF-8; each refusal is a
   `FileProblem` value that a gate turns into a finding.
 * Globs are matched against repository-relative `/` paths (`**` crosses directories).
+* Every text read is shown to the view's `ReadObserver`, if any (the engine's per-gate read log,
+  which finds inline waivers); the workspace itself keeps no record of what was read.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache"})
@@ -32,6 +36,8 @@ DEFAULT_EXCLUDE_DIRS = frozenset({"vendor", "third_party", "third-party", "third
 the configuration's `include` names them (the report lists what was skipped). `node_modules` is in
 SKIP_DIRS: never read."""
 MAX_SKIPPED_LISTED = 200
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Files larger than this are reported, not read (`max_file_bytes` in `.readiness.yml` changes it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,22 @@ class FileProblem(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+class ReadObserver(Protocol):
+    """Shown every text a workspace view reads (the engine's per-gate read log)."""
+
+    def record(self, rel: str, text: str) -> None:
+        """`rel` was read as `text`."""
+        ...
+
+    def fork(self) -> Self:
+        """An empty observer of the same kind, for reads made in a forked child."""
+        ...
+
+    def merge(self, other: Self) -> None:
+        """Take in what a forked child's observer recorded, as if recorded here."""
+        ...
 
 
 class GlobMatcher(Protocol):
@@ -229,7 +251,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 class Workspace:
     """The repository under check."""
 
-    def __init__(self, root: Path, *, max_file_bytes: int = 2 * 1024 * 1024,
+    def __init__(self, root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  exclude: Sequence[str] = (), include: Sequence[str] = ()) -> None:
         self.include = tuple(include)
         """Globs of directories to walk although DEFAULT_EXCLUDE_DIRS names them (`vendor/`, `**`)."""
@@ -247,11 +269,35 @@ class Workspace:
         self._symlinks: dict[str, str] = {}
         self._special: set[str] = set()
         self.truncated = False
-        self.marked: dict[str, str] = {}
-        """Texts read that contain `readiness:` (inline waivers), so the engine need not re-read."""
-        self.reader: str | None = None
-        """The gate currently reading (set by the engine), to attribute inline waivers."""
-        self.readers: dict[str, str] = {}
+        self._observer: ReadObserver | None = None
+
+    def observed(self, observer: ReadObserver) -> Workspace:
+        """A view of this workspace that shows every text it reads to `observer`.
+
+        The view shares the listing, which is made here first (once, for every view)."""
+        self.files()
+        view = copy(self)
+        view._observer = observer
+        return view
+
+    @contextmanager
+    def forked_reads(self) -> Iterator[ReadObserver | None]:
+        """Within the block, reads go to a fresh observer, which the block yields (None when this view
+        has none): a forked child sends it back, and the parent passes it to `merge_reads`."""
+        outer = self._observer
+        if outer is None:
+            yield None
+            return
+        self._observer = inner = outer.fork()
+        try:
+            yield inner
+        finally:
+            self._observer = outer
+
+    def merge_reads(self, reads: ReadObserver | None) -> None:
+        """What `forked_reads` yielded in a child, recorded as if read through this view."""
+        if reads is not None and self._observer is not None:
+            self._observer.merge(reads)
 
     # listing ----------------------------------------------------------------------------
     def files(self) -> list[str]:
@@ -406,10 +452,8 @@ class Workspace:
     def read_text(self, rel: str, *, limit: int | None = None) -> str:
         """The file as UTF-8 text (a BOM is dropped; CRLF kept); FileProblem for binary or other encodings."""
         text = decode_text(rel, self.read_bytes(rel, limit=limit))
-        if "readiness:" in text:
-            self.marked[rel] = text
-            if self.reader is not None:
-                self.readers.setdefault(rel, self.reader)
+        if self._observer is not None:
+            self._observer.record(rel, text)
         return text
 
 

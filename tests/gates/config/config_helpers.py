@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from factories import write_file
 from readiness.config import Config, load_config
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.config import GATE
@@ -31,10 +32,5 @@ def located(outcome: GateOutcome, rule: str | None = None) -> list[tuple[str, st
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
     """Create files under `root`."""
     for rel, body in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(body, bytes):
-            target.write_bytes(body)
-        else:
-            target.write_text(body, encoding="utf-8")
+        write_file(root, rel, body)
     return root

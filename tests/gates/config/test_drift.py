@@ -69,7 +69,7 @@ def test_dotenv_against_env_schema() -> None:
         ("config/parse-error", ".env.example", 10, 1),          # not a binding
         ("config/duplicate-key", ".env.example", 11, 1),        # DEBUG again
     ]
-    msgs = {f.rule: f.message for f in out.findings}
+    msgs: dict[str, str] = {f.rule: f.message for f in out.findings}
     assert msgs[DM] == "Required variable SENTRY_DSN (in env.schema.json) is missing from .env.example."
     # the schema forbids undeclared variables (additionalProperties: false): real drift, not a note
     unknown = [f for f in out.findings if f.rule == "config/env-unknown-variable"][0]

@@ -142,15 +142,25 @@ def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path, 
     write(tmp_path, files)
     from readiness.config import load_config
     from readiness.gates.base import GateContext
-    from readiness.gates.config.gate import _Run
+    from readiness.gates.config import files as config_files
+    from readiness.gates.config.gate import GATE
     from readiness.workspace import Workspace
 
+    made: list[config_files.ConfigFiles] = []
+    real = config_files.ConfigFiles.__post_init__
+
+    def record(self: config_files.ConfigFiles) -> None:
+        real(self)
+        made.append(self)
+
     cfg = load_config(tmp_path / ".readiness.yml")
-    run = _Run(GateContext(workspace=Workspace(tmp_path), config=cfg, settings=cfg.gate("config")))
-    out = run.execute()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config_files.ConfigFiles, "__post_init__", record)
+        out = GATE.run(GateContext(workspace=Workspace(tmp_path), config=cfg, settings=cfg.gate("config")))
     assert [r[1] for r in located(out)] == [f"config/f{i}.yaml" for i in (1, 3, 5, 7, 9)]
-    assert run.book is not None and list(run.book._compiled) == ["schemas/s.json"]
-    compiled = run.book._compiled["schemas/s.json"]
+    (cache,) = made
+    assert list(cache.book._compiled) == ["schemas/s.json"]
+    compiled = cache.book._compiled["schemas/s.json"]
     assert compiled is not None
     if engine == "jsonschema-only":
         assert compiled.fast is None

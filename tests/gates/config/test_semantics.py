@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
-def _repo(tmp_path: Path, schema: dict[str, object], config: str, name: str = "config/app.yaml") -> Path:
+def _repo(tmp_path: Path, schema: Mapping[str, object], config: str, name: str = "config/app.yaml") -> Path:
     return write(tmp_path, {
         "schemas/s.json": json.dumps(schema),
         name: "# yaml-language-server: $schema=../schemas/s.json\n" + config,

@@ -52,7 +52,7 @@ def test_requirements_forms(tmp_path: Path) -> None:
     assert deps["pyyaml"]["version"] == "5.3" and deps["pyyaml"]["line"] == 4
     assert deps["urllib3"]["version"] == "1.26.4"
     assert deps["localpkg"]["editable"] is True and deps["localpkg"]["url"] == "./localpkg"
-    assert deps["vcs-pkg"]["url"].startswith("git+https://")
+    assert str(deps["vcs-pkg"]["url"]).startswith("git+https://")
     assert deps["mylib"]["url"] == "https://example.com/mylib-1.0.tar.gz"
     assert deps["flask"]["specifier"] == "==2.*"  # a wildcard is a range, not a pin
     assert parsed.hashed_files["requirements.txt"] is True

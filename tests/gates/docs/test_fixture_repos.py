@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.config import Config
-from readiness.gates.base import GateContext
+import factories
 from readiness.gates.docs import GATE
-from readiness.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "docs"
 
@@ -51,7 +49,7 @@ EXPECTED: dict[str, set[tuple[str, str, int | None]]] = {
 
 def run_gate(root: Path, settings: dict[str, object] | None = None) -> set[tuple[str, str, int | None]]:
     """The docs gate's findings on a repository as (rule, path, line)."""
-    outcome = GATE.run(GateContext(workspace=Workspace(root), config=Config(), settings=settings or {}))
+    outcome = GATE.run(factories.gate_context(root, "docs", settings))
     return {(f.rule, f.location.path, f.location.line) for f in outcome.findings}
 
 

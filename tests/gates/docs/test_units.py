@@ -4,17 +4,16 @@ change-triggered docs."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from readiness.config import Config
-from readiness.gates.base import GateContext
+import factories
 from readiness.gates.docs import GATE
 from readiness.gates.docs.adr import classify_status
 from readiness.gates.docs.markdown import github_slug, parse
 from readiness.model import Finding, Severity
-from readiness.workspace import Workspace
 from readiness.workspace.changes import ChangeSet
 
 CLEAN = {
@@ -33,10 +32,9 @@ def make(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def findings(root: Path, settings: dict[str, object] | None = None,
+def findings(root: Path, settings: Mapping[str, object] | None = None,
              changes: ChangeSet | None = None) -> list[Finding]:
-    ctx = GateContext(workspace=Workspace(root), config=Config(), settings=settings or {}, changes=changes)
-    return GATE.run(ctx).findings
+    return GATE.run(factories.gate_context(root, "docs", settings, changes=changes)).findings
 
 
 def rules(found: list[Finding]) -> set[tuple[str, str, int | None]]:

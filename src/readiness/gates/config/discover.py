@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from readiness.config.settings import ConfigGateSettings
 from readiness.gates.base import repo_relative
 from readiness.gates.config.environments import AUTO_NAMES, DEPLOYED
 from readiness.gates.config.schema import is_metaschema_uri
@@ -122,16 +123,14 @@ def auto_environments(ws: Workspace) -> tuple[str, list[str]] | None:
     return None
 
 
-def env_files(ws: Workspace, settings: dict[str, Any], source: str | None) -> list[str]:
+def env_files(ws: Workspace, settings: ConfigGateSettings, source: str | None) -> list[str]:
     """The dotenv files to check."""
     out: list[str] = []
-    example = settings.get("env_example")
-    if isinstance(example, str):
+    example = settings.env_example
+    if example is not None:
         out.append(repo_path(example, "env_example", source))
-    globs = settings.get("env_files")
-    if globs is not None:
-        pats = (globs,) if isinstance(globs, str) else tuple(globs)
-        out.extend(ws.glob(pats))
+    if settings.env_files is not None:
+        out.extend(ws.glob(settings.env_files))
     elif example is None:
         out.extend(f for f in ws.glob(DEFAULT_ENV_FILES) if not _NOT_DOTENV.search(posixpath.basename(f)))
     return list(dict.fromkeys(out))
@@ -148,11 +147,10 @@ def env_kind(rel: str) -> str:
     return "real"
 
 
-def env_schema(ws: Workspace, settings: dict[str, Any], source: str | None) -> str | None:
-    """The configured env schema path, or None."""
-    value = settings.get("env_schema")
-    if isinstance(value, str):
-        return repo_path(value, "env_schema", source)
+def env_schema(settings: ConfigGateSettings, source: str | None) -> str | None:
+    """The configured env schema path, repository-relative, or None."""
+    if settings.env_schema is not None:
+        return repo_path(settings.env_schema, "env_schema", source)
     return None
 
 

@@ -19,6 +19,8 @@ from readiness.gates.config.loaders import PathKey
 
 AUTO_NAMES = ("development", "dev", "test", "qa", "uat", "staging", "stage", "preprod", "production", "prod")
 """Environment names looked for as `config/<name>.<ext>` when nothing is configured."""
+MAX_COMPARE_DEPTH = 128
+"""How deep environment files are compared (deeper keys are not)."""
 DEPLOYED = frozenset({"qa", "uat", "staging", "stage", "preprod", "production", "prod"})
 
 
@@ -94,7 +96,7 @@ def flatten(value: Any) -> dict[tuple[str, ...], Shape]:
     out: dict[tuple[str, ...], Shape] = {}
 
     def walk(node: Any, flat: tuple[str, ...], real: PathKey, depth: int) -> None:
-        if depth > 128:
+        if depth > MAX_COMPARE_DEPTH:
             return
         if flat:
             out.setdefault(flat, Shape(kind_of(node), real))

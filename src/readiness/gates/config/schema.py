@@ -34,6 +34,8 @@ REPO_URI = "file:///repository/"
 """Base URI under which repository files are registered (a name, never read from disk)."""
 MAX_SCHEMA_FILES = 500
 MESSAGE_MAX = 240
+MAX_SCHEMA_DEPTH = 200
+"""How deep a schema document is walked for `$ref`s and patterns (deeper nodes are not looked at)."""
 _SKIP_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
 _DIALECTS = {
     "http://json-schema.org/draft-03/schema": "Draft3Validator",
@@ -327,7 +329,7 @@ def _fast_validator(root: Any, resources: dict[str, Any], draft: str) -> Any:
 
 def _refs(node: Any, depth: int = 0) -> Iterator[str]:
     """Every `$ref`/`$dynamicRef` string in a schema (not inside enum/const/examples/default)."""
-    if depth > 200:
+    if depth > MAX_SCHEMA_DEPTH:
         return
     if isinstance(node, dict):
         for key, value in node.items():
@@ -344,7 +346,7 @@ def _refs(node: Any, depth: int = 0) -> Iterator[str]:
 
 def _patterns(node: Any, path: PathKey = (), depth: int = 0) -> Iterator[tuple[PathKey, str]]:
     """Every `pattern` value and `patternProperties` key in a schema, with its path."""
-    if depth > 200:
+    if depth > MAX_SCHEMA_DEPTH:
         return
     if isinstance(node, dict):
         for key, value in node.items():

@@ -55,6 +55,8 @@ _PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[
                        r"(?P<body>[A-Za-z0-9+/=\s]*)")
 _ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
+MAX_SCAN_DEPTH = 256
+"""How deep a config document is walked for secrets (deeper values are not scanned)."""
 _URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
@@ -238,7 +240,7 @@ def scan(value: Any) -> Iterator[SecretHit]:
     trail: list[str | int] = []
 
     def walk(node: Any, depth: int) -> Iterator[SecretHit]:
-        if depth > 256:
+        if depth > MAX_SCAN_DEPTH:
             return
         if isinstance(node, dict):
             pairs: Iterable[tuple[Any, Any]] = node.items()

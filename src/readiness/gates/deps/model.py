@@ -10,8 +10,6 @@ KIND_CONSTRAINT = "constraint"
 KIND_PYPROJECT = "pyproject"
 KIND_LOCK = "lock"
 
-LOCK_NAMES = ("poetry.lock", "uv.lock", "Pipfile.lock")
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dependency:

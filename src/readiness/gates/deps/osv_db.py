@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.errors import ReadinessError
+from readiness.exit_codes import ExitCode
 from readiness.gates.deps.osv_offline import MAX_RECORD_BYTES, DatabaseError, OsvDatabase, database_age
 
 DEFAULT_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
@@ -57,7 +58,7 @@ _ZIP64_EOCD = b"PK\x06\x06"
 class OsvDbError(ReadinessError):
     """The database could not be downloaded, verified or read (exit 1); the message says why."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAIL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

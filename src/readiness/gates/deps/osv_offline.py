@@ -1,5 +1,8 @@
 """An OSV directory (one JSON record per file) as an offline vulnerability database.
 
+Why over 500 lines: the pre-scan index, its cache and the OSV range matching are one contract
+(what a record says about a version); kept together so the matching rules are read in one place.
+
 Loading is a cheap pre-scan, not a parse: each file's bytes are searched for `"name": "…"` strings,
 which gives, per canonical package name, the few files that can concern it. The index (names → files)
 is cached in a private temp directory keyed by every record's path, size and mtime (a stat, not a read),

@@ -10,7 +10,6 @@ offline): they are reported once per file and host as unverified information.
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -260,7 +259,3 @@ def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader) -> list[Fin
             evidence=host))
     return out
 
-
-def alert_names(alerts: Sequence[Alert]) -> list[str]:
-    """Alert names in order of appearance (for the report's extra data)."""
-    return [posixpath.basename(a.path) + ":" + a.name for a in alerts]

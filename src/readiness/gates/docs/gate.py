@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Any
 
-from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.docs import adr, alerts, runbooks, when_changed
 from readiness.gates.docs.links import DocReader
@@ -89,29 +87,28 @@ class DocsGate:
 
     def run(self, ctx: GateContext) -> GateOutcome:
         ws = ctx.workspace
-        settings: dict[str, Any] = ctx.settings
+        settings = ctx.config.docs_gate
         reader = DocReader(ws)
         out = GateOutcome()
 
-        adr_dir = settings.get("adr_dir")
-        adrs = adr.locate(ws, settings, reader,
-                          ctx.repo_path(adr_dir, "adr_dir") if isinstance(adr_dir, str) else None)
-        runbook_globs = as_globs(settings.get("runbooks"))
-        require = settings.get("require")
-        if require is not None:
-            require = [ctx.repo_path(r, "require") + ("/" if r.endswith("/") else "") for r in require]
-        reqs = (configured_requirements(list(require)) if require is not None
-                else default_requirements(adrs, runbook_globs))
+        adr_dir = ctx.repo_path(settings.adr_dir, "adr_dir") if settings.adr_dir is not None else None
+        adrs = adr.locate(ws, reader, adr_dir)
+        runbook_globs = settings.runbooks
+        if settings.require is not None:
+            require = [ctx.repo_path(r, "require") + ("/" if r.endswith("/") else "") for r in settings.require]
+            reqs = configured_requirements(require)
+        else:
+            reqs = default_requirements(adrs, runbook_globs)
         _requirements(ws, reqs, adrs, out)
 
         findings: list[Finding] = []
-        findings.extend(adr.lint(ws, adrs, reader, settings.get("adr_sections")))
+        findings.extend(adr.lint(ws, adrs, reader, settings.adr_sections))
         books = runbooks.runbook_files(ws, runbook_globs)
-        findings.extend(runbooks.lint(ws, books, reader, settings.get("runbook_sections")))
-        scan = alerts.scan(ws, as_globs(settings.get("alert_rules")), reader)
+        findings.extend(runbooks.lint(ws, books, reader, settings.runbook_sections))
+        scan = alerts.scan(ws, settings.alert_rules, reader)
         findings.extend(scan.findings)
         findings.extend(alerts.check(ws, scan.alerts, reader))
-        findings.extend(when_changed.check(settings.get("when_changed") or [], ctx.changes))
+        findings.extend(when_changed.check(settings.when_changed, ctx.changes))
         findings.extend(reader.findings)
 
         seen: set[tuple[str, str, int, str]] = set()

@@ -40,7 +40,7 @@ from readiness.gates.migrations.sql import (
     sections,
 )
 from readiness.model import Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, Workspace
+from readiness.workspace import FileProblem, ReadObserver, Workspace
 
 if TYPE_CHECKING:
     import ast
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
 DEFAULT_LARGE_ROWS = 1_000_000
 
-_Judged = tuple[list[Finding], list[Item], dict[str, str], dict[str, str]]
-"""One migration's findings and item, plus the texts its reads marked for inline waivers."""
+_Judged = tuple[list[Finding], list[Item], "ReadObserver | None"]
+"""One migration's findings and item, plus what its reads recorded (the engine's read log)."""
 _Forked = tuple[_Judged, "list[Op] | None", "_Analysis | None"]
 """A forked process's answer: what it judged, the table operations of its migration (history for
 the others), and the analysis of a migration it could not judge without that history (judged here)."""
@@ -160,25 +160,18 @@ class MigrationsGate:
 
             def one(i: int) -> _Forked:
                 sub = GateOutcome()
-                marked, readers = ws.marked, ws.readers
-                ws.marked, ws.readers = {}, {}
-                try:
+                with ws.forked_reads() as reads:  # what this share read goes back with its findings
                     an = self._one(run, chosen[i], sub)
-                    return (sub.findings, sub.items, ws.marked, ws.readers), history.known(chosen[i].path), an
-                finally:
-                    ws.marked, ws.readers = marked, readers
+                return (sub.findings, sub.items, reads), history.known(chosen[i].path), an
 
             # Each process sends back its migrations' table operations (history for the others) and
             # the analyses of the migrations that need that history; those are judged here.
             weights = [ws.size(c.path) + (ws.size(c.down_path) if c.down_path else 0) for c in chosen]
             results = parallel.fork_map(one, len(chosen), workers, weights)
-            for cand, ((findings, items, marked, readers), known, an) in zip(chosen, results, strict=True):
+            for cand, ((findings, items, reads), known, an) in zip(chosen, results, strict=True):
                 out.findings.extend(findings)
                 out.items.extend(items)
-                for rel, text in marked.items():  # as if read here, in the same order
-                    ws.marked.setdefault(rel, text)
-                for rel, reader in readers.items():
-                    ws.readers.setdefault(rel, reader)
+                ws.merge_reads(reads)  # as if read here, in the same order
                 if known is not None:
                     history.remember(cand.path, known)
                 if an is not None:

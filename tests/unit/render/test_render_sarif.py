@@ -15,19 +15,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+import factories
 from readiness.model import (
-    Confidence,
-    FailOn,
     Finding,
-    GateId,
-    GateResult,
-    GateStatus,
     Location,
     Report,
-    RuleId,
     Severity,
     Waiver,
-    fingerprint,
 )
 from readiness.render.links import DEFAULT_DOCS_BASE as DOCS_BASE
 from readiness.render.sarif import FINGERPRINT_KEY, level, render_sarif, sarif_dict
@@ -120,22 +114,13 @@ SARIF_SUBSET: dict[str, Any] = {
 def make(rule: str, severity: Severity, *, path: str = "db/m.sql", line: int | None = 3,
          column: int | None = None, end_line: int | None = None, end_column: int | None = None,
          introduced: bool = True, waiver: Waiver | None = None) -> Finding:
-    return Finding(rule=RuleId(rule), severity=severity,
-                   location=Location(path=path, line=line, column=column, end_line=end_line, end_column=end_column),
-                   message=f"{rule} at {path}", fix="do the safe thing",
-                   fingerprint=fingerprint(rule, path, str(line)), introduced=introduced, waiver=waiver,
-                   confidence=Confidence.CERTAIN)
+    return factories.finding(rule, severity, path=path, line=line, column=column, end_line=end_line,
+                             end_column=end_column, message=f"{rule} at {path}", fix="do the safe thing",
+                             evidence=str(line), introduced=introduced, waiver=waiver)
 
 
 def report(*findings: Finding, error: str | None = None) -> Report:
-    gates = []
-    for gid in ("migrations", "deps", "config", "docs"):
-        fs = tuple(f for f in findings if f.gate == gid)
-        if error and gid == "deps":
-            gates.append(GateResult(gate=GateId(gid), status=GateStatus.ERROR, duration_ms=0.0, error=error))
-        else:
-            gates.append(GateResult(gate=GateId(gid), status=GateStatus.PASS, duration_ms=0.0, findings=fs))
-    return Report(version="0.1.0", fail_on=FailOn.CRITICAL, base=None, head=None, gates=tuple(gates))
+    return factories.report(*findings, errors={"deps": error} if error else None, duration_ms=0.0)
 
 
 def validate(log: dict[str, Any]) -> None:

@@ -8,19 +8,14 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
+import factories
 from readiness.model import (
     Confidence,
     FailOn,
     Finding,
-    GateId,
-    GateResult,
-    GateStatus,
-    Location,
     Report,
-    RuleId,
     Severity,
     Waiver,
-    fingerprint,
 )
 from readiness.render.links import DEFAULT_DOCS_BASE as DOCS_BASE
 from readiness.render.markdown import (
@@ -41,26 +36,14 @@ def make(path: str = "db/migrations/V1__init.sql", severity: Severity = Severity
          message: str = "Renaming users.email breaks readers.", introduced: bool = True,
          waiver: Waiver | None = None, fp: str | None = None,
          confidence: Confidence = Confidence.CERTAIN) -> Finding:
-    return Finding(rule=RuleId(rule), severity=severity, location=Location(path=path, line=line, end_line=end_line),
-                   message=message, fix="Use expand/contract.",
-                   fingerprint=fp or fingerprint(rule, path, f"{message}{line}"), introduced=introduced,
-                   waiver=waiver, confidence=confidence)
+    return factories.finding(rule, severity, path=path, line=line, end_line=end_line, message=message,
+                             fix="Use expand/contract.", evidence=f"{message}{line}", fp=fp,
+                             introduced=introduced, waiver=waiver, confidence=confidence)
 
 
 def report(*findings: Finding, fail_on: FailOn = FailOn.HIGH, errors: dict[str, str] | None = None,
            errored_fail: tuple[str, ...] = ()) -> Report:
-    by_gate: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_gate.setdefault(f.gate, []).append(f)
-    gates = []
-    for gid in ("migrations", "deps", "config", "docs"):
-        if errors and gid in errors:
-            gates.append(GateResult(gate=GateId(gid), status=GateStatus.ERROR, duration_ms=1.0, error=errors[gid]))
-            continue
-        fs = tuple(by_gate.get(gid, ()))
-        gates.append(GateResult(gate=GateId(gid), status=GateStatus.PASS, duration_ms=1.0, findings=fs))
-    return Report(version="0.1.0", fail_on=fail_on, base=None, head=None, gates=tuple(gates),
-                  errored_gates_fail=tuple(GateId(g) for g in errored_fail))
+    return factories.report(*findings, fail_on=fail_on, errors=errors, errored_fail=errored_fail)
 
 
 class _Tags(HTMLParser):
