@@ -17,10 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.history import ColumnType, State, TableState, apply, asked, short
-from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.history import State, TableState, apply, asked, short
+from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, LockMode, ObjectKind, Op
+from readiness.gates.migrations.ops import Flag as F
 from readiness.model import Confidence, RiskClass
 from readiness.rules.catalog import RuleHandle
+
+A = Action
+K = ObjectKind
 
 
 class TxMode(enum.StrEnum):
@@ -154,13 +158,13 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None, utc: boo
     migration set its session time zone to UTC before it)."""
     if old is None or not hits or hits[-1].op is not op or hits[-1].rule.id != R.CHANGE_TYPE.id:
         return hits
-    new: ColumnType = (str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ()))
+    new: ColumnType = (op.pg_type or op.detail, op.mods)
     if binary_compatible(old, new):
-        if "using" in op.flags:
+        if F.USING in op.flags:
             return hits  # whether PostgreSQL rewrites depends on the USING expression: stays heuristic
         return hits[:-1]  # metadata only: the brief ACCESS EXCLUSIVE of any ALTER, no rewrite
     timestamps = {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"}
-    if timestamps and utc and "using" not in op.flags and old[1] == new[1]:
+    if timestamps and utc and F.USING not in op.flags and old[1] == new[1]:
         return hits[:-1]  # PostgreSQL 12+: binary-compatible when the session time zone is UTC
     if timestamps and not old[1] and not new[1]:
         hits[-1] = replace(hits[-1], message=(  # stays heuristic: it depends on the session, not the file
@@ -178,20 +182,23 @@ def _type_text(t: ColumnType) -> str:
     return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
 
 
-_DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
-                          "rename_column", "rename_table", "create_index", "drop_index", "rewrite",
-                          "lock_table", "truncate", "alter_other", "drop_table", "drop_default",
-                          "detach_partition", "refresh_matview", "rename_object", "set_schema", "set_default",
-                          "drop_not_null", "drop_constraint"})
-_DATA = frozenset({"update", "delete", "insert_select"})
+_DDL_LOCKING = frozenset({
+    A.ADD_COLUMN, A.DROP_COLUMN, A.ALTER_TYPE, A.SET_NOT_NULL, A.ADD_CONSTRAINT, A.RENAME_COLUMN,
+    A.RENAME_TABLE, A.CREATE_INDEX, A.DROP_INDEX, A.REWRITE, A.LOCK_TABLE, A.TRUNCATE, A.ALTER_OTHER,
+    A.DROP_TABLE, A.DROP_DEFAULT, A.DETACH_PARTITION, A.REFRESH_MATVIEW, A.RENAME_OBJECT, A.SET_SCHEMA,
+    A.SET_DEFAULT, A.DROP_NOT_NULL, A.DROP_CONSTRAINT
+})
+_DATA = frozenset({A.UPDATE, A.DELETE, A.INSERT_SELECT})
 AE = "ACCESS EXCLUSIVE"
-WRITE_BLOCKING_MODES = ("SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
-"""LOCK TABLE modes that block INSERT/UPDATE/DELETE (the weaker ones conflict only with DDL)."""
-_GROUPS = {"table": "rel", "view": "rel", "materialized view": "rel", "sequence": "rel", "foreign table": "rel",
-           "function": "func", "procedure": "func", "routine": "func", "aggregate": "func",
-           "type": "type", "domain": "type", "schema": "schema", "extension": "extension",
-           "database": "database"}
+_GROUPS: dict[ObjectKind | None, str] = {
+    K.TABLE: "rel", K.VIEW: "rel", K.MATVIEW: "rel", K.SEQUENCE: "rel", K.FOREIGN_TABLE: "rel",
+    K.FUNCTION: "func", K.PROCEDURE: "func", K.ROUTINE: "func", K.AGGREGATE: "func", K.TYPE: "type",
+    K.DOMAIN: "type", K.SCHEMA: "schema", K.EXTENSION: "extension", K.DATABASE: "database"}
 """Object kinds that share a namespace: a view and a sequence cannot have the same name."""
+
+
+def _group(kind: ObjectKind | None) -> str:
+    return _GROUPS.get(kind) or str(kind)
 
 
 def _key(name: str | None) -> str:
@@ -226,21 +233,21 @@ class _Tables:
         if not name:
             return False
         return _key(name) in self.tables or _short(name) in self.tables or (
-            bool(self.objects) and self._has(self.objects, "materialized view", name))
+            bool(self.objects) and self._has(self.objects, K.MATVIEW, name))
 
-    def add(self, into: set[tuple[str, str]], kind: str, name: str | None) -> None:
-        group = _GROUPS.get(kind, kind)
+    def add(self, into: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> None:
+        group = _group(kind)
         into.update((group, n) for n in _names(name))
 
-    def created(self, kind: str, name: str | None) -> bool:
+    def created(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.objects, kind, name)
 
-    def renamed_here(self, kind: str, name: str | None) -> bool:
+    def renamed_here(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.renamed, kind, name)
 
     @staticmethod
-    def _has(where: set[tuple[str, str]], kind: str, name: str | None) -> bool:
-        group = _GROUPS.get(kind, kind)
+    def _has(where: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> bool:
+        group = _group(kind)
         return bool(name) and any((group, n) in where for n in _names(name))
 
 
@@ -272,7 +279,7 @@ def transactions(ops: Sequence[Op], mode: TxMode, statements: int, *, one_query:
             outside = True
             out.append(None)
             continue
-        if op.action == "begin":
+        if op.action is A.BEGIN:
             if explicit is None:
                 if tool is not None:  # BEGIN inside an open transaction: ignored, the outer one goes on
                     explicit = tool
@@ -281,7 +288,7 @@ def transactions(ops: Sequence[Op], mode: TxMode, statements: int, *, one_query:
                     explicit = counter
             out.append(explicit)
             continue
-        if op.action == "commit":
+        if op.action is A.COMMIT:
             out.append(explicit if explicit is not None else tool)
             explicit = None
             tool = None
@@ -311,12 +318,12 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     lock_timeout is set: missing-lock-timeout is reported there, once per migration."""
     utc = False
     for i, (op, txn) in enumerate(zip(ops, txns, strict=True)):
-        if op.action == "set_timezone":
-            utc = op.detail == "UTC"
-        if op.action == "set_lock_timeout":
-            timeout_set = op.detail != "0"
+        if op.action is A.SET_TIMEZONE:
+            utc = F.UTC in op.flags
+        if op.action is A.SET_LOCK_TIMEOUT:
+            timeout_set = F.OFF not in op.flags
         elif unprotected is None and not timeout_set and not made.new(op.table) \
-                and not (op.action == "drop_object" and made.created(op.detail, op.column)):
+                and not (op.action is A.DROP_OBJECT and made.created(op.kind, op.column)):
             lock = traffic_lock(op)
             if lock is not None:
                 unprotected = (op, lock)
@@ -324,31 +331,31 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
             hits.extend(_advisory(op, long_names))
         table = op.table
         new = made.new(table)
-        if op.action == "create_table" and table:
+        if op.action is A.CREATE_TABLE and table:
             made.tables.update({_key(table), _short(table)})
             if _short(table) in tracked:
                 apply(state, op)
             continue
-        if op.action == "create_index" and op.column:
+        if op.action is A.CREATE_INDEX and op.column:
             made.indexes.add(_short(op.column))
-        if op.action == "add_constraint" and "not_valid" in op.flags and op.column and not new:
+        if op.action is A.ADD_CONSTRAINT and F.NOT_VALID in op.flags and op.column and not new:
             not_valid[(_short(table), _short(op.column))] = (txn, op)
-        if op.action == "validate_constraint" and txn is not None and op.column:
+        if op.action is A.VALIDATE_CONSTRAINT and txn is not None and op.column:
             added = not_valid.get((_short(table), _short(op.column)))
             if added is not None and added[0] == txn:
                 hits.append(_validated_in_same_txn(op, added[1]))
         if txn is not None and not new and table:
-            weak_lock = op.action == "lock_table" and op.detail not in WRITE_BLOCKING_MODES
-            if op.action in _DDL_LOCKING and "concurrently" not in op.flags and not weak_lock:
+            weak_lock = op.action is A.LOCK_TABLE and not (op.lock and op.lock.blocks_writes)
+            if op.action in _DDL_LOCKING and F.CONCURRENTLY not in op.flags and not weak_lock:
                 ddl_in_txn.setdefault(txn, op)
             if op.action in _DATA and txn in ddl_in_txn:  # only DDL taken before it is held through it
                 data_in_txn.setdefault(txn, op)
         known = state.get(short(table)) if table else None
         hits.extend(_rules_for(i, op, txn is not None, new, made, known, ops, txns))
-        if op.action == "alter_type":
+        if op.action is A.ALTER_TYPE:
             old = known.type_of(_key(op.column)) if known is not None else None
-            hits = _known_type_change(hits, op, old or op.extra.get("old"), utc)
-        if op.action == "drop_default" and not new and _known_not_null(op, i, ops, known) \
+            hits = _known_type_change(hits, op, old or op.old_type, utc)
+        if op.action is A.DROP_DEFAULT and not new and _known_not_null(op, i, ops, known) \
                 and not _default_set_again(i, op, ops, txns):
             hits.append(_drop_default(op))
         if table and _short(table) in tracked:
@@ -362,12 +369,14 @@ def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> 
     return hits
 
 
-_CREATES = frozenset({"create_table", "add_column", "create_index", "add_constraint", "rename_column",
-                      "rename_table", "rename_object", "create_object", "alter_domain"})
+_CREATES = frozenset({
+    A.CREATE_TABLE, A.ADD_COLUMN, A.CREATE_INDEX, A.ADD_CONSTRAINT, A.RENAME_COLUMN, A.RENAME_TABLE,
+    A.RENAME_OBJECT, A.CREATE_OBJECT, A.ALTER_DOMAIN
+})
 """Operations that create a column or a name: the advisory rules look at these only."""
 _SMALL_INTS = frozenset({"int4", "int2", "int", "integer", "smallint", "serial", "serial4", "smallserial",
                          "serial2"})
-_SEQUENCED = frozenset({"serial", "identity"})
+_SEQUENCED = frozenset({F.SERIAL, F.IDENTITY})
 MAX_IDENTIFIER = 63
 """NAMEDATALEN - 1: PostgreSQL cuts longer identifiers to this many bytes."""
 _WORD = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]{15,}')
@@ -378,26 +387,25 @@ def _advisory(op: Op, long_names: set[str]) -> list[Hit]:
     """identifier-too-long, int-primary-key, timestamp-without-time-zone and char-column for one
     operation that creates something; run on every such operation, new table or not."""
     out: list[Hit] = []
-    if op.action == "create_table":
-        for name, type_, flags in op.extra.get("columns") or ():
-            out.extend(_column_type(op, name, type_, flags, op.table))
-    elif op.action == "add_column" and op.column:
-        type_ = str(op.extra.get("pg_type") or op.detail)
-        out.extend(_column_type(op, op.column, type_, op.flags, op.table))
+    if op.action is A.CREATE_TABLE:
+        for cdef in op.columns:
+            out.extend(_column_type(op, cdef.name, cdef.type, cdef.flags, op.table, cdef.at))
+    elif op.action is A.ADD_COLUMN and op.column:
+        out.extend(_column_type(op, op.column, op.pg_type or op.detail, op.flags, op.table))
     out.extend(_too_long(op, long_names))
     return out
 
 
-def _column_type(op: Op, name: str, type_: str, flags: frozenset[str], table: str | None) -> list[Hit]:
+def _column_type(op: Op, name: str, type_: str, flags: frozenset[F], table: str | None,
+                 pos: tuple[int, int] | None = None) -> list[Hit]:
     base = type_.lower().removeprefix("pg_catalog.")
     if base not in _SMALL_INTS and base.removesuffix("[]") not in ("timestamp", "bpchar"):
         return []  # most columns: nothing to say, and no copy of the operation made
-    pos = (op.extra.get("at") or {}).get(name)
     at = replace(op, column=name, detail=type_) if pos is None else \
         replace(op, column=name, detail=type_, line=pos[0], col=pos[1], end_line=pos[0])
     where = f"{table}.{name}"
-    if base in _SMALL_INTS and ("primary_key" in flags or _SEQUENCED & flags or "serial" in base):
-        role = "primary key" if "primary_key" in flags else "sequence-backed column"
+    if base in _SMALL_INTS and (F.PRIMARY_KEY in flags or _SEQUENCED & flags or "serial" in base):
+        role = "primary key" if F.PRIMARY_KEY in flags else "sequence-backed column"
         top = "32,767" if base in ("int2", "smallint", "smallserial", "serial2") else "2,147,483,647"
         return [_h(R.INT_PK, at, f"{role.capitalize()} {where} is {type_}: its values stop at {top}, and widening it "
                    "to bigint later rewrites the table and every column that references it.")]
@@ -413,24 +421,24 @@ def _column_type(op: Op, name: str, type_: str, flags: frozenset[str], table: st
 def _created_names(op: Op) -> list[tuple[str, str]]:
     """(kind, name) of every name an operation creates, as its reader gives it."""
     a = op.action
-    if a == "create_table":
-        names = [("table", (op.table or "").rsplit(".", 1)[-1])] if "derived_name" not in op.flags else []
-        names += [("column", c[0]) for c in op.extra.get("columns") or ()]
-        return names + [("constraint", n) for n in op.extra.get("names") or ()]
-    if a == "add_column":
+    if a is A.CREATE_TABLE:
+        names = [("table", (op.table or "").rsplit(".", 1)[-1])] if F.DERIVED_NAME not in op.flags else []
+        names += [("column", c.name) for c in op.columns]
+        return names + [("constraint", n) for n in op.names]
+    if a is A.ADD_COLUMN:
         return [("column", op.column or "")]
-    if a == "create_index":
+    if a is A.CREATE_INDEX:
         return [("index", op.column or "")]
-    if a == "add_constraint":
+    if a is A.ADD_CONSTRAINT:
         return [("constraint", op.column or "")]
-    if a in ("rename_column", "rename_table"):
-        return [] if "derived_name" in op.flags else [("name", op.detail.rsplit(".", 1)[-1])]
-    if a == "rename_object":
-        return [("name", str(op.extra.get("new") or ""))]
-    if a == "create_object":
-        return [(op.detail, (op.column or "").rsplit(".", 1)[-1])]
-    if a == "alter_domain":
-        return [("constraint", str(op.extra.get("constraint") or ""))]
+    if a in (A.RENAME_COLUMN, A.RENAME_TABLE):
+        return [] if F.DERIVED_NAME in op.flags else [("name", (op.new_name or "").rsplit(".", 1)[-1])]
+    if a is A.RENAME_OBJECT:
+        return [("name", op.new_name or "")]
+    if a is A.CREATE_OBJECT:
+        return [(op.shown(), (op.column or "").rsplit(".", 1)[-1])]
+    if a is A.ALTER_DOMAIN:
+        return [("constraint", op.names[0] if op.names else "")]
     return []
 
 
@@ -470,9 +478,10 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
     return out
 
 
-_AE_ACTIONS = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "drop_not_null", "set_default",
-                         "drop_default", "rename_column", "rename_table", "drop_table", "truncate", "rewrite",
-                         "drop_constraint", "alter_other"})
+_AE_ACTIONS = frozenset({
+    A.ADD_COLUMN, A.DROP_COLUMN, A.ALTER_TYPE, A.SET_NOT_NULL, A.DROP_NOT_NULL, A.SET_DEFAULT, A.DROP_DEFAULT,
+    A.RENAME_COLUMN, A.RENAME_TABLE, A.DROP_TABLE, A.TRUNCATE, A.REWRITE, A.DROP_CONSTRAINT, A.ALTER_OTHER
+})
 """Table operations that take ACCESS EXCLUSIVE (no reads, no writes) however briefly."""
 _WEAK_ALTERS = frozenset({"AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions",
                           "AT_ResetRelOptions", "AT_SetOptions", "AT_ResetOptions", "AT_SetCompression",
@@ -480,7 +489,7 @@ _WEAK_ALTERS = frozenset({"AT_SetStatistics", "AT_ClusterOn", "AT_DropCluster", 
 """ALTER TABLE subcommands whose lock lets reads and writes go on (SHARE UPDATE EXCLUSIVE or less)."""
 _TRIGGER_ALTERS = ("AT_EnableTrig", "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig")
 """ALTER TABLE ... ENABLE/DISABLE TRIGGER: SHARE ROW EXCLUSIVE (blocks writes)."""
-_RELATION_KINDS = frozenset({"view", "materialized view", "sequence", "table", "foreign table"})
+_RELATION_KINDS = frozenset({K.VIEW, K.MATVIEW, K.SEQUENCE, K.TABLE, K.FOREIGN_TABLE})
 
 
 def traffic_lock(op: Op) -> tuple[str, str] | None:
@@ -490,35 +499,35 @@ def traffic_lock(op: Op) -> tuple[str, str] | None:
     through (CONCURRENTLY, VALIDATE CONSTRAINT, plain DML) or names no relation."""
     a, f = op.action, op.flags
     t = op.table
-    if a == "alter_other" and (op.detail in _WEAK_ALTERS or not t):
+    if a is A.ALTER_OTHER and (op.detail in _WEAK_ALTERS or not t):
         return None
-    if a == "alter_other" and op.detail.startswith(_TRIGGER_ALTERS):
+    if a is A.ALTER_OTHER and op.detail.startswith(_TRIGGER_ALTERS):
         return "SHARE ROW EXCLUSIVE", str(t)
     if a in _AE_ACTIONS and t:
         return AE, t
-    if a == "add_constraint" and t:
-        return ("SHARE ROW EXCLUSIVE", t) if op.detail == "foreign" else (AE, t)
-    if a == "add_column" and "references" in f and t:
+    if a is A.ADD_CONSTRAINT and t:
+        return ("SHARE ROW EXCLUSIVE", t) if op.constraint is ConstraintKind.FOREIGN else (AE, t)
+    if a is A.ADD_COLUMN and F.REFERENCES in f and t:
         return AE, t
-    if a == "create_index" and "concurrently" not in f and t:
+    if a is A.CREATE_INDEX and F.CONCURRENTLY not in f and t:
         return "SHARE", t
-    if a in ("drop_index", "reindex") and "concurrently" not in f:
+    if a in (A.DROP_INDEX, A.REINDEX) and F.CONCURRENTLY not in f:
         if t:
             return "SHARE", t
-        return (AE if a == "drop_index" else "ACCESS EXCLUSIVE"), f"the table of index {op.column}"
-    if a in ("refresh_matview", "detach_partition") and "concurrently" not in f and t:
+        return (AE if a is A.DROP_INDEX else "ACCESS EXCLUSIVE"), f"the table of index {op.column}"
+    if a in (A.REFRESH_MATVIEW, A.DETACH_PARTITION) and F.CONCURRENTLY not in f and t:
         return AE, t
-    if a == "lock_table" and op.detail in WRITE_BLOCKING_MODES and t:
-        return op.detail, t
-    if a in ("rename_object", "set_schema") and t and op.detail in _RELATION_KINDS:
+    if a is A.LOCK_TABLE and op.lock and op.lock.blocks_writes and t:
+        return op.lock.value, t
+    if a in (A.RENAME_OBJECT, A.SET_SCHEMA) and t and op.kind in _RELATION_KINDS:
         return AE, t
-    if a == "drop_object" and op.detail in _RELATION_KINDS and op.column:
+    if a is A.DROP_OBJECT and op.kind in _RELATION_KINDS and op.column:
         return AE, op.column
-    if a == "drop_object" and op.detail in ("trigger", "rule", "policy") and op.column and "." in op.column:
+    if a is A.DROP_OBJECT and op.kind in (K.TRIGGER, K.RULE, K.POLICY) and op.column and "." in op.column:
         return AE, op.column.rsplit(".", 1)[0]
-    if a == "create_trigger" and t:
+    if a is A.CREATE_TRIGGER and t:
         return "SHARE ROW EXCLUSIVE", t
-    if a == "create_object" and "or_replace" in f and op.detail in ("view", "materialized view") and op.column:
+    if a is A.CREATE_OBJECT and F.OR_REPLACE in f and op.kind in _VIEWS and op.column:
         return AE, op.column
     return None
 
@@ -570,136 +579,136 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, known: Ta
                ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
     a, t, c, f = op.action, op.table, op.column, op.flags
     out: list[Hit] = []
-    conc = "concurrently" in f
-    if a == "dynamic_sql":
+    conc = F.CONCURRENTLY in f
+    if a is A.DYNAMIC_SQL:
         return [_h(R.DYNAMIC_SQL, op, f"The SQL of {op.detail} is built while the migration runs and cannot be read "
                    "here, so what it does to the database was not judged.")]
-    if (conc or "no_txn" in f) and "in_do" in f:
+    if (conc or F.NO_TXN in f) and F.IN_DO in f:
         what = {"create_index": "CREATE INDEX CONCURRENTLY", "drop_index": "DROP INDEX CONCURRENTLY",
                 "reindex": "REINDEX", "detach_partition": "DETACH PARTITION CONCURRENTLY"}.get(a, op.detail or a)
         out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} on {c or t} runs inside a DO block, where PostgreSQL "
                       "refuses it (it cannot be executed from a function): the migration fails at deploy."))
         return out
-    if conc and in_txn and a in ("create_index", "drop_index", "reindex", "detach_partition"):
+    if conc and in_txn and a in (A.CREATE_INDEX, A.DROP_INDEX, A.REINDEX, A.DETACH_PARTITION):
         what = {"create_index": "CREATE INDEX", "drop_index": "DROP INDEX", "reindex": "REINDEX",
                 "detach_partition": "DETACH PARTITION"}[a]
         out.append(_h(R.CONCURRENTLY_IN_TXN, op,
                       f"{what} CONCURRENTLY on {c or t} runs inside a transaction, where PostgreSQL refuses it: "
                       "the migration fails at deploy."))
         return out
-    if "no_txn" in f and in_txn:
-        what = f"REINDEX {op.detail.upper()}" if a == "reindex" else op.detail
+    if F.NO_TXN in f and in_txn:
+        what = f"REINDEX {(op.kind or '').upper()}" if a is A.REINDEX else op.detail
         out.append(_h(R.CONCURRENTLY_IN_TXN, op, f"{what} runs inside a transaction, where PostgreSQL refuses it: "
                       "the migration fails at deploy."))
         return out
     if new:
         return out
-    if a == "add_column":
-        if "serial" in f or "identity" in f:
-            kind = "an identity" if "identity" in f else f"a {op.detail}"
+    if a is A.ADD_COLUMN:
+        if F.SERIAL in f or F.IDENTITY in f:
+            kind = "an identity" if F.IDENTITY in f else f"a {op.detail}"
             out.append(_h(R.ADD_SERIAL, op, f"Adding {kind} column {t}.{c} fills every existing row, "
                           f"rewriting {t} under an ACCESS EXCLUSIVE lock."))
-        elif "generated_stored" in f:
+        elif F.GENERATED_STORED in f:
             out.append(_h(R.STORED_GENERATED, op, f"Adding stored generated column {t}.{c} rewrites {t} "
                           "under an ACCESS EXCLUSIVE lock."))
-        elif "volatile_default" in f:
+        elif F.VOLATILE_DEFAULT in f:
             out.append(_h(R.VOLATILE_DEFAULT, op, f"Adding {t}.{c} with a volatile default rewrites {t} "
                           "under an ACCESS EXCLUSIVE lock, blocking reads and writes for the whole rewrite."))
-        elif "not_null" in f and "has_default" not in f:
+        elif F.NOT_NULL in f and F.HAS_DEFAULT not in f:
             out.append(_h(R.ADD_NOT_NULL, op, f"Adding {t}.{c} as NOT NULL without a default fails on a "
                           f"non-empty {t}, and running code that inserts without {c} starts failing."))
-        if "primary_key" in f:
+        if F.PRIMARY_KEY in f:
             out.append(_h(R.ADD_PK, op, f"Adding primary-key column {t}.{c} builds a unique index under an "
                           f"ACCESS EXCLUSIVE lock on {t}."))
-        elif "unique" in f:
+        elif F.UNIQUE in f:
             out.append(_h(R.UNIQUE, op, f"Adding {t}.{c} as UNIQUE builds its index under an ACCESS EXCLUSIVE "
                           f"lock on {t}."))
-        if "references" in f and "not_valid" not in f:
-            ref = op.extra.get("references") or "the referenced table"
+        if F.REFERENCES in f and F.NOT_VALID not in f:
+            ref = op.references or "the referenced table"
             out.append(_h(R.FK_NOT_VALID, op, f"Adding {t}.{c} with a foreign key to {ref} validates it at once, "
                           f"holding {_fk_locks(t, ref)}."))
-    elif a == "drop_column":
+    elif a is A.DROP_COLUMN:
         out.append(_h(R.DROP_COLUMN, op, f"Dropping column {t}.{c} deletes its data for good, and running code "
                       f"that still reads it breaks; it takes an ACCESS EXCLUSIVE lock on {t}."))
-    elif a == "alter_type":
+    elif a is A.ALTER_TYPE:
         out.append(_h(R.CHANGE_TYPE, op, f"Changing the type of {t}.{c} to {op.detail} rewrites {t} and its "
                       "indexes under an ACCESS EXCLUSIVE lock (unless the change is binary-coercible).",
                       Confidence.HEURISTIC))
-    elif a == "set_not_null":
+    elif a is A.SET_NOT_NULL:
         col = _key(c)
         if known is None or not (known.not_null(col) or known.validated(col)):
             out.append(_h(R.SET_NOT_NULL, op, f"SET NOT NULL on {t}.{c} scans the whole table under an ACCESS "
                           "EXCLUSIVE lock, because no validated CHECK ({c} IS NOT NULL) exists first.".replace(
                               "{c}", str(c))))
-    elif a == "add_constraint":
+    elif a is A.ADD_CONSTRAINT:
         out.extend(_constraint(op))
-    elif a == "create_index" and not conc:
-        kind = "unique index" if "unique" in f else "index"
+    elif a is A.CREATE_INDEX and not conc:
+        kind = "unique index" if F.UNIQUE in f else "index"
         if c and c.endswith(" index"):  # Django's implicit index of a field: "<column> index"
             what = f"the {kind} of {t}.{c[:-6]}"
         else:
             what = f"{kind} {c or ''} on {t}"
         out.append(_h(R.CREATE_INDEX, op, f"Creating {what} without CONCURRENTLY takes a SHARE "
                       f"lock that blocks every write to {t} until the build ends.".replace("  ", " ")))
-    elif a == "drop_index" and not conc and _short(c) not in made.indexes:
+    elif a is A.DROP_INDEX and not conc and _short(c) not in made.indexes:
         what = f"index {c}" if c else "an index"
         out.append(_h(R.DROP_INDEX, op, f"Dropping {what} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock "
                       "on its table, blocking reads and writes."))
-    elif a == "rename_column":
-        out.append(_h(R.RENAME_COLUMN, op, f"Renaming column {t}.{c} to {op.detail} takes an ACCESS EXCLUSIVE lock "
+    elif a is A.RENAME_COLUMN:
+        out.append(_h(R.RENAME_COLUMN, op, f"Renaming column {t}.{c} to {op.new_name} takes an ACCESS EXCLUSIVE lock "
                       f"on {t} and breaks running code that still uses {c}."))
-    elif a == "rename_table" and (again := _recreated(i, ops, txns, "view", t)) != "same":
+    elif a is A.RENAME_TABLE and (again := _recreated(i, ops, txns, K.VIEW, t)) != "same":
         gap = _gap(again, "the view that replaces it is created")
-        out.append(_h(R.RENAME_TABLE, op, f"Renaming table {t} to {op.detail} takes an ACCESS EXCLUSIVE lock and "
+        out.append(_h(R.RENAME_TABLE, op, f"Renaming table {t} to {op.new_name} takes an ACCESS EXCLUSIVE lock and "
                       f"breaks running code that still queries {t}{gap}."))
-    elif a == "drop_table":
+    elif a is A.DROP_TABLE:
         out.append(_h(R.DROP_TABLE, op, f"Dropping table {t} deletes its data for good; it takes an ACCESS "
                       "EXCLUSIVE lock and breaks running code that uses it."))
-    elif a == "drop_object" and op.detail in ("schema", "database"):
-        if not made.created(op.detail, c):
-            out.append(_h(R.DROP_TABLE, op, f"Dropping {op.detail} {c} deletes every table in it for good."))
-    elif a == "drop_object":
+    elif a is A.DROP_OBJECT and op.kind in (K.SCHEMA, K.DATABASE):
+        if not made.created(op.kind, c):
+            out.append(_h(R.DROP_TABLE, op, f"Dropping {op.kind} {c} deletes every table in it for good."))
+    elif a is A.DROP_OBJECT:
         out.extend(_drop_object(i, op, made, ops, txns))
-    elif a in ("rename_object", "set_schema"):
+    elif a in (A.RENAME_OBJECT, A.SET_SCHEMA):
         out.extend(_by_name(i, op, made, ops, txns))
-    elif a == "detach_partition" and not conc:
+    elif a is A.DETACH_PARTITION and not conc:
         out.append(_h(R.DETACH, op, f"Detaching partition {c} from {t} without CONCURRENTLY takes an ACCESS EXCLUSIVE "
                       f"lock on {t}, blocking reads and writes of every partition until it ends.", lock=AE))
-    elif a == "refresh_matview" and not conc and not made.created("materialized view", t):
+    elif a is A.REFRESH_MATVIEW and not conc and not made.created(K.MATVIEW, t):
         out.append(_h(R.REFRESH, op, f"REFRESH MATERIALIZED VIEW {t} without CONCURRENTLY holds an ACCESS EXCLUSIVE "
                       "lock on it, blocking every read of the view until the refresh ends.", lock=AE))
-    elif a == "lock_table" and op.detail in WRITE_BLOCKING_MODES:
-        what = "every read and write of" if op.detail == "ACCESS EXCLUSIVE" else "every write to"
+    elif a is A.LOCK_TABLE and op.lock and op.lock.blocks_writes:
+        what = "every read and write of" if op.lock is LockMode.ACCESS_EXCLUSIVE else "every write to"
         tail = ("" if in_txn else "; outside a transaction block PostgreSQL refuses LOCK TABLE, so it also fails "
                 "the migration")
-        out.append(_h(R.LOCK_TABLE, op, f"LOCK TABLE {t} IN {op.detail} MODE blocks {what} {t} until the migration's "
-                      f"transaction ends{tail}.", lock=op.detail))
-    elif a == "alter_domain" and "not_valid" not in f and not made.created("domain", c):
+        out.append(_h(R.LOCK_TABLE, op, f"LOCK TABLE {t} IN {op.lock} MODE blocks {what} {t} until the migration's "
+                      f"transaction ends{tail}.", lock=op.lock.value))
+    elif a is A.ALTER_DOMAIN and F.NOT_VALID not in f and not made.created(K.DOMAIN, c):
         out.append(_h(R.ALTER_DOMAIN, op, f"ALTER DOMAIN {c} {op.detail} checks every stored value of the domain, "
                       f"holding a SHARE lock that blocks writes to each table with a {c} column for the whole scan.",
                       lock="SHARE"))
-    elif a == "create_object" and op.detail == "domain" and "check" in f:
+    elif a is A.CREATE_OBJECT and op.kind is K.DOMAIN and F.CHECK in f:
         out.append(_h(R.CREATE_DOMAIN_CHECK, op, f"Domain {c} carries a CHECK constraint: changing it later re-checks "
                       f"every {c} column of every table under a SHARE lock, with no per-table, online path."))
-    elif a == "truncate":
-        casc = " and, with CASCADE, every table referencing it" if "cascade" in f else ""
+    elif a is A.TRUNCATE:
+        casc = " and, with CASCADE, every table referencing it" if F.CASCADE in f else ""
         out.append(_h(R.TRUNCATE, op, f"TRUNCATE {t} deletes all of its rows{casc} under an ACCESS EXCLUSIVE lock."))
-    elif a == "delete" and "where" not in f:
+    elif a is A.DELETE and F.WHERE not in f:
         out.append(_h(R.DELETE_ALL, op, f"DELETE without WHERE removes every row of {t} in one transaction."))
-    elif a == "update" and "where" not in f:
+    elif a is A.UPDATE and F.WHERE not in f:
         out.append(_h(R.BACKFILL, op, f"UPDATE of every row of {t} in one statement holds row locks on the whole "
                       "table and bloats it; backfill in batches instead."))
-    elif a == "rewrite":
+    elif a is A.REWRITE:
         out.append(_h(R.REWRITE, op, f"{op.detail} on {t or 'every table'} rewrites it under an ACCESS EXCLUSIVE "
                       "lock, blocking reads and writes until it finishes."))
-    elif a == "reindex" and op.detail == "system":
+    elif a is A.REINDEX and op.kind is K.SYSTEM:
         out.append(_h(R.REINDEX, op, "REINDEX SYSTEM rebuilds every system catalog index, blocking each catalog "
                       "while it runs (and with it most queries); catalogs have no CONCURRENTLY form."))
-    elif a == "reindex" and not conc:
+    elif a is A.REINDEX and not conc:
         where = (t or c or "").strip()
-        out.append(_h(R.REINDEX, op, f"REINDEX {op.detail.upper()} {where} without CONCURRENTLY blocks writes to "
+        out.append(_h(R.REINDEX, op, f"REINDEX {(op.kind or '').upper()} {where} without CONCURRENTLY blocks writes to "
                       "the table (and reads that use the index) until it finishes.".replace("  ", " ")))
-    elif a == "add_enum_value" and in_txn:
+    elif a is A.ADD_ENUM_VALUE and in_txn:
         used = _enum_used_later(op, ops, txns)
         risk = RiskClass.MEDIUM if used else R.risk_of(R.ENUM_IN_TXN)
         extra = " and is used later in the same transaction, which fails" if used else ""
@@ -709,19 +718,20 @@ def _rules_for(i: int, op: Op, in_txn: bool, new: bool, made: _Tables, known: Ta
     return out
 
 
-_VIEWS = ("view", "materialized view")
-_ROUTINES = ("function", "procedure", "routine", "aggregate")
+_VIEWS = (K.VIEW, K.MATVIEW)
+_ROUTINES = (K.FUNCTION, K.PROCEDURE, K.ROUTINE, K.AGGREGATE)
 
 
-def _recreated(i: int, ops: Sequence[Op], txns: Sequence[int | None], kind: str, name: str | None) -> str | None:
+def _recreated(i: int, ops: Sequence[Op], txns: Sequence[int | None], kind: ObjectKind | None,
+               name: str | None) -> str | None:
     """Whether a later statement CREATEs an object of the same namespace and name as ops[i]: "same"
     (in the same transaction, so no other session ever sees it missing), "later", or None."""
     if not name:
         return None
-    group, (full, short) = _GROUPS.get(kind, kind), _names(name)
+    group, (full, short) = _group(kind), _names(name)
     for j in range(i + 1, len(ops)):
         o = ops[j]
-        if o.action == "create_object" and _GROUPS.get(o.detail, o.detail) == group \
+        if o.action is A.CREATE_OBJECT and _group(o.kind) == group \
                 and (o.column == full or _names(o.column)[1] == short):
             return "same" if txns[i] is not None and txns[j] == txns[i] else "later"
     return None
@@ -734,7 +744,7 @@ def _gap(when: str | None, what: str) -> str:
 
 
 def _drop_object(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
-    kind, name, cascade = op.detail, op.column, "cascade" in op.flags
+    kind, name, cascade = op.kind, op.column, F.CASCADE in op.flags
     if made.created(kind, name):
         return []
     again = _recreated(i, ops, txns, kind, name)
@@ -748,7 +758,7 @@ def _drop_object(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequenc
                        f"reads it{_gap(again, 'it is created again')}.", lock=AE)]
         return [_h(R.DROP_FUNCTION, op, f"Dropping {kind} {name} breaks running code, triggers and defaults that "
                    f"still call it{_gap(again, 'it is created again')}.")]
-    if kind in ("type", "domain"):
+    if kind in (K.TYPE, K.DOMAIN):
         if cascade:
             return [_h(R.DROP_TYPE, op, f"DROP {kind.upper()} {name} CASCADE also drops every column of that {kind}, "
                        "deleting their data for good.", lock=AE)]
@@ -757,11 +767,11 @@ def _drop_object(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequenc
         return [_h(R.DROP_TYPE, op, f"Dropping {kind} {name} fails while a column still uses it, and breaks running "
                    f"code that names it{_gap(again, 'it is created again')}.", risk=RiskClass.HIGH,
                    lock="none on tables")]
-    if kind == "sequence":
+    if kind is K.SEQUENCE:
         casc = ", with CASCADE the column defaults that draw from it," if cascade else ""
         return [_h(R.DROP_SEQUENCE, op, f"Dropping sequence {name} loses its current value{casc} for good, and "
                    "every INSERT or nextval() call that still uses it fails.", lock=AE)]
-    if kind == "extension":
+    if kind is K.EXTENSION:
         if cascade:
             return [_h(R.DROP_EXTENSION, op, f"DROP EXTENSION {name} CASCADE also drops every column, index and "
                        "function that uses its types or functions, deleting that data for good.", lock=AE)]
@@ -773,35 +783,35 @@ def _drop_object(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequenc
 
 def _by_name(i: int, op: Op, made: _Tables, ops: Sequence[Op], txns: Sequence[int | None]) -> list[Hit]:
     """Renames and SET SCHEMA: code that names the object stops finding it."""
-    kind, name = op.detail, op.column
+    kind, name = op.kind, op.column
     rel = op.table is not None
     lock = AE if rel else "a brief lock on the object's catalog row"
     held = f" and takes an ACCESS EXCLUSIVE lock on {name}" if rel else ""
-    if kind == "enum value":
-        if made.created("type", op.table):
+    if kind is K.ENUM_VALUE:
+        if made.created(K.TYPE, op.table):
             return []
-        return [_h(R.RENAME_OBJECT, op, f"Renaming value '{name}' of enum {op.table} to '{op.extra.get('new')}' breaks "
+        return [_h(R.RENAME_OBJECT, op, f"Renaming value '{name}' of enum {op.table} to '{op.new_name}' breaks "
                    f"running code that still writes or compares '{name}'.", lock="a brief lock on the type")]
     if made.created(kind, name) or _recreated(i, ops, txns, kind, name) == "same":
         return []
-    if op.action == "set_schema":
-        return [_h(R.SET_SCHEMA, op, f"Moving {kind} {name} to schema {op.extra.get('schema')} breaks running code "
+    if op.action is A.SET_SCHEMA:
+        return [_h(R.SET_SCHEMA, op, f"Moving {kind} {name} to schema {op.schema} breaks running code "
                    f"that finds it by its old schema or through search_path{held}.", lock=lock)]
-    return [_h(R.RENAME_OBJECT, op, f"Renaming {kind} {name} to {op.extra.get('new')} breaks running code that still "
+    return [_h(R.RENAME_OBJECT, op, f"Renaming {kind} {name} to {op.new_name} breaks running code that still "
                f"refers to {name}{held}.", lock=lock)]
 
 
 def _track_objects(op: Op, made: _Tables) -> None:
-    if op.action == "create_object" and "or_replace" not in op.flags:
-        made.add(made.objects, op.detail, op.column)
-    elif op.action == "rename_object" and op.detail != "enum value":
-        made.add(made.renamed, op.detail, str(op.extra.get("new")))
+    if op.action is A.CREATE_OBJECT and F.OR_REPLACE not in op.flags:
+        made.add(made.objects, op.kind, op.column)
+    elif op.action is A.RENAME_OBJECT and op.kind is not K.ENUM_VALUE:
+        made.add(made.renamed, op.kind, str(op.new_name))
 
 
 def _drop_default(op: Op) -> Hit:
     t, c = op.table, op.column
     tail = f"every INSERT that omits {c} fail, including those of running code that does not know the column."
-    by = op.extra.get("implicit")
+    by = op.implicit
     if by:  # the tool writes the DROP DEFAULT itself (Django's AddField with a default but no db_default)
         return _h(R.DROP_DEFAULT, op, f"{by} adds NOT NULL column {t}.{c} with its default and drops that default "
                   f"in the same migration, which makes {tail}")
@@ -811,13 +821,13 @@ def _drop_default(op: Op) -> Hit:
 def _known_not_null(op: Op, i: int, ops: Sequence[Op], known: TableState | None) -> bool:
     """The column is NOT NULL: as this and the earlier migrations left it, as the reader says
     (Alembic's `existing_nullable=False`), or set in the same statement as the DROP DEFAULT."""
-    if "not_null" in op.flags or (known is not None and known.not_null(_key(op.column))):
+    if F.NOT_NULL in op.flags or (known is not None and known.not_null(_key(op.column))):
         return True
     key = (_short(op.table), _key(op.column))
     for later in ops[i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
         if (later.line, later.col) != (op.line, op.col):
             break
-        if later.action == "set_not_null" and (_short(later.table), _key(later.column)) == key:
+        if later.action is A.SET_NOT_NULL and (_short(later.table), _key(later.column)) == key:
             return True
     return False
 
@@ -828,12 +838,12 @@ def _default_set_again(i: int, op: Op, ops: Sequence[Op], txns: Sequence[int | N
     if txns[i] is None:
         return False
     key = (_short(op.table), _key(op.column))
-    return any(txns[j] == txns[i] and ops[j].action == "set_default"
+    return any(txns[j] == txns[i] and ops[j].action is A.SET_DEFAULT
                and (_short(ops[j].table), _key(ops[j].column)) == key for j in range(i + 1, len(ops)))
 
 
 def _validated_in_same_txn(op: Op, added: Op) -> Hit:
-    foreign = added.detail == "foreign"
+    foreign = added.constraint is ConstraintKind.FOREIGN
     lock = "SHARE ROW EXCLUSIVE" if foreign else "ACCESS EXCLUSIVE"
     return _h(R.VALIDATE_SAME_TXN, op, f"VALIDATE CONSTRAINT {op.column} on {op.table} runs in the transaction "
               f"that added it NOT VALID (line {added.line}), so the ADD's {lock} lock is held for the whole "
@@ -858,16 +868,16 @@ def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
             tool_open = ctx.mode is TxMode.WRAPPED or multi
         if op.autocommit:
             continue
-        if op.action == "commit":
+        if op.action is A.COMMIT:
             if open_at is None and tool_open and done:
                 out.append(_ended_early(i, op, ops, ctx, who))
             open_at = None
             tool_open = False
-        elif op.action not in ("begin", "set_lock_timeout"):
+        elif op.action not in (A.BEGIN, A.SET_LOCK_TIMEOUT):
             done = done or tool_open
-        elif op.action != "begin":
+        elif op.action is not A.BEGIN:
             continue
-        elif "chain" in op.flags:
+        elif F.CHAIN in op.flags:
             open_at = op
         elif open_at is not None:
             out.append(_h(R.NESTED_TXN, op, f"BEGIN while the transaction opened at line {open_at.line} is still open "
@@ -878,30 +888,30 @@ def _transaction_blocks(ops: Sequence[Op], ctx: Context) -> list[Hit]:
                 out.append(_h(R.NESTED_TXN, op, f"BEGIN inside a migration that {who} already runs in a "
                               f"transaction is ignored with a warning{_early_commit(i, ops)}."))
     if open_at is not None and ctx.mode is not TxMode.WRAPPED:
-        what = "COMMIT AND CHAIN opens a transaction" if "chain" in open_at.flags else "BEGIN opens a transaction"
+        what = "COMMIT AND CHAIN opens a transaction" if F.CHAIN in open_at.flags else "BEGIN opens a transaction"
         out.append(_h(R.UNCLOSED_TXN, open_at, f"{what} that the migration never commits: when the session ends "
                       f"PostgreSQL rolls it back, silently undoing everything after line {open_at.line}."))
     return out
 
 
 def _early_commit(i: int, ops: Sequence[Op]) -> str:
-    end = next((j for j in range(i + 1, len(ops)) if ops[j].action == "commit"), None)
+    end = next((j for j in range(i + 1, len(ops)) if ops[j].action is A.COMMIT), None)
     if end is None:
         return ""
     tail = ", so the statements after it run outside any transaction and a failure there leaves the migration " \
-        "half applied" if any(o.action != "commit" for o in ops[end + 1:]) else ""
+        "half applied" if any(o.action is not A.COMMIT for o in ops[end + 1:]) else ""
     return f", and the COMMIT at line {ops[end].line} ends the tool's transaction early{tail}"
 
 
 def _ended_early(i: int, op: Op, ops: Sequence[Op], ctx: Context, who: str) -> Hit:
     """A COMMIT or ROLLBACK that ends the transaction the tool opened (or the implicit block)."""
     block = "the transaction" if ctx.mode is TxMode.WRAPPED else "the implicit transaction"
-    again = next((o for o in ops[i + 1:] if o.action == "begin" and not o.autocommit), None)
-    if "rollback" in op.flags:
+    again = next((o for o in ops[i + 1:] if o.action is A.BEGIN and not o.autocommit), None)
+    if F.ROLLBACK in op.flags:
         return _h(R.ENDED_EARLY, op, f"ROLLBACK ends {block} {who} runs the migration in: everything the migration "
                   "did before it is undone, while the statements after it still run and the migration is "
                   "recorded as applied.", risk=RiskClass.HIGH)
-    after = any(o.action not in ("begin", "commit") and not o.autocommit for o in ops[i + 1:])
+    after = any(o.action not in (A.BEGIN, A.COMMIT) and not o.autocommit for o in ops[i + 1:])
     if again is not None:
         tail = (f"; the BEGIN at line {again.line} opens the transaction {who} then commits, so a failure before it "
                 "leaves the migration half applied")
@@ -927,26 +937,26 @@ def _fk_locks(table: str | None, ref: object) -> str:
 
 
 def _constraint(op: Op) -> list[Hit]:
-    t, kind, f = op.table, op.detail, op.flags
+    t, kind, f = op.table, op.constraint, op.flags
     name = op.column or "(unnamed)"
-    if kind == "foreign" and "not_valid" not in f:
-        ref = op.extra.get("references") or "the referenced table"
+    if kind is ConstraintKind.FOREIGN and F.NOT_VALID not in f:
+        ref = op.references or "the referenced table"
         return [_h(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
                    f"{_fk_locks(t, ref)}.")]
-    if kind == "check" and "not_valid" not in f and op.extra.get("implicit") == "Django":
+    if kind is ConstraintKind.CHECK and F.NOT_VALID not in f and op.implicit == "Django":
         column = name.removesuffix("_check")
         return [_h(R.CHECK_NOT_VALID, op, f"Django adds {t}.{column} with its CHECK ({column} >= 0), which "
                    f"PostgreSQL verifies by scanning the whole of {t} under an ACCESS EXCLUSIVE lock.")]
-    if kind == "check" and "not_valid" not in f:
+    if kind is ConstraintKind.CHECK and F.NOT_VALID not in f:
         return [_h(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
                    f"table under an ACCESS EXCLUSIVE lock.")]
-    if kind == "unique" and "using_index" not in f:
+    if kind is ConstraintKind.UNIQUE and F.USING_INDEX not in f:
         return [_h(R.UNIQUE, op, f"Adding UNIQUE constraint {name} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}.")]
-    if kind == "exclusion":
+    if kind is ConstraintKind.EXCLUSION:
         return [_h(R.EXCLUSION, op, f"Adding exclusion constraint {name} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}, and it has no NOT VALID or USING INDEX form.")]
-    if kind == "primary" and "using_index" not in f:
+    if kind is ConstraintKind.PRIMARY and F.USING_INDEX not in f:
         return [_h(R.ADD_PK, op, f"Adding a primary key to {t} builds its index (and sets NOT NULL) under an "
                    f"ACCESS EXCLUSIVE lock on {t}.")]
     return []

@@ -23,6 +23,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness.gates.migrations.ops import Action
+
 _MAX_DEPTH = 40
 _MAX_TEXT = 1_000_000
 _LABEL_MAX = 40
@@ -261,7 +263,7 @@ CORE_CALLS = frozenset({"update", "delete", "insert", "select", "values", "where
 class CoreStatement:
     """A SQLAlchemy Core statement object passed to execute(): what it does, to which table."""
 
-    action: str
+    action: Action
     """update, delete, insert, insert_select or other (a select)."""
     table: str | None
     where: bool
@@ -306,9 +308,9 @@ def core_statement(node: ast.expr | None, scope: Scope) -> CoreStatement | None:
     where = any(n in ("where", "filter") for n in names) or any(kw.arg == "whereclause" for c in chain
                                                               for kw in c.keywords)
     if verb == "insert":
-        action = "insert_select" if "from_select" in names else "insert"
+        action = Action.INSERT_SELECT if "from_select" in names else Action.INSERT
     else:
-        action = {"update": "update", "delete": "delete"}.get(verb, "other")
+        action = {"update": Action.UPDATE, "delete": Action.DELETE}.get(verb, Action.OTHER)
     return CoreStatement(action=action, table=table, where=where)
 
 

@@ -19,7 +19,9 @@ from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
 from readiness.gates.migrations.history import ASKING, History, State, order, root
-from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.ops import Action, Op
+from readiness.gates.migrations.ops import Flag as F
+from readiness.gates.migrations.pgtree import from_statement
 from readiness.gates.migrations.runners import (
     BY_FORMAT,
     POPX_AUTOCOMMIT,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from readiness.gates.migrations.django import DjangoHistory
     from readiness.gates.migrations.pyast import PyResult
 
+A = Action
 DEFAULT_LARGE_ROWS = 1_000_000
 
 _Judged = tuple[list[Finding], list[Item], dict[str, str], dict[str, str]]
@@ -111,7 +114,7 @@ def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> 
     return ops, errors, len(stmts)
 
 
-_RECREATES = frozenset({"drop_column", "drop_table"})
+_RECREATES = frozenset({A.DROP_COLUMN, A.DROP_TABLE})
 """Up operations whose lossy-down check looks for the down's re-creating statement; a down
 migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
 
@@ -457,20 +460,20 @@ class MigrationsGate:
         return reversible
 
     def _lossy(self, cand: Candidate, an: _Analysis) -> list[Hit]:
-        created = {(o.table or "").lower() for o in an.ops if o.action == "create_table"}
+        created = {(o.table or "").lower() for o in an.ops if o.action is A.CREATE_TABLE}
         out: list[Hit] = []
         risk = R.risk_of(R.LOSSY_DOWN)
         targets = list(an.lossy) if an.python else [
-            o for o in an.ops if o.action in ("drop_column", "drop_table", "truncate")
-            or (o.action == "delete" and "where" not in o.flags)]
+            o for o in an.ops if o.action in (A.DROP_COLUMN, A.DROP_TABLE, A.TRUNCATE)
+            or (o.action is A.DELETE and F.WHERE not in o.flags)]
         for op in targets:
             if (op.table or "").lower() in created:
                 continue
-            what = f"column {op.table}.{op.column}" if op.action == "drop_column" else f"table {op.table}"
-            lost = "its data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
-            match = next((d for d in an.down_ops if (op.action == "drop_column" and d.action == "add_column"
+            what = f"column {op.table}.{op.column}" if op.action is A.DROP_COLUMN else f"table {op.table}"
+            lost = "its data" if op.action in (A.DROP_COLUMN, A.DROP_TABLE) else "the deleted rows"
+            match = next((d for d in an.down_ops if (op.action is A.DROP_COLUMN and d.action is A.ADD_COLUMN
                                                      and d.column == op.column)
-                          or (op.action == "drop_table" and d.action == "create_table" and d.table == op.table)),
+                          or (op.action is A.DROP_TABLE and d.action is A.CREATE_TABLE and d.table == op.table)),
                          None)
             if an.python and not an.down_ops:
                 msg = (f"Rolling back re-creates {what} empty: the reverse cannot restore {lost}.")
@@ -479,7 +482,7 @@ class MigrationsGate:
                 msg = f"This down migration re-creates {what} empty: it cannot restore {lost}."
                 out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=match, message=msg, path=an.down_where[0]))
             else:
-                gone = "the data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
+                gone = "the data" if op.action in (A.DROP_COLUMN, A.DROP_TABLE) else "the deleted rows"
                 msg = f"The down migration cannot restore {gone} of {what} that this statement destroys."
                 out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
         return out
@@ -502,7 +505,7 @@ def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidat
 def _finding(hit: Hit, path: str) -> Finding:
     op = hit.op
     where = hit.path or path
-    evidence = f"{op.evidence}|{op.table}|{op.column}|{op.detail}"
+    evidence = f"{op.evidence}|{op.table}|{op.column}|{op.shown()}"
     return hit.rule.finding(Location(path=where, line=op.line, column=op.col, end_line=op.end_line),
                             message=hit.message, evidence=evidence, severity=hit.risk.severity,
                             confidence=hit.confidence)
