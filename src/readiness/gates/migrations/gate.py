@@ -16,6 +16,7 @@ from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
+from readiness.gates.migrations.checks import need
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
 from readiness.gates.migrations.history import ASKING, History, State, order, root
@@ -117,6 +118,7 @@ def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> 
 _RECREATES = frozenset({A.DROP_COLUMN, A.DROP_TABLE})
 """Up operations whose lossy-down check looks for the down's re-creating statement; a down
 migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
+need(*_RECREATES, A.TRUNCATE, A.DELETE, A.ADD_COLUMN, A.CREATE_TABLE)  # what the reversibility checks read
 
 
 class MigrationsGate:

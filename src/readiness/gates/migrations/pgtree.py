@@ -7,7 +7,7 @@ alembic.py and django.py build the same `Op`s from `op.*` / `migrations.*` calls
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -61,8 +61,47 @@ _CREATE_OBJECT = re.compile(
     r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
     rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
     re.IGNORECASE)
-"""Statements that create a named object and get no parse tree (sql._INTERESTING): only the name matters."""
+"""Statements that create a named object and get no parse tree (`HEADS`): only the name matters."""
 _IDENT_PART = re.compile(_IDENT)
+
+
+_ALTER = r"ALTER"
+_TXN = (r"BEGIN", r"START", r"COMMIT", r"END", r"ROLLBACK", r"ABORT")
+_DML = (r"WITH", r"EXPLAIN")  # a data-modifying CTE; EXPLAIN ANALYZE runs what it explains
+HEADS: dict[Action, tuple[str, ...]] = {
+    A.ADD_COLUMN: (_ALTER,), A.DROP_COLUMN: (_ALTER,), A.ALTER_TYPE: (_ALTER,), A.SET_NOT_NULL: (_ALTER,),
+    A.DROP_NOT_NULL: (_ALTER,), A.SET_DEFAULT: (_ALTER,), A.DROP_DEFAULT: (_ALTER,), A.ADD_CONSTRAINT: (_ALTER,),
+    A.DROP_CONSTRAINT: (_ALTER,), A.VALIDATE_CONSTRAINT: (_ALTER,), A.ALTER_OTHER: (_ALTER,),
+    A.DETACH_PARTITION: (_ALTER,), A.RENAME_COLUMN: (_ALTER,), A.RENAME_TABLE: (_ALTER,),
+    A.RENAME_OBJECT: (_ALTER,), A.RENAME_OTHER: (_ALTER,), A.SET_SCHEMA: (_ALTER,), A.ADD_ENUM_VALUE: (_ALTER,),
+    A.ALTER_DOMAIN: (_ALTER,),
+    A.CREATE_TABLE: (r"CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE", *_DML),
+    A.CREATE_INDEX: (r"CREATE\s+(?:UNIQUE\s+)?INDEX",),
+    A.CREATE_OBJECT: (r"CREATE\s+DOMAIN",),  # other CREATEs are read without a tree (`_untreed`)
+    A.CREATE_TRIGGER: (r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER",),
+    A.DROP_TABLE: (r"DROP",), A.DROP_INDEX: (r"DROP",), A.DROP_OBJECT: (r"DROP",),
+    A.TRUNCATE: (r"TRUNCATE",), A.REWRITE: (_ALTER, r"VACUUM", r"CLUSTER"), A.VACUUM: (r"VACUUM",),
+    A.REINDEX: (r"REINDEX",), A.REFRESH_MATVIEW: (r"REFRESH",), A.LOCK_TABLE: (r"LOCK",),
+    A.UPDATE: (r"UPDATE", *_DML), A.DELETE: (r"DELETE", *_DML),
+    A.INSERT_SELECT: (r"INSERT\b(?=[\s\S]*\bselect\b)", *_DML),  # INSERT ... VALUES is read without a tree
+    A.SET_LOCK_TIMEOUT: (r"SET", r"RESET"), A.SET_TIMEZONE: (r"SET", r"RESET"),
+    A.BEGIN: _TXN, A.COMMIT: _TXN,
+}
+"""The leading keywords of the statements whose parse tree can give each action (regular
+expressions, matched case-insensitively at the statement's start). Only statements whose
+operations some check, the schema walk or the gate reads get a tree (`tree_test`); the rest are
+split and counted, because decoding trees of big views and functions is where the time goes."""
+
+
+def tree_test(actions: Iterable[Action]) -> Callable[[str], bool]:
+    """The test of a statement's text that says whether it can give one of `actions` (and so needs
+    its parse tree)."""
+    heads = sorted({h for a in actions for h in HEADS.get(a, ())})
+    if not heads:
+        return lambda text: False
+    pattern = re.compile(r"(?:" + "|".join(heads) + r")\b", re.IGNORECASE)
+    match = pattern.match
+    return lambda text: match(text) is not None
 
 
 Base = dict[str, Any]

@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from readiness.gates.migrations.history import State, TableState, apply, asked, short
+from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
 from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op
 from readiness.gates.migrations.transactions import TxMode, transactions
 
 A = Action
 K = ObjectKind
+READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
+                   A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
+"""The actions the walk reads (besides those the checks are registered for)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 
 from readiness.gates.migrations.checks.registry import (
     EVERY,
@@ -15,6 +16,7 @@ from readiness.gates.migrations.checks.registry import (
     Phase,
     Registry,
     hit,
+    need,
     observe,
     on,
     whole,
@@ -25,7 +27,8 @@ FAMILIES = ("advisory", "placement", "columns", "constraints", "indexes", "table
 """The families of rules, in the order their findings are listed; whole-migration checks run in
 this order too."""
 
-__all__ = ["EVERY", "FAMILIES", "REGISTRY", "Hit", "Phase", "Registry", "hit", "observe", "on", "whole"]
+__all__ = ["EVERY", "FAMILIES", "REGISTRY", "Hit", "Phase", "Registry", "hit", "need", "observe", "on", "tree_test",
+           "whole"]
 
 
 def _load() -> None:
@@ -36,3 +39,12 @@ def _load() -> None:
 
 
 _load()
+
+
+def tree_test() -> Callable[[str], bool]:
+    """Whether a statement needs its parse tree: it can give an action some registered check, the
+    schema walk or the gate reads (`pgtree.HEADS` says which statements give which action)."""
+    from readiness.gates.migrations.pgtree import tree_test as heads_test
+    from readiness.gates.migrations.walk import READS
+
+    return heads_test(REGISTRY.actions() | READS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.checks.registry import EVERY, Hit, hit, observe, on, whole
+from readiness.gates.migrations.checks.registry import Hit, hit, observe, on, whole
 from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.walk import Walk
@@ -40,7 +40,7 @@ def unbatched_backfill(op: Op, walk: Walk) -> Iterable[Hit]:
                 "table and bloats it; backfill in batches instead.")]
 
 
-@observe(EVERY)
+@observe(_DDL_LOCKING | _DATA)
 def schema_then_data(op: Op, walk: Walk) -> None:
     """Per transaction, the first lock-taking schema change on an existing table and the first data
     change after it (only DDL taken before a data change is held through it)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.checks.registry import EVERY, Hit, observe, whole
+from readiness.gates.migrations.checks.registry import Hit, observe, whole
 from readiness.gates.migrations.ops import Action, ConstraintKind, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.walk import Walk
@@ -15,9 +15,16 @@ from readiness.gates.migrations.walk import Walk
 A = Action
 K = ObjectKind
 AE = "ACCESS EXCLUSIVE"
+LOCKING = frozenset({
+    A.ADD_COLUMN, A.DROP_COLUMN, A.ALTER_TYPE, A.SET_NOT_NULL, A.DROP_NOT_NULL, A.SET_DEFAULT, A.DROP_DEFAULT,
+    A.RENAME_COLUMN, A.RENAME_TABLE, A.DROP_TABLE, A.TRUNCATE, A.REWRITE, A.DROP_CONSTRAINT, A.ALTER_OTHER,
+    A.ADD_CONSTRAINT, A.CREATE_INDEX, A.DROP_INDEX, A.REINDEX, A.REFRESH_MATVIEW, A.DETACH_PARTITION, A.LOCK_TABLE,
+    A.RENAME_OBJECT, A.SET_SCHEMA, A.DROP_OBJECT, A.CREATE_TRIGGER, A.CREATE_OBJECT,
+})
+"""The operations `traffic_lock` can find a traffic-blocking lock in."""
 
 
-@observe(EVERY)
+@observe(LOCKING)
 def first_unprotected_lock(op: Op, walk: Walk) -> None:
     """Remember the first traffic-blocking lock taken on an existing relation without a lock_timeout."""
     if walk.unprotected is not None or walk.timeout_set or op.action is A.SET_LOCK_TIMEOUT or walk.new:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.checks.registry import EVERY, Hit, Phase, hit, on
+from readiness.gates.migrations.checks.registry import Hit, Phase, hit, on
 from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.walk import Walk
@@ -16,6 +16,9 @@ from readiness.gates.migrations.walk import Walk
 A = Action
 _IN_DO = {A.CREATE_INDEX: "CREATE INDEX CONCURRENTLY", A.DROP_INDEX: "DROP INDEX CONCURRENTLY",
           A.REINDEX: "REINDEX", A.DETACH_PARTITION: "DETACH PARTITION CONCURRENTLY"}
+_REFUSED_IN_TXN = frozenset({A.CREATE_INDEX, A.DROP_INDEX, A.REINDEX, A.DETACH_PARTITION, A.REFRESH_MATVIEW, A.VACUUM,
+                             A.REWRITE})
+"""The operations that can be CONCURRENTLY or otherwise refused in a transaction block (`no_txn`)."""
 _CONCURRENT = {A.CREATE_INDEX: "CREATE INDEX", A.DROP_INDEX: "DROP INDEX", A.REINDEX: "REINDEX",
                A.DETACH_PARTITION: "DETACH PARTITION"}
 
@@ -27,7 +30,7 @@ def dynamic_sql(op: Op, walk: Walk) -> Iterable[Hit]:
                 "here, so what it does to the database was not judged.")]
 
 
-@on(EVERY, phase=Phase.PLACEMENT)
+@on(_REFUSED_IN_TXN, phase=Phase.PLACEMENT)
 def concurrently_in_transaction(op: Op, walk: Walk) -> Iterable[Hit]:
     """concurrently-in-transaction: CONCURRENTLY or another statement PostgreSQL refuses in a
     transaction block, run in one (or in a DO block, which is a function)."""

@@ -15,7 +15,8 @@ operation kinds it judges, in one of four phases that run in this order for each
 keeps the bookkeeping a whole-migration rule needs (in `Walk`). `@whole` registers a function
 `(walk) -> Iterable[Hit]` that runs once, after the last operation.
 
-The actions registered here also decide which SQL statements get a parse tree (`tree_actions`).
+The actions registered here (and those `need` declares) decide which SQL statements get a parse
+tree: `tree_test` in checks/__init__.py, from `pgtree.HEADS`.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ class Registry:
         self.checks: dict[Phase, dict[Action, list[OpCheck]]] = {p: {} for p in Phase}
         self.observers: dict[Action, list[Observer]] = {}
         self.whole: list[WholeCheck] = []
+        self.needs: set[Action] = set()
+        """Actions read outside the checks (the schema walk, the gate's reversibility)."""
 
     def actions(self) -> frozenset[Action]:
-        """Every action some check or observer is registered for."""
-        out: set[Action] = set(self.observers)
+        """Every action some check, observer or other reader needs (so its statements get a tree)."""
+        out: set[Action] = set(self.observers) | self.needs
         for by_action in self.checks.values():
             out.update(a for a, fns in by_action.items() if fns)
         return frozenset(out)
@@ -111,6 +114,11 @@ def observe(*actions: Action | frozenset[Action]) -> Callable[[Observer], Observ
             REGISTRY.observers.setdefault(a, []).append(fn)
         return fn
     return register
+
+
+def need(*actions: Action) -> None:
+    """Declare actions read outside the checks, so that their statements get a parse tree."""
+    REGISTRY.needs.update(actions)
 
 
 def whole(fn: WholeCheck) -> WholeCheck:
