@@ -26,6 +26,8 @@ from readiness.gates.migrations.pyast import (
     volatile_text,
 )
 
+A = Action
+
 
 def looks_like_alembic(text: str) -> bool:
     """Cheap content test before parsing."""
@@ -120,11 +122,10 @@ def sa_type(node: ast.AST | None) -> tuple[str, tuple[int, ...]] | None:
         return pg, tuple(mods)
     return pg, ()
 
-A = Action
 
 _PG_TYPES = {"INTEGER": "integer", "INT": "integer", "SMALLINTEGER": "smallint", "SMALLINT": "smallint",
              "BIGINTEGER": "bigint", "BIGINT": "bigint", "DATETIME": "timestamp", "TIMESTAMP": "timestamp",
-             "CHAR": "bpchar", "NCHAR": "bpchar"}
+             "CHAR": "bpchar", "NCHAR": "bpchar", "JSON": "json", "JSONB": "jsonb"}
 """SQLAlchemy type names (upper-cased) -> the PostgreSQL type they create; DateTime/TIMESTAMP are
 `timestamptz` only with timezone=True."""
 

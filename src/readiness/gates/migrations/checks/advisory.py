@@ -29,13 +29,29 @@ _WORD = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]{15,}')
 """Identifier-like runs that may be over 63 bytes in UTF-8 (16 characters of up to 4 bytes)."""
 
 
+def new_columns(op: Op) -> list[tuple[str, str, frozenset[F], tuple[int, int] | None]]:
+    """The columns a CREATE TABLE or ADD COLUMN creates: (name, type, flags, (line, column) or None)."""
+    if op.action is A.CREATE_TABLE:
+        return [(c.name, c.type, c.flags, c.at) for c in op.columns]
+    if op.action is A.ADD_COLUMN and op.column:
+        return [(op.column, op.pg_type or op.detail, op.flags, None)]
+    return []
+
+
+def at_column(op: Op, name: str, type_: str, pos: tuple[int, int] | None) -> Op:
+    """`op` narrowed to one column it creates, at that column's line when known (so that the finding
+    points there, and an inline waiver above the column applies)."""
+    if pos is None:
+        return replace(op, column=name, detail=type_)
+    return replace(op, column=name, detail=type_, line=pos[0], col=pos[1], end_line=pos[0])
+
+
 def _column_type(op: Op, name: str, type_: str, flags: frozenset[F], table: str | None,
                  pos: tuple[int, int] | None = None) -> list[Hit]:
     base = type_.lower().removeprefix("pg_catalog.")
     if base not in _SMALL_INTS and base.removesuffix("[]") not in ("timestamp", "bpchar"):
         return []  # most columns: nothing to say, and no copy of the operation made
-    at = replace(op, column=name, detail=type_) if pos is None else \
-        replace(op, column=name, detail=type_, line=pos[0], col=pos[1], end_line=pos[0])
+    at = at_column(op, name, type_, pos)
     where = f"{table}.{name}"
     if base in _SMALL_INTS and (F.PRIMARY_KEY in flags or _SEQUENCED & flags or "serial" in base):
         role = "primary key" if F.PRIMARY_KEY in flags else "sequence-backed column"
@@ -114,14 +130,10 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
 @on(A.CREATE_TABLE, A.ADD_COLUMN, phase=Phase.ADVISORY)
 def column_types(op: Op, walk: Walk) -> Iterable[Hit]:
     """int-primary-key, timestamp-without-time-zone, char-column: the type of each column created."""
-    if op.action is A.CREATE_TABLE:
-        out: list[Hit] = []
-        for cdef in op.columns:
-            out.extend(_column_type(op, cdef.name, cdef.type, cdef.flags, op.table, cdef.at))
-        return out
-    if op.column:
-        return _column_type(op, op.column, op.pg_type or op.detail, op.flags, op.table)
-    return ()
+    out: list[Hit] = []
+    for name, type_, flags, pos in new_columns(op):
+        out.extend(_column_type(op, name, type_, flags, op.table, pos))
+    return out
 
 
 @on(CREATES, phase=Phase.ADVISORY)
