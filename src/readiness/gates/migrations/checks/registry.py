@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.walk import Walk
-from readiness.model import Confidence, RiskClass
+from readiness.model import Confidence, Finding, Location, RiskClass
 from readiness.rules.catalog import RuleHandle
 
 
@@ -47,6 +47,14 @@ class Hit:
     """Set when the hit is in another file than the migration (its down file)."""
     lock: str | None = None
     """The lock this hit takes when it differs from its page's `lock:` (e.g. LOCK TABLE's mode)."""
+
+    def to_finding(self, path: str) -> Finding:
+        """The finding, in migration `path` (or the file the hit names), at the operation's place."""
+        op = self.op
+        evidence = f"{op.evidence}|{op.table}|{op.column}|{op.shown()}"
+        return self.rule.finding(Location(path=self.path or path, line=op.line, column=op.col, end_line=op.end_line),
+                                 message=self.message, evidence=evidence, severity=self.risk.severity,
+                                 confidence=self.confidence)
 
 
 def hit(handle: RuleHandle, op: Op, message: str, confidence: Confidence | None = None, *,
