@@ -9,6 +9,10 @@ OneToOneField adds a unique constraint on the same column, `null=False` is SET N
 
 Tables are named as Django names them by default (`<app_label>_<model>`, or `db_table` when an
 earlier migration of the app sets it); the app label is the directory that holds `migrations/`.
+
+Longer than 500 lines on purpose: one reader of one format (every `migrations.*` operation and
+the app state AlterField needs), whose parts only make sense together; the field-to-column mapping
+is already apart (djangofields.py), and the checks judge its output, not its syntax.
 """
 
 from __future__ import annotations
