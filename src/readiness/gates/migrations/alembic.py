@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from readiness.gates.migrations.dynamic import Scope
@@ -334,7 +333,7 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
     else:
         return
     if autocommit:
-        ops = [replace(o, autocommit=True, unit=0) for o in ops]
+        ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=True) for o in ops]
     target.extend(ops)
     if count:
         out.statements += 1

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.checks import REGISTRY, Hit, Phase
+from readiness.gates.migrations.checks import REGISTRY, Hit
 from readiness.gates.migrations.checks.columns import binary_compatible
 from readiness.gates.migrations.checks.locks import traffic_lock
 from readiness.gates.migrations.ops import Op
@@ -22,31 +22,29 @@ from readiness.gates.migrations.walk import Context, Walk, key, unqualified
 
 __all__ = ["Context", "Hit", "TxMode", "binary_compatible", "judge", "traffic_lock", "transactions"]
 
-_NONE: tuple[()] = ()
-
 
 def judge(ops: Sequence[Op], ctx: Context, *, statements: int | None = None) -> list[Hit]:
     """Every rule hit of one migration's operations, in order."""
     n = statements if statements is not None else len({(o.line, o.col) for o in ops})
     walk = Walk(ops, ctx, n)
-    checks = REGISTRY.checks
-    advisory, early = checks[Phase.ADVISORY], checks[Phase.EARLY]
-    placement, table_checks = checks[Phase.PLACEMENT], checks[Phase.TABLE]
-    observers = REGISTRY.observers
+    plan = REGISTRY.plan()
     hits: list[Hit] = []
     for i in range(len(ops)):
         op = walk.step(i)
-        a = op.action
-        for watch in observers.get(a, _NONE):
-            watch(op, walk)
-        for phase in (advisory, early):
-            for check in phase.get(a, _NONE):
-                hits.extend(check(op, walk))
-        before = len(hits)
-        for check in placement.get(a, _NONE):
+        watch, first, placement, table_checks = plan[op.action]
+        for observer in watch:
+            observer(op, walk)
+        for check in first:  # advisory and early: every operation, new table or not
             hits.extend(check(op, walk))
-        if len(hits) == before and not walk.new:  # a statement that fails where it runs goes no further
-            for check in table_checks.get(a, _NONE):
+        if placement:
+            before = len(hits)
+            for check in placement:
+                hits.extend(check(op, walk))
+            if len(hits) != before:  # a statement that fails where it runs goes no further
+                walk.after(op)
+                continue
+        if table_checks and not walk.new:
+            for check in table_checks:
                 hits.extend(check(op, walk))
         walk.after(op)
     for check_all in REGISTRY.whole:

@@ -12,10 +12,6 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from readiness.replay.model import LockMode
-
-__all__ = ["Action", "ColumnDef", "ColumnType", "ConstraintKind", "Flag", "LockMode", "ObjectKind", "Op"]
-
 
 class Action(enum.StrEnum):
     """What an operation does (the values are stable: history and tests name them)."""
@@ -195,6 +191,30 @@ class ConstraintKind(enum.StrEnum):
     ATTR_NOT_ENFORCED = "attr_not_enforced"
 
 
+class LockMode(enum.StrEnum):
+    """A table lock mode, as written in SQL (LOCK TABLE's modes, weakest first).
+
+    The same names as readiness.replay.model.LockMode, kept apart on purpose: importing the replay
+    package costs 15-50 ms (its runner and observers), which every `readiness check` would pay."""
+
+    ACCESS_SHARE = "ACCESS SHARE"
+    ROW_SHARE = "ROW SHARE"
+    ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+    SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+    SHARE = "SHARE"
+    SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+    EXCLUSIVE = "EXCLUSIVE"
+    ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+
+    @property
+    def blocks_writes(self) -> bool:
+        """Blocks INSERT/UPDATE/DELETE (the weaker modes conflict only with DDL)."""
+        return self in _WRITE_BLOCKING
+
+
+_WRITE_BLOCKING = frozenset({LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.EXCLUSIVE,
+                             LockMode.ACCESS_EXCLUSIVE})
+
 ColumnType = tuple[str, tuple[int, ...]]
 """A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
 
@@ -272,6 +292,39 @@ class Op:
     implicit: str | None = None
     """The tool that runs this operation without the migration writing it (`Django`)."""
 
+    def narrowed(self, column: str, detail: str, at: tuple[int, int] | None = None) -> Op:
+        """This operation about one column (or name) it creates, at that column's (line, column)
+        when known: what a finding about that column points at."""
+        new = self._copy()
+        _set(new, "column", column)
+        _set(new, "detail", detail)
+        if at is not None:
+            _set(new, "line", at[0])
+            _set(new, "col", at[1])
+            _set(new, "end_line", at[0])
+        return new
+
+    def moved(self, *, line: int, col: int, end_line: int | None, autocommit: bool, flags: Flags | None = None) -> Op:
+        """This operation run from elsewhere: at another place (SQL folded from a Python call, a
+        statement of a DO block), in or out of a transaction, with other flags."""
+        new = self._copy()
+        _set(new, "line", line)
+        _set(new, "col", col)
+        _set(new, "end_line", end_line)
+        _set(new, "autocommit", autocommit)
+        _set(new, "unit", 0)
+        if flags is not None:
+            _set(new, "flags", flags)
+        return new
+
+    def _copy(self) -> Op:
+        """A field-by-field copy: `dataclasses.replace` costs ~10x more on 25 fields, and findings
+        about columns copy an operation per column."""
+        new = object.__new__(Op)
+        for name in _FIELDS:
+            _set(new, name, getattr(self, name))
+        return new
+
     def shown(self) -> str:
         """The operation's argument in one string (fingerprints: it stays what it has always been)."""
         a = self.action
@@ -287,3 +340,5 @@ class Op:
 
 
 _RENAMES = frozenset({Action.RENAME_COLUMN, Action.RENAME_TABLE})
+_FIELDS = tuple(Op.__dataclass_fields__)
+_set = object.__setattr__

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
@@ -222,11 +221,9 @@ def from_statement(stmt: Statement) -> list[Op]:
     handler = _HANDLERS.get(kind)
     if handler is None:
         return [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
-    ops = handler(body, base)
-    if kind == "CreateStmt" and ops and ops[0].action is A.CREATE_TABLE and ops[0].columns:
-        at = _column_positions(stmt, body)
-        ops[0] = replace(ops[0], columns=tuple(c._replace(at=at.get(c.name)) for c in ops[0].columns))
-    return ops
+    if kind == "CreateStmt":
+        return _create(body, base, _column_positions(stmt, body))
+    return handler(body, base)
 
 
 _MAX_DO_DEPTH = 4
@@ -254,8 +251,8 @@ def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
         for st in stmts:
             inner = do_ops(st, {**base, "line": line}, depth + 1) if st.node is None and \
                 st.text[:2].upper() == "DO" else from_statement(st)
-            out.extend(replace(op, flags=op.flags | {F.IN_DO}, line=line, col=1, end_line=line, autocommit=False,
-                               unit=0) for op in inner)
+            out.extend(op.moved(line=line, col=1, end_line=line, autocommit=False, flags=op.flags | {F.IN_DO})
+                       for op in inner)
     for lineno, expr in block.unreadable:
         line = stmt.line + lineno - 1
         out.append(Op(action=A.DYNAMIC_SQL, detail=f"EXECUTE {' '.join(expr.split())[:200]}", line=line, col=1,
@@ -592,15 +589,16 @@ def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=A.OTHER, **base)]
 
 
-def _create(body: dict[str, Any], base: Base) -> list[Op]:
+def _create(body: dict[str, Any], base: Base, at: dict[str, tuple[int, int]] | None = None) -> list[Op]:
     columns: list[ColumnDef] = []
     names: list[str] = []
     pk: set[str] = set()
     for el in body.get("tableElts") or ():
         cdef = el.get("ColumnDef")
         if cdef is not None:
-            columns.append(ColumnDef(str(cdef.get("colname", "")), type_name(cdef.get("typeName")),
-                                     frozenset(_column_flags(cdef)), type_mods(cdef.get("typeName"))))
+            name = str(cdef.get("colname", ""))
+            columns.append(ColumnDef(name, type_name(cdef.get("typeName")), frozenset(_column_flags(cdef)),
+                                     type_mods(cdef.get("typeName")), at.get(name) if at else None))
             names.extend(str(c["Constraint"]["conname"]) for c in cdef.get("constraints") or ()
                          if c.get("Constraint", {}).get("conname"))
         con = el.get("Constraint")

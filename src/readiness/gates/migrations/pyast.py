@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from readiness.gates.migrations import pgtree, sql
@@ -189,8 +189,7 @@ def _moved(op: Op, *, autocommit: bool, at: dict[str, Any] | None = None) -> Op:
     """`op` run by a Python migration (outside any transaction inside autocommit_block), at the
     call's position when its SQL was folded from an expression."""
     where = at or {"line": op.line, "col": op.col, "end_line": op.end_line}
-    return replace(op, line=where["line"], col=where["col"], end_line=where["end_line"], autocommit=autocommit,
-                   unit=0)
+    return op.moved(line=where["line"], col=where["col"], end_line=where["end_line"], autocommit=autocommit)
 
 
 def replace_position(err: sql.SqlError, at: dict[str, Any]) -> sql.SqlError:

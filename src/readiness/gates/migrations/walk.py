@@ -25,6 +25,8 @@ K = ObjectKind
 READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
                    A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
 """The actions the walk reads (besides those the checks are registered for)."""
+_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT}
+"""The actions `Walk.after` changes the state for."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +90,7 @@ class Objects:
     def new(self, name: str | None) -> bool:
         """Created in this migration: a table, or a materialized view (which has rows, but which no
         one else can see until the migration commits)."""
-        if not name:
+        if not name or not (self.tables or self.objects):
             return False
         return key(name) in self.tables or unqualified(name) in self.tables or (
             bool(self.objects) and self._has(self.objects, K.MATVIEW, name))
@@ -159,13 +161,18 @@ class Walk:
         if a is A.SET_TIMEZONE:
             self.utc = Flag.UTC in op.flags
         table = op.table
-        self.new = self.made.new(table)
-        self.known = self.state.get(short(table)) if table else None
+        if table:
+            self.new = self.made.new(table)
+            self.known = self.state.get(short(table)) if self.state else None
+        else:
+            self.new, self.known = False, None
         return op
 
     def after(self, op: Op) -> None:
         """Change the state as `op` changes the database (after its checks)."""
         a = op.action
+        if a not in _CHANGES:
+            return
         table = op.table
         made = self.made
         if a is A.SET_LOCK_TIMEOUT:
@@ -174,7 +181,7 @@ class Walk:
             made.tables.update({key(table), unqualified(table)})
         elif a is A.CREATE_INDEX and op.column:
             made.indexes.add(unqualified(op.column))
-        if table and short(table) in self.tracked:
+        if table and self.tracked and short(table) in self.tracked:
             apply(self.state, op)
         if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags:
             made.add(made.objects, op.kind, op.column)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.checks.registry import Hit, Phase, hit, on
@@ -41,9 +40,7 @@ def new_columns(op: Op) -> list[tuple[str, str, frozenset[F], tuple[int, int] | 
 def at_column(op: Op, name: str, type_: str, pos: tuple[int, int] | None) -> Op:
     """`op` narrowed to one column it creates, at that column's line when known (so that the finding
     points there, and an inline waiver above the column applies)."""
-    if pos is None:
-        return replace(op, column=name, detail=type_)
-    return replace(op, column=name, detail=type_, line=pos[0], col=pos[1], end_line=pos[0])
+    return op.narrowed(name, type_, pos)
 
 
 def _column_type(op: Op, name: str, type_: str, flags: frozenset[F], table: str | None,
@@ -121,7 +118,7 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
             continue
         reported.add(name)
         short = name.encode()[:MAX_IDENTIFIER].decode("utf-8", "ignore")
-        out.append(hit(R.IDENTIFIER_TOO_LONG, replace(op, column=name), f"The {kind} name {name} is "
+        out.append(hit(R.IDENTIFIER_TOO_LONG, op.narrowed(name, op.detail), f"The {kind} name {name} is "
                       f"{len(name.encode())} bytes: PostgreSQL keeps only the first {MAX_IDENTIFIER}, so it is "
                       f"created as {short}."))
     return out

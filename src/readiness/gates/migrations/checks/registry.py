@@ -76,6 +76,8 @@ class Phase(enum.IntEnum):
 OpCheck = Callable[[Op, Walk], Iterable[Hit]]
 Observer = Callable[[Op, Walk], None]
 WholeCheck = Callable[[Walk], Iterable[Hit]]
+Plan = tuple[tuple[Observer, ...], tuple[OpCheck, ...], tuple[OpCheck, ...], tuple[OpCheck, ...]]
+"""What runs for one action: observers, advisory and early checks, placement checks, table checks."""
 
 EVERY = frozenset(Action)
 """Register for every operation kind (a rule about flags or placement, not about one action)."""
@@ -88,8 +90,20 @@ class Registry:
         self.checks: dict[Phase, dict[Action, list[OpCheck]]] = {p: {} for p in Phase}
         self.observers: dict[Action, list[Observer]] = {}
         self.whole: list[WholeCheck] = []
+        self._plan: dict[Action, Plan] | None = None
         self.needs: set[Action] = set()
         """Actions read outside the checks (the schema walk, the gate's reversibility)."""
+
+    def plan(self) -> dict[Action, Plan]:
+        """Per action, the functions to run in order: observers, advisory and early checks,
+        placement checks, table checks (built once, after every module has registered)."""
+        if self._plan is None:
+            by = self.checks
+            self._plan = {a: (tuple(self.observers.get(a, ())),
+                              (*by[Phase.ADVISORY].get(a, ()), *by[Phase.EARLY].get(a, ())),
+                              tuple(by[Phase.PLACEMENT].get(a, ())), tuple(by[Phase.TABLE].get(a, ())))
+                          for a in Action}
+        return self._plan
 
     def actions(self) -> frozenset[Action]:
         """Every action some check, observer or other reader needs (so its statements get a tree)."""
@@ -109,6 +123,7 @@ def on(*actions: Action | frozenset[Action], phase: Phase = Phase.TABLE) -> Call
     def register(fn: OpCheck) -> OpCheck:
         for a in kinds:
             REGISTRY.checks[phase].setdefault(a, []).append(fn)
+        REGISTRY._plan = None
         return fn
     return register
 
@@ -120,6 +135,7 @@ def observe(*actions: Action | frozenset[Action]) -> Callable[[Observer], Observ
     def register(fn: Observer) -> Observer:
         for a in kinds:
             REGISTRY.observers.setdefault(a, []).append(fn)
+        REGISTRY._plan = None
         return fn
     return register
 
