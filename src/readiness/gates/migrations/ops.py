@@ -9,8 +9,10 @@ instead of silently never matching.
 from __future__ import annotations
 
 import enum
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Action(enum.StrEnum):
@@ -317,6 +319,19 @@ class Op:
             _set(new, "flags", flags)
         return new
 
+    def __reduce__(self) -> tuple[Callable[[tuple[Any, ...]], Op], tuple[tuple[Any, ...]]]:
+        """Pickled as plain values (forked workers send operations back): enum members as their
+        strings, looked up again on load, because unpickling an enum member calls the enum class."""
+        v = list(_GET(self))
+        v[_I_ACTION] = self.action.value
+        v[_I_FLAGS] = tuple(f.value for f in self.flags)
+        for i in _I_ENUMS:
+            if v[i] is not None:
+                v[i] = v[i].value
+        if self.columns:
+            v[_I_COLUMNS] = tuple((c.name, c.type, tuple(f.value for f in c.flags), c.mods, c.at) for c in self.columns)
+        return _rebuild, (tuple(v),)
+
     def _copy(self) -> Op:
         """A field-by-field copy: `dataclasses.replace` costs ~10x more on 25 fields, and findings
         about columns copy an operation per column."""
@@ -342,3 +357,29 @@ class Op:
 _RENAMES = frozenset({Action.RENAME_COLUMN, Action.RENAME_TABLE})
 _FIELDS = tuple(Op.__dataclass_fields__)
 _set = object.__setattr__
+_GET = operator.attrgetter(*_FIELDS)
+_I_ACTION, _I_FLAGS, _I_COLUMNS = _FIELDS.index("action"), _FIELDS.index("flags"), _FIELDS.index("columns")
+_I_ENUMS = (_FIELDS.index("kind"), _FIELDS.index("constraint"), _FIELDS.index("lock"))
+_ENUM_OF = {_FIELDS.index("kind"): ObjectKind, _FIELDS.index("constraint"): ConstraintKind,
+            _FIELDS.index("lock"): LockMode}
+_FLAG: dict[str, Flag] = {f.value: f for f in Flag}
+_ACTION: dict[str, Action] = {a.value: a for a in Action}
+
+
+def _flags(values: tuple[str, ...]) -> Flags:
+    return frozenset([_FLAG[f] for f in values]) if values else NO_FLAGS
+
+
+def _rebuild(v: tuple[Any, ...]) -> Op:
+    """An `Op` from what `Op.__reduce__` pickled."""
+    new = object.__new__(Op)
+    for name, value in zip(_FIELDS, v, strict=True):
+        _set(new, name, value)
+    _set(new, "action", _ACTION[v[_I_ACTION]])
+    _set(new, "flags", _flags(v[_I_FLAGS]))
+    for i, enum_type in _ENUM_OF.items():
+        if v[i] is not None:
+            _set(new, _FIELDS[i], enum_type._value2member_map_[v[i]])
+    if v[_I_COLUMNS]:
+        _set(new, "columns", tuple(ColumnDef(n, t, _flags(f), m, at) for n, t, f, m, at in v[_I_COLUMNS]))
+    return new
