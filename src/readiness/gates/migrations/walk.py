@@ -178,7 +178,9 @@ class Walk:
         if a is A.SET_LOCK_TIMEOUT:
             self.timeout_set = Flag.OFF not in op.flags
         if a is A.CREATE_TABLE and table:
-            made.tables.update({key(table), unqualified(table)})
+            full = table.lower()
+            made.tables.add(full)
+            made.tables.add(full.rsplit(".", 1)[-1])
         elif a is A.CREATE_INDEX and op.column:
             made.indexes.add(unqualified(op.column))
         if table and self.tracked and short(table) in self.tracked:

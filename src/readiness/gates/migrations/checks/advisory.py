@@ -127,9 +127,13 @@ def _too_long(op: Op, reported: set[str]) -> list[Hit]:
 @on(A.CREATE_TABLE, A.ADD_COLUMN, phase=Phase.ADVISORY)
 def column_types(op: Op, walk: Walk) -> Iterable[Hit]:
     """int-primary-key, timestamp-without-time-zone, char-column: the type of each column created."""
+    if op.action is A.ADD_COLUMN:
+        return _column_type(op, op.column, op.pg_type or op.detail, op.flags, op.table) if op.column else ()
     out: list[Hit] = []
-    for name, type_, flags, pos in new_columns(op):
-        out.extend(_column_type(op, name, type_, flags, op.table, pos))
+    for c in op.columns:  # the common case, a table of many columns: no tuple built per column
+        found = _column_type(op, c.name, c.type, c.flags, op.table, c.at)
+        if found:
+            out.extend(found)
     return out
 
 
