@@ -6,7 +6,7 @@ module of the package, by name (a rule added with scripts/new_rule.py)."""
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 from collections.abc import Callable
 
 from readiness.gates.migrations.checks.registry import (
@@ -32,8 +32,9 @@ __all__ = ["EVERY", "FAMILIES", "REGISTRY", "Hit", "Phase", "Registry", "hit", "
 
 
 def _load() -> None:
-    extra = sorted(m.name for m in pkgutil.iter_modules(__path__)
-                   if m.name not in FAMILIES and m.name != "registry" and not m.name.startswith("_"))
+    here = os.path.dirname(__file__)  # not pkgutil: ~1 ms to import, for a directory listing
+    names = {n[:-3] for n in os.listdir(here) if n.endswith(".py")}
+    extra = sorted(n for n in names if n not in FAMILIES and n != "registry" and not n.startswith("_"))
     for name in (*FAMILIES, *extra):
         importlib.import_module(f"{__name__}.{name}")
 
