@@ -182,7 +182,7 @@ def _in_process(corpus: Path) -> tuple[float, float, dict]:  # type: ignore[type
 
 
 def _ops(path: Path) -> list[Any]:
-    from readiness.gates.migrations.ops import from_statement
+    from readiness.gates.migrations.pgtree import from_statement
     from readiness.gates.migrations.sql import parse
 
     stmts, _ = parse(path.read_text(encoding="utf-8"))
@@ -206,9 +206,9 @@ def _reason(rule: str, path: Path, line: int) -> str | None:
         if op.action == "create_table" and op.table:
             made.add(_short(op.table))
         elif op.action == "create_object":
-            objects[_short(op.column)] = op.detail
+            objects[_short(op.column)] = op.shown()
         elif op.action == "rename_object":
-            renamed.add(_short(op.extra.get("new")))
+            renamed.add(_short(op.new_name))
     if rule in KEY_ONLY and any(op.action in ("create_table", "add_column", "alter_type") for op in here):
         return "an int column that is neither a new table's key nor serial/identity (by design: only key overflow " \
             "is an outage)"
@@ -223,19 +223,19 @@ def _reason(rule: str, path: Path, line: int) -> str | None:
     for op in here:
         owners = {_short(op.column).split(".")[0], _short(op.table)}  # the object, or the type of an enum value
         if op.action in ("drop_object", "rename_object") and owners & objects.keys():
-            return f"{op.detail} (or its type) created earlier in the same migration"
+            return f"{op.shown()} (or its type) created earlier in the same migration"
         if op.action == "drop_object" and _short(op.column) in renamed:
-            return f"{op.detail} renamed earlier in the same migration: the old copy of a replaced object"
+            return f"{op.shown()} renamed earlier in the same migration: the old copy of a replaced object"
         if op.action == "drop_object" and any(o.action == "create_object" and _short(o.column) == _short(op.column)
                                               and o.line > op.line for o in ops):
-            return f"{op.detail} dropped and created again under the same name in the same migration"
+            return f"{op.shown()} dropped and created again under the same name in the same migration"
         if op.action == "rename_object" and any(o.action == "create_object" and _short(o.column) == _short(op.column)
                                                 and o.line > op.line for o in ops):
-            return f"{op.detail} renamed away and created again under the old name in the same migration"
+            return f"{op.shown()} renamed away and created again under the old name in the same migration"
         if op.action == "rename_other":
             return f"rename of {op.detail or 'an index or constraint'} (not flagged by design: queries rarely name it)"
         if op.action == "alter_type":
-            if any(o.action == "set_timezone" and o.detail == "UTC" and o.line < op.line for o in ops):
+            if any(o.action == "set_timezone" and "utc" in o.flags and o.line < op.line for o in ops):
                 return "timestamp <-> timestamptz after SET timezone = 'UTC' in the same migration (no rewrite on " \
                     "PostgreSQL 12+)"
             return "a binary-compatible type change (varchar widened, to text): earlier migrations give the old " \

@@ -39,7 +39,7 @@ SQL_TEXT = texty("();,'\"$-/*\n \t:[]=<>", max_size=300, words=(
 @example("/* /* nested */")
 def test_sql_parse_never_raises_and_lines_are_in_the_text(text: str) -> None:
     sql = gate_module("readiness.gates.migrations.sql")
-    ops = gate_module("readiness.gates.migrations.ops")
+    ops = gate_module("readiness.gates.migrations.pgtree")
     statements, errors = sql.parse(text)
     nlines = max(text.count("\n") + 1, 1)
     for s in statements:
@@ -55,7 +55,7 @@ def test_sql_parse_never_raises_and_lines_are_in_the_text(text: str) -> None:
 @given(SQL_TEXT, st.sampled_from(["transactional", "none", "single"]), st.booleans())
 def test_sql_classification_never_raises(text: str, mode: str, large: bool) -> None:
     sql = gate_module("readiness.gates.migrations.sql")
-    ops_mod = gate_module("readiness.gates.migrations.ops")
+    ops_mod = gate_module("readiness.gates.migrations.pgtree")
     classify = gate_module("readiness.gates.migrations.classify")
     statements, _errors = sql.parse(text)
     ops = [op for s in statements for op in ops_mod.from_statement(s)]
@@ -75,15 +75,16 @@ GAP = st.sampled_from([" ", "\n", "\n  ", "\r\n\t", " -- é\n", " /* ü */ "])
 def test_column_positions_point_at_the_column_name(columns: list[tuple[str, str]], lead: str, first_col: int,
                                                    cont: int) -> None:
     sql = gate_module("readiness.gates.migrations.sql")
-    ops = gate_module("readiness.gates.migrations.ops")
+    ops = gate_module("readiness.gates.migrations.pgtree")
     text = f"SELECT 'é';{lead}CREATE TABLE t (" + ",".join(f"{g}{n} int" for g, n in columns) + ");"
     origin = sql.Origin(line=5, column=first_col, continuation_column=cont)
     statements, errors = sql.parse(text, origin)
     assert not errors
     [table] = [op for st_ in statements for op in ops.from_statement(st_) if op.action == "create_table"]
     lines = text.split("\n")
+    at = {c.name: c.at for c in table.columns}
     for _gap, quoted in columns:
-        line, col = table.extra["at"][quoted[1:-1]]
+        line, col = at[quoted[1:-1]]
         row = lines[line - 5]
         start = col - (first_col if line == 5 else cont)  # back to an index in the text's own line
         assert row[start:start + len(quoted)] == quoted, (row, start, quoted)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from migrations_helpers import check, findings, items
 
+from readiness.model import Report
 from readiness.workspace.changes import ChangeSet
 
 
-def _by_path(report) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+def _by_path(report: Report) -> dict[str, dict[str, Any]]:
     return {i.data["path"]: i.data for i in items(report)}
 
 

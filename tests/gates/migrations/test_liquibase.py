@@ -7,12 +7,13 @@ from pathlib import Path
 from migrations_helpers import check, findings, items
 
 from readiness.gates.migrations import liquibase
+from readiness.model import Report
 
 CHANGELOG = "src/main/resources/db/changelog/changes/001-orders.sql"
 
 
-def _rules(report: object) -> list[tuple[str, int]]:
-    return sorted((f.rule.split("/", 1)[1], f.location.line) for f in findings(report))  # type: ignore[arg-type]
+def _rules(report: Report) -> list[tuple[str, int]]:
+    return sorted((f.rule.split("/", 1)[1], f.location.line or 0) for f in findings(report))
 
 
 def test_changesets_rollbacks_and_attributes_are_read() -> None:
@@ -114,7 +115,7 @@ def test_each_changeset_needs_its_own_rollback(tmp_path: Path) -> None:
         "ALTER TABLE orders ADD c NUMBER(3);\n"                       # 13
     )})
     irreversible = findings(report, "irreversible-migration")
-    assert sorted(f.location.line for f in irreversible) == [5, 7]
+    assert sorted(f.location.line or 0 for f in irreversible) == [5, 7]
     assert "alice:2" in irreversible[0].message and "Liquibase cannot generate one" in irreversible[0].message
     assert "declared empty" in irreversible[1].message
     assert items(report)[0].data["reversible"] is False

@@ -4,12 +4,13 @@ an existing relation while no lock_timeout is in force (the rule its page states
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from migrations_helpers import findings, sql_report
 
 
-def _at(tmp_path: Path, sql: str, **settings: object) -> list[int]:
+def _at(tmp_path: Path, sql: str, **settings: Any) -> list[int]:
     return [f.location.line or 0 for f in findings(sql_report(tmp_path, sql, **settings), "missing-lock-timeout")]
 
 

@@ -8,7 +8,7 @@ import pytest
 from migrations_helpers import check, findings
 
 from readiness.gates.migrations.classify import binary_compatible
-from readiness.model import Confidence
+from readiness.model import Confidence, Report
 from readiness.workspace.changes import ChangeSet
 
 
@@ -39,9 +39,9 @@ def test_binary_compatible(old: tuple[str, tuple[int, ...]], new: tuple[str, tup
     assert binary_compatible(old, new) is safe
 
 
-def _type_findings(report: object) -> dict[str, tuple[int, Confidence, str]]:
-    return {f.location.path.rsplit("/", 1)[-1]: (f.location.line, f.confidence, f.message)
-            for f in findings(report, "change-column-type")}  # type: ignore[arg-type]
+def _type_findings(report: Report) -> dict[str, tuple[int, Confidence, str]]:
+    return {f.location.path.rsplit("/", 1)[-1]: (f.location.line or 0, f.confidence, f.message)
+            for f in findings(report, "change-column-type")}
 
 
 def test_flyway_history_in_version_order(tmp_path: Path) -> None:

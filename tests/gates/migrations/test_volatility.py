@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from migrations_helpers import assert_clean, assert_flags, check, findings
 
-from readiness.gates.migrations.ops import function_volatility
+from readiness.gates.migrations.pgtree import function_volatility
 
 DATA = Path(__file__).resolve().parents[3] / "src" / "readiness" / "gates" / "migrations" / "pg_volatility.json"
 

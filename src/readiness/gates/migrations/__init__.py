@@ -2,6 +2,6 @@
 
 from readiness.gates.migrations.gate import GATE
 
-RULE_MODULES = ("readiness.gates.migrations.rules",)
+RULE_MODULES = ("readiness.gates.migrations.rules", "readiness.gates.migrations.checks")
 
 __all__ = ["GATE", "RULE_MODULES"]

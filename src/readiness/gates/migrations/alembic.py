@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, NamedTuple
 
 from readiness.gates.migrations.dynamic import Scope
-from readiness.gates.migrations.ops import SERIAL_TYPES, Op, function_volatility
+from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, Op
+from readiness.gates.migrations.ops import Flag as F
+from readiness.gates.migrations.pgtree import SERIAL_TYPES, function_volatility
 from readiness.gates.migrations.pyast import (
     PyResult,
     Source,
@@ -22,6 +24,8 @@ from readiness.gates.migrations.pyast import (
     truthy,
     volatile_text,
 )
+
+A = Action
 
 
 def looks_like_alembic(text: str) -> bool:
@@ -120,71 +124,82 @@ def sa_type(node: ast.AST | None) -> tuple[str, tuple[int, ...]] | None:
 
 _PG_TYPES = {"INTEGER": "integer", "INT": "integer", "SMALLINTEGER": "smallint", "SMALLINT": "smallint",
              "BIGINTEGER": "bigint", "BIGINT": "bigint", "DATETIME": "timestamp", "TIMESTAMP": "timestamp",
-             "CHAR": "bpchar", "NCHAR": "bpchar"}
+             "CHAR": "bpchar", "NCHAR": "bpchar", "JSON": "json", "JSONB": "jsonb"}
 """SQLAlchemy type names (upper-cased) -> the PostgreSQL type they create; DateTime/TIMESTAMP are
 `timestamptz` only with timezone=True."""
 
 
-def _create_table(node: ast.Call) -> dict[str, object]:
-    """`op.create_table("t", sa.Column(...), ...)`: the columns, as ops.Column tuples. An Integer
-    primary key is created as SERIAL when it is the table's only primary-key column."""
+def _create_table(node: ast.Call) -> tuple[ColumnDef, ...]:
+    """`op.create_table("t", sa.Column(...), ...)`: the columns. An Integer primary key is created
+    as SERIAL when it is the table's only primary-key column."""
     cols = [_column(a) for a in node.args[1:] if isinstance(a, ast.Call) and call_name(a) == "Column"]
-    single = sum("primary_key" in c[2] for c in cols) == 1
+    single = sum(F.PRIMARY_KEY in c.flags for c in cols) == 1
     out = []
-    for name, type_, flags, extra in cols:
-        pg = str(extra.get("pg_type") or type_)
-        if "primary_key" in flags and not single:
-            flags = flags - {"primary_key"}
-        out.append((name or "?", pg, frozenset(flags)))
-    return {"columns": tuple(out), "names": ()}
+    for c in cols:
+        flags = c.flags - {F.PRIMARY_KEY} if F.PRIMARY_KEY in c.flags and not single else c.flags
+        out.append(ColumnDef(c.name or "?", c.pg_type or c.type, frozenset(flags)))
+    return tuple(out)
 
 
-def _column(node: ast.AST | None) -> tuple[str | None, str, set[str], dict[str, object]]:
-    """`sa.Column("name", sa.Type, nullable=False, ...)` -> (name, type, flags, extra)."""
-    flags: set[str] = set()
-    extra: dict[str, object] = {}
+class _Column(NamedTuple):
+    """What a `sa.Column(...)` says."""
+
+    name: str | None
+    type: str
+    """The SQLAlchemy type's name."""
+    flags: set[F]
+    references: str | None = None
+    pg_type: str | None = None
+    """The PostgreSQL type it creates, when known."""
+
+
+def _column(node: ast.AST | None) -> _Column:
+    """`sa.Column("name", sa.Type, nullable=False, ...)` -> what it says."""
+    flags: set[F] = set()
+    references: str | None = None
+    pg_type: str | None = None
     if not isinstance(node, ast.Call) or call_name(node) != "Column":
-        return None, "?", flags, extra
+        return _Column(None, "?", flags)
     name = const_str(node.args[0]) if node.args else const_str(arg(node, -1, "name"))
     type_ = "?"
     for a in node.args[1:]:
         cn = call_name(a) if isinstance(a, ast.Call | ast.Attribute | ast.Name) else ""
         if cn == "ForeignKey":
-            flags.add("references")
+            flags.add(F.REFERENCES)
             target = const_str(a.args[0]) if isinstance(a, ast.Call) and a.args else None
-            extra["references"] = target.rsplit(".", 1)[0] if target else None
+            references = target.rsplit(".", 1)[0] if target else None
         elif cn in ("Identity", "Sequence"):
-            flags.add("identity")
+            flags.add(F.IDENTITY)
         elif type_ == "?" and cn:
             type_ = cn
             pg = _PG_TYPES.get(cn.upper())
             if pg == "timestamp" and isinstance(a, ast.Call) and truthy(arg(a, 0, "timezone")):
                 pg = "timestamptz"
             if pg:
-                extra["pg_type"] = pg
+                pg_type = pg
     if type_.lower() in SERIAL_TYPES:
-        flags.add("serial")
+        flags.add(F.SERIAL)
     if truthy(arg(node, -1, "nullable")) is False:
-        flags.add("not_null")
+        flags.add(F.NOT_NULL)
     if truthy(arg(node, -1, "primary_key")):
-        flags.update({"primary_key", "not_null"})
+        flags.update({F.PRIMARY_KEY, F.NOT_NULL})
     if truthy(arg(node, -1, "unique")):
-        flags.add("unique")
+        flags.add(F.UNIQUE)
     sd = arg(node, -1, "server_default")
     if sd is not None and not (isinstance(sd, ast.Constant) and sd.value is None):
-        flags.add("has_default")
+        flags.add(F.HAS_DEFAULT)
         text = const_str(sd)
         if text is not None and isinstance(sd, ast.Call) and volatile_text(text):
-            flags.add("volatile_default")
+            flags.add(F.VOLATILE_DEFAULT)
         elif isinstance(sd, ast.Call) and _sa_func(sd) is not None:  # sa.func.now(), func.gen_random_uuid()
             if function_volatility(str(_sa_func(sd))) == "v":
-                flags.add("volatile_default")
+                flags.add(F.VOLATILE_DEFAULT)
         elif isinstance(sd, ast.Call) and call_name(sd) == "Computed":
-            flags.add("generated_stored")
+            flags.add(F.GENERATED_STORED)
     for a in node.args[1:]:
         if isinstance(a, ast.Call) and call_name(a) == "Computed":
-            flags.add("generated_stored")
-    return name, type_, flags, extra
+            flags.add(F.GENERATED_STORED)
+    return _Column(name, type_, flags, references, pg_type)
 
 
 def _sa_func(node: ast.Call) -> str | None:
@@ -227,15 +242,15 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
             and f.args[0].id == "op":  # getattr(op, "drop_table")(...)
         attr = const_str(f.args[1]) if len(f.args) > 1 else None
         if attr is None:
-            target.append(Op(action="dynamic_sql", detail=f"`{ast.unparse(f)[:80]}`", autocommit=autocommit,
+            target.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(f)[:80]}`", autocommit=autocommit,
                              **src.base(node)))
             return
         who, name = "op", attr
     in_batch = who in batch
     if name in ("commit", "rollback") and not node.args and who != "op" and _connection(f, scope):
         # bind.commit(): ends the transaction Alembic runs the migration in (SQLAlchemy 2.0 connections)
-        ended = frozenset({"rollback"} if name == "rollback" else ())
-        target.append(Op(action="commit", flags=ended, autocommit=autocommit, **src.base(node)))
+        ended = frozenset({F.ROLLBACK} if name == "rollback" else ())
+        target.append(Op(action=A.COMMIT, flags=ended, autocommit=autocommit, **src.base(node)))
         if count:
             out.statements += 1
         return
@@ -259,70 +274,66 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         return name_of(arg(node, i, kw), scope)
 
     if name == "add_column":
-        col, type_, flags, extra = _column(arg(node, shift, "column"))
-        ops.append(Op(action="add_column", table=table, column=col, detail=type_, flags=frozenset(flags),
-                      extra=extra, **base))
+        c = _column(arg(node, shift, "column"))
+        ops.append(Op(action=A.ADD_COLUMN, table=table, column=c.name, detail=c.type, flags=frozenset(c.flags),
+                      references=c.references, pg_type=c.pg_type, **base))
     elif name == "drop_column":
-        ops.append(Op(action="drop_column", table=table, column=s(shift, "column_name"), **base))
+        ops.append(Op(action=A.DROP_COLUMN, table=table, column=s(shift, "column_name"), **base))
     elif name == "alter_column":
         col = s(shift, "column_name")
         if arg(node, -1, "new_column_name") is not None:
-            ops.append(Op(action="rename_column", table=table, column=col,
-                          detail=s(-1, "new_column_name") or "?", **base))
+            ops.append(Op(action=A.RENAME_COLUMN, table=table, column=col,
+                          new_name=s(-1, "new_column_name") or "?", **base))
         type_node = arg(node, -1, "type_")
         if type_node is not None:
             new, old = sa_type(type_node), sa_type(arg(node, -1, "existing_type"))
-            types: dict[str, object] = {}
-            if new is not None:
-                types.update(pg_type=new[0], mods=new[1])
-            if old is not None:
-                types["old"] = old  # autogenerate writes existing_type: the old type is known
-            ops.append(Op(action="alter_type", table=table, column=col, detail=call_name(type_node) or "?",
-                          extra=types, **base))
+            # autogenerate writes existing_type: the old type is known
+            ops.append(Op(action=A.ALTER_TYPE, table=table, column=col, detail=call_name(type_node) or "?",
+                          pg_type=new[0] if new else None, mods=new[1] if new else (), old_type=old, **base))
         sd = arg(node, -1, "server_default")
         if isinstance(sd, ast.Constant) and sd.value is None:  # None removes the default; False (the default) keeps it
             known = truthy(arg(node, -1, "existing_nullable")) is False or truthy(arg(node, -1, "nullable")) is False
-            ops.append(Op(action="drop_default", table=table, column=col,
-                          flags=frozenset({"not_null"} if known else ()), **base))
+            ops.append(Op(action=A.DROP_DEFAULT, table=table, column=col,
+                          flags=frozenset({F.NOT_NULL} if known else ()), **base))
         if truthy(arg(node, -1, "nullable")) is False:
-            ops.append(Op(action="set_not_null", table=table, column=col, **base))
+            ops.append(Op(action=A.SET_NOT_NULL, table=table, column=col, **base))
     elif name == "create_index":
         idx_table = batch[who] if in_batch else s(1, "table_name")
-        flags = set()
+        flags: set[F] = set()
         if truthy(arg(node, -1, "postgresql_concurrently")):
-            flags.add("concurrently")
+            flags.add(F.CONCURRENTLY)
         if truthy(arg(node, -1, "unique")):
-            flags.add("unique")
-        ops.append(Op(action="create_index", table=idx_table, column=s(0, "index_name"), flags=frozenset(flags),
+            flags.add(F.UNIQUE)
+        ops.append(Op(action=A.CREATE_INDEX, table=idx_table, column=s(0, "index_name"), flags=frozenset(flags),
                       **base))
     elif name == "drop_index":
-        flags = {"concurrently"} if truthy(arg(node, -1, "postgresql_concurrently")) else set()
-        ops.append(Op(action="drop_index", column=s(0, "index_name"), flags=frozenset(flags),
+        flags = {F.CONCURRENTLY} if truthy(arg(node, -1, "postgresql_concurrently")) else set()
+        ops.append(Op(action=A.DROP_INDEX, column=s(0, "index_name"), flags=frozenset(flags),
                       table=batch.get(who) if in_batch else s(1, "table_name"), **base))
     elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint",
                   "create_primary_key", "create_exclude_constraint"):
-        kind = {"create_foreign_key": "foreign", "create_check_constraint": "check",
-                "create_unique_constraint": "unique", "create_primary_key": "primary",
-                "create_exclude_constraint": "exclusion"}[name]
-        con_table = batch[who] if in_batch else s(1, "source_table" if kind == "foreign" else "table_name")
-        flags = {"not_valid"} if truthy(arg(node, -1, "postgresql_not_valid")) else set()
-        ref = s(1 if in_batch else 2, "referent_table") if kind == "foreign" else None
-        ops.append(Op(action="add_constraint", table=con_table, column=s(0, "constraint_name"), detail=kind,
-                      flags=frozenset(flags), extra={"references": ref}, **base))
+        kind = {"create_foreign_key": ConstraintKind.FOREIGN, "create_check_constraint": ConstraintKind.CHECK,
+                "create_unique_constraint": ConstraintKind.UNIQUE, "create_primary_key": ConstraintKind.PRIMARY,
+                "create_exclude_constraint": ConstraintKind.EXCLUSION}[name]
+        foreign = kind is ConstraintKind.FOREIGN
+        con_table = batch[who] if in_batch else s(1, "source_table" if foreign else "table_name")
+        flags = {F.NOT_VALID} if truthy(arg(node, -1, "postgresql_not_valid")) else set()
+        ref = s(1 if in_batch else 2, "referent_table") if foreign else None
+        ops.append(Op(action=A.ADD_CONSTRAINT, table=con_table, column=s(0, "constraint_name"), constraint=kind,
+                      flags=frozenset(flags), references=ref, **base))
     elif name == "rename_table":
-        ops.append(Op(action="rename_table", table=s(0, "old_table_name"), detail=s(1, "new_table_name") or "?",
+        ops.append(Op(action=A.RENAME_TABLE, table=s(0, "old_table_name"), new_name=s(1, "new_table_name") or "?",
                       **base))
     elif name == "drop_table":
-        ops.append(Op(action="drop_table", table=s(0, "table_name"), **base))
+        ops.append(Op(action=A.DROP_TABLE, table=s(0, "table_name"), **base))
     elif name == "create_table":
-        ops.append(Op(action="create_table", table=s(0, "table_name"), extra=_create_table(node), **base))
+        ops.append(Op(action=A.CREATE_TABLE, table=s(0, "table_name"), columns=_create_table(node), **base))
     elif name == "bulk_insert":
-        ops.append(Op(action="insert", **base))
+        ops.append(Op(action=A.INSERT, **base))
     else:
         return
     if autocommit:
-        ops = [Op(action=o.action, table=o.table, column=o.column, detail=o.detail, flags=o.flags, line=o.line,
-                  col=o.col, end_line=o.end_line, evidence=o.evidence, autocommit=True, extra=o.extra) for o in ops]
+        ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=True) for o in ops]
     target.extend(ops)
     if count:
         out.statements += 1

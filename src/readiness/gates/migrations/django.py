@@ -9,6 +9,10 @@ OneToOneField adds a unique constraint on the same column, `null=False` is SET N
 
 Tables are named as Django names them by default (`<app_label>_<model>`, or `db_table` when an
 earlier migration of the app sets it); the app label is the directory that holds `migrations/`.
+
+Longer than 500 lines on purpose: one reader of one format (every `migrations.*` operation and
+the app state AlterField needs), whose parts only make sense together; the field-to-column mapping
+is already apart (djangofields.py), and the checks judge its output, not its syntax.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from typing import Any
 
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
-from readiness.gates.migrations.history import ColumnType
-from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.ops import Action, ColumnDef, ColumnType, ConstraintKind, Op
+from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.pyast import (
     PyResult,
     Source,
@@ -34,6 +38,8 @@ from readiness.gates.migrations.pyast import (
     truthy,
 )
 from readiness.workspace import FileProblem, Workspace, decode_text
+
+A = Action
 
 
 def looks_like_django(text: str) -> bool:
@@ -130,8 +136,8 @@ def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
     created by it, so they are declared created before its first operation (other apps' are not)."""
     prefix = f"{app}_"
     tables = dict.fromkeys(o.table for o in ops if o.table and o.table.lower().startswith(prefix))
-    return [Op(action="create_table", table=t, flags=frozenset({"derived_name"}),
-               extra={"columns": (), "names": ()}, **base) for t in tables if t]
+    return [Op(action=A.CREATE_TABLE, table=t, flags=frozenset({F.DERIVED_NAME}),
+               **base) for t in tables if t]
 
 
 _NO_BASE: dict[str, Any] = {"line": 1, "col": 1, "end_line": None, "evidence": ""}
@@ -175,7 +181,7 @@ class _Reader:
             ops.extend(self._create_model(node, base))
         elif name == "DeleteModel":
             cname = (const_str(arg(node, 0, "name")) or "").lower()
-            op = Op(action="drop_table", table=self.state.table(self.app, cname), **base)
+            op = Op(action=A.DROP_TABLE, table=self.state.table(self.app, cname), **base)
             ops.append(op)
             self.out.lossy.append(op)
             self.state.fields.pop(cname, None)
@@ -192,14 +198,14 @@ class _Reader:
             if old_model in self.state.tables:
                 self.state.tables[new_model] = self.state.tables.pop(old_model)
             else:  # Django renames the table only when it has the default name
-                ops.append(Op(action="rename_table", table=old_table, detail=f"{self.app}_{new_model}",
-                              flags=frozenset({"derived_name"}), **base))
+                ops.append(Op(action=A.RENAME_TABLE, table=old_table, new_name=f"{self.app}_{new_model}",
+                              flags=frozenset({F.DERIVED_NAME}), **base))
         elif name == "AlterModelTable":
             cname = (const_str(arg(node, 0, "name")) or "").lower()
             new_table = const_str(arg(node, 1, "table")) or f"{self.app}_{cname}"
             old_table = self.state.table(self.app, cname)
             if new_table != old_table:
-                ops.append(Op(action="rename_table", table=old_table, detail=new_table, **base))
+                ops.append(Op(action=A.RENAME_TABLE, table=old_table, new_name=new_table, **base))
             self.state.tables[cname] = new_table
         elif name == "AddField":
             ops.extend(self._add_field(node, model, fields, table, base))
@@ -207,8 +213,8 @@ class _Reader:
             fname = const_str(arg(node, 1, "name")) or ""
             gone = fields.pop(fname, None)
             if gone is None or not gone.no_column or gone.m2m:
-                op = Op(action="drop_table", table=f"{table}_{fname}", **base) if gone is not None and gone.m2m else \
-                    Op(action="drop_column", table=table, column=gone.column if gone else fname, **base)
+                op = Op(action=A.DROP_TABLE, table=f"{table}_{fname}", **base) if gone is not None and gone.m2m else \
+                    Op(action=A.DROP_COLUMN, table=table, column=gone.column if gone else fname, **base)
                 ops.append(op)
                 self.out.lossy.append(op)
         elif name == "RenameField":
@@ -219,11 +225,11 @@ class _Reader:
             if renamed is not None:
                 fields[new_name] = renamed
             if was is not None and was.m2m and not was.through:  # Django renames the join table it made
-                ops.append(Op(action="rename_table", table=f"{table}_{old_name}", detail=f"{table}_{new_name}",
+                ops.append(Op(action=A.RENAME_TABLE, table=f"{table}_{old_name}", new_name=f"{table}_{new_name}",
                               **base))
             elif was is None or (not was.no_column and renamed is not None and renamed.column != was.column):
-                ops.append(Op(action="rename_column", table=table, column=was.column if was else old_name,
-                              detail=renamed.column if renamed else new_name, **base))
+                ops.append(Op(action=A.RENAME_COLUMN, table=table, column=was.column if was else old_name,
+                              new_name=renamed.column if renamed else new_name, **base))
         elif name == "AlterField":
             ops.extend(self._alter_field(node, model, fields, table, base))
         elif name in ("AlterUniqueTogether", "AlterIndexTogether"):
@@ -231,33 +237,33 @@ class _Reader:
         elif name in ("AddIndex", "AddIndexConcurrently"):
             idx = arg(node, 1, "index")
             iname = const_str(arg(idx, -1, "name")) if isinstance(idx, ast.Call) else None
-            flags = {"concurrently"} if name == "AddIndexConcurrently" else set()
-            ops.append(Op(action="create_index", table=table, column=iname, flags=frozenset(flags), **base))
+            flags = {F.CONCURRENTLY} if name == "AddIndexConcurrently" else set()
+            ops.append(Op(action=A.CREATE_INDEX, table=table, column=iname, flags=frozenset(flags), **base))
         elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
-            flags = {"concurrently"} if name == "RemoveIndexConcurrently" else set()
-            ops.append(Op(action="drop_index", table=table, column=const_str(arg(node, 1, "name")),
+            flags = {F.CONCURRENTLY} if name == "RemoveIndexConcurrently" else set()
+            ops.append(Op(action=A.DROP_INDEX, table=table, column=const_str(arg(node, 1, "name")),
                           flags=frozenset(flags), **base))
         elif name in ("AddConstraint", "AddConstraintNotValid"):  # the latter: django.contrib.postgres
             ops.extend(self._add_constraint(node, table, base, not_valid=name == "AddConstraintNotValid"))
         elif name == "ValidateConstraint":
-            ops.append(Op(action="validate_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
+            ops.append(Op(action=A.VALIDATE_CONSTRAINT, table=table, column=const_str(arg(node, 1, "name")), **base))
         elif name == "AlterOrderWithRespectTo":  # Django adds `_order` (IntegerField(default=0)) or drops it
             cname = (const_str(arg(node, 0, "name")) or "").lower()
             table = self.state.table(self.app, cname)
             respect = arg(node, 1, "order_with_respect_to")
             if isinstance(respect, ast.Constant) and respect.value is None:
-                ops.append(Op(action="drop_column", table=table, column="_order", **base))
+                ops.append(Op(action=A.DROP_COLUMN, table=table, column="_order", **base))
             else:
-                ops.append(Op(action="add_column", table=table, column="_order", detail="IntegerField",
-                              flags=frozenset({"not_null", "has_default"}), extra={"pg_type": "int4"}, **base))
-                ops.append(Op(action="drop_default", table=table, column="_order", extra={"implicit": "Django"},
+                ops.append(Op(action=A.ADD_COLUMN, table=table, column="_order", detail="IntegerField",
+                              flags=frozenset({F.NOT_NULL, F.HAS_DEFAULT}), pg_type="int4", **base))
+                ops.append(Op(action=A.DROP_DEFAULT, table=table, column="_order", implicit="Django",
                               **base))
         elif name == "RemoveConstraint":
-            ops.append(Op(action="drop_constraint", table=table, column=const_str(arg(node, 1, "name")), **base))
+            ops.append(Op(action=A.DROP_CONSTRAINT, table=table, column=const_str(arg(node, 1, "name")), **base))
         elif name == "AddDefaultValue":  # django-add-default-value: keeps a default in the database
             fname = const_str(arg(node, 1, "name")) or "?"
             known = fields.get(fname)
-            ops.append(Op(action="set_default", table=table, column=known.column if known else fname, **base))
+            ops.append(Op(action=A.SET_DEFAULT, table=table, column=known.column if known else fname, **base))
         else:
             return
         if emit:
@@ -318,7 +324,7 @@ class _Reader:
         rev = arg(node, 1, "reverse_code")
         if rev is None or (isinstance(rev, ast.Constant) and rev.value is None):
             self.out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
-        ops.append(Op(action="run_python", **base))
+        ops.append(Op(action=A.RUN_PYTHON, **base))
         code = arg(node, 0, "code")
         fn = self.scope.functions.get(code.id) if isinstance(code, ast.Name) else None
         if fn is None:
@@ -359,11 +365,9 @@ class _Reader:
             if value:
                 self.state.together[(cname, kind)] = value
         table = self.state.table(self.app, cname)
-        columns = tuple((f.column, _column_type(f), frozenset(_created_flags(f))) for f in fields.values()
-                        if not f.no_column)
-        mods = {f.column: f.type[1] for f in fields.values() if f.type is not None and not f.no_column}
-        return [Op(action="create_table", table=table, flags=frozenset({"derived_name"}),
-                   extra={"columns": columns, "names": (), "mods": mods}, **base)]
+        columns = tuple(ColumnDef(f.column, _column_type(f), frozenset(_created_flags(f)),
+                                  f.type[1] if f.type is not None else ()) for f in fields.values() if not f.no_column)
+        return [Op(action=A.CREATE_TABLE, table=table, flags=frozenset({F.DERIVED_NAME}), columns=columns, **base)]
 
     def _add_field(self, node: ast.Call, model: str, fields: dict[str, FieldSpec], table: str | None,
                    base: dict[str, Any]) -> list[Op]:
@@ -376,38 +380,35 @@ class _Reader:
         fields[fname] = fs
         if fs.no_column:
             if fs.m2m:
-                return [Op(action="create_table", table=f"{table}_{fname}", **base)]
+                return [Op(action=A.CREATE_TABLE, table=f"{table}_{fname}", **base)]
             return []  # nothing in the database: no statement
-        flags: set[str] = set()
-        extra: dict[str, object] = {}
+        flags: set[F] = set()
         drops_default = _default_dropped(fld, fs)
         if not fs.null:
-            flags.add("not_null")
+            flags.add(F.NOT_NULL)
         if drops_default or fs.db_default:
-            flags.add("has_default")
+            flags.add(F.HAS_DEFAULT)
         if fs.unique and not fs.primary_key:
-            flags.add("unique")
+            flags.add(F.UNIQUE)
         if fs.primary_key:
-            flags.add("primary_key")
+            flags.add(F.PRIMARY_KEY)
         if fs.auto:
-            flags.add("serial")
+            flags.add(F.SERIAL)
         if fs.generated:
-            flags.add("generated_stored")
+            flags.add(F.GENERATED_STORED)
         if fs.fk is not None and fs.db_constraint:
-            flags.add("references")
-            extra["references"] = fs.fk
-        if fs.type is not None:
-            extra["pg_type"], extra["mods"] = fs.type
-        ops = [Op(action="add_column", table=table, column=fs.column, detail=fs.cls, flags=frozenset(flags),
-                  extra=extra, **base)]
+            flags.add(F.REFERENCES)
+        ops = [Op(action=A.ADD_COLUMN, table=table, column=fs.column, detail=fs.cls, flags=frozenset(flags),
+                  references=fs.fk if F.REFERENCES in flags else None, pg_type=fs.type[0] if fs.type else None,
+                  mods=fs.type[1] if fs.type else (), **base)]
         if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
-            ops.append(Op(action="drop_default", table=table, column=fs.column, extra={"implicit": "Django"}, **base))
+            ops.append(Op(action=A.DROP_DEFAULT, table=table, column=fs.column, implicit="Django", **base))
         if fs.check:
-            ops.append(Op(action="add_constraint", table=table, column=f"{fs.column}_check", detail="check",
-                          extra={"implicit": "Django"}, flags=frozenset({"new_column"}), **base))
+            ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=f"{fs.column}_check",
+                          constraint=ConstraintKind.CHECK, implicit="Django", flags=frozenset({F.NEW_COLUMN}), **base))
         if fs.index:
             label = f"{fs.column} index"
-            ops.append(Op(action="create_index", table=table, column=label, **base))
+            ops.append(Op(action=A.CREATE_INDEX, table=table, column=label, **base))
         return ops
 
     def _alter_field(self, node: ast.Call, model: str, fields: dict[str, FieldSpec], table: str | None,
@@ -436,13 +437,13 @@ class _Reader:
             columns = [fields[c].column if c in fields else c for c in cols]
             label = f"({', '.join(columns)})"
             if kind == "unique":
-                ops.append(Op(action="add_constraint", table=table, column=label, detail="unique",
-                              extra={"columns": columns}, **base))
+                ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=label, constraint=ConstraintKind.UNIQUE,
+                              keys=tuple(columns), **base))
             else:
-                ops.append(Op(action="create_index", table=table, column=label, **base))
+                ops.append(Op(action=A.CREATE_INDEX, table=table, column=label, **base))
         for cols in sorted(old - value):
             label = f"({', '.join(fields[c].column if c in fields else c for c in cols)})"
-            ops.append(Op(action="drop_constraint" if kind == "unique" else "drop_index", table=table,
+            ops.append(Op(action=A.DROP_CONSTRAINT if kind == "unique" else A.DROP_INDEX, table=table,
                           column=label, **base))
         return ops
 
@@ -457,13 +458,13 @@ class _Reader:
                                                ("condition", "include", "opclasses", "expressions")) \
                 or (cname == "UniqueConstraint" and con.args):
             # a partial or expression unique constraint is created as a unique index
-            return [Op(action="create_index", table=table, column=con_name, flags=frozenset({"unique"}), **base)]
-        kind = {"CheckConstraint": "check", "UniqueConstraint": "unique", "ExclusionConstraint": "exclusion"}.get(
-            cname, "")
-        if not kind:
+            return [Op(action=A.CREATE_INDEX, table=table, column=con_name, flags=frozenset({F.UNIQUE}), **base)]
+        kind = {"CheckConstraint": ConstraintKind.CHECK, "UniqueConstraint": ConstraintKind.UNIQUE,
+                "ExclusionConstraint": ConstraintKind.EXCLUSION}.get(cname)
+        if kind is None:
             return []
-        return [Op(action="add_constraint", table=table, column=con_name, detail=kind,
-                   flags=frozenset({"not_valid"} if not_valid else ()), **base)]
+        return [Op(action=A.ADD_CONSTRAINT, table=table, column=con_name, constraint=kind,
+                   flags=frozenset({F.NOT_VALID} if not_valid else ()), **base)]
 
 
 def alter_ops(old: FieldSpec, new: FieldSpec, table: str | None, base: dict[str, Any]) -> list[Op]:
@@ -472,42 +473,43 @@ def alter_ops(old: FieldSpec, new: FieldSpec, table: str | None, base: dict[str,
     ops: list[Op] = []
     column = new.column
     if old.column != new.column:
-        ops.append(Op(action="rename_column", table=table, column=old.column, detail=new.column, **base))
+        ops.append(Op(action=A.RENAME_COLUMN, table=table, column=old.column, new_name=new.column, **base))
     moved = (old.fk or "").lower() != (new.fk or "").lower()
     if old.fk is not None and (moved or not new.db_constraint) and old.db_constraint:
-        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column} foreign key", **base))
+        ops.append(Op(action=A.DROP_CONSTRAINT, table=table, column=f"{old.column} foreign key", **base))
     if old.index and not old.unique and (not new.index or new.unique):
-        ops.append(Op(action="drop_index", table=table, column=f"{old.column} index", **base))
+        ops.append(Op(action=A.DROP_INDEX, table=table, column=f"{old.column} index", **base))
     if old.unique and not new.unique:
-        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column} unique", **base))
+        ops.append(Op(action=A.DROP_CONSTRAINT, table=table, column=f"{old.column} unique", **base))
     if old.check and not new.check:
-        ops.append(Op(action="drop_constraint", table=table, column=f"{old.column}_check", **base))
+        ops.append(Op(action=A.DROP_CONSTRAINT, table=table, column=f"{old.column}_check", **base))
     same = same_column_type(old, new)
     if same is False and old.type is not None and new.type is not None:
-        ops.append(Op(action="alter_type", table=table, column=column, detail=_type_text(new.type),
-                      extra={"pg_type": new.type[0], "mods": new.type[1], "old": old.type}, **base))
+        ops.append(Op(action=A.ALTER_TYPE, table=table, column=column, detail=_type_text(new.type),
+                      pg_type=new.type[0], mods=new.type[1], old_type=old.type, **base))
     elif same is None:
         what = f"a foreign key to {new.fk} (was to {old.fk})" if old.fk and new.fk else f"{new.cls} (was {old.cls})"
-        ops.append(Op(action="alter_type", table=table, column=column, detail=what, **base))
+        ops.append(Op(action=A.ALTER_TYPE, table=table, column=column, detail=what, **base))
     if old.db_default and not new.db_default:
-        ops.append(Op(action="drop_default", table=table, column=column,
-                      flags=frozenset({"not_null"} if not new.null else ()), **base))
+        ops.append(Op(action=A.DROP_DEFAULT, table=table, column=column,
+                      flags=frozenset({F.NOT_NULL} if not new.null else ()), **base))
     elif new.db_default:
-        ops.append(Op(action="set_default", table=table, column=column, **base))
+        ops.append(Op(action=A.SET_DEFAULT, table=table, column=column, **base))
     if old.null and not new.null:
-        ops.append(Op(action="set_not_null", table=table, column=column, **base))
+        ops.append(Op(action=A.SET_NOT_NULL, table=table, column=column, **base))
     elif new.null and not old.null:
-        ops.append(Op(action="drop_not_null", table=table, column=column, **base))
+        ops.append(Op(action=A.DROP_NOT_NULL, table=table, column=column, **base))
     if new.unique and not old.unique and not new.primary_key:
-        ops.append(Op(action="add_constraint", table=table, column=f"{column} unique", detail="unique",
-                      extra={"columns": [column]}, **base))
+        ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=f"{column} unique", constraint=ConstraintKind.UNIQUE,
+                      keys=(column,), **base))
     if new.index and not new.unique and (not old.index or old.unique):
-        ops.append(Op(action="create_index", table=table, column=f"{column} index", **base))
+        ops.append(Op(action=A.CREATE_INDEX, table=table, column=f"{column} index", **base))
     if new.check and not old.check:
-        ops.append(Op(action="add_constraint", table=table, column=f"{column}_check", detail="check", **base))
+        ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=f"{column}_check", constraint=ConstraintKind.CHECK,
+                      **base))
     if new.fk is not None and new.db_constraint and (moved or not old.db_constraint):
-        ops.append(Op(action="add_constraint", table=table, column=f"{column} foreign key", detail="foreign",
-                      extra={"references": new.fk, "columns": [column]}, **base))
+        ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=f"{column} foreign key",
+                      constraint=ConstraintKind.FOREIGN, references=new.fk, keys=(column,), **base))
     return ops
 
 
@@ -531,12 +533,12 @@ def _column_type(f: FieldSpec) -> str:
     return f.cls
 
 
-def _created_flags(f: FieldSpec) -> set[str]:
-    flags = {"primary_key"} if f.primary_key else set()
+def _created_flags(f: FieldSpec) -> set[F]:
+    flags = {F.PRIMARY_KEY} if f.primary_key else set()
     if f.auto:
-        flags |= {"primary_key", "serial"}
+        flags |= {F.PRIMARY_KEY, F.SERIAL}
     if not f.null:
-        flags.add("not_null")
+        flags.add(F.NOT_NULL)
     return flags
 
 

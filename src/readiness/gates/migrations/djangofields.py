@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, replace
 
-from readiness.gates.migrations.history import ColumnType
+from readiness.gates.migrations.ops import ColumnType
 from readiness.gates.migrations.pyast import arg, call_name, const_str, truthy
 
 

@@ -12,6 +12,9 @@ Two places build SQL at run time:
   with `%I`/`%L`/`%s`, variables declared with a constant and never assigned).
 
 What folds to no SQL text at all (`EXECUTE stmt`, `op.execute(build_sql())`) is an `Unreadable`.
+
+Longer than 500 lines on purpose: the two folders (Python expressions, PL/pgSQL) share one
+`Folded` value and one notion of an unknown part, and are tested as one fail-closed contract.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from readiness.gates.migrations.ops import Action
 
 _MAX_DEPTH = 40
 _MAX_TEXT = 1_000_000
@@ -261,7 +266,7 @@ CORE_CALLS = frozenset({"update", "delete", "insert", "select", "values", "where
 class CoreStatement:
     """A SQLAlchemy Core statement object passed to execute(): what it does, to which table."""
 
-    action: str
+    action: Action
     """update, delete, insert, insert_select or other (a select)."""
     table: str | None
     where: bool
@@ -306,9 +311,9 @@ def core_statement(node: ast.expr | None, scope: Scope) -> CoreStatement | None:
     where = any(n in ("where", "filter") for n in names) or any(kw.arg == "whereclause" for c in chain
                                                               for kw in c.keywords)
     if verb == "insert":
-        action = "insert_select" if "from_select" in names else "insert"
+        action = Action.INSERT_SELECT if "from_select" in names else Action.INSERT
     else:
-        action = {"update": "update", "delete": "delete"}.get(verb, "other")
+        action = {"update": Action.UPDATE, "delete": Action.DELETE}.get(verb, Action.OTHER)
     return CoreStatement(action=action, table=table, where=where)
 
 

@@ -9,111 +9,29 @@ all (their findings are then marked `introduced: false` by the engine).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import liquibase, parallel
+from readiness.gates.migrations import parallel
 from readiness.gates.migrations import rules as R
-from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
-from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
-from readiness.gates.migrations.history import ASKING, History, State, order, root
-from readiness.gates.migrations.ops import Op, from_statement
-from readiness.gates.migrations.runners import (
-    BY_FORMAT,
-    POPX_AUTOCOMMIT,
-    SQLX_NO_TX,
-    Detector,
-    Runner,
-    fill_templates,
-)
-from readiness.gates.migrations.sql import (
-    DBMATE_DOWN,
-    DBMATE_UP,
-    GOOSE_DOWN,
-    GOOSE_NO_TX,
-    GOOSE_UP,
-    Origin,
-    SqlError,
-    parse,
-    sections,
-)
+from readiness.gates.migrations.classify import Context, TxMode, judge
+from readiness.gates.migrations.discover import Candidate, copies, discover, unmatched
+from readiness.gates.migrations.history import History, State, order, root
+from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.readers import Analysis, Run, reader_for
+from readiness.gates.migrations.reversibility import reversibility
+from readiness.gates.migrations.runners import BY_FORMAT, Detector
 from readiness.model import Finding, GateId, Item, Location, RiskClass
 from readiness.workspace import FileProblem, ReadObserver, Workspace
-
-if TYPE_CHECKING:
-    import ast
-
-    from readiness.gates.migrations.django import DjangoHistory
-    from readiness.gates.migrations.pyast import PyResult
 
 DEFAULT_LARGE_ROWS = 1_000_000
 
 _Judged = tuple[list[Finding], list[Item], "ReadObserver | None"]
 """One migration's findings and item, plus what its reads recorded (the engine's read log)."""
-_Forked = tuple[_Judged, "list[Op] | None", "_Analysis | None"]
+_Forked = tuple[_Judged, "list[Op] | None", "Analysis | None"]
 """A forked process's answer: what it judged, the table operations of its migration (history for
 the others), and the analysis of a migration it could not judge without that history (judged here)."""
-
-
-@dataclass(slots=True)
-class _Analysis:
-    """One migration, analysed."""
-
-    fmt: str
-    ops: list[Op] = field(default_factory=list)
-    down_ops: list[Op] = field(default_factory=list)
-    errors: list[tuple[str, SqlError]] = field(default_factory=list)
-    statements: int = 0
-    mode: TxMode = TxMode.WRAPPED
-    has_down_concept: bool = True
-    down_state: str = "missing"
-    """missing | empty | present | n/a."""
-    down_where: tuple[str, int, int] | None = None
-    irreversible: list[tuple[int, int, str]] = field(default_factory=list)
-    lossy: list[Op] = field(default_factory=list)
-    python: bool = False
-    changesets: bool = False
-    """A Liquibase changelog: reversibility is judged per changeset (`irreversible`)."""
-    runner: Runner | None = None
-    """The tool assumed to run it, and how (None: the format's own, for Python and Liquibase)."""
-    tx_source: str = "tool"
-    """Where the transaction mode comes from: the tool's default (`tool`), the file itself
-    (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
-
-    def needs_history(self) -> bool:
-        """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""
-        return not self.python and any(op.action in ASKING for op in self.ops)
-
-
-@dataclass(slots=True)
-class _Run:
-    """What every migration of one run is judged with."""
-
-    ctx: GateContext
-    every: list[Candidate]
-    """Every migration candidate (copies set aside): the sequences history is read from."""
-    large: Mapping[str, int | None]
-    history: History
-    detector: Detector
-    django: DjangoHistory | None = None
-    """The app states of Django migrations (made when the first one is judged)."""
-
-    @property
-    def ws(self) -> Workspace:
-        return self.ctx.workspace
-
-
-def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
-    stmts, errors = parse(text, origin, trees=trees)
-    ops = [op for st in stmts for op in from_statement(st)] if trees else []
-    return ops, errors, len(stmts)
-
-
-_RECREATES = frozenset({"drop_column", "drop_table"})
-"""Up operations whose lossy-down check looks for the down's re-creating statement; a down
-migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
 
 
 class MigrationsGate:
@@ -142,10 +60,10 @@ class MigrationsGate:
             out.skipped = (f"the PR adds or changes no migration ({len(candidates)} in the repository are history "
                            "and were not judged; set scope: all to judge them)")
             return out
-        run = _Run(ctx=ctx, every=candidates, large=_large_tables(settings), history=History(candidates),
+        run = Run(ctx=ctx, every=candidates, large=_large_tables(settings), history=History(candidates),
                    detector=Detector(ws))
         history = run.history
-        pending: list[tuple[Candidate, _Analysis]] = []
+        pending: list[tuple[Candidate, Analysis]] = []
         workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))
         if workers == 1:
             # A full scan judges each directory in apply order, carrying its state forward; a PR's
@@ -192,7 +110,7 @@ class MigrationsGate:
         return out
 
     # ------------------------------------------------------------------------------------------
-    def _one(self, run: _Run, cand: Candidate, out: GateOutcome, *, running: bool = False) -> _Analysis | None:
+    def _one(self, run: Run, cand: Candidate, out: GateOutcome, *, running: bool = False) -> Analysis | None:
         """Read and judge one migration; the analysis instead, when it needs its directory's history
         (unless `running`: this run judges each directory in apply order, and the history so far is known)."""
         ws = run.ws
@@ -201,14 +119,9 @@ class MigrationsGate:
         except FileProblem as problem:
             out.findings.append(unreadable(R.UNREADABLE, problem))
             return None
-        if cand.format == "python":
-            an = self._python(run, cand, text, out)
-            if an is None:
-                return None
-        elif liquibase.is_changelog(text):
-            an = self._liquibase(cand, text)
-        else:
-            an = self._sql(run, cand, text, out)
+        an = reader_for(cand, text).read(run, cand, text, out)  # one reader per format family
+        if an is None:
+            return None
         if running and not an.python:  # this run judges the directory in apply order: carried forward
             self._finish(run, cand, an, out, run.history.step(ws, cand, an.ops))
             return None
@@ -219,7 +132,7 @@ class MigrationsGate:
         self._finish(run, cand, an, out, {})
         return None
 
-    def _finish(self, run: _Run, cand: Candidate, an: _Analysis, out: GateOutcome, tables: State) -> None:
+    def _finish(self, run: Run, cand: Candidate, an: Analysis, out: GateOutcome, tables: State) -> None:
         """Judge an analysed migration, with the state its earlier migrations left on `tables`."""
         settings = run.ctx.settings
         explicit_lt = settings.get("require_lock_timeout")
@@ -229,7 +142,7 @@ class MigrationsGate:
                                      one_query=runner.one_query if runner else False,
                                      runner=runner.name if runner else ""),
                      statements=an.statements)
-        findings: list[tuple[RiskClass, Finding]] = [(hit.risk, _finding(hit, cand.path)) for hit in hits]
+        findings: list[tuple[RiskClass, Finding]] = [(hit.risk, hit.to_finding(cand.path)) for hit in hits]
         for where, err in an.errors:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
                 Location(path=where, line=err.line, column=err.column),
@@ -237,7 +150,7 @@ class MigrationsGate:
         # The class is the operational risk of running the migration; whether it can be rolled back
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
-        reversible = self._reversibility(cand, an, settings, findings)
+        reversible = reversibility(cand, an, settings, findings)
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
@@ -245,237 +158,6 @@ class MigrationsGate:
                                "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
                                "transaction": "per-changeset" if an.changesets else an.mode.value,
                                "transaction_from": an.tx_source}))
-
-    # ------------------------------------------------------------------------------------------
-    def _sql(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis:
-        from readiness.gates.migrations.sql import GOOSE_ENVSUB, PLACEHOLDER_FORMATS, fill_placeholders
-
-        ws = run.ws
-        fmt = cand.format
-        tx_cfg = run.ctx.settings.get("transactional")
-        down_text: tuple[str, int] | None = None
-        an = _Analysis(fmt=fmt)
-        if fmt == "sql" and DBMATE_UP.search(text):
-            fmt = an.fmt = "dbmate"
-            (up_text, up_line), down_text = sections(text, DBMATE_UP, DBMATE_DOWN)
-            m = DBMATE_UP.search(text)
-            runner = BY_FORMAT["dbmate"]
-            if m is not None and "transaction:false" in m.group("opts").replace(" ", ""):
-                # the up section is then sent as one query string: one implicit transaction
-                runner, an.tx_source = replace(runner, mode=TxMode.IMPLICIT), "file"
-        elif fmt == "sql" and GOOSE_UP.search(text):
-            fmt = an.fmt = "goose"
-            (up_text, up_line), down_text = sections(
-                fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text, GOOSE_UP, GOOSE_DOWN)
-            runner = BY_FORMAT["goose"]
-            if GOOSE_NO_TX.search(text):
-                runner, an.tx_source = replace(runner, mode=TxMode.AUTOCOMMIT), "file"
-        else:
-            up_text, up_line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
-            family = "flyway" if fmt == "flyway-repeatable" else fmt  # repeatable ones run as versioned ones do
-            if family == "golang-migrate":
-                runner = run.detector.up_sql(cand.path, text)
-                if runner.templates:
-                    up_text = fill_templates(up_text)
-                if runner in (POPX_AUTOCOMMIT, SQLX_NO_TX):  # `.autocommit.` in the name, `-- no-transaction`
-                    an.tx_source = "file"
-            elif family == "flyway":
-                runner = replace(BY_FORMAT["flyway"], mode=TxMode.flyway(up_text))
-                if tx_cfg is None and ws.exists(cand.path + ".conf"):
-                    try:  # a script configuration file overrides Flyway's own choice for this script
-                        conf = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf"))
-                    except FileProblem as problem:
-                        out.findings.append(unreadable(R.UNREADABLE, problem))
-                    else:
-                        if conf is not None:
-                            runner, an.tx_source = replace(runner, mode=conf), "file"
-            else:
-                runner = BY_FORMAT.get(family, BY_FORMAT["sql"])
-        if tx_cfg is not None:  # the configuration says how the tool runs these files
-            runner, an.tx_source = replace(runner, mode=TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
-        an.runner, an.mode = runner, runner.mode
-        an.ops, errors, an.statements = _sql_ops(up_text, Origin(line=up_line))
-        an.errors = [(cand.path, e) for e in errors]
-        an.has_down_concept = fmt not in NO_DOWN_FORMATS
-        if fmt in ("dbmate", "goose"):
-            if down_text is None:
-                an.down_state = "missing"
-            else:
-                dops, derr, n = _sql_ops(down_text[0], Origin(line=down_text[1]),
-                                         trees=any(o.action in _RECREATES for o in an.ops))
-                an.down_ops = dops
-                an.errors.extend((cand.path, e) for e in derr)
-                an.down_state = "present" if n else "empty"
-                an.down_where = (cand.path, down_text[1], 1)
-        elif cand.down_path is not None:
-            try:
-                dtext = ws.read_text(cand.down_path)
-            except FileProblem as problem:
-                out.findings.append(unreadable(R.UNREADABLE, problem))
-                an.down_state = "present"
-            else:
-                if fmt in PLACEHOLDER_FORMATS:
-                    dtext = fill_placeholders(dtext)
-                if runner.templates:
-                    dtext = fill_templates(dtext)
-                dops, derr, n = _sql_ops(dtext, trees=any(o.action in _RECREATES for o in an.ops))
-                an.down_ops = dops
-                an.errors.extend((cand.down_path, e) for e in derr)
-                an.down_state = "present" if n or derr else "empty"
-                an.down_where = (cand.down_path, 1, 1)
-        return an
-
-    def _liquibase(self, cand: Candidate, text: str) -> _Analysis:
-        from readiness.gates.migrations.sql import fill_placeholders
-
-        an = _Analysis(fmt="liquibase", changesets=True, down_state="n/a")
-        in_txn = False
-        for unit, cs in enumerate(liquibase.changesets(text), start=1):
-            if not cs.for_postgres:
-                continue
-            ops, errors, n = _sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
-            # each changeset is its own transaction (or none, with runInTransaction:false)
-            ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
-            an.ops.extend(ops)
-            an.errors.extend((cand.path, e) for e in errors)
-            an.statements += n
-            in_txn = in_txn or (cs.in_transaction and n > 0)
-            if not n:
-                continue  # comments only: nothing to roll back
-            if cs.rollback_state == "present":
-                dops, derr, dn = _sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line),
-                                          trees=any(o.action in _RECREATES for o in ops))
-                an.down_ops.extend(dops)
-                an.errors.extend((cand.path, e) for e in derr)
-                if an.down_where is None:
-                    an.down_where = (cand.path, cs.sql_line, 1)
-                if dn or derr:
-                    continue
-            why = ("its rollback is declared empty" if cs.rollback_state == "empty"
-                   else "it has no --rollback, and Liquibase cannot generate one for SQL")
-            an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
-        an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
-        return an
-
-    def _python(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis | None:
-        import ast  # Python migrations only: `ast` and the readers cost ~15 ms of start-up
-
-        from readiness.gates.migrations import alembic, django
-
-        is_alembic = alembic.looks_like_alembic(text)
-        is_django = not is_alembic and django.looks_like_django(text)
-        # A file in a migrations location that does not even parse cannot be told apart by its
-        # content; it is reported either way, never skipped silently.
-        fmt = "alembic" if is_alembic or "/versions/" in f"/{cand.path}" else "django"
-        try:
-            tree = ast.parse(text, filename=cand.path)
-            if not is_alembic and not is_django:
-                return None  # a helper module beside the migrations
-            return self._python_tree(run, cand, text, tree, is_alembic)
-        except RecursionError:  # ast's own limits (an expression nested thousands deep), or ours
-            out.findings.append(unreadable(R.UNREADABLE, FileProblem(
-                cand.path, "its Python is nested too deeply to be read with ast, so it was not judged")))
-            out.items.append(Item({"path": cand.path, "format": fmt, "risk": R.risk_of(R.UNREADABLE).value,
-                                   "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
-            return None
-        except (SyntaxError, ValueError) as exc:
-            line = getattr(exc, "lineno", None) or 1
-            col = getattr(exc, "offset", None) or 1
-            msg = getattr(exc, "msg", None) or str(exc)
-            out.findings.append(R.PYTHON_SYNTAX.finding(
-                Location(path=cand.path, line=line, column=col),
-                message=f"This {fmt} migration is not valid Python ({msg}), so it was not judged.", evidence=msg))
-            out.items.append(Item({"path": cand.path, "format": fmt, "risk": R.risk_of(R.PYTHON_SYNTAX).value,
-                                   "reversible": False, "statements": 0, "transactional": True,
-                                   "down_path": None}))
-            return None
-
-    def _python_tree(self, run: _Run, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool) -> _Analysis:
-        from readiness.gates.migrations import alembic, django
-
-        fmt = "alembic" if is_alembic else "django"
-        an = _Analysis(fmt=fmt, python=True)
-        res: PyResult
-        if is_alembic:
-            res = alembic.analyse(tree, text)
-            an.mode = TxMode.WRAPPED
-        else:
-            if run.django is None:
-                run.django = django.DjangoHistory(run.ws, [c.path for c in run.every if c.format == "python"])
-            state = run.django.before(cand.path)
-            run.django.judged(cand.path, tree)
-            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path))
-            an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
-        tx_cfg = run.ctx.settings.get("transactional")
-        if tx_cfg is not None:  # the configuration says how these migrations run (env.py, ATOMIC_REQUESTS...)
-            an.mode, an.tx_source = (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
-        elif not is_alembic and not res.atomic:
-            an.tx_source = "file"  # atomic = False
-        an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
-        an.errors = [(cand.path, e) for e in res.errors]
-        an.irreversible = res.irreversible
-        an.lossy = res.lossy
-        an.down_state = "n/a"
-        return an
-
-    # ------------------------------------------------------------------------------------------
-    def _reversibility(self, cand: Candidate, an: _Analysis, settings: Mapping[str, Any],
-                       findings: list[tuple[RiskClass, Finding]]) -> bool:
-        required = settings.get("require_reversible")
-        risk = R.risk_of(R.IRREVERSIBLE)
-        if an.python or an.changesets:
-            reversible = not an.irreversible
-            if required is not False:
-                for line, col, why in an.irreversible:
-                    findings.append((risk, R.IRREVERSIBLE.finding(
-                        Location(path=cand.path, line=line, column=col),
-                        message=f"This migration cannot be rolled back: {why}.", evidence=why)))
-        elif not an.has_down_concept:
-            reversible = False
-            if required is True:
-                findings.append((risk, R.IRREVERSIBLE.finding(
-                    Location(path=cand.path, line=1, column=1),
-                    message=f"This {an.fmt} migration has no down migration, and {an.fmt} has no place for one.",
-                    evidence="no down")))
-        else:
-            reversible = an.down_state == "present"
-            if not reversible and required is not False:
-                why = {"missing": "it has no down migration", "empty": "its down migration is empty"}[an.down_state]
-                where = an.down_where if an.down_state == "empty" and an.down_where else (cand.path, 1, 1)
-                findings.append((risk, R.IRREVERSIBLE.finding(
-                    Location(path=where[0], line=where[1], column=where[2]),
-                    message=f"{cand.path} cannot be rolled back: {why}.", evidence=why)))
-        if reversible:
-            findings.extend((h.risk, _finding(h, cand.path)) for h in self._lossy(cand, an))
-        return reversible
-
-    def _lossy(self, cand: Candidate, an: _Analysis) -> list[Hit]:
-        created = {(o.table or "").lower() for o in an.ops if o.action == "create_table"}
-        out: list[Hit] = []
-        risk = R.risk_of(R.LOSSY_DOWN)
-        targets = list(an.lossy) if an.python else [
-            o for o in an.ops if o.action in ("drop_column", "drop_table", "truncate")
-            or (o.action == "delete" and "where" not in o.flags)]
-        for op in targets:
-            if (op.table or "").lower() in created:
-                continue
-            what = f"column {op.table}.{op.column}" if op.action == "drop_column" else f"table {op.table}"
-            lost = "its data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
-            match = next((d for d in an.down_ops if (op.action == "drop_column" and d.action == "add_column"
-                                                     and d.column == op.column)
-                          or (op.action == "drop_table" and d.action == "create_table" and d.table == op.table)),
-                         None)
-            if an.python and not an.down_ops:
-                msg = (f"Rolling back re-creates {what} empty: the reverse cannot restore {lost}.")
-                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
-            elif match is not None and an.down_where is not None:
-                msg = f"This down migration re-creates {what} empty: it cannot restore {lost}."
-                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=match, message=msg, path=an.down_where[0]))
-            else:
-                gone = "the data" if op.action in ("drop_column", "drop_table") else "the deleted rows"
-                msg = f"The down migration cannot restore {gone} of {what} that this statement destroys."
-                out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
-        return out
 
 
 def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidate],
@@ -490,15 +172,6 @@ def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidat
             message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
             evidence=entry))
     return out
-
-
-def _finding(hit: Hit, path: str) -> Finding:
-    op = hit.op
-    where = hit.path or path
-    evidence = f"{op.evidence}|{op.table}|{op.column}|{op.detail}"
-    return hit.rule.finding(Location(path=where, line=op.line, column=op.col, end_line=op.end_line),
-                            message=hit.message, evidence=evidence, severity=hit.risk.severity,
-                            confidence=hit.confidence)
 
 
 def _large_tables(settings: Mapping[str, Any]) -> dict[str, int | None]:

@@ -21,18 +21,17 @@ from typing import Any, NamedTuple
 
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
-from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, Flag, Op
+from readiness.gates.migrations.pgtree import from_statement
 from readiness.gates.migrations.sql import Origin, parse, up_section
 from readiness.workspace import FileProblem, Workspace, decode_text
 
-ColumnType = tuple[str, tuple[int, ...]]
-"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
-
-TRACKED = frozenset({"create_table", "add_column", "alter_type", "drop_column", "rename_column", "rename_table",
-                     "drop_table", "set_not_null", "drop_not_null", "set_default", "drop_default", "add_constraint",
-                     "validate_constraint", "drop_constraint"})
+A = Action
+TRACKED = frozenset({A.CREATE_TABLE, A.ADD_COLUMN, A.ALTER_TYPE, A.DROP_COLUMN, A.RENAME_COLUMN, A.RENAME_TABLE,
+                     A.DROP_TABLE, A.SET_NOT_NULL, A.DROP_NOT_NULL, A.SET_DEFAULT, A.DROP_DEFAULT, A.ADD_CONSTRAINT,
+                     A.VALIDATE_CONSTRAINT, A.DROP_CONSTRAINT})
 """The operations that change a table's state (and so are kept as history)."""
-ASKING = frozenset({"alter_type", "set_not_null", "drop_default"})
+ASKING = frozenset({A.ALTER_TYPE, A.SET_NOT_NULL, A.DROP_DEFAULT})
 """Operations judged against the state earlier migrations left: a migration with none needs no history."""
 
 
@@ -118,8 +117,8 @@ def _col(name: str | None) -> str:
     return (name or "").lower()
 
 
-_NOT_NULL = frozenset({"not_null", "primary_key"})
-_DEFAULTS = frozenset({"has_default", "serial", "identity"})
+_NOT_NULL = frozenset({Flag.NOT_NULL, Flag.PRIMARY_KEY})
+_DEFAULTS = frozenset({Flag.HAS_DEFAULT, Flag.SERIAL, Flag.IDENTITY})
 
 
 def apply(state: State, op: Op) -> None:
@@ -128,58 +127,53 @@ def apply(state: State, op: Op) -> None:
     if a not in TRACKED or not op.table:
         return
     t = short(op.table)
-    if a == "create_table":
-        mods = op.extra.get("mods") or {}
-        state[t] = TableState({_col(name): Column((type_, tuple(mods.get(name, ()))), bool(_NOT_NULL & flags),
-                                                  bool(_DEFAULTS & flags))
-                               for name, type_, flags in op.extra.get("columns") or ()})
+    if a is A.CREATE_TABLE:
+        state[t] = TableState({_col(c.name): Column((c.type, c.mods), bool(_NOT_NULL & c.flags),
+                                                    bool(_DEFAULTS & c.flags)) for c in op.columns})
         return
-    if a == "drop_table":
+    if a is A.DROP_TABLE:
         state.pop(t, None)
         return
-    if a == "rename_table":
-        if op.detail and t in state:
-            state[short(op.detail)] = state.pop(t)
+    if a is A.RENAME_TABLE:
+        if op.new_name and t in state:
+            state[short(op.new_name)] = state.pop(t)
         return
     ts = state.get(t)
     if ts is None:
         ts = state[t] = TableState()
     c = _col(op.column)
-    if a == "add_column" and op.column:
-        ts.cols[c] = Column((str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ())),
-                            bool(_NOT_NULL & op.flags), bool(_DEFAULTS & op.flags))
-    elif a == "alter_type" and op.column:
-        ts.set(c, type=(str(op.extra.get("pg_type") or op.detail), tuple(op.extra.get("mods") or ())))
-    elif a == "drop_column" and op.column:
+    if a is A.ADD_COLUMN and op.column:
+        ts.cols[c] = Column((op.pg_type or op.detail, op.mods), bool(_NOT_NULL & op.flags), bool(_DEFAULTS & op.flags))
+    elif a is A.ALTER_TYPE and op.column:
+        ts.set(c, type=(op.pg_type or op.detail, op.mods))
+    elif a is A.DROP_COLUMN and op.column:
         ts.drop_column(c)
-    elif a == "rename_column" and op.column:
-        ts.rename_column(c, _col(op.detail))
-    elif a in ("set_not_null", "drop_not_null") and op.column:
-        ts.set(c, not_null=a == "set_not_null")
-    elif a in ("set_default", "drop_default") and op.column:
-        ts.set(c, default=a == "set_default")
-    elif a == "add_constraint":
-        if op.detail == "primary":
-            for x in op.extra.get("columns") or ():
+    elif a is A.RENAME_COLUMN and op.column:
+        ts.rename_column(c, _col(op.new_name))
+    elif a in (A.SET_NOT_NULL, A.DROP_NOT_NULL) and op.column:
+        ts.set(c, not_null=a is A.SET_NOT_NULL)
+    elif a in (A.SET_DEFAULT, A.DROP_DEFAULT) and op.column:
+        ts.set(c, default=a is A.SET_DEFAULT)
+    elif a is A.ADD_CONSTRAINT:
+        if op.constraint is ConstraintKind.PRIMARY:
+            for x in op.keys:
                 ts.set(_col(x), not_null=True)
-        col = op.extra.get("check_not_null")
-        if col:
-            ts.add_check((op.column or f"#{op.line}").lower(), _col(str(col)), "not_valid" not in op.flags)
-    elif a == "validate_constraint" and op.column and ts.checks:
+        if op.check_not_null:
+            ts.add_check((op.column or f"#{op.line}").lower(), _col(op.check_not_null), Flag.NOT_VALID not in op.flags)
+    elif a is A.VALIDATE_CONSTRAINT and op.column and ts.checks:
         known = ts.checks.get(op.column.lower())
         if known is not None:
             ts.checks[op.column.lower()] = (known[0], True)
-    elif a == "drop_constraint" and op.column and ts.checks:
+    elif a is A.DROP_CONSTRAINT and op.column and ts.checks:
         ts.checks.pop(op.column.lower(), None)
 
 
-_KEPT_EXTRA = ("columns", "mods", "pg_type", "check_not_null")
-
-
 def _slim(op: Op) -> Op:
-    """`op` with only what `apply` reads (no statement text, positions or other extras)."""
-    extra = {k: op.extra[k] for k in _KEPT_EXTRA if k in op.extra}
-    return Op(action=op.action, table=op.table, column=op.column, detail=op.detail, flags=op.flags, extra=extra)
+    """`op` with only what `apply` reads (no statement text or positions)."""
+    return Op(action=op.action, table=op.table, column=op.column, detail=op.detail, constraint=op.constraint,
+              new_name=op.new_name, flags=op.flags, keys=op.keys,
+              columns=tuple(c._replace(at=None) for c in op.columns), pg_type=op.pg_type, mods=op.mods,
+              check_not_null=op.check_not_null)
 
 
 def asked(ops: Sequence[Op]) -> set[str]:
@@ -188,7 +182,7 @@ def asked(ops: Sequence[Op]) -> set[str]:
     names = {short(o.table) for o in ops if o.action in ASKING and o.table}
     if names:
         for op in reversed(ops):
-            if op.action == "rename_table" and short(op.detail) in names:
+            if op.action is A.RENAME_TABLE and short(op.new_name) in names:
                 names.add(short(op.table))
     return names
 
@@ -275,7 +269,7 @@ class History:
                 ops = _read_tables(ws, seq[i].path, names)
             found[i] = ops
             for op in reversed(ops):
-                if op.action == "rename_table" and short(op.detail) in names:
+                if op.action is A.RENAME_TABLE and short(op.new_name) in names:
                     names.add(short(op.table))
         state: State = {}
         out: dict[str, State] = {}

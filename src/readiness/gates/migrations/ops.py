@@ -1,96 +1,265 @@
-"""The operations a migration performs, in one vocabulary for SQL, Alembic and Django.
+"""The operations a migration performs, in one typed vocabulary for SQL, Alembic and Django.
 
-SQL parse trees (libpg_query JSON) become `Op`s here; alembic.py and django.py build the same
-`Op`s from `op.*` / `migrations.*` calls. classify.py judges `Op`s, never raw syntax.
+pgtree.py turns SQL parse trees (libpg_query JSON) into `Op`s; alembic.py and django.py build the
+same `Op`s from `op.*` / `migrations.*` calls. The checks (checks/) judge `Op`s, never raw syntax.
+Every categorical field is an enum, so a misspelt action, flag or kind fails the type check
+instead of silently never matching.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
-from readiness.gates.migrations.sql import Statement, normalize
-
-_VOLATILITY: dict[str, str] | None = None
+import enum
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
-def function_volatility(name: str) -> str:
-    """PostgreSQL's volatility of a function (`i` immutable, `s` stable, `v` volatile), from the
-    catalog of a real server (pg_volatility.json, made by scripts/gen_pg_volatility.py). Only
-    built-in (pg_catalog) functions are known: any other, or one qualified with another schema,
-    is volatile."""
-    global _VOLATILITY
-    if _VOLATILITY is None:
-        import json
-        from pathlib import Path
+class Action(enum.StrEnum):
+    """What an operation does (the values are stable: history and tests name them)."""
 
-        data = json.loads(Path(__file__).with_name("pg_volatility.json").read_text(encoding="utf-8"))
-        _VOLATILITY = {str(k): str(v) for k, v in data["functions"].items()}
-    schema, _, short = name.rpartition(".")
-    if schema and schema.lower() != "pg_catalog":
-        return "v"
-    return _VOLATILITY.get(short.lower(), "v")
+    ADD_COLUMN = "add_column"
+    DROP_COLUMN = "drop_column"
+    ALTER_TYPE = "alter_type"
+    SET_NOT_NULL = "set_not_null"
+    DROP_NOT_NULL = "drop_not_null"
+    SET_DEFAULT = "set_default"
+    DROP_DEFAULT = "drop_default"
+    ADD_CONSTRAINT = "add_constraint"
+    DROP_CONSTRAINT = "drop_constraint"
+    VALIDATE_CONSTRAINT = "validate_constraint"
+    ALTER_OTHER = "alter_other"
+    """Any other ALTER TABLE subcommand: `detail` holds libpg_query's AT_* name."""
+    CREATE_TABLE = "create_table"
+    CREATE_INDEX = "create_index"
+    DROP_INDEX = "drop_index"
+    RENAME_COLUMN = "rename_column"
+    RENAME_TABLE = "rename_table"
+    RENAME_OBJECT = "rename_object"
+    RENAME_OTHER = "rename_other"
+    """A rename of something code does not refer to by name (index, constraint, trigger...)."""
+    SET_SCHEMA = "set_schema"
+    DROP_TABLE = "drop_table"
+    DROP_OBJECT = "drop_object"
+    CREATE_OBJECT = "create_object"
+    CREATE_TRIGGER = "create_trigger"
+    TRUNCATE = "truncate"
+    REWRITE = "rewrite"
+    """A statement that rewrites a table: `detail` says which (VACUUM FULL, CLUSTER, SET TABLESPACE...)."""
+    VACUUM = "vacuum"
+    REINDEX = "reindex"
+    REFRESH_MATVIEW = "refresh_matview"
+    DETACH_PARTITION = "detach_partition"
+    ADD_ENUM_VALUE = "add_enum_value"
+    ALTER_DOMAIN = "alter_domain"
+    UPDATE = "update"
+    DELETE = "delete"
+    INSERT = "insert"
+    INSERT_SELECT = "insert_select"
+    LOCK_TABLE = "lock_table"
+    SET_LOCK_TIMEOUT = "set_lock_timeout"
+    SET_TIMEZONE = "set_timezone"
+    BEGIN = "begin"
+    COMMIT = "commit"
+    DO = "do"
+    DYNAMIC_SQL = "dynamic_sql"
+    """SQL built at run time that could not be read: `detail` says what."""
+    RUN_PYTHON = "run_python"
+    DDL = "ddl"
+    """Other schema DDL no check judges."""
+    OTHER = "other"
 
 
-SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
-LOCK_MODES = ("", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
-              "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
-"""libpg_query's LockStmt.mode numbers (1-8) -> the mode as written in SQL."""
+class Flag(enum.StrEnum):
+    """A property of an operation or of a column it defines."""
 
-_KINDS = {"OBJECT_MATVIEW": "materialized view", "OBJECT_FOREIGN_TABLE": "foreign table"}
-"""ObjectType names that do not read well as `OBJECT_X` -> `x`."""
+    CONCURRENTLY = "concurrently"
+    NOT_VALID = "not_valid"
+    USING_INDEX = "using_index"
+    UNIQUE = "unique"
+    NOT_NULL = "not_null"
+    HAS_DEFAULT = "has_default"
+    VOLATILE_DEFAULT = "volatile_default"
+    SERIAL = "serial"
+    IDENTITY = "identity"
+    GENERATED_STORED = "generated_stored"
+    PRIMARY_KEY = "primary_key"
+    REFERENCES = "references"
+    CHECK = "check"
+    WHERE = "where"
+    CASCADE = "cascade"
+    IF_EXISTS = "if_exists"
+    OR_REPLACE = "or_replace"
+    NO_DATA = "no_data"
+    USING = "using"
+    """ALTER COLUMN TYPE with a USING expression other than the column itself."""
+    NO_TXN = "no_txn"
+    """PostgreSQL refuses it inside a transaction block."""
+    IN_DO = "in_do"
+    """Run inside a DO block (a function: CONCURRENTLY is refused there)."""
+    ROLLBACK = "rollback"
+    """A COMMIT op that is a ROLLBACK."""
+    CHAIN = "chain"
+    """A BEGIN op opened by COMMIT AND CHAIN."""
+    DERIVED_NAME = "derived_name"
+    """The reader derived the name (Django's `<app>_<model>`): not as written, not judged for length."""
+    NEW_COLUMN = "new_column"
+    """A constraint on a column added by the same operation (Django)."""
+    UTC = "utc"
+    """set_timezone: to UTC."""
+    OFF = "off"
+    """set_lock_timeout: back to none (0, DEFAULT, RESET)."""
 
-_RELATIONS = frozenset({"OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TABLE"})
-"""Object types that are relations: renaming or moving them takes ACCESS EXCLUSIVE on them."""
-_RENAMED_BY_NAME = frozenset({
-    "OBJECT_SCHEMA", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE",
-    "OBJECT_DOMAIN", "OBJECT_ATTRIBUTE", "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE",
-    "OBJECT_AGGREGATE", "OBJECT_DATABASE",
-})
-"""Renames that break code referring to the object by name. Index, constraint, trigger, policy and
-role renames are left out: queries do not name them (rare exceptions: ON CONFLICT ON CONSTRAINT, hints)."""
 
-_IDENT = r'(?:"(?:[^"]|"")*"|[^\W\d][\w$]*)'
-_CREATE_OBJECT = re.compile(
-    r"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
-    r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
-    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
-    re.IGNORECASE)
-"""Statements that create a named object and get no parse tree (sql._INTERESTING): only the name matters."""
-_IDENT_PART = re.compile(_IDENT)
+class ObjectKind(enum.StrEnum):
+    """The kind of a named object, as messages spell it (libpg_query's ObjectType without `OBJECT_`)."""
+
+    ACCESS_METHOD = "access method"
+    AGGREGATE = "aggregate"
+    AMOP = "amop"
+    AMPROC = "amproc"
+    ATTRIBUTE = "attribute"
+    CAST = "cast"
+    COLUMN = "column"
+    COLLATION = "collation"
+    CONVERSION = "conversion"
+    DATABASE = "database"
+    DEFAULT = "default"
+    DEFACL = "defacl"
+    DOMAIN = "domain"
+    DOMCONSTRAINT = "domconstraint"
+    EVENT_TRIGGER = "event trigger"
+    EXTENSION = "extension"
+    FDW = "fdw"
+    FOREIGN_SERVER = "foreign server"
+    FOREIGN_TABLE = "foreign table"
+    FUNCTION = "function"
+    INDEX = "index"
+    LANGUAGE = "language"
+    LARGEOBJECT = "largeobject"
+    MATVIEW = "materialized view"
+    OPCLASS = "opclass"
+    OPERATOR = "operator"
+    OPFAMILY = "opfamily"
+    PARAMETER_ACL = "parameter acl"
+    POLICY = "policy"
+    PROCEDURE = "procedure"
+    PUBLICATION = "publication"
+    PUBLICATION_NAMESPACE = "publication namespace"
+    PUBLICATION_REL = "publication rel"
+    ROLE = "role"
+    ROUTINE = "routine"
+    RULE = "rule"
+    SCHEMA = "schema"
+    SEQUENCE = "sequence"
+    SUBSCRIPTION = "subscription"
+    STATISTIC_EXT = "statistic ext"
+    TABCONSTRAINT = "tabconstraint"
+    TABLE = "table"
+    TABLESPACE = "tablespace"
+    TRANSFORM = "transform"
+    TRIGGER = "trigger"
+    TSCONFIGURATION = "tsconfiguration"
+    TSDICTIONARY = "tsdictionary"
+    TSPARSER = "tsparser"
+    TSTEMPLATE = "tstemplate"
+    TYPE = "type"
+    USER_MAPPING = "user mapping"
+    VIEW = "view"
+    ENUM_VALUE = "enum value"
+    """A value of an enum type (ALTER TYPE ... RENAME VALUE)."""
+    SYSTEM = "system"
+    """REINDEX SYSTEM: the system catalogs."""
 
 
-Base = dict[str, Any]
-"""Position and evidence keywords shared by the operations of one statement."""
-Column = tuple[str, str, frozenset[str]]
-"""A column a CREATE TABLE defines: name, type (as `type_name` spells it), flags (as `Op.flags`)."""
+class ConstraintKind(enum.StrEnum):
+    """A constraint's kind (libpg_query's ConstrType without `CONSTR_`, lower case)."""
+
+    NULL = "null"
+    NOTNULL = "notnull"
+    DEFAULT = "default"
+    IDENTITY = "identity"
+    GENERATED = "generated"
+    CHECK = "check"
+    PRIMARY = "primary"
+    UNIQUE = "unique"
+    EXCLUSION = "exclusion"
+    FOREIGN = "foreign"
+    ATTR_DEFERRABLE = "attr_deferrable"
+    ATTR_NOT_DEFERRABLE = "attr_not_deferrable"
+    ATTR_DEFERRED = "attr_deferred"
+    ATTR_IMMEDIATE = "attr_immediate"
+    ATTR_ENFORCED = "attr_enforced"
+    ATTR_NOT_ENFORCED = "attr_not_enforced"
+
+
+class LockMode(enum.StrEnum):
+    """A table lock mode, as written in SQL (LOCK TABLE's modes, weakest first).
+
+    The same names as readiness.replay.model.LockMode, kept apart on purpose: importing the replay
+    package costs 15-50 ms (its runner and observers), which every `readiness check` would pay."""
+
+    ACCESS_SHARE = "ACCESS SHARE"
+    ROW_SHARE = "ROW SHARE"
+    ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+    SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+    SHARE = "SHARE"
+    SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+    EXCLUSIVE = "EXCLUSIVE"
+    ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+
+    @property
+    def blocks_writes(self) -> bool:
+        """Blocks INSERT/UPDATE/DELETE (the weaker modes conflict only with DDL)."""
+        return self in _WRITE_BLOCKING
+
+
+_WRITE_BLOCKING = frozenset({LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.EXCLUSIVE,
+                             LockMode.ACCESS_EXCLUSIVE})
+
+ColumnType = tuple[str, tuple[int, ...]]
+"""A column's type name as the parser gives it (`varchar`, `numeric`, `int4`) and its modifiers."""
+
+
+class ColumnDef(NamedTuple):
+    """A column a CREATE TABLE defines."""
+
+    name: str
+    type: str
+    """As `pgtree.type_name` spells it (the PostgreSQL type for Python readers that know it)."""
+    flags: frozenset[Flag]
+    mods: tuple[int, ...] = ()
+    """The type's integer modifiers (`varchar(20)` -> (20,))."""
+    at: tuple[int, int] | None = None
+    """(line, column) of its definition, when the reader knows it."""
+
+
+Flags = frozenset[Flag]
+NO_FLAGS: Flags = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Op:
     """One operation: what it does, to which table/column, and where it is written."""
 
-    action: str
-    """e.g. add_column, drop_column, alter_type, set_not_null, drop_not_null, set_default, drop_default,
-    add_constraint, drop_constraint,
-    validate_constraint, create_index, drop_index, rename_column, rename_table, rename_object,
-    set_schema, drop_table, drop_object, truncate, rewrite, reindex, refresh_matview,
-    detach_partition, add_enum_value, alter_domain, update, delete, insert_select, insert,
-    lock_table, set_lock_timeout, begin, commit, create_table, create_object, create_trigger, ddl,
-    dynamic_sql (SQL built at run time that could not be read: `detail` says what), do, other."""
+    action: Action
     table: str | None = None
     """Schema-qualified as written (`public.users` or `users`)."""
     column: str | None = None
     """Column, index, constraint or object name when the action has one."""
     detail: str = ""
-    """Action-specific: the new name, the new type, the constraint kind, the enum value, the
-    object kind (`view`, `materialized view`, `function`, `type`, ...), the lock mode."""
-    flags: frozenset[str] = frozenset()
-    """concurrently, not_valid, using_index, unique, not_null, volatile_default, has_default,
-    serial, identity, generated_stored, primary_key, references, where, cascade, if_exists,
-    or_replace, check, no_data, no_txn (PostgreSQL refuses it inside a transaction block)."""
+    """Text as written, for messages: the column type (add_column: the field or type class for
+    Python readers, see `pg_type`; alter_type: the new type), the enum value (add_enum_value), the
+    subcommand (rewrite, vacuum, alter_domain, alter_other), what could not be read (dynamic_sql)."""
+    kind: ObjectKind | None = None
+    """The object's kind: create/drop/rename_object, set_schema, reindex."""
+    constraint: ConstraintKind | None = None
+    """add_constraint: the constraint's kind."""
+    lock: LockMode | None = None
+    """lock_table: the mode."""
+    new_name: str | None = None
+    """rename_column, rename_table, rename_object: the new name."""
+    flags: Flags = NO_FLAGS
     line: int = 1
     """1-based line in the migration file."""
     col: int = 1
@@ -104,570 +273,113 @@ class Op:
     unit: int = 0
     """The part of the file the tool runs as one transaction when the file is several (a Liquibase
     changeset); 0 for a file that is one."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Anything else a rule may show (e.g. referenced table). create_table: `columns` (a tuple of
-    `Column`) and `names` (constraint names it declares); add_column from Python: `pg_type`, the
-    column's PostgreSQL type when the reader knows it (`detail` holds the field or type class)."""
-
-
-def _name(rv: dict[str, Any] | None) -> str | None:
-    if not rv:
-        return None
-    rel = rv.get("relname")
-    if rel is None:
-        return None
-    schema = rv.get("schemaname")
-    return f"{schema}.{rel}" if schema else str(rel)
-
-
-def _strings(items: list[Any] | None) -> list[str]:
-    out = []
-    for it in items or ():
-        s = it.get("String") if isinstance(it, dict) else None
-        if s is not None:
-            out.append(str(s.get("sval", "")))
-    return out
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            yield cur
-            stack.extend(cur.values())
-        elif isinstance(cur, list):
-            stack.extend(cur)
-
-
-def volatile(expr: Any) -> bool:
-    """True when a default expression calls a volatile function (by PostgreSQL's own catalog; an
-    unknown function counts as volatile), holds a subquery, or is too deep to read."""
-    for node in _walk(expr):
-        fc = node.get("FuncCall")
-        if isinstance(fc, dict):
-            names = _strings(fc.get("funcname"))
-            if names and function_volatility(".".join(names)) == "v":
-                return True
-        if "SubLink" in node or "Deep" in node:  # a subquery, or an expression too deep to read
-            return True
-    return False
-
-
-def type_name(tn: dict[str, Any] | None) -> str:
-    """`pg_catalog.int8` -> `int8`; keeps typmods out."""
-    names = _strings((tn or {}).get("names"))
-    if not names:
-        return "?"
-    base = names[-1] if names[0] == "pg_catalog" else ".".join(names)
-    return base + ("[]" if (tn or {}).get("arrayBounds") else "")
-
-
-def type_mods(tn: dict[str, Any] | None) -> tuple[int, ...]:
-    """A type's integer modifiers: `varchar(20)` -> (20,), `numeric(10, 2)` -> (10, 2), none -> ()."""
-    out: list[int] = []
-    for mod in (tn or {}).get("typmods") or ():
-        const = mod.get("A_Const") if isinstance(mod, dict) else None
-        ival = (const or {}).get("ival")
-        if not isinstance(ival, dict):
-            return ()  # not a plain integer (or 0, which libpg_query omits): unknown
-        value = ival.get("ival", 0)
-        if not isinstance(value, int):
-            return ()
-        out.append(value)
-    return tuple(out)
-
-
-def _column_flags(cdef: dict[str, Any]) -> set[str]:
-    flags: set[str] = set()
-    if type_name(cdef.get("typeName")).lower() in SERIAL_TYPES:
-        flags.add("serial")
-    for c in cdef.get("constraints") or ():
-        con = c.get("Constraint", {})
-        kind = con.get("contype")
-        if kind == "CONSTR_NOTNULL":
-            flags.add("not_null")
-        elif kind == "CONSTR_DEFAULT":
-            flags.add("has_default")
-            if volatile(con.get("raw_expr")):
-                flags.add("volatile_default")
-        elif kind == "CONSTR_IDENTITY":
-            flags.add("identity")
-        elif kind == "CONSTR_GENERATED":
-            flags.add("generated_stored")
-        elif kind == "CONSTR_UNIQUE":
-            flags.add("unique")
-        elif kind == "CONSTR_PRIMARY":
-            flags.add("primary_key")
-        elif kind == "CONSTR_FOREIGN":
-            flags.add("references")
-            if con.get("skip_validation"):
-                flags.add("not_valid")
-        elif kind == "CONSTR_CHECK":
-            flags.add("check")
-    return flags
-
-
-def from_statement(stmt: Statement) -> list[Op]:
-    """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
-    base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
-                  "evidence": normalize(stmt.text)}
-    node = stmt.node
-    if not node:
-        op = _untreed(stmt.text, base)
-        return do_ops(stmt, base) if op.action == "do" else [op]
-    (kind, body), = node.items()
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        return [Op(action="ddl" if kind.startswith(("Create", "Alter", "Drop", "Comment")) else "other", **base)]
-    ops = handler(body, base)
-    if kind == "CreateStmt" and ops and ops[0].action == "create_table":
-        ops[0].extra["at"] = _column_positions(stmt, body)
-        ops[0].extra["mods"] = {str(el["ColumnDef"].get("colname", "")): type_mods(el["ColumnDef"].get("typeName"))
-                                for el in body.get("tableElts") or () if "ColumnDef" in el}
-    return ops
-
-
-_MAX_DO_DEPTH = 4
-
-
-def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
-    """The operations a DO block runs: its static statements and the EXECUTE strings that fold to
-    SQL text (dynamic.do_block), each on its own line; an EXECUTE that cannot be read, or a block
-    that is not readable PL/pgSQL, is a `dynamic_sql` operation. All of them run inside the DO
-    statement, so inside a function (`in_do`: CONCURRENTLY is refused there)."""
-    from readiness.gates.migrations.dynamic import do_block
-    from readiness.gates.migrations.sql import Origin, parse
-
-    block = do_block(stmt.text) if depth < _MAX_DO_DEPTH else None
-    if block is None:
-        return [Op(action="dynamic_sql", detail="the DO block (not readable PL/pgSQL)", **base)]
-    out: list[Op] = [Op(action="do", **base)]
-    for lineno, folded in block.statements:
-        line = stmt.line + lineno - 1
-        stmts, errors = parse(folded.text, Origin(line=line))
-        if errors and folded.unknown:  # the placeholders broke it: what runs cannot be read
-            out.append(Op(action="dynamic_sql", detail=folded.text[:200], line=line, col=1, end_line=line,
-                          evidence=normalize(folded.text)))
-            continue
-        for st in stmts:
-            inner = do_ops(st, {**base, "line": line}, depth + 1) if st.node is None and \
-                st.text[:2].upper() == "DO" else from_statement(st)
-            out.extend(Op(action=op.action, table=op.table, column=op.column, detail=op.detail,
-                          flags=op.flags | {"in_do"}, line=line, col=1, end_line=line, evidence=op.evidence,
-                          extra=op.extra) for op in inner)
-    for lineno, expr in block.unreadable:
-        line = stmt.line + lineno - 1
-        out.append(Op(action="dynamic_sql", detail=f"EXECUTE {' '.join(expr.split())[:200]}", line=line, col=1,
-                      end_line=line, evidence=normalize(expr)))
-    return out
-
-
-def _column_positions(stmt: Statement, body: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    """Column name -> (line, column) of its definition, so that a rule about one column of a
-    CREATE TABLE points at that column's line (and an inline waiver above it applies)."""
-    out: dict[str, tuple[int, int]] = {}
-    for el in body.get("tableElts") or ():
-        cdef = el.get("ColumnDef")
-        if cdef is not None and isinstance(cdef.get("location"), int):
-            at = stmt.position(cdef["location"])
-            if at is not None:
-                out[str(cdef.get("colname", ""))] = at
-    return out
-
-
-def _untreed(text: str, base: Base) -> Op:
-    head = text[:12].upper()
-    if head.startswith("INSERT"):
-        return Op(action="insert", **base)
-    if head.startswith(("SELECT", "VALUES", "COPY")):
-        return Op(action="other", **base)
-    if head.startswith("DO"):
-        return Op(action="do", **base)  # from_statement reads the block (do_ops)
-    m = _CREATE_OBJECT.match(text) if head.startswith("CREATE") else None
-    if m is not None:
-        kind = " ".join(m.group("kind").lower().split())
-        return Op(action="create_object", column=_ident_path(m.group("name")), detail=kind,
-                  flags=frozenset({"or_replace"} if m.group("replace") else ()), **base)
-    return Op(action="ddl", **base)
-
-
-def _ident_path(text: str) -> str:
-    """`public."Big View"` -> `public.Big View`: identifiers as the parser names them."""
-    parts = []
-    for m in _IDENT_PART.finditer(text):
-        part = m.group(0)
-        parts.append(part[1:-1].replace('""', '"') if part.startswith('"') else part.lower())
-    return ".".join(parts)
-
-
-def _kind(object_type: object) -> str:
-    """`OBJECT_MATVIEW` -> `materialized view`, `OBJECT_TYPE` -> `type`."""
-    name = str(object_type)
-    return _KINDS.get(name) or name.removeprefix("OBJECT_").lower().replace("_", " ")
-
-
-def _object_name(node: Any) -> str | None:
-    """The dotted name of a DropStmt object / RenameStmt object (List, String, TypeName, ObjectWithArgs)."""
-    if isinstance(node, list):
-        return ".".join(_strings(node)) or None
-    if not isinstance(node, dict):
-        return None
-    if "List" in node:
-        return ".".join(_strings(node["List"].get("items"))) or None
-    if "String" in node:
-        return str(node["String"].get("sval", "")) or None
-    if "TypeName" in node:
-        return ".".join(_strings(node["TypeName"].get("names"))) or None
-    if "ObjectWithArgs" in node:
-        return ".".join(_strings(node["ObjectWithArgs"].get("objname"))) or None
-    return None
-
-
-def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
-    table = _name(body.get("relation"))
-    objtype = body.get("objtype", "OBJECT_TABLE")
-    cmds = body.get("cmds") or ()
-    if objtype == "OBJECT_INDEX" and any(c.get("AlterTableCmd", {}).get("subtype") == "AT_SetTableSpace"
-                                         for c in cmds):
-        return [Op(action="rewrite", table=table, detail="SET TABLESPACE", extra={"index": True}, **base)]
-    if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
-        return [Op(action="ddl", table=table, **base)]
-    ops = []
-    for c in cmds:
-        cmd = c.get("AlterTableCmd", {})
-        sub = cmd.get("subtype", "")
-        name = cmd.get("name")
-        d = cmd.get("def") or {}
-        if sub == "AT_AddColumn":
-            cdef = d.get("ColumnDef", {})
-            ref = next((con["Constraint"].get("pktable") for con in cdef.get("constraints") or ()
-                        if con.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN"), None)
-            extra: dict[str, Any] = {"mods": type_mods(cdef.get("typeName"))}
-            if ref:
-                extra["references"] = _name(ref)
-            ops.append(Op(action="add_column", table=table, column=cdef.get("colname"),
-                          detail=type_name(cdef.get("typeName")), flags=frozenset(_column_flags(cdef)),
-                          extra=extra, **base))
-        elif sub == "AT_DropColumn":
-            ops.append(Op(action="drop_column", table=table, column=name,
-                          flags=frozenset({"if_exists"} if cmd.get("missing_ok") else ()), **base))
-        elif sub == "AT_AlterColumnType":
-            cdef = d.get("ColumnDef", {})
-            using = cdef.get("raw_default")
-            itself = _strings(((using or {}).get("ColumnRef") or {}).get("fields"))[-1:] == [name]
-            ops.append(Op(action="alter_type", table=table, column=name,
-                          detail=type_name(cdef.get("typeName")),
-                          flags=frozenset({"using"} if using and not itself else ()),  # USING col is no USING
-                          extra={"mods": type_mods(cdef.get("typeName"))}, **base))
-        elif sub == "AT_SetNotNull":
-            ops.append(Op(action="set_not_null", table=table, column=name, **base))
-        elif sub == "AT_ColumnDefault":
-            ops.append(Op(action="set_default" if cmd.get("def") else "drop_default", table=table, column=name,
-                          **base))
-        elif sub == "AT_DropNotNull":
-            ops.append(Op(action="drop_not_null", table=table, column=name, **base))
-        elif sub == "AT_DropConstraint":
-            ops.append(Op(action="drop_constraint", table=table, column=name, **base))
-        elif sub == "AT_AddConstraint":
-            con = d.get("Constraint", {})
-            flags = set()
-            if con.get("skip_validation"):
-                flags.add("not_valid")
-            if con.get("indexname"):
-                flags.add("using_index")
-            kind = str(con.get("contype", "")).removeprefix("CONSTR_").lower()
-            cols = _strings(con.get("keys") or con.get("fk_attrs"))
-            ops.append(Op(action="add_constraint", table=table, column=con.get("conname"), detail=kind,
-                          flags=frozenset(flags),
-                          extra={"references": _name(con.get("pktable")), "columns": cols,
-                                 "check_not_null": _check_not_null(con)}, **base))
-        elif sub == "AT_ValidateConstraint":
-            ops.append(Op(action="validate_constraint", table=table, column=name, **base))
-        elif sub in ("AT_SetTableSpace", "AT_SetLogged", "AT_SetUnLogged"):
-            what = {"AT_SetTableSpace": "SET TABLESPACE", "AT_SetLogged": "SET LOGGED",
-                    "AT_SetUnLogged": "SET UNLOGGED"}[sub]
-            ops.append(Op(action="rewrite", table=table, detail=what, **base))
-        elif sub == "AT_DetachPartition":
-            pc = d.get("PartitionCmd", {})
-            ops.append(Op(action="detach_partition", table=table, column=_name(pc.get("name")),
-                          flags=frozenset({"concurrently"} if pc.get("concurrent") else ()), **base))
-        else:
-            ops.append(Op(action="alter_other", table=table, column=name, detail=sub, **base))
-    return ops
-
-
-def _check_not_null(con: dict[str, Any]) -> str | None:
-    """For `CHECK (col IS NOT NULL)` the column name, else None."""
-    if con.get("contype") != "CONSTR_CHECK":
-        return None
-    nt = (con.get("raw_expr") or {}).get("NullTest")
-    if not nt or nt.get("nulltesttype") != "IS_NOT_NULL":
-        return None
-    fields = _strings(((nt.get("arg") or {}).get("ColumnRef") or {}).get("fields"))
-    return fields[-1] if fields else None
-
-
-def _index(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {f for f, k in (("concurrently", "concurrent"), ("unique", "unique")) if body.get(k)}
-    return [Op(action="create_index", table=_name(body.get("relation")), column=body.get("idxname"),
-               flags=frozenset(flags), **base)]
-
-
-def _rename(body: dict[str, Any], base: Base) -> list[Op]:
-    rt = body.get("renameType")
-    table = _name(body.get("relation"))
-    if rt == "OBJECT_COLUMN":
-        return [Op(action="rename_column", table=table, column=body.get("subname"),
-                   detail=str(body.get("newname")), **base)]
-    if rt == "OBJECT_TABLE":
-        return [Op(action="rename_table", table=table, detail=str(body.get("newname")), **base)]
-    if rt in _RENAMED_BY_NAME:
-        kind = _kind(rt)
-        name = table or _object_name(body.get("object")) or body.get("subname")
-        extra = {"new": str(body.get("newname"))}
-        if rt == "OBJECT_ATTRIBUTE":  # ALTER TYPE t RENAME ATTRIBUTE a TO b: t is the "relation"
-            return [Op(action="rename_object", column=f"{table}.{body.get('subname')}", detail=kind,
-                       extra=extra, **base)]
-        rel = table if rt in _RELATIONS else None
-        return [Op(action="rename_object", table=rel, column=name, detail=kind, extra=extra, **base)]
-    return [Op(action="rename_other", table=table, detail=str(rt), **base)]
-
-
-def _set_schema(body: dict[str, Any], base: Base) -> list[Op]:
-    ot = str(body.get("objectType", ""))
-    rel = _name(body.get("relation"))
-    name = rel or _object_name(body.get("object"))
-    return [Op(action="set_schema", table=rel if ot in _RELATIONS else None, column=name, detail=_kind(ot),
-               extra={"schema": str(body.get("newschema", ""))}, **base)]
-
-
-def _drop(body: dict[str, Any], base: Base) -> list[Op]:
-    rt = str(body.get("removeType", ""))
-    flags = set()
-    if body.get("concurrent"):
-        flags.add("concurrently")
-    if body.get("behavior") == "DROP_CASCADE":
-        flags.add("cascade")
-    ops = []
-    for obj in body.get("objects") or ():
-        name = _object_name(obj)
-        if rt == "OBJECT_TABLE":
-            ops.append(Op(action="drop_table", table=name, flags=frozenset(flags), **base))
-        elif rt == "OBJECT_INDEX":
-            ops.append(Op(action="drop_index", column=name, flags=frozenset(flags), **base))
-        else:
-            ops.append(Op(action="drop_object", column=name, detail=_kind(rt), flags=frozenset(flags), **base))
-    return ops or [Op(action="ddl", **base)]
-
-
-def _dropdb(body: dict[str, Any], base: Base) -> list[Op]:
-    return [Op(action="drop_object", column=str(body.get("dbname", "")), detail="database", **base)]
-
-
-def _move_all(body: dict[str, Any], base: Base) -> list[Op]:
-    """ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b: every table there is copied."""
-    return [Op(action="rewrite", detail="SET TABLESPACE", extra={"tablespace": body.get("orig_tablespacename")},
-               **base)]
-
-
-def _truncate(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = frozenset({"cascade"} if body.get("behavior") == "DROP_CASCADE" else ())
-    return [Op(action="truncate", table=_name(r.get("RangeVar")), flags=flags, **base)
-            for r in body.get("relations") or ()]
-
-
-def option_on(options: list[Any] | None, name: str) -> bool:
-    """Whether a statement's option list (`VACUUM (FULL false)`, `REINDEX (CONCURRENTLY)`) turns
-    `name` on, as PostgreSQL's defGetBoolean reads it: present without a value, `true`/`on`, or a
-    non-zero integer. `false`/`off`/`0` and an absent option are off; a value PostgreSQL rejects
-    fails the statement, and is read as on (the statement is judged as written)."""
-    for o in options or ():
-        d = o.get("DefElem") if isinstance(o, dict) else None
-        if not isinstance(d, dict) or str(d.get("defname", "")).lower() != name:
-            continue
-        arg = d.get("arg")
-        if not isinstance(arg, dict):
-            return True
-        if "Integer" in arg:
-            return bool((arg["Integer"] or {}).get("ival", 0) != 0)
-        if "Boolean" in arg:
-            return bool((arg["Boolean"] or {}).get("boolval", False))
-        if "String" in arg:
-            return str((arg["String"] or {}).get("sval", "")).lower() not in ("false", "off")
-        return True
-    return False
-
-
-def _vacuum(body: dict[str, Any], base: Base) -> list[Op]:
-    options = body.get("options")
-    if not body.get("is_vacuumcmd", False):  # ANALYZE: runs in a transaction, takes SHARE UPDATE EXCLUSIVE
-        return [Op(action="other", **base)]
-    rels = [_name(r.get("VacuumRelation", {}).get("relation")) for r in body.get("rels") or ()]
-    no_txn = frozenset({"no_txn"})  # "VACUUM cannot run inside a transaction block"
-    if not option_on(options, "full"):
-        return [Op(action="vacuum", table=rels[0] if len(rels) == 1 else None, detail="VACUUM", flags=no_txn,
-                   **base)]
-    return [Op(action="rewrite", table=t, detail="VACUUM FULL", flags=no_txn, **base) for t in (rels or [None])]
-
-
-def _cluster(body: dict[str, Any], base: Base) -> list[Op]:
-    return [Op(action="rewrite", table=_name(body.get("relation")), detail="CLUSTER", **base)]
-
-
-def _reindex(body: dict[str, Any], base: Base) -> list[Op]:
-    kind = str(body.get("kind", "")).removeprefix("REINDEX_OBJECT_").lower()
-    rel = _name(body.get("relation")) or body.get("name")
-    flags = {"concurrently"} if option_on(body.get("params"), "concurrently") else set()
-    if kind in ("schema", "database", "system"):  # "REINDEX SCHEMA cannot run inside a transaction block"
-        flags.add("no_txn")
-    return [Op(action="reindex", table=rel if kind == "table" else None, column=rel if kind != "table" else None,
-               detail=kind, flags=frozenset(flags), **base)]
-
-
-def _explain(body: dict[str, Any], base: Base) -> list[Op]:
-    """EXPLAIN ANALYZE runs the statement it explains (a plain EXPLAIN only plans it)."""
-    query = body.get("query")
-    if not option_on(body.get("options"), "analyze") or not isinstance(query, dict) or len(query) != 1:
-        return [Op(action="other", **base)]
-    (kind, inner), = query.items()
-    handler = _HANDLERS.get(kind)
-    return handler(inner, base) if handler is not None and kind != "ExplainStmt" else [Op(action="other", **base)]
-
-
-def _refresh(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {f for f, k in (("concurrently", "concurrent"), ("no_data", "skipData")) if body.get(k)}
-    return [Op(action="refresh_matview", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
-
-
-def _enum(body: dict[str, Any], base: Base) -> list[Op]:
-    if body.get("oldVal"):
-        return [Op(action="rename_object", table=".".join(_strings(body.get("typeName"))),
-                   column=str(body.get("oldVal")), detail="enum value", extra={"new": str(body.get("newVal", ""))},
-                   **base)]
-    return [Op(action="add_enum_value", table=".".join(_strings(body.get("typeName"))),
-               detail=str(body.get("newVal", "")), **base)]
-
-
-def _update(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {"where"} if body.get("whereClause") else set()
-    return [Op(action="update", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
-
-
-def _delete(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {"where"} if body.get("whereClause") else set()
-    return [Op(action="delete", table=_name(body.get("relation")), flags=frozenset(flags), **base)]
-
-
-def _insert(body: dict[str, Any], base: Base) -> list[Op]:
-    sel = (body.get("selectStmt") or {}).get("SelectStmt") or {}
-    action = "insert" if sel.get("valuesLists") or not sel.get("fromClause") else "insert_select"
-    return [Op(action=action, table=_name(body.get("relation")), **base)]
-
-
-_UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/zulu", "gmt", "etc/gmt", "z",
-                  "greenwich", "uct", "etc/uct"})
-
-
-def _set(body: dict[str, Any], base: Base) -> list[Op]:
-    if str(body.get("name", "")).lower() == "timezone":  # SET TIME ZONE 'UTC' / SET timezone = 'UTC'
-        zone = [str(a.get("A_Const", {}).get("sval", {}).get("sval", "")) for a in body.get("args") or ()]
-        utc = body.get("kind") == "VAR_SET_VALUE" and len(zone) == 1 and zone[0].lower() in _UTC
-        return [Op(action="set_timezone", detail="UTC" if utc else "other", **base)]
-    if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") in ("VAR_SET_DEFAULT", "VAR_RESET"):
-        return [Op(action="set_lock_timeout", detail="0", **base)]  # back to the server's default: none
-    if str(body.get("name", "")).lower() == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
-        vals = [a.get("A_Const", {}) for a in body.get("args") or ()]
-        zero = any(v.get("ival", {}).get("ival", 0) == 0 and "ival" in v for v in vals) or any(
-            str(v.get("sval", {}).get("sval", "")).strip() in ("0", "") and "sval" in v for v in vals)
-        return [Op(action="set_lock_timeout", detail="0" if zero else "set", **base)]
-    return [Op(action="other", **base)]
-
-
-def _transaction(body: dict[str, Any], base: Base) -> list[Op]:
-    kind = body.get("kind")
-    if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
-        return [Op(action="begin", **base)]
-    if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
-        flags = frozenset({"rollback"} if kind == "TRANS_STMT_ROLLBACK" else ())
-        if body.get("chain"):  # COMMIT AND CHAIN: ends the transaction and opens the next one at once
-            return [Op(action="commit", flags=flags, **base), Op(action="begin", flags=frozenset({"chain"}), **base)]
-        return [Op(action="commit", flags=flags, **base)]
-    return [Op(action="other", **base)]
-
-
-def _create(body: dict[str, Any], base: Base) -> list[Op]:
-    columns: list[Column] = []
-    names: list[str] = []
-    pk: set[str] = set()
-    for el in body.get("tableElts") or ():
-        cdef = el.get("ColumnDef")
-        if cdef is not None:
-            columns.append((str(cdef.get("colname", "")), type_name(cdef.get("typeName")),
-                            frozenset(_column_flags(cdef))))
-            names.extend(str(c["Constraint"]["conname"]) for c in cdef.get("constraints") or ()
-                         if c.get("Constraint", {}).get("conname"))
-        con = el.get("Constraint")
-        if con is not None:
-            if con.get("conname"):
-                names.append(str(con["conname"]))
-            if con.get("contype") == "CONSTR_PRIMARY":
-                pk.update(_strings(con.get("keys")))
-    if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
-        columns = [(n, t, f | {"primary_key"} if n in pk else f) for n, t, f in columns]
-    return [Op(action="create_table", table=_name(body.get("relation")), **base,
-               extra={"columns": tuple(columns), "names": tuple(names)})]
-
-
-def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
-    into = body.get("into") or {}
-    if body.get("objtype") == "OBJECT_MATVIEW":
-        return [Op(action="ddl", table=_name(into.get("rel")), **base)]
-    return [Op(action="create_table", table=_name(into.get("rel")), **base)]
-
-
-def _lock(body: dict[str, Any], base: Base) -> list[Op]:
-    mode = body.get("mode")
-    name = LOCK_MODES[mode] if isinstance(mode, int) and 0 < mode < len(LOCK_MODES) else "ACCESS EXCLUSIVE"
-    return [Op(action="lock_table", table=_name(r.get("RangeVar")), detail=name, **base)
-            for r in body.get("relations") or ()]
-
-
-def _create_trigger(body: dict[str, Any], base: Base) -> list[Op]:
-    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits)."""
-    return [Op(action="create_trigger", table=_name(body.get("relation")), column=body.get("trigname"),
-               flags=frozenset({"or_replace"} if body.get("replace") else ()), **base)]
-
-
-def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
-    """ALTER DOMAIN: the subcommands that check every stored value of the domain are kept apart."""
-    name = ".".join(_strings(body.get("typeName")))
-    sub = body.get("subtype")
-    con = (body.get("def") or {}).get("Constraint") or {}
-    if sub == "C":
-        flags = {"not_valid"} if con.get("skip_validation") else set()
-        return [Op(action="alter_domain", column=name, detail="ADD CONSTRAINT", flags=frozenset(flags),
-                   extra={"constraint": con.get("conname")}, **base)]
-    if sub == "O":
-        return [Op(action="alter_domain", column=name, detail="SET NOT NULL", **base)]
-    if sub == "V":
-        return [Op(action="alter_domain", column=name, detail="VALIDATE CONSTRAINT",
-                   extra={"constraint": body.get("name")}, **base)]
-    return [Op(action="ddl", column=name, **base)]
-
-
-def _create_domain(body: dict[str, Any], base: Base) -> list[Op]:
-    checks = any(c.get("Constraint", {}).get("contype") == "CONSTR_CHECK" for c in body.get("constraints") or ())
-    return [Op(action="create_object", column=".".join(_strings(body.get("domainname"))), detail="domain",
-               flags=frozenset({"check"} if checks else ()), **base)]
-
-
-_HANDLERS = {
-    "AlterTableStmt": _alter_table, "IndexStmt": _index, "RenameStmt": _rename, "DropStmt": _drop,
-    "TruncateStmt": _truncate, "VacuumStmt": _vacuum, "ClusterStmt": _cluster, "ReindexStmt": _reindex,
-    "RefreshMatViewStmt": _refresh, "AlterEnumStmt": _enum, "UpdateStmt": _update, "DeleteStmt": _delete,
-    "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
-    "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
-    "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
-    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
-}
+    references: str | None = None
+    """The referenced table of a foreign key (add_column, add_constraint)."""
+    keys: tuple[str, ...] = ()
+    """add_constraint: the key's columns."""
+    columns: tuple[ColumnDef, ...] = ()
+    """create_table: its columns."""
+    names: tuple[str, ...] = ()
+    """Constraint names it declares (create_table; alter_domain's added constraint)."""
+    pg_type: str | None = None
+    """add_column/alter_type from Python: the column's PostgreSQL type when the reader knows it."""
+    mods: tuple[int, ...] = ()
+    """add_column/alter_type: the type's integer modifiers."""
+    old_type: ColumnType | None = None
+    """alter_type: the column's type before, when the reader knows it (Django's AlterField)."""
+    check_not_null: str | None = None
+    """add_constraint: for `CHECK (col IS NOT NULL)`, the column."""
+    schema: str | None = None
+    """set_schema: the new schema."""
+    implicit: str | None = None
+    """The tool that runs this operation without the migration writing it (`Django`)."""
+
+    def narrowed(self, column: str, detail: str, at: tuple[int, int] | None = None) -> Op:
+        """This operation about one column (or name) it creates, at that column's (line, column)
+        when known: what a finding about that column points at."""
+        new = self._copy()
+        _set(new, "column", column)
+        _set(new, "detail", detail)
+        if at is not None:
+            _set(new, "line", at[0])
+            _set(new, "col", at[1])
+            _set(new, "end_line", at[0])
+        return new
+
+    def moved(self, *, line: int, col: int, end_line: int | None, autocommit: bool, flags: Flags | None = None) -> Op:
+        """This operation run from elsewhere: at another place (SQL folded from a Python call, a
+        statement of a DO block), in or out of a transaction, with other flags."""
+        new = self._copy()
+        _set(new, "line", line)
+        _set(new, "col", col)
+        _set(new, "end_line", end_line)
+        _set(new, "autocommit", autocommit)
+        _set(new, "unit", 0)
+        if flags is not None:
+            _set(new, "flags", flags)
+        return new
+
+    def __reduce__(self) -> tuple[Callable[[tuple[Any, ...]], Op], tuple[tuple[Any, ...]]]:
+        """Pickled as plain values (forked workers send operations back): enum members as their
+        strings, looked up again on load, because unpickling an enum member calls the enum class."""
+        v = list(_GET(self))
+        v[_I_ACTION] = self.action.value
+        v[_I_FLAGS] = tuple(f.value for f in self.flags)
+        for i in _I_ENUMS:
+            if v[i] is not None:
+                v[i] = v[i].value
+        if self.columns:
+            v[_I_COLUMNS] = tuple((c.name, c.type, tuple(f.value for f in c.flags), c.mods, c.at) for c in self.columns)
+        return _rebuild, (tuple(v),)
+
+    def _copy(self) -> Op:
+        """A field-by-field copy: `dataclasses.replace` costs ~10x more on 25 fields, and findings
+        about columns copy an operation per column."""
+        new = object.__new__(Op)
+        for name in _FIELDS:
+            _set(new, name, getattr(self, name))
+        return new
+
+    def shown(self) -> str:
+        """The operation's argument in one string (fingerprints: it stays what it has always been)."""
+        a = self.action
+        if a in _RENAMES:
+            return self.new_name or ""
+        if self.kind is not None:
+            return self.kind.value
+        if self.constraint is not None:
+            return self.constraint.value
+        if self.lock is not None:
+            return self.lock.value
+        return self.detail
+
+
+_RENAMES = frozenset({Action.RENAME_COLUMN, Action.RENAME_TABLE})
+_FIELDS = tuple(Op.__dataclass_fields__)
+_set = object.__setattr__
+_GET = operator.attrgetter(*_FIELDS)
+_I_ACTION, _I_FLAGS, _I_COLUMNS = _FIELDS.index("action"), _FIELDS.index("flags"), _FIELDS.index("columns")
+_I_ENUMS = (_FIELDS.index("kind"), _FIELDS.index("constraint"), _FIELDS.index("lock"))
+_ENUM_OF = {_FIELDS.index("kind"): ObjectKind, _FIELDS.index("constraint"): ConstraintKind,
+            _FIELDS.index("lock"): LockMode}
+_FLAG: dict[str, Flag] = {f.value: f for f in Flag}
+_ACTION: dict[str, Action] = {a.value: a for a in Action}
+
+
+def _flags(values: tuple[str, ...]) -> Flags:
+    return frozenset([_FLAG[f] for f in values]) if values else NO_FLAGS
+
+
+def _rebuild(v: tuple[Any, ...]) -> Op:
+    """An `Op` from what `Op.__reduce__` pickled."""
+    new = object.__new__(Op)
+    for name, value in zip(_FIELDS, v, strict=True):
+        _set(new, name, value)
+    _set(new, "action", _ACTION[v[_I_ACTION]])
+    _set(new, "flags", _flags(v[_I_FLAGS]))
+    for i, enum_type in _ENUM_OF.items():
+        if v[i] is not None:
+            _set(new, _FIELDS[i], enum_type._value2member_map_[v[i]])
+    if v[_I_COLUMNS]:
+        _set(new, "columns", tuple(ColumnDef(n, t, _flags(f), m, at) for n, t, f, m, at in v[_I_COLUMNS]))
+    return new

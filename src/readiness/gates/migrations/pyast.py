@@ -7,10 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from readiness.gates.migrations import ops as O
-from readiness.gates.migrations import sql
+from readiness.gates.migrations import pgtree, sql
 from readiness.gates.migrations.dynamic import Scope, core_statement, fold_python
-from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.ops import Action, Op
+from readiness.gates.migrations.ops import Flag as F
+
+A = Action
 
 
 @dataclass(slots=True)
@@ -129,7 +131,7 @@ def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocom
         stmts, errors = parse_with_binds(str(lit.value), src.sql_origin(lit))
         result.errors.extend(errors)
         for st in stmts:
-            target.extend(_moved(op, autocommit=autocommit) for op in O.from_statement(st))
+            target.extend(_moved(op, autocommit=autocommit) for op in pgtree.from_statement(st))
         result.statements += len(stmts)
         return True
     if scope is None or not isinstance(node, ast.expr):
@@ -139,22 +141,22 @@ def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocom
     if folded is not None and folded.literal:
         stmts, errors = parse_with_binds(folded.text)
         if errors and folded.unknown:  # the placeholders broke it: what runs cannot be read
-            target.append(O.Op(action="dynamic_sql", detail=f"`{_short(node)}`", autocommit=autocommit, **at))
+            target.append(Op(action=A.DYNAMIC_SQL, detail=f"`{_short(node)}`", autocommit=autocommit, **at))
             result.statements += 1
             return True
         result.errors.extend(replace_position(e, at) for e in errors)
         for st in stmts:
-            target.extend(_moved(op, autocommit=autocommit, at=at) for op in O.from_statement(st))
+            target.extend(_moved(op, autocommit=autocommit, at=at) for op in pgtree.from_statement(st))
         result.statements += len(stmts)
         return True
     core = core_statement(node, scope)
     if core is not None:
-        flags = frozenset({"where"} if core.where else ())
+        flags = frozenset({F.WHERE} if core.where else ())
         table = core.table or "{a table the migration builds}"
-        target.append(O.Op(action=core.action, table=table, flags=flags, autocommit=autocommit, **at))
+        target.append(Op(action=core.action, table=table, flags=flags, autocommit=autocommit, **at))
         result.statements += 1
         return True
-    target.append(O.Op(action="dynamic_sql", detail=f"`{_short(node)}`", autocommit=autocommit, **at))
+    target.append(Op(action=A.DYNAMIC_SQL, detail=f"`{_short(node)}`", autocommit=autocommit, **at))
     result.statements += 1
     return True
 
@@ -187,9 +189,7 @@ def _moved(op: Op, *, autocommit: bool, at: dict[str, Any] | None = None) -> Op:
     """`op` run by a Python migration (outside any transaction inside autocommit_block), at the
     call's position when its SQL was folded from an expression."""
     where = at or {"line": op.line, "col": op.col, "end_line": op.end_line}
-    return Op(action=op.action, table=op.table, column=op.column, detail=op.detail, flags=op.flags,
-              line=where["line"], col=where["col"], end_line=where["end_line"], evidence=op.evidence,
-              autocommit=autocommit, extra=op.extra)
+    return op.moved(line=where["line"], col=where["col"], end_line=where["end_line"], autocommit=autocommit)
 
 
 def replace_position(err: sql.SqlError, at: dict[str, Any]) -> sql.SqlError:
@@ -218,8 +218,8 @@ def volatile_text(expr: str) -> bool:
     try:
         tree = sql.loads(parser.parse_sql_json(f"SELECT {expr}"))
     except parser.ParseError:
-        return any(O.function_volatility(name) == "v" for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr))
-    return O.volatile(tree)
+        return any(pgtree.function_volatility(name) == "v" for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", expr))
+    return pgtree.volatile(tree)
 
 
 def is_empty_body(body: list[ast.stmt]) -> bool:

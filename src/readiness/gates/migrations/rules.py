@@ -1,4 +1,6 @@
-"""Handles on the migration rule pages (checks/migrations/*.md): the pages hold the text."""
+"""Handles on the migration rule pages (checks/migrations/*.md): the pages hold the text.
+
+A rule added with scripts/new_rule.py holds its handle in its own check module instead."""
 
 from __future__ import annotations
 
@@ -60,10 +62,6 @@ IDENTIFIER_TOO_LONG = rule("migrations/identifier-too-long")
 INT_PK = rule("migrations/int-primary-key")
 TIMESTAMP_NO_TZ = rule("migrations/timestamp-without-time-zone")
 CHAR_COLUMN = rule("migrations/char-column")
-
-ADVISORY = frozenset({IDENTIFIER_TOO_LONG.id, INT_PK.id, TIMESTAMP_NO_TZ.id, CHAR_COLUMN.id})
-"""Rules about the schema a migration creates rather than the locks it takes: low, never escalated,
-and not silenced by the same-migration exemption (they judge exactly what is created)."""
 
 ESCALATING = frozenset({
     CREATE_INDEX.id, DROP_INDEX.id, FK_NOT_VALID.id, CHECK_NOT_VALID.id, SET_NOT_NULL.id, UNIQUE.id,

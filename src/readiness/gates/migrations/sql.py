@@ -2,8 +2,9 @@
 
 pglast (libpg_query) is imported lazily. A file is parsed ONCE, to libpg_query's JSON; the JSON is
 cut into one piece per statement without decoding it, and only statements whose leading keywords
-can matter to a rule are decoded into a tree, because building Python objects for big views and
-functions is where the time goes. libpg_query's statement locations are UTF-8 byte offsets and are
+can give an operation some check reads (derived from the registered checks: `wants_tree`) are
+decoded into a tree, because building Python objects for big views and functions is where the
+time goes. libpg_query's statement locations are UTF-8 byte offsets and are
 converted to character offsets here; pglast's scanner split and error positions (the salvage path
 for files that do not parse) are already character offsets.
 """
@@ -16,15 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-# Leading keywords of statements that some rule looks at; the rest are only counted.
-_INTERESTING = re.compile(
-    r"(?:ALTER|CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE|CREATE\s+DOMAIN"
-    r"|DROP|TRUNCATE|UPDATE|DELETE|VACUUM|CLUSTER|REINDEX|REFRESH|SET|BEGIN|START|COMMIT|END|ROLLBACK"
-    r"|ABORT|LOCK|WITH|INSERT|EXPLAIN|RESET|CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER)\b",
-    re.IGNORECASE,
-)
 _LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
-_SELECT_WORD = re.compile(r"\bselect\b", re.IGNORECASE)
 _TAIL = re.compile(r'(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}')
 
 
@@ -126,13 +119,18 @@ class _Lines:
         return self.origin.line + self._line, self.origin.continuation_column + col
 
 
+_WANTS: Callable[[str], bool] | None = None
+
+
 def wants_tree(text: str) -> bool:
-    """True when a statement's leading keywords make it worth a parse tree."""
-    if not _INTERESTING.match(text):
-        return False
-    if text[:6].upper() == "INSERT":
-        return _SELECT_WORD.search(text) is not None
-    return True
+    """True when a statement can give an operation some check reads, so it is worth a parse tree
+    (derived from the registered checks: `checks.tree_test`)."""
+    global _WANTS
+    if _WANTS is None:
+        from readiness.gates.migrations.checks import tree_test
+
+        _WANTS = tree_test()
+    return _WANTS(text)
 
 
 def parse(text: str, origin: Origin | None = None, *,

@@ -1,0 +1,206 @@
+"""The state a migration walks through, statement by statement: one object the judge updates.
+
+* the session: the transaction each operation runs in (transactions.py), whether a lock_timeout is
+  set, whether the time zone is UTC;
+* objects created in this migration (tables, indexes, views, functions, types...: no rows and no
+  callers yet, so operations on them are exempt) and objects renamed into being;
+* the tables' columns, types, NOT NULL, defaults and `CHECK (col IS NOT NULL)` constraints, as the
+  earlier migrations of the directory left them (history.py) and as this one changes them.
+
+Checks read it; only `Walk.step` and `Walk.after` change it (the checks of an operation judge the
+state the statement starts from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
+from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op
+from readiness.gates.migrations.transactions import TxMode, transactions
+
+A = Action
+K = ObjectKind
+READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
+                   A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
+"""The actions the walk reads (besides those the checks are registered for)."""
+_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT}
+"""The actions `Walk.after` changes the state for."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What the judge needs besides the operations."""
+
+    mode: TxMode
+    large: Mapping[str, int | None] = field(default_factory=dict)
+    """Large tables (name -> rows, None when only named)."""
+    require_lock_timeout: bool = True
+    one_query: bool = False
+    """The tool sends the whole file as one query string (dbmate, pop, diesel, golang-migrate):
+    after a COMMIT in it, the rest still runs in PostgreSQL's implicit transaction block."""
+    runner: str = ""
+    """The migration tool assumed to run the file (named in messages)."""
+    tables: Mapping[str, TableState] = field(default_factory=dict)
+    """What the earlier migrations of the same directory left on the tables this one asks about
+    (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
+
+
+_GROUPS: dict[ObjectKind | None, str] = {
+    K.TABLE: "rel", K.VIEW: "rel", K.MATVIEW: "rel", K.SEQUENCE: "rel", K.FOREIGN_TABLE: "rel",
+    K.FUNCTION: "func", K.PROCEDURE: "func", K.ROUTINE: "func", K.AGGREGATE: "func", K.TYPE: "type",
+    K.DOMAIN: "type", K.SCHEMA: "schema", K.EXTENSION: "extension", K.DATABASE: "database"}
+"""Object kinds that share a namespace: a view and a sequence cannot have the same name."""
+
+
+def group(kind: ObjectKind | None) -> str:
+    """The namespace an object kind's names live in."""
+    return _GROUPS.get(kind) or str(kind)
+
+
+def key(name: str | None) -> str:
+    """A name as compared: lower case."""
+    return (name or "").lower()
+
+
+def unqualified(name: str | None) -> str:
+    """A name as compared, without its schema."""
+    return key(name).rsplit(".", 1)[-1]
+
+
+def names(name: str | None) -> tuple[str, str]:
+    """An object's name as the parser spells it (unquoted folded to lower case, quoted kept), in
+    full and without its schema: `"Big View"` and `big view` are different objects."""
+    full = name or ""
+    return full, full.rsplit(".", 1)[-1]
+
+
+class Objects:
+    """Tables, indexes and other objects created (or renamed into being) so far in this migration."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.indexes: set[str] = set()
+        self.objects: set[tuple[str, str]] = set()
+        """(kind group, name) of objects CREATEd in this migration: no callers, no data yet."""
+        self.renamed: set[tuple[str, str]] = set()
+        """(kind group, new name) of objects renamed in this migration: nothing refers to the new name yet."""
+
+    def new(self, name: str | None) -> bool:
+        """Created in this migration: a table, or a materialized view (which has rows, but which no
+        one else can see until the migration commits)."""
+        if not name or not (self.tables or self.objects):
+            return False
+        return key(name) in self.tables or unqualified(name) in self.tables or (
+            bool(self.objects) and self._has(self.objects, K.MATVIEW, name))
+
+    def add(self, into: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> None:
+        g = group(kind)
+        into.update((g, n) for n in names(name))
+
+    def created(self, kind: ObjectKind | None, name: str | None) -> bool:
+        return self._has(self.objects, kind, name)
+
+    def renamed_here(self, kind: ObjectKind | None, name: str | None) -> bool:
+        return self._has(self.renamed, kind, name)
+
+    @staticmethod
+    def _has(where: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> bool:
+        g = group(kind)
+        return bool(name) and any((g, n) in where for n in names(name))
+
+
+class Walk:
+    """One migration's operations and the state at the operation being judged (`i`)."""
+
+    __slots__ = ("ops", "ctx", "txns", "made", "state", "tracked", "i", "txn", "new", "known", "utc",
+                 "timeout_set", "long_names", "not_valid", "ddl_in_txn", "data_in_txn", "unprotected")
+
+    def __init__(self, ops: Sequence[Op], ctx: Context, statements: int) -> None:
+        self.ops = ops
+        self.ctx = ctx
+        self.txns: list[int | None] = transactions(ops, ctx.mode, statements, one_query=ctx.one_query)
+        """Per operation, the transaction it runs in (None: autocommitted on its own)."""
+        self.made = Objects()
+        self.state: State = {t: ts.copy() for t, ts in ctx.tables.items()}
+        self.tracked = asked(ops)
+        """The tables some check asks the state of: the others need none kept."""
+        self.i = 0
+        self.txn: int | None = None
+        self.new = False
+        """The operation's table was created in this migration (no rows, no readers yet)."""
+        self.known: TableState | None = None
+        """What is known about the operation's table before it runs."""
+        self.utc = False
+        """The session's time zone is UTC (SET TIME ZONE 'UTC' earlier in the migration)."""
+        self.timeout_set = False
+        """A lock_timeout is set in the session."""
+        # per-migration bookkeeping that whole-migration checks keep as the walk goes
+        self.long_names: set[str] = set()
+        """Over-long names already reported (identifier-too-long)."""
+        self.not_valid: dict[tuple[str, str], tuple[int | None, Op]] = {}
+        """(table, constraint) added NOT VALID on an existing table -> (its transaction, the ADD)."""
+        self.ddl_in_txn: dict[int, Op] = {}
+        """Per transaction, the first statement that locks an existing table (mixed-data-and-schema)."""
+        self.data_in_txn: dict[int, Op] = {}
+        """Per transaction, the first data change after a schema change (mixed-data-and-schema)."""
+        self.unprotected: tuple[Op, tuple[str, str]] | None = None
+        """The first statement that takes a traffic-blocking lock on an existing relation while no
+        lock_timeout is set (missing-lock-timeout)."""
+
+    @property
+    def in_txn(self) -> bool:
+        return self.txn is not None
+
+    def step(self, i: int) -> Op:
+        """Move to operation `i`: the session settings it changes, and what its checks read."""
+        op = self.ops[i]
+        self.i, self.txn = i, self.txns[i]
+        a = op.action
+        if a is A.SET_TIMEZONE:
+            self.utc = Flag.UTC in op.flags
+        table = op.table
+        if table:
+            self.new = self.made.new(table)
+            self.known = self.state.get(short(table)) if self.state else None
+        else:
+            self.new, self.known = False, None
+        return op
+
+    def after(self, op: Op) -> None:
+        """Change the state as `op` changes the database (after its checks)."""
+        a = op.action
+        if a not in _CHANGES:
+            return
+        table = op.table
+        made = self.made
+        if a is A.SET_LOCK_TIMEOUT:
+            self.timeout_set = Flag.OFF not in op.flags
+        if a is A.CREATE_TABLE and table:
+            full = table.lower()
+            made.tables.add(full)
+            made.tables.add(full.rsplit(".", 1)[-1])
+        elif a is A.CREATE_INDEX and op.column:
+            made.indexes.add(unqualified(op.column))
+        if table and self.tracked and short(table) in self.tracked:
+            apply(self.state, op)
+        if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags:
+            made.add(made.objects, op.kind, op.column)
+        elif a is A.RENAME_OBJECT and op.kind is not K.ENUM_VALUE:
+            made.add(made.renamed, op.kind, str(op.new_name))
+
+    def recreated(self, kind: ObjectKind | None, name: str | None) -> str | None:
+        """Whether a later statement CREATEs an object of the same namespace and name as the current
+        operation's: "same" (in the same transaction, so no other session ever sees it missing),
+        "later", or None."""
+        if not name:
+            return None
+        i, ops, txns = self.i, self.ops, self.txns
+        g, (full, short_name) = group(kind), names(name)
+        for j in range(i + 1, len(ops)):
+            o = ops[j]
+            if o.action is A.CREATE_OBJECT and group(o.kind) == g \
+                    and (o.column == full or names(o.column)[1] == short_name):
+                return "same" if txns[i] is not None and txns[j] == txns[i] else "later"
+        return None
