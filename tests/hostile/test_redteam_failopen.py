@@ -1,0 +1,27 @@
+"""Second red-team pass: a hostile pull request hides a dangerous migration where the gate reads
+nothing (a statement the scanner gives no slice for, a file discovery does not look at, a listing
+stopped by its cap). Each case builds a base and a PR commit and runs the real CLI with `--base`:
+the PR must not pass without a finding that names what was not judged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sec_support import DROP, PrRepo, assert_no_defect, check
+
+BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\n"}
+
+
+def _judge(tmp_path: Path, pr: dict[str, str | bytes], *args: str, base: dict[str, str | bytes] | None = None):
+    repo = PrRepo.make(tmp_path / "ws", base or BASE, pr)
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", *args, home=tmp_path)
+    assert_no_defect(done)
+    return done
+
+
+def test_statements_after_an_unclosed_parenthesis_are_reported(tmp_path: Path) -> None:
+    # The scanner gives no statement slice for text after an unclosed `(`: the DROP after it was
+    # neither judged nor reported (zero findings, a pass).
+    done = _judge(tmp_path, {"db/migrations/0002_x.sql": "SELECT 1;\nCREATE TABLE x (id int;\n" + DROP})
+    errors = done.findings("migrations/parse-error")
+    assert errors and errors[0]["line"] == 2, done.findings()
