@@ -30,7 +30,7 @@ from readiness.model import (
 )
 from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
-from readiness.workspace import Workspace
+from readiness.workspace import MAX_LISTED_FILES, Workspace
 from readiness.workspace.changes import ChangeSet
 
 LATE_GATES: frozenset[str] = frozenset({"checklist"})
@@ -135,11 +135,21 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                   extra=outcome.extra, dependency_changes=outcome.dependency_changes))
 
     final = _settle(options, ws, results, ran)
+    if ws.truncated:  # files past the cap were never judged: every gate that ran fails closed
+        final = [_listing_cut(r) if r.gate in ran else r for r in final]
+        errored_fail.extend(r.gate for r in final if r.gate in ran and r.gate not in errored_fail)
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
                   gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all,
                   excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
+
+
+def _listing_cut(r: GateResult) -> GateResult:
+    """A gate's result when the repository listing stopped at its cap: an error, findings kept."""
+    return replace(r, status=GateStatus.ERROR,
+                   error=f"the repository has more than {MAX_LISTED_FILES:,} files; the listing stopped there, "
+                         "so files past it were not judged (exclude generated or vendored trees to judge the rest)")
 
 
 def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: set[str]) -> list[GateResult]:

@@ -5,6 +5,9 @@ the PR must not pass without a finding that names what was not judged."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from sec_support import DROP, PrRepo, assert_no_defect, check
@@ -25,3 +28,19 @@ def test_statements_after_an_unclosed_parenthesis_are_reported(tmp_path: Path) -
     done = _judge(tmp_path, {"db/migrations/0002_x.sql": "SELECT 1;\nCREATE TABLE x (id int;\n" + DROP})
     errors = done.findings("migrations/parse-error")
     assert errors and errors[0]["line"] == 2, done.findings()
+
+
+def test_a_listing_stopped_at_its_cap_fails_closed(tmp_path: Path) -> None:
+    # A PR that floods the tree stops the walk at MAX_LISTED_FILES; the files past it (the DROP
+    # TABLE) were never judged and the verdict was a pass. The cap is lowered here (500,000 files
+    # in the real tool), in a real `readiness check` process with the watchdog on.
+    filler: dict[str, str | bytes] = {f"aaa/{i:03}.txt": "" for i in range(60)}
+    repo = PrRepo.make(tmp_path / "ws", BASE, {**filler, "db/migrations/0002_drop.sql": DROP})
+    code = ("import sys, readiness.workspace as w; w.MAX_LISTED_FILES = 5; from readiness.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "check", str(repo.path), "--base", repo.base,
+                           "--gates", "migrations", "--format", "json"], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 1, (done.returncode, done.stderr[-1500:])
+    gate = next(g for g in json.loads(done.stdout)["gates"] if g["id"] == "migrations")
+    assert gate["status"] == "error" and "listing stopped" in gate["error"], gate
