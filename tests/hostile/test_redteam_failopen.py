@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sec_support import DROP, PrRepo, assert_no_defect, check
 
 BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\n"}
@@ -44,3 +45,33 @@ def test_a_listing_stopped_at_its_cap_fails_closed(tmp_path: Path) -> None:
     assert done.returncode == 1, (done.returncode, done.stderr[-1500:])
     gate = next(g for g in json.loads(done.stdout)["gates"] if g["id"] == "migrations")
     assert gate["status"] == "error" and "listing stopped" in gate["error"], gate
+
+
+FLYWAY_BASE: dict[str, str | bytes] = {
+    "src/db/migration/V1__init.sql": "CREATE TABLE users (id int);\n",
+    "db/migrations/0001_init.up.sql": "CREATE TABLE users (id int);\n",
+    "db/migrations/0001_init.down.sql": "DROP TABLE users;\n",
+}
+
+
+@pytest.mark.parametrize("path", [
+    "db/migrations/0002_drop.up.SQL",  # golang-migrate applies any extension in its directory
+    "db/migrations/0002_drop.up.psql",
+    "src/db/migration/V2__drop.SQL",
+    "src/db/migration/testdata/V2__drop.sql",  # Flyway scans its location recursively
+    "src/db/migration/vendor/V2__drop.sql",
+    "src/db/migration/mysql/V2__drop.sql",
+    "src/db/migration/V2__drop.mysql.sql",
+])
+def test_a_migration_the_search_skips_is_judged_when_the_pr_creates_its_place(tmp_path: Path, path: str) -> None:
+    done = _judge(tmp_path, {path: DROP}, base=FLYWAY_BASE)
+    assert done.code == 1 and [f["path"] for f in done.findings("migrations/drop-table")] == [path], done.findings()
+
+
+@pytest.mark.parametrize("path", ["src/db/migration/mysql/V3__drop.sql", "src/db/migration/V3__drop.mysql.sql"])
+def test_another_dialects_place_the_base_already_has_stays_skipped(tmp_path: Path, path: str) -> None:
+    # a multi-dialect layout: the base's own mysql files show the runner does not apply them here
+    base = {**FLYWAY_BASE, "src/db/migration/mysql/V1__init.sql": "CREATE TABLE users (id int);\n",
+            "src/db/migration/V1__init.mysql.sql": "CREATE TABLE users (id int);\n"}
+    done = _judge(tmp_path, {path: DROP}, base=base)
+    assert done.code == 0 and not done.findings("migrations/drop-table"), done.findings()

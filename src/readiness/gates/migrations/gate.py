@@ -8,7 +8,7 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +116,27 @@ _RECREATES = frozenset({"drop_column", "drop_table"})
 migration whose up has none of them is only checked for parsing and emptiness, not decoded."""
 
 
+def _at_base(ctx: GateContext) -> Callable[[str], bool]:
+    """Whether a directory exists at the PR's base (git's answer; no base known: it does not)."""
+    changes = ctx.changes
+    seen: dict[str, bool] = {}
+
+    def exists(d: str) -> bool:
+        if d not in seen:
+            from readiness.workspace.git import GitUnavailable
+
+            if changes is None or changes.repo is None or changes.base_sha is None:
+                seen[d] = False
+            else:
+                try:
+                    seen[d] = changes.repo.tree_entry(changes.base_sha, d) is not None
+                except GitUnavailable:
+                    seen[d] = False
+        return seen[d]
+
+    return exists
+
+
 class MigrationsGate:
     """Migration risk."""
 
@@ -125,7 +146,8 @@ class MigrationsGate:
         settings = ctx.settings
         ws = ctx.workspace
         paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
-        candidates = discover(ws, paths)
+        candidates = discover(ws, paths, pr_files=sorted(ctx.changes.files) if ctx.changes else (),
+                              established=_at_base(ctx))
         out = GateOutcome()
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
