@@ -27,11 +27,12 @@ from readiness.model import (
     Item,
     Location,
     Report,
+    is_blocking,
 )
-from readiness.waivers import InlineWaiver, apply_waivers, parse_inline
+from readiness.waivers import InlineWaiver, apply_waivers, parse_inline, withhold_new_inline
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
 from readiness.workspace import MAX_LISTED_FILES, Workspace
-from readiness.workspace.changes import ChangeSet
+from readiness.workspace.changes import ChangeSet, base_text
 
 LATE_GATES: frozenset[str] = frozenset({"checklist"})
 """Gates that judge the other gates' settled results (`GateContext.prior`): they run after the rest,
@@ -145,6 +146,16 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                   excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
 
 
+def _base_text(changes: ChangeSet, rel: str, limit: int) -> str | None:
+    """A file as the base has it; None when absent or git cannot say (then nothing counts as the base's)."""
+    from readiness.workspace.git import GitUnavailable
+
+    try:
+        return base_text(changes, rel, limit=limit)
+    except GitUnavailable:
+        return None
+
+
 def _listing_cut(r: GateResult) -> GateResult:
     """A gate's result when the repository listing stopped at its cap: an error, findings kept."""
     return replace(r, status=GateStatus.ERROR,
@@ -167,6 +178,12 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     judged = apply_waivers(every, inline=inline, config=config.waivers, readers=ws.readers, today=today)
     judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
               for f in judged if f.gate in ran or f.rule in policy_rules]
+    changes = options.changes
+    if changes is not None:  # the PR's own inline waivers never clear a finding that blocks
+        judged = withhold_new_inline(
+            judged, touched=changes.touched, head_text=ws.marked.get,
+            base_text=lambda rel: _base_text(changes, rel, config.max_file_bytes),
+            blocks=lambda f: is_blocking(f, options.fail_on, config.scope_all(f.gate)))
     by_gate: dict[str, list[Finding]] = {}
     for f in judged:
         by_gate.setdefault(f.gate, []).append(f)
