@@ -6,12 +6,13 @@ the PR must not pass without a finding that names what was not judged."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sec_support import DROP, PrRepo, assert_no_defect, check
+from sec_support import DROP, PrRepo, assert_no_defect, check, git
 
 BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\n"}
 
@@ -75,3 +76,18 @@ def test_another_dialects_place_the_base_already_has_stays_skipped(tmp_path: Pat
             "src/db/migration/V1__init.mysql.sql": "CREATE TABLE users (id int);\n"}
     done = _judge(tmp_path, {path: DROP}, base=base)
     assert done.code == 0 and not done.findings("migrations/drop-table"), done.findings()
+
+
+def test_a_submodule_bump_where_migrations_live_is_reported(tmp_path: Path) -> None:
+    # The PR turns db/migrations into a submodule pointing at a commit elsewhere: the diff holds a
+    # gitlink, not the DROP TABLE, and the gate passed with nothing to say.
+    def pr(root: Path) -> None:
+        git(root, "rm", "-rq", "--cached", "db/migrations")
+        shutil.rmtree(root / "db" / "migrations")
+        (root / "db" / "migrations").mkdir()  # actions/checkout leaves an uninitialised submodule empty
+        git(root, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},db/migrations")
+
+    repo = PrRepo.make(tmp_path / "ws", BASE, pr)
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", home=tmp_path)
+    assert_no_defect(done)
+    assert [f["path"] for f in done.findings("migrations/submodule-changed")] == ["db/migrations"], done.findings()

@@ -8,6 +8,7 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,15 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import liquibase, parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
-from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
+from readiness.gates.migrations.discover import (
+    MIGRATION_DIRS,
+    NO_DOWN_FORMATS,
+    Candidate,
+    configured_globs,
+    copies,
+    discover,
+    unmatched,
+)
 from readiness.gates.migrations.history import ASKING, History, State, order, root
 from readiness.gates.migrations.ops import Op, from_statement
 from readiness.gates.migrations.runners import (
@@ -40,7 +49,7 @@ from readiness.gates.migrations.sql import (
     sections,
 )
 from readiness.model import Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, Workspace
+from readiness.workspace import FileProblem, Workspace, matches
 
 if TYPE_CHECKING:
     import ast
@@ -151,6 +160,7 @@ class MigrationsGate:
         out = GateOutcome()
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
+        out.findings.extend(_submodules(ctx, paths, candidates))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
@@ -518,6 +528,32 @@ def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidat
             Location(path=source or ".readiness.yml"),
             message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
             evidence=entry))
+    return out
+
+
+def _submodules(ctx: GateContext, paths: tuple[str, ...] | None, found: list[Candidate]) -> list[Finding]:
+    """A submodule the PR moves where migrations live: what it brings cannot be judged here.
+
+    The diff names a submodule by its path (a gitlink, not a file): a changed path that is a
+    directory in the work tree. It lies where migrations live when the path is in a migrations
+    directory (or a configured path), or when files checked out under it are migrations."""
+    if ctx.changes is None:
+        return []
+    ws = ctx.workspace
+    out = []
+    for rel in sorted(ctx.changes.files):
+        where = ws.root / rel
+        if os.path.islink(where) or not os.path.isdir(where):  # `diff-tree -r` names files and gitlinks only
+            continue
+        parts = [p.lower() for p in rel.split("/")]
+        place = any(p in MIGRATION_DIRS or p == "versions" for p in parts) \
+            or any(c.path.startswith(rel + "/") for c in found) \
+            or (paths is not None and any(matches(rel + "/x.sql", configured_globs(p)) for p in paths))
+        if place:
+            out.append(R.SUBMODULE.finding(
+                Location(path=rel),
+                message=f"The PR moves submodule {rel}, where migrations live; the migrations it brings are in "
+                        "another repository and were not judged.", evidence=rel))
     return out
 
 
