@@ -91,3 +91,19 @@ def test_a_submodule_bump_where_migrations_live_is_reported(tmp_path: Path) -> N
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", home=tmp_path)
     assert_no_defect(done)
     assert [f["path"] for f in done.findings("migrations/submodule-changed")] == ["db/migrations"], done.findings()
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    ("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$;\nSELECT f();\n",
+     "migrations/drop-table"),
+    ("CREATE PROCEDURE p() LANGUAGE sql AS 'DROP TABLE users';\nCALL public.p();\n", "migrations/drop-table"),
+    ("CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END;\nSELECT f();\n",
+     "migrations/delete-all-rows"),
+    ("CREATE FUNCTION f() RETURNS void LANGUAGE plpython3u AS 'plpy.execute(\"DROP TABLE users\")';\nSELECT f();\n",
+     "migrations/dynamic-sql"),
+])
+def test_a_routine_the_migration_creates_and_calls_runs_its_body(tmp_path: Path, sql: str, rule: str) -> None:
+    # The body of a function created and called in the same migration runs there: it was not read,
+    # and the DROP TABLE inside passed with no finding at all.
+    done = _judge(tmp_path, {"db/migrations/0002_x.sql": sql})
+    assert [f["line"] for f in done.findings(rule)] == [2], done.findings()

@@ -28,7 +28,7 @@ from readiness.gates.migrations.discover import (
     unmatched,
 )
 from readiness.gates.migrations.history import ASKING, History, State, order, root
-from readiness.gates.migrations.ops import Op, from_statement
+from readiness.gates.migrations.ops import Op, statement_ops
 from readiness.gates.migrations.runners import (
     BY_FORMAT,
     POPX_AUTOCOMMIT,
@@ -116,7 +116,7 @@ class _Run:
 
 def _sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
     stmts, errors = parse(text, origin, trees=trees)
-    ops = [op for st in stmts for op in from_statement(st)] if trees else []
+    ops = statement_ops(stmts) if trees else []
     return ops, errors, len(stmts)
 
 
