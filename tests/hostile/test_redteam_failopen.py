@@ -107,3 +107,18 @@ def test_a_routine_the_migration_creates_and_calls_runs_its_body(tmp_path: Path,
     # and the DROP TABLE inside passed with no finding at all.
     done = _judge(tmp_path, {"db/migrations/0002_x.sql": sql})
     assert [f["line"] for f in done.findings(rule)] == [2], done.findings()
+
+
+OSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osv-pypi"
+
+
+@pytest.mark.skipif(not OSV.is_dir(), reason="../shared/data/osv-pypi is absent")
+@pytest.mark.parametrize("path", ["dev-requirements.txt", "test-requirements.txt", "requirements.pip",
+                                  "requirements/prod.pip", "constraints.txt"])
+def test_a_vulnerable_pin_in_a_requirements_file_named_otherwise_is_audited(tmp_path: Path, path: str) -> None:
+    # pip installs these as it installs requirements*.txt; a vulnerable pin there was never audited
+    repo = PrRepo.make(tmp_path / "ws", {"requirements.txt": "packaging==24.1\n"}, {path: "django==1.11.0\n"})
+    done = check(repo.path, "--base", repo.base, "--gates", "deps", "--offline-db", str(OSV), home=tmp_path)
+    assert_no_defect(done)
+    hits = [f for f in done.findings("deps/known-vulnerability") if f["path"] == path and f["severity"] == "critical"]
+    assert done.code == 1 and hits, done.findings()
