@@ -122,3 +122,22 @@ def test_a_vulnerable_pin_in_a_requirements_file_named_otherwise_is_audited(tmp_
     assert_no_defect(done)
     hits = [f for f in done.findings("deps/known-vulnerability") if f["path"] == path and f["severity"] == "critical"]
     assert done.code == 1 and hits, done.findings()
+
+
+AWS_KEY = "AKIA" + "Q3EGRT5NZLX7WV2P"
+
+
+@pytest.mark.parametrize(("path", "text"), [
+    ("app/settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n'),
+    ("deploy/k8s.yaml", f"env:\n  - name: KEY\n    value: {AWS_KEY}\n"),
+    ("certs/server.key", "-----BEGIN RSA PRIVATE KEY-----\n"
+                         "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+                         "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+                         "-----END RSA PRIVATE KEY-----\n"),
+])
+def test_a_credential_committed_outside_the_config_files_is_found(tmp_path: Path, path: str, text: str) -> None:
+    repo = PrRepo.make(tmp_path / "ws", {"config/app.yaml": "name: demo\n"}, {path: text})
+    done = check(repo.path, "--base", repo.base, "--gates", "config", home=tmp_path)
+    assert_no_defect(done)
+    assert done.code == 1 and [f["path"] for f in done.findings("config/committed-credential")] == [path]
+    assert AWS_KEY not in done.stdout and "MIIEowIBAAKCAQEA" not in done.stdout

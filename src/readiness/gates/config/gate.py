@@ -222,6 +222,30 @@ class _Run:
                     continue
                 self.findings.append(self._secret_finding(pf.path, pos, dotted(hit.path), hit))
 
+    def scan_changed(self, paths: list[str], skip: set[str]) -> None:
+        """Provider credentials (cloud key ids, tokens, private keys) in any other text file the PR
+        adds or changes: a key committed to `app/settings.py` or `deploy/k8s.yaml` leaks as one in
+        `config/` does. Only certain, provider-shaped credentials count here (no key-name guesses,
+        no sample JWT or URL password), so code and tests stay quiet; unreadable files are not
+        reported (they are not config)."""
+        ws = self.ctx.workspace
+        for rel in paths:
+            if rel in skip or not ws.exists(rel):
+                continue
+            try:
+                text = ws.read_text(rel)
+            except FileProblem:
+                continue
+            at = 0
+            for lineno, line in enumerate(text.split("\n"), start=1):
+                start, at = at, at + len(line) + 1
+                # a private key's material follows its header line: the check reads on from there
+                value = text[start:start + 8192] if "PRIVATE KEY" in line else line
+                hit = secrets.check_value((), value) if len(line) >= 16 else None
+                if hit is not None and hit.certain and (hit.credential or hit.kind == "private key block") \
+                        and secrets.ALLOWLIST_MARK not in line:
+                    self.findings.append(self._secret_finding(rel, Pos(lineno, 1), rel, hit))
+
     @staticmethod
     def _secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Finding:
         return (COMMITTED_CREDENTIAL if hit.credential else PLAINTEXT_SECRET).finding(
@@ -439,10 +463,12 @@ class _Run:
         dotenv_files = discover.env_files(ws, settings, source)
         env_schema = discover.env_schema(ws, settings, source)
 
-        if not files and not dotenv_files and envs is None:
+        scan = settings.get("secrets", True) is not False
+        if scan and self.ctx.changes is not None:
+            self.scan_changed(sorted(self.ctx.changes.files), skip={*files, *dotenv_files})
+        if not files and not dotenv_files and envs is None and not self.findings:
             return GateOutcome(skipped="no config files found (config/, .env.example) and none configured")
 
-        scan = settings.get("secrets", True) is not False
         for rel in files:
             pf = self.load(rel)
             st = self.state(rel)
