@@ -141,3 +141,19 @@ def test_a_credential_committed_outside_the_config_files_is_found(tmp_path: Path
     assert_no_defect(done)
     assert done.code == 1 and [f["path"] for f in done.findings("config/committed-credential")] == [path]
     assert AWS_KEY not in done.stdout and "MIIEowIBAAKCAQEA" not in done.stdout
+
+
+ALEMBIC = ('"""drop users"""\nfrom alembic import op\n\nrevision = "b2"\ndown_revision = "a1"\n\n\n'
+           'def upgrade():\n    op.drop_table("users")\n\n\ndef downgrade():\n    pass\n')
+DJANGO = ("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+          "    dependencies = [('shop', '0001_initial')]\n    operations = [migrations.DeleteModel(name='Order')]\n")
+
+
+@pytest.mark.parametrize(("path", "text", "rule"), [
+    ("db/revisions/b2_drop_users.py", ALEMBIC, "migrations/drop-table"),  # alembic.ini version_locations
+    ("shop/schema_changes/0002_drop_order.py", DJANGO, "migrations/drop-table"),  # MIGRATION_MODULES
+])
+def test_a_python_migration_the_pr_adds_outside_the_usual_places_is_judged(tmp_path: Path, path: str, text: str,
+                                                                            rule: str) -> None:
+    done = _judge(tmp_path, {path: text})
+    assert [f["path"] for f in done.findings(rule)] == [path], done.findings()

@@ -26,6 +26,9 @@ A pull request cannot hide a migration that way: a file it adds below a migratio
 directory the search skips (another dialect's, or vendored or test data) that the base does not have, or
 named for another dialect where the base has no such name, is judged. Names match `.sql` in any case, and
 in a golang-migrate directory `<ver>_<name>.up.<any extension>` is a migration (golang-migrate applies it).
+A Python file the PR adds or changes anywhere is a migration when its content says so (Alembic's
+`revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
+`version_locations` and Django's `MIGRATION_MODULES` can name any directory.
 """
 
 from __future__ import annotations
@@ -184,7 +187,31 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
         cand = _classify(f, file_set, undo, explicit, golang_dirs, dialects=f not in revealed)
         if cand is not None:
             out.append(cand)
+    if not explicit:
+        found = {c.path for c in out}
+        out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & set(files))
+                   if f.endswith(".py") and f not in found and _python_migration(ws, f))
     return sorted(out, key=lambda c: c.path)
+
+
+_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b", re.MULTILINE)
+_DJANGO = re.compile(r"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.MULTILINE)
+_SNIFF_BYTES = 256 * 1024
+
+
+def _python_migration(ws: Workspace, path: str) -> bool:
+    """A Python file that Alembic or Django would run as a migration wherever it lives (Alembic's
+    `version_locations` and Django's `MIGRATION_MODULES` can name any directory): a module-level
+    `revision` and `down_revision` with `def upgrade`, or `class Migration(migrations.Migration)`.
+    Asked only of files the PR adds or changes, so a PR cannot hide a migration by its place."""
+    try:
+        head = ws.read_bytes(path, limit=ws.max_file_bytes)[:_SNIFF_BYTES].decode("utf-8", "replace")
+    except FileProblem:
+        return False
+    if _DJANGO.search(head):
+        return True
+    return "def upgrade" in head and _REVISION.search(head) is not None and _DOWN_REVISION.search(head) is not None
 
 
 def _hiding_dir(path: str) -> tuple[str, bool] | None:
