@@ -6,18 +6,21 @@ the PR must not pass without a finding that names what was not judged."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sec_support import DROP, PrRepo, assert_no_defect, check, git
+from sec_support import DROP, Done, PrRepo, assert_no_defect, check, git
 
 BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\n"}
 
 
-def _judge(tmp_path: Path, pr: dict[str, str | bytes], *args: str, base: dict[str, str | bytes] | None = None):
+def _judge(tmp_path: Path, pr: dict[str, str | bytes] | Callable[[Path], None], *args: str,
+           base: dict[str, str | bytes] | None = None) -> Done:
     repo = PrRepo.make(tmp_path / "ws", base or BASE, pr)
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", *args, home=tmp_path)
     assert_no_defect(done)
@@ -157,3 +160,17 @@ def test_a_python_migration_the_pr_adds_outside_the_usual_places_is_judged(tmp_p
                                                                             rule: str) -> None:
     done = _judge(tmp_path, {path: text})
     assert [f["path"] for f in done.findings(rule)] == [path], done.findings()
+
+
+def test_a_migrations_directory_replaced_by_a_symlink_is_followed(tmp_path: Path) -> None:
+    # dbmate reads db/migrations through the link; the walk does not follow directory links, so the
+    # migration in schema/ (a directory no search looks at) passed unseen.
+    def pr(root: Path) -> None:
+        shutil.rmtree(root / "db" / "migrations")
+        (root / "schema").mkdir()
+        (root / "schema" / "20240102000000_drop.sql").write_text("-- migrate:up\n" + DROP)
+        os.symlink("../schema", root / "db" / "migrations")
+
+    done = _judge(tmp_path, pr, base={"db/migrations/20240101000000_init.sql":
+                                      "-- migrate:up\nCREATE TABLE users (id int);\n"})
+    assert [f["path"] for f in done.findings("migrations/drop-table")] == ["schema/20240102000000_drop.sql"]

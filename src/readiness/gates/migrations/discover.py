@@ -33,6 +33,7 @@ A Python file the PR adds or changes anywhere is a migration when its content sa
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
@@ -189,6 +190,14 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
             out.append(cand)
     if not explicit:
         found = {c.path for c in out}
+        linked = _linked(ws, files)
+        virtual = set(linked)
+        for vpath, real in linked.items():
+            cand = _classify(vpath, virtual, {}, False, golang_dirs)
+            if cand is not None and real not in found:
+                found.add(real)
+                down = linked.get(cand.down_path) if cand.down_path else None
+                out.append(Candidate(path=real, format=cand.format, down_path=down))
         out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & set(files))
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
     return sorted(out, key=lambda c: c.path)
@@ -212,6 +221,32 @@ def _python_migration(ws: Workspace, path: str) -> bool:
     if _DJANGO.search(head):
         return True
     return "def upgrade" in head and _REVISION.search(head) is not None and _DOWN_REVISION.search(head) is not None
+
+
+MAX_LINKED = 100_000
+"""Files reached through directory symlinks below migrations directories, at most (a bound on work)."""
+
+
+def _linked(ws: Workspace, files: Sequence[str]) -> dict[str, str]:
+    """Files that a runner reads through a directory symlink at or below a migrations directory
+    (`db/migrations -> ../schema`): the path through the link -> the listed file. The walk does not
+    follow directory links, so without this a migration in `schema/` passed unseen."""
+    out: dict[str, str] = {}
+    for link in files:
+        if not ws.is_symlink(link) or not any(p.lower() in MIGRATION_DIRS for p in link.split("/")):
+            continue
+        try:
+            target = ws.inside(link)
+        except FileProblem:
+            continue  # leaves the repository or leads where the walk never goes: reported elsewhere
+        if not target.is_dir() or target == ws.root:
+            continue
+        prefix = target.relative_to(ws.root).as_posix() + "/"
+        for f in files[bisect.bisect_left(files, prefix):]:
+            if not f.startswith(prefix) or len(out) >= MAX_LINKED:
+                break
+            out[f"{link}/{f[len(prefix):]}"] = f
+    return out
 
 
 def _hiding_dir(path: str) -> tuple[str, bool] | None:
