@@ -28,11 +28,12 @@ from readiness.model import (
     Item,
     Location,
     Report,
+    is_blocking,
 )
-from readiness.waivers import ReadLog, apply_waivers, inline_sources
+from readiness.waivers import ReadLog, apply_waivers, inline_sources, withhold_new_inline
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
-from readiness.workspace import Workspace
-from readiness.workspace.changes import ChangeSet
+from readiness.workspace import MAX_LISTED_FILES, Workspace
+from readiness.workspace.changes import ChangeSet, base_text
 
 LATE_GATES: frozenset[str] = frozenset({"checklist"})
 """Gates that judge the other gates' settled results (`GateContext.prior`): they run after the rest,
@@ -145,11 +146,31 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
                                   extra=outcome.extra, dependency_changes=outcome.dependency_changes))
 
     final = _settle(options, logs, results, ran)
+    if ws.truncated:  # files past the cap were never judged: every gate that ran fails closed
+        final = [_listing_cut(r) if r.gate in ran else r for r in final]
+        errored_fail.extend(r.gate for r in final if r.gate in ran and r.gate not in errored_fail)
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     base = options.changes.base if options.changes else None
     return Report(version=__version__, fail_on=options.fail_on, base=base, head=options.head,
                   gates=tuple(final), errored_gates_fail=tuple(errored_fail), scope_all_gates=scope_all,
                   excluded=tuple(sorted(ws.skipped)), excluded_count=ws.skipped_count)
+
+
+def _base_text(changes: ChangeSet, rel: str, limit: int) -> str | None:
+    """A file as the base has it; None when absent or git cannot say (then nothing counts as the base's)."""
+    from readiness.workspace.git import GitUnavailable
+
+    try:
+        return base_text(changes, rel, limit=limit)
+    except GitUnavailable:
+        return None
+
+
+def _listing_cut(r: GateResult) -> GateResult:
+    """A gate's result when the repository listing stopped at its cap: an error, findings kept."""
+    return replace(r, status=GateStatus.ERROR,
+                   error=f"the repository has more than {MAX_LISTED_FILES:,} files; the listing stopped there, "
+                         "so files past it were not judged (exclude generated or vendored trees to judge the rest)")
 
 
 def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[GateResult],
@@ -166,6 +187,16 @@ def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[G
     judged = apply_waivers(every, inline=inline, config=config.waivers, readers=readers, today=today)
     judged = [_finalize(f, None if f.rule in policy_rules else options.changes, config)
               for f in judged if f.gate in ran or f.rule in policy_rules]
+    changes = options.changes
+    if changes is not None:  # the PR's own inline waivers never clear a finding that blocks
+        read: dict[str, str] = {}
+        for log in logs.values():
+            for rel, text in log.texts.items():
+                read.setdefault(rel, text)
+        judged = withhold_new_inline(
+            judged, touched=changes.touched, head_text=read.get,
+            base_text=lambda rel: _base_text(changes, rel, config.max_file_bytes),
+            blocks=lambda f: is_blocking(f, options.fail_on, config.scope_all(f.gate)))
     if baseline and options.baseline is not None:  # after the waivers: a finding waived in place keeps its own waiver
         judged = options.baseline.apply(judged, ran=ran, full_scan=options.changes is None)
     by_gate: dict[str, list[Finding]] = {}

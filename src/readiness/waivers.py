@@ -9,7 +9,7 @@ A waiver without a reason or past its expiry does not apply and is itself a find
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -197,3 +197,45 @@ def apply_waivers(
                 message=f"Inline waiver of {', '.join(w.rules)} matches no finding on this line or the next.",
                 evidence=",".join(w.rules)))
     return out + extra
+
+
+WITHHELD = ("The inline waiver this pull request adds does not apply: a finding that blocks the merge is "
+            "waived only from the base branch (a `waivers:` entry, or an inline waiver it already has).")
+
+
+def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str], str | None],
+                        head_text: Callable[[str], str | None], touched: Callable[[str], bool],
+                        blocks: Callable[[Finding], bool]) -> list[Finding]:
+    """The findings with each inline waiver that the pull request itself adds taken off where the
+    finding would block: a PR may not approve its own blocking change (the policy belongs to the
+    base branch). A waiver in a file the PR touches is the base's only when the base version of
+    the file (`base_text`, None when absent) has the same waiver line over the same finding line
+    (a waiver copied above a new statement is the PR's own); below the threshold it still
+    applies, and either way it is shown."""
+    at_base: dict[str, set[tuple[str, str]]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        w = f.waiver
+        line = f.location.line
+        if w is None or w.source != "inline" or w.location is None or line is None or not touched(w.location.path):
+            out.append(f)
+            continue
+        path = w.location.path
+        if path not in at_base:
+            at_base[path] = _line_pairs(base_text(path))
+        head = (head_text(path) or "").splitlines()
+        waiver_line = w.location.line or line
+        pair = (head[waiver_line - 1].strip() if 0 < waiver_line <= len(head) else "\0",
+                head[line - 1].strip() if 0 < line <= len(head) else "\0")
+        own = (pair[1], "") not in at_base[path] if waiver_line == line else pair not in at_base[path]
+        bare = f.with_(waiver=None)
+        out.append(bare.with_(message=f"{f.message} {WITHHELD}") if own and blocks(bare) else f)
+    return out
+
+
+def _line_pairs(text: str | None) -> set[tuple[str, str]]:
+    """Each line of `text` with the next, stripped, and each line alone as (line, "")."""
+    if not text:
+        return set()
+    lines = [ln.strip() for ln in text.splitlines()]
+    return set(zip(lines, lines[1:], strict=False)) | {(ln, "") for ln in lines}

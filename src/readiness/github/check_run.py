@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from github.Repository import Repository
 
 CHECK_NAME = "readiness-gates"
+REQUIRED_EVENTS = frozenset({"merge_group"})
+"""Events besides a pull request whose check run carries CHECK_NAME itself (a merge queue requires it)."""
+
+
+def check_name(event_name: str, *, pull_request: bool) -> str:
+    """The check run's name: `readiness-gates` for a pull request (judged by the base branch's policy)
+    and a merge group; `readiness-gates (push)` and the like otherwise. A push to a PR's branch is
+    judged by that branch's own `.readiness.yml` and reports on the same commit: with the plain name,
+    its run (passing under a policy the PR relaxed) would satisfy a required `readiness-gates` check."""
+    if pull_request or event_name in REQUIRED_EVENTS:
+        return CHECK_NAME
+    label = "".join(c for c in event_name if c.isalnum() or c in "_-")[:40] or "no pull request"
+    return f"{CHECK_NAME} ({label})"
+
+
 PER_REQUEST = 50
 MAX_ANNOTATIONS = 500
 TEXT_LIMIT = 65_535
@@ -59,12 +74,12 @@ def fit_text(text: str) -> str:
 
 
 def create_check_run(repo: Repository, head_sha: str, *, title: str, summary: str, conclusion: str,
-                     annotations: Sequence[Annotation]) -> CheckRunOutcome:
+                     annotations: Sequence[Annotation], name: str = CHECK_NAME) -> CheckRunOutcome:
     """Create the completed check run, then append annotations in batches of 50 (at most 500)."""
     sent = [payload(a) for a in annotations[:MAX_ANNOTATIONS]]
     batches = [sent[i:i + PER_REQUEST] for i in range(0, len(sent), PER_REQUEST)] or [[]]
     output = {"title": title[:255], "summary": fit_text(summary)}
-    run = repo.create_check_run(name=CHECK_NAME, head_sha=head_sha, status="completed",
+    run = repo.create_check_run(name=name, head_sha=head_sha, status="completed",
                                 conclusion=conclusion, output={**output, "annotations": batches[0]})
     for batch in batches[1:]:
         run.edit(output={**output, "annotations": batch})

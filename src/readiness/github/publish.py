@@ -164,10 +164,11 @@ def _publish(request: PublishRequest, settings: ClientSettings, gh: Github, dead
             state.fallback = True
         else:
             try:
-                from readiness.github.check_run import create_check_run
+                from readiness.github.check_run import check_name, create_check_run
 
                 run = create_check_run(repo, head, title=request.check_title, summary=request.check_summary,
-                                       conclusion=request.check_conclusion, annotations=request.annotations)
+                                       conclusion=request.check_conclusion, annotations=request.annotations,
+                                       name=check_name(event.name, pull_request=event.pull_request is not None))
             except Exception as exc:  # any failure is reported, never raised: the verdict stands
                 not_posted.append(f"check run: {describe(exc, token)}")
                 state.fallback = True

@@ -205,11 +205,30 @@ class _Runner:
         return "broken"
 
     def _control(self, sql: str) -> None:
-        """BEGIN / COMMIT / ROLLBACK of the runner itself."""
+        """BEGIN / COMMIT / ROLLBACK of the runner itself, under the watchdog like any statement: a
+        COMMIT runs the migration's deferred triggers (a constraint trigger can `pg_sleep` there),
+        and a statement_timeout the migration set to 0 does not bound it."""
         import psycopg
 
-        with contextlib.suppress(psycopg.Error):
-            self.conn.execute(sql)
+        watchdog = self.sb.watchdog
+        arm = None
+        if watchdog is not None:
+            remaining = self._remaining()
+            timeout, reason = self.limits.statement_timeout_s + 1.0, "timeout"
+            if remaining < timeout:
+                timeout, reason = max(remaining, 0.05), "budget"
+            arm = watchdog.arm(self.conn.info.backend_pid, timeout, reason)
+        try:
+            with contextlib.suppress(psycopg.Error):
+                self.conn.execute(sql)
+        finally:
+            if watchdog is not None:
+                watchdog.disarm()
+        if arm is not None and arm.fired is not None:
+            if arm.fired == "budget":
+                self.budget_exhausted = True
+            if self.conn.closed or self.conn.broken:
+                self._reconnect()
 
     def _remaining(self) -> float:
         return self.deadline - time.monotonic()

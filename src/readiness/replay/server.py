@@ -314,10 +314,13 @@ class ThrowawayServer:
             "checkpoint_timeout": "1h", "shared_buffers": "32MB", "shared_memory_type": "mmap",
             "huge_pages": "off", "max_connections": "20", "max_locks_per_transaction": "256",
             "autovacuum": "off", "jit": "off", "ssl": "off", "logging_collector": "off",
-            "log_min_messages": "warning", "log_min_error_statement": "panic", "max_parallel_workers_per_gather": "0",
+            "log_min_messages": "fatal", "log_min_error_statement": "panic", "max_parallel_workers_per_gather": "0",
             "max_parallel_maintenance_workers": "0", "work_mem": "16MB", "maintenance_work_mem": "64MB",
             "lo_compat_privileges": "off", "track_counts": "on", "cluster_name": "readiness-replay",
         }
+        # log_min_messages=fatal: a migration's RAISE WARNING / RAISE LOG in a loop wrote ~120 MB/s to
+        # server.log (unbounded, on the runner's disk); the setting is superuser-only, so its SQL
+        # cannot lower it, and start-up failures (FATAL) are still there for log_tail().
         cmd = [str(self.binaries.bin_dir / "postgres"), "-D", str(self.root / "data")]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]

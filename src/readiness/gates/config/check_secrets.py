@@ -8,6 +8,7 @@ from readiness.gates.config.files import dotted
 from readiness.gates.config.loaders import ParsedFile
 from readiness.gates.config.rules import COMMITTED_CREDENTIAL, PLAINTEXT_SECRET
 from readiness.model import Confidence, Finding, Location
+from readiness.workspace import FileProblem, Workspace
 from readiness.yamlpos import Pos
 
 
@@ -30,3 +31,29 @@ def secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Fi
         message=f"'{where}' holds what looks like a committed secret ({hit.kind}: {hit.redacted}).",
         evidence=f"secret|{where}|{hit.kind}",
         confidence=Confidence.CERTAIN if hit.certain else Confidence.HEURISTIC)
+
+
+def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Finding]:
+    """Provider credentials (cloud key ids, tokens, private keys) in any other text file the PR
+    adds or changes: a key committed to `app/settings.py` or `deploy/k8s.yaml` leaks as one in
+    `config/` does. Only certain, provider-shaped credentials count here (no key-name guesses,
+    no sample JWT or URL password), so code and tests stay quiet; unreadable files are not
+    reported (they are not config)."""
+    out: list[Finding] = []
+    for rel in paths:
+        if rel in skip or not ws.exists(rel):
+            continue
+        try:
+            text = ws.read_text(rel)
+        except FileProblem:
+            continue
+        at = 0
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            start, at = at, at + len(line) + 1
+            # a private key's material follows its header line: the check reads on from there
+            value = text[start:start + 8192] if "PRIVATE KEY" in line else line
+            hit = secrets.check_value((), value) if len(line) >= 16 else None
+            if hit is not None and hit.certain and (hit.credential or hit.kind == "private key block") \
+                    and secrets.ALLOWLIST_MARK not in line:
+                out.append(secret_finding(rel, Pos(lineno, 1), rel, hit))
+    return out

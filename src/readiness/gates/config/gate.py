@@ -154,7 +154,9 @@ class ConfigGate:
         ws, settings, source = ctx.workspace, ctx.config.config_gate, ctx.config.source
         findings: list[Finding] = []
         plan = _plan(ws, settings, source, findings)
-        if not plan.files and not plan.dotenv and plan.envs is None:
+        if settings.secrets and ctx.changes is not None:  # credentials in any other file the PR touches
+            findings += check_secrets.check_changed(ws, sorted(ctx.changes.files), skip={*plan.files, *plan.dotenv})
+        if not plan.files and not plan.dotenv and plan.envs is None and not findings:
             return GateOutcome(skipped="no config files found (config/, .env.example) and none configured")
         files = ConfigFiles(ws)
         for rel in plan.files:

@@ -10,7 +10,10 @@ from readiness.gates.deps.pyproject import parse_pyproject
 from readiness.gates.deps.requirements import parse_requirements_file
 from readiness.workspace import FileProblem, matches
 
-DEFAULT_GLOBS = ("**/requirements*.txt", "**/requirements/*.txt", "**/pyproject.toml", "**/poetry.lock",
+# `dev-requirements.txt`, `test-requirements.txt` (OpenStack), `requirements.pip` and pip constraints
+# files are what pip installs as much as `requirements*.txt`: a vulnerable pin there was never audited.
+DEFAULT_GLOBS = ("**/*requirements*.txt", "**/requirements/*.txt", "**/*requirements*.pip", "**/requirements/*.pip",
+                 "**/constraints*.txt", "**/pyproject.toml", "**/poetry.lock",
                  "**/uv.lock", "**/Pipfile.lock", "**/pylock.toml", "**/pylock.*.toml")
 
 ReadText = Callable[[str], str]
@@ -24,7 +27,7 @@ def dependency_globs(configured: Iterable[str] | None) -> tuple[str, ...]:
 
 def is_requirements(rel: str) -> bool:
     """A pip requirements file (by name)."""
-    return rel.endswith(".txt") or rel.endswith(".in")
+    return rel.endswith((".txt", ".in", ".pip"))
 
 
 def parse_all(paths: Iterable[str], read: ReadText) -> Parsed:

@@ -22,19 +22,29 @@ directories (`apps/*/migrations`) means the files under them; an entry that give
 reported (`migrations/path-matches-nothing`), never a silent pass.
 Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
 the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
+A pull request cannot hide a migration that way: a file it adds below a migrations directory, in a
+directory the search skips (another dialect's, or vendored or test data) that the base does not have, or
+named for another dialect where the base has no such name, is judged. Names match `.sql` in any case, and
+in a golang-migrate directory `<ver>_<name>.up.<any extension>` is a migration (golang-migrate applies it).
+A Python file the PR adds or changes anywhere is a migration when its content says so (Alembic's
+`revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
+`version_locations` and Django's `MIGRATION_MODULES` can name any directory.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 
-from readiness.workspace import FileProblem, Workspace, matches
+from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
 
-FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.sql$")
-FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.sql$")
-FLYWAY_REPEATABLE = re.compile(r"^R__.+\.sql$")
+FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
+FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
+FLYWAY_REPEATABLE = re.compile(r"^R__.+\.(?i:sql)$")
+GOLANG = re.compile(r"^\d+_.*\.(?P<dir>up|down)\.(?P<ext>[^.]+)$")
+"""golang-migrate's own name pattern: it applies `<ver>_<name>.up.<any extension>` from its directory."""
 OTHER_DIALECT = re.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
 OTHER_DIALECT_DIR = frozenset({"mysql", "mariadb", "h2", "hsqldb", "hsql", "sqlite", "sqlite3", "mssql", "sqlserver",
                                "sql_server", "oracle", "db2", "derby", "tidb", "cockroach", "cockroachdb",
@@ -139,32 +149,137 @@ def unmatched(ws: Workspace, paths: Sequence[str], found: Sequence[Candidate]) -
     return out
 
 
-def discover(ws: Workspace, paths: Sequence[str] | None) -> list[Candidate]:
-    """Every migration candidate, sorted by path."""
+def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[str] = (),
+             established: Callable[[str], bool] = lambda d: True) -> list[Candidate]:
+    """Every migration candidate, sorted by path.
+
+    `pr_files` are the paths the PR adds or changes: in the automatic search, one that lies in a
+    directory it skips below a migrations directory (vendored or test data, another dialect's
+    directory or name) is still a candidate unless that directory is `established` (it exists at
+    the base: the runner evidently does not apply it). A runner that scans its location
+    recursively (Flyway) would apply `db/migration/testdata/V2__drop.sql`: a PR cannot hide a
+    migration by creating such a directory."""
     files = ws.files()
     explicit = paths is not None
+    revealed: set[str] = set()
     if explicit:
         chosen = ws.glob([g for p in paths or () for g in configured_globs(p)])
     else:
-        chosen = files
-    file_set = set(files)
+        listed = set(files)
+        pr_set = set(pr_files)
+        dialect_named = {_dir_and_name(f)[0] for f in files if f not in pr_set and OTHER_DIALECT.search(f)}
+        revealed = {f for f in pr_set if not any(p in SKIP_DIRS for p in f.split("/"))
+                    and not (ws.exclude and matches(f, ws.exclude))
+                    and _hidden_new(f, established, dialect_named)}
+        chosen = files + sorted(revealed - listed)
+    file_set = set(files) | set(chosen)
     undo: dict[tuple[str, str], str] = {}
+    golang_dirs: set[str] = set()
     for f in chosen:
         d, n = _dir_and_name(f)
         m = FLYWAY_UNDO.match(n)
-        if m and f.endswith(".sql"):
+        if m:
             undo[(d, m.group("ver"))] = f
+        g = GOLANG.match(n)
+        if g and g.group("dir") == "up" and g.group("ext").lower() == "sql":
+            golang_dirs.add(d)
     out: list[Candidate] = []
     for f in chosen:
-        cand = _classify(f, file_set, undo, explicit)
+        cand = _classify(f, file_set, undo, explicit, golang_dirs, dialects=f not in revealed)
         if cand is not None:
             out.append(cand)
+    if not explicit:
+        found = {c.path for c in out}
+        linked = _linked(ws, files)
+        virtual = set(linked)
+        for vpath, real in linked.items():
+            cand = _classify(vpath, virtual, {}, False, golang_dirs)
+            if cand is not None and real not in found:
+                found.add(real)
+                down = linked.get(cand.down_path) if cand.down_path else None
+                out.append(Candidate(path=real, format=cand.format, down_path=down))
+        out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & set(files))
+                   if f.endswith(".py") and f not in found and _python_migration(ws, f))
     return sorted(out, key=lambda c: c.path)
 
 
-def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], explicit: bool) -> Candidate | None:
+_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b", re.MULTILINE)
+_DJANGO = re.compile(r"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.MULTILINE)
+_SNIFF_BYTES = 256 * 1024
+
+
+def _python_migration(ws: Workspace, path: str) -> bool:
+    """A Python file that Alembic or Django would run as a migration wherever it lives (Alembic's
+    `version_locations` and Django's `MIGRATION_MODULES` can name any directory): a module-level
+    `revision` and `down_revision` with `def upgrade`, or `class Migration(migrations.Migration)`.
+    Asked only of files the PR adds or changes, so a PR cannot hide a migration by its place."""
+    try:
+        head = ws.read_bytes(path, limit=ws.max_file_bytes)[:_SNIFF_BYTES].decode("utf-8", "replace")
+    except FileProblem:
+        return False
+    if _DJANGO.search(head):
+        return True
+    return "def upgrade" in head and _REVISION.search(head) is not None and _DOWN_REVISION.search(head) is not None
+
+
+MAX_LINKED = 100_000
+"""Files reached through directory symlinks below migrations directories, at most (a bound on work)."""
+
+
+def _linked(ws: Workspace, files: Sequence[str]) -> dict[str, str]:
+    """Files that a runner reads through a directory symlink at or below a migrations directory
+    (`db/migrations -> ../schema`): the path through the link -> the listed file. The walk does not
+    follow directory links, so without this a migration in `schema/` passed unseen."""
+    out: dict[str, str] = {}
+    for link in files:
+        if not ws.is_symlink(link) or not any(p.lower() in MIGRATION_DIRS for p in link.split("/")):
+            continue
+        try:
+            target = ws.inside(link)
+        except FileProblem:
+            continue  # leaves the repository or leads where the walk never goes: reported elsewhere
+        if not target.is_dir() or target == ws.root:
+            continue
+        prefix = target.relative_to(ws.root).as_posix() + "/"
+        for f in files[bisect.bisect_left(files, prefix):]:
+            if not f.startswith(prefix) or len(out) >= MAX_LINKED:
+                break
+            out[f"{link}/{f[len(prefix):]}"] = f
+    return out
+
+
+def _hiding_dir(path: str) -> tuple[str, bool] | None:
+    """The directory for which the automatic search skips `path` although it lies below a
+    migrations directory, and whether it is skipped for its name of another dialect (then the
+    directory is the file's own); None when the search does not skip it that way."""
+    parts = path.split("/")
+    under = False
+    for i, part in enumerate(parts[:-1]):
+        if under and (part.lower() in DEFAULT_EXCLUDE_DIRS or _other_dialect_dir(part)):
+            return "/".join(parts[: i + 1]), False
+        under = under or part.lower() in MIGRATION_DIRS or part == "versions"
+    if under and OTHER_DIALECT.search(parts[-1]):
+        return "/".join(parts[:-1]), True
+    return None
+
+
+def _hidden_new(path: str, established: Callable[[str], bool], dialect_named: Container[str]) -> bool:
+    """A PR file that the search skips (or the walk does not list) below a migrations directory, in
+    a directory the PR creates, or named for another dialect where no file of the base is: judged,
+    since nothing shows that the runner leaves it alone."""
+    hiding = _hiding_dir(path)
+    if hiding is None:
+        return False
+    d, by_name = hiding
+    return d not in dialect_named if by_name else not established(d)
+
+
+def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], explicit: bool,
+              golang_dirs: Container[str] = (), *, dialects: bool = True) -> Candidate | None:
     d, n = _dir_and_name(f)
     parts = d.split("/") if d else []
+    low = n.lower()
     if n.endswith(".py"):
         if n == "__init__.py":
             return None
@@ -173,11 +288,16 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
         if parts and parts[-1] == "migrations" and DJANGO_NAME.match(n):
             return Candidate(path=f, format="python")
         return None
-    if not n.endswith(".sql") or OTHER_DIALECT.search(n):
+    if dialects and (OTHER_DIALECT.search(n) or (not explicit and any(_other_dialect_dir(p) for p in parts))):
         return None
-    if not explicit and any(_other_dialect_dir(p) for p in parts):
+    g = GOLANG.match(n)
+    if g and g.group("dir") == "up" and d in golang_dirs and not low.endswith(".sql"):
+        # golang-migrate applies `<ver>_<name>.up.<any extension>` from its directory
+        down = f[: len(f) - len(n) + g.start("dir")] + "down." + g.group("ext")
+        return Candidate(path=f, format="golang-migrate", down_path=down if down in file_set else None)
+    if not low.endswith(".sql"):
         return None
-    if FLYWAY_UNDO.match(n) or n.endswith(".down.sql") or n == "down.sql":
+    if FLYWAY_UNDO.match(n) or low.endswith(".down.sql") or low == "down.sql" or (g and g.group("dir") == "down"):
         return None
     if "revert" in parts or "verify" in parts:
         return None
@@ -186,10 +306,10 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
         return Candidate(path=f, format="flyway", down_path=undo.get((d, m.group("ver"))))
     if FLYWAY_REPEATABLE.match(n):
         return Candidate(path=f, format="flyway-repeatable")
-    if n.endswith(".up.sql"):
-        down = f[: -len(".up.sql")] + ".down.sql"
+    if low.endswith(".up.sql"):
+        down = f[: -len(".up.sql")] + ".down" + f[-len(".sql"):]
         return Candidate(path=f, format="golang-migrate", down_path=down if down in file_set else None)
-    if n == "up.sql":
+    if low == "up.sql":
         down = f"{d}/down.sql" if d else "down.sql"
         return Candidate(path=f, format="diesel", down_path=down if down in file_set else None)
     if "deploy" in parts:

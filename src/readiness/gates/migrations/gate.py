@@ -8,7 +8,8 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from readiness.config import as_globs
@@ -16,14 +17,21 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import parallel
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
-from readiness.gates.migrations.discover import Candidate, copies, discover, unmatched
+from readiness.gates.migrations.discover import (
+    MIGRATION_DIRS,
+    Candidate,
+    configured_globs,
+    copies,
+    discover,
+    unmatched,
+)
 from readiness.gates.migrations.history import History, State, order, root
 from readiness.gates.migrations.ops import Op
 from readiness.gates.migrations.readers import Analysis, Run, reader_for
 from readiness.gates.migrations.reversibility import reversibility
 from readiness.gates.migrations.runners import BY_FORMAT, Detector
 from readiness.model import Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, ReadObserver, Workspace
+from readiness.workspace import FileProblem, ReadObserver, Workspace, matches
 
 DEFAULT_LARGE_ROWS = 1_000_000
 
@@ -43,10 +51,12 @@ class MigrationsGate:
         settings = ctx.settings
         ws = ctx.workspace
         paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
-        candidates = discover(ws, paths)
+        candidates = discover(ws, paths, pr_files=sorted(ctx.changes.files) if ctx.changes else (),
+                              established=_at_base(ctx))
         out = GateOutcome()
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
+        out.findings.extend(_submodules(ctx, paths, candidates))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
@@ -171,6 +181,53 @@ def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidat
             Location(path=source or ".readiness.yml"),
             message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
             evidence=entry))
+    return out
+
+
+def _at_base(ctx: GateContext) -> Callable[[str], bool]:
+    """Whether a directory exists at the PR's base (git's answer; no base known: it does not)."""
+    changes = ctx.changes
+    seen: dict[str, bool] = {}
+
+    def exists(d: str) -> bool:
+        if d not in seen:
+            from readiness.workspace.git import GitUnavailable
+
+            if changes is None or changes.repo is None or changes.base_sha is None:
+                seen[d] = False
+            else:
+                try:
+                    seen[d] = changes.repo.tree_entry(changes.base_sha, d) is not None
+                except GitUnavailable:
+                    seen[d] = False
+        return seen[d]
+
+    return exists
+
+
+def _submodules(ctx: GateContext, paths: tuple[str, ...] | None, found: list[Candidate]) -> list[Finding]:
+    """A submodule the PR moves where migrations live: what it brings cannot be judged here.
+
+    The diff names a submodule by its path (a gitlink, not a file): a changed path that is a
+    directory in the work tree. It lies where migrations live when the path is in a migrations
+    directory (or a configured path), or when files checked out under it are migrations."""
+    if ctx.changes is None:
+        return []
+    ws = ctx.workspace
+    out = []
+    for rel in sorted(ctx.changes.files):
+        where = ws.root / rel
+        if os.path.islink(where) or not os.path.isdir(where):  # `diff-tree -r` names files and gitlinks only
+            continue
+        parts = [p.lower() for p in rel.split("/")]
+        place = any(p in MIGRATION_DIRS or p == "versions" for p in parts) \
+            or any(c.path.startswith(rel + "/") for c in found) \
+            or (paths is not None and any(matches(rel + "/x.sql", configured_globs(p)) for p in paths))
+        if place:
+            out.append(R.SUBMODULE.finding(
+                Location(path=rel),
+                message=f"The PR moves submodule {rel}, where migrations live; the migrations it brings are in "
+                        "another repository and were not judged.", evidence=rel))
     return out
 
 

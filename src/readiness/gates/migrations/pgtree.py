@@ -665,3 +665,82 @@ _HANDLERS = {
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
     "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
 }
+
+
+def statement_ops(stmts: list[Statement]) -> list[Op]:
+    """The operations of a migration's statements, in order; a function or procedure the migration
+    creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
+    names it), so the body's statements are judged there as a DO block's are. A body in another
+    language, or one that does not parse, is a `dynamic_sql` operation at the call: what it runs
+    cannot be read (fail closed)."""
+    routines: dict[str, tuple[str, str | None, int]] = {}
+    called: set[str] = set()
+    out: list[Op] = []
+    for st in stmts:
+        out.extend(from_statement(st))
+        if _ROUTINE.match(st.text):
+            routine = _routine(st)
+            if routine is not None:
+                routines[routine[0]] = routine[1:]
+            continue
+        if not routines or not _CALLER.match(st.text):
+            continue
+        for name in dict.fromkeys(m.group(1).lower() for m in _CALL.finditer(st.text)):
+            if name in routines and name not in called:  # each body once: a second call adds no risk
+                called.add(name)
+                out.extend(_called(st, name, *routines[name]))
+    return out
+
+
+_ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+_CALL = re.compile(r"(?<![\w$\"])(?:\w+\.)?(\w+)\s*\(")
+_CALLER = re.compile(r"(?:SELECT|CALL|DO|WITH|VALUES)\b", re.IGNORECASE)
+_ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:
+    """(name, language, body or None when it cannot be read, line) of a CREATE FUNCTION/PROCEDURE."""
+    from pglast import parser
+
+    from readiness.gates.migrations.sql import loads
+
+    try:
+        node = loads(parser.parse_sql_json(st.text))["stmts"][0]["stmt"]["CreateFunctionStmt"]
+        name = str(node["funcname"][-1]["String"]["sval"]).lower()
+    except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    language, body = "sql", None
+    for opt in node.get("options") or ():
+        d = opt.get("DefElem") or {}
+        arg = d.get("arg") or {}
+        if d.get("defname") == "language":
+            language = str((arg.get("String") or {}).get("sval", "")).lower()
+        elif d.get("defname") == "as":
+            items = (arg.get("List") or {}).get("items") or []
+            body = str((items[0].get("String") or {}).get("sval", "")) if len(items) == 1 else None
+    if node.get("sql_body") is not None:
+        m = _ATOMIC.search(st.text)
+        body = m.group("body") if m else None
+    return name, language, body, st.line
+
+
+def _called(st: Statement, name: str, language: str, body: str | None, created: int) -> list[Op]:
+    """The operations of routine `name`'s body, run by statement `st`, placed at `st`."""
+    from readiness.gates.migrations.sql import parse
+
+    base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
+    inner: list[Op] = []
+    if body is not None and language == "plpgsql":
+        quote = "$" + "q" * (max((len(m) for m in re.findall(r"\$(q*)\$", body)), default=0) + 1) + "$"
+        ops = do_ops(Statement(f"DO {quote}{body}{quote}", st.line, st.column, st.end_line, None), base)
+        inner = [op for op in ops if op.action is not A.DO]
+    elif body is not None and language == "sql":
+        stmts, errors = parse(body)
+        if not errors:
+            inner = [op for s in stmts for op in from_statement(s)]
+        else:
+            body = None
+    if body is None or language not in ("sql", "plpgsql"):
+        return [Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {created} ({language})", **base)]
+    return [op.moved(line=st.line, col=st.column, end_line=st.end_line, autocommit=op.autocommit,
+                     flags=op.flags | {F.IN_DO}) for op in inner]

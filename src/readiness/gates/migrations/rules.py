@@ -12,6 +12,7 @@ PARSE_ERROR = rule("migrations/parse-error")
 PYTHON_SYNTAX = rule("migrations/python-syntax-error")
 PATH_MATCHES_NOTHING = rule("migrations/path-matches-nothing")
 DYNAMIC_SQL = rule("migrations/dynamic-sql")
+SUBMODULE = rule("migrations/submodule-changed")
 
 VOLATILE_DEFAULT = rule("migrations/volatile-default")
 STORED_GENERATED = rule("migrations/stored-generated-column")

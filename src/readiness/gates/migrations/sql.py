@@ -268,12 +268,18 @@ def _salvage(text: str, lines: _Lines, *,
         pos = _position(exc)
         line, col = lines.at(min(pos or 0, len(text)))
         return [], [SqlError(message=str(exc.args[0]), line=line, column=col, text=text[:200])]
-    for sl in slices:
-        raw = text[sl.start:sl.stop]
+    pieces = [(sl.start, sl.stop) for sl in slices]
+    end = pieces[-1][1] if pieces else 0
+    if text[end:].lstrip("; \t\r\n").strip():
+        # The scanner gives no slice for text after an unclosed `(` (nor for what follows it): that
+        # text is still SQL the runner may send, so it is parsed (and rejected) as one more piece.
+        pieces.append((end + len(text[end:]) - len(text[end:].lstrip("; \t\r\n")), len(text)))
+    for sl_start, sl_stop in pieces:
+        raw = text[sl_start:sl_stop]
         lead = _LEADING_JUNK.match(raw)
         skip = lead.end() if lead else 0
-        start = sl.start + skip
-        body = text[start:sl.stop]
+        start = sl_start + skip
+        body = text[start:sl_stop]
         if not body.strip():
             continue
         try:

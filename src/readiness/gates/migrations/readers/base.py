@@ -13,7 +13,7 @@ from readiness.gates.migrations.checks import need
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate
 from readiness.gates.migrations.history import ASKING, History
 from readiness.gates.migrations.ops import Action, Op
-from readiness.gates.migrations.pgtree import from_statement
+from readiness.gates.migrations.pgtree import statement_ops
 from readiness.gates.migrations.runners import Detector, Runner
 from readiness.gates.migrations.sql import Origin, SqlError, parse
 from readiness.gates.migrations.transactions import TxMode
@@ -74,7 +74,7 @@ class Run:
 
 def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
     stmts, errors = parse(text, origin, trees=trees)
-    ops = [op for st in stmts for op in from_statement(st)] if trees else []
+    ops = statement_ops(stmts) if trees else []
     return ops, errors, len(stmts)
 
 
