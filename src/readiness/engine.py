@@ -57,6 +57,10 @@ class RunOptions:
     """Head sha, for the report."""
     offline_db: Path | None = None
     """OSV directory for the deps gate."""
+    database_url: str | None = None
+    """A PostgreSQL server for the migrations gate's replay (`--database-url`)."""
+    replay: str | None = None
+    """`--replay auto|on|off`: the runner's choice over the configuration's `gates.migrations.replay`."""
     today: date | None = None
     """For waiver expiry (tests pin it)."""
     limits: Limits | None = None
@@ -100,7 +104,9 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
             settled = tuple(_settle(options, ws, list(results), set(ran)))
             prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
         return GateContext(workspace=ws, config=config, settings=config.gate(gate_id), changes=options.changes,
-                           offline_db=options.offline_db, gate=gate_id, prior=prior)
+                           offline_db=options.offline_db, gate=gate_id, prior=prior,
+                           database_url=options.database_url, replay=options.replay,
+                           time_limit=limits.gate_seconds if limits.enabled else None)
 
     early = [GateId(g) for g in to_run if g not in LATE_GATES]
     outcomes = {done.gate: done for done in _run_gates({g: context(g) for g in early}, limits, budget, clock)}
