@@ -61,6 +61,10 @@ class ActionInputs:
     """Create a check run."""
     sarif_file: str | None
     """Where to write SARIF (relative to the workspace)."""
+    database_url: str | None = None
+    """A PostgreSQL server for replaying migrations (`database-url`); never logged."""
+    replay: str | None = None
+    """auto | on | off (`replay`); None takes the config's."""
 
 
 def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
@@ -77,9 +81,13 @@ def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
     check_text = read_input(env, "check-run").lower() or "true"
     if check_text not in TRUE + FALSE:
         raise UsageError(f"input check-run: {check_text!r} is not true or false")
+    replay = read_input(env, "replay").lower() or None
+    if replay not in (None, "auto", "on", "off"):
+        raise UsageError(f"input replay: {replay!r} is not one of auto, on, off")
     return ActionInputs(path=read_input(env, "path") or ".", config=read_input(env, "config") or None,
                         fail_on=fail_on, gates=read_input(env, "gates") or None, comment=comment,
-                        check_run=check_text in TRUE, sarif_file=read_input(env, "sarif-file") or None)
+                        check_run=check_text in TRUE, sarif_file=read_input(env, "sarif-file") or None,
+                        database_url=read_input(env, "database-url") or None, replay=replay)
 
 
 class _Log:
@@ -248,7 +256,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
 
     # The verdict is settled here, before anything is published.
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
-                            head=event.head_sha, policy_findings=policy.findings))
+                            head=event.head_sha, policy_findings=policy.findings,
+                            database_url=inputs.database_url, replay=inputs.replay))
     # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
     report = log.redactor.report(report)
 

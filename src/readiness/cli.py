@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "never"], default=None,
                        help="lowest severity that fails the run (default: config, else critical)")
     check.add_argument("--offline-db", metavar="DIR", help="audit dependencies from an OSV directory, no network")
+    check.add_argument("--database-url", metavar="URL",
+                       help="PostgreSQL server for replaying migrations (default: $READINESS_DATABASE_URL, "
+                            "else a throwaway server)")
+    check.add_argument("--replay", choices=["auto", "on", "off"], default=None,
+                       help="replay SQL migrations on a real PostgreSQL (default: the config's, else auto)")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                        help="colour in text output (NO_COLOR is honoured)")
 
@@ -106,7 +111,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """`readiness check`."""
     from readiness.engine import RunOptions, parse_gate_list, run
     from readiness.model import FailOn
-    from readiness.redaction import Redactor
+    from readiness.redaction import Redactor, url_secrets
     from readiness.render import Format, render
     from readiness.runner import load_policy, local_changes
     from readiness.watchdog import Limits
@@ -127,8 +132,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     # --debug runs the gates in this process (no watchdog), so a defect surfaces with its own traceback
     limits = Limits(gate_seconds=0) if args.debug else None
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
-                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits)
-    report = Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
+                         changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits,
+                         database_url=args.database_url or os.environ.get("READINESS_DATABASE_URL") or None,
+                         replay=args.replay)
+    secrets = url_secrets(options.database_url)  # a --database-url password never reaches the output either
+    report = Redactor.from_env(os.environ, *secrets).report(run(options))  # a CI job's token never reaches the output
     fmt = Format(args.format or "text")
     if args.output:
         text = render(report, fmt, color=False)

@@ -189,6 +189,14 @@ def _settle(options: RunOptions, ws: Workspace, results: list[GateResult], ran: 
     return final
 
 
+def _reap_replay_servers() -> None:
+    """A gate killed by the watchdog may leave the migrations gate's throwaway PostgreSQL server running
+    (it has a process group of its own, so the group kill misses it): stop it and remove its directory."""
+    from readiness.replay.server import reap_stale
+
+    reap_stale()
+
+
 def _run_gates(contexts: dict[GateId, GateContext], limits: Limits, budget: Budget,
                clock: Callable[[], float]) -> Iterator[GateDone]:
     """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process."""
@@ -196,7 +204,8 @@ def _run_gates(contexts: dict[GateId, GateContext], limits: Limits, budget: Budg
         load(gate_id)  # imported here, once, before any fork
     if limits.enabled and contexts:
         ws = next(iter(contexts.values())).workspace
-        for done in run_gates(list(contexts), partial(_run_gate, contexts), budget=budget, memory=limits.memory):
+        for done in run_gates(list(contexts), partial(_run_gate, contexts), budget=budget, memory=limits.memory,
+                              after_kill=_reap_replay_servers):
             if done.error is None:
                 outcome, marked, readers = done.result
                 ws.marked.update(marked)  # the texts with inline waivers the gate read, for the engine

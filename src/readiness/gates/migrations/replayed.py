@@ -267,7 +267,7 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     if not sql:
         return findings, items, None
     if mode == "off":
-        return findings, items, {"status": "off", "reason": "replay: off"}
+        return findings, items, None
     url = database_url(ctx, env)
     from readiness.replay import Limits, Replayed
     from readiness.replay.server import find_binaries
@@ -308,6 +308,7 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
                     "duration_ms": round((time.monotonic() - t0) * 1000, 1)})
     if summary["budget_exhausted"]:
         summary["status"] = "partial"
+        summary.setdefault("reason", "the time budget ran out: some statements were not run")
     judge = _Judge(ctx, findings, items)
     for plan, result in runs:
         judge.fold(plan, result)
@@ -475,8 +476,12 @@ class _Judge:
                 conclusive: bool, version: str) -> Finding:
         held = max(locks, key=lambda lk: lk.mode.rank, default=None)  # this statement's or its transaction's
         taken = max((lk for lk in locks if lk.acquired), key=lambda lk: lk.mode.rank, default=None)
-        seen = (f"{taken.mode.value} on {taken.relation}" if taken is not None else "no new lock on an "
-                "existing table")
+        if taken is not None:
+            seen = f"{taken.mode.value} on {taken.relation}"
+        elif held is not None:
+            seen = f"{held.mode.value} on {held.relation}, held since an earlier statement"
+        else:
+            seen = "no lock on an existing table"
         if rewrites:
             seen += f", rewrite of {', '.join(sorted({r.relation for r in rewrites}))}"
         if not conclusive:
