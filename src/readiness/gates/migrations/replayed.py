@@ -22,6 +22,7 @@ not replay cleanly, and a static finding is only downgraded on a complete observ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -185,7 +186,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
                 mode = conf or mode
         else:
             mode = BY_FORMAT.get(fmt, BY_FORMAT["sql"]).mode
-        if cand.down_path is not None and fmt != "flyway":  # Flyway's undo (U) scripts are a paid feature
+        if cand.down_path is not None:
             try:
                 dtext = _text(ws, cand.down_path)
             except FileProblem:
@@ -269,7 +270,6 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     if mode == "off":
         return findings, items, None
     url = database_url(ctx, env)
-    from readiness.replay import Limits, Replayed
     from readiness.replay.server import find_binaries
 
     if url is None:
@@ -283,24 +283,19 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     todo = plans(ctx.workspace, every, chosen, full_scan=full_scan, transactional=tx if isinstance(tx, bool) else None)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}
     runs: list[tuple[Plan, Replayed]] = []
-    from readiness.replay import replay
-
-    for plan in todo:
-        left = budget - (time.monotonic() - t0)
-        if left < 3:
-            summary["status"] = "partial"
-            summary["reason"] = "the time budget ran out before every migration directory was replayed"
-            break
-        limits = Limits(budget_s=left, statement_timeout_s=min(60.0, max(2.0, left / 4)))
-        result = replay(plan.history, plan.pr, database_url=url, major=ctx.settings.get("postgres_version"),
-                        limits=limits)
-        if not isinstance(result, Replayed):
-            return _unavailable(mode, result.reason, findings, items, ctx)
-        runs.append((plan, result))
+    with contextlib.ExitStack() as stack:
+        if url is None and len(todo) > 1:  # one throwaway server for every directory, a fresh database each
+            url = _shared_server(stack, ctx, budget)
+            if url is None:
+                return _unavailable(mode, "the throwaway PostgreSQL server did not start", findings, items, ctx)
+            summary["server"] = "throwaway"
+        skipped = _replay_each(todo, url, ctx, budget, t0, summary, runs)
+    if skipped is not None:
+        return _unavailable(mode, skipped, findings, items, ctx)
     if not runs:
         return findings, items, summary | {"status": "skipped", "reason": summary.get("reason", "nothing to replay")}
     first = runs[0][1]
-    summary.update({"server_version": first.server_version, "server": first.server,
+    summary.update({"server_version": first.server_version, "server": summary.get("server", first.server),
                     "history_migrations": sum(r.history_count for _, r in runs),
                     "history_failures": sum(r.history_failure_count for _, r in runs),
                     "observed_migrations": sum(len(p.judged) for p, _ in runs),
@@ -313,6 +308,44 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     for plan, result in runs:
         judge.fold(plan, result)
     return judge.finish(), judge.items_out(), summary
+
+
+def _shared_server(stack: contextlib.ExitStack, ctx: GateContext, budget: float) -> str | None:
+    """Start one throwaway server for the whole run; its superuser's connection string (None: no start)."""
+    from readiness.replay import Limits
+    from readiness.replay.server import ServerStartError, ThrowawayServer, find_binaries
+
+    binaries = find_binaries(ctx.settings.get("postgres_version"))
+    if isinstance(binaries, str):
+        return None
+    limits = Limits(budget_s=budget)
+    try:
+        server = ThrowawayServer.start(binaries, limits, time.monotonic() + min(budget, limits.startup_timeout_s))
+    except ServerStartError:
+        return None
+    stack.callback(server.stop)
+    info = server.conninfo
+    return " ".join(f"{k}={v}" for k, v in info.items() if k in ("host", "port", "user", "password", "dbname"))
+
+
+def _replay_each(todo: Sequence[Plan], url: str | None, ctx: GateContext, budget: float, t0: float,
+                 summary: dict[str, Any], runs: list[tuple[Plan, Replayed]]) -> str | None:
+    """Replay each directory within the budget; the reason when no server could be had."""
+    from readiness.replay import Limits, Replayed, replay
+
+    for plan in todo:
+        left = budget - (time.monotonic() - t0)
+        if left < 3:
+            summary["status"] = "partial"
+            summary["reason"] = "the time budget ran out before every migration directory was replayed"
+            break
+        limits = Limits(budget_s=left, statement_timeout_s=min(60.0, max(2.0, left / 4)))
+        result = replay(plan.history, plan.pr, database_url=url, major=ctx.settings.get("postgres_version"),
+                        limits=limits)
+        if not isinstance(result, Replayed):
+            return result.reason
+        runs.append((plan, result))
+    return None
 
 
 def _budget(ctx: GateContext, started: float | None) -> float:

@@ -1,0 +1,116 @@
+"""Replay through the migrations gate: `readiness check --base HEAD~1` on a real history, wall time end to end.
+
+    .venv/bin/python benchmarks/replay_gate.py --corpus /work/corpora/lemmy [--runs 3]
+
+Where `benchmarks/replay.py bench` times the engine alone, this times what a user waits for: the CLI
+starting, the gate discovering and judging the migrations statically, reading the directory's
+history into replay inputs, starting a throwaway server, replaying the history, observing the PR's
+migrations (downs checked), and rendering the report. The two goals of issue 15, each including
+its own server start:
+
+* **300+ history + 5-migration PR** (goal <= 30 s);
+* **50 history + 1-migration PR** (goal <= 5 s).
+
+The corpus's largest migration directory is copied into a fresh git repository under
+benchmarks/.work/ (gitignored): a base commit with the history, a head commit adding the PR's
+migrations. Corpora are fetched public repositories cloned OUTSIDE the repository, never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from readiness.gates.migrations.discover import Candidate, discover
+from readiness.gates.migrations.history import root
+from readiness.gates.migrations.replayed import _apply_order
+from readiness.workspace import Workspace
+
+WORK = Path(__file__).resolve().parent / ".work" / "replay_gate"
+READINESS = str(Path(sys.executable).with_name("readiness"))
+
+
+def _largest(corpus: Path) -> list[Candidate]:
+    by_dir: dict[str, list[Candidate]] = {}
+    for c in discover(Workspace(corpus), None):
+        if c.format != "python":
+            by_dir.setdefault(root(c), []).append(c)
+    cands = max(by_dir.values(), key=len)
+    return sorted(cands, key=_apply_order)
+
+
+def _files(c: Candidate) -> list[str]:
+    return [c.path] + ([c.down_path] if c.down_path else [])
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+    subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+
+
+def build(corpus: Path, history: list[Candidate], pr: list[Candidate], name: str) -> Path:
+    repo = WORK / name
+    shutil.rmtree(repo, ignore_errors=True)
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    for step in (history, pr):
+        for c in step:
+            for rel in _files(c):
+                (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(corpus / rel, repo / rel)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", "step", "--allow-empty")
+    return repo
+
+
+def timed(repo: Path, runs: int) -> tuple[list[float], dict[str, object]]:
+    env = {k: v for k, v in os.environ.items() if k not in ("READINESS_REPLAY", "READINESS_DATABASE_URL")}
+    times: list[float] = []
+    report: dict[str, object] = {}
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run([READINESS, "check", str(repo), "--base", "HEAD~1", "--gates", "migrations",
+                               "--format", "json", "--fail-on", "never"], capture_output=True, text=True, env=env,
+                              timeout=300, check=False)
+        times.append(time.perf_counter() - t)
+        report = json.loads(proc.stdout)
+    return times, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=Path("/work/corpora/lemmy"))
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"{args.corpus} is not there: clone a corpus first (see the docstring)")
+        return 2
+    cands = _largest(args.corpus)
+    if len(cands) < 306:
+        print(f"need at least 306 migrations in one directory, found {len(cands)}")
+        return 2
+    print(f"corpus {args.corpus}: {root(cands[0])}, {len(cands)} migrations")
+    ok = True
+    for label, history, pr, goal in ((f"history {300} + PR 5 (goal 30 s)", cands[:300], cands[300:305], 30.0),
+                                     ("history 50 + PR 1 (goal 5 s)", cands[:50], cands[50:51], 5.0)):
+        repo = build(args.corpus, history, pr, f"h{len(history)}")
+        times, report = timed(repo, args.runs)
+        med = statistics.median(times)
+        ok = ok and med <= goal
+        gate = next(g for g in report["gates"] if isinstance(g, dict) and g.get("id") == "migrations")  # type: ignore[union-attr]
+        print(f"{label}: median {med:.2f} s (min {min(times):.2f}, max {max(times):.2f}, {args.runs} runs) "
+              f"-> {'OK' if med <= goal else 'OVER'}; gate {gate['duration_ms'] / 1000:.2f} s; "
+              f"replay {json.dumps(gate.get('replay'))}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
