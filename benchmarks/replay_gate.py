@@ -1,6 +1,7 @@
 """Replay through the migrations gate: `readiness check --base HEAD~1` on a real history, wall time end to end.
 
     .venv/bin/python benchmarks/replay_gate.py --corpus /work/corpora/lemmy [--runs 3]
+    .venv/bin/python benchmarks/replay_gate.py --compare /work/corpora/marquez /work/corpora/harbor ... [--last 5]
 
 Where `benchmarks/replay.py bench` times the engine alone, this times what a user waits for: the CLI
 starting, the gate discovering and judging the migrations statically, reading the directory's
@@ -10,6 +11,11 @@ its own server start:
 
 * **300+ history + 5-migration PR** (goal <= 30 s);
 * **50 history + 1-migration PR** (goal <= 5 s).
+
+`--compare` is the real-world check: for each corpus's migration directories (5+ SQL migrations), a
+pull request adding the last 1..`--last` migrations is checked with replay off and on, and the
+differences in findings are counted (new, downgraded, confirmed, per rule), with whether the
+history replays cleanly on the server version found.
 
 The corpus's largest migration directory is copied into a fresh git repository under
 benchmarks/.work/ (gitignored): a base commit with the history, a head commit adding the PR's
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from readiness.gates.migrations.discover import Candidate, discover
 from readiness.gates.migrations.history import root
@@ -38,12 +45,7 @@ READINESS = str(Path(sys.executable).with_name("readiness"))
 
 
 def _largest(corpus: Path) -> list[Candidate]:
-    by_dir: dict[str, list[Candidate]] = {}
-    for c in discover(Workspace(corpus), None):
-        if c.format != "python":
-            by_dir.setdefault(root(c), []).append(c)
-    cands = max(by_dir.values(), key=len)
-    return sorted(cands, key=_apply_order)
+    return max(_dirs(corpus).values(), key=len)
 
 
 def _files(c: Candidate) -> list[str]:
@@ -71,10 +73,10 @@ def build(corpus: Path, history: list[Candidate], pr: list[Candidate], name: str
     return repo
 
 
-def timed(repo: Path, runs: int) -> tuple[list[float], dict[str, object]]:
+def timed(repo: Path, runs: int) -> tuple[list[float], dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k not in ("READINESS_REPLAY", "READINESS_DATABASE_URL")}
     times: list[float] = []
-    report: dict[str, object] = {}
+    report: dict[str, Any] = {}
     for _ in range(runs):
         t = time.perf_counter()
         proc = subprocess.run([READINESS, "check", str(repo), "--base", "HEAD~1", "--gates", "migrations",
@@ -85,11 +87,67 @@ def timed(repo: Path, runs: int) -> tuple[list[float], dict[str, object]]:
     return times, report
 
 
+def _dirs(corpus: Path) -> dict[str, list[Candidate]]:
+    by_dir: dict[str, list[Candidate]] = {}
+    for c in discover(Workspace(corpus), None):
+        if c.format != "python":
+            by_dir.setdefault(root(c), []).append(c)
+    return {d: sorted(cs, key=_apply_order) for d, cs in by_dir.items() if len(cs) >= 5}
+
+
+def _check(repo: Path, replay: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k not in ("READINESS_REPLAY", "READINESS_DATABASE_URL")}
+    proc = subprocess.run([READINESS, "check", str(repo), "--base", "HEAD~1", "--gates", "migrations", "--format",
+                           "json", "--fail-on", "never", "--replay", replay], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
+
+
+def compare(corpora: list[Path], last: int) -> int:
+    import collections
+
+    totals: collections.Counter[str] = collections.Counter()
+    for corpus in corpora:
+        for directory, cands in sorted(_dirs(corpus).items()):
+            for k in range(1, last + 1):
+                repo = build(corpus, cands[:-k], cands[-k:], "compare")
+                off, on = _check(repo, "off"), _check(repo, "on")
+                gate = next(g for g in on["gates"] if g["id"] == "migrations")
+                summary = gate.get("replay") or {}
+                before = {f["fingerprint"]: f for f in off["findings"]}
+                after = {f["fingerprint"]: f for f in on["findings"]}
+                new = [f for fp, f in after.items() if fp not in before]
+                down = [f for fp, f in after.items() if fp in before and f["severity"] != before[fp]["severity"]]
+                confirmed = [f for f in after.values() if "predicted; confirmed" in f["message"]]
+                clean = summary.get("history_failures", 0) == 0
+                totals["prs"] += 1
+                totals["clean" if clean else "history-fails"] += 1
+                totals["verdict-changed"] += off["verdict"] != on["verdict"]
+                for f in new:
+                    totals[f"new {f['rule']} ({f['severity']})"] += 1
+                totals["downgraded"] += len(down)
+                totals["confirmed"] += len(confirmed)
+                print(f"{corpus.name} {directory} last {k}: PostgreSQL {summary.get('server_version')}, history "
+                      f"{'clean' if clean else str(summary.get('history_failures')) + ' failing statements'}; "
+                      f"{len(off['findings'])} -> {len(on['findings'])} findings, {len(new)} new "
+                      f"{sorted({f['rule'] for f in new})}, {len(down)} downgraded, {len(confirmed)} confirmed, "
+                      f"verdict {off['verdict']} -> {on['verdict']}, {gate['duration_ms'] / 1000:.1f} s")
+                for f in new + down:
+                    print(f"    {f['severity']:<8} {f['rule']} {f['path']}:{f['line']}: {f['message'][:220]}")
+    print("totals:", dict(sorted(totals.items())))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=Path("/work/corpora/lemmy"))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--compare", type=Path, nargs="+", metavar="CORPUS")
+    ap.add_argument("--last", type=int, default=5)
     args = ap.parse_args(argv)
+    if args.compare:
+        return compare(args.compare, args.last)
     if not args.corpus.is_dir():
         print(f"{args.corpus} is not there: clone a corpus first (see the docstring)")
         return 2
@@ -105,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         times, report = timed(repo, args.runs)
         med = statistics.median(times)
         ok = ok and med <= goal
-        gate = next(g for g in report["gates"] if isinstance(g, dict) and g.get("id") == "migrations")  # type: ignore[union-attr]
+        gate = next(g for g in report["gates"] if g["id"] == "migrations")
         print(f"{label}: median {med:.2f} s (min {min(times):.2f}, max {max(times):.2f}, {args.runs} runs) "
               f"-> {'OK' if med <= goal else 'OVER'}; gate {gate['duration_ms'] / 1000:.2f} s; "
               f"replay {json.dumps(gate.get('replay'))}")

@@ -201,6 +201,46 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
                      down_id=cand.down_path if cand.down_path and dsec is None else None)
 
 
+BOOKKEEPING = {
+    "golang-migrate": "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, "
+                      "dirty boolean NOT NULL)",
+    "dbmate": "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY)",
+    "goose": "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, "
+             "is_applied boolean NOT NULL, tstamp timestamp DEFAULT now())",
+    "flyway": "CREATE TABLE IF NOT EXISTS flyway_schema_history (installed_rank integer PRIMARY KEY, "
+              "version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL, "
+              "script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL, "
+              "installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, "
+              "success boolean NOT NULL)",
+    "diesel": "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, "
+              "run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+}
+"""The table each tool keeps its bookkeeping in, created before the history as the tool does: some
+migrations read or fix it (harbor's `schema_migrations`)."""
+
+
+def _bookkeeping(ws: Workspace, cand: Candidate, detector: Detector) -> Migration | None:
+    """The directory's tool's bookkeeping table, as a first history migration (None: no known tool)."""
+    from readiness.replay import Migration, Statement
+
+    tool = {"flyway": "flyway", "flyway-repeatable": "flyway", "diesel": "diesel"}.get(cand.format)
+    if cand.format in ("golang-migrate", "sql"):
+        try:
+            text = _text(ws, cand.path)
+        except FileProblem:
+            return None
+        if cand.format == "golang-migrate":
+            tool = detector.up_sql(cand.path, text).name
+        elif DBMATE_UP.search(text):
+            tool = "dbmate"
+        elif GOOSE_UP.search(text):
+            tool = "goose"
+    sql = BOOKKEEPING.get(tool or "")
+    if sql is None:
+        return None
+    return Migration(id=f"{cand.path.rsplit('/', 1)[0]}/({tool} bookkeeping table)", statements=(Statement(sql=sql),))
+
+
 @dataclass(slots=True)
 class Plan:
     """One migration directory, ready to replay."""
@@ -210,6 +250,8 @@ class Plan:
     pr: list[Migration] = field(default_factory=list)
     judged: set[str] = field(default_factory=set)
     """The PR migrations the gate judges (findings are reported for these only)."""
+    bookkeeping: int = 0
+    """History entries that are the tool's own bookkeeping table, not the repository's migrations."""
 
 
 def _apply_order(cand: Candidate) -> tuple[bool, tuple[int, ...], str]:
@@ -234,6 +276,10 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
         if full_scan:
             first = max(first, len(cands) - MAX_OBSERVED)
         plan = Plan(directory=directory)
+        tool = _bookkeeping(ws, cands[0], detector)
+        if tool is not None:
+            plan.history.append(tool)
+            plan.bookkeeping = 1
         for i, c in enumerate(cands):
             m = read_migration(ws, c, detector, transactional)
             if m is None:
@@ -296,7 +342,7 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
         return findings, items, summary | {"status": "skipped", "reason": summary.get("reason", "nothing to replay")}
     first = runs[0][1]
     summary.update({"server_version": first.server_version, "server": summary.get("server", first.server),
-                    "history_migrations": sum(r.history_count for _, r in runs),
+                    "history_migrations": sum(r.history_count - p.bookkeeping for p, r in runs),
                     "history_failures": sum(r.history_failure_count for _, r in runs),
                     "observed_migrations": sum(len(p.judged) for p, _ in runs),
                     "budget_exhausted": any(r.budget_exhausted for _, r in runs),
