@@ -254,6 +254,20 @@ class Plan:
     """History entries that are the tool's own bookkeeping table, not the repository's migrations."""
 
 
+_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
+
+
+def _dialect_chosen(cands: list[Candidate], judged: set[str]) -> list[Candidate]:
+    """popx and pop run, per migration, the file for the database (`x.postgres.up.sql`) instead of the
+    generic one (`x.up.sql`): replaying both would apply the migration twice."""
+    specific = {_POSTGRES_INFIX.sub("", c.path) for c in cands if _POSTGRES_INFIX.search(c.path)}
+    if not specific:
+        return cands
+    dropped = {c.path for c in cands if c.path in specific}
+    judged -= dropped
+    return [c for c in cands if c.path not in dropped]
+
+
 def _apply_order(cand: Candidate) -> tuple[bool, tuple[int, ...], str]:
     return cand.format == "flyway-repeatable", *order(cand)
 
@@ -271,6 +285,7 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
     for directory, cands in sorted(by_dir.items()):
         if not judged.intersection(c.path for c in cands):
             continue
+        cands = _dialect_chosen(cands, judged)
         cands.sort(key=_apply_order)
         first = next(i for i, c in enumerate(cands) if c.path in judged)
         if full_scan:
