@@ -212,6 +212,9 @@ BOOKKEEPING = {
               "script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL, "
               "installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, "
               "success boolean NOT NULL)",
+    "popx": "CREATE TABLE IF NOT EXISTS schema_migration (version varchar(48) NOT NULL PRIMARY KEY, "
+            "version_self integer NOT NULL DEFAULT 0)",
+    "pop": "CREATE TABLE IF NOT EXISTS schema_migration (version varchar(14) NOT NULL PRIMARY KEY)",
     "diesel": "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, "
               "run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
 }
@@ -268,8 +271,20 @@ def _dialect_chosen(cands: list[Candidate], judged: set[str]) -> list[Candidate]
     return [c for c in cands if c.path not in dropped]
 
 
+_LEADING_VERSION = re.compile(r"^(\d+)")
+
+
 def _apply_order(cand: Candidate) -> tuple[bool, tuple[int, ...], str]:
-    return cand.format == "flyway-repeatable", *order(cand)
+    """Flyway by version, repeatable ones last; the others by the number their file (or, for diesel and
+    Prisma, directory) name starts with, as golang-migrate, goose and dbmate parse it (`2_x` before
+    `10_x`), then by path."""
+    versions, path = order(cand)
+    if not versions:
+        name = path.rsplit("/", 2)[-2] if cand.format in ("diesel", "prisma") and path.count("/") else \
+            path.rsplit("/", 1)[-1]
+        m = _LEADING_VERSION.match(name)
+        versions = (int(m.group(1)),) if m else ()
+    return cand.format == "flyway-repeatable", versions, path
 
 
 def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate], *, full_scan: bool,
