@@ -104,14 +104,22 @@ def _check(repo: Path, replay: str) -> dict[str, Any]:
     return report
 
 
-def compare(corpora: list[Path], last: int) -> int:
+def _cases(cands: list[Candidate], last: int, every: int) -> list[tuple[str, int, int]]:
+    """(label, start, end) of each simulated PR: the last 1..`last` migrations, or with `every`, each
+    `every`-th migration alone as a one-migration PR after the ones before it."""
+    if every:
+        return [(f"#{i + 1} alone", i, i + 1) for i in range(every - 1, len(cands), every)]
+    return [(f"last {k}", len(cands) - k, len(cands)) for k in range(1, last + 1)]
+
+
+def compare(corpora: list[Path], last: int, every: int = 0) -> int:
     import collections
 
     totals: collections.Counter[str] = collections.Counter()
     for corpus in corpora:
         for directory, cands in sorted(_dirs(corpus).items()):
-            for k in range(1, last + 1):
-                repo = build(corpus, cands[:-k], cands[-k:], "compare")
+            for label, start, end in _cases(cands, last, every):
+                repo = build(corpus, cands[:start], cands[start:end], "compare")
                 off, on = _check(repo, "off"), _check(repo, "on")
                 gate = next(g for g in on["gates"] if g["id"] == "migrations")
                 summary = gate.get("replay") or {}
@@ -128,7 +136,7 @@ def compare(corpora: list[Path], last: int) -> int:
                     totals[f"new {f['rule']} ({f['severity']})"] += 1
                 totals["downgraded"] += len(down)
                 totals["confirmed"] += len(confirmed)
-                print(f"{corpus.name} {directory} last {k}: PostgreSQL {summary.get('server_version')}, history "
+                print(f"{corpus.name} {directory} {label}: PostgreSQL {summary.get('server_version')}, history "
                       f"{'clean' if clean else str(summary.get('history_failures')) + ' failing statements'}; "
                       f"{len(off['findings'])} -> {len(on['findings'])} findings, {len(new)} new "
                       f"{sorted({f['rule'] for f in new})}, {len(down)} downgraded, {len(confirmed)} confirmed, "
@@ -145,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--compare", type=Path, nargs="+", metavar="CORPUS")
     ap.add_argument("--last", type=int, default=5)
+    ap.add_argument("--every", type=int, default=0, help="with --compare: each N-th migration alone as the PR")
     args = ap.parse_args(argv)
     if args.compare:
-        return compare(args.compare, args.last)
+        return compare(args.compare, args.last, args.every)
     if not args.corpus.is_dir():
         print(f"{args.corpus} is not there: clone a corpus first (see the docstring)")
         return 2
