@@ -75,3 +75,20 @@ def test_the_configured_transaction_mode_wins(tmp_path: Path) -> None:
     files = {"db/migrations/1_a.up.sql": "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n"}
     (plan,) = _plans(tmp_path, files, ["db/migrations/1_a.up.sql"], transactional=False)
     assert plan.pr[0].mode is TxMode.AUTOCOMMIT
+
+
+def test_popx_parts_of_one_migration_are_one_migration_whose_downs_run_last_part_first(tmp_path: Path) -> None:
+    files = {"go.mod": "module x\n\nrequire github.com/ory/x v0.0.1\n",
+             "migrations/20200101000000000000_t.postgres.up.sql": "CREATE TABLE t (id int);\n",
+             "migrations/20200101000000000000_t.postgres.down.sql": "DROP TABLE t;\n",
+             "migrations/20200101000000000001_t.postgres.up.sql": "\nCREATE INDEX t_id ON t (id);\n",
+             "migrations/20200101000000000001_t.postgres.down.sql": "DROP INDEX t_id;\n"}
+    (plan,) = _plans(tmp_path, files, ["migrations/20200101000000000001_t.postgres.up.sql"])
+    (m,) = plan.pr
+    assert m.id == "migrations/20200101000000000000_t.postgres.up.sql" and plan.judged == {m.id}
+    assert m.mode is TxMode.UNITS and [(s.unit, s.line) for s in m.statements] == [(1, 1), (2, 2)]
+    assert [s.sql for s in m.down or ()] == ["DROP INDEX t_id", "DROP TABLE t"]
+    assert plan.up_path(m.id, 1) == "migrations/20200101000000000001_t.postgres.up.sql"
+    assert plan.down_path(m, None) == "migrations/20200101000000000001_t.postgres.down.sql"
+    assert set(plan.parts[m.id]) == {"migrations/20200101000000000000_t.postgres.up.sql",
+                                     "migrations/20200101000000000001_t.postgres.up.sql"}

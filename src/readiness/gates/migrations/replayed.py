@@ -255,8 +255,28 @@ class Plan:
     """The PR migrations the gate judges (findings are reported for these only)."""
     bookkeeping: int = 0
     """History entries that are the tool's own bookkeeping table, not the repository's migrations."""
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """A migration made of several files (popx parts): the file of each up statement."""
+    down_where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The same for its down statements."""
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """A migration made of several files: every file's path (items are per file)."""
+
+    def up_path(self, mid: str, index: int) -> str:
+        """The file of the migration's `index`-th up statement."""
+        return self.where[mid][index] if mid in self.where and index < len(self.where[mid]) else mid
+
+    def down_path(self, mig: Migration, line: int | None) -> str:
+        """The file of the migration's down statement on `line` (its first one when not known)."""
+        paths = self.down_where.get(mig.id)
+        downs = mig.down or ()
+        if paths:
+            return next((p for st, p in zip(downs, paths, strict=False) if st.line == line), paths[0])
+        return mig.down_id or mig.id
 
 
+_DECLARES_FK = re.compile(r"\b(?:REFERENCES|FOREIGN\s+KEY)\b|\bDO\b|\bEXECUTE\b", re.IGNORECASE)
+"""A statement that can add a foreign key (or run SQL that does)."""
 _POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
 
 
@@ -310,28 +330,60 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
         if tool is not None:
             plan.history.append(tool)
             plan.bookkeeping = 1
-        for i, c in enumerate(cands):
-            m = read_migration(ws, c, detector, transactional)
-            if m is None:
-                continue
-            (plan.history if i < first else plan.pr).append(m)
-            if i >= first and c.path in judged:
-                plan.judged.add(c.path)
+        read = [(i, m) for i, m in ((i, read_migration(ws, c, detector, transactional)) for i, c in enumerate(cands))
+                if m is not None]
+        grouped = tool is not None and "(pop" in tool.id
+        for group in (_popx_groups(read) if grouped else [[im] for im in read]):
+            m = group[0][1] if len(group) == 1 else _grouped(plan, [pm for _, pm in group])
+            in_pr = group[-1][0] >= first
+            (plan.pr if in_pr else plan.history).append(m)
+            if in_pr and any(pm.id in judged for _, pm in group):
+                plan.judged.add(m.id)
         if plan.judged:
             out.append(plan)
     return out
 
 
+_POPX_PART = re.compile(r"^(?P<stamp>\d{14})(?P<part>\d{6})_")
+
+
+def _popx_groups(read: list[tuple[int, Migration]]) -> list[list[tuple[int, Migration]]]:
+    """popx splits one migration into numbered parts (`<14-digit stamp><6-digit part>_name`): consecutive
+    parts with the same stamp are one migration."""
+    out: list[list[tuple[int, Migration]]] = []
+    last = None
+    for i, m in read:
+        part = _POPX_PART.match(m.id.rsplit("/", 1)[-1])
+        stamp = part.group("stamp") if part else None
+        if stamp is not None and stamp == last and out:
+            out[-1].append((i, m))
+        else:
+            out.append([(i, m)])
+        last = stamp
+    return out
+
+
+def _grouped(plan: Plan, parts: list[Migration]) -> Migration:
+    """The parts of one popx migration as one migration of units: the ups in part order, each part its
+    own transaction (none for an autocommit part); rolling back runs the parts' downs last part first."""
+    from readiness.replay import Migration, TxMode
+
+    def units(n: int, m: Migration, stmts: Sequence[Statement]) -> list[Statement]:
+        return [replace(st, unit=n, autocommit=m.mode is not TxMode.WRAPPED) for st in stmts]
+
+    ups = [st for n, m in enumerate(parts, 1) for st in units(n, m, m.statements)]
+    downs = [(st, m.down_id or m.id) for n, m in reversed(list(enumerate(parts, 1)))
+             for st in units(n, m, m.down or ())]
+    mid = parts[0].id
+    plan.where[mid] = tuple(m.id for m in parts for _ in m.statements)
+    plan.down_where[mid] = tuple(p for _, p in downs)
+    plan.parts[mid] = tuple(m.id for m in parts)
+    has_down = any(m.down is not None for m in parts)
+    return Migration(id=mid, statements=tuple(ups), mode=TxMode.UNITS, down=tuple(st for st, _ in downs)
+                     if has_down else None, down_id=downs[0][1] if downs else None, down_mode=TxMode.UNITS)
+
+
 # -- the hook ----------------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Seen:
-    """What one replay says about one statement of a judged migration."""
-
-    result: StatementResult
-    conclusive: bool
-    """Observed completely, after a clean history: may confirm or downgrade a static finding."""
-
 
 def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Candidate],
               findings: list[Finding], items: list[Item], *, started: float | None = None,
@@ -340,10 +392,7 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     Returns the adjusted findings and items, and the report's `replay` summary (None when there was no
     SQL migration to replay)."""
     mode = mode_of(ctx, env)
-    sql = [c for c in chosen if c.format != "python"]
-    if not sql:
-        return findings, items, None
-    if mode == "off":
+    if mode == "off" or all(c.format == "python" for c in chosen):
         return findings, items, None
     url = database_url(ctx, env)
     from readiness.replay.server import find_binaries
@@ -492,47 +541,52 @@ class _Judge:
         for mres in result.migrations:
             if mres.id not in plan.judged:
                 continue
-            data = self._item(mres.id)
-            data["replay"] = "inconclusive" if broken else _status(mres)
-            if broken:
-                continue
-            self._migration(by_id[mres.id], mres, version, data)
+            data: dict[str, Any] = {"replay": "inconclusive" if broken else _status(mres)}
+            if not broken:
+                self._migration(plan, by_id[mres.id], mres, version, data)
+            for path in plan.parts.get(mres.id, (mres.id,)):  # items are per file
+                self._item(path).update(data)
         if broken:
             return
         for fk in result.unindexed_foreign_keys:
-            if fk.migration not in plan.judged:
+            mig = by_id.get(fk.migration)
+            if fk.migration not in plan.judged or mig is None:
                 continue
+            at = next((i for i, st in enumerate(mig.statements) if (st.line, st.column) == (fk.line, fk.column)), -1)
+            if at < 0 or not _DECLARES_FK.search(mig.statements[at].sql):
+                continue  # a rename (of the table or the constraint) is not the PR adding the key
             cols = ", ".join(fk.columns)
             self.added.append(FK_WITHOUT_INDEX.finding(
-                Location(path=fk.migration, line=fk.line, column=fk.column),
+                Location(path=plan.up_path(mig.id, at), line=fk.line, column=fk.column),
                 message=(f"Observed on {_on(version)}: foreign key {fk.constraint} ({cols}) references "
                          f"{fk.referenced}, and no index on {fk.table} starts with {cols}: every delete or key "
                          f"update on {fk.referenced} scans {fk.table}."),
                 evidence=f"{fk.table}|{cols}|{fk.referenced}"))
 
-    def _migration(self, mig: Migration, mres: MigrationResult, version: str, data: dict[str, Any]) -> None:
+    def _migration(self, plan: Plan, mig: Migration, mres: MigrationResult, version: str,
+                   data: dict[str, Any]) -> None:
         locks: dict[str, str] = {}
         rewrites: list[str] = []
-        for st, sres in zip(mig.statements, mres.statements, strict=False):
+        for i, (st, sres) in enumerate(zip(mig.statements, mres.statements, strict=False)):
             for lock in sres.locks:
                 if not lock.new and lock.acquired:
                     prev = locks.get(lock.relation)
                     if prev is None or _rank(prev) < lock.mode.rank:
                         locks[lock.relation] = lock.mode.value
             rewrites += [r.relation for r in sres.rewrites if not r.new and r.relation not in rewrites]
-            self._statement(mres, st, sres, version)
+            self._statement(plan.up_path(mig.id, i), mres, st, sres, version)
         data["observed_locks"] = [f"{mode} {rel}" for rel, mode in sorted(locks.items())]
         data["observed_rewrites"] = sorted(rewrites)
         rev = mres.reversibility
         if rev is not None:
             data["down_restores"] = rev.down_applies and not rev.differences and rev.up_again is not False
             if self.require_reversible is not False:
-                self._reversibility(mig, mres, version)
+                self._reversibility(plan, mig, mres, version)
 
-    def _statement(self, mres: MigrationResult, st: Statement, sres: StatementResult, version: str) -> None:
+    def _statement(self, path: str, mres: MigrationResult, st: Statement, sres: StatementResult,
+                   version: str) -> None:
         from readiness.replay import FailureKind, StatementStatus
 
-        path = mres.id
         loc = Location(path=path, line=sres.line, column=sres.column)
         if sres.status is StatementStatus.FAILED and sres.error is not None:
             err = sres.error
@@ -610,18 +664,19 @@ class _Judge:
     def _large_hit(self, locks: Sequence[Any]) -> bool:
         return any(_short(lk.relation) in self.large and lk.mode.blocks_writes for lk in locks)
 
-    def _reversibility(self, mig: Migration, mres: MigrationResult, version: str) -> None:
+    def _reversibility(self, plan: Plan, mig: Migration, mres: MigrationResult, version: str) -> None:
         from readiness.replay import FailureKind
 
         rev = mres.reversibility
         assert rev is not None
-        down_path = mig.down_id or mig.id
+        down_path = plan.down_path(mig, None)
         down_line = mig.down[0].line if mig.down else 1
         if not rev.down_applies and rev.down_error is not None:
             err = rev.down_error
             if err.kind is FailureKind.MIGRATION:
                 self.added.append(DOWN_NOT_RESTORED.finding(
-                    Location(path=down_path, line=rev.down_line or down_line), severity=Severity.HIGH,
+                    Location(path=plan.down_path(mig, rev.down_line), line=rev.down_line or down_line),
+                    severity=Severity.HIGH,
                     message=f"The down migration fails on {_on(version)} right after the up: {_server_words(err)}.",
                     evidence=f"down-fails|{err.sqlstate}|{_one_line(err.message)}"))
         elif rev.differences:
@@ -633,8 +688,9 @@ class _Judge:
                     f"up: {shown}{more}."), evidence="|".join(sorted(d.message for d in rev.differences))))
         again = rev.up_again_error
         if rev.up_again is False and again is not None and again.kind is FailureKind.MIGRATION:
+            at = next((i for i, st in enumerate(mig.statements) if st.line == rev.up_again_line), 0)
             self.added.append(UP_AFTER_DOWN.finding(
-                Location(path=mig.id, line=rev.up_again_line or 1), message=(
+                Location(path=plan.up_path(mig.id, at), line=rev.up_again_line or 1), message=(
                     f"Observed on {_on(version)}: after the down, this up fails a second time: {_server_words(again)}; "
                     "rolling back and deploying again would fail."),
                 evidence=f"{again.sqlstate}|{_one_line(again.message)}"))
