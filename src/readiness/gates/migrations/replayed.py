@@ -76,6 +76,8 @@ MAX_OBSERVED = 20
 """On a full scan (no base), the last this many migrations of a directory are observed; the rest
 are history. With a base, the PR's migrations are observed, however many."""
 DEFAULT_BUDGET_S = 120.0
+MIN_BUDGET_S = 3.0
+"""Below this, replay is not tried (a throwaway server alone takes 0.5-2 s to start)."""
 GATE_SHARE = 0.75
 """Of the gate's own time limit, what replay may use (the watchdog kills the gate at the limit)."""
 
@@ -307,9 +309,14 @@ def _apply_order(cand: Candidate) -> tuple[bool, tuple[int, ...], str]:
     return cand.format == "flyway-repeatable", versions, path
 
 
+class OutOfTime(Exception):
+    """Reading the migrations took the time replay had."""
+
+
 def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate], *, full_scan: bool,
-          transactional: bool | None = None) -> list[Plan]:
-    """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order."""
+          transactional: bool | None = None, deadline: float | None = None) -> list[Plan]:
+    """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order.
+    OutOfTime when `deadline` (monotonic) passes while reading them."""
     detector = Detector(ws)
     judged = {c.path for c in chosen if c.format != "python"}
     by_dir: dict[str, list[Candidate]] = {}
@@ -330,8 +337,13 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
         if tool is not None:
             plan.history.append(tool)
             plan.bookkeeping = 1
-        read = [(i, m) for i, m in ((i, read_migration(ws, c, detector, transactional)) for i, c in enumerate(cands))
-                if m is not None]
+        read: list[tuple[int, Migration]] = []
+        for i, c in enumerate(cands):
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime
+            m = read_migration(ws, c, detector, transactional)
+            if m is not None:
+                read.append((i, m))
         grouped = tool is not None and "(pop" in tool.id
         for group in (_popx_groups(read) if grouped else [[im] for im in read]):
             m = group[0][1] if len(group) == 1 else _grouped(plan, [pm for _, pm in group])
@@ -403,9 +415,16 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
             return _unavailable(mode, binaries, findings, items, ctx)
     t0 = time.monotonic()
     budget = _budget(ctx, started)
+    if budget < MIN_BUDGET_S:
+        return _unavailable(mode, f"the static judgement used the gate's time ({budget:.0f} s left for replay, at "
+                                  f"least {MIN_BUDGET_S:.0f} s needed)", findings, items, ctx)
     full_scan = ctx.changes is None
     tx = ctx.settings.get("transactional")
-    todo = plans(ctx.workspace, every, chosen, full_scan=full_scan, transactional=tx if isinstance(tx, bool) else None)
+    try:
+        todo = plans(ctx.workspace, every, chosen, full_scan=full_scan,
+                     transactional=tx if isinstance(tx, bool) else None, deadline=t0 + budget - MIN_BUDGET_S)
+    except OutOfTime:
+        return _unavailable(mode, "reading the migration history used replay's time budget", findings, items, ctx)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}
     runs: list[tuple[Plan, Replayed]] = []
     with contextlib.ExitStack() as stack:
@@ -460,7 +479,7 @@ def _replay_each(todo: Sequence[Plan], url: str | None, ctx: GateContext, budget
 
     for plan in todo:
         left = budget - (time.monotonic() - t0)
-        if left < 3:
+        if left < MIN_BUDGET_S:
             summary["status"] = "partial"
             summary["reason"] = "the time budget ran out before every migration directory was replayed"
             break
