@@ -107,8 +107,20 @@ def _check(repo: Path, replay: str) -> dict[str, Any]:
 def _cases(cands: list[Candidate], last: int, every: int) -> list[tuple[str, int, int]]:
     """(label, start, end) of each simulated PR: the last 1..`last` migrations, or with `every`, each
     `every`-th migration alone as a one-migration PR after the ones before it."""
-    if every:
-        return [(f"#{i + 1} alone", i, i + 1) for i in range(every - 1, len(cands), every)]
+    if every:  # a popx migration's numbered parts (same 14-digit stamp) arrive in one PR
+        def stamp(i: int) -> str:
+            name = cands[i].path.rsplit("/", 1)[-1]
+            return name[:14] if len(name) > 20 and name[:20].isdigit() else name
+
+        out = []
+        for i in range(every - 1, len(cands), every):
+            start, end = i, i + 1
+            while start > 0 and stamp(start - 1) == stamp(i):
+                start -= 1
+            while end < len(cands) and stamp(end) == stamp(i):
+                end += 1
+            out.append((f"#{i + 1} ({end - start} file{'s' if end - start > 1 else ''})", start, end))
+        return out
     return [(f"last {k}", len(cands) - k, len(cands)) for k in range(1, last + 1)]
 
 

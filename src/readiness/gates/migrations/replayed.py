@@ -599,7 +599,8 @@ class _Judge:
         rev = mres.reversibility
         if rev is not None:
             data["down_restores"] = rev.down_applies and not rev.differences and rev.up_again is not False
-            if self.require_reversible is not False:
+            # an empty down is already `irreversible-migration` (static): replay would only say it again
+            if self.require_reversible is not False and mig.down:
                 self._reversibility(plan, mig, mres, version)
 
     def _statement(self, path: str, mres: MigrationResult, st: Statement, sres: StatementResult,
