@@ -63,6 +63,15 @@ def build(corpus: Path, history: list[Candidate], pr: list[Candidate], name: str
     shutil.rmtree(repo, ignore_errors=True)
     repo.mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
+    # the files the gate reads the migration tool from (go.mod, Cargo.toml) in the directories above
+    if history or pr:
+        parts = (history or pr)[0].path.split("/")[:-1]
+        for depth in range(len(parts) + 1):
+            for name in ("go.mod", "Cargo.toml"):
+                rel = "/".join([*parts[:depth], name])
+                if (corpus / rel).is_file():
+                    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(corpus / rel, repo / rel)
     for step in (history, pr):
         for c in step:
             for rel in _files(c):
