@@ -664,7 +664,7 @@ class _Judge:
         elif held is not None:
             seen = f"{held.mode.value} on {held.relation}, held since an earlier statement"
         else:
-            seen = "no lock on an existing table"
+            seen = "no lock on a table that existed before this migration"
         if rewrites:
             seen += f", rewrite of {', '.join(sorted({r.relation for r in rewrites}))}"
         if not conclusive:
@@ -676,9 +676,12 @@ class _Judge:
         elif not rewrites and not scans and f.rule in REWRITE_RULES:
             target = Severity.MEDIUM
         if target is not None and target.rank < f.severity.rank and not self._large_hit(locks):
+            only = f"only {seen}" if held is not None else seen
             return replace(f, severity=target, message=(
-                f"{f.message} Replay on {_on(version)} observed no rewrite and no scan, only {seen}: downgraded "
+                f"{f.message} Replay on {_on(version)} observed no rewrite and no scan, {only}: downgraded "
                 f"from {f.severity.value} to {target.value} (observed, not predicted)."))
+        if held is None and not rewrites:
+            return replace(f, message=f"{f.message} (predicted; replay on {_on(version)} saw {seen})")
         return replace(f, message=f"{f.message} (predicted; confirmed on {_on(version)}: {seen})")
 
     def _large_hit(self, locks: Sequence[Any]) -> bool:
