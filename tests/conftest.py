@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +43,47 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/{'/'.join(parts)} is not beside the repository")
     return path
+
+
+# -- a real PostgreSQL (replay) ------------------------------------------------------------------
+
+def require_or_skip(reason: str) -> None:
+    """Skip with the reason where the server programs are genuinely absent; with REQUIRE_REPLAY_TESTS=1
+    (CI sets it) that skip is a failure instead."""
+    if os.environ.get("REQUIRE_REPLAY_TESTS") == "1":
+        pytest.fail(f"REQUIRE_REPLAY_TESTS=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One throwaway PostgreSQL server per test session, started here."""
+    from readiness.replay import Limits
+    from readiness.replay.server import ThrowawayServer, find_binaries
+
+    binaries = find_binaries()
+    if isinstance(binaries, str):
+        require_or_skip(binaries)
+        raise AssertionError("unreachable")
+    with ThrowawayServer.start(binaries, Limits(), time.monotonic() + 60) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: object) -> str:
+    """The session server as a database-url (libpq key=value form): each replay gets its own
+    database and role on it, as with a server the user gives."""
+    info = pg_server.conninfo  # type: ignore[attr-defined]
+    return " ".join(f"{k}={v}" for k, v in info.items() if k in ("host", "port", "user", "password", "dbname"))
+
+
+@pytest.fixture(autouse=True)
+def _replay_off_unless_asked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The migrations gate replays SQL migrations on a real server by default; the tests that are not
+    about replay run without it (a server start per check would dominate the suite's time). Tests
+    marked `replay` run with the runner's defaults."""
+    if request.node.get_closest_marker("replay") is None:
+        monkeypatch.setenv("READINESS_REPLAY", "off")
+    else:
+        monkeypatch.delenv("READINESS_REPLAY", raising=False)
+    monkeypatch.delenv("READINESS_DATABASE_URL", raising=False)

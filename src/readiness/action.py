@@ -160,7 +160,8 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
     report = run(RunOptions(root=root, config=config, fail_on=fail_on, gates=gates, changes=changes,
                             head=event.head_sha, policy_findings=policy.findings,
                             baseline=load_baseline(root, workspace=workspace, changes=changes,
-                                                   base=pr.base_sha if pr is not None else None)))
+                                                   base=pr.base_sha if pr is not None else None),
+                            database_url=inputs.database_url, replay=inputs.replay))
     # Secrets out before anything renders or cuts the report (a cut must never leave half a token).
     report = log.redactor.report(report)
 

@@ -49,6 +49,10 @@ class ActionInputs:
     publish_report: str | None = None
     """A JSON report to publish instead of running the gates (the `workflow_run` half of the fork
     pattern), relative to the workspace; None runs the gates."""
+    database_url: str | None = None
+    """A PostgreSQL server for replaying migrations (`database-url`); never logged."""
+    replay: str | None = None
+    """auto | on | off (`replay`); None takes the config's."""
 
 
 def parse_comment_mode(value: str, what: str = "input comment") -> str:
@@ -79,7 +83,11 @@ def parse_inputs(env: Mapping[str, str]) -> ActionInputs:
                          f"{', '.join(f.value for f in FailOn)}") from None
     comment = parse_comment_mode(read_input(env, "comment"))
     check_run = parse_bool(env, "check-run", True)
+    replay = read_input(env, "replay").lower() or None
+    if replay not in (None, "auto", "on", "off"):
+        raise UsageError(f"input replay: {replay!r} is not one of auto, on, off")
     return ActionInputs(path=read_input(env, "path") or ".", config=read_input(env, "config") or None,
                         fail_on=fail_on, gates=read_input(env, "gates") or None, comment=comment,
                         check_run=check_run, sarif_file=read_input(env, "sarif-file") or None,
-                        publish_report=read_input(env, "publish-report") or None)
+                        publish_report=read_input(env, "publish-report") or None,
+                        database_url=read_input(env, "database-url") or None, replay=replay)

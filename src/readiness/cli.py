@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "never"], default=None,
                        help="lowest severity that fails the run (default: config, else critical)")
     check.add_argument("--offline-db", metavar="DIR", help="audit dependencies from an OSV directory, no network")
+    check.add_argument("--database-url", metavar="URL",
+                       help="PostgreSQL server for replaying migrations (default: $READINESS_DATABASE_URL, "
+                            "else a throwaway server)")
+    check.add_argument("--replay", choices=["auto", "on", "off"], default=None,
+                       help="replay SQL migrations on a real PostgreSQL (default: the config's, else auto)")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                        help="colour in text output (NO_COLOR is honoured)")
     check.add_argument("--baseline", metavar="FILE",
@@ -132,7 +137,7 @@ def _run_check(args: argparse.Namespace, *, base: str | None, baseline: bool) ->
     from readiness.baseline import load_baseline
     from readiness.engine import RunOptions, parse_gate_list, run
     from readiness.model import FailOn
-    from readiness.redaction import Redactor
+    from readiness.redaction import Redactor, url_secrets
     from readiness.runner import load_policy, local_changes
     from readiness.watchdog import Limits
 
@@ -155,8 +160,12 @@ def _run_check(args: argparse.Namespace, *, base: str | None, baseline: bool) ->
     accepted = load_baseline(root, args.baseline, changes=changes) if baseline else None
     options = RunOptions(root=root, config=config, fail_on=fail_on, gates=parse_gate_list(args.gates),
                          changes=changes, offline_db=offline_db, policy_findings=policy.findings, limits=limits,
-                         baseline=accepted)
-    return Redactor.from_env(os.environ).report(run(options))  # a CI job's token never reaches the output
+                         baseline=accepted,
+                         database_url=args.database_url or os.environ.get("READINESS_DATABASE_URL") or None,
+                         replay=args.replay)
+    secrets = url_secrets(options.database_url)  # a --database-url password never reaches the output either
+    # a CI job's token never reaches the output
+    return Redactor.from_env(os.environ, *secrets).report(run(options))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -59,6 +59,10 @@ class RunOptions:
     """Head sha, for the report."""
     offline_db: Path | None = None
     """OSV directory for the deps gate."""
+    database_url: str | None = None
+    """A PostgreSQL server for the migrations gate's replay (`--database-url`)."""
+    replay: str | None = None
+    """`--replay auto|on|off`: the runner's choice over the configuration's `gates.migrations.replay`."""
     today: date | None = None
     """For waiver expiry (tests pin it)."""
     limits: Limits | None = None
@@ -109,7 +113,9 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
             prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
         log = logs[gate_id] = ReadLog()
         return GateContext(workspace=ws.observed(log), config=config, settings=config.gate(gate_id),
-                           changes=options.changes, offline_db=options.offline_db, gate=gate_id, prior=prior)
+                           changes=options.changes, offline_db=options.offline_db, gate=gate_id, prior=prior,
+                           database_url=options.database_url, replay=options.replay,
+                           time_limit=limits.gate_seconds if limits.enabled else None)
 
     early = [GateId(g) for g in to_run if g not in LATE_GATES]
     outcomes = {done.gate: done
@@ -225,6 +231,14 @@ def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[G
     return final
 
 
+def _reap_replay_servers() -> None:
+    """A gate killed by the watchdog may leave the migrations gate's throwaway PostgreSQL server running
+    (it has a process group of its own, so the group kill misses it): stop it and remove its directory."""
+    from readiness.replay.server import reap_stale
+
+    reap_stale()
+
+
 def _run_gates(contexts: dict[GateId, GateContext], logs: dict[GateId, ReadLog], limits: Limits,
                budget: Budget, clock: Callable[[], float]) -> Iterator[GateDone]:
     """Each gate's outcome (or why it has none), in order: under the watchdog, or in this process.
@@ -235,7 +249,7 @@ def _run_gates(contexts: dict[GateId, GateContext], logs: dict[GateId, ReadLog],
         load(gate_id)  # imported here, once, before any fork
     if limits.enabled and contexts:
         for done in run_gates(list(contexts), partial(_run_gate, contexts, logs), budget=budget,
-                              memory=limits.memory):
+                              memory=limits.memory, after_kill=_reap_replay_servers):
             if done.error is None:
                 outcome, log = done.result
                 logs[GateId(done.gate)].merge(log)

@@ -29,6 +29,26 @@ SECRET_ENV = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "GH_TO
               "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "READINESS_DB_PASSWORD")
 """Environment variables whose values are secrets wherever they turn up."""
 
+URL_ENV = ("READINESS_DATABASE_URL", "INPUT_DATABASE-URL", "INPUT_DATABASE_URL")
+"""Environment variables holding a PostgreSQL connection string: it and its password are secrets."""
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@?#\s]*:(?P<pw>[^@/?#\s]+)@|(?:^|\s)password\s*=\s*"
+                           r"(?:'(?P<q>(?:[^'\\]|\\.)*)'|(?P<bare>\S+))", re.IGNORECASE)
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """A database URL (URI or `key=value` form) and its password, as secrets to mask."""
+    if not url:
+        return []
+    out = [url]
+    for m in _URL_PASSWORD.finditer(url):
+        pw = m.group("pw") or m.group("q") or m.group("bare")
+        if pw:
+            from urllib.parse import unquote
+
+            out += [pw, unquote(pw)]
+    return out
+
+
 _AUTH_HEADER = re.compile(
     r"(?i)(?P<head>\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)"
     r"(?:(?P<scheme>basic|bearer|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?"
@@ -69,8 +89,9 @@ class Redactor:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *more: str) -> Redactor:
-        """A redactor for the secrets the environment holds, and `more`."""
-        return cls([*(env.get(name, "") for name in SECRET_ENV), *more])
+        """A redactor for the secrets the environment holds (a database URL's password included), and `more`."""
+        urls = [u for name in URL_ENV for u in url_secrets(env.get(name))]
+        return cls([*(env.get(name, "") for name in SECRET_ENV), *urls, *more])
 
     def with_token_shapes(self) -> Redactor:
         """This redactor, also masking anything shaped like a GitHub token (`TOKEN_SHAPES`)."""

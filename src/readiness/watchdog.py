@@ -121,14 +121,16 @@ class GateDone:
 
 
 def run_gates(gates: Sequence[str], run_one: Callable[[str], Any], *, budget: Budget,
-              memory: int | None) -> Iterator[GateDone]:
+              memory: int | None, after_kill: Callable[[], None] | None = None) -> Iterator[GateDone]:
     """`run_one(gate)` for each gate, in order, in one forked worker process under the watchdog.
 
     The worker runs the gates one after the other and says when each starts and ends; the parent
     holds each gate to its deadline (`budget`). When a gate hangs or its process dies, the worker's
     whole process group is killed, the gate gets its error, and a new worker (forked again from this
     process, so nothing of the failed one is inherited) runs the gates still to come. GateCrashed is
-    raised (after the worker is gone) when a gate raised an unexpected exception."""
+    raised (after the worker is gone) when a gate raised an unexpected exception. `after_kill` runs once a
+    killed worker is reaped: what the gate started outside the worker's process group (a throwaway
+    PostgreSQL server runs in a group of its own) is cleaned up there."""
     remaining = list(gates)
     while remaining:
         worker = _Worker(remaining, run_one, memory)
@@ -140,6 +142,8 @@ def run_gates(gates: Sequence[str], run_one: Callable[[str], Any], *, budget: Bu
                     break  # the rest go to a new worker
         finally:
             worker.stop()
+            if worker.dead and after_kill is not None:
+                after_kill()
 
 
 class _Worker:

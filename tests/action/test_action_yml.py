@@ -23,7 +23,7 @@ def test_action_yml_is_valid_action_metadata() -> None:
 def test_inputs_outputs_and_runtime_match_the_design() -> None:
     meta = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     assert list(meta["inputs"]) == ["github-token", "path", "config", "fail-on", "gates", "comment",
-                                    "check-run", "sarif-file", "publish-report"]
+                                    "check-run", "sarif-file", "publish-report", "database-url", "replay"]
     assert meta["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert meta["inputs"]["comment"]["default"] == "always"
     assert meta["inputs"]["check-run"]["default"] == "true"

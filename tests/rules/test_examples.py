@@ -71,8 +71,12 @@ def _cases() -> list[tuple[Rule, Example]]:
 
 @pytest.mark.parametrize(("rule", "example"), _cases(),
                          ids=[f"{r.id}:{e.kind}{i}" for i, (r, e) in enumerate(_cases())])
-def test_page_example(rule: Rule, example: Example, tmp_path: Path) -> None:
+def test_page_example(rule: Rule, example: Example, tmp_path: Path, request: pytest.FixtureRequest,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
     materialize(rule, example, tmp_path)
+    if rule.meta.get("replay"):  # a rule only replay sees: its examples run on the session's real server
+        monkeypatch.setenv("READINESS_REPLAY", "on")
+        monkeypatch.setenv("READINESS_DATABASE_URL", request.getfixturevalue("pg_url"))
     # deps examples audit against the shared offline OSV snapshot (no network in tests).
     offline_db = SHARED_OSV if rule.gate == "deps" else None
     if offline_db is not None and not offline_db.is_dir():

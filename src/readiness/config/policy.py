@@ -201,6 +201,17 @@ def _large_tables(gate: str, key: str, old: Any, new: Any) -> list[str]:
     return out
 
 
+_REPLAY_RANK = {"off": 0, "auto": 1, "on": 2}
+
+
+def _replay_lowered(gate: str, key: str, old: Any, new: Any) -> list[str]:
+    """`off` < `auto` (the default) < `on`: turning replay down is a relaxation, turning it on is not."""
+    before, after = str(old or "auto"), str(new or "auto")
+    if _REPLAY_RANK.get(after, 0) < _REPLAY_RANK.get(before, 0):
+        return [f"lowers gates.{gate}.{key} from {before} to {after}"]
+    return []
+
+
 def _environments(gate: str, key: str, old: Any, new: Any) -> list[str]:
     if not old:
         return []
@@ -251,7 +262,8 @@ def _ignored(gate: str, key: str, old: Any, new: Any) -> list[str]:
 _GATE_KEYS: dict[str, dict[str, Judge]] = {
     "migrations": {"paths": _globs_narrowed, "dialect": _changed, "large_tables": _large_tables,
                    "large_table_rows": _raised(1_000_000), "require_reversible": _bool3(None),
-                   "require_lock_timeout": _bool3(None), "transactional": _changed},
+                   "require_lock_timeout": _bool3(None), "transactional": _changed,
+                   "replay": _replay_lowered},
     "deps": {"files": _globs_narrowed, "service": _changed, "offline_db": _changed, "osv_url": _ignored,
              "timeout": _ignored, "unknown_severity": _severity_lowered(Severity.CRITICAL),
              "require_lock": _bool3(True), "ignore_vulns": _items_added},

@@ -31,6 +31,13 @@ class GateContext:
     """The PR's changes; None for a full scan."""
     offline_db: Path | None = None
     """`--offline-db`, for the deps gate."""
+    database_url: str | None = None
+    """`--database-url` / the action's `database-url`: a PostgreSQL server for the migrations gate's replay
+    (the runner's, never the repository's)."""
+    replay: str | None = None
+    """`--replay` / the action's `replay` input (auto|on|off): the runner's choice over the configuration's."""
+    time_limit: float | None = None
+    """The watchdog's limit on this gate in seconds (None: no watchdog); replay keeps within it."""
     gate: str = ""
     """The id of the gate this context is for (names its config keys in errors)."""
     prior: Callable[[], tuple[GateResult, ...]] | None = None

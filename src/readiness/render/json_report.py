@@ -53,10 +53,15 @@ def change_dict(c: DependencyChange) -> dict[str, Any]:
 
 def gate_dict(g: GateResult) -> dict[str, Any]:
     """One gate's entry (`dependency_changes` only when the gate compared with a base)."""
-    out = {"id": g.gate, "status": g.status.value, "duration_ms": round(g.duration_ms, 1),
+    out: dict[str, Any] = {"id": g.gate, "status": g.status.value, "duration_ms": round(g.duration_ms, 1),
            "error": g.error, "items": [dict(i.data) for i in g.items]}
     if g.dependency_changes is not None:
         out["dependency_changes"] = [change_dict(c) for c in g.dependency_changes]
+    from readiness.render.replay import gate_replay
+
+    replay = gate_replay(g)
+    if replay is not None:
+        out["replay"] = replay
     return out
 
 

@@ -453,6 +453,12 @@ def _gate_notes(report: Report, max_len: int) -> list[str]:
             out.append(f"- **{title}** could not run: {reason}.{consequence}")
         elif g.status is GateStatus.SKIPPED:
             out.append(f"- **{title}** skipped: {reason}.")
+    from readiness.render.replay import replay_line
+
+    replayed = replay_line(report)
+    if replayed is not None:
+        head, _, rest = replayed.partition(": ")
+        out.append(f"- **{head}**: {escape.inline(rest, max_len=max_len)}.")
     return out
 
 

@@ -143,6 +143,11 @@ def render_text(report: Report, *, color: bool = False, min_severity: Severity |
         if g.status in (GateStatus.SKIPPED, GateStatus.ERROR) and g.error:
             detail = safe_terminal(g.error)
         lines.append(f"  {status} {GATE_TITLES[g.gate]:<24} {detail}  ({g.duration_ms:.0f} ms)")
+    from readiness.render.replay import replay_line
+
+    replayed = replay_line(report)
+    if replayed is not None:
+        lines.append(safe_terminal(f"  {replayed}"))
     from readiness.score.rubric import score
 
     card = score(report)

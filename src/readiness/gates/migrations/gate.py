@@ -9,12 +9,13 @@ all (their findings are then marked `introduced: false` by the engine).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import parallel
+from readiness.gates.migrations import parallel, replayed
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
 from readiness.gates.migrations.discover import (
@@ -48,6 +49,7 @@ class MigrationsGate:
     id = GateId("migrations")
 
     def run(self, ctx: GateContext) -> GateOutcome:
+        started = time.monotonic()  # replay's budget is what the gate's time limit leaves
         settings = ctx.settings
         ws = ctx.workspace
         paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
@@ -108,6 +110,12 @@ class MigrationsGate:
             states = history.states(ws, [(cand, an.ops) for cand, an in pending])
             for cand, an in pending:
                 self._finish(run, cand, an, out, states.get(cand.path, {}))
+        # -- replay (issue 15): what a real PostgreSQL did confirms, corrects or adds to the above ----
+        out.findings, out.items, replay_summary = replayed.integrate(ctx, candidates, chosen, out.findings,
+                                                                     out.items, started=started)
+        if replay_summary is not None:
+            out.extra["replay"] = replay_summary
+        # -- end replay -------------------------------------------------------------------------------
         out.items.sort(key=lambda i: str(i.data.get("path")))
         if dups:
             by_path = {str(i.data.get("path")): i for i in out.items}
