@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import liquibase, parallel
+from readiness.gates.migrations import liquibase, parallel, unchanged
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, Hit, TxMode, judge
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate, copies, discover, unmatched
@@ -81,6 +81,8 @@ class _Analysis:
     tx_source: str = "tool"
     """Where the transaction mode comes from: the tool's default (`tool`), the file itself
     (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
+    tree: ast.Module | None = None
+    """A Python migration's syntax tree, when diffing (its `unchanged` units, should the PR edit it)."""
 
     def needs_history(self) -> bool:
         """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""
@@ -245,6 +247,9 @@ class MigrationsGate:
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
         reversible = self._reversibility(cand, an, settings, findings)
+        if run.ctx.changes is not None:  # an edited, already-applied migration: what the PR left is not its doing
+            findings = unchanged.settle(run.ctx, cand.path, lambda: self._units(run, cand, an),
+                                        lambda text: self._units(run, cand, None, text), findings)
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
@@ -252,6 +257,19 @@ class MigrationsGate:
                                "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
                                "transaction": "per-changeset" if an.changesets else an.mode.value,
                                "transaction_from": an.tx_source}))
+
+    def _units(self, run: _Run, cand: Candidate, an: _Analysis | None, base: str = "") -> unchanged.Units | None:
+        """The units (`unchanged`) of this version of the migration (`an`), or of the base's `base` text."""
+        if an is None:
+            if cand.format == "python":
+                return unchanged.python_base(base)
+            alone = replace(cand, down_path=None)  # the base's separate down file is not judged here
+            an = self._liquibase(alone, base) if liquibase.is_changelog(base) else \
+                self._sql(run, alone, base, GateOutcome())
+        elif an.python:
+            return unchanged.python_units(an.tree) if an.tree is not None else None
+        ops = an.ops + an.down_ops if cand.down_path is None else an.ops  # a down section of the same file
+        return unchanged.op_units(ops, (an.mode, an.tx_source))
 
     # ------------------------------------------------------------------------------------------
     def _sql(self, run: _Run, cand: Candidate, text: str, out: GateOutcome) -> _Analysis:
@@ -419,6 +437,8 @@ class MigrationsGate:
         elif not is_alembic and not res.atomic:
             an.tx_source = "file"  # atomic = False
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
+        if run.ctx.changes is not None:
+            an.tree = tree
         an.errors = [(cand.path, e) for e in res.errors]
         an.irreversible = res.irreversible
         an.lossy = res.lossy
