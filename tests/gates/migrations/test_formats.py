@@ -619,3 +619,27 @@ def test_directories_named_for_another_database_in_a_word_are_skipped(tmp_path: 
                               "sqlite-persistence/db/migration_sqlite/V1__init.sql": sql,
                               "postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql": sql})
     assert list(_by_path(report)) == ["postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql"]
+
+
+def test_popx_judges_the_postgres_file_not_the_generic_one_beside_it(tmp_path: Path) -> None:
+    # ory/kratos: popx runs `x.postgres.autocommit.up.sql` (CREATE INDEX CONCURRENTLY) on PostgreSQL;
+    # the generic `x.autocommit.up.sql` beside it (a plain CREATE INDEX) is for the other databases.
+    base = "persistence/sql/migrations/sql/20260703000000000000_status_idx"
+    report = check(tmp_path, {
+        f"{base}.autocommit.up.sql": "CREATE INDEX status_idx ON courier_messages (status);\n",
+        f"{base}.autocommit.down.sql": "DROP INDEX status_idx;\n",
+        f"{base}.postgres.autocommit.up.sql":
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS status_idx ON courier_messages (status);\n",
+        f"{base}.postgres.autocommit.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS status_idx;\n",
+        f"{base}.mysql.up.sql": "CREATE INDEX status_idx ON courier_messages (status);\n",
+        "persistence/sql/migrations/sql/20260704000000000000_plain.up.sql": "CREATE INDEX plain ON t (a);\n",
+        "persistence/sql/migrations/sql/20260705000000000000_both.up.sql": "CREATE INDEX both_i ON t (a);\n",
+        "persistence/sql/migrations/sql/20260705000000000000_both.postgres.up.sql":
+            "CREATE INDEX CONCURRENTLY both_i ON t (a);\n",
+    })
+    paths = sorted(str(i.data["path"]).rsplit("/", 1)[1] for i in items(report))
+    assert paths == ["20260703000000000000_status_idx.postgres.autocommit.up.sql",
+                     "20260704000000000000_plain.up.sql",  # no PostgreSQL file beside it: the generic one runs
+                     "20260705000000000000_both.postgres.up.sql"]
+    assert {f.location.path.rsplit("/", 1)[1] for f in findings(report, "create-index-non-concurrently")} == {
+        "20260704000000000000_plain.up.sql"}

@@ -22,6 +22,8 @@ directories (`apps/*/migrations`) means the files under them; an entry that give
 reported (`migrations/path-matches-nothing`), never a silent pass.
 Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
 the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
+A generic popx/pop file (`x.up.sql`, `x.autocommit.up.sql`) beside one named for PostgreSQL
+(`x.postgres.up.sql`, `x.postgres.autocommit.up.sql`) is skipped: on PostgreSQL the tool runs the latter.
 """
 
 from __future__ import annotations
@@ -159,7 +161,25 @@ def discover(ws: Workspace, paths: Sequence[str] | None) -> list[Candidate]:
         cand = _classify(f, file_set, undo, explicit)
         if cand is not None:
             out.append(cand)
-    return sorted(out, key=lambda c: c.path)
+    return sorted(_postgres_chosen(out), key=lambda c: c.path)
+
+
+_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
+_AUTOCOMMIT_INFIX = re.compile(r"\.autocommit(?=\.up\.sql$)")
+
+
+def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
+    """popx (and pop) run, per migration, the file named for the database (`x.postgres.up.sql`,
+    `x.postgres.autocommit.up.sql`) instead of the generic one beside it (`x.up.sql`,
+    `x.autocommit.up.sql`): on PostgreSQL the generic file never runs, so it is not judged."""
+    def ident(c: Candidate) -> str:
+        return _AUTOCOMMIT_INFIX.sub("", _POSTGRES_INFIX.sub("", c.path))
+
+    specific = {ident(c) for c in cands if c.format == "golang-migrate" and _POSTGRES_INFIX.search(c.path)}
+    if not specific:
+        return cands
+    return [c for c in cands if c.format != "golang-migrate" or _POSTGRES_INFIX.search(c.path)
+            or ident(c) not in specific]
 
 
 def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], explicit: bool) -> Candidate | None:
