@@ -7,30 +7,24 @@ block. What the edit changed (and a migration the PR adds) is judged as before.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from migrations_helpers import check, findings, write
+from migrations_helpers import check, findings, git, write
 
 from readiness.model import Finding, Report
 from readiness.workspace.changes import git_changes
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", *args],
-                   cwd=root, check=True, capture_output=True)
-
-
 def _pr(root: Path, base: dict[str, str], head: dict[str, str]) -> Report:
     """The migrations gate on a PR that turns `base` into `head` (committed on a branch)."""
     write(root, base)
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "base")
-    _git(root, "checkout", "-q", "-b", "pr")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "pr")
     write(root, head)
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "head")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "head")
     return check(root, changes=git_changes(root, "main"))
 
 
@@ -103,9 +97,9 @@ def test_an_operation_added_to_an_old_migration_is_introduced(tmp_path: Path) ->
 
 def test_a_migration_the_pr_adds_is_judged_whole(tmp_path: Path) -> None:
     write(tmp_path, {"app/migrations/0001_initial.py": INITIAL})
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
     write(tmp_path, {PATH: DJANGO})
     report = check(tmp_path, changes=git_changes(tmp_path, "main"))
     assert all(f.introduced for f in findings(report))

@@ -61,6 +61,12 @@ class AppState:
     """`app.model` and `model` -> its primary key's column type (every app's: relations read it)."""
     resolve: Callable[[str], ColumnType | None] | None = None
     """The primary-key type of a model of another app (`app.model`) that `pk_types` does not know."""
+    retired: dict[str, str] = field(default_factory=dict)
+    """Table (lower-case) -> the migration whose state-only DeleteModel (SeparateDatabaseAndState's
+    state_operations) made Django forget it while the database kept it: dropping it later is the
+    contract step of an expand/contract change."""
+    retired_columns: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(table, column), lower-case -> the migration whose state-only RemoveField forgot the column."""
 
     def target_type(self, fs: FieldSpec) -> FieldSpec:
         """A relation with its target's primary-key type, when known."""
@@ -105,9 +111,11 @@ def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str 
     if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
         return out
     app = label or app_label(path)
-    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body))
+    retired, retired_columns = dict(state.retired), dict(state.retired_columns)  # by earlier migrations only
+    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body), path=path)
     for el in ops_list.elts:
         reader.operation(el)
+    out.ops = _contract_steps(out.ops, retired, retired_columns, after_deploy=_after_deploy(cls))
     if squash:
         out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
     return out
@@ -118,10 +126,49 @@ def replay(tree: ast.Module, path: str, state: AppState, label: str | None = Non
     cls, ops_list, _atomic, _squash = _operations(tree)
     if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
         return
-    reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state,
+    reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state, path=path,
                      scope=Scope(tree.body, cls.body))
     for el in ops_list.elts:
         reader.operation(el)
+
+
+def _after_deploy(cls: ast.ClassDef) -> bool:
+    """django-safemigrate's `safe = Safe.after_deploy` (or `Safe.after_deploy(delay=...)`): the migration
+    runs only once the release that stopped using what it drops is deployed (`Safe.always` runs before
+    the deploy too, while the old code still serves: it says nothing of the kind)."""
+    for st in cls.body:
+        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "safe" for t in st.targets):
+            value = st.value.func if isinstance(st.value, ast.Call) else st.value
+            return isinstance(value, ast.Attribute) and value.attr == "after_deploy"
+    return False
+
+
+def _bare(name: str | None) -> str:
+    """A table or column name as the state keys it: lower-case, unquoted, without `public.`."""
+    n = (name or "").replace('"', "").lower()
+    return n.removeprefix("public.")
+
+
+def _contract_steps(ops: list[Op], retired: dict[str, str], retired_columns: dict[tuple[str, str], str], *,
+                    after_deploy: bool) -> list[Op]:
+    """The drops of tables and columns that Django's state already forgot in an earlier migration, or
+    that a migration declared to run after the deploy makes: marked in `extra` (`retired_by`: that
+    migration's path; `after_deploy`), for the contract-step judgement (`contract`)."""
+    if not (retired or retired_columns or after_deploy):
+        return ops
+    out = []
+    for op in ops:
+        mark: dict[str, Any] = {}
+        if op.action in ("drop_table", "drop_column"):
+            key = _bare(op.table)
+            by = retired.get(key) if op.action == "drop_table" else \
+                retired_columns.get((key, _bare(op.column))) or retired.get(key)
+            if by:
+                mark["retired_by"] = by
+            if after_deploy:
+                mark["after_deploy"] = True
+        out.append(replace(op, extra={**op.extra, **mark}) if mark else op)
+    return out
 
 
 def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
@@ -147,6 +194,10 @@ class _Reader:
     state: AppState
     scope: Scope | None
     """The module's and the Migration class's names (lists of operations, SQL strings)."""
+    path: str = ""
+    """The migration's path (named by what it retires)."""
+    state_only: bool = False
+    """Reading state operations the database does not see (SeparateDatabaseAndState's state_operations)."""
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -172,13 +223,19 @@ class _Reader:
             if emit:
                 self._run_python(node, base, ops)
         elif name == "CreateModel":
-            ops.extend(self._create_model(node, base))
+            made = self._create_model(node, base)
+            ops.extend(made)
+            for op in made:
+                if op.action == "create_table":  # a table of that name again: no longer retired
+                    self.state.retired.pop(_bare(op.table), None)
         elif name == "DeleteModel":
             cname = (const_str(arg(node, 0, "name")) or "").lower()
             op = Op(action="drop_table", table=self.state.table(self.app, cname), **base)
             ops.append(op)
             self.out.lossy.append(op)
             self.state.fields.pop(cname, None)
+            if self.state_only:  # forgotten by Django, kept by the database: a later drop is the contract step
+                self.state.retired[_bare(op.table)] = self.path
         elif name == "RenameModel":
             old_model = (const_str(arg(node, 0, "old_name")) or "").lower()
             new_model = (const_str(arg(node, 1, "new_name")) or "").lower()
@@ -206,6 +263,8 @@ class _Reader:
         elif name == "RemoveField":
             fname = const_str(arg(node, 1, "name")) or ""
             gone = fields.pop(fname, None)
+            if self.state_only and gone is not None and table and not gone.no_column and not gone.m2m:
+                self.state.retired_columns[(_bare(table), _bare(gone.column))] = self.path
             if gone is None or not gone.no_column or gone.m2m:
                 op = Op(action="drop_table", table=f"{table}_{fname}", **base) if gone is not None and gone.m2m else \
                     Op(action="drop_column", table=table, column=gone.column if gone else fname, **base)
@@ -272,16 +331,17 @@ class _Reader:
         if self.src is not None and isinstance(db_ops, ast.List | ast.Tuple):
             keep = self.state
             scratch = AppState(fields={m: dict(f) for m, f in keep.fields.items()}, together=dict(keep.together),
-                               tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve)
+                               tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve,
+                               retired=keep.retired, retired_columns=keep.retired_columns)
             self.state = scratch  # the database operations judged against the state, which they do not change
             for el in db_ops.elts:
                 self.operation(el)
             self.state = keep
         if isinstance(state_ops, ast.List | ast.Tuple):
-            src, self.src = self.src, None
+            src, self.src, self.state_only = self.src, None, True
             for el in state_ops.elts:
                 self.operation(el)
-            self.src = src
+            self.src, self.state_only = src, False
 
     def _list(self, node: ast.expr | None) -> ast.expr | None:
         """A list of operations, also when it is a name bound to one (`state_operations = [...]`)."""
@@ -308,10 +368,10 @@ class _Reader:
             self.out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
         state_ops = self._list(arg(node, -1, "state_operations"))
         if isinstance(state_ops, ast.List | ast.Tuple):
-            src, self.src = self.src, None
+            src, self.src, self.state_only = self.src, None, True
             for el in state_ops.elts:
                 self.operation(el)
-            self.src = src
+            self.src, self.state_only = src, False
 
     def _run_python(self, node: ast.Call, base: dict[str, Any], ops: list[Op]) -> None:
         assert self.src is not None and self.scope is not None
