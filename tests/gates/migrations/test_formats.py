@@ -643,3 +643,16 @@ def test_popx_judges_the_postgres_file_not_the_generic_one_beside_it(tmp_path: P
                      "20260705000000000000_both.postgres.up.sql"]
     assert {f.location.path.rsplit("/", 1)[1] for f in findings(report, "create-index-non-concurrently")} == {
         "20260704000000000000_plain.up.sql"}
+
+
+def test_an_unnamed_alembic_constraint_is_called_unnamed(tmp_path: Path) -> None:
+    # CTFd 336b8c601b94: `op.create_foreign_key(None, ...)` was reported as "foreign key {None}"
+    report = check(tmp_path, {"migrations/versions/336b8c601b94_modules.py": (
+        'from alembic import op\n\nrevision = "336b8c601b94"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_foreign_key(None, "challenges", "modules", ["module_id"], ["id"])\n'
+        '    op.create_unique_constraint(None, "modules", ["name"])\n\n\ndef downgrade():\n    pass\n')})
+    messages = [f.message for f in findings(report) if f.rule in ("migrations/foreign-key-not-valid",
+                                                                  "migrations/unique-constraint")]
+    assert len(messages) == 2 and not any("None" in m for m in messages), messages
+    assert any(m.startswith("Adding an unnamed foreign key on challenges") for m in messages), messages
+    assert any(m.startswith("Adding an unnamed UNIQUE constraint on modules") for m in messages), messages

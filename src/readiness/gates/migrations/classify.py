@@ -926,25 +926,34 @@ def _fk_locks(table: str | None, ref: object) -> str:
     return f"SHARE ROW EXCLUSIVE locks on {table} and {ref}"
 
 
+def _named(kind: str, name: str | None) -> str:
+    """`foreign key fk_x`, or `an unnamed foreign key` (SQLAlchemy's `None`: the database names it)."""
+    return f"{kind} {name}" if name else f"an unnamed {kind}"
+
+
 def _constraint(op: Op) -> list[Hit]:
     t, kind, f = op.table, op.detail, op.flags
     name = op.column or "(unnamed)"
+
+    def named(what: str) -> str:
+        return _named(what, op.column)
+
     if kind == "foreign" and "not_valid" not in f:
         ref = op.extra.get("references") or "the referenced table"
-        return [_h(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
-                   f"{_fk_locks(t, ref)}.")]
+        return [_h(R.FK_NOT_VALID, op, f"Adding {named('foreign key')} on {t} without NOT VALID scans {t} while "
+                   f"holding {_fk_locks(t, ref)}.")]
     if kind == "check" and "not_valid" not in f and op.extra.get("implicit") == "Django":
         column = name.removesuffix("_check")
         return [_h(R.CHECK_NOT_VALID, op, f"Django adds {t}.{column} with its CHECK ({column} >= 0), which "
                    f"PostgreSQL verifies by scanning the whole of {t} under an ACCESS EXCLUSIVE lock.")]
     if kind == "check" and "not_valid" not in f:
-        return [_h(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
-                   f"table under an ACCESS EXCLUSIVE lock.")]
+        return [_h(R.CHECK_NOT_VALID, op, f"Adding {named('CHECK constraint')} on {t} without NOT VALID scans the "
+                   f"whole table under an ACCESS EXCLUSIVE lock.")]
     if kind == "unique" and "using_index" not in f:
-        return [_h(R.UNIQUE, op, f"Adding UNIQUE constraint {name} on {t} builds its index under an ACCESS "
+        return [_h(R.UNIQUE, op, f"Adding {named('UNIQUE constraint')} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}.")]
     if kind == "exclusion":
-        return [_h(R.EXCLUSION, op, f"Adding exclusion constraint {name} on {t} builds its index under an ACCESS "
+        return [_h(R.EXCLUSION, op, f"Adding {named('exclusion constraint')} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}, and it has no NOT VALID or USING INDEX form.")]
     if kind == "primary" and "using_index" not in f:
         return [_h(R.ADD_PK, op, f"Adding a primary key to {t} builds its index (and sets NOT NULL) under an "
