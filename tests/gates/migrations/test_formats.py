@@ -589,6 +589,30 @@ def test_django_foreign_key_to_a_setting_names_the_setting(tmp_path: Path) -> No
     assert "with a foreign key to settings.AUTH_USER_MODEL validates" in fk.message
 
 
+
+def test_django_foreign_keys_name_the_referenced_table(tmp_path: Path) -> None:
+    # wagtail documents/0005: "locks on wagtaildocs_document and wagtailcore.Collection" named a model label
+    report = check(tmp_path, {"docs/migrations/0005_collection.py": (
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.CreateModel(name='Folder', fields=[('id', models.AutoField(primary_key=True))],\n"
+        "                               options={'db_table': 'doc_folders'}),\n"
+        "        migrations.AddField(model_name='document', name='collection',\n"
+        "            field=models.ForeignKey(on_delete=models.CASCADE, to='wagtailcore.Collection')),\n"
+        "        migrations.AddField(model_name='document', name='folder',\n"
+        "            field=models.ForeignKey(on_delete=models.CASCADE, to='docs.Folder')),\n"
+        "        migrations.AddField(model_name='document', name='parent',\n"
+        "            field=models.ForeignKey(null=True, on_delete=models.CASCADE, to='self')),\n"
+        "    ]\n")})
+    messages = sorted(f.message for f in findings(report, "foreign-key-not-valid"))
+    assert any("foreign key to wagtailcore_collection (wagtailcore.Collection) validates" in m for m in messages)
+    assert any("locks on docs_document and wagtailcore_collection (wagtailcore.Collection)." in m
+               for m in messages), messages
+    assert any("foreign key to doc_folders validates" in m for m in messages), messages  # its db_table
+    assert any("a SHARE ROW EXCLUSIVE lock on docs_document." in m for m in messages), messages  # to='self'
+
+
 def test_a_legacy_copy_of_a_migration_is_judged_once(tmp_path: Path) -> None:
     drop = "-- drop the legacy column\nALTER TABLE users DROP COLUMN email;\n"
     files = {"db/migrations/V2__drop.sql": drop,

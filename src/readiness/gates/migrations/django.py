@@ -323,6 +323,20 @@ class _Reader:
             self.out.ops.extend(ops)
             self.out.statements += 1
 
+    def _ref_table(self, target: str, table: str | None) -> str:
+        """The table a relation's target (`"shop.Product"`, `"Product"`, `"self"`) is stored in, for
+        messages: this app's own (its db_table when set; `table` for "self"), else Django's default
+        name for another app's model, with the model's label beside it; a target that is not a label
+        (`settings.AUTH_USER_MODEL`) as written."""
+        label, _, model = target.rpartition(".")
+        if not model.isidentifier() or (label and not label.isidentifier()) or model.isupper() or label == "settings":
+            return target
+        if model.lower() == "self" and not label:
+            return table or target
+        if not label or label == self.app:
+            return self.state.table(self.app, model.lower())
+        return f"{label}_{model.lower()} ({target})"
+
     # -- operations ---------------------------------------------------------------------------
     def _separate(self, node: ast.Call) -> None:
         """SeparateDatabaseAndState: the database operations run; the state ones change the models."""
@@ -455,7 +469,7 @@ class _Reader:
             flags.add("generated_stored")
         if fs.fk is not None and fs.db_constraint:
             flags.add("references")
-            extra["references"] = fs.fk
+            extra["references"] = self._ref_table(fs.fk, table)
         if fs.type is not None:
             extra["pg_type"], extra["mods"] = fs.type
         ops = [Op(action="add_column", table=table, column=fs.column, detail=fs.cls, flags=frozenset(flags),
@@ -481,7 +495,8 @@ class _Reader:
         fields[fname] = new
         if old is None or old.no_column or new.no_column:
             return []  # what it was is not known (or it has no column): nothing to compare
-        return alter_ops(old, new, table, base)
+        return [replace(op, extra={**op.extra, "references": self._ref_table(op.extra["references"], table)})
+                if isinstance(op.extra.get("references"), str) else op for op in alter_ops(old, new, table, base)]
 
     def _together(self, node: ast.Call, name: str, base: dict[str, Any]) -> list[Op]:
         cname = (const_str(arg(node, 0, "name")) or "").lower()
