@@ -203,3 +203,15 @@ def test_timestamp_to_timestamptz_in_a_utc_session_is_no_rewrite(tmp_path: Path)
     })
     got = sorted((p, line) for p, (line, _c, _m) in _type_findings(report).items())
     assert got == [("V2__t.sql", 4), ("V3__t.sql", 2)]
+
+
+def test_a_serial_column_is_shown_as_the_integer_it_is(tmp_path: Path) -> None:
+    # harbor 0080_2.5.0_schema.up.sql said "from serial to int8": serial is not a column type
+    report = check(tmp_path, {
+        "db/migrations/V1__t.sql": "CREATE TABLE vulnerability_record (id SERIAL PRIMARY KEY, note bigserial);\n",
+        "db/migrations/V2__big.sql": "ALTER TABLE vulnerability_record ALTER COLUMN id TYPE BIGINT;\n"
+                                     "ALTER TABLE vulnerability_record ALTER COLUMN note TYPE int4;\n"})
+    messages = sorted(f.message for f in findings(report, "change-column-type"))
+    assert any("vulnerability_record.id from integer to int8 rewrites" in m for m in messages), messages
+    assert any("vulnerability_record.note from bigint to int4 rewrites" in m for m in messages), messages
+    assert not any("serial" in m for m in messages), messages

@@ -174,8 +174,13 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None, utc: boo
     return hits
 
 
+_SERIAL_COLUMN = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+                  "smallserial": "smallint", "serial2": "smallint"}
+"""`serial` is not a column type: a column declared so is an integer (with a sequence default)."""
+
+
 def _type_text(t: ColumnType) -> str:
-    return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
+    return _SERIAL_COLUMN.get(t[0].lower(), t[0]) + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
 
 
 _DDL_LOCKING = frozenset({"add_column", "drop_column", "alter_type", "set_not_null", "add_constraint",
