@@ -215,3 +215,18 @@ def test_a_serial_column_is_shown_as_the_integer_it_is(tmp_path: Path) -> None:
     assert any("vulnerability_record.id from integer to int8 rewrites" in m for m in messages), messages
     assert any("vulnerability_record.note from bigint to int4 rewrites" in m for m in messages), messages
     assert not any("serial" in m for m in messages), messages
+
+
+def test_timestamp_to_timestamptz_with_using_always_rewrites(tmp_path: Path) -> None:
+    # marquez V73: `USING created_at AT TIME ZONE 'UTC'` was "[heuristic] ... unless the session time
+    # zone is UTC", though a USING expression that is not the column itself rewrites in any session
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE namespaces (created_at timestamp, updated_at timestamp);\n",
+        "db/migration/V2__tz.sql":
+            "ALTER TABLE namespaces ALTER COLUMN created_at TYPE TIMESTAMPTZ\nUSING created_at AT TIME ZONE 'UTC';\n"
+            "ALTER TABLE namespaces ALTER COLUMN updated_at TYPE TIMESTAMPTZ;\n"})
+    got = {f.location.line: f for f in findings(report, "change-column-type")}
+    assert got[1].confidence is Confidence.CERTAIN and "unless" not in got[1].message
+    assert "from timestamp to timestamptz rewrites namespaces" in got[1].message
+    assert got[3].confidence is Confidence.HEURISTIC
+    assert "unless the migration's session time zone is UTC" in got[3].message

@@ -162,7 +162,8 @@ def _known_type_change(hits: list[Hit], op: Op, old: ColumnType | None, utc: boo
     timestamps = {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"}
     if timestamps and utc and "using" not in op.flags and old[1] == new[1]:
         return hits[:-1]  # PostgreSQL 12+: binary-compatible when the session time zone is UTC
-    if timestamps and not old[1] and not new[1]:
+    if timestamps and not old[1] and not new[1] and "using" not in op.flags:
+        # (a USING expression other than the column itself, `at AT TIME ZONE 'UTC'`, rewrites in any session)
         hits[-1] = replace(hits[-1], message=(  # stays heuristic: it depends on the session, not the file
             f"Changing the type of {op.table}.{op.column} from {_type_text(old)} to {_type_text(new)} rewrites "
             f"{op.table} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
