@@ -173,3 +173,18 @@ def test_changing_the_transaction_mode_makes_every_statement_the_prs(tmp_path: P
                  {"db/migrations/20240101000000_idx.sql": no_tx})
     assert findings(report, "create-index-non-concurrently")
     assert all(f.introduced for f in findings(report))
+
+
+def test_a_swappable_target_spelled_another_way_is_unchanged(tmp_path: Path) -> None:
+    # wagtail 8ab1b71caa: to="wagtailcore.Page" became to=swapper.get_model_name("wagtailcore", "Page")
+    # in an applied 0001_initial: the same model, the same column
+    initial = INITIAL.replace("from django.db import migrations, models\n",
+                              "import swapper\nfrom django.db import migrations, models\n")
+    swapped = DJANGO.replace('to="app.project"', 'to=swapper.get_model_name("app", "Project")').replace(
+        "import django.db.models.deletion\n", "import django.db.models.deletion\nimport swapper\n")
+    report = _pr(tmp_path, {"app/migrations/0001_initial.py": initial, PATH: DJANGO}, {PATH: swapped})
+    assert findings(report, "foreign-key-not-valid")
+    assert not _introduced(report), [(f.rule, f.location.line) for f in _introduced(report)]
+    other = DJANGO.replace('to="app.project"', 'to=swapper.get_model_name("app", "check")')
+    report = _pr(tmp_path / "other", {"app/migrations/0001_initial.py": initial, PATH: DJANGO}, {PATH: other})
+    assert any(f.rule == "migrations/foreign-key-not-valid" for f in _introduced(report))  # another target

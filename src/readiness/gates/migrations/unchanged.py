@@ -23,6 +23,7 @@ Linear in the two versions' sizes.
 from __future__ import annotations
 
 import ast
+import copy
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def python_units(tree: ast.Module) -> Units:
     out = Units()
 
     def dump(node: ast.AST) -> str:
-        return ast.dump(node, include_attributes=False)
+        return ast.dump(_canonical(node), include_attributes=False)
 
     def unit(node: ast.AST, prefix: str) -> None:
         out.add(prefix + dump(node), getattr(node, "lineno", 1), getattr(node, "end_lineno", None))
@@ -113,6 +114,56 @@ def python_units(tree: ast.Module) -> Units:
 
     body(tree.body, top=True, prefix="")
     return out
+
+
+def _swapper_target(node: ast.AST) -> str | None:
+    """`swapper.get_model_name("wagtailcore", "Page")`: the model label it names (`wagtailcore.Page`)."""
+    if not (isinstance(node, ast.Call) and len(node.args) == 2 and not node.keywords):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    app, model = node.args
+    if name != "get_model_name" or not all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                           for a in (app, model)):
+        return None
+    return _label(f"{app.value}.{model.value}")  # type: ignore[attr-defined]
+
+
+def _label(label: str) -> str:
+    """A model label as Django compares it: the model name is case-insensitive (`app.page` is `app.Page`)."""
+    app, dot, model = label.rpartition(".")
+    return f"{app}{dot}{model.lower()}"
+
+
+def _target_of(node: ast.AST) -> ast.keyword | None:
+    """The `to=` of a relation field written as a constant label that another spelling may name."""
+    if isinstance(node, ast.keyword) and node.arg == "to" and isinstance(node.value, ast.Constant) and \
+            isinstance(node.value.value, str) and _label(node.value.value) != node.value.value:
+        return node
+    return None
+
+
+class _Canonical(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        label = _swapper_target(node)
+        return ast.Constant(value=label) if label is not None else self.generic_visit(node)
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        if _target_of(node) is not None:
+            assert isinstance(node.value, ast.Constant)
+            return ast.keyword(arg="to", value=ast.Constant(value=_label(str(node.value.value))))
+        return self.generic_visit(node)
+
+
+def _canonical(node: ast.AST) -> ast.AST:
+    """`node` with what spells the same model another way written one way: a swappable model's
+    `swapper.get_model_name("app", "Model")` is the label it stands for, and a relation's
+    `to="app.Model"` is `to="app.model"` (wagtail replaced one by the other in applied migrations).
+    A copy is changed; the tree is the gate's."""
+    if not any(_swapper_target(n) is not None or _target_of(n) is not None for n in ast.walk(node)):
+        return node
+    changed: ast.AST = _Canonical().visit(copy.deepcopy(node))
+    return changed
 
 
 def _header(st: ast.stmt) -> ast.AST:
