@@ -19,6 +19,10 @@
 Everything runs as the sandbox's non-superuser role, under the watchdog (`sandbox`); the server or
 the sandbox database is removed afterwards whatever happens. Failures are values: a migration that
 fails, loops or exhausts the budget is a result, never an exception or a hang.
+
+Why over 500 lines: one runner holds one session's state (transaction, watchdog, snapshots) across
+the history, the PR's statements and the reversibility round trip; splitting it would pass that state
+through every call.
 """
 
 from __future__ import annotations

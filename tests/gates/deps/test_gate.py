@@ -11,7 +11,7 @@ from pathlib import Path
 from readiness.config import Config
 from readiness.engine import RunOptions, run
 from readiness.model import ChangeKind, FailOn, Finding, GateResult, GateStatus, Report, Severity
-from readiness.workspace.changes import git_changes
+from readiness.workspace.changes import ChangeSet, git_changes
 
 RunDeps = Callable[..., tuple[Report, GateResult]]
 
@@ -335,6 +335,11 @@ def test_stale_database_is_a_finding(tmp_path: Path) -> None:
     (f,) = stale({})
     assert f.location.path == "requirements.txt" and f.location.line is None and f.severity is Severity.MEDIUM
     assert "newest record modified 2020-01-01" in f.message and "max_db_age_days (30)" in f.message
+    assert not f.introduced  # the environment's data, never the pull request's doing: shown, never blocking
+    report = run(RunOptions(root=repo, config=Config(), fail_on=FailOn.MEDIUM, gates=("deps",), offline_db=db,
+                            changes=ChangeSet(base="main", files=frozenset({"requirements.txt"}),
+                                              deleted=frozenset(), source="api")))
+    assert [g.introduced for g in report.findings if g.rule == f.rule] == [False] and not report.blocking
     assert stale({"max_db_age_days": 3650}) == []
     db = tmp_path / "osv-fresh"  # (a directory is loaded once per process)
     db.mkdir()

@@ -80,3 +80,18 @@ def test_sections_follow_the_repository_convention_unless_configured(tmp_path: P
     assert rules(findings(tmp_path)) == set()          # none of the four has Consequences: not their template
     configured = findings(tmp_path, {"adr_sections": ["Context", "Decision", "Consequences"]})
     assert {r for r, _p, _l in rules(configured)} == {"docs/adr-missing-section"} and len(configured) == 4
+
+
+def test_dates_follow_the_repository_convention(tmp_path: Path) -> None:
+    # saleor's docs/adr: nine records, none with a date. Demanding one of each is noise.
+    undated = NYGARD.replace("Date: 2026-01-0{n}\n\n", "")
+    base = {k: v for k, v in CLEAN.items() if not k.startswith("docs/adr/")}
+    make(tmp_path / "a", {**base, **{f"docs/adr/000{i}-d.md": undated.format(n=i, status="Accepted")
+                                     for i in range(1, 5)}})
+    assert rules(findings(tmp_path / "a")) == set()
+    # one undated record among dated ones still is reported
+    dated = {f"docs/adr/000{i}-d.md": NYGARD.format(n=i, status="Accepted") for i in range(1, 4)}
+    make(tmp_path / "b", {**base, **dated, "docs/adr/0004-d.md": undated.format(n=4, status="Accepted")})
+    found = findings(tmp_path / "b")
+    assert rules(found) == {("docs/adr-missing-date", "docs/adr/0004-d.md", 1)}
+    assert "most of this repository's records carry one" in found[0].message

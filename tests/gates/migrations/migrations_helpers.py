@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,9 @@ def assert_clean(tmp_path: Path, sql: str, rule: str, **settings: Any) -> None:
     """`sql` does not trigger `rule`."""
     got = findings(sql_report(tmp_path, sql, **settings), rule)
     assert not got, f"{rule} fired unexpectedly: {[f.message for f in got]}"
+
+
+def git(root: Path, *args: str) -> None:
+    """Run git in `root` (a test repository), with an identity and no signing."""
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", *args],
+                   cwd=root, check=True, capture_output=True)

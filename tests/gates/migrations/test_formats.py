@@ -591,6 +591,30 @@ def test_django_foreign_key_to_a_setting_names_the_setting(tmp_path: Path) -> No
     assert "with a foreign key to settings.AUTH_USER_MODEL validates" in fk.message
 
 
+
+def test_django_foreign_keys_name_the_referenced_table(tmp_path: Path) -> None:
+    # wagtail documents/0005: "locks on wagtaildocs_document and wagtailcore.Collection" named a model label
+    report = check(tmp_path, {"docs/migrations/0005_collection.py": (
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.CreateModel(name='Folder', fields=[('id', models.AutoField(primary_key=True))],\n"
+        "                               options={'db_table': 'doc_folders'}),\n"
+        "        migrations.AddField(model_name='document', name='collection',\n"
+        "            field=models.ForeignKey(on_delete=models.CASCADE, to='wagtailcore.Collection')),\n"
+        "        migrations.AddField(model_name='document', name='folder',\n"
+        "            field=models.ForeignKey(on_delete=models.CASCADE, to='docs.Folder')),\n"
+        "        migrations.AddField(model_name='document', name='parent',\n"
+        "            field=models.ForeignKey(null=True, on_delete=models.CASCADE, to='self')),\n"
+        "    ]\n")})
+    messages = sorted(f.message for f in findings(report, "foreign-key-not-valid"))
+    assert any("foreign key to wagtailcore_collection (wagtailcore.Collection) validates" in m for m in messages)
+    assert any("locks on docs_document and wagtailcore_collection (wagtailcore.Collection)." in m
+               for m in messages), messages
+    assert any("foreign key to doc_folders validates" in m for m in messages), messages  # its db_table
+    assert any("a SHARE ROW EXCLUSIVE lock on docs_document." in m for m in messages), messages  # to='self'
+
+
 def test_a_legacy_copy_of_a_migration_is_judged_once(tmp_path: Path) -> None:
     drop = "-- drop the legacy column\nALTER TABLE users DROP COLUMN email;\n"
     files = {"db/migrations/V2__drop.sql": drop,
@@ -621,3 +645,40 @@ def test_directories_named_for_another_database_in_a_word_are_skipped(tmp_path: 
                               "sqlite-persistence/db/migration_sqlite/V1__init.sql": sql,
                               "postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql": sql})
     assert list(_by_path(report)) == ["postgres-persistence/src/main/resources/db/migration_postgres/V1__init.sql"]
+
+
+def test_popx_judges_the_postgres_file_not_the_generic_one_beside_it(tmp_path: Path) -> None:
+    # ory/kratos: popx runs `x.postgres.autocommit.up.sql` (CREATE INDEX CONCURRENTLY) on PostgreSQL;
+    # the generic `x.autocommit.up.sql` beside it (a plain CREATE INDEX) is for the other databases.
+    base = "persistence/sql/migrations/sql/20260703000000000000_status_idx"
+    report = check(tmp_path, {
+        f"{base}.autocommit.up.sql": "CREATE INDEX status_idx ON courier_messages (status);\n",
+        f"{base}.autocommit.down.sql": "DROP INDEX status_idx;\n",
+        f"{base}.postgres.autocommit.up.sql":
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS status_idx ON courier_messages (status);\n",
+        f"{base}.postgres.autocommit.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS status_idx;\n",
+        f"{base}.mysql.up.sql": "CREATE INDEX status_idx ON courier_messages (status);\n",
+        "persistence/sql/migrations/sql/20260704000000000000_plain.up.sql": "CREATE INDEX plain ON t (a);\n",
+        "persistence/sql/migrations/sql/20260705000000000000_both.up.sql": "CREATE INDEX both_i ON t (a);\n",
+        "persistence/sql/migrations/sql/20260705000000000000_both.postgres.up.sql":
+            "CREATE INDEX CONCURRENTLY both_i ON t (a);\n",
+    })
+    paths = sorted(str(i.data["path"]).rsplit("/", 1)[1] for i in items(report))
+    assert paths == ["20260703000000000000_status_idx.postgres.autocommit.up.sql",
+                     "20260704000000000000_plain.up.sql",  # no PostgreSQL file beside it: the generic one runs
+                     "20260705000000000000_both.postgres.up.sql"]
+    assert {f.location.path.rsplit("/", 1)[1] for f in findings(report, "create-index-non-concurrently")} == {
+        "20260704000000000000_plain.up.sql"}
+
+
+def test_an_unnamed_alembic_constraint_is_called_unnamed(tmp_path: Path) -> None:
+    # CTFd 336b8c601b94: `op.create_foreign_key(None, ...)` was reported as "foreign key {None}"
+    report = check(tmp_path, {"migrations/versions/336b8c601b94_modules.py": (
+        'from alembic import op\n\nrevision = "336b8c601b94"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_foreign_key(None, "challenges", "modules", ["module_id"], ["id"])\n'
+        '    op.create_unique_constraint(None, "modules", ["name"])\n\n\ndef downgrade():\n    pass\n')})
+    messages = [f.message for f in findings(report) if f.rule in ("migrations/foreign-key-not-valid",
+                                                                  "migrations/unique-constraint")]
+    assert len(messages) == 2 and not any("None" in m for m in messages), messages
+    assert any(m.startswith("Adding an unnamed foreign key on challenges") for m in messages), messages
+    assert any(m.startswith("Adding an unnamed UNIQUE constraint on modules") for m in messages), messages

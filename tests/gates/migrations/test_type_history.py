@@ -203,3 +203,30 @@ def test_timestamp_to_timestamptz_in_a_utc_session_is_no_rewrite(tmp_path: Path)
     })
     got = sorted((p, line) for p, (line, _c, _m) in _type_findings(report).items())
     assert got == [("V2__t.sql", 4), ("V3__t.sql", 2)]
+
+
+def test_a_serial_column_is_shown_as_the_integer_it_is(tmp_path: Path) -> None:
+    # harbor 0080_2.5.0_schema.up.sql said "from serial to int8": serial is not a column type
+    report = check(tmp_path, {
+        "db/migrations/V1__t.sql": "CREATE TABLE vulnerability_record (id SERIAL PRIMARY KEY, note bigserial);\n",
+        "db/migrations/V2__big.sql": "ALTER TABLE vulnerability_record ALTER COLUMN id TYPE BIGINT;\n"
+                                     "ALTER TABLE vulnerability_record ALTER COLUMN note TYPE int4;\n"})
+    messages = sorted(f.message for f in findings(report, "change-column-type"))
+    assert any("vulnerability_record.id from integer to int8 rewrites" in m for m in messages), messages
+    assert any("vulnerability_record.note from bigint to int4 rewrites" in m for m in messages), messages
+    assert not any("serial" in m for m in messages), messages
+
+
+def test_timestamp_to_timestamptz_with_using_always_rewrites(tmp_path: Path) -> None:
+    # marquez V73: `USING created_at AT TIME ZONE 'UTC'` was "[heuristic] ... unless the session time
+    # zone is UTC", though a USING expression that is not the column itself rewrites in any session
+    report = check(tmp_path, {
+        "db/migration/V1__t.sql": "CREATE TABLE namespaces (created_at timestamp, updated_at timestamp);\n",
+        "db/migration/V2__tz.sql":
+            "ALTER TABLE namespaces ALTER COLUMN created_at TYPE TIMESTAMPTZ\nUSING created_at AT TIME ZONE 'UTC';\n"
+            "ALTER TABLE namespaces ALTER COLUMN updated_at TYPE TIMESTAMPTZ;\n"})
+    got = {f.location.line: f for f in findings(report, "change-column-type")}
+    assert got[1].confidence is Confidence.CERTAIN and "unless" not in got[1].message
+    assert "from timestamp to timestamptz rewrites namespaces" in got[1].message
+    assert got[3].confidence is Confidence.HEURISTIC
+    assert "unless the migration's session time zone is UTC" in got[3].message

@@ -424,5 +424,6 @@ def _database_age(ctx: GateContext, db: OsvDatabase, pins: list[Pin], head: Pars
     newest = dated[1][:10]
     message = (f"The offline advisory database is {age:.0f} days old (newest record modified {newest}), "
                f"older than max_db_age_days ({limit}); advisories published since then are not checked.")
+    # The database's age is the environment's, never the pull request's doing: shown, never introduced.
     return [STALE_ADVISORY_DATABASE.finding(Location(path=where), message=message,
-                                            evidence="offline advisory database age")]
+                                            evidence="offline advisory database age").with_(introduced=False)]

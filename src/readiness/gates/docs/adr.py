@@ -142,6 +142,8 @@ class Record:
     """Where a missing status was looked for, when the record states none."""
     missing_sections: tuple[str, ...] = ()
     """Required sections (by display name) the record lacks."""
+    no_date_line: int | None = None
+    """Where a missing date was looked for, when the record carries none."""
     title_line: int = 1
     """The line of its title."""
 
@@ -436,10 +438,7 @@ def _lint_record(ws: Workspace, rec: Record, doc: MarkdownDoc, groups: list[Sect
         rec.status, rec.status_line, rec.successor_text = classify_status(raw), line, block
         rec.status_word, rec.status_shown = status_word(raw), _unwrap(raw).strip()[:60]
     if not _has_date(doc, fm, rel):
-        out.append(ADR_MISSING_DATE.finding(
-            Location(path=rel, line=title_line),
-            message=f"Decision record {rel} has no date (a `Date:` line or a `date:` field).",
-            evidence="date"))
+        rec.no_date_line = title_line  # reported by `_conventions`, which knows the other records
     rec.missing_sections = tuple(g.name for g in missing_groups(doc, groups,
                                                                  skip=title if title and title.level == 1 else None))
     rec.title_line = title_line
@@ -455,7 +454,7 @@ still is."""
 
 
 def _conventions(records: Sequence[Record], configured: bool) -> list[Finding]:
-    """Missing status and missing sections, judged against what the repository's records do."""
+    """Missing status, date and sections, judged against what the repository's records do."""
     n = len(records)
 
     def usual(lacking: int) -> bool:
@@ -468,6 +467,13 @@ def _conventions(records: Sequence[Record], configured: bool) -> list[Finding]:
             message=f"Decision record {r.path} states no status (Proposed, Accepted, Rejected, Deprecated "
                     "or Superseded).",
             evidence="status") for r in records if r.no_status_line is not None)
+    if usual(sum(r.no_date_line is not None for r in records)):  # a repository whose records carry no date
+        out.extend(ADR_MISSING_DATE.finding(
+            Location(path=r.path, line=r.no_date_line),
+            message=f"Decision record {r.path} has no date (a `Date:` line or a `date:` field), "
+                    "though most of this repository's records carry one." if n >= CONVENTION_MIN_RECORDS
+            else f"Decision record {r.path} has no date (a `Date:` line or a `date:` field).",
+            evidence="date") for r in records if r.no_date_line is not None)
     lacking: dict[str, int] = {}
     for r in records:
         for name in r.missing_sections:

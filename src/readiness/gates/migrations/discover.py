@@ -22,6 +22,8 @@ directories (`apps/*/migrations`) means the files under them; an entry that give
 reported (`migrations/path-matches-nothing`), never a silent pass.
 Files named for another SQL dialect (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...) are skipped, and so, in
 the automatic search, are files under a directory named for one (`migrations/mysql/`, `db/migration/h2/`).
+A generic popx/pop file (`x.up.sql`, `x.autocommit.up.sql`) beside one named for PostgreSQL
+(`x.postgres.up.sql`, `x.postgres.autocommit.up.sql`) is skipped: on PostgreSQL the tool runs the latter.
 A pull request cannot hide a migration that way: a file it adds below a migrations directory, in a
 directory the search skips (another dialect's, or vendored or test data) that the base does not have, or
 named for another dialect where the base has no such name, is judged. Names match `.sql` in any case, and
@@ -200,7 +202,25 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                 out.append(Candidate(path=real, format=cand.format, down_path=down))
         out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & set(files))
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
-    return sorted(out, key=lambda c: c.path)
+    return sorted(_postgres_chosen(out), key=lambda c: c.path)
+
+
+_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
+_AUTOCOMMIT_INFIX = re.compile(r"\.autocommit(?=\.up\.sql$)")
+
+
+def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
+    """popx (and pop) run, per migration, the file named for the database (`x.postgres.up.sql`,
+    `x.postgres.autocommit.up.sql`) instead of the generic one beside it (`x.up.sql`,
+    `x.autocommit.up.sql`): on PostgreSQL the generic file never runs, so it is not judged."""
+    def ident(c: Candidate) -> str:
+        return _AUTOCOMMIT_INFIX.sub("", _POSTGRES_INFIX.sub("", c.path))
+
+    specific = {ident(c) for c in cands if c.format == "golang-migrate" and _POSTGRES_INFIX.search(c.path)}
+    if not specific:
+        return cands
+    return [c for c in cands if c.format != "golang-migrate" or _POSTGRES_INFIX.search(c.path)
+            or ident(c) not in specific]
 
 
 _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)

@@ -10,7 +10,7 @@ OneToOneField adds a unique constraint on the same column, `null=False` is SET N
 Tables are named as Django names them by default (`<app_label>_<model>`, or `db_table` when an
 earlier migration of the app sets it); the app label is the directory that holds `migrations/`.
 
-Longer than 500 lines on purpose: one reader of one format (every `migrations.*` operation and
+Why over 500 lines: one reader of one format (every `migrations.*` operation and
 the app state AlterField needs), whose parts only make sense together; the field-to-column mapping
 is already apart (djangofields.py), and the checks judge its output, not its syntax.
 """
@@ -67,6 +67,12 @@ class AppState:
     """`app.model` and `model` -> its primary key's column type (every app's: relations read it)."""
     resolve: Callable[[str], ColumnType | None] | None = None
     """The primary-key type of a model of another app (`app.model`) that `pk_types` does not know."""
+    retired: dict[str, str] = field(default_factory=dict)
+    """Table (lower-case) -> the migration whose state-only DeleteModel (SeparateDatabaseAndState's
+    state_operations) made Django forget it while the database kept it: dropping it later is the
+    contract step of an expand/contract change."""
+    retired_columns: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(table, column), lower-case -> the migration whose state-only RemoveField forgot the column."""
 
     def target_type(self, fs: FieldSpec) -> FieldSpec:
         """A relation with its target's primary-key type, when known."""
@@ -111,9 +117,11 @@ def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str 
     if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
         return out
     app = label or app_label(path)
-    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body))
+    retired, retired_columns = dict(state.retired), dict(state.retired_columns)  # by earlier migrations only
+    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body), path=path)
     for el in ops_list.elts:
         reader.operation(el)
+    out.ops = _contract_steps(out.ops, retired, retired_columns, after_deploy=_after_deploy(cls))
     if squash:
         out.ops[:0] = _fresh_tables(out.ops, app, src.base(cls))
     return out
@@ -124,10 +132,46 @@ def replay(tree: ast.Module, path: str, state: AppState, label: str | None = Non
     cls, ops_list, _atomic, _squash = _operations(tree)
     if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
         return
-    reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state,
+    reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state, path=path,
                      scope=Scope(tree.body, cls.body))
     for el in ops_list.elts:
         reader.operation(el)
+
+
+def _after_deploy(cls: ast.ClassDef) -> bool:
+    """django-safemigrate's `safe = Safe.after_deploy` (or `Safe.after_deploy(delay=...)`): the migration
+    runs only once the release that stopped using what it drops is deployed (`Safe.always` runs before
+    the deploy too, while the old code still serves: it says nothing of the kind)."""
+    for st in cls.body:
+        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "safe" for t in st.targets):
+            value = st.value.func if isinstance(st.value, ast.Call) else st.value
+            return isinstance(value, ast.Attribute) and value.attr == "after_deploy"
+    return False
+
+
+def _bare(name: str | None) -> str:
+    """A table or column name as the state keys it: lower-case, unquoted, without `public.`."""
+    n = (name or "").replace('"', "").lower()
+    return n.removeprefix("public.")
+
+
+def _contract_steps(ops: list[Op], retired: dict[str, str], retired_columns: dict[tuple[str, str], str], *,
+                    after_deploy: bool) -> list[Op]:
+    """The drops of tables and columns that Django's state already forgot in an earlier migration, or
+    that a migration declared to run after the deploy makes: marked (`retired_by`: that migration's
+    path; `after_deploy`), for the contract-step judgement (`contract`)."""
+    if not (retired or retired_columns or after_deploy):
+        return ops
+    out = []
+    for op in ops:
+        if op.action in (A.DROP_TABLE, A.DROP_COLUMN):
+            key = _bare(op.table)
+            by = retired.get(key) if op.action is A.DROP_TABLE else \
+                retired_columns.get((key, _bare(op.column))) or retired.get(key)
+            if by or after_deploy:
+                op = replace(op, retired_by=by or None, after_deploy=after_deploy)
+        out.append(op)
+    return out
 
 
 def _fresh_tables(ops: list[Op], app: str, base: dict[str, Any]) -> list[Op]:
@@ -153,6 +197,10 @@ class _Reader:
     state: AppState
     scope: Scope | None
     """The module's and the Migration class's names (lists of operations, SQL strings)."""
+    path: str = ""
+    """The migration's path (named by what it retires)."""
+    state_only: bool = False
+    """Reading state operations the database does not see (SeparateDatabaseAndState's state_operations)."""
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -178,13 +226,19 @@ class _Reader:
             if emit:
                 self._run_python(node, base, ops)
         elif name == "CreateModel":
-            ops.extend(self._create_model(node, base))
+            made = self._create_model(node, base)
+            ops.extend(made)
+            for op in made:
+                if op.action is A.CREATE_TABLE:  # a table of that name again: no longer retired
+                    self.state.retired.pop(_bare(op.table), None)
         elif name == "DeleteModel":
             cname = (const_str(arg(node, 0, "name")) or "").lower()
             op = Op(action=A.DROP_TABLE, table=self.state.table(self.app, cname), **base)
             ops.append(op)
             self.out.lossy.append(op)
             self.state.fields.pop(cname, None)
+            if self.state_only:  # forgotten by Django, kept by the database: a later drop is the contract step
+                self.state.retired[_bare(op.table)] = self.path
         elif name == "RenameModel":
             old_model = (const_str(arg(node, 0, "old_name")) or "").lower()
             new_model = (const_str(arg(node, 1, "new_name")) or "").lower()
@@ -212,6 +266,8 @@ class _Reader:
         elif name == "RemoveField":
             fname = const_str(arg(node, 1, "name")) or ""
             gone = fields.pop(fname, None)
+            if self.state_only and gone is not None and table and not gone.no_column and not gone.m2m:
+                self.state.retired_columns[(_bare(table), _bare(gone.column))] = self.path
             if gone is None or not gone.no_column or gone.m2m:
                 op = Op(action=A.DROP_TABLE, table=f"{table}_{fname}", **base) if gone is not None and gone.m2m else \
                     Op(action=A.DROP_COLUMN, table=table, column=gone.column if gone else fname, **base)
@@ -270,6 +326,20 @@ class _Reader:
             self.out.ops.extend(ops)
             self.out.statements += 1
 
+    def _ref_table(self, target: str, table: str | None) -> str:
+        """The table a relation's target (`"shop.Product"`, `"Product"`, `"self"`) is stored in, for
+        messages: this app's own (its db_table when set; `table` for "self"), else Django's default
+        name for another app's model, with the model's label beside it; a target that is not a label
+        (`settings.AUTH_USER_MODEL`) as written."""
+        label, _, model = target.rpartition(".")
+        if not model.isidentifier() or (label and not label.isidentifier()) or model.isupper() or label == "settings":
+            return target
+        if model.lower() == "self" and not label:
+            return table or target
+        if not label or label == self.app:
+            return self.state.table(self.app, model.lower())
+        return f"{label}_{model.lower()} ({target})"
+
     # -- operations ---------------------------------------------------------------------------
     def _separate(self, node: ast.Call) -> None:
         """SeparateDatabaseAndState: the database operations run; the state ones change the models."""
@@ -278,16 +348,17 @@ class _Reader:
         if self.src is not None and isinstance(db_ops, ast.List | ast.Tuple):
             keep = self.state
             scratch = AppState(fields={m: dict(f) for m, f in keep.fields.items()}, together=dict(keep.together),
-                               tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve)
+                               tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve,
+                               retired=keep.retired, retired_columns=keep.retired_columns)
             self.state = scratch  # the database operations judged against the state, which they do not change
             for el in db_ops.elts:
                 self.operation(el)
             self.state = keep
         if isinstance(state_ops, ast.List | ast.Tuple):
-            src, self.src = self.src, None
+            src, self.src, self.state_only = self.src, None, True
             for el in state_ops.elts:
                 self.operation(el)
-            self.src = src
+            self.src, self.state_only = src, False
 
     def _list(self, node: ast.expr | None) -> ast.expr | None:
         """A list of operations, also when it is a name bound to one (`state_operations = [...]`)."""
@@ -314,10 +385,10 @@ class _Reader:
             self.out.irreversible.append((base["line"], base["col"], "RunSQL has no reverse_sql"))
         state_ops = self._list(arg(node, -1, "state_operations"))
         if isinstance(state_ops, ast.List | ast.Tuple):
-            src, self.src = self.src, None
+            src, self.src, self.state_only = self.src, None, True
             for el in state_ops.elts:
                 self.operation(el)
-            self.src = src
+            self.src, self.state_only = src, False
 
     def _run_python(self, node: ast.Call, base: dict[str, Any], ops: list[Op]) -> None:
         assert self.src is not None and self.scope is not None
@@ -399,7 +470,8 @@ class _Reader:
         if fs.fk is not None and fs.db_constraint:
             flags.add(F.REFERENCES)
         ops = [Op(action=A.ADD_COLUMN, table=table, column=fs.column, detail=fs.cls, flags=frozenset(flags),
-                  references=fs.fk if F.REFERENCES in flags else None, pg_type=fs.type[0] if fs.type else None,
+                  references=self._ref_table(fs.fk, table) if F.REFERENCES in flags and fs.fk else None,
+                  pg_type=fs.type[0] if fs.type else None,
                   mods=fs.type[1] if fs.type else (), **base)]
         if drops_default:  # the schema editor's ALTER COLUMN ... DROP DEFAULT right after the ADD COLUMN
             ops.append(Op(action=A.DROP_DEFAULT, table=table, column=fs.column, implicit="Django", **base))
@@ -422,7 +494,8 @@ class _Reader:
         fields[fname] = new
         if old is None or old.no_column or new.no_column:
             return []  # what it was is not known (or it has no column): nothing to compare
-        return alter_ops(old, new, table, base)
+        return [replace(op, references=self._ref_table(op.references, table)) if op.references else op
+                for op in alter_ops(old, new, table, base)]
 
     def _together(self, node: ast.Call, name: str, base: dict[str, Any]) -> list[Op]:
         cname = (const_str(arg(node, 0, "name")) or "").lower()

@@ -13,7 +13,7 @@ Two places build SQL at run time:
 
 What folds to no SQL text at all (`EXECUTE stmt`, `op.execute(build_sql())`) is an `Unreadable`.
 
-Longer than 500 lines on purpose: the two folders (Python expressions, PL/pgSQL) share one
+Why over 500 lines: the two folders (Python expressions, PL/pgSQL) share one
 `Folded` value and one notion of an unknown part, and are tested as one fail-closed contract.
 """
 

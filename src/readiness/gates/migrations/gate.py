@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import parallel, replayed
+from readiness.gates.migrations import contract, parallel, replayed, unchanged
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
 from readiness.gates.migrations.discover import (
@@ -160,6 +161,8 @@ class MigrationsGate:
                                      one_query=runner.one_query if runner else False,
                                      runner=runner.name if runner else ""),
                      statements=an.statements)
+        if an.python:  # a drop of what Django's state retired earlier, or after the deploy: the contract step
+            hits = contract.relax(hits, run.ctx)
         findings: list[tuple[RiskClass, Finding]] = [(hit.risk, hit.to_finding(cand.path)) for hit in hits]
         for where, err in an.errors:
             findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
@@ -169,6 +172,9 @@ class MigrationsGate:
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
         reversible = reversibility(cand, an, settings, findings)
+        if run.ctx.changes is not None:  # an edited, already-applied migration: what the PR left is not its doing
+            findings = unchanged.settle(run.ctx, cand.path, lambda: self._units(run, cand, an),
+                                        lambda text: self._units(run, cand, None, text), findings)
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
@@ -176,6 +182,20 @@ class MigrationsGate:
                                "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
                                "transaction": "per-changeset" if an.changesets else an.mode.value,
                                "transaction_from": an.tx_source}))
+
+    def _units(self, run: Run, cand: Candidate, an: Analysis | None, base: str = "") -> unchanged.Units | None:
+        """The units (`unchanged`) of this version of the migration (`an`), or of the base's `base` text."""
+        if an is None:
+            if cand.format == "python":
+                return unchanged.python_base(base)
+            alone = replace(cand, down_path=None)  # the base's separate down file is not judged here
+            an = reader_for(alone, base).read(run, alone, base, GateOutcome())
+            if an is None:
+                return None
+        elif an.python:
+            return unchanged.python_units(an.tree) if an.tree is not None else None
+        ops = an.ops + an.down_ops if cand.down_path is None else an.ops  # a down section of the same file
+        return unchanged.op_units(ops, (an.mode, an.tx_source))
 
 
 def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidate],

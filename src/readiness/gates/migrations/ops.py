@@ -293,6 +293,11 @@ class Op:
     """set_schema: the new schema."""
     implicit: str | None = None
     """The tool that runs this operation without the migration writing it (`Django`)."""
+    retired_by: str | None = None
+    """drop_table/drop_column: the earlier migration whose state-only operation made the ORM forget
+    what this drops (the database kept it): the contract step of an expand/contract change."""
+    after_deploy: bool = False
+    """drop_table/drop_column in a migration declared to run after the deploy (django-safemigrate)."""
 
     def narrowed(self, column: str, detail: str, at: tuple[int, int] | None = None) -> Op:
         """This operation about one column (or name) it creates, at that column's (line, column)

@@ -3,7 +3,7 @@
 alembic.py and django.py build the same `Op`s from `op.*` / `migrations.*` calls; the checks judge
 `Op`s, never raw syntax. This module is the only one that reads libpg_query's node names.
 
-Longer than 500 lines on purpose: it is the one translation table from parse-tree node types to
+Why over 500 lines: it is the one translation table from parse-tree node types to
 operations (a handler per statement kind, `_HANDLERS`) and the statement heads that give each
 action (`HEADS`); keeping it in one module keeps every node name of libpg_query in one place.
 """

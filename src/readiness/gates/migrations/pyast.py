@@ -203,6 +203,8 @@ def name_of(node: ast.AST | None, scope: Scope | None) -> str | None:
     value = const_str(node)
     if value is not None or node is None or scope is None or not isinstance(node, ast.expr):
         return value
+    if isinstance(node, ast.Constant) and node.value is None:
+        return None  # SQLAlchemy's unnamed constraint: the database (or a naming convention) names it
     folded = fold_python(node, scope)
     if folded is not None and not folded.unknown:
         return folded.text

@@ -18,6 +18,10 @@ migrations it discovered and judged. It
 
 Python migrations (Alembic, Django) are never executed. Nothing is concluded from a history that did
 not replay cleanly, and a static finding is only downgraded on a complete observation.
+
+Why over 500 lines: it is the one bridge between the gate's static model and the replay engine
+(inputs per format, settings, findings from observations, downgrades, the report's summary); its parts
+share the per-directory inputs and would only pass them around if split.
 """
 
 from __future__ import annotations

@@ -98,7 +98,8 @@ def change_column_type(op: Op, walk: Walk) -> Iterable[Hit]:
     timestamps = {_canonical(old[0]), _canonical(new[0])} == {"timestamp", "timestamptz"}
     if timestamps and walk.utc and F.USING not in op.flags and old[1] == new[1]:
         return ()  # PostgreSQL 12+: binary-compatible when the session time zone is UTC
-    if timestamps and not old[1] and not new[1]:
+    if timestamps and not old[1] and not new[1] and F.USING not in op.flags:
+        # (a USING expression other than the column itself, `at AT TIME ZONE 'UTC'`, rewrites in any session)
         return [replace(found, message=(  # stays heuristic: it depends on the session, not the file
             f"Changing the type of {t}.{c} from {_type_text(old)} to {_type_text(new)} rewrites "
             f"{t} and its indexes under an ACCESS EXCLUSIVE lock, unless the migration's session time "
@@ -201,5 +202,10 @@ def binary_compatible(old: ColumnType, new: ColumnType) -> bool:
     return False
 
 
+_SERIAL_COLUMN = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+                  "smallserial": "smallint", "serial2": "smallint"}
+"""`serial` is not a column type: a column declared so is an integer (with a sequence default)."""
+
+
 def _type_text(t: ColumnType) -> str:
-    return t[0] + (f"({', '.join(map(str, t[1]))})" if t[1] else "")
+    return _SERIAL_COLUMN.get(t[0].lower(), t[0]) + (f"({', '.join(map(str, t[1]))})" if t[1] else "")

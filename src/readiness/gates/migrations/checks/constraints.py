@@ -24,22 +24,27 @@ def add_constraint(op: Op, walk: Walk) -> Iterable[Hit]:
     """A constraint that scans the table, or builds its index, under the lock its ADD takes."""
     t, kind, f = op.table, op.constraint, op.flags
     name = op.column or "(unnamed)"
+
+    def named(what: str) -> str:
+        """`foreign key fk_x`, or `an unnamed foreign key` (SQLAlchemy's `None`: the database names it)."""
+        return f"{what} {op.column}" if op.column else f"an unnamed {what}"
+
     if kind is ConstraintKind.FOREIGN and F.NOT_VALID not in f:
         ref = op.references or "the referenced table"
-        return [hit(R.FK_NOT_VALID, op, f"Adding foreign key {name} on {t} without NOT VALID scans {t} while holding "
-                   f"{fk_locks(t, ref)}.")]
+        return [hit(R.FK_NOT_VALID, op, f"Adding {named('foreign key')} on {t} without NOT VALID scans {t} while "
+                   f"holding {fk_locks(t, ref)}.")]
     if kind is ConstraintKind.CHECK and F.NOT_VALID not in f and op.implicit == "Django":
         column = name.removesuffix("_check")
         return [hit(R.CHECK_NOT_VALID, op, f"Django adds {t}.{column} with its CHECK ({column} >= 0), which "
                    f"PostgreSQL verifies by scanning the whole of {t} under an ACCESS EXCLUSIVE lock.")]
     if kind is ConstraintKind.CHECK and F.NOT_VALID not in f:
-        return [hit(R.CHECK_NOT_VALID, op, f"Adding CHECK constraint {name} on {t} without NOT VALID scans the whole "
-                   f"table under an ACCESS EXCLUSIVE lock.")]
+        return [hit(R.CHECK_NOT_VALID, op, f"Adding {named('CHECK constraint')} on {t} without NOT VALID scans the "
+                   f"whole table under an ACCESS EXCLUSIVE lock.")]
     if kind is ConstraintKind.UNIQUE and F.USING_INDEX not in f:
-        return [hit(R.UNIQUE, op, f"Adding UNIQUE constraint {name} on {t} builds its index under an ACCESS "
+        return [hit(R.UNIQUE, op, f"Adding {named('UNIQUE constraint')} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}.")]
     if kind is ConstraintKind.EXCLUSION:
-        return [hit(R.EXCLUSION, op, f"Adding exclusion constraint {name} on {t} builds its index under an ACCESS "
+        return [hit(R.EXCLUSION, op, f"Adding {named('exclusion constraint')} on {t} builds its index under an ACCESS "
                    f"EXCLUSIVE lock on {t}, and it has no NOT VALID or USING INDEX form.")]
     if kind is ConstraintKind.PRIMARY and F.USING_INDEX not in f:
         return [hit(R.ADD_PK, op, f"Adding a primary key to {t} builds its index (and sets NOT NULL) under an "

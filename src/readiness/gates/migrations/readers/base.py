@@ -20,6 +20,8 @@ from readiness.gates.migrations.transactions import TxMode
 from readiness.workspace import Workspace
 
 if TYPE_CHECKING:
+    import ast
+
     from readiness.gates.migrations.django import DjangoHistory
 
 A = Action
@@ -48,6 +50,8 @@ class Analysis:
     tx_source: str = "tool"
     """Where the transaction mode comes from: the tool's default (`tool`), the file itself
     (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
+    tree: ast.Module | None = None
+    """A Python migration's syntax tree, when diffing (its `unchanged` units, should the PR edit it)."""
 
     def needs_history(self) -> bool:
         """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""

@@ -78,6 +78,8 @@ class PythonReader:
         elif not is_alembic and not res.atomic:
             an.tx_source = "file"  # atomic = False
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
+        if run.ctx.changes is not None:
+            an.tree = tree
         an.errors = [(cand.path, e) for e in res.errors]
         an.irreversible = res.irreversible
         an.lossy = res.lossy
