@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--config", metavar="FILE", help="config file (default: PATH/.readiness.yml if present)")
     baseline.add_argument("--gates", metavar="ID[,ID...]", help="gates to run (default: every enabled gate)")
     baseline.add_argument("--offline-db", metavar="DIR", help="audit dependencies from an OSV directory, no network")
+    baseline.add_argument("--database-url", metavar="URL",
+                          help="PostgreSQL server for replaying migrations (as for check)")
+    baseline.add_argument("--replay", choices=["auto", "on", "off"], default=None,
+                          help="replay SQL migrations on a real PostgreSQL (as for check)")
     baseline.add_argument("--output", metavar="FILE",
                           help="where to write the baseline (default: PATH/.readiness-baseline.json)")
 
