@@ -104,12 +104,27 @@ def test_a_submodule_bump_where_migrations_live_is_reported(tmp_path: Path) -> N
      "migrations/delete-all-rows"),
     ("CREATE FUNCTION f() RETURNS void LANGUAGE plpython3u AS 'plpy.execute(\"DROP TABLE users\")';\nSELECT f();\n",
      "migrations/dynamic-sql"),
+    # called from other statements than SELECT/CALL, by a quoted name
+    ("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$;\n"
+     "INSERT INTO t VALUES (f());\n", "migrations/drop-table"),
+    ("CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'DROP TABLE users';\n"
+     "UPDATE t SET x = f() WHERE id = 1;\n", "migrations/drop-table"),
+    ('CREATE FUNCTION "F"() RETURNS void LANGUAGE sql AS \'DROP TABLE users\';\nSELECT public."F"();\n',
+     "migrations/drop-table"),
 ])
 def test_a_routine_the_migration_creates_and_calls_runs_its_body(tmp_path: Path, sql: str, rule: str) -> None:
     # The body of a function created and called in the same migration runs there: it was not read,
     # and the DROP TABLE inside passed with no finding at all.
     done = _judge(tmp_path, {"db/migrations/0002_x.sql": sql})
     assert [f["line"] for f in done.findings(rule)] == [2], done.findings()
+
+
+def test_a_routine_replaced_after_its_first_call_is_judged_at_the_next_call(tmp_path: Path) -> None:
+    # A harmless body called once, then replaced by a DROP TABLE and called again: the second body runs.
+    sql = ("CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT 1';\nSELECT f();\n"
+           "CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE sql AS 'DROP TABLE users';\nSELECT f();\n")
+    done = _judge(tmp_path, {"db/migrations/0002_x.sql": sql})
+    assert [f["line"] for f in done.findings("migrations/drop-table")] == [4], done.findings()
 
 
 OSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osv-pypi"

@@ -682,10 +682,14 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
             routine = _routine(st)
             if routine is not None:
                 routines[routine[0]] = routine[1:]
+                called.discard(routine[0])  # a body replaced after a call runs anew at the next call
             continue
-        if not routines or not _CALLER.match(st.text):
+        if not routines:
             continue
-        for name in dict.fromkeys(m.group(1).lower() for m in _CALL.finditer(st.text)):
+        # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
+        # a DEFAULT f() or an index on f(c)
+        names = (m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(st.text))
+        for name in dict.fromkeys(names):
             if name in routines and name not in called:  # each body once: a second call adds no risk
                 called.add(name)
                 out.extend(_called(st, name, *routines[name]))
@@ -693,8 +697,7 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
 
 
 _ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
-_CALL = re.compile(r"(?<![\w$\"])(?:\w+\.)?(\w+)\s*\(")
-_CALLER = re.compile(r"(?:SELECT|CALL|DO|WITH|VALUES)\b", re.IGNORECASE)
+_CALL = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
 _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -706,7 +709,7 @@ def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:
 
     try:
         node = loads(parser.parse_sql_json(st.text))["stmts"][0]["stmt"]["CreateFunctionStmt"]
-        name = str(node["funcname"][-1]["String"]["sval"]).lower()
+        name = str(node["funcname"][-1]["String"]["sval"])  # unquoted: folded to lower case, as a call is
     except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None
     language, body = "sql", None
