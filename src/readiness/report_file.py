@@ -202,6 +202,8 @@ def _gate(g: dict[str, Any], findings: tuple[Finding, ...]) -> GateResult:
                                          old=c["old"], new=c["new"], introduces=tuple(c["introduces"]),
                                          resolves=tuple(c["resolves"]))
                         for c in g["dependency_changes"])
+    # the migrations gate's replay summary (schema-checked), so a published report carries its Replay line
+    extra: dict[str, Any] = {"replay": dict(g["replay"])} if isinstance(g.get("replay"), dict) else {}
     return GateResult(gate=GateId(g["id"]), status=GateStatus(g["status"]), duration_ms=float(g["duration_ms"]),
                       error=g["error"], items=tuple(Item(dict(i)) for i in g["items"]), findings=findings,
-                      dependency_changes=changes)
+                      extra=extra, dependency_changes=changes)

@@ -89,3 +89,36 @@ def test_schema_valid_but_odd_items_still_render(name: str) -> None:
                 render_comment(back, links=LINKS)
                 render_summary(back, links=LINKS)
                 assert json.loads(render_json(back))["gates"] == forged["gates"]
+
+
+REPLAY_SUMMARIES = (
+    {"status": "replayed", "server_version": "15.18", "server": "database-url", "directories": 1,
+     "history_migrations": 300, "history_failures": 0, "observed_migrations": 5, "budget_exhausted": False,
+     "duration_ms": 3200.0},
+    {"status": "skipped", "reason": "no PostgreSQL server programs are installed"},
+)
+
+
+@pytest.mark.parametrize("summary", REPLAY_SUMMARIES, ids=lambda s: str(s["status"]))
+def test_a_published_report_carries_its_replay_line(summary: dict[str, Any]) -> None:
+    """`readiness publish` renders the Replay line that `readiness check` showed (DESIGN: the artifact is
+    re-rendered by the same renderers): the migrations gate's `replay` summary survives the round trip."""
+    from dataclasses import replace
+
+    from readiness.render.replay import replay_line
+    from readiness.render.text import render_text
+
+    original = SCENARIOS["fail_mixed"]()
+    gates = tuple(replace(g, extra={**g.extra, "replay": summary}) if g.gate == "migrations" else g
+                  for g in original.gates)
+    original = replace(original, gates=gates)
+    line = replay_line(original)
+    assert line is not None
+    text = render_json(original)
+    back = parse_report(json.loads(text))
+    assert render_json(back) == text
+    assert replay_line(back) == line
+    head, _, rest = line.partition(": ")
+    assert f"**{head}**" in render_comment(back, links=LINKS)
+    assert rest.split(" (")[0] in render_summary(back, links=LINKS)
+    assert line in render_text(back)
