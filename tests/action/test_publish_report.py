@@ -263,3 +263,21 @@ def test_pr_lookup_failure_is_said_and_the_check_run_still_posted(tmp_path: Path
     assert run.code == 1 and "cannot look up the pull request of 111111111111" in run.stdout
     assert TOKEN not in run.text_everywhere()
     assert [r["request"]["conclusion"] for r in fake.iter_check_runs()] == ["failure"]
+
+
+def test_published_report_carries_the_replay_line_check_showed(tmp_path: Path, fake: FakeGitHub) -> None:
+    """`readiness publish` re-renders the migrations gate's replay summary: the comment, the check run and
+    the job summary carry the same Replay line the pull request's own run printed."""
+    doc = _doc()
+    migrations = next(g for g in doc["gates"] if g["id"] == "migrations")
+    migrations["replay"] = {"status": "replayed", "server_version": "15.18", "server": "throwaway",
+                            "directories": 1, "history_migrations": 12, "history_failures": 0,
+                            "observed_migrations": 2, "budget_exhausted": False, "duration_ms": 1500.0}
+    run = run_cli(publish_env(tmp_path, fake.base_url, _write(tmp_path, doc), fork=False, cli=True),
+                  "publish", str(tmp_path / "report.json"))
+    assert run.code == 1, run.stderr
+    line = "PostgreSQL 15.18 (a throwaway server): 2 migrations observed after 12 history migrations"
+    (check_run,) = list(fake.iter_check_runs())
+    output = check_run["request"]["output"]
+    for shown in (fake.comments_on(7)[0]["body"], run.summary, output["summary"] + output.get("text", "")):
+        assert line in shown.replace("\\(", "(").replace("\\)", ")"), shown  # Markdown-escaped
