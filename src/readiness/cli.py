@@ -87,7 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)  # score, init, env, rollup
     _osv_db_parser(sub)
+    _debug_everywhere(sub)
     return parser
+
+
+def _debug_everywhere(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`--debug` after the command too (`readiness check . --debug`, as the internal-error message
+    suggests): each subcommand accepts it, without overriding the top-level flag when absent."""
+    for parser in sub.choices.values():
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="show tracebacks of internal errors")
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _debug_everywhere(action)
 
 
 def _osv_db_parser(sub: argparse._SubParsersAction[_Parser]) -> None:

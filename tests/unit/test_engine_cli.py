@@ -140,6 +140,8 @@ def test_internal_error_is_one_line_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(RuntimeError):
         main(["--debug", "check", str(tmp_path), "--gates", "docs"])
+    with pytest.raises(RuntimeError):  # after the command too, where "rerun with --debug" leads people to put it
+        main(["check", str(tmp_path), "--gates", "docs", "--debug"])
 
 
 def test_console_script_runs_on_the_bundled_example() -> None:
