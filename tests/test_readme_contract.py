@@ -79,3 +79,14 @@ def test_action_inputs_and_outputs_tables_are_action_yml() -> None:
         if default in ("", "."):  # empty: the README says what stands in (the config's, none, ...)
             continue
         assert f"`{default}`" in inputs[name], f"input {name}: action.yml's default {default!r} is not README's"
+
+
+def test_the_readme_configuration_sample_is_a_valid_config() -> None:
+    """The `.readiness.yml` users copy from README loads with the shipped schema (unknown keys are errors)."""
+    from readiness.config import load_config_bytes
+
+    section = _section("## Configuration: `.readiness.yml`")
+    start = section.index("```yaml\n") + len("```yaml\n")
+    sample = section[start:section.index("```\n", start)]
+    config = load_config_bytes(sample.encode(), "README.md")
+    assert config.waivers and config.fail_on.value == "critical"
