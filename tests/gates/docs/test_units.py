@@ -4,6 +4,7 @@ change-triggered docs."""
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from readiness.gates.docs import GATE
 from readiness.gates.docs.adr import classify_status
 from readiness.gates.docs.markdown import github_slug, parse
 from readiness.model import Finding, Severity
-from readiness.workspace.changes import ChangeSet
+from readiness.workspace.changes import ChangeSet, git_changes
 
 CLEAN = {
     "README.md": "# x\n",
@@ -155,3 +156,31 @@ def test_when_changed(tmp_path: Path) -> None:
     assert by_path["svc/Dockerfile"].severity is Severity.HIGH
     assert findings(tmp_path, WHEN, _changes("db/migrations/0002_add.sql", "RUNBOOK.md")) == []
     assert findings(tmp_path, WHEN, None) == []  # a full scan has no PR to judge
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", *args],
+                   cwd=root, check=True, capture_output=True)
+
+
+def _rules_file(*alerts: str) -> str:
+    return "groups:\n- name: g\n  rules:\n" + "".join(
+        f"  - alert: {a}\n    expr: up == 0\n" for a in alerts)
+
+
+def test_alerts_the_pr_only_moves_or_regenerates_are_not_introduced(tmp_path: Path) -> None:
+    make(tmp_path, {**CLEAN, "manifests/all.yaml": _rules_file("Old1", "Old2"),
+                    "kept.yaml": _rules_file("Kept")})
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    # the PR splits manifests/all.yaml into two files, edits kept.yaml and adds one alert
+    (tmp_path / "manifests" / "all.yaml").unlink()
+    make(tmp_path, {"manifests/a.yaml": _rules_file("Old1"), "manifests/b.yaml": _rules_file("Old2", "New"),
+                    "kept.yaml": _rules_file("Kept") + "# touched\n"})
+    found = [f for f in findings(tmp_path, changes=git_changes(tmp_path, "main"))
+             if f.rule == "docs/alert-without-runbook"]
+    assert {f.message.split()[1]: f.introduced for f in found} == {"Old1": False, "Old2": False, "Kept": False,
+                                                               "New": True}
+    # a full scan has no PR: every finding stands as found
+    assert all(f.introduced for f in findings(tmp_path) if f.rule == "docs/alert-without-runbook")

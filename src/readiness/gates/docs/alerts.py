@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -26,7 +26,8 @@ from readiness.gates.docs.rules import (
     INVALID_ALERT_RULES,
 )
 from readiness.model import Finding, Location
-from readiness.workspace import FileProblem, Workspace
+from readiness.workspace import FileProblem, Workspace, matches
+from readiness.workspace.changes import ChangeSet
 from readiness.yamlpos import PathKey, YamlDoc, YamlError, load_all
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -38,6 +39,9 @@ _TEST_DIR_RE = re.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fi
 """Auto-detection skips test data and examples: rule files there exercise parsers or show the
 syntax, they page nobody."""
 _LINE_ANCHOR_RE = re.compile(r"^L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?$")
+BASE_FILES_LIMIT = 64
+"""At most this many rule files are read at the base to tell an alert the PR only moved or
+regenerated from one it added (two git calls each); past it, every alert in a changed file counts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +198,41 @@ def _anchor_ok(doc: MarkdownDoc | None, fragment: str) -> bool:
     return frag in doc.anchors
 
 
-def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader) -> list[Finding]:
-    """Findings for alerts without a runbook and runbooks that do not resolve."""
+def without_runbook_at_base(changes: ChangeSet | None, scan: AlertScan, globs: Sequence[str] | None,
+                            base_text: Callable[[str], str | None]) -> frozenset[str] | None:
+    """Names of the alerts that already had no runbook at the base, in the base versions of the rule
+    files the PR changes and of the YAML files it deletes (a split, moved or regenerated rule file
+    leaves its alerts' old names there). None on a full scan or when there are too many to read."""
+    if changes is None:
+        return None
+    paths = [rel for rel in scan.files if changes.touched(rel)]
+    for rel in sorted(changes.deleted):
+        if globs:
+            if matches(rel, globs):
+                paths.append(rel)
+        elif rel.lower().endswith(YAML_SUFFIXES) and not _TEST_DIR_RE.search(rel):
+            paths.append(rel)
+    if len(paths) > BASE_FILES_LIMIT:
+        return None
+    names: set[str] = set()
+    for rel in paths:
+        text = base_text(rel)
+        if text is None or not (_GROUPS_RE.search(text) and _ALERT_RE.search(text)):
+            continue
+        try:
+            docs = load_all(text)
+        except YamlError:
+            continue
+        names.update(a.name for d in docs for a in _alerts_in(rel, d) if not a.runbook)
+    return frozenset(names)
+
+
+def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader,
+          old_without: frozenset[str] | None = None) -> list[Finding]:
+    """Findings for alerts without a runbook and runbooks that do not resolve.
+
+    `old_without` (see `without_runbook_at_base`): an alert named there had no runbook before the
+    PR either, so its finding is not introduced by it."""
     repository = os.environ.get("GITHUB_REPOSITORY") or None
     server = os.environ.get("GITHUB_SERVER_URL") or None
     out: list[Finding] = []
@@ -203,11 +240,14 @@ def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader) -> list[Fin
     for alert in alerts:
         loc = Location(path=alert.path, line=alert.runbook_line)
         if not alert.runbook:
-            out.append(ALERT_WITHOUT_RUNBOOK.finding(
+            finding = ALERT_WITHOUT_RUNBOOK.finding(
                 Location(path=alert.path, line=alert.line),
                 message=f"Alert {alert.name} has no runbook_url annotation, so whoever is paged "
                         "gets no instructions.",
-                evidence=alert.name))
+                evidence=alert.name)
+            if old_without is not None and alert.name in old_without:
+                finding = finding.with_(introduced=False)
+            out.append(finding)
             continue
         url = alert.runbook
         if is_templated(url):

@@ -107,7 +107,8 @@ class DocsGate:
         findings.extend(runbooks.lint(ws, books, reader, settings.runbook_sections))
         scan = alerts.scan(ws, settings.alert_rules, reader)
         findings.extend(scan.findings)
-        findings.extend(alerts.check(ws, scan.alerts, reader))
+        old_without = alerts.without_runbook_at_base(ctx.changes, scan, settings.alert_rules, ctx.base_text)
+        findings.extend(alerts.check(ws, scan.alerts, reader, old_without))
         findings.extend(when_changed.check(settings.when_changed, ctx.changes))
         findings.extend(reader.findings)
 
