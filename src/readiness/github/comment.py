@@ -16,14 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from readiness.render.markdown import COMMENT_BUDGET, MARKER
+
 if TYPE_CHECKING:
     from github.Issue import Issue
     from github.IssueComment import IssueComment
-
-MARKER = "<!-- readiness-gates:summary -->"
-COMMENT_BUDGET = 60_000
-"""Characters we allow ourselves; GitHub answers 422 above 65,536."""
-COMMENT_LIMIT = 65_536
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
