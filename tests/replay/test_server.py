@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,15 +107,22 @@ def test_a_server_orphaned_by_sigkill_is_reaped_by_the_next_start(pg_server: Thr
     assert not root.exists()
 
 
-def test_replay_starts_its_own_throwaway_server_by_default(pg_server: ThrowawayServer) -> None:
-    before = {p.name for p in Path(srv.tempfile.gettempdir()).iterdir() if p.name.startswith(srv.PREFIX)}
-    result = replay([mig("1", "CREATE TABLE t (id int)")], [mig("2", "ALTER TABLE t ADD COLUMN a int")])
-    assert isinstance(result, Replayed), result
-    assert result.server == "throwaway"
-    assert result.migrations[0].applies
-    assert result.start_ms > 0 and result.total_ms >= result.start_ms
-    after = {p.name for p in Path(srv.tempfile.gettempdir()).iterdir() if p.name.startswith(srv.PREFIX)}
-    assert after <= before  # its directory is gone
+def test_replay_starts_its_own_throwaway_server_by_default(pg_server: ThrowawayServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A temporary directory of its own (short: the server's unix socket lives in it), so that other
+    # runs' servers in the shared /tmp neither hide nor fake this one's leftovers.
+    private = Path(tempfile.mkdtemp(prefix="rg-"))
+    private.chmod(0o755)  # as /tmp lets it, the server's unprivileged user passes through
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    try:
+        result = replay([mig("1", "CREATE TABLE t (id int)")], [mig("2", "ALTER TABLE t ADD COLUMN a int")])
+        assert isinstance(result, Replayed), result
+        assert result.server == "throwaway"
+        assert result.migrations[0].applies
+        assert result.start_ms > 0 and result.total_ms >= result.start_ms
+        assert list(private.iterdir()) == []  # its directory is gone
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def test_no_server_programs_is_a_skip_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,7 +145,7 @@ def test_a_database_url_role_without_createdb_is_a_skip_and_the_sandbox_is_dropp
     import psycopg
 
     info = dict(part.split("=", 1) for part in pg_url.split())
-    with psycopg.connect(**info, autocommit=True) as admin:
+    with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute("DROP ROLE IF EXISTS weak")
         admin.execute("CREATE ROLE weak LOGIN PASSWORD 'weak-pw'")
         try:
