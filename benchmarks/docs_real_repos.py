@@ -39,7 +39,8 @@ def main() -> None:
         os.environ["GITHUB_REPOSITORY"] = root.name.replace("+", "/")
         ws = Workspace(root)
         start = time.perf_counter()
-        outcome = GATE.run(GateContext(workspace=ws, config=Config(), settings=dict(SETTINGS.get(root.name, {}))))
+        config = Config(gates={"docs": dict(SETTINGS.get(root.name, {}))})
+        outcome = GATE.run(GateContext(workspace=ws, config=config))
         ms = (time.perf_counter() - start) * 1000
         rules = Counter(f.rule.removeprefix("docs/") for f in outcome.findings)
         total.update(rules)

@@ -61,7 +61,7 @@ def gate_context(root: Path, gate: str, settings: Mapping[str, object] | None = 
                  changes: ChangeSet | None = None) -> GateContext:
     """What the engine gives one gate: its settings go through Config, where they are typed."""
     config = Config(gates={gate: dict(settings or {})})
-    return GateContext(workspace=Workspace(root), config=config, settings=config.gate(gate), changes=changes,
+    return GateContext(workspace=Workspace(root), config=config, changes=changes,
                        gate=gate)
 
 

@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from readiness.errors import ConfigError, ReadinessError, UsageError
 from readiness.exit_codes import MEANING, ExitCode, verdict_exit
 from readiness.gates.deps.osv_db import OsvDbError
@@ -46,10 +48,26 @@ def test_verdict_maps_to_fail_or_ok() -> None:
     assert verdict_exit("pass") is ExitCode.OK
 
 
-def test_cli_returns_no_bare_numbers() -> None:
-    """Every `return` in cli.py names an `ExitCode` (or passes one through), never a literal."""
-    tree = ast.parse((ROOT / "src/readiness/cli.py").read_text(encoding="utf-8"))
+ENTRY_POINTS = ("cli.py", "action.py", "publish_report.py")
+"""The modules whose functions return exit codes: the CLI, and the action it runs."""
+
+
+@pytest.mark.parametrize("module", ENTRY_POINTS)
+def test_entry_points_return_no_bare_numbers(module: str) -> None:
+    """Every `return` names an `ExitCode` (or passes one through), never a literal."""
+    tree = ast.parse((ROOT / "src/readiness" / module).read_text(encoding="utf-8"))
     literals = [node.lineno for node in ast.walk(tree)
                 if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant)
                 and type(node.value.value) is int]
     assert literals == []
+
+
+@pytest.mark.parametrize(("module", "functions"), [
+    ("action.py", {"run_action", "_run", "deliver"}), ("publish_report.py", {"publish_report"})])
+def test_the_actions_exit_paths_are_typed_as_the_table(module: str, functions: set[str]) -> None:
+    """Declared `-> ExitCode`, so mypy --strict holds every return path of `readiness action` to the
+    table (tests/action/test_action_exit_codes.py runs each path)."""
+    tree = ast.parse((ROOT / "src/readiness" / module).read_text(encoding="utf-8"))
+    returns = {node.name: ast.unparse(node.returns) if node.returns else None for node in ast.walk(tree)
+               if isinstance(node, ast.FunctionDef) and node.name in functions}
+    assert returns == dict.fromkeys(functions, "ExitCode")

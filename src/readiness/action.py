@@ -3,7 +3,8 @@
 Order matters (DESIGN): read INPUT_* and GITHUB_*; find the PR's changed files; run the engine,
 which settles the verdict; write the JSON report, the comment body, the optional SARIF file, the job
 summary and the step outputs; only then publish the comment and the check run. Publishing can only
-add log lines: it never changes the exit code (0 pass, 1 fail, 2 usage or configuration error).
+add log lines: it never changes the exit code (`exit_codes.ExitCode`, the one table: OK, FAIL by the
+verdict; USAGE for a usage or configuration error; INTERNAL for a defect).
 The token is never printed, in any encoding: the report is redacted before it is rendered, and every
 line this module writes goes through the same `Redactor`.
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from readiness.action_inputs import ActionInputs, parse_inputs, read_input
 from readiness.errors import ConfigError, UsageError
+from readiness.exit_codes import ExitCode, verdict_exit
 from readiness.github.commands import neutralise, stop_commands
 from readiness.github.event import ActionEvent, load_event
 from readiness.github.token import env_token
@@ -95,8 +97,9 @@ def _error_outputs(env: Mapping[str, str], message: str, log: _Log) -> None:
 
 
 def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = None,
-               err: TextIO | None = None) -> int:
-    """Run the action; returns the exit code (0 pass, 1 fail, 2 usage/config error, 3 defect)."""
+               err: TextIO | None = None) -> ExitCode:
+    """Run the action; returns the exit code: the verdict's, the error's (usage or configuration), or
+    INTERNAL for a defect."""
     env = os.environ if env is None else env
     token = env_token(env)
     log = _Log(token, out, err, Redactor.from_env(env, token))
@@ -106,7 +109,7 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
         message = exc.diagnostics()
         log.error(f"readiness: {message}")
         _error_outputs(env, message, log)
-        return 2
+        return exc.exit_code
     except Exception as exc:  # a defect: one line (token-free), outputs still written, exit 3
         if env.get("RUNNER_DEBUG") == "1":
             raise
@@ -114,10 +117,10 @@ def run_action(env: Mapping[str, str] | None = None, *, out: TextIO | None = Non
         log.error(f"readiness: {message}; rerun with debug logging (RUNNER_DEBUG=1) for a traceback, and "
                   "please report it at https://github.com/readiness-gates/readiness-gates/issues")
         _error_outputs(env, message, log)
-        return 3
+        return ExitCode.INTERNAL
 
 
-def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
+def _run(env: Mapping[str, str], token: str, log: _Log) -> ExitCode:
     from readiness.baseline import load_baseline
     from readiness.engine import RunOptions, parse_gate_list, prefix_paths, run
     from readiness.github.settings import ClientSettings
@@ -174,7 +177,7 @@ def _run(env: Mapping[str, str], token: str, log: _Log) -> int:
 
 def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: ActionEvent, token: str,
             settings: ClientSettings, log: _Log, comment_mode: str, check_run: bool,
-            sarif_file: str | None = None) -> int:
+            sarif_file: str | None = None) -> ExitCode:
     """Everything after the verdict: the report, comment and SARIF files, the job summary, the outputs,
     the log, then the comment and the check run. Returns the exit code, which only the verdict sets.
     `report` is settled and redacted; links and the check run go to `event.head_sha`."""
@@ -252,4 +255,4 @@ def deliver(report: Report, *, env: Mapping[str, str], workspace: Path, event: A
                 log.command(line)
             else:
                 log.info(line)
-    return 1 if report.verdict == "fail" else 0
+    return verdict_exit(report.verdict)

@@ -112,7 +112,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
             settled = tuple(_settle(options, logs, list(results), set(ran), baseline=False))
             prior = lambda: settled  # noqa: E731 - a value, taken before the gate's process forks
         log = logs[gate_id] = ReadLog()
-        return GateContext(workspace=ws.observed(log), config=config, settings=config.gate(gate_id),
+        return GateContext(workspace=ws.observed(log), config=config,
                            changes=options.changes, offline_db=options.offline_db, gate=gate_id, prior=prior,
                            database_url=options.database_url, replay=options.replay,
                            time_limit=limits.gate_seconds if limits.enabled else None)

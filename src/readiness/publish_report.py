@@ -27,6 +27,7 @@ from readiness.errors import UsageError
 
 if TYPE_CHECKING:
     from readiness.action import _Log
+    from readiness.exit_codes import ExitCode
 
 PUBLISH_MAX_BYTES = 32 * 1024 * 1024
 """A report artifact larger than this is refused unread (the gates' own report for a PR is far smaller;
@@ -34,7 +35,7 @@ a 100,000-finding full scan is about 40 MiB, and its comment would list a few hu
 
 
 def publish_report(path_text: str, *, env: Mapping[str, str], workspace: Path, token: str, log: _Log,
-                   comment_mode: str, check_run: bool, limit: int = PUBLISH_MAX_BYTES) -> int:
+                   comment_mode: str, check_run: bool, limit: int = PUBLISH_MAX_BYTES) -> ExitCode:
     """Check the report at `path_text` (relative to `workspace`) and publish it to the pull request and
     commit of this `workflow_run` event. Returns the exit code of the report's verdict; raises
     UsageError, and publishes nothing, when the event or the report cannot be trusted."""

@@ -17,7 +17,7 @@ from fake_github import FakeGitHub
 from gh_support import TOKEN, ActionRun, parse_output_file
 
 from readiness.action import read_input, run_action
-from readiness.github.comment import MARKER
+from readiness.render.markdown import MARKER
 
 READINESS = Path(sys.executable).parent / "readiness"
 OUTPUTS = {"verdict", "critical", "high", "findings", "report", "comment-file"}

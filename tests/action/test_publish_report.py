@@ -23,9 +23,9 @@ from fake_github import FakeGitHub
 from gh_support import TOKEN, ActionRun, finding, load_payload, parse_output_file, report
 
 from readiness.action import run_action
-from readiness.github.comment import MARKER
 from readiness.model import Location, Severity
 from readiness.render.json_report import render_json
+from readiness.render.markdown import MARKER
 
 READINESS = Path(sys.executable).parent / "readiness"
 HEAD = "1" * 40

@@ -29,7 +29,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -144,8 +144,7 @@ class FakeGitHub:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-github", daemon=True)
         self._thread.start()
@@ -184,11 +183,13 @@ class FakeGitHub:
     def add_comment(self, issue: int, body: str, *, user: dict[str, Any] | None = None) -> int:
         """Seed a comment (by the bot unless `user` is given); returns its id."""
         with self._lock:
-            return self._store_comment(issue, body, user or self.identity)["id"]
+            cid: int = self._store_comment(issue, body, user or self.identity)["id"]
+            return cid
 
-    def set_pr_files(self, number: int, files: list[dict[str, Any]] | list[str]) -> None:
-        """The PR's files: dicts (`filename`, `status`, optional `previous_filename`) or bare names."""
-        rows = [f if isinstance(f, dict) else {"filename": f, "status": "modified"} for f in files]
+    def set_pr_files(self, number: int, files: Sequence[Mapping[str, object] | str]) -> None:
+        """The PR's files: mappings (`filename`, `status`, optional `previous_filename`; a test may
+        give any value) or bare names."""
+        rows = [{"filename": f, "status": "modified"} if isinstance(f, str) else dict(f) for f in files]
         with self._lock:
             self.pr_files[number] = rows
 
@@ -351,7 +352,7 @@ class FakeGitHub:
 
     def _store_check_run(self, body: dict[str, Any]) -> dict[str, Any]:
         rid = next(self._ids)
-        run = self._example("checks/create")[1]
+        run: dict[str, Any] = self._example("checks/create")[1]
         output = dict(body.get("output") or {})
         annotations = list(output.pop("annotations", []))
         run.update(id=rid, name=body["name"], head_sha=body["head_sha"],

@@ -47,9 +47,11 @@ def test_the_fake_rejects_51_annotations_and_an_unknown_level(fake: FakeGitHub) 
     gh = make_client(TOKEN, s, Deadline(s.budget))
     repo = gh.get_repo("octo-org/demo")
     one = annotation(finding(1))
-    for output in ({"title": "t", "summary": "s", "annotations": [one] * 51},
-                   {"title": "t", "summary": "s", "annotations": [{**one, "annotation_level": "error"}]},
-                   {"title": "t", "summary": "x" * (TEXT_LIMIT + 1)}):
+    outputs: tuple[dict[str, str | list[dict[str, Any]]], ...] = (
+        {"title": "t", "summary": "s", "annotations": [one] * 51},
+        {"title": "t", "summary": "s", "annotations": [{**one, "annotation_level": "error"}]},
+        {"title": "t", "summary": "x" * (TEXT_LIMIT + 1)})
+    for output in outputs:
         try:
             repo.create_check_run(name=CHECK_NAME, head_sha="1" * 40, output=output)
         except Exception as exc:  # GithubException 422

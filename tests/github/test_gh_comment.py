@@ -5,9 +5,9 @@ from __future__ import annotations
 from fake_github import BOT, FakeGitHub
 from gh_support import TOKEN, finding, pr_event, rendered, report, settings
 
-from readiness.github.comment import COMMENT_BUDGET, MARKER
 from readiness.github.publish import PublishRequest, PublishResult, publish
 from readiness.model import Report, Severity
+from readiness.render.markdown import COMMENT_BUDGET, MARKER
 
 PR = 7
 

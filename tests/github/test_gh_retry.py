@@ -10,10 +10,10 @@ from gh_support import TOKEN, finding, pr_event, rendered, report, settings
 
 from github import GithubException
 from readiness.github.client import describe, make_client
-from readiness.github.comment import MARKER
 from readiness.github.publish import PublishRequest, publish
 from readiness.github.settings import ClientSettings, Deadline
 from readiness.model import Severity
+from readiness.render.markdown import MARKER
 
 PR = 7
 BODY = f"{MARKER}\nbody\n"

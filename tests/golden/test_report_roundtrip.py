@@ -68,7 +68,9 @@ def _counts(doc: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-ODD_VALUES = (None, 5, True, -1, 1e308, "", "<b>x</b>", [], ["x", 1, None], [True])
+Scalar = str | int | float | bool | None
+ODD_VALUES: tuple[Scalar | list[Scalar], ...] = (None, 5, True, -1, 1e308, "", "<b>x</b>", [], ["x", 1, None], [True])
+"""What the report schema allows in an item's value: a scalar, or a list of scalars."""
 
 
 @pytest.mark.parametrize("name", ["scorecard", "fail_mixed", "deps_review"])

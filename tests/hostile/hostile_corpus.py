@@ -139,7 +139,8 @@ def _base_repo(sb: Sandbox) -> None:
              "## Context\n\nx\n\n## Decision\n\nx\n\n## Consequences\n\nx\n")
 
 
-def _with_base(fn: Callable[[Sandbox], None]) -> Callable[[Sandbox], None]:
+def _with_base(fn: Callable[[Sandbox], object]) -> Callable[[Sandbox], None]:
+    """`fn` over the base repository (what `fn` returns, such as the path it wrote, is dropped)."""
     def build(sb: Sandbox) -> None:
         _base_repo(sb)
         fn(sb)
@@ -173,8 +174,10 @@ def _cases() -> list[Case]:
     add(Case("symlink-relative-escape",
              _with_base(lambda sb: sb.link("config/db.yaml", "../../../../../../../../etc/passwd")),
              expect=(Expect("config", "config/db.yaml"),), forbid_files=("/etc/passwd",)))
-    add(Case("symlink-loop", _with_base(lambda sb: (sb.link("config/a.yaml", "b.yaml"),
-                                                    sb.link("config/b.yaml", "a.yaml")))))
+    def symlink_loop(sb: Sandbox) -> None:
+        sb.link("config/a.yaml", "b.yaml")
+        sb.link("config/b.yaml", "a.yaml")
+    add(Case("symlink-loop", _with_base(symlink_loop)))
 
     # -- huge files (over the 2 MiB cap) and encodings: one repository per gate, one file per kind of damage
     for gate, (pattern, text) in GATE_FILES.items():
@@ -307,13 +310,13 @@ def _cases() -> list[Case]:
         "docs-adr-dir-escape": ("gates:\n  docs:\n    adr_dir: ../../../../etc\n", "docs"),
     }
     for name, (text, gate) in outside_configs.items():
-        def build(sb: Sandbox, text: str = text) -> None:
+        def config_outside(sb: Sandbox, text: str = text) -> None:
             _base_repo(sb)
             sb.write("config/app.yaml", "port: 1\n")
             sb.write("requirements.txt", "requests==2.31.0\n")
             sb.write("db/migrations/V1__a.sql", "CREATE TABLE a (id int);\n")
             sb.write(".readiness.yml", text)
-        add(Case(name, build, exits=frozenset({2}), stderr_has=("configuration error", ".readiness.yml"),
+        add(Case(name, config_outside, exits=frozenset({2}), stderr_has=("configuration error", ".readiness.yml"),
                  offline_flag=gate != "deps", expect=(Expect(gate, ".readiness.yml"),),
                  pending_exits=frozenset({0, 1}), forbid_files=("/etc/passwd", "/etc/shadow"),
                  tags=("outside-config",)))

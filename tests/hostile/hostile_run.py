@@ -47,7 +47,7 @@ def gate_pending(gate: str) -> bool:
     from readiness.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = GateContext(workspace=Workspace(Path(tmp)), config=Config(), settings={})
+        ctx = GateContext(workspace=Workspace(Path(tmp)), config=Config())
         try:
             outcome = load(gate).run(ctx)
         except Exception:  # noqa: BLE001 - any failure here means "implemented", judged by the case itself

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,8 @@ class PrRepo:
     head: str = ""
 
     @classmethod
-    def make(cls, root: Path, base_files: dict[str, str | bytes],
-             pr: Callable[[Path], None] | dict[str, str | bytes]) -> PrRepo:
+    def make(cls, root: Path, base_files: Mapping[str, str | bytes],
+             pr: Callable[[Path], None] | Mapping[str, str | bytes]) -> PrRepo:
         """Commit `base_files`, then apply `pr` (files to write, or a function) and commit it."""
         root.mkdir(parents=True)
         git(root, "init", "-q", "-b", "main")
@@ -100,9 +100,11 @@ class Done:
 
     def report(self) -> dict[str, Any]:
         """The JSON report: stdout of `check --format json`, or the action's `report` output."""
+        text = self.stdout
         if self.workspace is not None:
-            return json.loads((self.workspace / self.outputs["report"]).read_text(encoding="utf-8"))
-        return json.loads(self.stdout)
+            text = (self.workspace / self.outputs["report"]).read_text(encoding="utf-8")
+        report: dict[str, Any] = json.loads(text)
+        return report
 
     def everything(self) -> str:
         """Every text the run produced."""
@@ -132,8 +134,10 @@ def check(root: Path, *args: str, home: Path, timeout: float = 120, cwd: Path | 
 
 
 def action(repo: PrRepo, tmp: Path, *, inputs: dict[str, str] | None = None, api_url: str = "http://127.0.0.1:9",
-           event: dict[str, Any] | None = None, timeout: float = 120, tag: str = "a", **extra: str) -> Done:
-    """`readiness action` on a pull_request event for the repo's base and head."""
+           event: dict[str, Any] | None = None, timeout: float = 120, tag: str = "a",
+           env: Mapping[str, str] | None = None) -> Done:
+    """`readiness action` on a pull_request event for the repo's base and head; `env` adds to (or
+    overrides) the runner's environment."""
     files = tmp / f"runner-files-{tag}"
     files.mkdir(parents=True)
     payload = event if event is not None else json.loads((EVENTS / "pull_request_synchronize.json").read_text())
@@ -146,7 +150,7 @@ def action(repo: PrRepo, tmp: Path, *, inputs: dict[str, str] | None = None, api
     given = {"path": ".", "config": "", "fail-on": "", "gates": "", "comment": "always", "check-run": "true",
              "sarif-file": ""}
     given.update(inputs or {})
-    env = small_env(tmp / "home", **{
+    runner = small_env(tmp / "home", **{
         "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(repo.path),
         "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(files / "event.json"),
         "GITHUB_OUTPUT": str(files / "output"), "GITHUB_STEP_SUMMARY": str(files / "summary"),
@@ -155,10 +159,10 @@ def action(repo: PrRepo, tmp: Path, *, inputs: dict[str, str] | None = None, api
         "READINESS_PUBLISH_BACKOFF": "0.01", "READINESS_PUBLISH_BUDGET": "2", "READINESS_WRITE_INTERVAL": "0",
         **{f"INPUT_{k.upper()}": v for k, v in given.items()},
     })
-    env.update(extra)
+    runner.update(env or {})
     (tmp / "home").mkdir(exist_ok=True)
     start = time.monotonic()
-    done = subprocess.run([str(READINESS), "action"], env=env, cwd=repo.path, capture_output=True,
+    done = subprocess.run([str(READINESS), "action"], env=runner, cwd=repo.path, capture_output=True,
                           timeout=timeout, check=False)
     return Done(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"),
                 time.monotonic() - start, parse_outputs((files / "output").read_text(encoding="utf-8")),

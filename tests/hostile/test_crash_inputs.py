@@ -51,7 +51,7 @@ def test_a_deeply_nested_event_payload_is_a_problem_not_a_crash(tmp_path: Path) 
     text = json.dumps(event).replace('"@DEEP@"', "[" * 200_000 + "]" * 200_000)
     path = tmp_path / "deep.json"
     path.write_text(text)
-    done = action(repo, tmp_path, inputs={"gates": "migrations"}, GITHUB_EVENT_PATH=str(path))
+    done = action(repo, tmp_path, inputs={"gates": "migrations"}, env={"GITHUB_EVENT_PATH": str(path)})
     assert_no_defect(done)
     assert done.code == 1 and "nests too deeply" in done.stdout, done.stdout[-500:]
 

@@ -107,7 +107,7 @@ def action(tmp: Path, ws: Workspace, api_url: str, *, event: str = "pull_request
 def marked(fake: FakeGitHub) -> list[dict[str, object]]:
     """The bot's comments that carry the marker (a person quoting the marker does not count)."""
     return [c for c in fake.comments_on(PR) if str(c["body"]).startswith(MARKER)
-            and c["user"]["login"] == fake.identity["login"]]  # type: ignore[index]
+            and c["user"]["login"] == fake.identity["login"]]
 
 
 def assert_outcome(done: ActionRun, fake: FakeGitHub, *, expect_comment: bool = True) -> None:
@@ -202,7 +202,7 @@ def test_faults_keep_the_verdict_and_one_comment(name: str, tmp_path: Path, work
         assert len(fake.requests_for("issues/create-comment")) == 2, "no retry with the minimal body"
         assert len(str(marked(fake)[0]["body"])) < len(done.path("comment-file").read_text("utf-8")) + 1
     if name == "duplicates-left-by-an-earlier-race":
-        humans = [c for c in fake.comments_on(PR) if c["user"]["login"] == "mallory"]  # type: ignore[index]
+        humans = [c for c in fake.comments_on(PR) if c["user"]["login"] == "mallory"]
         assert len(humans) == 1, "a person's comment quoting the marker was touched"
     # a second run on the same PR edits the comment in place
     again = action(tmp_path, workspace, fake.base_url, tag="b")

@@ -25,7 +25,7 @@ def test_a_push_run_cannot_post_the_required_check_name(tmp_path: Path) -> None:
             "repository": {"full_name": "octo-org/demo", "default_branch": "main"}}
     with FakeGitHub(SPEC_PATH, repository="octo-org/demo", token=TOKEN) as fake:
         done = action(repo, tmp_path, inputs={"gates": "migrations", "comment": "never"}, api_url=fake.base_url,
-                      event=push, GITHUB_EVENT_NAME="push", GITHUB_REF="refs/heads/feature")
+                      event=push, env={"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/feature"})
         runs = list(fake.iter_check_runs())
     assert_no_defect(done)
     assert runs, done.stdout[-800:]

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,8 @@ from sec_support import DROP, Done, PrRepo, assert_no_defect, check, git
 BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\n"}
 
 
-def _judge(tmp_path: Path, pr: dict[str, str | bytes] | Callable[[Path], None], *args: str,
-           base: dict[str, str | bytes] | None = None) -> Done:
+def _judge(tmp_path: Path, pr: Mapping[str, str | bytes] | Callable[[Path], None], *args: str,
+           base: Mapping[str, str | bytes] | None = None) -> Done:
     repo = PrRepo.make(tmp_path / "ws", base or BASE, pr)
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", *args, home=tmp_path)
     assert_no_defect(done)

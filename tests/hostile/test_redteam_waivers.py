@@ -4,15 +4,18 @@ the same line) still apply; the PR's own inline waivers still apply below the th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from sec_support import PrRepo, assert_no_defect, check
+from sec_support import Done, PrRepo, assert_no_defect, check
 
 WAIVER = "-- readiness: ignore migrations/drop-table -- backup verified in OPS-1\n"
 BASE = {"db/migrations/0001_init.sql": "CREATE TABLE users (id int);\nCREATE TABLE legacy (id int);\n"}
 
 
-def _drop_findings(tmp_path: Path, base: dict[str, str | bytes], pr: dict[str, str | bytes]):
+def _drop_findings(tmp_path: Path, base: Mapping[str, str | bytes],
+                   pr: Mapping[str, str | bytes]) -> tuple[Done, list[dict[str, Any]]]:
     repo = PrRepo.make(tmp_path / "ws", base, pr)
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", home=tmp_path)
     assert_no_defect(done)

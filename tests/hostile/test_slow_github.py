@@ -79,7 +79,7 @@ def _env() -> dict[str, str]:
 
 def test_a_trickling_api_cannot_hold_publishing(tmp_path: Path, trickle: Trickle) -> None:
     repo = PrRepo.make(tmp_path / "ws", {"README.md": "# r\n"}, {"db/migrations/V2__drop.sql": DROP})
-    done = action(repo, tmp_path, api_url=trickle.url, inputs={"gates": "migrations"}, timeout=90, **_env())
+    done = action(repo, tmp_path, api_url=trickle.url, inputs={"gates": "migrations"}, timeout=90, env=_env())
     assert_no_defect(done)
     assert done.code == 1 and done.outputs["verdict"] == "fail" and done.summary.strip()
     assert trickle.requests >= 1
@@ -93,7 +93,7 @@ def test_a_trickling_files_list_falls_back_to_judging_everything(tmp_path: Path,
     event["pull_request"]["base"]["sha"] = "1" * 40  # not in the clone: git cannot tell, the API is asked
     event["pull_request"]["head"]["sha"] = repo.head
     done = action(repo, tmp_path, api_url=trickle.url, inputs={"gates": "migrations"}, event=event, timeout=120,
-                  **_env())
+                  env=_env())
     assert_no_defect(done)
     assert "judging the whole repository" in done.stdout, done.stdout[-800:]
     assert done.code == 1 and done.outputs["verdict"] == "fail"

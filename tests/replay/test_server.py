@@ -145,7 +145,7 @@ def test_a_database_url_role_without_createdb_is_a_skip_and_the_sandbox_is_dropp
     import psycopg
 
     info = dict(part.split("=", 1) for part in pg_url.split())
-    with psycopg.connect(**info, autocommit=True) as admin:
+    with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute("DROP ROLE IF EXISTS weak")
         admin.execute("CREATE ROLE weak LOGIN PASSWORD 'weak-pw'")
         try:

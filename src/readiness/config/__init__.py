@@ -10,7 +10,13 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from readiness.config.settings import ConfigGateSettings, DocsGateSettings
+from readiness.config.settings import (
+    ChecklistGateSettings,
+    ConfigGateSettings,
+    DepsGateSettings,
+    DocsGateSettings,
+    MigrationsGateSettings,
+)
 from readiness.config.settings import as_globs as as_globs  # re-exported: gates import it from here
 from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Location, Severity
@@ -57,7 +63,8 @@ class Config:
     exclude: tuple[str, ...] = ()
     """Globs no gate looks at."""
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per-gate settings, as written (validated)."""
+    """Per-gate settings, as written (validated): what the policy compares and merges. Gates read the
+    typed `<gate>_gate` attributes below, parsed from it."""
     waivers: tuple[ConfigWaiver, ...] = ()
     """Config waivers."""
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
@@ -72,10 +79,19 @@ class Config:
     """`gates.config`, typed: parsed here, once, whenever a Config is made (`replace` included)."""
     docs_gate: DocsGateSettings = field(init=False, repr=False, compare=False)
     """`gates.docs`, typed the same way."""
+    deps_gate: DepsGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.deps`, typed the same way."""
+    migrations_gate: MigrationsGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.migrations`, typed the same way."""
+    checklist_gate: ChecklistGateSettings = field(init=False, repr=False, compare=False)
+    """`gates.checklist`, typed the same way."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config_gate", ConfigGateSettings.parse(self.gate("config")))
         object.__setattr__(self, "docs_gate", DocsGateSettings.parse(self.gate("docs")))
+        object.__setattr__(self, "deps_gate", DepsGateSettings.parse(self.gate("deps")))
+        object.__setattr__(self, "migrations_gate", MigrationsGateSettings.parse(self.gate("migrations")))
+        object.__setattr__(self, "checklist_gate", ChecklistGateSettings.parse(self.gate("checklist")))
 
     def gate(self, gate_id: str) -> dict[str, Any]:
         """One gate's settings ({} when absent)."""

@@ -24,9 +24,7 @@ class GateContext:
     workspace: Workspace
     """The repository, read safely."""
     config: Config
-    """The whole configuration."""
-    settings: dict[str, Any]
-    """This gate's section of the configuration."""
+    """The whole configuration; a gate reads its own settings, typed, from it (`config.<gate>_gate`)."""
     changes: ChangeSet | None = None
     """The PR's changes; None for a full scan."""
     offline_db: Path | None = None

@@ -19,7 +19,7 @@ def run_gate(root: Path, config: Config | None = None) -> GateOutcome:
         path = root / ".readiness.yml"
         config = load_config(path, display=".readiness.yml") if path.exists() else Config()
     ws = Workspace(root, max_file_bytes=config.max_file_bytes, exclude=config.exclude)
-    return GATE.run(GateContext(workspace=ws, config=config, settings=config.gate("config")))
+    return GATE.run(GateContext(workspace=ws, config=config))
 
 
 def located(outcome: GateOutcome, rule: str | None = None) -> list[tuple[str, str, int | None, int | None]]:

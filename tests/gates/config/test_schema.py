@@ -156,7 +156,7 @@ def test_format_checking_is_on_and_validators_are_compiled_once(tmp_path: Path, 
     cfg = load_config(tmp_path / ".readiness.yml")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(config_files.ConfigFiles, "__post_init__", record)
-        out = GATE.run(GateContext(workspace=Workspace(tmp_path), config=cfg, settings=cfg.gate("config")))
+        out = GATE.run(GateContext(workspace=Workspace(tmp_path), config=cfg))
     assert [r[1] for r in located(out)] == [f"config/f{i}.yaml" for i in (1, 3, 5, 7, 9)]
     (cache,) = made
     assert list(cache.book._compiled) == ["schemas/s.json"]

@@ -346,3 +346,12 @@ def test_stale_database_is_a_finding(tmp_path: Path) -> None:
     record["modified"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (db / "PYSEC-1.json").write_text(json.dumps(record), encoding="utf-8")
     assert stale({}) == []
+
+
+def test_files_given_as_one_glob_string_is_that_glob(run_deps: RunDeps) -> None:
+    # The schema allows `files: <glob>` as well as a list. Read as a sequence, the string was its
+    # characters, so the gate found no file and skipped; typed settings read it as one glob.
+    _r, gate = run_deps({"deps/base.txt": "PyYAML==6.0.2\n", "requirements.txt": "idna==3.7\n"},
+                        settings={"files": "deps/*.txt", "max_db_age_days": 3650})
+    assert gate.status is GateStatus.PASS, gate.error
+    assert [i.data["source"] for i in gate.items] == ["deps/base.txt"]

@@ -81,7 +81,7 @@ def _user(login: str, kind: str = "User") -> dict[str, Any]:
 
 def build(action: str, *, fork: bool) -> dict[str, Any]:
     root = json.loads(SCHEMA.read_text())
-    event = _value(root, root["definitions"][f"pull_request${action}"], "event")
+    event: dict[str, Any] = _value(root, root["definitions"][f"pull_request${action}"], "event")
     head_repo = FORK if fork else REPO
     pr = event["pull_request"]
     pr.update(number=7, state="open", title="Add slug column", changed_files=3, draft=False)
@@ -107,7 +107,7 @@ def build_workflow_run(*, fork: bool) -> dict[str, Any]:
     """A `workflow_run` completed event for the pull_request run of PR #7 at HEAD: GitHub lists the PR in
     `pull_requests` only when its head branch is in the base repository, so a fork's list is empty."""
     root = json.loads(SCHEMA.read_text())
-    event = _value(root, root["definitions"]["workflow_run$completed"], "event")
+    event: dict[str, Any] = _value(root, root["definitions"]["workflow_run$completed"], "event")
     head_repo = FORK if fork else REPO
     run = event["workflow_run"]
     run.update(head_sha=HEAD, head_branch="feature/slug", event="pull_request", conclusion="failure",

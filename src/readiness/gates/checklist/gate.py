@@ -8,23 +8,26 @@ item with its state, which the pillar scorecard (`readiness.score`) reads.
 
 from __future__ import annotations
 
-from readiness.gates.base import GateContext, GateOutcome, unreadable
+from readiness.gates.base import GateContext, GateOutcome, repo_relative, unreadable
 from readiness.gates.checklist import checks, document, evidence
 from readiness.gates.checklist.document import Checklist
 from readiness.gates.checklist.evidence import Judged
 from readiness.gates.checklist.rules import MISSING_CHECKLIST, UNREADABLE_FILE
-from readiness.gates.checklist.settings import DEFAULT_FILES, ChecklistSettings
 from readiness.model import GateId, GateResult, Item, Location
 from readiness.workspace import FileProblem, Workspace
 
+DEFAULT_FILES: tuple[str, ...] = ("readiness-checklist.yml", "readiness-checklist.yaml",
+                                  ".github/readiness-checklist.yml", "docs/readiness-checklist.yml")
+"""Where the checklist is looked for, in order, when `gates.checklist.file` is not set."""
 NO_CHECKLIST = ("no checklist file ({}); `readiness init` writes a starter, and "
                 "`gates.checklist.require: true` makes its absence a finding")
 
 
-def locate(ws: Workspace, settings: ChecklistSettings) -> str | None:
-    """The checklist file: the configured one if it exists, else the first default that exists."""
-    if settings.file is not None:
-        return settings.file if ws.exists(settings.file) else None
+def locate(ws: Workspace, configured: str | None) -> str | None:
+    """The checklist file: the configured one (repository-relative) if it exists, else the first default
+    that exists."""
+    if configured is not None:
+        return configured if ws.exists(configured) else None
     return next((f for f in DEFAULT_FILES if ws.exists(f)), None)
 
 
@@ -46,12 +49,15 @@ class ChecklistGate:
     id = GateId("checklist")
 
     def run(self, ctx: GateContext) -> GateOutcome:
-        settings = ChecklistSettings.parse(ctx.settings, ctx.config.source)
+        settings = ctx.config.checklist_gate
+        # a `file` outside the repository is a ConfigError (exit 2), as every configured path
+        file = repo_relative(settings.file, "gates.checklist.file", ctx.config.source) \
+            if settings.file is not None else None
         ws = ctx.workspace
-        rel = locate(ws, settings)
+        rel = locate(ws, file)
         if rel is None:
-            wanted = settings.file or DEFAULT_FILES[0]
-            if settings.file is None and not settings.require:
+            wanted = file or DEFAULT_FILES[0]
+            if file is None and not settings.require:
                 return GateOutcome(skipped=NO_CHECKLIST.format(", ".join(DEFAULT_FILES[::2])))
             return GateOutcome(findings=[MISSING_CHECKLIST.finding(
                 Location(path=wanted), message=f"The readiness checklist {wanted} does not exist.",

@@ -11,6 +11,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from readiness.config.settings import DepsGateSettings
 from readiness.errors import GateError
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.deps.changes import RawChange, raw_changes
@@ -46,9 +47,6 @@ from readiness.model import (
 )
 from readiness.workspace import FileProblem
 
-DEFAULT_TIMEOUT = 15.0
-DEFAULT_MAX_DB_AGE_DAYS = 30
-"""An offline database whose newest record is older than this (in days) is a finding."""
 MAX_NOTES = 50
 _DB_CACHE: dict[Path, OsvDatabase] = {}
 
@@ -81,27 +79,26 @@ def offline_database(path: Path) -> OsvDatabase:
 
 def choose_source(ctx: GateContext) -> Source:
     """`--offline-db` wins; else `service` (default: offline when `offline_db` is set, else osv)."""
-    settings = ctx.settings
-    configured = settings.get("offline_db")
+    settings = ctx.config.deps_gate
+    configured = settings.offline_db
     path: Path | None = ctx.offline_db
     if path is None and configured:
         if ctx.config.external:  # the runner's own config file may name a runner directory
-            p = Path(str(configured))
+            p = Path(configured)
             path = p if p.is_absolute() else ctx.workspace.root / p
         else:  # a repository's directory: read by the repository's rules (no link out, nothing in .git/)
-            rel = ctx.repo_path(str(configured), "offline_db")
+            rel = ctx.repo_path(configured, "offline_db")
             try:
                 path = ctx.workspace.inside(rel)
             except FileProblem as exc:
                 raise GateError(f"gates.deps.offline_db {rel}: {exc.reason}") from None
-    service = "offline" if ctx.offline_db is not None else str(settings.get("service") or
-                                                                 ("offline" if path else "osv"))
+    service = "offline" if ctx.offline_db is not None else settings.service or ("offline" if path else "osv")
     if service == "offline" and path is None:
         raise GateError("service: offline needs an OSV directory: set gates.deps.offline_db or pass --offline-db")
     return Source(service=service, db=offline_database(path) if path is not None else None)
 
 
-def audit(pins: list[Pin], source: Source, settings: dict[str, Any],
+def audit(pins: list[Pin], source: Source, settings: DepsGateSettings,
           notes: list[str]) -> dict[Pin, list[Vulnerability]]:
     """Vulnerabilities per pin from the chosen source."""
     if not pins:
@@ -111,8 +108,7 @@ def audit(pins: list[Pin], source: Source, settings: dict[str, Any],
         return {pin: source.db.audit(pin[0], pin[1], notes=notes) for pin in pins}
     from readiness.gates.deps.pip_audit import LiveOptions, live_audit
 
-    opts = LiveOptions(service=source.service, timeout=float(settings.get("timeout") or DEFAULT_TIMEOUT),
-                       osv_url=settings.get("osv_url"))
+    opts = LiveOptions(service=source.service, timeout=settings.timeout, osv_url=settings.osv_url)
     return live_audit(pins, opts, source.db)
 
 
@@ -140,7 +136,7 @@ def _base_parsed(ctx: GateContext, globs: tuple[str, ...]) -> Parsed | None:
     return parsed
 
 
-def _kept(vulns: list[Vulnerability], ignored: set[str]) -> list[Vulnerability]:
+def _kept(vulns: list[Vulnerability], ignored: frozenset[str]) -> list[Vulnerability]:
     return [v for v in vulns if not ignored & set(v.ids)]
 
 
@@ -323,15 +319,15 @@ class DepsGate:
     id = GateId("deps")
 
     def run(self, ctx: GateContext) -> GateOutcome:
-        settings = ctx.settings
+        settings = ctx.config.deps_gate
         ws = ctx.workspace
-        globs = dependency_globs(settings.get("files"))
+        globs = dependency_globs(settings.files)
         files = select(ws.files(), globs)
         if not files:
             return GateOutcome(skipped="no Python dependency files found (requirements*.txt, pyproject.toml, "
                                        "poetry.lock, uv.lock, Pipfile.lock, pylock.toml)")
         head = parse_all(files, ws.read_text)
-        findings = hygiene(head, require_lock=bool(settings.get("require_lock", True)))
+        findings = hygiene(head, require_lock=settings.require_lock)
         base = _base_parsed(ctx, globs)
         base_decl: set[tuple[str, str]] = set()
         if base is not None:
@@ -354,8 +350,7 @@ class DepsGate:
         notes: list[str] = []
         source = choose_source(ctx) if pins else Source(service="none", db=None)
         results = audit(pins, source, settings, notes)
-        ignored = {str(i) for i in settings.get("ignore_vulns") or []}
-        unknown = Severity(str(settings.get("unknown_severity") or "critical"))
+        ignored, unknown = settings.ignore_vulns, settings.unknown_severity
 
         def kept(pin: Pin) -> list[Vulnerability]:
             return _kept(results.get(pin, []), ignored)
@@ -413,10 +408,10 @@ def _database_age(ctx: GateContext, db: OsvDatabase, pins: list[Pin], head: Pars
     extra["database"] = {"records": st.files, "packages": st.names, "load_ms": round(st.seconds * 1000, 1),
                          "from_cache": st.from_cache, "newest_record": dated[1] if dated else None,
                          "age_days": round(dated[0], 1) if dated else None}
-    limit = ctx.settings.get("max_db_age_days", DEFAULT_MAX_DB_AGE_DAYS)
+    limit = ctx.config.deps_gate.max_db_age_days
     if dated is None:
         extra["database"]["age_note"] = "no record carries a usable `modified` time: the database's age is unknown"
-    if not pins or dated is None or limit is None or dated[0] <= float(limit):
+    if not pins or dated is None or dated[0] <= float(limit):
         return []
     age = dated[0]
     audited = sorted({d.source for d in head.deps if d.pinned})

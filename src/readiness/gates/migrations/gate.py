@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
-from readiness.config import as_globs
 from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import contract, parallel, replayed, unchanged
 from readiness.gates.migrations import rules as R
@@ -35,8 +33,6 @@ from readiness.gates.migrations.runners import BY_FORMAT, Detector
 from readiness.model import Finding, GateId, Item, Location, RiskClass
 from readiness.workspace import FileProblem, ReadObserver, Workspace, matches
 
-DEFAULT_LARGE_ROWS = 1_000_000
-
 _Judged = tuple[list[Finding], list[Item], "ReadObserver | None"]
 """One migration's findings and item, plus what its reads recorded (the engine's read log)."""
 _Forked = tuple[_Judged, "list[Op] | None", "Analysis | None"]
@@ -51,9 +47,9 @@ class MigrationsGate:
 
     def run(self, ctx: GateContext) -> GateOutcome:
         started = time.monotonic()  # replay's budget is what the gate's time limit leaves
-        settings = ctx.settings
+        settings = ctx.config.migrations_gate
         ws = ctx.workspace
-        paths = as_globs(settings["paths"]) if settings.get("paths") is not None else None
+        paths = settings.paths
         candidates = discover(ws, paths, pr_files=sorted(ctx.changes.files) if ctx.changes else (),
                               established=_at_base(ctx))
         out = GateOutcome()
@@ -63,7 +59,7 @@ class MigrationsGate:
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
-        judge_all = ctx.changes is None or settings.get("scope") == "all"
+        judge_all = ctx.changes is None or ctx.config.scope_all(self.id)
         dups = copies(ws, candidates, ctx.touched)
         if dups:  # a legacy copy of a migration is judged once, where it is kept (or touched)
             candidates = [c for c in candidates if c.path not in dups]
@@ -73,7 +69,7 @@ class MigrationsGate:
             out.skipped = (f"the PR adds or changes no migration ({len(candidates)} in the repository are history "
                            "and were not judged; set scope: all to judge them)")
             return out
-        run = Run(ctx=ctx, every=candidates, large=_large_tables(settings), history=History(candidates),
+        run = Run(ctx=ctx, every=candidates, large=settings.large(), history=History(candidates),
                    detector=Detector(ws))
         history = run.history
         pending: list[tuple[Candidate, Analysis]] = []
@@ -153,8 +149,8 @@ class MigrationsGate:
 
     def _finish(self, run: Run, cand: Candidate, an: Analysis, out: GateOutcome, tables: State) -> None:
         """Judge an analysed migration, with the state its earlier migrations left on `tables`."""
-        settings = run.ctx.settings
-        explicit_lt = settings.get("require_lock_timeout")
+        settings = run.ctx.config.migrations_gate
+        explicit_lt = settings.require_lock_timeout
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
         runner = an.runner or BY_FORMAT.get(an.fmt)
         hits = judge(an.ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=tables,
@@ -171,7 +167,7 @@ class MigrationsGate:
         # The class is the operational risk of running the migration; whether it can be rolled back
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
-        reversible = reversibility(cand, an, settings, findings)
+        reversible = reversibility(cand, an, settings.require_reversible, findings)
         if run.ctx.changes is not None:  # an edited, already-applied migration: what the PR left is not its doing
             findings = unchanged.settle(run.ctx, cand.path, lambda: self._units(run, cand, an),
                                         lambda text: self._units(run, cand, None, text), findings)
@@ -256,20 +252,6 @@ def _submodules(ctx: GateContext, paths: tuple[str, ...] | None, found: list[Can
                 Location(path=rel),
                 message=f"The PR moves submodule {rel}, where migrations live; the migrations it brings are in "
                         "another repository and were not judged.", evidence=rel))
-    return out
-
-
-def _large_tables(settings: Mapping[str, Any]) -> dict[str, int | None]:
-    value = settings.get("large_tables")
-    threshold = int(settings.get("large_table_rows", DEFAULT_LARGE_ROWS))
-    out: dict[str, int | None] = {}
-    if isinstance(value, list):
-        for name in value:
-            out[str(name).lower()] = None
-    elif isinstance(value, dict):
-        for name, rows in value.items():
-            if isinstance(rows, int) and rows >= threshold:
-                out[str(name).lower()] = rows
     return out
 
 

@@ -30,7 +30,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -108,8 +108,7 @@ def mode_of(ctx: GateContext, env: Mapping[str, str] = os.environ) -> str:
     for value in (ctx.replay, env.get(REPLAY_ENV)):
         if value and value.strip().lower() in MODES:
             return value.strip().lower()
-    value = ctx.settings.get("replay")
-    return str(value) if value in MODES else "auto"
+    return ctx.config.migrations_gate.replay
 
 
 def database_url(ctx: GateContext, env: Mapping[str, str] = os.environ) -> str | None:
@@ -416,7 +415,7 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     from readiness.replay.server import find_binaries
 
     if url is None:
-        binaries = find_binaries(ctx.settings.get("postgres_version"))
+        binaries = find_binaries(ctx.config.migrations_gate.postgres_version)
         if isinstance(binaries, str):
             return _unavailable(mode, binaries, findings, items, ctx)
     t0 = time.monotonic()
@@ -425,10 +424,10 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
         return _unavailable(mode, f"the static judgement used the gate's time ({budget:.0f} s left for replay, at "
                                   f"least {MIN_BUDGET_S:.0f} s needed)", findings, items, ctx)
     full_scan = ctx.changes is None
-    tx = ctx.settings.get("transactional")
+    tx = ctx.config.migrations_gate.transactional
     try:
         todo = plans(ctx.workspace, every, chosen, full_scan=full_scan,
-                     transactional=tx if isinstance(tx, bool) else None, deadline=t0 + budget - MIN_BUDGET_S)
+                     transactional=tx, deadline=t0 + budget - MIN_BUDGET_S)
     except OutOfTime:
         return _unavailable(mode, "reading the migration history used replay's time budget", findings, items, ctx)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}
@@ -465,7 +464,7 @@ def _shared_server(stack: contextlib.ExitStack, ctx: GateContext, budget: float)
     from readiness.replay import Limits
     from readiness.replay.server import ServerStartError, ThrowawayServer, find_binaries
 
-    binaries = find_binaries(ctx.settings.get("postgres_version"))
+    binaries = find_binaries(ctx.config.migrations_gate.postgres_version)
     if isinstance(binaries, str):
         return None
     limits = Limits(budget_s=budget)
@@ -490,7 +489,7 @@ def _replay_each(todo: Sequence[Plan], url: str | None, ctx: GateContext, budget
             summary["reason"] = "the time budget ran out before every migration directory was replayed"
             break
         limits = Limits(budget_s=left, statement_timeout_s=min(60.0, max(2.0, left / 4)))
-        result = replay(plan.history, plan.pr, database_url=url, major=ctx.settings.get("postgres_version"),
+        result = replay(plan.history, plan.pr, database_url=url, major=ctx.config.migrations_gate.postgres_version,
                         limits=limits)
         if not isinstance(result, Replayed):
             return result.reason
@@ -539,8 +538,8 @@ class _Judge:
         """Index in `static` -> the finding as replay adjusted it."""
         self.items = items
         self.item_data: dict[str, dict[str, Any]] = {}
-        self.large = _large(ctx.settings)
-        self.require_reversible = ctx.settings.get("require_reversible")
+        self.large = set(ctx.config.migrations_gate.large())
+        self.require_reversible = ctx.config.migrations_gate.require_reversible
         by_place: dict[tuple[str, int | None], list[int]] = {}
         for i, f in enumerate(findings):
             if f.rule not in NOT_LOCK_RULES:
@@ -786,14 +785,6 @@ def _status(m: MigrationResult) -> str:
     if failed.error is None or failed.error.kind is FailureKind.BUDGET:
         return "not-run"
     return "fails" if failed.error.kind is FailureKind.MIGRATION else "not-replayable"
-
-
-def _large(settings: Mapping[str, Any]) -> set[str]:
-    value = settings.get("large_tables")
-    if isinstance(value, Mapping):
-        threshold = int(settings.get("large_table_rows", 1_000_000))
-        return {str(k).lower() for k, n in value.items() if isinstance(n, int) and n >= threshold}
-    return {str(v).lower() for v in value or () if isinstance(v, str)} if isinstance(value, Iterable) else set()
 
 
 def _one_line(text: str, limit: int = 200) -> str:

@@ -4,9 +4,6 @@ Reversibility is the item's `reversible` and these findings, never a raise of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.checks import Hit
 from readiness.gates.migrations.discover import Candidate
@@ -18,11 +15,10 @@ from readiness.model import Finding, Location, RiskClass
 A = Action
 
 
-def reversibility(cand: Candidate, an: Analysis, settings: Mapping[str, Any],
+def reversibility(cand: Candidate, an: Analysis, required: bool | None,
                   findings: list[tuple[RiskClass, Finding]]) -> bool:
     """Whether the migration can be rolled back, with irreversible-migration and lossy-down findings
-    added to `findings` (as `require_reversible` asks)."""
-    required = settings.get("require_reversible")
+    added to `findings` (as `required`, the setting `require_reversible`, asks)."""
     risk = R.risk_of(R.IRREVERSIBLE)
     if an.python or an.changesets:
         reversible = not an.irreversible

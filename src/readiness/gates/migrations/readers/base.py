@@ -100,7 +100,7 @@ class Reader(Protocol):
 def analyse_up(run: Run, cand: Candidate, an: Analysis, up_text: str, up_line: int, runner: Runner) -> None:
     """The part every SQL reader shares: the configuration's `transactional` over the tool's mode,
     then the up text parsed into operations."""
-    tx_cfg = run.ctx.settings.get("transactional")
+    tx_cfg = run.ctx.config.migrations_gate.transactional
     if tx_cfg is not None:  # the configuration says how the tool runs these files
         runner, an.tx_source = replace(runner, mode=TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
     an.runner, an.mode = runner, runner.mode

@@ -34,7 +34,7 @@ class FileReader:
                 an.tx_source = "file"
         elif family == "flyway":
             runner = replace(BY_FORMAT["flyway"], mode=TxMode.flyway(up_text))
-            if run.ctx.settings.get("transactional") is None and ws.exists(cand.path + ".conf"):
+            if run.ctx.config.migrations_gate.transactional is None and ws.exists(cand.path + ".conf"):
                 try:  # a script configuration file overrides Flyway's own choice for this script
                     conf = TxMode.flyway_script_config(ws.read_text(cand.path + ".conf"))
                 except FileProblem as problem:

@@ -72,7 +72,7 @@ class PythonReader:
             run.django.judged(cand.path, tree)
             res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path))
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
-        tx_cfg = run.ctx.settings.get("transactional")
+        tx_cfg = run.ctx.config.migrations_gate.transactional
         if tx_cfg is not None:  # the configuration says how these migrations run (env.py, ATOMIC_REQUESTS...)
             an.mode, an.tx_source = (TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
         elif not is_alembic and not res.atomic:
