@@ -17,7 +17,7 @@ from action_support import Repo, action_env, git
 from fake_github import FakeGitHub
 from gh_support import TOKEN, ActionRun, parse_output_file
 
-from readiness.github.comment import MARKER
+from readiness.render.markdown import MARKER
 
 pytestmark = pytest.mark.replay
 READINESS = Path(sys.executable).parent / "readiness"
