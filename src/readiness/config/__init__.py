@@ -252,6 +252,16 @@ def _kind(value: object) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
+_YAML11_BOOL_WORDS = {True: ("on", "yes", "true", "y"), False: ("off", "no", "false", "n")}
+
+
+def _yaml11_word(value: Any, allowed: Any) -> str | None:
+    """The allowed word a boolean most likely was before YAML 1.1 read it (`replay: off` is False)."""
+    if not isinstance(value, bool) or not isinstance(allowed, list):
+        return None
+    return next((w for w in _YAML11_BOOL_WORDS[value] if w in allowed), None)
+
+
 def _problem(err: Any) -> str:
     """What is wrong, in words built from the schema alone: the file's own text is never echoed
     (a config path can point at any file the runner has, and its content must not reach a log)."""
@@ -260,7 +270,11 @@ def _problem(err: Any) -> str:
         names = expected if isinstance(expected, list) else [expected]
         return f"expected {' or '.join(map(str, names))}, found {_kind(err.instance)}"
     if kind == "enum":
-        return "must be one of " + ", ".join(json.dumps(v) for v in expected)
+        problem = "must be one of " + ", ".join(json.dumps(v) for v in expected)
+        meant = _yaml11_word(err.instance, expected)
+        if meant is not None:
+            problem += f" (YAML reads an unquoted {meant} as a boolean: write \"{meant}\")"
+        return problem
     if kind == "const":
         return f"must be {json.dumps(expected)}"
     if kind == "required":

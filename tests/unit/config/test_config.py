@@ -58,6 +58,9 @@ waivers:
     ("fail_on: high\nfail_on: low\n", 2, "duplicate key"),
     ("gates: [\n", 2, "YAML syntax error"),
     ("waivers:\n  - {rule: NotAnId, reason: x}\n", 2, "waivers[0].rule"),
+    # YAML 1.1 reads an unquoted off/on as a boolean: the message says how to write the word
+    ("gates:\n  migrations:\n    replay: off\n", 3, 'YAML reads an unquoted off as a boolean: write "off"'),
+    ("gates:\n  migrations:\n    replay: yes\n", 3, 'YAML reads an unquoted on as a boolean: write "on"'),
 ])
 def test_invalid_config_names_file_and_line(tmp_path: Path, text: str, line: int, needle: str) -> None:
     with pytest.raises(ConfigError) as err:
