@@ -337,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         if py_walls:
             print(f"wall ratio with jsonschema only: {median(py_walls) / median(peer_walls):.3f}")
     missing = check_planted(report, planted)
-    violations = [f for f in report["findings"] if f["rule"] == "config/schema-violation"]  # type: ignore[index]
+    found = report.get("findings", [])
+    assert isinstance(found, list)
+    violations = [f for f in found if f["rule"] == "config/schema-violation"]
     print(f"our schema-violation findings: {len(violations)}; planted errors not reported at their line: "
           f"{len(missing)}")
     for p in missing[:10]:

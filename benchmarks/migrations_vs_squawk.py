@@ -170,7 +170,7 @@ def _once(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
     return time.perf_counter() - start, _cpu() - cpu, proc.stdout
 
 
-def _in_process(corpus: Path) -> tuple[float, float, dict]:  # type: ignore[type-arg]
+def _in_process(corpus: Path) -> tuple[float, float, dict[str, Any]]:
     from readiness.config import Config
     from readiness.engine import RunOptions, run
     from readiness.model import FailOn
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     _in_process(corpus)  # import once: the in-process rows time the work, the CLI rows include start-up
     # Interleaved rounds, so that load from other jobs on the machine falls on every tool alike.
     samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    sq_out, ours = b"", {}
+    sq_out, ours = b"", dict[str, Any]()
     for _ in range(args.runs):
         wall, cpu, sq_out = _once([args.squawk, *files, "--reporter", "json"], corpus)
         samples["squawk"].append((wall, cpu))

@@ -96,7 +96,8 @@ def migration(rng: random.Random, n: int) -> str:
 
 
 def lock_text(rng: random.Random, lines: int, bump: bool = False) -> str:
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while sum(len(block.splitlines()) for block in out) < lines:
         name = f"{PACKAGES[i % len(PACKAGES)]}{'' if i < len(PACKAGES) else f'-x{i}'}"
         version = f"{1 + i % 7}.{i % 13}.{(i + int(bump)) % 5}"

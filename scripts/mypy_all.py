@@ -1,4 +1,4 @@
-"""mypy --strict on all of src/ and tests/: `make lint` and the pre-commit hook run this.
+"""mypy --strict on all of src/, tests/, benchmarks/ and scripts/: `make lint` and the pre-commit hook run this.
 
     python scripts/mypy_all.py
 

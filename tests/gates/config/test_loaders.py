@@ -94,7 +94,7 @@ def test_benchmark_corpus_smoke(tmp_path: Path) -> None:
     """The benchmark's generator and planted-error check, on 40 files, in-process."""
     sys.path.insert(0, str(BENCH))
     try:
-        import config_vs_check_jsonschema as bench  # type: ignore[import-not-found]  # benchmarks/, on sys.path here
+        import config_vs_check_jsonschema as bench  # benchmarks/, on sys.path here
     finally:
         sys.path.remove(str(BENCH))
     from readiness.config import load_config
