@@ -19,6 +19,7 @@ watchdog. The parent lists the repository before forking, so no child walks it a
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import select
@@ -252,6 +253,10 @@ class _Worker:
 def _worker(gates: list[str], run_one: Callable[[str], Any], rfd: int, wfd: int,
             memory: int | None) -> None:  # pragma: no cover - runs in the forked child
     code = 0
+    # No cyclic collection in this short-lived child (it leaves with os._exit): a collection walks,
+    # and so writes to, every object inherited from the parent, copying each page (copy-on-write);
+    # the gates ran with the collector paused anyway (engine), so this only covers the result's pickling.
+    gc.disable()
     try:
         os.close(rfd)
         os.setpgid(0, 0)
