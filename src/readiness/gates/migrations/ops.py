@@ -408,8 +408,8 @@ def _flags(values: tuple[str, ...]) -> Flags:
 def _rebuild(v: tuple[Any, ...]) -> Op:
     """An `Op` from what `Op.__reduce__` pickled."""
     new = object.__new__(Op)
-    for name, value in zip(_FIELDS, v, strict=True):
-        _set(new, name, value)
+    for put, value in zip(_SETTERS, v, strict=True):
+        put(new, value)
     _set(new, "action", _ACTION[v[_I_ACTION]])
     _set(new, "flags", _flags(v[_I_FLAGS]))
     for i, enum_type in _ENUM_OF.items():
