@@ -156,10 +156,21 @@ def map_strings(report: Report, fn: Callable[[str], str]) -> Report:
         return value
 
     def gate(g: GateResult) -> GateResult:
-        return replace(g, error=fn(g.error) if g.error is not None else None,
-                       findings=tuple(finding(f) for f in g.findings),
-                       items=tuple(Item(deep(i.data)) for i in g.items), extra=deep(g.extra))
+        error = fn(g.error) if g.error is not None else None
+        findings = tuple(finding(f) for f in g.findings)
+        items = tuple(Item(deep(i.data)) for i in g.items)
+        extra = deep(g.extra)
+        if error == g.error and _same(findings, g.findings) and items == g.items and extra == g.extra:
+            return g
+        return replace(g, error=error, findings=findings, items=items, extra=extra)
 
-    return replace(report, base=fn(report.base) if report.base else report.base,
-                   head=fn(report.head) if report.head else report.head,
-                   gates=tuple(gate(g) for g in report.gates))
+    base = fn(report.base) if report.base else report.base
+    head = fn(report.head) if report.head else report.head
+    gates = tuple(gate(g) for g in report.gates)
+    if base == report.base and head == report.head and _same(gates, report.gates):
+        return report  # nothing masked: not built (and sorted) again
+    return replace(report, base=base, head=head, gates=gates)
+
+
+def _same(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old, strict=True))
