@@ -87,6 +87,18 @@ before / 1.99-2.06x after, one process 1.66-1.69x / 1.73-1.80x, in process 1.22-
 17 flagged, 82 are `timestamp` to `timestamptz` after `SET timezone = 'UTC'` in the same migration
 (no rewrite on PostgreSQL 12+), 8 varchar widenings; 5 of its SET NOT NULL hits are on columns an
 earlier migration already made NOT NULL. No squawk hit on an overlapping rule is "not flagged".
+
+Measured 2026-12-03 (issue 16, "no slower after the restructure"), CPU ratio to squawk in the same
+run, medians, `READINESS_REPLAY=off` (earlier runs of this script after the replay merge timed a
+throwaway server too). bd7e7ff (before the restructure) / 7125414 (main after it, with the watchdog,
+redaction, replay integration, routines and DO blocks of the same weeks) / the perf16 branch: CLI
+2.04-2.12x / 2.78-2.91x / 2.55-2.73x in three interleaved runs of 7-9 rounds (load 2-4); this script,
+7 rounds per tree: CLI 1.98x / 2.78x / 2.57x, one process 1.66x / 2.44x / 2.29x, in process 1.22x /
+1.99x / 1.86x. perf16 recovered 35-45 ms of main's ~140 ms: the watchdog's result pickled by field
+and its worker without cyclic collection, redaction keeping what it leaves unchanged, yaml and the
+DO-block reader imported once before the gate forks, Op built through its slot setters. The rest is
+spread: imports (~25 ms: 44 dataclasses and the op/check enums against 25), the history and
+routine/DO-block reading (~25 ms of work), the watchdog's fork (~25 ms).
 """
 
 from __future__ import annotations
@@ -255,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--squawk", default=str(DEFAULT_SQUAWK))
     args = ap.parse_args(argv)
     compile_package()  # time what an installed copy runs, not compiling from source
+    # the static gate against squawk's static lint: replay (a throwaway PostgreSQL server, 10-30x the
+    # CPU) is timed by replay_gate.py; without this, `replay: auto` replays wherever PostgreSQL is installed
+    os.environ.setdefault("READINESS_REPLAY", "off")
     corpus: Path = args.corpus
     files = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*.sql"))
     if len(files) < 500:

@@ -128,16 +128,23 @@ def _mask_header(m: re.Match[str]) -> str:
 def map_strings(report: Report, fn: Callable[[str], str]) -> Report:
     """`report` with `fn` applied to every string in it (paths, messages, fixes, reasons, errors, items)."""
 
+    # what `fn` leaves as it was is kept, not copied: most findings hold no secret
     def loc(location: Location) -> Location:
-        return replace(location, path=fn(location.path))
+        path = fn(location.path)
+        return location if path == location.path else replace(location, path=path)
 
     def finding(f: Finding) -> Finding:
         waiver = f.waiver
         if waiver is not None:
-            waiver = replace(waiver, reason=fn(waiver.reason),
-                             location=loc(waiver.location) if waiver.location is not None else None)
-        return f.with_(location=loc(f.location), message=fn(f.message),
-                       fix=fn(f.fix) if f.fix is not None else None, waiver=waiver)
+            reason = fn(waiver.reason)
+            where = loc(waiver.location) if waiver.location is not None else None
+            if reason != waiver.reason or where is not waiver.location:
+                waiver = replace(waiver, reason=reason, location=where)
+        where, message = loc(f.location), fn(f.message)
+        fix = fn(f.fix) if f.fix is not None else None
+        if where is f.location and message == f.message and fix == f.fix and waiver is f.waiver:
+            return f
+        return f.with_(location=where, message=message, fix=fix, waiver=waiver)
 
     def deep(value: Any) -> Any:
         if isinstance(value, str):
@@ -149,10 +156,21 @@ def map_strings(report: Report, fn: Callable[[str], str]) -> Report:
         return value
 
     def gate(g: GateResult) -> GateResult:
-        return replace(g, error=fn(g.error) if g.error is not None else None,
-                       findings=tuple(finding(f) for f in g.findings),
-                       items=tuple(Item(deep(i.data)) for i in g.items), extra=deep(g.extra))
+        error = fn(g.error) if g.error is not None else None
+        findings = tuple(finding(f) for f in g.findings)
+        items = tuple(Item(deep(i.data)) for i in g.items)
+        extra = deep(g.extra)
+        if error == g.error and _same(findings, g.findings) and items == g.items and extra == g.extra:
+            return g
+        return replace(g, error=error, findings=findings, items=items, extra=extra)
 
-    return replace(report, base=fn(report.base) if report.base else report.base,
-                   head=fn(report.head) if report.head else report.head,
-                   gates=tuple(gate(g) for g in report.gates))
+    base = fn(report.base) if report.base else report.base
+    head = fn(report.head) if report.head else report.head
+    gates = tuple(gate(g) for g in report.gates)
+    if base == report.base and head == report.head and _same(gates, report.gates):
+        return report  # nothing masked: not built (and sorted) again
+    return replace(report, base=base, head=head, gates=gates)
+
+
+def _same(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old, strict=True))

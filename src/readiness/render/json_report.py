@@ -81,9 +81,11 @@ def _head(report: Report) -> dict[str, Any]:
         "counts": report.counts,
         "gates": [gate_dict(g) for g in report.gates],
     }
-    from readiness.score.rubric import score
+    card = None
+    if any(g.gate == "checklist" for g in report.gates):  # no scorecard without it: its modules not imported
+        from readiness.score.rubric import score
 
-    card = score(report)
+        card = score(report)
     if card is not None:  # optional within schema_version 1: present when the checklist gate ran
         from readiness.render.scorecard import score_dict
 

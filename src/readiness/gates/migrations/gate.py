@@ -83,7 +83,12 @@ class MigrationsGate:
                 if an is not None:
                     pending.append((cand, an))
         else:
-            import pglast.parser  # noqa: F401 - imported once here, inherited by the forked children
+            # imported once here, inherited by the forked children (each would import its own copy):
+            # the parser, the YAML loader of the rule pages' front matter (rules.catalog), DO blocks
+            import pglast.parser  # noqa: F401
+            import yaml  # noqa: F401
+
+            from readiness.gates.migrations import dynamic  # noqa: F401
 
             def one(i: int) -> _Forked:
                 sub = GateOutcome()

@@ -193,6 +193,8 @@ class History:
     def __init__(self, every: Sequence[Candidate]) -> None:
         self._every = every
         self._sequences: dict[str, list[Candidate]] | None = None
+        self._position: dict[str, int] = {}
+        """Path -> its place in its directory's sequence (a lookup per migration, not a scan)."""
         self._ops: dict[str, list[Op]] = {}
         """Path -> its table operations, for migrations judged in this run."""
         self._running: dict[str, tuple[int, State]] = {}
@@ -213,7 +215,9 @@ class History:
         if self._sequences is None:
             self._sequences = {}
             for c in sorted((c for c in self._every if c.format != "python"), key=order):
-                self._sequences.setdefault(root(c), []).append(c)
+                seq = self._sequences.setdefault(root(c), [])
+                self._position.setdefault(c.path, len(seq))
+                seq.append(c)
         return self._sequences.get(root(cand), [])
 
     def step(self, ws: Workspace, cand: Candidate, ops: Sequence[Op]) -> State:
@@ -224,8 +228,8 @@ class History:
         kept (a migration out of order starts its directory again). Migrations this run does not
         judge are read whole, once."""
         seq = self.sequence(cand)
-        pos = next((i for i, c in enumerate(seq) if c.path == cand.path), None)
-        if pos is None:
+        pos = self._position.get(cand.path)
+        if pos is None or pos >= len(seq) or seq[pos].path != cand.path:
             return {}
         key = root(cand)
         done, state = self._running.get(key, (0, {}))

@@ -17,13 +17,14 @@ exception surfaces exactly as it would without the children.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from readiness.pickling import dump
 
 MIN_FILES = 200
 """Below this many files the fork costs more than it saves."""
@@ -114,7 +115,7 @@ def _spawn(fn: Callable[[int], R], indices: list[int]) -> tuple[int, int] | None
             # Pickled in full before writing: the pipe holds 64 KiB, and pickling straight into it
             # would stall here until the parent finishes its own share and starts reading.
             buffer = io.BytesIO()
-            _pickler(buffer).dump(share)
+            dump(share, buffer)
             with os.fdopen(wfd, "wb") as pipe:
                 pipe.write(buffer.getbuffer())
             code = 0
@@ -152,37 +153,3 @@ def _reap(pid: int, *, kill: bool) -> bool:
     except ChildProcessError:
         return False
     return os.waitstatus_to_exitcode(status) == 0
-
-
-# Frozen slotted dataclasses pickle slowly: their generated __getstate__/__setstate__ call
-# fields() per object (~50 us per Finding, both ways). The child's pickler sends each dataclass
-# as (rebuild, (class, field values)) instead; the values are plain tuples the C pickler handles,
-# and `_rebuild` sets the fields directly. The result compares equal, 3-5x faster.
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
-    obj: Any = object.__new__(cls)
-    for name, value in zip(_names(cls), values, strict=True):
-        object.__setattr__(obj, name, value)
-    return obj
-
-
-def _pickler(stream: Any) -> Any:
-    import pickle
-
-    class _Pickler(pickle.Pickler):
-        def reducer_override(self, obj: Any) -> Any:
-            cls = type(obj)
-            if dataclasses.is_dataclass(cls) and not isinstance(obj, type):
-                return _rebuild, (cls, tuple([getattr(obj, n) for n in _names(cls)]))
-            return NotImplemented
-
-    return _Pickler(stream, pickle.HIGHEST_PROTOCOL)
