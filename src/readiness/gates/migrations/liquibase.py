@@ -63,12 +63,14 @@ def changesets(text: str) -> list[Changeset]:
     """The changesets of a changelog, in file order (statements before the first one are not run)."""
     heads = list(_CHANGESET.finditer(text))
     out: list[Changeset] = []
+    line, counted = 1, 0  # lines counted on from the last head (from the start each time was quadratic)
     for k, head in enumerate(heads):
         body_start = head.end() + 1 if head.end() < len(text) else head.end()
         body_end = heads[k + 1].start() if k + 1 < len(heads) else len(text)
         body = text[body_start:body_end]
         attrs = {m.group("key").lower(): m.group("value") for m in _ATTR.finditer(head.group("attrs"))}
-        line = text.count("\n", 0, head.start()) + 1
+        line += text.count("\n", counted, head.start())
+        counted = head.start()
         rollback, state = _rollback(body)
         out.append(Changeset(ident=head.group("ident"), line=line, sql=body, sql_line=line + 1,
                              rollback=rollback, rollback_state=state,

@@ -263,14 +263,10 @@ def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
 def _column_positions(stmt: Statement, body: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Column name -> (line, column) of its definition, so that a rule about one column of a
     CREATE TABLE points at that column's line (and an inline waiver above it applies)."""
-    out: dict[str, tuple[int, int]] = {}
-    for el in body.get("tableElts") or ():
-        cdef = el.get("ColumnDef")
-        if cdef is not None and isinstance(cdef.get("location"), int):
-            at = stmt.position(cdef["location"])
-            if at is not None:
-                out[str(cdef.get("colname", ""))] = at
-    return out
+    defs = [cdef for el in body.get("tableElts") or () if (cdef := el.get("ColumnDef")) is not None
+            and isinstance(cdef.get("location"), int)]
+    at = stmt.positions([cdef["location"] for cdef in defs])
+    return {str(cdef.get("colname", "")): pos for cdef, pos in zip(defs, at, strict=True) if pos is not None}
 
 
 def _untreed(text: str, base: Base) -> Op:

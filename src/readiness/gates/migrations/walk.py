@@ -13,6 +13,8 @@ state the statement starts from).
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +54,10 @@ _GROUPS: dict[ObjectKind | None, str] = {
     K.FUNCTION: "func", K.PROCEDURE: "func", K.ROUTINE: "func", K.AGGREGATE: "func", K.TYPE: "type",
     K.DOMAIN: "type", K.SCHEMA: "schema", K.EXTENSION: "extension", K.DATABASE: "database"}
 """Object kinds that share a namespace: a view and a sequence cannot have the same name."""
+
+
+_LITERAL_RE = re.compile(r"'((?:[^']|'')*)'")
+"""A standard SQL string literal (a doubled quote inside it is one quote)."""
 
 
 def group(kind: ObjectKind | None) -> str:
@@ -115,7 +121,8 @@ class Walk:
     """One migration's operations and the state at the operation being judged (`i`)."""
 
     __slots__ = ("ops", "ctx", "txns", "made", "state", "tracked", "i", "txn", "new", "known", "utc",
-                 "timeout_set", "long_names", "not_valid", "ddl_in_txn", "data_in_txn", "unprotected")
+                 "timeout_set", "long_names", "not_valid", "ddl_in_txn", "data_in_txn", "unprotected",
+                 "_creates", "_ahead", "_literals")
 
     def __init__(self, ops: Sequence[Op], ctx: Context, statements: int) -> None:
         self.ops = ops
@@ -136,6 +143,14 @@ class Walk:
         """The session's time zone is UTC (SET TIME ZONE 'UTC' earlier in the migration)."""
         self.timeout_set = False
         """A lock_timeout is set in the session."""
+        self._creates: dict[tuple[str, str], list[int]] | None = None
+        """(kind group, unqualified name) -> positions of the CREATEs of that name, built at the first
+        `recreated` question (one pass: asking per drop by scanning ahead was quadratic)."""
+        self._ahead: dict[tuple[object, ...], list[int]] | None = None
+        """(scope, action, table, column) -> positions of the operations on that column, for
+        `comes_later` (built once, at the first question)."""
+        self._literals: dict[tuple[int, str], list[int]] | None = None
+        """(transaction, string literal) -> positions of the operations whose text quotes it."""
         # per-migration bookkeeping that whole-migration checks keep as the walk goes
         self.long_names: set[str] = set()
         """Over-long names already reported (identifier-too-long)."""
@@ -152,6 +167,45 @@ class Walk:
     @property
     def in_txn(self) -> bool:
         return self.txn is not None
+
+    def quoted_later(self, value: str) -> bool:
+        """Whether a later operation in the same transaction quotes `value` as a string literal
+        (`'value'` in its text). One index for the whole walk, built at the first question."""
+        txn = self.txns[self.i]
+        if txn is None:
+            return False
+        if self._literals is None:
+            self._literals = {}
+            for j, o in enumerate(self.ops):
+                t = self.txns[j]
+                if t is not None and "'" in o.evidence:
+                    for m in _LITERAL_RE.finditer(o.evidence):
+                        seen = self._literals.setdefault((t, m.group(1).replace("''", "'")), [])
+                        if not seen or seen[-1] != j:
+                            seen.append(j)
+        at = self._literals.get((txn, value))
+        return at is not None and bisect_right(at, self.i) < len(at)
+
+    def comes_later(self, action: Action, op: Op, *, statement: bool = False) -> bool:
+        """Whether a later operation does `action` to `op`'s column in the same transaction (or, with
+        `statement`, in the same statement). One index for the whole walk: a scan ahead per
+        operation was quadratic in the number of operations."""
+        if self._ahead is None:
+            self._ahead = {}
+            for j, o in enumerate(self.ops):
+                col = (o.action, unqualified(o.table), key(o.column))
+                if self.txns[j] is not None:
+                    self._ahead.setdefault(("txn", self.txns[j], *col), []).append(j)
+                self._ahead.setdefault(("statement", o.line, o.col, *col), []).append(j)
+        col = (action, unqualified(op.table), key(op.column))
+        if statement:
+            scope: tuple[object, ...] = ("statement", op.line, op.col, *col)
+        elif self.txns[self.i] is None:
+            return False
+        else:
+            scope = ("txn", self.txns[self.i], *col)
+        at = self._ahead.get(scope)
+        return at is not None and bisect_right(at, self.i) < len(at)
 
     def step(self, i: int) -> Op:
         """Move to operation `i`: the session settings it changes, and what its checks read."""
@@ -196,11 +250,18 @@ class Walk:
         "later", or None."""
         if not name:
             return None
-        i, ops, txns = self.i, self.ops, self.txns
-        g, (full, short_name) = group(kind), names(name)
-        for j in range(i + 1, len(ops)):
-            o = ops[j]
-            if o.action is A.CREATE_OBJECT and group(o.kind) == g \
-                    and (o.column == full or names(o.column)[1] == short_name):
-                return "same" if txns[i] is not None and txns[j] == txns[i] else "later"
-        return None
+        if self._creates is None:
+            self._creates = {}
+            for j, o in enumerate(self.ops):
+                if o.action is A.CREATE_OBJECT:
+                    # a CREATE of the same full name has the same unqualified name too
+                    self._creates.setdefault((group(o.kind), names(o.column)[1]), []).append(j)
+        i, txns = self.i, self.txns
+        at = self._creates.get((group(kind), names(name)[1]))
+        if not at:
+            return None
+        k = bisect_right(at, i)
+        if k == len(at):
+            return None
+        j = at[k]
+        return "same" if txns[i] is not None and txns[j] == txns[i] else "later"

@@ -140,24 +140,14 @@ def _known_not_null(op: Op, walk: Walk) -> bool:
     known = walk.known
     if F.NOT_NULL in op.flags or (known is not None and known.not_null(key(op.column))):
         return True
-    col = (unqualified(op.table), key(op.column))
-    for later in walk.ops[walk.i + 1:]:  # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
-        if (later.line, later.col) != (op.line, op.col):
-            break
-        if later.action is A.SET_NOT_NULL and (unqualified(later.table), key(later.column)) == col:
-            return True
-    return False
+    # ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c SET NOT NULL in one statement
+    return walk.comes_later(A.SET_NOT_NULL, op, statement=True)
 
 
 def _default_set_again(op: Op, walk: Walk) -> bool:
     """A later SET DEFAULT on the same column in the same transaction: no other session ever sees
     the column without a default (the DROP and SET of a default changed in two steps)."""
-    i, ops, txns = walk.i, walk.ops, walk.txns
-    if txns[i] is None:
-        return False
-    col = (unqualified(op.table), key(op.column))
-    return any(txns[j] == txns[i] and ops[j].action is A.SET_DEFAULT
-               and (unqualified(ops[j].table), key(ops[j].column)) == col for j in range(i + 1, len(ops)))
+    return walk.comes_later(A.SET_DEFAULT, op)
 
 
 def fk_locks(table: str | None, ref: object) -> str:
