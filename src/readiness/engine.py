@@ -30,6 +30,7 @@ from readiness.model import (
     Report,
     is_blocking,
 )
+from readiness.rules.catalog import catalog
 from readiness.waivers import ReadLog, apply_waivers, inline_sources, withhold_new_inline
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
 from readiness.workspace import MAX_LISTED_FILES, Workspace
@@ -292,9 +293,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
+    """The finding with its severity settled and `introduced` judged.
+
+    The policy's `severity_overrides` win; otherwise a finding the pull request brings in takes its
+    rule's `severity_introduced` (what the gate could not read, in a file the PR adds or changes,
+    blocks: fail closed). A full scan judges no change, so it keeps the page's severity."""
     sev = config.severity_overrides.get(f.rule)
     introduced = f.introduced and (changes is None or changes.touched(f.location.path)
                                    or f.location.path == config.source)
+    if sev is None and changes is not None and introduced:
+        sev = catalog().get(f.rule).introduced_severity
     if sev is not None and sev != f.severity:
         return f.with_(severity=sev, introduced=introduced)
     if introduced != f.introduced:
