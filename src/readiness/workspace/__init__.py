@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 import stat
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
@@ -35,6 +36,10 @@ DEFAULT_EXCLUDE_DIRS = frozenset({"vendor", "third_party", "third-party", "third
 """Directory names that hold vendored code or other projects' test data: skipped by every gate unless
 the configuration's `include` names them (the report lists what was skipped). `node_modules` is in
 SKIP_DIRS: never read."""
+LISTING_SECONDS = 15.0
+"""The repository listing (which applies the policy's `exclude` and `include` globs to every path)
+stops here, like at MAX_LISTED_FILES: the files past it were not judged, and every gate fails closed.
+The listing runs before the gates' watchdog, so this is its time limit."""
 MAX_SKIPPED_LISTED = 200
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are reported, not read (`max_file_bytes` in `.readiness.yml` changes it)."""
@@ -151,19 +156,24 @@ class _Automaton:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self.tokens: list[tuple[str, re.Pattern[str] | None]] = []
+        pieces: list[list[str]] = [[]]
+        """The pattern's fixed pieces between its stars, as regex source (for `loose`)."""
         i = 0
         while i < len(pattern):
             c = pattern[i]
             if pattern.startswith("**/", i):  # optionally anything ending in a slash
                 self.tokens += [("skip2", None), ("**", None), ("c", re.compile("/"))]
+                pieces.append([])
                 i += 3
                 continue
             if pattern.startswith("**", i):
                 self.tokens.append(("**", None))
+                pieces.append([])
                 i += 2
                 continue
             if c == "*":
                 self.tokens.append(("*", None))
+                pieces.append([])
                 i += 1
                 continue
             if c == "?":
@@ -175,6 +185,12 @@ class _Automaton:
                 char = re.escape(c)
                 i += 1
             self.tokens.append(("c", re.compile(char, re.DOTALL)))
+            pieces[-1].append(char)
+        texts = ["".join(p) for p in pieces]
+        middle = "".join(f"(?>.*?{t})" for t in texts[1:-1] if t)
+        self.loose = texts[0] + (f"{middle}.*{texts[-1]}" if len(texts) > 1 else "") + r"\Z"
+        """A regex every path the glob matches also matches (each star read as `**`): each middle
+        piece at its leftmost place, which is exact for `**` gaps and linear in the path."""
 
     def _close(self, states: set[int]) -> set[int]:
         todo, seen = list(states), set(states)
@@ -240,9 +256,60 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
     return regex, j + 1
 
 
+class GlobSet:
+    """Several globs matched as one: the globs that compile to a regular expression are joined into
+    one alternation, each in a group of its own, so a path costs one regex match in C whatever the
+    number of globs (not one Python call per glob); the rare globs with `**` inside a segment (an
+    automaton each) are tried only when one regex over-approximating them all (each `*` read as
+    `**`, matched at its leftmost place: still linear) matches the path. A policy's lists are bounded
+    by the config schema, and the listing that applies `exclude` by a deadline (`LISTING_SECONDS`)."""
+
+    __slots__ = ("_automata", "_joined", "_loose", "_order")
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        compiled = [(i, glob_regex(p)) for i, p in enumerate(dict.fromkeys(patterns))]
+        regexes = [(i, m) for i, m in compiled if isinstance(m, re.Pattern)]
+        self._order = [i for i, _ in regexes]
+        self._joined = re.compile("|".join(f"({m.pattern})" for _, m in regexes), re.DOTALL) if regexes else None
+        self._automata = [(i, m) for i, m in compiled if isinstance(m, _Automaton)]
+        self._loose = re.compile("|".join(f"(?:{m.loose})" for _, m in self._automata), re.DOTALL) \
+            if self._automata else None
+
+    def first(self, path: str) -> int | None:
+        """The index (among the distinct globs, in order) of the first glob `path` matches, or None."""
+        best = None
+        if self._joined is not None:
+            m = self._joined.match(path)
+            if m is not None and m.lastindex is not None:
+                best = self._order[m.lastindex - 1]
+        if self._loose is not None and self._loose.match(path):
+            for i, auto in self._automata:
+                if best is not None and i > best:
+                    break
+                if auto.match(path):
+                    return i
+        return best
+
+    def match(self, path: str) -> bool:
+        """True when `path` matches any of the globs."""
+        if self._joined is not None and self._joined.match(path):
+            return True
+        return self._loose is not None and self._loose.match(path) is not None and \
+            any(auto.match(path) for _, auto in self._automata)
+
+
+@lru_cache(maxsize=256)
+def glob_set(patterns: tuple[str, ...]) -> GlobSet:
+    """The compiled set of these globs (cached: a policy's lists are matched against every file)."""
+    return GlobSet(patterns)
+
+
 def matches(path: str, patterns: Iterable[str]) -> bool:
     """True when `path` matches any glob."""
-    return any(glob_regex(p).match(path) for p in patterns)
+    pats = patterns if isinstance(patterns, tuple) else tuple(patterns)
+    if len(pats) == 1:
+        return bool(glob_regex(pats[0]).match(path))
+    return bool(pats) and glob_set(pats).match(path)
 
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -263,12 +330,16 @@ class Workspace:
         self._root_str = str(self.root).rstrip("/")
         self.max_file_bytes = max_file_bytes
         self.exclude = tuple(exclude)
+        self._exclude = glob_set(self.exclude)
+        self._include = glob_set(self.include)
         self._files: list[str] | None = None
         self._file_set: frozenset[str] = frozenset()
         self._dirs: frozenset[str] = frozenset()
         self._symlinks: dict[str, str] = {}
         self._special: set[str] = set()
         self.truncated = False
+        self.out_of_time = False
+        """The listing stopped at LISTING_SECONDS (then `truncated` is true too)."""
         self._observer: ReadObserver | None = None
 
     def observed(self, observer: ReadObserver) -> Workspace:
@@ -305,13 +376,21 @@ class Workspace:
         if self._files is None:
             found: list[str] = []
             stack = [""]
+            deadline = time.monotonic() + LISTING_SECONDS
             while stack:
+                if time.monotonic() > deadline:
+                    self.truncated = self.out_of_time = True
+                    break
                 rel_dir = stack.pop()
                 try:
                     entries = list(os.scandir(self.root / rel_dir if rel_dir else self.root))
                 except OSError:
                     continue
-                for entry in entries:
+                for n, entry in enumerate(entries, 1):
+                    if not n % 256 and time.monotonic() > deadline:
+                        self.truncated = self.out_of_time = True
+                        stack.clear()
+                        break
                     if entry.name == ".git":  # a directory, a worktree's `gitdir:` file or a link: never listed
                         continue
                     rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -323,11 +402,11 @@ class Workspace:
                     except OSError:
                         continue
                     if is_dir:
-                        if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude) \
+                        if entry.name not in SKIP_DIRS and not self._exclude.match(rel + "/") \
                                 and not self._default_excluded(entry.name, rel):
                             stack.append(rel)
                         continue
-                    if self.exclude and matches(rel, self.exclude):
+                    if self.exclude and self._exclude.match(rel):
                         continue
                     if is_link:
                         self._symlinks[rel] = target
@@ -347,7 +426,7 @@ class Workspace:
     def _default_excluded(self, name: str, rel: str) -> bool:
         """A DEFAULT_EXCLUDE_DIRS directory that `include` does not name: recorded and skipped."""
         if name.lower() not in DEFAULT_EXCLUDE_DIRS or (
-                self.include and (matches(rel + "/", self.include) or matches(rel, self.include))):
+                self.include and (self._include.match(rel + "/") or self._include.match(rel))):
             return False
         self.skipped_count += 1
         if len(self.skipped) < MAX_SKIPPED_LISTED:
@@ -405,7 +484,7 @@ class Workspace:
         if any(p.lower() == ".git" for p in parts):
             raise FileProblem(rel, "path leads into .git/, which is never read")
         if inner != posixpath.normpath(normalize_rel(rel)).strip("/."):  # a link was followed on the way
-            if any(p in SKIP_DIRS for p in parts) or (self.exclude and matches(inner, self.exclude)):
+            if any(p in SKIP_DIRS for p in parts) or (self.exclude and self._exclude.match(inner)):
                 raise FileProblem(rel, "symlink points into a directory that is never read; not followed")
         return real
 
