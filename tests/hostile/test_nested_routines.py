@@ -81,3 +81,11 @@ def test_a_trigger_function_returning_a_value_is_read(tmp_path: Path) -> None:
            "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION t();\n")
     done = _judge(tmp_path, sql)
     assert not done.findings("migrations/dynamic-sql") and done.code == 0, done.findings()
+
+
+def test_a_callee_replaced_after_its_caller_ran_is_judged_at_the_next_call(tmp_path: Path) -> None:
+    # f calls a harmless g; g is then replaced by a DROP TABLE and f called again: the new g runs
+    sql = (_fn("g", "PERFORM 1;") + _fn("f", "PERFORM g();") + "SELECT f();\n"
+           + _fn("g", "DROP TABLE users;").replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION") + "SELECT f();\n")
+    done = _judge(tmp_path, sql)
+    assert [f["line"] for f in done.findings("migrations/drop-table")] == [5], done.findings()

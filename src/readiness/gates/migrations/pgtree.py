@@ -705,6 +705,7 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     or two calling each other, ends there), so the work is linear in the migration."""
     routines: dict[str, _Routine] = {}
     called: set[str] = set()
+    callers: dict[str, set[str]] = {}
     out: list[Op] = []
     for st in stmts:
         out.extend(from_statement(st))
@@ -713,21 +714,40 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
             if routine is not None:
                 name, language, body, created = routine
                 routines[name] = _Routine(language, body, created, st.text)
-                called.discard(name)  # a body replaced after a call runs anew at the next call
+                _forget(name, called, callers)
             continue
         if routines:
             # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
             # a DEFAULT f() or an index on f(c)
-            out.extend(_calls(st, st.text, routines, called, 0))
+            out.extend(_calls(st, st.text, routines, called, callers, 0, None))
     return out
 
 
-def _calls(st: Statement, text: str, routines: dict[str, _Routine], called: set[str], depth: int) -> list[Op]:
-    """The operations of the routines `text` calls (and of those their bodies call), placed at `st`."""
+def _forget(name: str, called: set[str], callers: dict[str, set[str]]) -> None:
+    """A body replaced after a call runs anew at the next call, and so do the bodies of the routines
+    that call it (f calls g, g is replaced: the next `SELECT f()` runs the new g)."""
+    todo, seen = [name], {name}
+    while todo:
+        cur = todo.pop()
+        called.discard(cur)
+        for caller in callers.get(cur, ()):
+            if caller not in seen:
+                seen.add(caller)
+                todo.append(caller)
+
+
+def _calls(st: Statement, text: str, routines: dict[str, _Routine], called: set[str],
+           callers: dict[str, set[str]], depth: int, parent: str | None) -> list[Op]:
+    """The operations of the routines `text` calls (and of those their bodies call), placed at `st`;
+    `parent` is the routine whose body `text` is."""
     out: list[Op] = []
     names = (m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text))
     for name in dict.fromkeys(names):
-        if name not in routines or name in called:  # each body once: a second call adds no risk
+        if name not in routines:
+            continue
+        if parent is not None:
+            callers.setdefault(name, set()).add(parent)
+        if name in called:  # each body once: a second call adds no risk
             continue
         called.add(name)
         routine = routines[name]
@@ -738,7 +758,7 @@ def _calls(st: Statement, text: str, routines: dict[str, _Routine], called: set[
             continue
         out.extend(_called(st, name, routine))
         if routine.body is not None:
-            out.extend(_calls(st, routine.body, routines, called, depth + 1))
+            out.extend(_calls(st, routine.body, routines, called, callers, depth + 1, name))
     return out
 
 
