@@ -289,7 +289,8 @@ def cmd_explain(rule_id: str) -> int:
         if suggestions := rule_suggestions(rule_id, [rule.id for rule in catalog().all()]):
             hint = f"did you mean {' or '.join(suggestions)}? "
         raise UsageError(f"unknown rule {rule_id!r}; {hint}`readiness rules` lists them") from None
-    sys.stdout.write(f"{r.id}  ({r.severity.value}, since {r.since})\n\n{r.summary}\n\nFix: {r.fix}\n")
+    raised = f"; {r.introduced_severity.value} when introduced" if r.introduced_severity is not None else ""
+    sys.stdout.write(f"{r.id}  ({r.severity.value}{raised}, since {r.since})\n\n{r.summary}\n\nFix: {r.fix}\n")
     sys.stdout.write(r.body if r.body.startswith("\n") else "\n" + r.body)
     return ExitCode.OK
 

@@ -30,9 +30,10 @@ from readiness.model import (
     Report,
     is_blocking,
 )
+from readiness.rules.catalog import catalog
 from readiness.waivers import ReadLog, apply_waivers, inline_sources, withhold_new_inline
 from readiness.watchdog import Budget, GateDone, Limits, run_gates
-from readiness.workspace import MAX_LISTED_FILES, Workspace
+from readiness.workspace import LISTING_SECONDS, MAX_LISTED_FILES, Workspace
 from readiness.workspace.changes import ChangeSet, base_text
 
 LATE_GATES: frozenset[str] = frozenset({"checklist"})
@@ -153,7 +154,7 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
 
     final = _settle(options, logs, results, ran)
     if ws.truncated:  # files past the cap were never judged: every gate that ran fails closed
-        final = [_listing_cut(r) if r.gate in ran else r for r in final]
+        final = [_listing_cut(r, ws) if r.gate in ran else r for r in final]
         errored_fail.extend(r.gate for r in final if r.gate in ran and r.gate not in errored_fail)
     scope_all = tuple(GateId(g) for g in GATE_IDS if config.scope_all(g))
     base = options.changes.base if options.changes else None
@@ -172,11 +173,16 @@ def _base_text(changes: ChangeSet, rel: str, limit: int) -> str | None:
         return None
 
 
-def _listing_cut(r: GateResult) -> GateResult:
-    """A gate's result when the repository listing stopped at its cap: an error, findings kept."""
-    return replace(r, status=GateStatus.ERROR,
-                   error=f"the repository has more than {MAX_LISTED_FILES:,} files; the listing stopped there, "
-                         "so files past it were not judged (exclude generated or vendored trees to judge the rest)")
+def _listing_cut(r: GateResult, ws: Workspace) -> GateResult:
+    """A gate's result when the repository listing stopped at its cap or deadline: an error, findings kept."""
+    if ws.out_of_time:
+        why = (f"listing the repository took more than {LISTING_SECONDS:.0f} s (the policy's exclude and include "
+               "globs are matched against every path: fewer or simpler globs, `**` only as a whole path "
+               "segment, make it faster); the listing stopped there, so files past it were not judged")
+    else:
+        why = (f"the repository has more than {MAX_LISTED_FILES:,} files; the listing stopped there, so files "
+               "past it were not judged (exclude generated or vendored trees to judge the rest)")
+    return replace(r, status=GateStatus.ERROR, error=why)
 
 
 def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[GateResult],
@@ -292,9 +298,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
+    """The finding with its severity settled and `introduced` judged.
+
+    The policy's `severity_overrides` win; otherwise a finding the pull request brings in takes its
+    rule's `severity_introduced` (what the gate could not read, in a file the PR adds or changes,
+    blocks: fail closed). A full scan judges no change, so it keeps the page's severity."""
     sev = config.severity_overrides.get(f.rule)
     introduced = f.introduced and (changes is None or changes.touched(f.location.path)
                                    or f.location.path == config.source)
+    if sev is None and changes is not None and introduced:
+        sev = catalog().get(f.rule).introduced_severity
     if sev is not None and sev != f.severity:
         return f.with_(severity=sev, introduced=introduced)
     if introduced != f.introduced:

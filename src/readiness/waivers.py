@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from readiness.config import ConfigWaiver
 from readiness.model import GATE_IDS, Finding, Location, Waiver
 from readiness.rules.catalog import RULE_ID_RE, rule
-from readiness.workspace import matches
+from readiness.workspace import GlobSet, glob_regex
 
 MARKER = "readiness:"
 """What every inline waiver comment holds: a text without it has none, and is not kept."""
@@ -121,6 +121,32 @@ def _gate_of(rule_id: str) -> str | None:
     return gate if gate in GATE_IDS else None
 
 
+@dataclass(slots=True)
+class _RuleWaivers:
+    """The live config waivers of one rule, in order, with their paths matched as one glob set: a
+    finding costs one regex match (not one per waiver) when no waiver's path covers it."""
+
+    waivers: list[ConfigWaiver] = field(default_factory=list)
+    _paths: GlobSet | None = None
+    _pathless: bool = False
+
+    def first(self, f: Finding) -> ConfigWaiver | None:
+        """The first waiver that covers `f` (its path glob, its fingerprint), or None."""
+        if self._paths is None:
+            self._paths = GlobSet(cw.path for cw in self.waivers if cw.path)
+            self._pathless = any(not cw.path for cw in self.waivers)
+        path = f.location.path
+        if not self._pathless and not self._paths.match(path):
+            return None
+        for cw in self.waivers:
+            if cw.path and not glob_regex(cw.path).match(path):
+                continue
+            if cw.fingerprint and cw.fingerprint != f.fingerprint:
+                continue
+            return cw
+        return None
+
+
 def apply_waivers(
     findings: Sequence[Finding],
     *,
@@ -167,6 +193,9 @@ def apply_waivers(
                 evidence=f"{cw.rule}:{cw.path}:{cw.expires}"))
         else:
             live_config.append(cw)
+    by_rule: dict[str, _RuleWaivers] = {}
+    for cw in live_config:
+        by_rule.setdefault(cw.rule, _RuleWaivers()).waivers.append(cw)
     out: list[Finding] = []
     for f in findings:
         waiver: Waiver | None = None
@@ -179,15 +208,9 @@ def apply_waivers(
                     used.add(id(w))
                     break
         if waiver is None:
-            for cw in live_config:
-                if cw.rule != f.rule:
-                    continue
-                if cw.path and not matches(f.location.path, [cw.path]):
-                    continue
-                if cw.fingerprint and cw.fingerprint != f.fingerprint:
-                    continue
-                waiver = Waiver(reason=cw.reason, source="config", expires=cw.expires, location=cw.location)
-                break
+            hit = by_rule[f.rule].first(f) if f.rule in by_rule else None
+            if hit is not None:
+                waiver = Waiver(reason=hit.reason, source="config", expires=hit.expires, location=hit.location)
         out.append(f.with_(waiver=waiver) if waiver else f)
     for w in valid_inline:
         if id(w) not in used:

@@ -16,6 +16,7 @@ import pytest
 from replay_helpers import TABLE, Run, mig
 
 from readiness.replay import FailureKind, LockMode, StatementStatus, TxMode
+from readiness.replay.server import ADMIN_USER
 
 
 def _error_kinds(run: Run, *sqls: str, **limits: float) -> list[FailureKind | None]:
@@ -44,8 +45,8 @@ def test_server_programs_files_and_large_objects_are_denied(run: Run, tmp_path: 
         "CREATE FUNCTION c_shell() RETURNS void AS '/bin/sh', 'main' LANGUAGE c",
         "CREATE ROLE intruder SUPERUSER",
         "CREATE DATABASE other",
-        "SET ROLE readiness_admin",
-        "SET SESSION AUTHORIZATION readiness_admin",
+        f"SET ROLE {ADMIN_USER}",
+        f"SET SESSION AUTHORIZATION {ADMIN_USER}",
     )
     assert all(k is FailureKind.PRIVILEGE for k in kinds), list(enumerate(kinds))
     # an untrusted language: denied where it is installed, unavailable where it is not

@@ -154,8 +154,12 @@ def test_a_database_url_role_without_createdb_is_a_skip_and_the_sandbox_is_dropp
             assert isinstance(result, Skipped) and "CREATEDB and CREATEROLE" in result.reason
         finally:
             admin.execute("DROP ROLE weak")
+        def sandboxes() -> tuple[object, ...]:
+            dbs = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'app\\_%'").fetchone()
+            roles = admin.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'app\\_%'").fetchone()
+            return (dbs, roles)
+
+        before = sandboxes()
         ok = replay([], [mig("1", "CREATE TABLE x (id int)")], database_url=pg_url)
         assert isinstance(ok, Replayed)
-        left = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'readiness_replay_%'").fetchone()
-        roles = admin.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'readiness_replay_%'").fetchone()
-        assert left == (0,) and roles == (0,)
+        assert sandboxes() == before

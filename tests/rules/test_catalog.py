@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from readiness.model import GATE_IDS
+from readiness.model import GATE_IDS, Severity
 from readiness.rules.catalog import FIX_MAX, RULE_ID_RE, SUMMARY_MAX, catalog
 
 
@@ -39,3 +39,22 @@ def test_page_shape(rule) -> None:  # type: ignore[no-untyped-def]
     assert re.search(r"^## Safe alternative$", rule.body, re.MULTILINE), "missing '## Safe alternative'"
     assert "TODO" not in rule.body and "TBD" not in rule.body, "placeholder text on a rule page"
     assert rule.since
+
+
+def test_what_the_gate_cannot_read_fails_closed_when_introduced() -> None:
+    # a PR must not pass by making its migration unreadable: these are critical in a file it brings
+    raised = {r.id: r.introduced_severity for r in catalog().all() if r.introduced_severity is not None}
+    assert raised == {f"migrations/{name}": Severity.CRITICAL for name in
+                      ("parse-error", "python-syntax-error", "dynamic-sql", "unreadable-file", "submodule-changed")}
+
+
+def test_severity_introduced_must_raise_the_severity(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from readiness.errors import CatalogError
+    from readiness.rules.catalog import Catalog
+
+    page = tmp_path / "docs" / "x-y.md"
+    page.parent.mkdir()
+    page.write_text("---\nid: docs/x-y\nseverity: high\nseverity_introduced: low\nsummary: a summary here\n"
+                    "fix: a fix that is long enough\nsince: 0.1.0\n---\n## Why it matters\n\n## Safe alternative\n")
+    with pytest.raises(CatalogError, match="severity_introduced"):
+        Catalog(tmp_path).get("docs/x-y")

@@ -286,8 +286,9 @@ def _problem(err: Any) -> str:
         return f"must be {word} {expected:,}" if isinstance(expected, int | float) else f"must be {word} {expected}"
     if kind in ("minLength", "minItems"):
         return f"must have at least {expected} {'character' if kind == 'minLength' else 'item'}(s)"
-    if kind in ("maxLength", "maxItems"):
-        return f"must have at most {expected} {'character' if kind == 'maxLength' else 'item'}(s)"
+    if kind in ("maxLength", "maxItems", "maxProperties"):
+        unit = {"maxLength": "character", "maxItems": "item", "maxProperties": "key"}[kind]
+        return f"must have at most {expected:,} {unit}(s)"
     if kind == "pattern":
         return f"does not match the pattern {expected}"
     if kind == "format":

@@ -14,6 +14,7 @@ repository's config, whichever branch it is on: `runner_keys_dropped` removes th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -58,6 +59,8 @@ def runner_keys_dropped(config: Config) -> tuple[Config, list[str]]:
 MAX_COUNTED_EXCLUDES = 20
 """Added `exclude` entries whose hidden files are counted for the message; the others are reported
 without a count, so a PR's list of thousands of globs costs no more than twenty passes over the files."""
+COUNTING_SECONDS = 2.0
+"""And those passes stop counting after this long (this comparison runs before the gates' watchdog)."""
 
 def relaxations(old: Config, new: Config, files: Sequence[str] = ()) -> list[Relaxation]:
     """What `new` relaxes compared with `old` (both validated); `files` (the head's) let a message say
@@ -70,10 +73,14 @@ def relaxations(old: Config, new: Config, files: Sequence[str] = ()) -> list[Rel
         add(Relaxation(key=("max_file_bytes",), text=f"raises max_file_bytes from {old.max_file_bytes:,} "
                                                       f"to {new.max_file_bytes:,}"))
     counted = 0
+    deadline = time.monotonic() + COUNTING_SECONDS
     for i, pattern in enumerate(new.exclude):
         if pattern not in old.exclude:
             counted += 1  # the PR writes the list: matching every entry against every file is its to make slow
-            hidden = f", hiding {_count_matching(files, pattern)} file(s)" if counted <= MAX_COUNTED_EXCLUDES else ""
+            hidden = ""
+            if counted <= MAX_COUNTED_EXCLUDES:
+                n = _count_matching(files, pattern, deadline)
+                hidden = f", hiding {n} file(s)" if n is not None else ""
             add(Relaxation(key=("exclude", i) if len(new.exclude) > 1 else ("exclude",),
                            text=f"adds exclude {_q(pattern)}{hidden} from every gate"))
     out.extend(_severity_overrides(old, new))
@@ -322,10 +329,18 @@ def unverifiable_finding(*, shown: str, why: str) -> Finding:
         evidence=f"unverifiable:{shown}")
 
 
-def _count_matching(files: Sequence[str], pattern: str) -> int:
-    from readiness.workspace import matches
+def _count_matching(files: Sequence[str], pattern: str, deadline: float) -> int | None:
+    """How many of `files` the glob matches; None past the deadline (the count is only for the message)."""
+    from readiness.workspace import glob_regex
 
-    return sum(1 for f in files if matches(f, (pattern,)))
+    matcher = glob_regex(pattern)
+    count = 0
+    for n, f in enumerate(files, 1):
+        if not n % 1024 and time.monotonic() > deadline:
+            return None
+        if matcher.match(f):
+            count += 1
+    return count
 
 
 def _canon(value: Any) -> str:

@@ -161,6 +161,20 @@ class Watchdog:
                 conn.cancel_safe(timeout=2.0)
 
 
+APPLICATION_NAME = ""
+"""`application_name` of the migrations session: none, as most migration tools connect (see
+`server.ADMIN_USER` for why no name the migrations can read says what runs them)."""
+
+
+def sandbox_names(*, throwaway: bool) -> tuple[str, str]:
+    """(role, database) of a sandbox: `app` on a throwaway server (the only database there); on a
+    server the runner gives, where several replays may run at once, `app_<random>` (the role's
+    name differs from the database's, so neither names the other)."""
+    if throwaway:
+        return "app", "app"
+    return f"app_{secrets.token_hex(4)}", f"app_{secrets.token_hex(4)}"
+
+
 class Sandbox:
     """A database and a role of their own on a server; `open()` it, `close()` it."""
 
@@ -168,8 +182,7 @@ class Sandbox:
         self.admin_info = admin_info
         self.limits = limits
         self.throwaway = throwaway
-        self.role = "readiness_replay_" + secrets.token_hex(6)
-        self.dbname = "readiness_replay_" + secrets.token_hex(6)
+        self.role, self.dbname = sandbox_names(throwaway=throwaway)
         self.password = secrets.token_urlsafe(24)
         self.admin: psycopg.Connection[tuple[Any, ...]] | None = None
         self.pr: psycopg.Connection[tuple[Any, ...]] | None = None
@@ -244,7 +257,7 @@ class Sandbox:
                    "-c max_parallel_workers_per_gather=0 -c max_parallel_maintenance_workers=0 "
                    "-c client_min_messages=notice")
         info.update(user=self.role, password=self.password, dbname=self.dbname, options=options,
-                    application_name="readiness-replay")
+                    application_name=APPLICATION_NAME)
         return info
 
     def connect_pr(self) -> psycopg.Connection[tuple[Any, ...]]:

@@ -35,8 +35,15 @@ from readiness.replay.model import Limits
 
 PREFIX = "readiness-pg-"
 """Name prefix of the temporary directories (the reaper only ever touches these)."""
-ADMIN_USER = "readiness_admin"
-"""The bootstrap superuser of a throwaway server."""
+ADMIN_USER = "postgres"
+"""The bootstrap superuser of a throwaway server. This name, ADMIN_APPLICATION, CLUSTER_NAME and the
+sandbox's role and database names are what a migration can read (`pg_roles`, `pg_stat_activity`,
+`current_setting`): they are those of an ordinary application database, so a migration cannot tell
+it is being replayed and behave differently there than in production."""
+ADMIN_APPLICATION = ""
+"""`application_name` of the admin session (libpq's default: none)."""
+CLUSTER_NAME = "main"
+"""`cluster_name` of a throwaway server (the name of Debian's default cluster)."""
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 BIN_ENV = "READINESS_PG_BINDIR"
 """Environment variable naming a directory with `initdb` and `postgres` (overrides the search)."""
@@ -249,7 +256,7 @@ class ThrowawayServer:
     def conninfo(self) -> dict[str, Any]:
         """Connection parameters of the bootstrap superuser (libpq keywords)."""
         return {"host": str(self.root / "sock"), "port": 5432, "user": ADMIN_USER, "password": self.password,
-                "dbname": "postgres", "application_name": "readiness-replay-admin", "sslmode": "disable"}
+                "dbname": "postgres", "application_name": ADMIN_APPLICATION, "sslmode": "disable"}
 
     @classmethod
     def start(cls, binaries: Binaries, limits: Limits, deadline: float) -> ThrowawayServer:
@@ -316,7 +323,7 @@ class ThrowawayServer:
             "autovacuum": "off", "jit": "off", "ssl": "off", "logging_collector": "off",
             "log_min_messages": "fatal", "log_min_error_statement": "panic", "max_parallel_workers_per_gather": "0",
             "max_parallel_maintenance_workers": "0", "work_mem": "16MB", "maintenance_work_mem": "64MB",
-            "lo_compat_privileges": "off", "track_counts": "on", "cluster_name": "readiness-replay",
+            "lo_compat_privileges": "off", "track_counts": "on", "cluster_name": CLUSTER_NAME,
         }
         # log_min_messages=fatal: a migration's RAISE WARNING / RAISE LOG in a loop wrote ~120 MB/s to
         # server.log (unbounded, on the runner's disk); the setting is superuser-only, so its SQL

@@ -56,6 +56,11 @@ class Rule:
     """`<gate>/<kebab-name>`."""
     severity: Severity
     """Default severity."""
+    introduced_severity: Severity | None = None
+    """Front matter `severity_introduced`: the severity of a finding the pull request brings in (a file
+    it adds or changes), when that differs from the default. The rules for what the gate could not
+    read carry `critical` here, so a PR cannot hide a statement by making it unreadable (fail closed);
+    a full scan, or a file the PR left alone, keeps the default."""
     summary: str
     """One line: what the pattern is and why it hurts."""
     fix: str
@@ -130,6 +135,13 @@ def _parse_page(path: Path, expected_id: str) -> Rule:
         severity = Severity(str(meta.pop("severity")))
     except (KeyError, ValueError) as exc:
         raise CatalogError(f"{path}: missing or unknown severity") from exc
+    try:
+        raised = meta.pop("severity_introduced", None)
+        introduced = None if raised is None else Severity(str(raised))
+    except ValueError as exc:
+        raise CatalogError(f"{path}: unknown severity_introduced") from exc
+    if introduced is not None and introduced.rank <= severity.rank:
+        raise CatalogError(f"{path}: severity_introduced must be above severity")
     summary = str(meta.pop("summary", "")).strip()
     fix = str(meta.pop("fix", "")).strip()
     since = str(meta.pop("since", "")).strip()
@@ -145,8 +157,8 @@ def _parse_page(path: Path, expected_id: str) -> Rule:
         )
         for e in _EXAMPLE_RE.finditer(body)
     )
-    return Rule(id=RuleId(rule_id), severity=severity, summary=summary, fix=fix, body=body,
-                since=since, meta=meta, examples=examples)
+    return Rule(id=RuleId(rule_id), severity=severity, introduced_severity=introduced, summary=summary, fix=fix,
+                body=body, since=since, meta=meta, examples=examples)
 
 
 def checks_dir() -> Path:

@@ -17,15 +17,21 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-import re
 import stat
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, Self
+
+from readiness.workspace.globs import GlobMatcher as GlobMatcher
+from readiness.workspace.globs import GlobSet as GlobSet
+from readiness.workspace.globs import escape_glob as escape_glob
+from readiness.workspace.globs import glob_regex as glob_regex
+from readiness.workspace.globs import glob_set as glob_set
+from readiness.workspace.globs import matches as matches
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache"})
@@ -35,6 +41,10 @@ DEFAULT_EXCLUDE_DIRS = frozenset({"vendor", "third_party", "third-party", "third
 """Directory names that hold vendored code or other projects' test data: skipped by every gate unless
 the configuration's `include` names them (the report lists what was skipped). `node_modules` is in
 SKIP_DIRS: never read."""
+LISTING_SECONDS = 15.0
+"""The repository listing (which applies the policy's `exclude` and `include` globs to every path)
+stops here, like at MAX_LISTED_FILES: the files past it were not judged, and every gate fails closed.
+The listing runs before the gates' watchdog, so this is its time limit."""
 MAX_SKIPPED_LISTED = 200
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are reported, not read (`max_file_bytes` in `.readiness.yml` changes it)."""
@@ -67,184 +77,6 @@ class ReadObserver(Protocol):
         ...
 
 
-class GlobMatcher(Protocol):
-    """What `glob_regex` returns: a compiled regex, or the linear automaton for rare shapes."""
-
-    def match(self, path: str) -> object:
-        """A true value when `path` matches the whole glob."""
-        ...
-
-
-@lru_cache(maxsize=4096)
-def glob_regex(pattern: str) -> GlobMatcher:
-    """Compile a glob: `**` matches across directories, `*` and `?` within one, `[...]` classes.
-
-    A pattern ending in `/` matches everything under that directory. Matching takes time linear in
-    the path for any pattern (a config or a directory name can be hostile): where `**` is a whole
-    path segment, the regex commits to the leftmost place of each run of segments between two `**`
-    and of each piece between two `*` (atomic groups, so it never backtracks across them), which is
-    exact for globs; a `**` inside a segment (`db/**.sql`) goes to a small automaton instead.
-    """
-    if pattern.endswith("/"):
-        pattern += "**"
-    pattern = pattern.removeprefix("./")
-    segments = pattern.split("/")
-    if any("**" in seg and seg != "**" for seg in segments):
-        return _Automaton(pattern)
-    # units: runs of plain segments, separated by `**` segments
-    units: list[list[str]] = [[]]
-    for seg in segments:
-        if seg == "**":
-            units.append([])
-        else:
-            units[-1].append(seg)
-    out = "/".join(_segment(seg) for seg in units[0])
-    if len(units) > 1 and units[0]:
-        out += "/"
-    for i, unit in enumerate(units[1:], start=1):
-        body = "/".join(_segment(seg) for seg in unit)
-        if i == len(units) - 1:  # the last run ends the path; none: a trailing `/**`, anything below
-            out += f"(?:[^/]*/)*?{body}" if unit else ".*"
-        elif unit:  # a run between two `**`: whole segments, at their leftmost place
-            out += f"(?>(?:[^/]*/)*?{body}/)"
-    return re.compile(out + r"\Z", re.DOTALL)
-
-
-def _segment(seg: str) -> str:
-    """One path segment's regex: fixed pieces joined by `[^/]*`, each inner piece at its leftmost place."""
-    pieces = _split_stars(seg)
-    if len(pieces) == 1:
-        return pieces[0]
-    inner = "".join(f"(?>[^/]*?{piece})" for piece in pieces[1:-1] if piece)
-    return f"{pieces[0]}{inner}[^/]*{pieces[-1]}"
-
-
-def _split_stars(seg: str) -> list[str]:
-    """The regex pieces of a segment between its `*`s (classes and `?` included)."""
-    pieces: list[str] = []
-    cur: list[str] = []
-    i = 0
-    while i < len(seg):
-        c = seg[i]
-        if c == "*":
-            pieces.append("".join(cur))
-            cur = []
-            while i < len(seg) and seg[i] == "*":
-                i += 1
-            continue
-        if c == "?":
-            cur.append("[^/]")
-            i += 1
-        elif c == "[":
-            cls, i = _bracket(seg, i)
-            cur.append(cls)
-        else:
-            cur.append(re.escape(c))
-            i += 1
-    pieces.append("".join(cur))
-    return pieces
-
-
-class _Automaton:
-    """A glob with `**` inside a segment, matched by simulating its automaton: linear in the path."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self.tokens: list[tuple[str, re.Pattern[str] | None]] = []
-        i = 0
-        while i < len(pattern):
-            c = pattern[i]
-            if pattern.startswith("**/", i):  # optionally anything ending in a slash
-                self.tokens += [("skip2", None), ("**", None), ("c", re.compile("/"))]
-                i += 3
-                continue
-            if pattern.startswith("**", i):
-                self.tokens.append(("**", None))
-                i += 2
-                continue
-            if c == "*":
-                self.tokens.append(("*", None))
-                i += 1
-                continue
-            if c == "?":
-                char = "[^/]"
-                i += 1
-            elif c == "[":
-                char, i = _bracket(pattern, i)
-            else:
-                char = re.escape(c)
-                i += 1
-            self.tokens.append(("c", re.compile(char, re.DOTALL)))
-
-    def _close(self, states: set[int]) -> set[int]:
-        todo, seen = list(states), set(states)
-        while todo:
-            s = todo.pop()
-            kind = self.tokens[s][0] if s < len(self.tokens) else "end"
-            for nxt in ((s + 1, s + 3) if kind == "skip2" else (s + 1,) if kind in ("*", "**") else ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
-    def match(self, path: str) -> bool:
-        states = self._close({0})
-        end = len(self.tokens)
-        for ch in path:
-            nxt: set[int] = set()
-            for s in states:
-                if s == end:
-                    continue
-                kind, rx = self.tokens[s]
-                if kind == "skip2":
-                    continue
-                if kind == "**" or (kind == "*" and ch != "/"):
-                    nxt.add(s)
-                elif kind == "c" and rx is not None and rx.fullmatch(ch):
-                    nxt.add(s + 1)
-            if not nxt:
-                return False
-            states = self._close(nxt)
-        return end in states
-
-
-def escape_glob(name: str) -> str:
-    """A path (a directory name from the repository) as a glob that matches only itself."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
-
-
-def _bracket(pattern: str, i: int) -> tuple[str, int]:
-    """A `[...]` class starting at `pattern[i]` as regex text and the index after it.
-
-    Like fnmatch: `!` negates, a `]` right after `[` or `[!` is literal, and a class that is not
-    closed or not valid (`[z-a]`) matches the bracket literally, never an error.
-    """
-    j = i + 1
-    if j < len(pattern) and pattern[j] == "!":
-        j += 1
-    if j < len(pattern) and pattern[j] == "]":
-        j += 1
-    j = pattern.find("]", j)
-    if j == -1:
-        return re.escape("["), i + 1
-    body = pattern[i + 1:j]
-    negate = body.startswith("!")
-    if negate:
-        body = body[1:]
-    chars = "".join("\\" + ch if ch in "\\^[]" else ch for ch in body)
-    regex = f"[{'^/' if negate else ''}{chars}]"
-    try:
-        re.compile(regex)
-    except re.error:
-        return re.escape(pattern[i:j + 1]), j + 1
-    return regex, j + 1
-
-
-def matches(path: str, patterns: Iterable[str]) -> bool:
-    """True when `path` matches any glob."""
-    return any(glob_regex(p).match(path) for p in patterns)
-
-
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -263,12 +95,16 @@ class Workspace:
         self._root_str = str(self.root).rstrip("/")
         self.max_file_bytes = max_file_bytes
         self.exclude = tuple(exclude)
+        self._exclude = glob_set(self.exclude)
+        self._include = glob_set(self.include)
         self._files: list[str] | None = None
         self._file_set: frozenset[str] = frozenset()
         self._dirs: frozenset[str] = frozenset()
         self._symlinks: dict[str, str] = {}
         self._special: set[str] = set()
         self.truncated = False
+        self.out_of_time = False
+        """The listing stopped at LISTING_SECONDS (then `truncated` is true too)."""
         self._observer: ReadObserver | None = None
 
     def observed(self, observer: ReadObserver) -> Workspace:
@@ -305,13 +141,21 @@ class Workspace:
         if self._files is None:
             found: list[str] = []
             stack = [""]
+            deadline = time.monotonic() + LISTING_SECONDS
             while stack:
+                if time.monotonic() > deadline:
+                    self.truncated = self.out_of_time = True
+                    break
                 rel_dir = stack.pop()
                 try:
                     entries = list(os.scandir(self.root / rel_dir if rel_dir else self.root))
                 except OSError:
                     continue
-                for entry in entries:
+                for n, entry in enumerate(entries, 1):
+                    if not n % 256 and time.monotonic() > deadline:
+                        self.truncated = self.out_of_time = True
+                        stack.clear()
+                        break
                     if entry.name == ".git":  # a directory, a worktree's `gitdir:` file or a link: never listed
                         continue
                     rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -323,11 +167,11 @@ class Workspace:
                     except OSError:
                         continue
                     if is_dir:
-                        if entry.name not in SKIP_DIRS and not matches(rel + "/", self.exclude) \
+                        if entry.name not in SKIP_DIRS and not self._exclude.match(rel + "/") \
                                 and not self._default_excluded(entry.name, rel):
                             stack.append(rel)
                         continue
-                    if self.exclude and matches(rel, self.exclude):
+                    if self.exclude and self._exclude.match(rel):
                         continue
                     if is_link:
                         self._symlinks[rel] = target
@@ -347,7 +191,7 @@ class Workspace:
     def _default_excluded(self, name: str, rel: str) -> bool:
         """A DEFAULT_EXCLUDE_DIRS directory that `include` does not name: recorded and skipped."""
         if name.lower() not in DEFAULT_EXCLUDE_DIRS or (
-                self.include and (matches(rel + "/", self.include) or matches(rel, self.include))):
+                self.include and (self._include.match(rel + "/") or self._include.match(rel))):
             return False
         self.skipped_count += 1
         if len(self.skipped) < MAX_SKIPPED_LISTED:
@@ -405,7 +249,7 @@ class Workspace:
         if any(p.lower() == ".git" for p in parts):
             raise FileProblem(rel, "path leads into .git/, which is never read")
         if inner != posixpath.normpath(normalize_rel(rel)).strip("/."):  # a link was followed on the way
-            if any(p in SKIP_DIRS for p in parts) or (self.exclude and matches(inner, self.exclude)):
+            if any(p in SKIP_DIRS for p in parts) or (self.exclude and self._exclude.match(inner)):
                 raise FileProblem(rel, "symlink points into a directory that is never read; not followed")
         return real
 

@@ -61,3 +61,17 @@ def test_a_directory_name_is_escaped_before_it_becomes_a_glob() -> None:
     name = "adr[*a*a*a*a*a*a*a*a*]?"
     assert glob_regex(escape_glob(name) + "/**").match(f"{name}/0001-x.md")
     assert not glob_regex(escape_glob(name) + "/**").match("adrxa/0001-x.md")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(GLOBS, min_size=1, max_size=6), PATHS)
+def test_a_glob_set_matches_as_its_globs_one_by_one(globs: list[str], path: str) -> None:
+    # a policy's list is matched as one set (one joined regex, automata behind a loose prefilter):
+    # the same answer, and the same first glob, as trying each in turn
+    from readiness.workspace import GlobSet
+
+    distinct = list(dict.fromkeys(globs))
+    expected = next((i for i, g in enumerate(distinct) if glob_regex(g).match(path)), None)
+    gs = GlobSet(globs)
+    assert gs.first(path) == expected
+    assert gs.match(path) == (expected is not None)

@@ -361,8 +361,22 @@ def do_block(text: str) -> DoBlock | None:
         do = loads(parser.parse_sql_json(text))["stmts"][0]["stmt"]["DoStmt"]
         language = next((str(a["DefElem"]["arg"]["String"]["sval"]) for a in do.get("args") or ()
                          if a.get("DefElem", {}).get("defname") == "language"), "plpgsql")
-        if language.lower() != "plpgsql":
-            return None  # PL/Python, PL/Perl, ...: not read here
+    except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    if language.lower() != "plpgsql":
+        return None  # PL/Python, PL/Perl, ...: not read here
+    return pl_block(text)
+
+
+def pl_block(text: str) -> DoBlock | None:
+    """Read a `DO` statement or a `CREATE FUNCTION/PROCEDURE ... LANGUAGE plpgsql` with PostgreSQL's
+    PL/pgSQL parser (None: it does not parse). A function's body is read as the function it is, so
+    `RETURN NEW` or a trigger's `NEW.x := ...` parse (they would not in a `DO` block)."""
+    from pglast import parser
+
+    from readiness.gates.migrations.sql import loads
+
+    try:
         tree = loads(parser.parse_plpgsql_json(text))
     except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None

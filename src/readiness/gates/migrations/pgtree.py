@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
+
+if TYPE_CHECKING:
+    from readiness.gates.migrations.dynamic import DoBlock
 
 A = Action
 
@@ -235,12 +239,18 @@ def do_ops(stmt: Statement, base: Base, depth: int = 0) -> list[Op]:
     that is not readable PL/pgSQL, is a `dynamic_sql` operation. All of them run inside the DO
     statement, so inside a function (`in_do`: CONCURRENTLY is refused there)."""
     from readiness.gates.migrations.dynamic import do_block
-    from readiness.gates.migrations.sql import Origin, parse
 
     block = do_block(stmt.text) if depth < _MAX_DO_DEPTH else None
     if block is None:
         return [Op(action=A.DYNAMIC_SQL, detail="the DO block (not readable PL/pgSQL)", **base)]
-    out: list[Op] = [Op(action=A.DO, **base)]
+    return [Op(action=A.DO, **base), *_block_ops(block, stmt, base, depth)]
+
+
+def _block_ops(block: DoBlock, stmt: Statement, base: Base, depth: int) -> list[Op]:
+    """The operations of a read PL/pgSQL block (a DO block's, or a function's body) at `stmt`."""
+    from readiness.gates.migrations.sql import Origin, parse
+
+    out: list[Op] = []
     for lineno, folded in block.statements:
         line = stmt.line + lineno - 1
         stmts, errors = parse(folded.text, Origin(line=line))
@@ -663,32 +673,88 @@ _HANDLERS = {
 }
 
 
+MAX_ROUTINE_DEPTH = 16
+"""Routines called from routines the migration creates are followed this deep; a longer chain of
+calls is reported as not read (`dynamic_sql`: fail closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Routine:
+    """A function or procedure the migration creates."""
+
+    language: str
+    body: str | None
+    """The body's text; None when it cannot be read."""
+    created: int
+    """The line of its CREATE."""
+    text: str
+    """The whole CREATE statement (a PL/pgSQL body is parsed as the function it is)."""
+
+
 def statement_ops(stmts: list[Statement]) -> list[Op]:
     """The operations of a migration's statements, in order; a function or procedure the migration
     creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
-    names it), so the body's statements are judged there as a DO block's are. A body in another
-    language, or one that does not parse, is a `dynamic_sql` operation at the call: what it runs
-    cannot be read (fail closed)."""
-    routines: dict[str, tuple[str, str | None, int]] = {}
+    names it, another such routine that calls it), so the body's statements are judged there as a
+    DO block's are. A body in another language, one that does not parse, or one reached through
+    more than MAX_ROUTINE_DEPTH nested calls is a `dynamic_sql` operation at the call: what it runs
+    cannot be read (fail closed). Each body is read once per definition (a routine calling itself,
+    or two calling each other, ends there), so the work is linear in the migration."""
+    routines: dict[str, _Routine] = {}
     called: set[str] = set()
+    callers: dict[str, set[str]] = {}
     out: list[Op] = []
     for st in stmts:
         out.extend(from_statement(st))
         if _ROUTINE.match(st.text):
             routine = _routine(st)
             if routine is not None:
-                routines[routine[0]] = routine[1:]
-                called.discard(routine[0])  # a body replaced after a call runs anew at the next call
+                name, language, body, created = routine
+                routines[name] = _Routine(language, body, created, st.text)
+                _forget(name, called, callers)
             continue
-        if not routines:
+        if routines:
+            # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
+            # a DEFAULT f() or an index on f(c)
+            out.extend(_calls(st, st.text, routines, called, callers, 0, None))
+    return out
+
+
+def _forget(name: str, called: set[str], callers: dict[str, set[str]]) -> None:
+    """A body replaced after a call runs anew at the next call, and so do the bodies of the routines
+    that call it (f calls g, g is replaced: the next `SELECT f()` runs the new g)."""
+    todo, seen = [name], {name}
+    while todo:
+        cur = todo.pop()
+        called.discard(cur)
+        for caller in callers.get(cur, ()):
+            if caller not in seen:
+                seen.add(caller)
+                todo.append(caller)
+
+
+def _calls(st: Statement, text: str, routines: dict[str, _Routine], called: set[str],
+           callers: dict[str, set[str]], depth: int, parent: str | None) -> list[Op]:
+    """The operations of the routines `text` calls (and of those their bodies call), placed at `st`;
+    `parent` is the routine whose body `text` is."""
+    out: list[Op] = []
+    names = (m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text))
+    for name in dict.fromkeys(names):
+        if name not in routines:
             continue
-        # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
-        # a DEFAULT f() or an index on f(c)
-        names = (m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(st.text))
-        for name in dict.fromkeys(names):
-            if name in routines and name not in called:  # each body once: a second call adds no risk
-                called.add(name)
-                out.extend(_called(st, name, *routines[name]))
+        if parent is not None:
+            callers.setdefault(name, set()).add(parent)
+        if name in called:  # each body once: a second call adds no risk
+            continue
+        called.add(name)
+        routine = routines[name]
+        if depth >= MAX_ROUTINE_DEPTH:
+            base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
+            out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {routine.created}, reached "
+                          f"through more than {MAX_ROUTINE_DEPTH} nested routine calls", **base))
+            continue
+        out.extend(_called(st, name, routine))
+        if routine.body is not None:
+            out.extend(_calls(st, routine.body, routines, called, callers, depth + 1, name))
     return out
 
 
@@ -723,16 +789,20 @@ def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:
     return name, language, body, st.line
 
 
-def _called(st: Statement, name: str, language: str, body: str | None, created: int) -> list[Op]:
+def _called(st: Statement, name: str, routine: _Routine) -> list[Op]:
     """The operations of routine `name`'s body, run by statement `st`, placed at `st`."""
+    from readiness.gates.migrations.dynamic import pl_block
     from readiness.gates.migrations.sql import parse
 
     base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
+    language, body, created = routine.language, routine.body, routine.created
     inner: list[Op] = []
     if body is not None and language == "plpgsql":
-        quote = "$" + "q" * (max((len(m) for m in re.findall(r"\$(q*)\$", body)), default=0) + 1) + "$"
-        ops = do_ops(Statement(f"DO {quote}{body}{quote}", st.line, st.column, st.end_line, None), base)
-        inner = [op for op in ops if op.action is not A.DO]
+        block = pl_block(routine.text)
+        if block is None:
+            body = None
+        else:
+            inner = _block_ops(block, st, base, 1)
     elif body is not None and language == "sql":
         stmts, errors = parse(body)
         if not errors:
