@@ -11,6 +11,7 @@ of the repository, keeps its `high` severity (an old repository's baseline does 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ ALEMBIC_BASE = {"alembic/env.py": "", "alembic/versions/a1_init.py":
                 "    op.execute('DROP TABLE users')\n"}
 
 
-def _run(tmp_path: Path, base: dict[str, str | bytes], pr: dict[str, str | bytes], *, full: bool = False) -> Done:
+def _run(tmp_path: Path, base: Mapping[str, str | bytes], pr: Mapping[str, str | bytes], *, full: bool = False) -> Done:
     repo = PrRepo.make(tmp_path / "ws", base, pr)
     args = () if full else ("--base", repo.base)
     done = check(repo.path, *args, "--gates", "migrations", home=tmp_path)
