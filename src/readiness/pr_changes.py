@@ -24,7 +24,7 @@ def pr_changes(root: Path, workspace: Path, event: ActionEvent, token: str, sett
     """The PR's changed files under `root` (paths relative to it); `note` gets one log line when
     the run falls back to judging everything."""
     from readiness.github.publish import FILES_CAP, pr_files
-    from readiness.workspace.changes import GitUnavailable, git_changes
+    from readiness.workspace.changes import GitUnavailable, git_changes, undecodable_paths
 
     pr = event.pull_request
     if pr is None or not pr.base_sha:
@@ -57,4 +57,7 @@ def pr_changes(root: Path, workspace: Path, event: ActionEvent, token: str, sett
     def local(names: frozenset[str]) -> frozenset[str]:
         return frozenset(n[len(prefix):] for n in names if n.startswith(prefix))
 
-    return ChangeSet(base=pr.base_sha, files=local(listed.files), deleted=local(listed.deleted), source="api")
+    # GitHub lists names as text: a file whose name is not UTF-8 cannot be found in the list, so it is
+    # judged as changed (a new migration named so would otherwise pass as history)
+    return ChangeSet(base=pr.base_sha, files=local(listed.files) | undecodable_paths(root),
+                     deleted=local(listed.deleted), source="api")
