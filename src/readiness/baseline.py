@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readiness.errors import ConfigError
+from readiness.errors import ConfigError, value_problem
 from readiness.model import Finding, Location, Waiver
 from readiness.rules.catalog import rule
 
@@ -192,6 +192,10 @@ def parse(raw: bytes, shown: str) -> tuple[Entry, ...]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"the baseline is not JSON: {exc.msg}", path=shown, line=exc.lineno,
                           column=exc.colno) from None
+    except ValueError as exc:
+        raise ConfigError(f"the baseline is not read: {value_problem(exc)}", path=shown) from None
+    except RecursionError:
+        raise ConfigError("the baseline nests too deeply to be read", path=shown) from None
     error = next(iter(sorted(Draft202012Validator(baseline_schema()).iter_errors(data),
                              key=lambda e: list(map(str, e.absolute_path)))), None)
     if error is not None:
