@@ -70,10 +70,12 @@ def relaxations(old: Config, new: Config, files: Sequence[str] = ()) -> list[Rel
         add(Relaxation(key=("max_file_bytes",), text=f"raises max_file_bytes from {old.max_file_bytes:,} "
                                                       f"to {new.max_file_bytes:,}"))
     counted = 0
+    budget = _CountBudget(files)
     for i, pattern in enumerate(new.exclude):
         if pattern not in old.exclude:
             counted += 1  # the PR writes the list: matching every entry against every file is its to make slow
-            hidden = f", hiding {_count_matching(files, pattern)} file(s)" if counted <= MAX_COUNTED_EXCLUDES else ""
+            hidden = f", hiding {_count_matching(files, pattern)} file(s)" \
+                if counted <= MAX_COUNTED_EXCLUDES and budget.allows(pattern) else ""
             add(Relaxation(key=("exclude", i) if len(new.exclude) > 1 else ("exclude",),
                            text=f"adds exclude {_q(pattern)}{hidden} from every gate"))
     out.extend(_severity_overrides(old, new))
@@ -320,6 +322,32 @@ def unverifiable_finding(*, shown: str, why: str) -> Finding:
                 "the built-in defaults judge this run and the change is not reviewed. Check out the base "
                 "commit too (actions/checkout with fetch-depth: 2).",
         evidence=f"unverifiable:{shown}")
+
+
+class _CountBudget:
+    """How much matching the counting of hidden files may do, in all: a glob with `**` inside a segment
+    runs on the glob automaton (linear, but some microseconds a character), and twenty of them over a
+    repository of many small files took minutes, outside any watchdog. Past the budget, an added exclude
+    is reported without its count. Deterministic: it depends on the globs and the paths, not the clock."""
+
+    MAX_CHARS = 2_000_000
+    """Characters of paths the automaton globs may be matched against, over all counted excludes."""
+
+    def __init__(self, files: Sequence[str]) -> None:
+        self.chars = sum(len(f) for f in files)
+        self.spent = 0
+
+    def allows(self, pattern: str) -> bool:
+        import re
+
+        from readiness.workspace import glob_regex
+
+        if isinstance(glob_regex(pattern), re.Pattern):  # a compiled regex: fast whatever the glob
+            return True
+        if self.spent + self.chars > self.MAX_CHARS:
+            return False
+        self.spent += self.chars
+        return True
 
 
 def _count_matching(files: Sequence[str], pattern: str) -> int:
