@@ -56,14 +56,12 @@ def _undecodable(path: str) -> bool:
 
 
 def undecodable_paths(root: Path, *, limit: int = 500_000) -> frozenset[str]:
-    """Every file under `root` (symlinks included, none followed; `.git` and never-read directories
-    skipped) whose path is not UTF-8, as the workspace walk names it (surrogate escapes).
+    """Every file under `root` (symlinks included, none followed; `.git` skipped, but not the
+    directories the walk never enters: a PR's migration may hide there) whose path is not UTF-8, as
+    the workspace walk names it (surrogate escapes).
 
     GitHub's list of a PR's files cannot name these (its names are text), so a change set built from
     it adds them: what cannot be compared is judged as changed. At most `limit` entries are looked at."""
-    from readiness.workspace import SKIP_DIRS
-
-    skip = {os.fsencode(d) for d in SKIP_DIRS}
     found: set[str] = set()
     seen = 0
     stack: list[bytes] = [b""]
@@ -82,7 +80,7 @@ def undecodable_paths(root: Path, *, limit: int = 500_000) -> frozenset[str]:
             except OSError:
                 continue
             if is_dir:
-                if entry.name not in skip:
+                if entry.name != b".git":
                     stack.append(rel)
                 continue
             try:
