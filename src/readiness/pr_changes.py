@@ -51,7 +51,9 @@ def pr_changes(root: Path, workspace: Path, event: ActionEvent, token: str, sett
         note(f"readiness: cannot list the PR's files (git: {git_problem}; API: {describe(exc, token)}): "
              "judging the whole repository")
         return None
-    prefix = os.path.relpath(root, workspace).replace(os.sep, "/")
+    # where `root` really is: a `path:` the PR turned into a symlink to its own directory is judged as
+    # that directory (as the walk and git see it), so GitHub's names are cut to the same prefix
+    prefix = os.path.relpath(os.path.realpath(root), os.path.realpath(workspace)).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
 
     def local(names: frozenset[str]) -> frozenset[str]:
