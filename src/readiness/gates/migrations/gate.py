@@ -8,9 +8,7 @@ all (their findings are then marked `introduced: false` by the engine).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -21,6 +19,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import contract, parallel, replayed, unchanged
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
+from readiness.gates.migrations.codemigrations import code_migrations
 from readiness.gates.migrations.discover import (
     MIGRATION_DIRS,
     Candidate,
@@ -62,7 +61,7 @@ class MigrationsGate:
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
         out.findings.extend(_submodules(ctx, paths, candidates))
-        out.findings.extend(_code_migrations(ctx))
+        out.findings.extend(code_migrations(ctx))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
@@ -259,42 +258,6 @@ def _submodules(ctx: GateContext, paths: tuple[str, ...] | None, found: list[Can
                 Location(path=rel),
                 message=f"The PR moves submodule {rel}, where migrations live; the migrations it brings are in "
                         "another repository and were not judged.", evidence=rel))
-    return out
-
-
-_CODE_MIGRATION = re.compile(r"\bgoose\.(?:AddMigration|AddNamedMigration)\w*\s*\(|\bextends\s+BaseJavaMigration\b|"
-                             r"\bBaseJavaMigration\s*\(|:\s*BaseJavaMigration\s*\(")
-"""What registers a migration written in code: goose's Go migrations, Flyway's Java and Kotlin ones."""
-_CODE_EXTENSIONS = (".go", ".java", ".kt")
-
-
-def _code_migrations(ctx: GateContext) -> list[Finding]:
-    """Migrations written in Go (goose) or Java/Kotlin (Flyway): the SQL they run is built by code, so
-    they are reported as not judged rather than passed over in silence. With a base, the files the PR
-    adds or changes; in a full scan, those below a migrations directory."""
-    ws = ctx.workspace
-    if ctx.changes is not None:
-        names = sorted(f for f in ctx.changes.files if f.endswith(_CODE_EXTENSIONS))
-    else:
-        names = [f for f in ws.files() if f.endswith(_CODE_EXTENSIONS)
-                 and any(p.lower() in MIGRATION_DIRS for p in f.split("/")[:-1])]
-    out = []
-    for rel in names:
-        try:
-            text = ws.read_text(rel)
-        except FileProblem:
-            continue  # a file that cannot be read is reported where it is a migration candidate
-        m = _CODE_MIGRATION.search(text)
-        if m is None:
-            continue
-        line = text.count("\n", 0, m.start()) + 1
-        tool = "goose" if rel.endswith(".go") else "Flyway"
-        out.append(R.DYNAMIC_SQL.finding(
-            Location(path=rel, line=line),
-            message=f"This {tool} migration is written in code, so the SQL it runs is built while it runs and "
-                    "was not judged.",
-            # the content in the evidence: a baseline or waiver of this file never covers a later version
-            evidence=f"code-migration:{tool}:{hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()}"))
     return out
 
 
