@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readiness.errors import ConfigError
+from readiness.errors import ConfigError, value_problem
 from readiness.model import Finding, Location, Waiver
 from readiness.rules.catalog import rule
 
@@ -40,6 +40,16 @@ STALE = rule("config/stale-baseline-entry")
 UNREVIEWED = rule("config/unreviewed-baseline-entry")
 NOT_BASELINED = frozenset({"config/policy-relaxed", STALE.id, UNREVIEWED.id})
 """Rules a baseline never records or silences: they are about this run's policy, not about the code."""
+UNJUDGED = frozenset({"unreadable-file", "python-syntax-error", "parse-error", "invalid-requirement",
+                       "invalid-alert-rules", "invalid-front-matter", "invalid-checklist", "invalid-schema",
+                       "unsupported-schema"})
+"""Rule names (any gate) whose finding says a file was not judged: its fingerprint holds the reason (not
+UTF-8, not valid Python, not valid TOML), not the content, so an entry for it cannot tell the content it
+accepted from what a pull request puts there. It does not apply to a file the pull request changes."""
+CONTENT_BOUND = frozenset({"migrations/parse-error"})
+"""Of those, the rules whose fingerprint holds the content they are about (the statement's text)."""
+UNJUDGED_NOTE = ("The baseline's entry for it does not apply: the pull request changes this file, which was "
+                 "not judged, so what the baseline accepted cannot be told from what is there now.")
 MAX_UNREVIEWED = 50
 """Entries a pull request adds that are reported one by one; the rest are counted in one more finding."""
 NOTE = ("Findings accepted when readiness-gates was adopted: reported as baselined, never blocking. "
@@ -90,11 +100,15 @@ class Baseline:
         """`findings` with the baselined ones waived (source `baseline`), then one finding per entry the
         pull request added, and, in a full scan, one per entry of a gate that ran that matched nothing.
         (With a base, the migrations and deps gates judge only what is new, so an entry matching nothing
-        there says nothing about the old finding.)"""
+        there says nothing about the old finding.) With a base, an entry never applies to a finding that
+        says a file the pull request changes was not judged (UNJUDGED)."""
         matched: dict[str, int] = {}
         out: list[Finding] = []
         for f in findings:
             entry = self._by_fp.get(f.fingerprint)
+            if entry is not None and not full_scan and f.introduced and _unjudged(f.rule):
+                out.append(f.with_(message=f"{f.message} {UNJUDGED_NOTE}") if not f.waived else f)
+                continue
             if entry is not None and f.rule not in NOT_BASELINED and matched.get(entry.fingerprint, 0) < entry.count:
                 matched[entry.fingerprint] = matched.get(entry.fingerprint, 0) + 1
                 if not f.waived:
@@ -142,6 +156,11 @@ class Baseline:
         return out
 
 
+def _unjudged(rule_id: str) -> bool:
+    """True for a finding that says its file was not judged (see UNJUDGED)."""
+    return rule_id.rsplit("/", 1)[-1] in UNJUDGED and rule_id not in CONTENT_BOUND
+
+
 # -- the file -----------------------------------------------------------------------------------
 
 def record(findings: Iterable[Finding]) -> tuple[str, int]:
@@ -173,6 +192,10 @@ def parse(raw: bytes, shown: str) -> tuple[Entry, ...]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"the baseline is not JSON: {exc.msg}", path=shown, line=exc.lineno,
                           column=exc.colno) from None
+    except ValueError as exc:
+        raise ConfigError(f"the baseline is not read: {value_problem(exc)}", path=shown) from None
+    except RecursionError:
+        raise ConfigError("the baseline nests too deeply to be read", path=shown) from None
     error = next(iter(sorted(Draft202012Validator(baseline_schema()).iter_errors(data),
                              key=lambda e: list(map(str, e.absolute_path)))), None)
     if error is not None:

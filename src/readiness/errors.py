@@ -8,6 +8,15 @@ from __future__ import annotations
 from readiness.exit_codes import ExitCode
 
 
+def value_problem(exc: ValueError) -> str:
+    """Plain words for a `ValueError` a parser raised that is not its syntax error: Python refuses to
+    read an integer of more than 4,300 digits (`json`, `tomllib`), which a one-line file can hold."""
+    text = str(exc)
+    if "integer string conversion" in text or "digits" in text:
+        return "it holds an integer of more than 4,300 digits, which is not read"
+    return text[:200]
+
+
 class ReadinessError(Exception):
     """Base class of every error the tool raises on purpose."""
 

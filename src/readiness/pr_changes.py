@@ -24,7 +24,7 @@ def pr_changes(root: Path, workspace: Path, event: ActionEvent, token: str, sett
     """The PR's changed files under `root` (paths relative to it); `note` gets one log line when
     the run falls back to judging everything."""
     from readiness.github.publish import FILES_CAP, pr_files
-    from readiness.workspace.changes import GitUnavailable, git_changes
+    from readiness.workspace.changes import GitUnavailable, git_changes, undecodable_paths
 
     pr = event.pull_request
     if pr is None or not pr.base_sha:
@@ -51,10 +51,15 @@ def pr_changes(root: Path, workspace: Path, event: ActionEvent, token: str, sett
         note(f"readiness: cannot list the PR's files (git: {git_problem}; API: {describe(exc, token)}): "
              "judging the whole repository")
         return None
-    prefix = os.path.relpath(root, workspace).replace(os.sep, "/")
+    # where `root` really is: a `path:` the PR turned into a symlink to its own directory is judged as
+    # that directory (as the walk and git see it), so GitHub's names are cut to the same prefix
+    prefix = os.path.relpath(os.path.realpath(root), os.path.realpath(workspace)).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
 
     def local(names: frozenset[str]) -> frozenset[str]:
         return frozenset(n[len(prefix):] for n in names if n.startswith(prefix))
 
-    return ChangeSet(base=pr.base_sha, files=local(listed.files), deleted=local(listed.deleted), source="api")
+    # GitHub lists names as text: a file whose name is not UTF-8 cannot be found in the list, so it is
+    # judged as changed (a new migration named so would otherwise pass as history)
+    return ChangeSet(base=pr.base_sha, files=local(listed.files) | undecodable_paths(root),
+                     deleted=local(listed.deleted), source="api")

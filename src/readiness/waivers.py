@@ -232,10 +232,13 @@ def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str
     """The findings with each inline waiver that the pull request itself adds taken off where the
     finding would block: a PR may not approve its own blocking change (the policy belongs to the
     base branch). A waiver in a file the PR touches is the base's only when the base version of
-    the file (`base_text`, None when absent) has the same waiver line over the same finding line
-    (a waiver copied above a new statement is the PR's own); below the threshold it still
+    the file (`base_text`, None when absent) has the same lines, in a row, from the waiver through
+    the last line of the finding (a waiver copied above a new statement, or kept above a statement
+    whose first line stays while the rest changes, is the PR's own); below the threshold it still
     applies, and either way it is shown."""
-    at_base: dict[str, set[tuple[str, str]]] = {}
+    at_base: dict[str, _Lines] = {}
+    at_head: dict[str, list[str]] = {}  # each file split once: a file of thousands of waived findings is linear
+    judged: dict[tuple[str, int, int], bool] = {}
     out: list[Finding] = []
     for f in findings:
         w = f.waiver
@@ -245,20 +248,34 @@ def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str
             continue
         path = w.location.path
         if path not in at_base:
-            at_base[path] = _line_pairs(base_text(path))
-        head = (head_text(path) or "").splitlines()
-        waiver_line = w.location.line or line
-        pair = (head[waiver_line - 1].strip() if 0 < waiver_line <= len(head) else "\0",
-                head[line - 1].strip() if 0 < line <= len(head) else "\0")
-        own = (pair[1], "") not in at_base[path] if waiver_line == line else pair not in at_base[path]
+            at_base[path] = _Lines(base_text(path))
+            at_head[path] = [ln.strip() for ln in (head_text(path) or "").splitlines()]
+        head = at_head[path]
+        first = min(w.location.line or line, line)
+        last = max(line, f.location.end_line or line)
+        key = (path, first, last)
+        if key not in judged:
+            judged[key] = not (0 < first <= last <= len(head) and at_base[path].has_run(head, first - 1, last))
         bare = f.with_(waiver=None)
-        out.append(bare.with_(message=f"{f.message} {WITHHELD}") if own and blocks(bare) else f)
+        out.append(bare.with_(message=f"{f.message} {WITHHELD}") if judged[key] and blocks(bare) else f)
     return out
 
 
-def _line_pairs(text: str | None) -> set[tuple[str, str]]:
-    """Each line of `text` with the next, stripped, and each line alone as (line, "")."""
-    if not text:
-        return set()
-    lines = [ln.strip() for ln in text.splitlines()]
-    return set(zip(lines, lines[1:], strict=False)) | {(ln, "") for ln in lines}
+class _Lines:
+    """A base version of a file, stripped line by line, that says whether it holds a run of lines."""
+
+    MAX_STARTS = 64
+    """Places of a run's first line that are compared; past them the run counts as not at the base."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = [ln.strip() for ln in text.splitlines()] if text else []
+        self.starts: dict[str, list[int]] = {}
+        for i, ln in enumerate(self.lines):
+            at = self.starts.setdefault(ln, [])
+            if len(at) < self.MAX_STARTS:
+                at.append(i)
+
+    def has_run(self, head: list[str], start: int, end: int) -> bool:
+        """True when `head[start:end]` appears, line for line, somewhere in this version."""
+        n = end - start
+        return any(self.lines[i:i + n] == head[start:end] for i in self.starts.get(head[start], ()))

@@ -39,8 +39,55 @@ class ChangeSet:
     """The base commit itself (the base branch's tip), when git knows it: its `.readiness.yml` is the policy."""
 
     def touched(self, path: str) -> bool:
-        """True when the PR adds or changes `path`."""
-        return path in self.files
+        """True when the PR adds or changes `path`.
+
+        A name from GitHub's file list is text, so a path that is not UTF-8 (walked as lone surrogates)
+        can never be found in it: from the API, such a path counts as changed (failing closed)."""
+        return path in self.files or (self.source == "api" and _undecodable(path))
+
+
+def _undecodable(path: str) -> bool:
+    """True for a path holding bytes that are not UTF-8 (decoded with `surrogateescape`)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def undecodable_paths(root: Path, *, limit: int = 500_000) -> frozenset[str]:
+    """Every file under `root` (symlinks included, none followed; `.git` skipped, but not the
+    directories the walk never enters: a PR's migration may hide there) whose path is not UTF-8, as
+    the workspace walk names it (surrogate escapes).
+
+    GitHub's list of a PR's files cannot name these (its names are text), so a change set built from
+    it adds them: what cannot be compared is judged as changed. At most `limit` entries are looked at."""
+    found: set[str] = set()
+    seen = 0
+    stack: list[bytes] = [b""]
+    top = os.fsencode(root)
+    while stack and seen < limit:
+        rel_dir = stack.pop()
+        try:
+            entries = list(os.scandir(os.path.join(top, rel_dir) if rel_dir else top))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name != b".git":
+                    stack.append(rel)
+                continue
+            try:
+                rel.decode("utf-8")
+            except UnicodeDecodeError:
+                found.add(rel.decode("utf-8", "surrogateescape"))
+    return frozenset(found)
 
 
 def _names(out: bytes) -> list[str]:

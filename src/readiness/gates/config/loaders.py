@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness.errors import value_problem
 from readiness.yamlpos import Core, Pos, YamlError, load_all
 
 PathKey = tuple[str | int, ...]
@@ -167,12 +168,17 @@ def _parse_json(path: str, text: str) -> ParsedFile:
         value = json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateSeen:
         scan = _JsonScanner(text)
-        value = scan.document()
+        try:
+            value = scan.document()
+        except ValueError as exc:  # the scanner reads numbers with int(): Python's digit limit
+            raise ParseProblem(f"JSON not read: {value_problem(exc)}") from None
         dups = [Duplicate(0, p, first, again) for p, first, again in scan.duplicates]
         return ParsedFile(path=path, fmt="json", text=text, docs=[value], duplicates=dups,
                           _positions=[Positions(scan.keys, scan.values)])
     except json.JSONDecodeError as exc:
         raise ParseProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
+    except ValueError as exc:
+        raise ParseProblem(f"JSON not read: {value_problem(exc)}") from None
     except RecursionError:
         raise ParseProblem("JSON nesting too deep; refused") from None
     return ParsedFile(path=path, fmt="json", text=text, docs=[value])
@@ -316,6 +322,8 @@ def _parse_toml(path: str, text: str) -> ParsedFile:
         if m:
             raise ParseProblem(f"TOML syntax error: {msg}", int(m.group(1)), int(m.group(2))) from None
         raise ParseProblem(f"TOML syntax error: {msg}") from None
+    except ValueError as exc:
+        raise ParseProblem(f"TOML not read: {value_problem(exc)}") from None
     except RecursionError:
         raise ParseProblem("TOML nesting too deep; refused") from None
     return ParsedFile(path=path, fmt="toml", text=text, docs=[_toml_json(value)])

@@ -11,6 +11,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness.errors import value_problem
 from readiness.gates.deps.model import KIND_LOCK, Dependency, Parsed, Problem
 
 _NAME_LINE_RE = re.compile(r"^\s*name\s*=")
@@ -52,6 +53,9 @@ def load_toml(rel: str, text: str, out: Parsed) -> dict[str, Any] | None:
     except tomllib.TOMLDecodeError as exc:
         out.problems.append(Problem(path=rel, line=getattr(exc, "lineno", None), evidence=str(exc),
                                     message=f"{base} is not valid TOML: {str(exc)[:200]}."))
+    except ValueError as exc:
+        out.problems.append(Problem(path=rel, line=None, evidence="value not read",
+                                    message=f"{base} was not parsed: {value_problem(exc)}."))
     except RecursionError:
         out.problems.append(Problem(path=rel, line=None, evidence="nested too deeply",
                                     message=f"{base} nests arrays or tables too deeply to be read; it was not "
@@ -143,10 +147,11 @@ def _locked(rel: str, name: str, version: Any, line: int, url: str | None, marke
 def _pipfile(rel: str, text: str, out: Parsed) -> None:
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        why = str(exc)[:200] if isinstance(exc, json.JSONDecodeError | RecursionError) else value_problem(exc)
         out.problems.append(Problem(path=rel, line=line, evidence="invalid JSON",
-                                    message=f"Pipfile.lock is not valid JSON: {str(exc)[:200]}."))
+                                    message=f"Pipfile.lock is not valid JSON: {why}."))
         return
     out.files.append(rel)
     if not isinstance(doc, dict):

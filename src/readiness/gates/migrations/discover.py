@@ -157,20 +157,29 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
 
     `pr_files` are the paths the PR adds or changes: in the automatic search, one that lies in a
     directory it skips below a migrations directory (vendored or test data, another dialect's
-    directory or name) is still a candidate unless that directory is `established` (it exists at
-    the base: the runner evidently does not apply it). A runner that scans its location
-    recursively (Flyway) would apply `db/migration/testdata/V2__drop.sql`: a PR cannot hide a
-    migration by creating such a directory."""
+    directory or name, or one the walk never enters, such as `node_modules/` or `venv/`) is still a
+    candidate unless that directory is `established` (it exists at the base: the runner evidently
+    does not apply it). A runner that scans its location recursively (Flyway) would apply
+    `db/migration/testdata/V2__drop.sql` or `db/migration/node_modules/V2__drop.sql`: a PR cannot
+    hide a migration by creating such a directory. (The file is the PR's own, read by its path; a
+    symlink on the way into a never-read directory is still refused by the workspace.)"""
     files = ws.files()
     explicit = paths is not None
     revealed: set[str] = set()
     if explicit:
-        chosen = ws.glob([g for p in paths or () for g in configured_globs(p)])
+        globs = [g for p in paths or () for g in configured_globs(p)]
+        chosen = ws.glob(globs)
+        # a PR file the configuration names, in a directory the walk skips that the PR creates
+        listed = set(files)
+        revealed = {f for f in pr_files if f not in listed and not any(p.lower() == ".git" for p in f.split("/"))
+                    and not (ws.exclude and matches(f, ws.exclude)) and matches(f, globs)
+                    and (d := _skipped_dir(f)) is not None and not established(d)}
+        chosen = sorted({*chosen, *revealed})
     else:
         listed = set(files)
         pr_set = set(pr_files)
         dialect_named = {_dir_and_name(f)[0] for f in files if f not in pr_set and OTHER_DIALECT.search(f)}
-        revealed = {f for f in pr_set if not any(p in SKIP_DIRS for p in f.split("/"))
+        revealed = {f for f in pr_set if not any(p.lower() == ".git" for p in f.split("/"))
                     and not (ws.exclude and matches(f, ws.exclude))
                     and _hidden_new(f, established, dialect_named)}
         chosen = files + sorted(revealed - listed)
@@ -269,6 +278,16 @@ def _linked(ws: Workspace, files: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _skipped_dir(path: str) -> str | None:
+    """The first directory of `path` that the walk skips by its name (vendored, test data, or never
+    entered), or None."""
+    parts = path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() in DEFAULT_EXCLUDE_DIRS or part in SKIP_DIRS:
+            return "/".join(parts[: i + 1])
+    return None
+
+
 def _hiding_dir(path: str) -> tuple[str, bool] | None:
     """The directory for which the automatic search skips `path` although it lies below a
     migrations directory, and whether it is skipped for its name of another dialect (then the
@@ -276,7 +295,7 @@ def _hiding_dir(path: str) -> tuple[str, bool] | None:
     parts = path.split("/")
     under = False
     for i, part in enumerate(parts[:-1]):
-        if under and (part.lower() in DEFAULT_EXCLUDE_DIRS or _other_dialect_dir(part)):
+        if under and (part.lower() in DEFAULT_EXCLUDE_DIRS or part in SKIP_DIRS or _other_dialect_dir(part)):
             return "/".join(parts[: i + 1]), False
         under = under or part.lower() in MIGRATION_DIRS or part == "versions"
     if under and OTHER_DIALECT.search(parts[-1]):

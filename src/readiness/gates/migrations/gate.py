@@ -17,6 +17,7 @@ from readiness.gates.base import GateContext, GateOutcome, unreadable
 from readiness.gates.migrations import contract, parallel, replayed, unchanged
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
+from readiness.gates.migrations.codemigrations import code_migrations
 from readiness.gates.migrations.discover import (
     MIGRATION_DIRS,
     Candidate,
@@ -56,6 +57,7 @@ class MigrationsGate:
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
         out.findings.extend(_submodules(ctx, paths, candidates))
+        out.findings.extend(code_migrations(ctx))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out
