@@ -16,7 +16,7 @@ class _Counted(str):
 
     splits = 0
 
-    def splitlines(self, keepends: bool = False) -> list[str]:  # type: ignore[override]
+    def splitlines(self, keepends: bool = False) -> list[str]:
         type(self).splits += 1
         return super().splitlines(keepends)
 
