@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from readiness.gates.config import secrets
 from readiness.gates.config.files import dotted
 from readiness.gates.config.loaders import ParsedFile
@@ -33,6 +35,13 @@ def secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Fi
         confidence=Confidence.CERTAIN if hit.certain else Confidence.HEURISTIC)
 
 
+TEST_CODE = re.compile(
+    r"(?:^|/)(?:tests?|testdata|test_?data|testing|__tests__|fixtures?|spec|mocks?)/"
+    r"|(?:^|/)(?:test_[^/]*|conftest\.py|[^/]*_test\.[A-Za-z]+|[^/]*\.(?:test|spec)\.[A-Za-z]+)$", re.IGNORECASE)
+"""Test code and its fixtures: the private keys there are made for the tests (authelia's
+`types_test.go`, saleor's `tests/settings.py`), so only provider credentials are reported there."""
+
+
 def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Finding]:
     """Provider credentials (cloud key ids, tokens, private keys) in any other text file the PR
     adds or changes: a key committed to `app/settings.py` or `deploy/k8s.yaml` leaks as one in
@@ -43,6 +52,7 @@ def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Findi
     for rel in paths:
         if rel in skip or not ws.exists(rel):
             continue
+        test_code = TEST_CODE.search(rel) is not None
         try:
             text = ws.read_text(rel)
         except FileProblem:
@@ -50,10 +60,14 @@ def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Findi
         at = 0
         for lineno, line in enumerate(text.split("\n"), start=1):
             start, at = at, at + len(line) + 1
-            # a private key's material follows its header line: the check reads on from there
-            value = text[start:start + 8192] if "PRIVATE KEY" in line else line
-            hit = secrets.check_value((), value) if len(line) >= 16 else None
+            hit = secrets.check_value((), line) if len(line) >= 16 else None
+            if "BEGIN" in line and "PRIVATE KEY" in line:
+                # a private key's material follows its header line: the check reads on from there
+                # (for the key only: a credential further down is reported at its own line)
+                block = secrets.check_value((), text[start:start + 8192])
+                hit = block if block is not None and block.kind == "private key block" else hit
             if hit is not None and hit.certain and (hit.credential or hit.kind == "private key block") \
+                    and not (test_code and hit.kind == "private key block") \
                     and secrets.ALLOWLIST_MARK not in line:
                 out.append(secret_finding(rel, Pos(lineno, 1), rel, hit))
     return out
