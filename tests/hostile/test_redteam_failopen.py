@@ -81,6 +81,31 @@ def test_another_dialects_place_the_base_already_has_stays_skipped(tmp_path: Pat
     assert done.code == 0 and not done.findings("migrations/drop-table"), done.findings()
 
 
+PER_DATABASE_BASE: dict[str, str | bytes] = {
+    "internal/migrations/postgres/1_init.up.sql": "CREATE TABLE users (id int);\n",
+    "internal/migrations/postgres/1_init.down.sql": "DROP TABLE users;\n",
+    "internal/migrations/mysql/1_init.up.sql": "CREATE TABLE users (id int);\n",
+}
+
+
+def test_a_new_databases_directory_beside_postgres_is_not_judged_as_postgresql(tmp_path: Path) -> None:
+    # one directory per database (flipt, openfga): a PR that adds ClickHouse's or SQLite's gives each
+    # runner its own path, and its SQL is not PostgreSQL's (a parse error there blocked the PR)
+    done = _judge(tmp_path, {"internal/migrations/clickhouse/1_events.up.sql":
+                             "CREATE TABLE events (id UInt64) ENGINE = MergeTree ORDER BY `id`;\n",
+                             "internal/migrations/sqlite/1_init.up.sql": "CREATE TABLE users (id longblob);\n"},
+                  base=PER_DATABASE_BASE)
+    assert done.code == 0 and not done.findings(), done.findings()
+
+
+def test_a_postgres_directory_the_pr_adds_beside_its_own_dialect_directory_hides_nothing(tmp_path: Path) -> None:
+    # the PostgreSQL sibling must be the base's: a PR cannot make its own layout to hide a DROP
+    done = _judge(tmp_path, {"src/db/migration/postgres/V2__x.sql": "SELECT 1;\n",
+                             "src/db/migration/mysql/V3__drop.sql": DROP}, base=FLYWAY_BASE)
+    assert done.code == 1 and [f["path"] for f in done.findings("migrations/drop-table")] == \
+        ["src/db/migration/mysql/V3__drop.sql"], done.findings()
+
+
 def test_a_submodule_bump_where_migrations_live_is_reported(tmp_path: Path) -> None:
     # The PR turns db/migrations into a submodule pointing at a commit elsewhere: the diff holds a
     # gitlink, not the DROP TABLE, and the gate passed with nothing to say.
@@ -159,6 +184,23 @@ def test_a_credential_committed_outside_the_config_files_is_found(tmp_path: Path
     assert_no_defect(done)
     assert done.code == 1 and [f["path"] for f in done.findings("config/committed-credential")] == [path]
     assert AWS_KEY not in done.stdout and "MIIEowIBAAKCAQEA" not in done.stdout
+
+
+KEY_BLOCK = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+             "-----END RSA PRIVATE KEY-----\n")
+
+
+@pytest.mark.parametrize("path", ["internal/configuration/schema/types_test.go", "saleor/tests/settings.py",
+                                  "spec/support/tls_keys.rb", "test_tls.py", "src/keys.spec.ts"])
+def test_a_private_key_in_test_code_is_a_fixture_but_a_provider_key_there_is_reported(tmp_path: Path,
+                                                                                      path: str) -> None:
+    # a PEM block in a test or its fixtures is made for the test (authelia, saleor: false blocks);
+    # a provider's key there is a leak like anywhere else
+    text = f'KEY = """\n{KEY_BLOCK}"""\nAWS = "{AWS_KEY}"\n'
+    repo = PrRepo.make(tmp_path / "ws", {"config/app.yaml": "name: demo\n"}, {path: text})
+    done = check(repo.path, "--base", repo.base, "--gates", "config", home=tmp_path)
+    assert_no_defect(done)
+    assert [f["line"] for f in done.findings("config/committed-credential")] == [6], done.findings()
 
 
 ALEMBIC = ('"""drop users"""\nfrom alembic import op\n\nrevision = "b2"\ndown_revision = "a1"\n\n\n'

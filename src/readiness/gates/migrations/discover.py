@@ -73,6 +73,10 @@ class Candidate:
     """The separate down file, when the format has one and it exists."""
 
 
+POSTGRES_DIRS = ("postgres", "postgresql", "pg", "pgsql", "postgre")
+"""Names of the PostgreSQL directory in a layout of one migrations directory per database."""
+
+
 def _other_dialect_dir(part: str) -> bool:
     """A directory named for another database, alone or as a word of its name (`mysql/`,
     `mysql-persistence/`, `migration_sqlite/`, `jdbc-h2/`)."""
@@ -311,7 +315,14 @@ def _hidden_new(path: str, established: Callable[[str], bool], dialect_named: Co
     if hiding is None:
         return False
     d, by_name = hiding
-    return d not in dialect_named if by_name else not established(d)
+    if by_name:
+        return d not in dialect_named
+    parent, _, name = d.rpartition("/")
+    if _other_dialect_dir(name) and any(established(f"{parent}/{pg}" if parent else pg) for pg in POSTGRES_DIRS):
+        # one directory per database, PostgreSQL's beside it at the base (`migrations/postgres/`,
+        # `migrations/clickhouse/`): each runner is pointed at its own, so a new database's is not ours
+        return False
+    return not established(d)
 
 
 def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], explicit: bool,
