@@ -37,6 +37,7 @@ from readiness.gates.migrations.pyast import (
     postgres_statements,
     truthy,
 )
+from readiness.gates.migrations.pysyntax import parse_python
 from readiness.workspace import FileProblem, Workspace, decode_text
 
 A = Action
@@ -763,7 +764,7 @@ class DjangoHistory:
         if path not in self._trees:
             try:
                 text = decode_text(path, self.ws.read_bytes(path))  # not read_text: no inline waivers here
-                self._trees[path] = ast.parse(text) if looks_like_django(text) else None
+                self._trees[path] = parse_python(text, path) if looks_like_django(text) else None
             except (FileProblem, SyntaxError, ValueError, RecursionError, MemoryError):
                 self._trees[path] = None
         return self._trees[path]

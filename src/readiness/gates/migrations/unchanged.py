@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readiness.gates.migrations import rules as R
+from readiness.gates.migrations.pysyntax import parse_python
 
 if TYPE_CHECKING:
     from readiness.gates.base import GateContext
@@ -185,7 +186,7 @@ def _blocks(st: ast.stmt) -> list[list[ast.stmt]]:
 def python_base(text: str) -> Units | None:
     """The units of a Python migration as the base has it; None when it does not parse."""
     try:
-        return python_units(ast.parse(text))
+        return python_units(parse_python(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -24,9 +24,9 @@ class PythonReader:
     """Alembic and Django migrations."""
 
     def read(self, run: Run, cand: Candidate, text: str, out: GateOutcome) -> Analysis | None:
-        import ast  # Python migrations only: `ast` and the readers cost ~15 ms of start-up
 
         from readiness.gates.migrations import alembic, django
+        from readiness.gates.migrations.pysyntax import parse_python
 
         is_alembic = alembic.looks_like_alembic(text)
         is_django = not is_alembic and django.looks_like_django(text)
@@ -34,7 +34,7 @@ class PythonReader:
         # content; it is reported either way, never skipped silently.
         fmt = "alembic" if is_alembic or "/versions/" in f"/{cand.path}" else "django"
         try:
-            tree = ast.parse(text, filename=cand.path)
+            tree = parse_python(text, cand.path)
             if not is_alembic and not is_django:
                 return None  # a helper module beside the migrations
             return self._tree(run, cand, text, tree, is_alembic)
