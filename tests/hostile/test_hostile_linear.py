@@ -1,0 +1,65 @@
+"""Issue 11, beyond the migrations walk: nothing a pull request controls may cost more than linear
+time in the other gates, the waivers, the baseline or the renderers. Each case runs at n and at 4n
+(entries, tokens, findings); linear work grows about 4 times, quadratic 16 times. The shapes are
+cheap for a PR to write: one 2 MiB value, a few thousand entries."""
+
+from __future__ import annotations
+
+import importlib
+import resource
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import factories
+
+
+def _cpu() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@dataclass(frozen=True, slots=True)
+class Scaling:
+    """One gate run on a repository whose size grows with n."""
+
+    gate: str
+    files: Callable[[int], dict[str, str]]
+    n: int
+    settings: Mapping[str, object] | None = None
+
+
+def _judge(root: Path, case: Scaling, n: int) -> float:
+    for name, text in case.files(n).items():
+        factories.write_file(root, name, text)
+    gate = importlib.import_module(f"readiness.gates.{case.gate}").GATE
+    ctx = factories.gate_context(root, case.gate, case.settings)
+    start = _cpu()
+    out = gate.run(ctx)
+    assert out.items or out.findings, "nothing was judged"
+    return _cpu() - start
+
+
+# A value of many credential-shaped stand-ins (AWS's documented example key, a private key header
+# with no key material): each was judged fake on a copy of the rest of the value. The emoji makes the
+# string four bytes a character, as a PR can, so a copy costs what it would at its worst.
+_FAKE_KEYS = "AKIAIOSFODNN7EXAMPLE "
+_PEM_HEADERS = "-----BEGIN PRIVATE KEY----- "
+
+GATE_CASES = {
+    "secret-stand-ins-in-one-yaml-value": Scaling("config", lambda n: {
+        "config/app.yaml": "k: '" + _FAKE_KEYS * n + "\U0001f600'\nport: 1\n"}, 24_000),
+    "private-key-headers-in-one-yaml-value": Scaling("config", lambda n: {
+        "config/app.yaml": "k: '" + _PEM_HEADERS * n + "\U0001f600'\nport: 1\n"}, 18_000),
+    "secret-stand-ins-in-one-dotenv-value": Scaling("config", lambda n: {
+        ".env": "K=" + _FAKE_KEYS * n + "\U0001f600\n"}, 24_000),
+}
+
+
+@pytest.mark.parametrize("case", GATE_CASES.values(), ids=GATE_CASES.keys())
+def test_gate_work_grows_linearly(tmp_path: Path, case: Scaling) -> None:
+    small = _judge(tmp_path / "small", case, case.n)
+    large = _judge(tmp_path / "large", case, 4 * case.n)
+    assert large < 8 * small + 0.5, f"n={case.n:,}: {small:.2f} s of CPU; 4n: {large:.2f} s"
