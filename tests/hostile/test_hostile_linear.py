@@ -48,6 +48,8 @@ def _judge(root: Path, case: Scaling, n: int) -> float:
 _FAKE_KEYS = "AKIAIOSFODNN7EXAMPLE "
 _PEM_HEADERS = "-----BEGIN PRIVATE KEY----- "
 
+_RUNBOOK = "# Runbook\n\n## Checkout errors\n\nRestart the service: `kubectl rollout restart deploy/shop`.\n"
+
 GATE_CASES = {
     "secret-stand-ins-in-one-yaml-value": Scaling("config", lambda n: {
         "config/app.yaml": "k: '" + _FAKE_KEYS * n + "\U0001f600'\nport: 1\n"}, 24_000),
@@ -55,6 +57,11 @@ GATE_CASES = {
         "config/app.yaml": "k: '" + _PEM_HEADERS * n + "\U0001f600'\nport: 1\n"}, 18_000),
     "secret-stand-ins-in-one-dotenv-value": Scaling("config", lambda n: {
         ".env": "K=" + _FAKE_KEYS * n + "\U0001f600\n"}, 24_000),
+    # a runbook of level-1 headings, each with a link: the redirect check asked of every prose
+    # line whether some heading stood on it
+    "runbook-of-top-level-headings": Scaling("docs", lambda n: {
+        "RUNBOOK.md": _RUNBOOK, "docs/runbooks/x.md": "".join(f"# h{i}\nsee [x](http://a)\n" for i in range(n))},
+        3_000),
 }
 
 
