@@ -62,6 +62,13 @@ GATE_CASES = {
     "runbook-of-top-level-headings": Scaling("docs", lambda n: {
         "RUNBOOK.md": _RUNBOOK, "docs/runbooks/x.md": "".join(f"# h{i}\nsee [x](http://a)\n" for i in range(n))},
         3_000),
+    # a record of only headings: each section's end was found by scanning a copy of the headings
+    # after it
+    "record-of-headings": Scaling("docs", lambda n: {
+        "docs/adr/0001-record.md": "# 1. Record\n\nDate: 2026-01-01\n\n## Status\n\nAccepted\n\n## Context\n\n"
+                                   "c\n\n## Decision\n\nd\n\n## Consequences\n\ne\n"
+                                   + "".join(f"## s{i}\n" for i in range(n))},
+        20_000),
 }
 
 
