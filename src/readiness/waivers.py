@@ -213,6 +213,7 @@ def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str
     (a waiver copied above a new statement is the PR's own); below the threshold it still
     applies, and either way it is shown."""
     at_base: dict[str, set[tuple[str, str]]] = {}
+    at_head: dict[str, list[str]] = {}  # each file split once, not once per finding it holds
     out: list[Finding] = []
     for f in findings:
         w = f.waiver
@@ -223,7 +224,9 @@ def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str
         path = w.location.path
         if path not in at_base:
             at_base[path] = _line_pairs(base_text(path))
-        head = (head_text(path) or "").splitlines()
+        if path not in at_head:
+            at_head[path] = (head_text(path) or "").splitlines()
+        head = at_head[path]
         waiver_line = w.location.line or line
         pair = (head[waiver_line - 1].strip() if 0 < waiver_line <= len(head) else "\0",
                 head[line - 1].strip() if 0 < line <= len(head) else "\0")

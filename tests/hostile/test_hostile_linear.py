@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 import factories
+from readiness.model import Location, Waiver
+from readiness.waivers import withhold_new_inline
 
 
 def _cpu() -> float:
@@ -77,3 +79,31 @@ def test_gate_work_grows_linearly(tmp_path: Path, case: Scaling) -> None:
     small = _judge(tmp_path / "small", case, case.n)
     large = _judge(tmp_path / "large", case, 4 * case.n)
     assert large < 8 * small + 0.5, f"n={case.n:,}: {small:.2f} s of CPU; 4n: {large:.2f} s"
+
+
+def _timed(setup: Callable[[int], Callable[[], object]], n: int) -> float:
+    work = setup(n)
+    start = _cpu()
+    work()
+    return _cpu() - start
+
+
+def _inline_waivers_the_pr_adds(n: int) -> Callable[[], object]:
+    # one file of n waived statements, each under its own inline waiver
+    text = "".join(f"-- readiness: ignore {RULE} -- reason {i}\nDROP TABLE t{i};\n" for i in range(n))
+    findings = [factories.finding(RULE, path="m.sql", line=2 * i + 2, evidence=str(i), waiver=Waiver(
+        reason="r", source="inline", location=Location(path="m.sql", line=2 * i + 1))) for i in range(n)]
+    return lambda: withhold_new_inline(findings, base_text=lambda _p: None, head_text={"m.sql": text}.get,
+                                       touched=lambda _p: True, blocks=lambda _f: True)
+
+
+RULE = "migrations/drop-table"
+WORK_CASES: dict[str, tuple[Callable[[int], Callable[[], object]], int]] = {
+    "inline-waivers-the-pr-adds": (_inline_waivers_the_pr_adds, 4_000),
+}
+
+
+@pytest.mark.parametrize("setup, n", WORK_CASES.values(), ids=WORK_CASES.keys())
+def test_finding_work_grows_linearly(setup: Callable[[int], Callable[[], object]], n: int) -> None:
+    small, large = _timed(setup, n), _timed(setup, 4 * n)
+    assert large < 8 * small + 0.5, f"n={n:,}: {small:.2f} s of CPU; 4n: {large:.2f} s"
