@@ -71,6 +71,12 @@ GATE_CASES = {
                                    "c\n\n## Decision\n\nd\n\n## Consequences\n\ne\n"
                                    + "".join(f"## s{i}\n" for i in range(n))},
         20_000),
+    # a migration that drops n tables and a down that re-creates them: each drop looked for its
+    # re-CREATE by scanning the down statements
+    "drops-and-their-down": Scaling("migrations", lambda n: {
+        "migrations/000001_a.up.sql": "".join(f"DROP TABLE t{i};\n" for i in range(n)),
+        "migrations/000001_a.down.sql": "".join(f"CREATE TABLE t{i} ();\n" for i in range(n))}, 3_000,
+        {"replay": "off"}),
 }
 
 
