@@ -77,6 +77,21 @@ GATE_CASES = {
         "migrations/000001_a.up.sql": "".join(f"DROP TABLE t{i};\n" for i in range(n)),
         "migrations/000001_a.down.sql": "".join(f"CREATE TABLE t{i} ();\n" for i in range(n))}, 3_000,
         {"replay": "off"}),
+    # a Django migration of n RunPython functions: the module was walked again for each one read
+    "runpython-functions": Scaling("migrations", lambda n: {
+        "app/migrations/__init__.py": "",
+        "app/migrations/0002_x.py": "from django.db import migrations\n\n"
+        + "".join(f"def f{i}(apps, schema_editor):\n    schema_editor.execute('DROP TABLE t{i}')\n\n"
+                  for i in range(n))
+        + "class Migration(migrations.Migration):\n    dependencies = [('app', '0001_initial')]\n"
+          "    operations = [\n" + "".join(f"        migrations.RunPython(f{i}),\n" for i in range(n)) + "    ]\n"},
+        1_500, {"replay": "off"}),
+    # an Alembic upgrade that rebinds one name n times and runs it each time: every use scanned
+    # all the bindings of the name
+    "one-name-rebound": Scaling("migrations", lambda n: {
+        "alembic/versions/b.py": "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\n\ndef upgrade():\n"
+        + "".join(f"    x = 'DROP TABLE t{i}'\n    op.execute(x)\n" for i in range(n))
+        + "\ndef downgrade():\n    pass\n"}, 4_000, {"replay": "off"}),
 }
 
 
