@@ -5,8 +5,10 @@ cheap for a PR to write: one 2 MiB value, a few thousand entries."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import resource
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import factories
-from readiness.model import Location, Waiver
+from readiness.gates.checklist import GATE as CHECKLIST
+from readiness.model import GateId, GateResult, GateStatus, Location, Severity, Waiver
 from readiness.waivers import withhold_new_inline
 
 
@@ -118,9 +121,29 @@ def _inline_waivers_the_pr_adds(n: int) -> Callable[[], object]:
                                        touched=lambda _p: True, blocks=lambda _f: True)
 
 
+def _checklist_over_many_findings(n: int) -> Callable[[], object]:
+    # n checklist items (the schema allows 500), each with ten rule and ten gate evidence entries,
+    # over a gate with 20n findings: each entry scanned every finding of its gate
+    root = Path(tempfile.mkdtemp(prefix="linear-checklist-"))
+    evidence = f"      - rule: {RULE}\n" * 10 + "      - gate: migrations\n" * 10
+    factories.write_file(root, "readiness-checklist.yml", "version: 1\nitems:\n" + "".join(
+        f"  - id: i{i}\n    title: Item {i}\n    pillar: reliability\n    owner: '@acme/team'\n    status: todo\n"
+        f"    evidence:\n{evidence}" for i in range(n)))
+    found = tuple(factories.finding(RULE, Severity.LOW, path=f"m{i}.sql", evidence=str(i)) for i in range(20 * n))
+    prior = (GateResult(gate=GateId("migrations"), status=GateStatus.PASS, duration_ms=1.0, findings=found),)
+    ctx = dataclasses.replace(factories.gate_context(root, "checklist"), prior=lambda: prior)
+
+    def run() -> object:
+        out = CHECKLIST.run(ctx)
+        assert len(out.items) == n, out.findings
+        return out
+    return run
+
+
 RULE = "migrations/drop-table"
 WORK_CASES: dict[str, tuple[Callable[[int], Callable[[], object]], int]] = {
     "inline-waivers-the-pr-adds": (_inline_waivers_the_pr_adds, 4_000),
+    "checklist-evidence-over-many-findings": (_checklist_over_many_findings, 100),
 }
 
 
