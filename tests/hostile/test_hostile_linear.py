@@ -19,6 +19,7 @@ import factories
 from readiness.gates.checklist import GATE as CHECKLIST
 from readiness.model import GateId, GateResult, GateStatus, Location, Severity, Waiver
 from readiness.waivers import withhold_new_inline
+from readiness.watchdog import Budget, Limits, run_gates
 
 
 def _cpu() -> float:
@@ -140,10 +141,21 @@ def _checklist_over_many_findings(n: int) -> Callable[[], object]:
     return run
 
 
+def _large_gate_result(n: int) -> Callable[[], object]:
+    # a gate's result of n MiB (a PR's tens of thousands of findings pickle to tens of MiB): the
+    # watchdog's parent appended each pipe read to an immutable buffer, copying all it held so far
+    def run() -> object:
+        done = list(run_gates(["g"], lambda _g: "x" * (n << 20), budget=Budget(Limits(), 1), memory=None))
+        assert done[0].error is None and len(done[0].result) == n << 20
+        return done
+    return run
+
+
 RULE = "migrations/drop-table"
 WORK_CASES: dict[str, tuple[Callable[[int], Callable[[], object]], int]] = {
     "inline-waivers-the-pr-adds": (_inline_waivers_the_pr_adds, 4_000),
     "checklist-evidence-over-many-findings": (_checklist_over_many_findings, 100),
+    "large-gate-result-through-the-watchdog": (_large_gate_result, 8),
 }
 
 
