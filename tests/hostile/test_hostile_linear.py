@@ -17,9 +17,11 @@ import pytest
 
 import factories
 from readiness.gates.checklist import GATE as CHECKLIST
+from readiness.gates.config.check_secrets import check_changed
 from readiness.model import GateId, GateResult, GateStatus, Location, Severity, Waiver
 from readiness.waivers import withhold_new_inline
 from readiness.watchdog import Budget, Limits, run_gates
+from readiness.workspace import Workspace
 
 
 def _cpu() -> float:
@@ -163,3 +165,22 @@ WORK_CASES: dict[str, tuple[Callable[[int], Callable[[], object]], int]] = {
 def test_finding_work_grows_linearly(setup: Callable[[int], Callable[[], object]], n: int) -> None:
     small, large = _timed(setup, n), _timed(setup, 4 * n)
     assert large < 8 * small + 0.5, f"n={n:,}: {small:.2f} s of CPU; 4n: {large:.2f} s"
+
+
+@pytest.mark.parametrize("line", ["# PRIVATE KEY handling\n", "-----BEGIN PRIVATE KEY-----\n"],
+                         ids=["mention", "header"])
+def test_a_line_about_a_private_key_costs_what_any_line_costs(tmp_path: Path, line: str) -> None:
+    """A changed file's line that mentions a private key, or holds a header with no key after it,
+    was judged on the 8 KiB that follow it: every line of a file of such lines was read hundreds of
+    times (20,000 lines, 460 KiB: about a minute). Work bounded by a window is still linear, so this
+    compares the file with one of ordinary lines of the same length instead of growing it."""
+    n = 20_000
+    plain = "#" * (len(line) - 1) + "\n"
+    costs = []
+    for name, text in (("plain", plain * n), ("keys", line * n)):
+        factories.write_file(tmp_path / name, "app/x.py", text)
+        ws = Workspace(tmp_path / name)
+        start = _cpu()
+        check_changed(ws, ["app/x.py"], set())
+        costs.append(_cpu() - start)
+    assert costs[1] < 3 * costs[0] + 0.3, f"{n:,} plain lines: {costs[0]:.2f} s of CPU; about a key: {costs[1]:.2f} s"

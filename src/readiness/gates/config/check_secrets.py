@@ -33,6 +33,10 @@ def secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Fi
         confidence=Confidence.CERTAIN if hit.certain else Confidence.HEURISTIC)
 
 
+PEM_WINDOW = 8192
+"""How far after a private key's header line its material is looked for."""
+
+
 def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Finding]:
     """Provider credentials (cloud key ids, tokens, private keys) in any other text file the PR
     adds or changes: a key committed to `app/settings.py` or `deploy/k8s.yaml` leaks as one in
@@ -50,9 +54,16 @@ def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Findi
         at = 0
         for lineno, line in enumerate(text.split("\n"), start=1):
             start, at = at, at + len(line) + 1
-            # a private key's material follows its header line: the check reads on from there
-            value = text[start:start + 8192] if "PRIVATE KEY" in line else line
-            hit = secrets.check_value((), value) if len(line) >= 16 else None
+            if len(line) < 16:
+                continue
+            value = line
+            if "PRIVATE KEY" in line and secrets.PRIVATE_KEY_HEADER.search(line):
+                # a private key's material follows its header line: the check reads on from there,
+                # up to the next `-----` (its END line, or another header), so that no text is read
+                # for more than one header
+                stop = text.find("-----", at, start + PEM_WINDOW)
+                value = text[start:stop if stop >= 0 else start + PEM_WINDOW]
+            hit = secrets.check_value((), value)
             if hit is not None and hit.certain and (hit.credential or hit.kind == "private key block") \
                     and secrets.ALLOWLIST_MARK not in line:
                 out.append(secret_finding(rel, Pos(lineno, 1), rel, hit))

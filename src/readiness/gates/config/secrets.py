@@ -50,6 +50,8 @@ CREDENTIAL_KINDS = frozenset({
 """Shapes that are a provider's credential format: committed, they are a security incident
 (`config/committed-credential`, critical). Other hits (a JWT, often a public example or anon key;
 a password in a URL; a key-name guess) are `config/plaintext-secret` (high)."""
+PRIVATE_KEY_HEADER = next(pattern for kind, pattern in SHAPES if kind == "private key block")
+"""A PEM private key's BEGIN line."""
 _FAKE_WORDS = re.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
 _PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
                        r"(?P<body>[A-Za-z0-9+/=\s]*)")
