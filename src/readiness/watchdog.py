@@ -160,7 +160,9 @@ class _Worker:
             _worker(self.gates, run_one, rfd, wfd, memory)
         os.close(wfd)
         self.rfd = rfd
-        self.buffer = b""
+        self.buffer = bytearray()
+        """What the worker wrote and no frame has taken yet (a bytearray: appending a chunk and taking
+        a frame off the front cost the chunk and the frame, never a copy of what is still held)."""
         self.dead = False
         self.over_memory = False
 
@@ -222,7 +224,8 @@ class _Worker:
             if len(self.buffer) >= 8:
                 size = int.from_bytes(self.buffer[:8], "big")
                 if len(self.buffer) >= 8 + size:
-                    frame, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+                    frame = bytes(self.buffer[8:8 + size])
+                    del self.buffer[:8 + size]
                     message: tuple[str, Any, float] = pickle.loads(frame)  # noqa: S301 - our own child's bytes
                     return message
             left = deadline - time.monotonic()

@@ -71,42 +71,74 @@ def _not_run(ev: Evidence, gate: str, result: GateResult | None) -> Judged | Non
     return None
 
 
-def judge_gate(ev: Evidence, results: Mapping[str, GateResult], default: Severity) -> Judged:
+class Prior:
+    """The settled results of the gates that ran before the checklist, with the unwaived findings
+    each evidence entry asks about grouped once: the checklist may hold thousands of entries and a
+    gate thousands of findings, so no entry scans the findings again."""
+
+    def __init__(self, results: Mapping[str, GateResult]) -> None:
+        self.results = results
+        """Each gate's result, by gate id."""
+        self._by_rule: dict[str, dict[str, list[Finding]]] = {}
+        self._at_or_above: dict[tuple[str, Severity], list[Finding]] = {}
+
+    def of_rule(self, gate: str, rule: str) -> list[Finding]:
+        """The unwaived findings of `rule` in `gate`'s result."""
+        if gate not in self._by_rule:
+            grouped: dict[str, list[Finding]] = {}
+            result = self.results.get(gate)
+            for f in result.findings if result is not None else ():
+                if not f.waived:
+                    grouped.setdefault(f.rule, []).append(f)
+            self._by_rule[gate] = grouped
+        return self._by_rule[gate].get(rule, [])
+
+    def at_or_above(self, gate: str, threshold: Severity) -> list[Finding]:
+        """The unwaived findings of `gate`'s result at or above `threshold`."""
+        key = (gate, threshold)
+        if key not in self._at_or_above:
+            result = self.results.get(gate)
+            self._at_or_above[key] = [f for f in (result.findings if result is not None else ())
+                                      if not f.waived and f.severity.rank >= threshold.rank]
+        return self._at_or_above[key]
+
+
+def judge_gate(ev: Evidence, prior: Prior, default: Severity) -> Judged:
     """A gate that must have run with no unwaived finding at or above its threshold."""
-    result = results.get(ev.value)
+    result = prior.results.get(ev.value)
     skipped = _not_run(ev, ev.value, result)
     if skipped is not None or result is None:
         return skipped or Judged(evidence=ev, state=EvidenceState.NOT_RUN, detail="not run")
     threshold = ev.fail_on or default
-    found = [f for f in result.findings if not f.waived and f.severity.rank >= threshold.rank]
+    found = prior.at_or_above(ev.value, threshold)
     if found:
         return Judged(evidence=ev, state=EvidenceState.FAILS,
                       detail=f"{_findings_text(found)} (at or above {threshold.value})")
     return Judged(evidence=ev, state=EvidenceState.HOLDS, detail=f"no unwaived finding at or above {threshold.value}")
 
 
-def judge_rule(ev: Evidence, results: Mapping[str, GateResult]) -> Judged:
+def judge_rule(ev: Evidence, prior: Prior) -> Judged:
     """A rule whose gate must have run with no unwaived finding of it."""
     gate = ev.value.split("/", 1)[0]
-    result = results.get(gate)
+    result = prior.results.get(gate)
     skipped = _not_run(ev, gate, result)
     if skipped is not None or result is None:
         return skipped or Judged(evidence=ev, state=EvidenceState.NOT_RUN, detail="not run")
-    found = [f for f in result.findings if f.rule == ev.value and not f.waived]
+    found = prior.of_rule(gate, ev.value)
     if found:
         return Judged(evidence=ev, state=EvidenceState.FAILS, detail=_findings_text(found))
     return Judged(evidence=ev, state=EvidenceState.HOLDS, detail="no unwaived finding")
 
 
-def judge(ev: Evidence, ws: Workspace, results: Mapping[str, GateResult] | None, default: Severity) -> Judged:
-    """Any evidence entry. `results` None: the other gates' results are not available (the gate runs
+def judge(ev: Evidence, ws: Workspace, prior: Prior | None, default: Severity) -> Judged:
+    """Any evidence entry. `prior` None: the other gates' results are not available (the gate runs
     outside the engine), so gate and rule evidence is `not-run`."""
     if ev.kind is EvidenceKind.PATH:
         return judge_path(ev, ws)
     if ev.kind is EvidenceKind.LINK:
         return Judged(evidence=ev, state=EvidenceState.CLAIMED, detail="recorded, not fetched")
-    if results is None:
+    if prior is None:
         return Judged(evidence=ev, state=EvidenceState.NOT_RUN, detail="the other gates' results are not available")
     if ev.kind is EvidenceKind.GATE:
-        return judge_gate(ev, results, default)
-    return judge_rule(ev, results)
+        return judge_gate(ev, prior, default)
+    return judge_rule(ev, prior)

@@ -13,7 +13,7 @@ from readiness.gates.checklist import checks, document, evidence
 from readiness.gates.checklist.document import Checklist
 from readiness.gates.checklist.evidence import Judged
 from readiness.gates.checklist.rules import MISSING_CHECKLIST, UNREADABLE_FILE
-from readiness.model import GateId, GateResult, Item, Location
+from readiness.model import GateId, Item, Location
 from readiness.workspace import FileProblem, Workspace
 
 DEFAULT_FILES: tuple[str, ...] = ("readiness-checklist.yml", "readiness-checklist.yaml",
@@ -72,10 +72,10 @@ class ChecklistGate:
         out.findings.extend(problems)
         if checklist is None:
             return out
-        results: dict[str, GateResult] | None = None
+        prior: evidence.Prior | None = None
         if ctx.prior is not None:
-            results = {str(g.gate): g for g in ctx.prior()}
-        judged = {item.id: [evidence.judge(ev, ws, results, settings.evidence_fail_on) for ev in item.evidence]
+            prior = evidence.Prior({str(g.gate): g for g in ctx.prior()})
+        judged = {item.id: [evidence.judge(ev, ws, prior, settings.evidence_fail_on) for ev in item.evidence]
                   for item in checklist.items}
         out.findings.extend(checks.owners(checklist))
         out.findings.extend(checks.statuses(checklist))

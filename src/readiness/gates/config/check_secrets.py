@@ -42,6 +42,10 @@ TEST_CODE = re.compile(
 `types_test.go`, saleor's `tests/settings.py`), so only provider credentials are reported there."""
 
 
+PEM_WINDOW = 8192
+"""How far after a private key's header line its material is looked for."""
+
+
 def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Finding]:
     """Provider credentials (cloud key ids, tokens, private keys) in any other text file the PR
     adds or changes: a key committed to `app/settings.py` or `deploy/k8s.yaml` leaks as one in
@@ -60,11 +64,16 @@ def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Findi
         at = 0
         for lineno, line in enumerate(text.split("\n"), start=1):
             start, at = at, at + len(line) + 1
-            hit = secrets.check_value((), line) if len(line) >= 16 else None
-            if "BEGIN" in line and "PRIVATE KEY" in line:
-                # a private key's material follows its header line: the check reads on from there
-                # (for the key only: a credential further down is reported at its own line)
-                block = secrets.check_value((), text[start:start + 8192])
+            if len(line) < 16:
+                continue
+            hit = secrets.check_value((), line)
+            if "PRIVATE KEY" in line and secrets.PRIVATE_KEY_HEADER.search(line):
+                # a private key's material follows its header line: the check reads on from there, up
+                # to the next `-----` (its END line, or another header), so that no text is read for
+                # more than one header; for the key only (a credential further down is reported at
+                # its own line)
+                stop = text.find("-----", at, start + PEM_WINDOW)
+                block = secrets.check_value((), text[start:stop if stop >= 0 else start + PEM_WINDOW])
                 hit = block if block is not None and block.kind == "private key block" else hit
             if hit is not None and hit.certain and (hit.credential or hit.kind == "private key block") \
                     and not (test_code and hit.kind == "private key block") \

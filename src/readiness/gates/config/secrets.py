@@ -50,6 +50,8 @@ CREDENTIAL_KINDS = frozenset({
 """Shapes that are a provider's credential format: committed, they are a security incident
 (`config/committed-credential`, critical). Other hits (a JWT, often a public example or anon key;
 a password in a URL; a key-name guess) are `config/plaintext-secret` (high)."""
+PRIVATE_KEY_HEADER = next(pattern for kind, pattern in SHAPES if kind == "private key block")
+"""A PEM private key's BEGIN line."""
 _FAKE_WORDS = re.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
 _PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
                        r"(?P<body>[A-Za-z0-9+/=\s]*)")
@@ -190,7 +192,7 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
             if m.lastgroup is None:  # pragma: no cover - every alternative is a named group
                 continue
             kind = SHAPES[int(m.lastgroup[1:])][0]
-            if _looks_fake(kind, m.group(), value[m.start():]):
+            if _looks_fake(kind, m.group(), value, m.start()):
                 continue
             return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS)
     if "://" in value and "@" in value:
@@ -207,11 +209,12 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
     return SecretHit(path, kind, redact(value), strong)
 
 
-def _looks_fake(kind: str, token: str, rest: str) -> bool:
+def _looks_fake(kind: str, token: str, value: str, at: int) -> bool:
     """A documentation example or stand-in rather than a credential: AWS's `AKIAIOSFODNN7EXAMPLE`,
-    `ghp_xxxx…`, `sk_live_0000…`, a private key header with no key material after it."""
+    `ghp_xxxx…`, `sk_live_0000…`, a private key header with no key material after it (read from
+    `value` at `at`, where the token starts, without copying the rest: one value may hold many)."""
     if kind == "private key block":
-        body = _PEM_BODY.match(rest)
+        body = _PEM_BODY.match(value, at)
         material = re.sub(r"\s+", "", body.group("body")) if body else ""
         return len(material) < 16 or bool(_FAKE_WORDS.search(material))
     if _FAKE_WORDS.search(token):

@@ -243,14 +243,17 @@ def parse(text: str) -> MarkdownDoc:
                 anchors.update(html_anchors(child.content))
             elif child.type == "code_inline":
                 inline_code.append((line, child.content))
+    # a section ends where the next heading of its level or above starts: one pass, with the
+    # headings whose end is not known yet on a stack (their levels increase towards the top)
+    ends = [len(lines)] * len(raw_headings)
+    open_sections: list[int] = []
+    for i, (level, _t, hline) in enumerate(raw_headings):
+        while open_sections and raw_headings[open_sections[-1]][0] >= level:
+            ends[open_sections.pop()] = hline - 1
+        open_sections.append(i)
     headings = []
     seen: dict[str, int] = {}
-    for i, (level, htext, hline) in enumerate(raw_headings):
-        end = len(lines)
-        for level2, _t, line2 in raw_headings[i + 1:]:
-            if level2 <= level:
-                end = line2 - 1
-                break
+    for (level, htext, hline), end in zip(raw_headings, ends, strict=True):
         headings.append(Heading(level, htext, hline, end))
         slug = github_slug(htext)
         count = seen.get(slug, 0)

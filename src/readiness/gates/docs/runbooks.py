@@ -89,7 +89,8 @@ def _is_redirect(doc: MarkdownDoc) -> bool:
     sections of its own, a link, and a few words. Its target is the runbook to judge."""
     if any(h.level > 1 for h in doc.headings) or not doc.links:
         return False
-    words = sum(len(t.split()) for n, t in doc.prose if not any(h.line == n for h in doc.headings))
+    heading_lines = {h.line for h in doc.headings}
+    words = sum(len(t.split()) for n, t in doc.prose if n not in heading_lines)
     return words <= REDIRECT_MAX_WORDS
 
 

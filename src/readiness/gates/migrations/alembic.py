@@ -259,7 +259,7 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
                      autocommit=autocommit, into=target, scope=scope, call=node)
         return
     if who != "op" and not in_batch:
-        helper = scope.functions.get(f.id) if isinstance(f, ast.Name) else None
+        helper = scope.function(f.id) if isinstance(f, ast.Name) else None
         if helper is not None and helper.name not in visited:  # a function of the module upgrade() calls
             visited.add(helper.name)
             _walk(helper.body, src, out, target, batch=batch, autocommit=autocommit, count=count, scope=scope,

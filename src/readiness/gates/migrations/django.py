@@ -398,10 +398,10 @@ class _Reader:
             self.out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
         ops.append(Op(action=A.RUN_PYTHON, **base))
         code = arg(node, 0, "code")
-        fn = self.scope.functions.get(code.id) if isinstance(code, ast.Name) else None
+        fn = self.scope.function(code.id) if isinstance(code, ast.Name) else None
         if fn is None:
             return
-        inner = Scope(self.scope.module_body, fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
+        inner = self.scope.nested(fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
         framework = _framework_sql(fn)
         for st in postgres_statements(fn.body):
             for call in ast.walk(st):

@@ -20,6 +20,7 @@ Why over 500 lines: the two folders (Python expressions, PL/pgSQL) share one
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -70,10 +71,14 @@ def _unknown(label: str, *, quote: str = '"') -> Folded:
 class Scope:
     """Names bound to an expression in a module or function: what a name may be folded to. A name
     bound more than once is read as its last binding before the line that uses it; one that a loop,
-    `with` or augmented assignment binds is not read at all."""
+    `with` or augmented assignment binds is not read at all. A scope `nested` in the module's holds
+    only its own bindings and asks the module's for the rest, so a module of many functions is
+    walked once, not once per function read."""
 
-    def __init__(self, *bodies: list[ast.stmt]) -> None:
-        self.module_body = bodies[0] if bodies else []
+    def __init__(self, *bodies: list[ast.stmt], parent: Scope | None = None) -> None:
+        self.parent = parent
+        """The module's scope, for a nested one (None: the bodies include the module's)."""
+        self.module_body: list[ast.stmt] = parent.module_body if parent is not None else bodies[0] if bodies else []
         """The module's statements (the first body): functions and constants a nested scope also sees."""
         self._values: dict[str, list[tuple[int, ast.expr]]] = {}
         self._unreadable: set[str] = set()
@@ -86,18 +91,42 @@ class Scope:
                         self._values.setdefault(name, []).append((getattr(node, "lineno", 0), value))
         for bound in self._values.values():
             bound.sort(key=lambda b: b[0])
+        self._lines = {name: [at for at, _v in bound] for name, bound in self._values.items()}
         self.functions = {n.name: n for body in bodies for n in body
                           if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        """The functions these bodies define (a nested scope: its own; see `function`)."""
+        self._module: Scope | None = None
+
+    def function(self, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function `name` defined here, else in the module."""
+        fn = self.functions.get(name)
+        return fn if fn is not None or self.parent is None else self.parent.function(name)
+
+    def nested(self, body: list[ast.stmt]) -> Scope:
+        """The scope of a module function's `body`: its bindings over the module's (the module's
+        scope is built once and shared)."""
+        if self.parent is not None:
+            return Scope(body, parent=self.parent)
+        if self._module is None:
+            self._module = Scope(self.module_body)
+        return Scope(body, parent=self._module)
 
     def get(self, name: str, line: int | None = None) -> ast.expr | None:
         """What `name` holds at `line` (its only binding when no line is given)."""
-        bound = self._values.get(name)
-        if not bound or name in self._unreadable:
+        scopes = (self,) if self.parent is None else (self.parent, self)  # outer first: inner wins a tie
+        if any(name in sc._unreadable for sc in scopes):
+            return None
+        bounds = [(sc._values[name], sc._lines[name]) for sc in scopes if name in sc._values]
+        if not bounds:
             return None
         if line is None:
-            return bound[0][1] if len(bound) == 1 else None
-        before = [value for at, value in bound if at <= line]
-        return before[-1] if before else None
+            return bounds[0][0][0][1] if sum(len(b) for b, _ in bounds) == 1 else None
+        best: tuple[int, ast.expr] | None = None
+        for bound, lines in bounds:
+            i = bisect.bisect_right(lines, line)  # the last binding at or before the line
+            if i and (best is None or lines[i - 1] >= best[0]):
+                best = bound[i - 1]
+        return best[1] if best is not None else None
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.checks import Hit
 from readiness.gates.migrations.discover import Candidate
-from readiness.gates.migrations.ops import Action
+from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.readers import Analysis
 from readiness.model import Finding, Location, RiskClass
@@ -54,15 +54,22 @@ def lossy(cand: Candidate, an: Analysis) -> list[Hit]:
     targets = list(an.lossy) if an.python else [
         o for o in an.ops if o.action in (A.DROP_COLUMN, A.DROP_TABLE, A.TRUNCATE)
         or (o.action is A.DELETE and F.WHERE not in o.flags)]
+    # the first down statement that re-creates each column (by name) or table: looked up, not
+    # scanned for from every destructive up statement
+    added: dict[str | None, Op] = {}
+    recreated: dict[str | None, Op] = {}
+    for d in an.down_ops:
+        if d.action is A.ADD_COLUMN:
+            added.setdefault(d.column, d)
+        elif d.action is A.CREATE_TABLE:
+            recreated.setdefault(d.table, d)
     for op in targets:
         if (op.table or "").lower() in created:
             continue
         what = f"column {op.table}.{op.column}" if op.action is A.DROP_COLUMN else f"table {op.table}"
         lost = "its data" if op.action in (A.DROP_COLUMN, A.DROP_TABLE) else "the deleted rows"
-        match = next((d for d in an.down_ops if (op.action is A.DROP_COLUMN and d.action is A.ADD_COLUMN
-                                                 and d.column == op.column)
-                      or (op.action is A.DROP_TABLE and d.action is A.CREATE_TABLE and d.table == op.table)),
-                     None)
+        match = (added.get(op.column) if op.action is A.DROP_COLUMN
+                 else recreated.get(op.table) if op.action is A.DROP_TABLE else None)
         if an.python and not an.down_ops:
             msg = (f"Rolling back re-creates {what} empty: the reverse cannot restore {lost}.")
             out.append(Hit(rule=R.LOSSY_DOWN, risk=risk, op=op, message=msg))
