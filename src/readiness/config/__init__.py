@@ -181,7 +181,7 @@ def parse_config(doc: YamlDoc, shown: str) -> Config:
                     f"{_unknown_key(extra[0], allowed)} at {where}; allowed: {', '.join(sorted(allowed))}",
                     path=shown, line=pos.line, column=pos.column)
         pos = doc.values.get(epath) or doc.position(epath)
-        raise ConfigError(f"{_dotted(epath) or 'document'}: {_problem(err)}", path=shown,
+        raise ConfigError(f"{_dotted(epath) or 'document'}: {schema_problem(err)}", path=shown,
                           line=pos.line, column=pos.column)
     gates = {g: dict(data.get("gates", {}).get(g) or {}) for g in GATE_IDS}
     waivers = []
@@ -262,7 +262,7 @@ def _yaml11_word(value: Any, allowed: Any) -> str | None:
     return next((w for w in _YAML11_BOOL_WORDS[value] if w in allowed), None)
 
 
-def _problem(err: Any) -> str:
+def schema_problem(err: Any) -> str:
     """What is wrong, in words built from the schema alone: the file's own text is never echoed
     (a config path can point at any file the runner has, and its content must not reach a log)."""
     kind, expected = err.validator, err.validator_value

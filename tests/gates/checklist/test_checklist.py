@@ -96,6 +96,8 @@ def test_configured_file_outside_the_repository_is_a_configuration_error(tmp_pat
     (checklist(item("a", status="not-applicable")), 3, "'reason' is a required property"),
     (checklist(item("a") + "    colour: blue\n"), 8, "unknown key 'colour'"),
     ("version: 1\nitems:\n  - id: a\n    id: b\n    title: T\n    pillar: security\n", 4, "written twice"),
+    # a size limit is said in words, not by quoting the 501 items back (jsonschema's own message)
+    (checklist(*(item(f"i{n}") for n in range(501))), 2, "Checklist must have at most 500 item(s)."),
 ])
 def test_invalid_checklist_is_a_finding_at_its_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     report = check(repo(tmp_path, text), gates=("checklist",))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from readiness.config import schema_problem
 from readiness.errors import CatalogError
 from readiness.gates.checklist.rules import INVALID_CHECKLIST
 from readiness.model import Finding, Location, Severity
@@ -110,6 +111,9 @@ def _invalid(rel: str, pos: Pos, message: str, evidence: str) -> Finding:
                                      message=message, evidence=evidence)
 
 
+_SIZE_VALIDATORS = frozenset({"maxItems", "minItems", "maxLength", "minLength", "maxProperties", "minProperties"})
+
+
 def _schema_message(err: Any, doc: Any) -> str:
     """One sentence for a schema error, naming the item when there is one."""
     path = list(err.absolute_path)
@@ -125,6 +129,8 @@ def _schema_message(err: Any, doc: Any) -> str:
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(str(k) for k in err.instance if k not in allowed)
         text = f"unknown key {extra[0]!r}; allowed: {', '.join(allowed)}" if extra else err.message
+    elif err.validator in _SIZE_VALIDATORS:  # jsonschema's own message quotes the whole value
+        text = schema_problem(err)
     else:
         text = err.message
     where = ".".join(str(p) for p in path[2:] if not isinstance(p, int)) if who else ""
