@@ -88,6 +88,14 @@ PER_DATABASE_BASE: dict[str, str | bytes] = {
 }
 
 
+def test_a_new_databases_directory_of_a_runner_that_reads_one_directory_is_not_judged(tmp_path: Path) -> None:
+    # golang-migrate, goose, dbmate, sqlx read only the directory they are given: flipt's PR moving
+    # its ClickHouse migrations to a new internal/migrations/clickhouse/ was blocked as parse errors
+    done = _judge(tmp_path, {"internal/migrations/clickhouse/1_events.up.sql":
+                             "CREATE TABLE events (id UInt64) ENGINE = MergeTree ORDER BY `id`;\n"})
+    assert done.code == 0 and not done.findings(), done.findings()
+
+
 def test_a_new_databases_directory_beside_postgres_is_not_judged_as_postgresql(tmp_path: Path) -> None:
     # one directory per database (flipt, openfga): a PR that adds ClickHouse's or SQLite's gives each
     # runner its own path, and its SQL is not PostgreSQL's (a parse error there blocked the PR)

@@ -25,9 +25,11 @@ the automatic search, are files under a directory named for one (`migrations/mys
 A generic popx/pop file (`x.up.sql`, `x.autocommit.up.sql`) beside one named for PostgreSQL
 (`x.postgres.up.sql`, `x.postgres.autocommit.up.sql`) is skipped: on PostgreSQL the tool runs the latter.
 A pull request cannot hide a migration that way: a file it adds below a migrations directory, in a
-directory the search skips (another dialect's, or vendored or test data) that the base does not have, or
-named for another dialect where the base has no such name, is judged. Names match `.sql` in any case, and
-in a golang-migrate directory `<ver>_<name>.up.<any extension>` is a migration (golang-migrate applies it).
+directory the search skips (vendored or test data, or another dialect's when the file has a Flyway name,
+since Flyway scans its location recursively, and the base has no PostgreSQL directory beside it) that the
+base does not have, or named for another dialect where the base has no such name, is judged. Names
+match `.sql` in any case, and in a golang-migrate directory `<ver>_<name>.up.<any extension>` is a
+migration (golang-migrate applies it).
 A Python file the PR adds or changes anywhere is a migration when its content says so (Alembic's
 `revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
 `version_locations` and Django's `MIGRATION_MODULES` can name any directory.
@@ -318,10 +320,17 @@ def _hidden_new(path: str, established: Callable[[str], bool], dialect_named: Co
     if by_name:
         return d not in dialect_named
     parent, _, name = d.rpartition("/")
-    if _other_dialect_dir(name) and any(established(f"{parent}/{pg}" if parent else pg) for pg in POSTGRES_DIRS):
-        # one directory per database, PostgreSQL's beside it at the base (`migrations/postgres/`,
-        # `migrations/clickhouse/`): each runner is pointed at its own, so a new database's is not ours
-        return False
+    if _other_dialect_dir(name):
+        file = path.rpartition("/")[2]
+        if not (FLYWAY_UP.match(file) or FLYWAY_REPEATABLE.match(file)):
+            # only Flyway scans its location recursively; golang-migrate, goose, dbmate and sqlx
+            # read the one directory they are given, so `migrations/clickhouse/1_x.up.sql` is run
+            # on ClickHouse, never by the PostgreSQL runner (flipt's new internal/migrations/clickhouse)
+            return False
+        if any(established(f"{parent}/{pg}" if parent else pg) for pg in POSTGRES_DIRS):
+            # one directory per database, PostgreSQL's beside it at the base (`db/migration/postgres/`,
+            # `db/migration/mysql/`): each runner is pointed at its own
+            return False
     return not established(d)
 
 
