@@ -464,6 +464,18 @@ def _dropdb(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=A.DROP_OBJECT, column=str(body.get("dbname", "")), kind=ObjectKind.DATABASE, **base)]
 
 
+def _drop_owned(body: dict[str, Any], base: Base) -> list[Op]:
+    """DROP OWNED BY role: every table (and other object) the role owns goes, with its data."""
+    names = []
+    for r in body.get("roles") or ():
+        spec = r.get("RoleSpec", {}) if isinstance(r, dict) else {}
+        kind = str(spec.get("roletype", ""))
+        names.append(str(spec.get("rolename")) if kind == "ROLESPEC_CSTRING" else kind.removeprefix("ROLESPEC_"))
+    flags = frozenset({F.CASCADE} if body.get("behavior") == "DROP_CASCADE" else ())
+    return [Op(action=A.DROP_OBJECT, column=", ".join(names) or "?", kind=ObjectKind.ROLE, detail="OWNED",
+               flags=flags, **base)]
+
+
 def _move_all(body: dict[str, Any], base: Base) -> list[Op]:
     """ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b: every table there is copied."""
     return [Op(action=A.REWRITE, detail="SET TABLESPACE", **base)]
@@ -669,7 +681,7 @@ _HANDLERS = {
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
-    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
+    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger, "DropOwnedStmt": _drop_owned,
 }
 
 
