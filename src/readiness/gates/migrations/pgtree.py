@@ -66,7 +66,7 @@ _IDENT = r'(?:"(?:[^"]|"")*"|[^\W\d][\w$]*)'
 _CREATE_OBJECT = re.compile(
     r"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
     r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
-    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
+    rf"(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
     re.IGNORECASE)
 """Statements that create a named object and get no parse tree (`HEADS`): only the name matters."""
 _IDENT_PART = re.compile(_IDENT)
@@ -291,7 +291,8 @@ def _untreed(text: str, base: Base) -> Op:
     if m is not None:
         kind = ObjectKind(" ".join(m.group("kind").lower().split()))
         return Op(action=A.CREATE_OBJECT, column=_ident_path(m.group("name")), kind=kind,
-                  flags=frozenset({F.OR_REPLACE} if m.group("replace") else ()), **base)
+                  flags=frozenset({F.OR_REPLACE} if m.group("replace") else ()) | (
+                      {F.IF_NOT_EXISTS} if m.group("ine") else set()), **base)
     return Op(action=A.DDL, **base)
 
 
@@ -628,14 +629,15 @@ def _create(body: dict[str, Any], base: Base, at: dict[str, tuple[int, int]] | N
     if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
         columns = [c._replace(flags=c.flags | {F.PRIMARY_KEY}) if c.name in pk else c for c in columns]
     return [Op(action=A.CREATE_TABLE, table=_name(body.get("relation")), columns=tuple(columns), names=tuple(names),
-               **base)]
+               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
 
 
 def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
     into = body.get("into") or {}
     if body.get("objtype") == "OBJECT_MATVIEW":
         return [Op(action=A.DDL, table=_name(into.get("rel")), **base)]
-    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")), **base)]
+    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")),
+               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
 
 
 def _lock(body: dict[str, Any], base: Base) -> list[Op]:
