@@ -38,10 +38,12 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
     src = Source(text)
     out = PyResult()
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    aliases = op_aliases(tree)
     up = funcs.get("upgrade")
     if up is not None:
         scope = Scope(tree.body, up.body)
-        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited={"upgrade"})
+        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited={"upgrade"},
+              aliases=aliases)
     down = funcs.get("downgrade")
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
@@ -52,13 +54,57 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
     else:
         scratch = PyResult()
         _walk(down.body, src, scratch, out.down_ops, batch={}, autocommit=False, count=False,
-              scope=Scope(tree.body, down.body), visited={"downgrade"})
+              scope=Scope(tree.body, down.body), visited={"downgrade"}, aliases=aliases)
     return out
 
 
+def op_aliases(tree: ast.Module) -> frozenset[str]:
+    """The spellings of Alembic's `op` in this file: `op`, the name it is imported as (`from alembic
+    import op as o`, `import alembic.op as o`) and, after `import alembic` / `import alembic.op`, the
+    dotted `alembic.op`. A call through any of them is an `op` call (a PR cannot rename its way past)."""
+    names = {"op", "alembic.op"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("alembic", "alembic.op"):
+            names.update(a.asname for a in node.names if a.asname and a.name in ("op", "*"))
+            if node.module == "alembic.op":  # from alembic.op import drop_table [as x]: a bare op function
+                names.update(f"fn:{a.asname or a.name}" for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Import):
+            names.update(a.asname for a in node.names if a.asname and a.name == "alembic.op")
+    return frozenset(names)
+
+
+def _as_op(node: ast.Call, scope: Scope, aliases: frozenset[str]) -> tuple[str, str] | None:
+    """(`op`, the operation) when `node` calls an Alembic operation under another spelling: through an
+    alias of `op`, a name bound to `op` or to one of its functions (`o = op`, `f = op.drop_table`), or
+    a function imported from `alembic.op`; else None."""
+    f = node.func
+    for _ in range(8):  # follow `f = op.drop_table`, `o = op`, a chain of such bindings
+        if isinstance(f, ast.Attribute):
+            owner = f.value
+            if ast.unparse(owner) in aliases:
+                return "op", f.attr
+            if isinstance(owner, ast.Name):
+                bound = scope.get(owner.id, node.lineno)
+                if bound is None:
+                    return None
+                f = ast.Attribute(value=bound, attr=f.attr)
+                continue
+            return None
+        if isinstance(f, ast.Name):
+            if f"fn:{f.id}" in aliases:
+                return "op", f.id
+            bound = scope.get(f.id, node.lineno)
+            if not isinstance(bound, ast.Attribute | ast.Name):
+                return None
+            f = bound
+            continue
+        return None
+    return None
+
+
 def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *, batch: dict[str, str],
-          autocommit: bool, count: bool, scope: Scope, visited: set[str]) -> None:
-    kw: dict[str, Any] = {"count": count, "scope": scope, "visited": visited}
+          autocommit: bool, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str]) -> None:
+    kw: dict[str, Any] = {"count": count, "scope": scope, "visited": visited, "aliases": aliases}
     for st in body:
         if isinstance(st, ast.With | ast.AsyncWith):
             inner_batch = dict(batch)
@@ -234,10 +280,18 @@ session.execute, cursor.execute, connection.exec_driver_sql)."""
 
 
 def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],
-          autocommit: bool, *, count: bool, scope: Scope, visited: set[str]) -> None:
+          autocommit: bool, *, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str]) -> None:
     who = receiver(node)
     name = call_name(node)
     f = node.func
+    if who != "op" and who not in batch:
+        spelled = _as_op(node, scope, aliases)
+        if spelled is not None:
+            who, name = spelled
+    if isinstance(f, ast.Name) and f.id in ("exec", "eval", "__import__"):  # code built at run time
+        target.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(node)[:80]}`", autocommit=autocommit,
+                         **src.base(node)))
+        return
     if isinstance(f, ast.Call) and call_name(f) == "getattr" and f.args and isinstance(f.args[0], ast.Name) \
             and f.args[0].id == "op":  # getattr(op, "drop_table")(...)
         attr = const_str(f.args[1]) if len(f.args) > 1 else None
@@ -263,7 +317,7 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         if helper is not None and helper.name not in visited:  # a function of the module upgrade() calls
             visited.add(helper.name)
             _walk(helper.body, src, out, target, batch=batch, autocommit=autocommit, count=count, scope=scope,
-                  visited=visited)
+                  visited=visited, aliases=aliases)
         return
     shift = 0 if in_batch else 1  # batch ops omit the table argument
     table = batch[who] if in_batch else name_of(arg(node, 0, "table_name"), scope)

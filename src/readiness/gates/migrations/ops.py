@@ -90,6 +90,8 @@ class Flag(enum.StrEnum):
     CASCADE = "cascade"
     IF_EXISTS = "if_exists"
     OR_REPLACE = "or_replace"
+    IF_NOT_EXISTS = "if_not_exists"
+    """CREATE ... IF NOT EXISTS: it may create nothing (the object is already there)."""
     NO_DATA = "no_data"
     USING = "using"
     """ALTER COLUMN TYPE with a USING expression other than the column itself."""

@@ -66,7 +66,7 @@ _IDENT = r'(?:"(?:[^"]|"")*"|[^\W\d][\w$]*)'
 _CREATE_OBJECT = re.compile(
     r"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
     r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
-    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
+    rf"(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
     re.IGNORECASE)
 """Statements that create a named object and get no parse tree (`HEADS`): only the name matters."""
 _IDENT_PART = re.compile(_IDENT)
@@ -291,7 +291,8 @@ def _untreed(text: str, base: Base) -> Op:
     if m is not None:
         kind = ObjectKind(" ".join(m.group("kind").lower().split()))
         return Op(action=A.CREATE_OBJECT, column=_ident_path(m.group("name")), kind=kind,
-                  flags=frozenset({F.OR_REPLACE} if m.group("replace") else ()), **base)
+                  flags=frozenset({F.OR_REPLACE} if m.group("replace") else ()) | (
+                      {F.IF_NOT_EXISTS} if m.group("ine") else set()), **base)
     return Op(action=A.DDL, **base)
 
 
@@ -464,6 +465,18 @@ def _dropdb(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=A.DROP_OBJECT, column=str(body.get("dbname", "")), kind=ObjectKind.DATABASE, **base)]
 
 
+def _drop_owned(body: dict[str, Any], base: Base) -> list[Op]:
+    """DROP OWNED BY role: every table (and other object) the role owns goes, with its data."""
+    names = []
+    for r in body.get("roles") or ():
+        spec = r.get("RoleSpec", {}) if isinstance(r, dict) else {}
+        kind = str(spec.get("roletype", ""))
+        names.append(str(spec.get("rolename")) if kind == "ROLESPEC_CSTRING" else kind.removeprefix("ROLESPEC_"))
+    flags = frozenset({F.CASCADE} if body.get("behavior") == "DROP_CASCADE" else ())
+    return [Op(action=A.DROP_OBJECT, column=", ".join(names) or "?", kind=ObjectKind.ROLE, detail="OWNED",
+               flags=flags, **base)]
+
+
 def _move_all(body: dict[str, Any], base: Base) -> list[Op]:
     """ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b: every table there is copied."""
     return [Op(action=A.REWRITE, detail="SET TABLESPACE", **base)]
@@ -616,14 +629,15 @@ def _create(body: dict[str, Any], base: Base, at: dict[str, tuple[int, int]] | N
     if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
         columns = [c._replace(flags=c.flags | {F.PRIMARY_KEY}) if c.name in pk else c for c in columns]
     return [Op(action=A.CREATE_TABLE, table=_name(body.get("relation")), columns=tuple(columns), names=tuple(names),
-               **base)]
+               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
 
 
 def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
     into = body.get("into") or {}
     if body.get("objtype") == "OBJECT_MATVIEW":
         return [Op(action=A.DDL, table=_name(into.get("rel")), **base)]
-    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")), **base)]
+    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")),
+               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
 
 
 def _lock(body: dict[str, Any], base: Base) -> list[Op]:
@@ -669,7 +683,7 @@ _HANDLERS = {
     "InsertStmt": _insert, "VariableSetStmt": _set, "TransactionStmt": _transaction, "CreateStmt": _create,
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
-    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger,
+    "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger, "DropOwnedStmt": _drop_owned,
 }
 
 

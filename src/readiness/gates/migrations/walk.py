@@ -27,7 +27,7 @@ K = ObjectKind
 READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
                    A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
 """The actions the walk reads (besides those the checks are registered for)."""
-_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT}
+_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_SCHEMA}
 """The actions `Walk.after` changes the state for."""
 
 
@@ -82,6 +82,10 @@ def names(name: str | None) -> tuple[str, str]:
     return full, full.rsplit(".", 1)[-1]
 
 
+DESTROYS = frozenset({A.DROP_TABLE, A.DROP_COLUMN, A.TRUNCATE, A.DELETE})
+"""Operations that destroy data: judged on a table created IF NOT EXISTS as on an existing one."""
+
+
 class Objects:
     """Tables, indexes and other objects created (or renamed into being) so far in this migration."""
 
@@ -92,6 +96,9 @@ class Objects:
         """(kind group, name) of objects CREATEd in this migration: no callers, no data yet."""
         self.renamed: set[tuple[str, str]] = set()
         """(kind group, new name) of objects renamed in this migration: nothing refers to the new name yet."""
+        self.maybe_old: set[str] = set()
+        """Tables created with IF NOT EXISTS (full and unqualified names): the CREATE may have done
+        nothing, so destroying one destroys what is already there."""
 
     def new(self, name: str | None) -> bool:
         """Created in this migration: a table, or a materialized view (which has rows, but which no
@@ -104,6 +111,10 @@ class Objects:
     def add(self, into: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> None:
         g = group(kind)
         into.update((g, n) for n in names(name))
+
+    def maybe_existing(self, name: str) -> bool:
+        """Created in this migration only IF NOT EXISTS: it may be the table that was already there."""
+        return bool(self.maybe_old) and (key(name) in self.maybe_old or unqualified(name) in self.maybe_old)
 
     def created(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.objects, kind, name)
@@ -216,7 +227,7 @@ class Walk:
             self.utc = Flag.UTC in op.flags
         table = op.table
         if table:
-            self.new = self.made.new(table)
+            self.new = self.made.new(table) and not (op.action in DESTROYS and self.made.maybe_existing(table))
             self.known = self.state.get(short(table)) if self.state else None
         else:
             self.new, self.known = False, None
@@ -235,14 +246,21 @@ class Walk:
             full = table.lower()
             made.tables.add(full)
             made.tables.add(full.rsplit(".", 1)[-1])
+            if Flag.IF_NOT_EXISTS in op.flags:
+                made.maybe_old.update((full, full.rsplit(".", 1)[-1]))
         elif a is A.CREATE_INDEX and op.column:
             made.indexes.add(unqualified(op.column))
         if table and self.tracked and short(table) in self.tracked:
             apply(self.state, op)
-        if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags:
+        if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags and not (
+                Flag.IF_NOT_EXISTS in op.flags and op.kind is K.SCHEMA):  # may be the existing one, with its tables
             made.add(made.objects, op.kind, op.column)
         elif a is A.RENAME_OBJECT and op.kind is not K.ENUM_VALUE:
             made.add(made.renamed, op.kind, str(op.new_name))
+        elif a is A.SET_SCHEMA and op.schema and not (made.new(table) if table else made.created(op.kind, op.column)):
+            # an existing object moved into a schema this migration made: that schema now holds data,
+            # so dropping it (CASCADE) is no longer dropping something new
+            made.objects.difference_update((group(K.SCHEMA), n) for n in names(op.schema))
 
     def recreated(self, kind: ObjectKind | None, name: str | None) -> str | None:
         """Whether a later statement CREATEs an object of the same namespace and name as the current

@@ -45,9 +45,15 @@ def drop_table(op: Op, walk: Walk) -> Iterable[Hit]:
 
 @on(A.DROP_OBJECT)
 def drop_schema(op: Op, walk: Walk) -> Iterable[Hit]:
-    """drop-table, for a schema or database: every table in it goes."""
+    """drop-table, for a schema or database: every table in it goes; for DROP OWNED BY, every table
+    the role owns (the migration's own role, typically: that is every table it ever created)."""
     c = op.column
-    if op.kind not in (K.SCHEMA, K.DATABASE) or walk.made.created(op.kind, c):
+    if walk.made.created(op.kind, c):
+        return ()
+    if op.kind is K.ROLE and op.detail == "OWNED":
+        return [hit(R.DROP_TABLE, op, f"DROP OWNED BY {c} drops every table owned by {c}, and every other object "
+                    "they own, deleting their data for good.", lock=AE)]
+    if op.kind not in (K.SCHEMA, K.DATABASE):
         return ()
     return [hit(R.DROP_TABLE, op, f"Dropping {op.kind} {c} deletes every table in it for good.")]
 
