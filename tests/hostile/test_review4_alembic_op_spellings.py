@@ -34,6 +34,14 @@ SPELLINGS: dict[str, tuple[str, str, str]] = {
     "bound-module": ("from alembic import op\n", "o = op\no.drop_table('users')", "migrations/drop-table"),
     "from-op-module": ("from alembic.op import drop_table\n", "drop_table('users')", "migrations/drop-table"),
     "exec": ("from alembic import op\n", "exec(\"op.drop_table('users')\")", "migrations/dynamic-sql"),
+    # an operation object or the dialect implementation runs it: not read here, so it fails closed
+    "invoke": ("from alembic import op\nfrom alembic.operations import ops\n",
+               "op.invoke(ops.DropTableOp('users'))", "migrations/dynamic-sql"),
+    "invoke-as": ("from alembic import op as o\nfrom alembic.operations import ops\n",
+                  "o.invoke(ops.DropTableOp('users'))", "migrations/dynamic-sql"),
+    "impl": ("from alembic import op\nimport sqlalchemy as sa\n",
+             "op.impl.drop_table(sa.Table('users', sa.MetaData()))", "migrations/dynamic-sql"),
+    "context-impl": ("from alembic import op\n", "op.get_context().impl.drop_table(t)", "migrations/dynamic-sql"),
 }
 
 
