@@ -98,6 +98,8 @@ def run(options: RunOptions, *, clock: Callable[[], float] = time.perf_counter) 
     budget = Budget(limits, len(to_run))
     if limits.enabled and to_run:
         ws.files()  # listed once, here: every gate's process inherits the listing
+    if options.changes is not None:
+        options = replace(options, changes=options.changes.with_links(ws.link_paths()))
     results: list[GateResult] = []
     errored_fail: list[GateId] = []
     ran: set[str] = set()

@@ -46,6 +46,8 @@ LISTING_SECONDS = 15.0
 stops here, like at MAX_LISTED_FILES: the files past it were not judged, and every gate fails closed.
 The listing runs before the gates' watchdog, so this is its time limit."""
 MAX_SKIPPED_LISTED = 200
+MAX_LINK_HOPS = 40
+"""Links followed one by one in a symlink chain (as the kernel's limit), for `Workspace.link_paths`."""
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are reported, not read (`max_file_bytes` in `.readiness.yml` changes it)."""
 
@@ -213,6 +215,36 @@ class Workspace:
         """True for a listed symlink."""
         self.files()
         return rel in self._symlinks
+
+    def link_paths(self) -> dict[str, tuple[str, ...]]:
+        """Every listed symlink that stays in the repository -> the repository paths reading it goes
+        through: each link of its chain, then the file it ends at (at most MAX_LINK_HOPS links).
+
+        A PR that edits only the target changes what the link reads, so a change set counts the link
+        as changed too (`ChangeSet.with_links`)."""
+        self.files()
+        out: dict[str, tuple[str, ...]] = {}
+        for rel in self._symlinks:
+            chain: list[str] = []
+            cur = rel
+            for _ in range(MAX_LINK_HOPS):
+                target = self._symlinks.get(cur)
+                if target is None:
+                    break
+                nxt = posixpath.normpath(posixpath.join(posixpath.dirname(cur), target))
+                if posixpath.isabs(nxt) or nxt == ".." or nxt.startswith("../"):
+                    break
+                chain.append(nxt)
+                cur = nxt
+            try:
+                real = self._resolved(rel)
+            except FileProblem:
+                real = None
+            if real is not None and real != self.root:
+                chain.append(real.relative_to(self.root).as_posix())
+            if chain:
+                out[rel] = tuple(dict.fromkeys(chain))
+        return out
 
     # reading ----------------------------------------------------------------------------
     def inside(self, rel: str) -> Path:

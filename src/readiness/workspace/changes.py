@@ -11,7 +11,8 @@ import hashlib
 import os
 import re
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from readiness.workspace.git import GitRepo, GitUnavailable
@@ -44,6 +45,15 @@ class ChangeSet:
         A name from GitHub's file list is text, so a path that is not UTF-8 (walked as lone surrogates)
         can never be found in it: from the API, such a path counts as changed (failing closed)."""
         return path in self.files or (self.source == "api" and _undecodable(path))
+
+
+    def with_links(self, links: Mapping[str, Sequence[str]]) -> ChangeSet:
+        """The change set with each symlink (`Workspace.link_paths`) whose chain passes through a path
+        the PR adds, changes or deletes counted as changed: editing only the target of a link changes
+        what the link reads (a migration kept as a link to a shared SQL file)."""
+        touched = self.files | self.deleted
+        extra = {link for link, via in links.items() if link not in self.files and any(p in touched for p in via)}
+        return replace(self, files=self.files | extra) if extra else self
 
 
 def _undecodable(path: str) -> bool:
