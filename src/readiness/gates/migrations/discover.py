@@ -32,14 +32,18 @@ match `.sql` in any case, and in a golang-migrate directory `<ver>_<name>.up.<an
 migration (golang-migrate applies it).
 A Python file the PR adds or changes anywhere is a migration when its content says so (Alembic's
 `revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
-`version_locations` and Django's `MIGRATION_MODULES` can name any directory.
+`version_locations` and Django's `MIGRATION_MODULES` can name any directory. So is a `.sql` file
+holding a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase (`--liquibase formatted sql`)
+marker line: their directory is a command-line flag. A `sqitch.conf` that sets `deploy_dir` or
+`top_dir` names sqitch's deploy directory, wherever it is.
 """
 
 from __future__ import annotations
 
 import bisect
+import posixpath
 import re
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
@@ -215,8 +219,15 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                 found.add(real)
                 down = linked.get(cand.down_path) if cand.down_path else None
                 out.append(Candidate(path=real, format=cand.format, down_path=down))
-        out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & set(files))
+        for cand in _sqitch_deploys(ws, files):
+            if cand.path not in found:
+                found.add(cand.path)
+                out.append(cand)
+        changed = sorted(set(pr_files) & set(files))
+        out.extend(Candidate(path=f, format="python") for f in changed
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
+        out.extend(Candidate(path=f, format="sql") for f in changed
+                   if f.lower().endswith(".sql") and f not in found and not _dialect_named(f) and _sql_migration(ws, f))
     return sorted(_postgres_chosen(out), key=lambda c: c.path)
 
 
@@ -256,6 +267,63 @@ def _python_migration(ws: Workspace, path: str) -> bool:
     if _DJANGO.search(head):
         return True
     return "def upgrade" in head and _REVISION.search(head) is not None and _DOWN_REVISION.search(head) is not None
+
+
+_SQL_MARKER = re.compile(r"^[ \t]*--[ \t]*(?:\+goose[ \t]+(?i:up)\b|migrate:up\b|liquibase[ \t]+formatted[ \t]+sql\b)",
+                         re.MULTILINE)
+"""The first line of a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase formatted SQL file."""
+
+
+def _sql_migration(ws: Workspace, path: str) -> bool:
+    """A `.sql` file that goose, dbmate or Liquibase would run wherever it lives (their directory is
+    a command-line flag, an environment variable or an include, which the tool cannot see): it holds
+    the runner's own marker line. Asked only of files the PR adds or changes, as for Python files."""
+    try:
+        head = ws.read_bytes(path, limit=ws.max_file_bytes)[:_SNIFF_BYTES].decode("utf-8", "replace")
+    except FileProblem:
+        return False
+    return _SQL_MARKER.search(head) is not None
+
+
+_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
+                         re.MULTILINE | re.IGNORECASE)
+MAX_SQITCH_CONFS = 50
+
+
+def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
+    """Sqitch changes in a deploy directory that a `sqitch.conf` names (`deploy_dir`, `top_dir`):
+    sqitch runs `<deploy_dir>/<change>.sql` wherever that is, so its scripts are migrations even
+    outside a `deploy/` directory (the default, found by name)."""
+    confs = [f for f in files if f == "sqitch.conf" or f.endswith("/sqitch.conf")][:MAX_SQITCH_CONFS]
+    for conf in confs:
+        try:
+            text = ws.read_text(conf)
+        except FileProblem:
+            continue
+        keys = {k.lower(): v.strip().strip("/") for k, v in _SQITCH_DIR.findall(text)}
+        if "deploy_dir" not in keys and "top_dir" not in keys:
+            continue
+        base = _dir_and_name(conf)[0]
+        top = keys.get("top_dir", "")
+        deploy = keys.get("deploy_dir", posixpath.join(top, "deploy") if top else "deploy")
+        revert = keys.get("revert_dir", posixpath.join(top, "revert") if top else "revert")
+        for d, r in ((deploy, revert), (posixpath.join(top, deploy), posixpath.join(top, revert))):
+            d, r = posixpath.normpath(posixpath.join(base, d)), posixpath.normpath(posixpath.join(base, r))
+            if d.startswith("..") or d == ".":
+                continue
+            prefix = d + "/"
+            for f in files[bisect.bisect_left(files, prefix):]:
+                if not f.startswith(prefix):
+                    break
+                if f.lower().endswith(".sql"):
+                    rev = r + "/" + f[len(prefix):]
+                    yield Candidate(path=f, format="sqitch", down_path=rev if ws.exists(rev) else None)
+
+
+def _dialect_named(path: str) -> bool:
+    """A path named for another database, in its file name or a directory (skipped, as by the search)."""
+    d, n = _dir_and_name(path)
+    return OTHER_DIALECT.search(n) is not None or any(_other_dialect_dir(p) for p in d.split("/") if p)
 
 
 MAX_LINKED = 100_000
