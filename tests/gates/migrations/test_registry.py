@@ -18,6 +18,7 @@ from readiness.gates.migrations.walk import READS
     "SET lock_timeout = '1s'", "RESET lock_timeout", "BEGIN", "START TRANSACTION", "COMMIT", "END", "ROLLBACK",
     "ABORT", "LOCK TABLE t", "WITH x AS (DELETE FROM t RETURNING 1) SELECT 1", "INSERT INTO t SELECT * FROM u",
     "EXPLAIN ANALYZE DELETE FROM t", "CREATE OR REPLACE CONSTRAINT TRIGGER tr AFTER INSERT ON t EXECUTE f()",
+    "COPY t FROM PROGRAM 'rm -rf /'", "copy (select 1) to '/tmp/x'",
 ])
 def test_statements_a_check_reads_get_a_tree(text: str) -> None:
     assert tree_test()(text)
@@ -25,7 +26,8 @@ def test_statements_a_check_reads_get_a_tree(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "SELECT 1", "INSERT INTO t VALUES (1)", "CREATE VIEW v AS SELECT 1", "CREATE FUNCTION f() RETURNS int AS 'x'",
-    "COMMENT ON TABLE t IS 'x'", "GRANT SELECT ON t TO r", "COPY t FROM STDIN", "DO $$ BEGIN END $$",
+    "COMMENT ON TABLE t IS 'x'", "GRANT SELECT ON t TO r", "COPY t FROM STDIN", "COPY t TO STDOUT",
+    "COPY t FROM '/srv/seed.csv'", "DO $$ BEGIN END $$",
     "ALTERNATIVE", "SETTLE",
 ])
 def test_statements_no_check_reads_get_none(text: str) -> None:

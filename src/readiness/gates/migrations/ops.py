@@ -111,6 +111,9 @@ class Flag(enum.StrEnum):
     """set_timezone: to UTC."""
     OFF = "off"
     """set_lock_timeout: back to none (0, DEFAULT, RESET)."""
+    SERVER_SIDE = "server_side"
+    """dynamic_sql: not SQL at all but a program or a file on the database server (COPY ... PROGRAM,
+    COPY ... TO '<file>')."""
 
 
 class ObjectKind(enum.StrEnum):

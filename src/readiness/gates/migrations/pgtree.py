@@ -92,7 +92,7 @@ HEADS: dict[Action, tuple[str, ...]] = {
     A.UPDATE: (r"UPDATE", *_DML), A.DELETE: (r"DELETE", *_DML),
     A.INSERT_SELECT: (r"INSERT\b(?=[\s\S]*\bselect\b)", *_DML),  # INSERT ... VALUES is read without a tree
     A.SET_LOCK_TIMEOUT: (r"SET", r"RESET"), A.SET_TIMEZONE: (r"SET", r"RESET"),
-    A.BEGIN: _TXN, A.COMMIT: _TXN,
+    A.BEGIN: _TXN, A.COMMIT: _TXN, A.DYNAMIC_SQL: (r"COPY(?=[\s\S]*\b(?:PROGRAM|TO\s+E?'))",),
 }
 """The leading keywords of the statements whose parse tree can give each action (regular
 expressions, matched case-insensitively at the statement's start). Only statements whose
@@ -465,6 +465,18 @@ def _dropdb(body: dict[str, Any], base: Base) -> list[Op]:
     return [Op(action=A.DROP_OBJECT, column=str(body.get("dbname", "")), kind=ObjectKind.DATABASE, **base)]
 
 
+def _copy(body: dict[str, Any], base: Base) -> list[Op]:
+    """COPY ... PROGRAM runs a shell command on the database server, and COPY ... TO '<file>' writes
+    a server file (postgresql.auto.conf, the data directory): neither is SQL the tool can judge,
+    so both fail closed. COPY from or to the client (STDIN/STDOUT) and from a server file is data."""
+    filename = body.get("filename")
+    if filename is None or not (body.get("is_program") or not body.get("is_from")):
+        return []
+    what = "PROGRAM" if body.get("is_program") else "TO a server file"
+    shown = " ".join(str(filename).split())[:120]
+    return [Op(action=A.DYNAMIC_SQL, detail=f"COPY ... {what} '{shown}'", flags=frozenset({F.SERVER_SIDE}), **base)]
+
+
 def _drop_owned(body: dict[str, Any], base: Base) -> list[Op]:
     """DROP OWNED BY role: every table (and other object) the role owns goes, with its data."""
     names = []
@@ -684,6 +696,7 @@ _HANDLERS = {
     "CreateTableAsStmt": _create_as, "LockStmt": _lock, "DropdbStmt": _dropdb, "AlterObjectSchemaStmt": _set_schema,
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
     "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger, "DropOwnedStmt": _drop_owned,
+    "CopyStmt": _copy,
 }
 
 
