@@ -175,7 +175,11 @@ class MigrationsGate:
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
         risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
         reversible = reversibility(cand, an, settings.require_reversible, findings)
-        if run.ctx.changes is not None:  # an edited, already-applied migration: what the PR left is not its doing
+        # an edited, already-applied migration: what the PR left is not its doing -- unless the runner
+        # runs the whole file again when it changes (a Flyway repeatable migration: every statement
+        # of it, kept or not, runs on the next deploy, and a statement the PR put before a kept one
+        # can change what the kept one does)
+        if run.ctx.changes is not None and cand.format not in RERUN_WHEN_CHANGED:
             findings = unchanged.settle(run.ctx, cand.path, lambda: self._units(run, cand, an),
                                         lambda text: self._units(run, cand, None, text), findings)
         out.findings.extend(f for _, f in findings)
@@ -199,6 +203,10 @@ class MigrationsGate:
             return unchanged.python_units(an.tree) if an.tree is not None else None
         ops = an.ops + an.down_ops if cand.down_path is None else an.ops  # a down section of the same file
         return unchanged.op_units(ops, (an.mode, an.tx_source))
+
+
+RERUN_WHEN_CHANGED = frozenset({"flyway-repeatable"})
+"""Formats whose files run again, whole, whenever their content changes."""
 
 
 def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidate],
