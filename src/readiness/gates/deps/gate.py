@@ -3,13 +3,23 @@ and (with `--base`) tell what the pull request introduces. The repository is nev
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from packaging.version import Version
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from readiness.config.settings import DepsGateSettings
 from readiness.errors import GateError
@@ -17,7 +27,7 @@ from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.deps.changes import RawChange, raw_changes
 from readiness.gates.deps.discover import dependency_globs, parse_all, select
 from readiness.gates.deps.hygiene import hygiene
-from readiness.gates.deps.model import Parsed
+from readiness.gates.deps.model import Dependency, Parsed
 from readiness.gates.deps.osv_offline import (
     DatabaseError,
     Matcher,
@@ -347,8 +357,13 @@ class DepsGate:
         # base versions are audited only to tell new advisories from old ones: with nothing pinned in the
         # PR there is nothing to audit, and no database or service is needed
         pins = sorted(head_pins | {(n, v) for n, vs in base_by_name.items() for v in vs}) if head_pins else []
+        # a range is audited by the release it installs, unless a pin of the same package (a lock) says which
+        pinned_names = {canonicalize_name(n) for n, _ in head_pins}
+        ranged = [d for d in head.deps if not d.pinned and canonicalize_name(d.name) not in pinned_names
+                  and ((d.url is None and d.specifier) or _url_version(d))]
         notes: list[str] = []
-        source = choose_source(ctx) if pins else Source(service="none", db=None)
+        needed = bool(pins) or bool(ranged and _offline_configured(ctx))
+        source = choose_source(ctx) if needed else Source(service="none", db=None)
         results = audit(pins, source, settings, notes)
         ignored, unknown = settings.ignore_vulns, settings.unknown_severity
 
@@ -375,6 +390,9 @@ class DepsGate:
                                                   evidence=f"{d.name}=={d.version}", severity=severity,
                                                   fix=_fix_text(pkg))
             findings.append(finding.with_(package=pkg, introduced=introduced))
+        if source.db is not None:
+            findings.extend(_ranges_audited(ranged, source.db, fixer, settings, notes,
+                                            lambda d: base is None or (d.source, d.evidence) not in base_decl))
         changes = None
         if base is not None:
             changes = tuple(_change(c, kept) for c in raw_diff)
@@ -390,6 +408,68 @@ class DepsGate:
         if notes:
             extra["data_notes"] = sorted(set(notes))[:MAX_NOTES]
         return GateOutcome(items=items, findings=findings, extra=extra, dependency_changes=changes)
+
+
+def _offline_configured(ctx: GateContext) -> bool:
+    """An offline advisory database is configured (only it knows a package's versions)."""
+    return ctx.offline_db is not None or ctx.config.deps_gate.offline_db is not None
+
+
+def _ranges_audited(ranged: list[Dependency], db: OsvDatabase, fixer: _Fixer, settings: DepsGateSettings,
+                    notes: list[str], introduced: Callable[[Dependency], bool]) -> list[Finding]:
+    """A requirement given as a range (`django>=1.2,<1.3`, `django==1.2.*`, `~=1.2.0`) installs the
+    newest release it admits, so that release is audited: the newest one the advisory database knows
+    (every version a record names, affected or fixed). A range whose upper bound keeps every fix out
+    then gets the advisories a pin would, instead of only the unpinned-requirement hygiene finding."""
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    for d in ranged:
+        if (d.source, d.name, d.specifier or "") in seen:
+            continue
+        seen.add((d.source, d.name, d.specifier or ""))
+        stated = _url_version(d)
+        if stated is not None:  # a direct reference to a release file: the version its name states
+            newest, what = stated, f"{d.name} @ {posixpath.basename(urlsplit(d.url or '').path)}"
+            lead = f"{what} is release {newest}"
+        else:
+            try:
+                spec = SpecifierSet(d.specifier or "")
+            except InvalidSpecifier:
+                continue
+            admitted = [v for v in fixer.known(d.name, []) if spec.contains(v)]
+            if not admitted:
+                continue
+            newest = max(admitted)
+            lead = (f"{d.name}{d.specifier} can only install affected versions as far as the advisory database "
+                    f"knows: the newest release it admits is {newest}")
+        vulns = _kept(db.audit(d.name, str(newest), notes=notes), settings.ignore_vulns)
+        if not vulns:
+            continue
+        pkg = vulnerable_package(d.name, str(newest), vulns, fixer, settings.unknown_severity, None, None)
+        message, severity, _ = finding_message(pkg, with_base=False)
+        finding = KNOWN_VULNERABILITY.finding(Location(path=d.source, line=d.line), message=f"{lead}. {message}",
+                                              evidence=d.evidence or d.name, severity=severity, fix=_fix_text(pkg))
+        out.append(finding.with_(package=pkg, introduced=introduced(d)))
+    return out
+
+
+def _url_version(d: Dependency) -> Version | None:
+    """The version a direct reference's release file states in its name (`Django-1.2.tar.gz`, a
+    wheel's `name-1.2-py3-none-any.whl`) when the name is the dependency's; None for a VCS or
+    directory reference (a ref or a path says nothing certain)."""
+    if d.url is None or d.editable or "+" in d.url.split(":", 1)[0]:
+        return None
+    name = posixpath.basename(urlsplit(d.url).path)
+    try:
+        if name.endswith(".whl"):
+            dist, version, _, _ = parse_wheel_filename(name)
+        elif name.endswith((".tar.gz", ".zip")):
+            dist, version = parse_sdist_filename(name)
+        else:
+            return None
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return version if canonicalize_name(dist) == canonicalize_name(d.name) else None
 
 
 def _change(c: RawChange, kept: Callable[[Pin], list[Vulnerability]]) -> DependencyChange:
