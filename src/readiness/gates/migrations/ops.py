@@ -111,6 +111,8 @@ class Flag(enum.StrEnum):
     """set_timezone: to UTC."""
     OFF = "off"
     """set_lock_timeout: back to none (0, DEFAULT, RESET)."""
+    INSTEAD = "instead"
+    """create_object of a rule: DO INSTEAD (it replaces the statements it fires on)."""
 
 
 class ObjectKind(enum.StrEnum):
