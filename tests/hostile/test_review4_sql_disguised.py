@@ -57,6 +57,11 @@ DISGUISED = {
     "where-self": ("DELETE FROM users WHERE id = id;\n", "delete-all-rows"),
     "where-or-true": ("DELETE FROM users WHERE id > 10 OR 2 > 1;\n", "delete-all-rows"),
     "where-no-column": ("DELETE FROM users WHERE now() > '2000-01-01';\n", "delete-all-rows"),
+    "where-not-differs": ("DELETE FROM users WHERE NOT (id <> id);\n", "delete-all-rows"),
+    "merge-by-source": ("MERGE INTO users u USING (SELECT 1 AS id WHERE false) s ON u.id = s.id\n"
+                        "WHEN NOT MATCHED BY SOURCE THEN DELETE;\n", "delete-all-rows"),
+    "truncate-only": ("TRUNCATE TABLE ONLY public.users RESTART IDENTITY CASCADE;\n", "truncate-table"),
+    "truncate-many": ("CREATE TABLE scratch (id int);\nTRUNCATE scratch, users *;\n", "truncate-table"),
     "merge-on-true": ("MERGE INTO users u USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE;\n", "delete-all-rows"),
     "merge-itself": ("MERGE INTO users u USING users s ON u.id = s.id WHEN MATCHED THEN DELETE;\n",
                      "delete-all-rows"),
@@ -109,6 +114,8 @@ LATER = {
                               "CREATE TRIGGER t AFTER INSERT ON x FOR EACH STATEMENT EXECUTE FUNCTION f();\n"
                               + _fn("f", "DELETE FROM users; RETURN NULL;").replace("CREATE", "CREATE OR REPLACE")
                               + "INSERT INTO x VALUES (1);\n", "delete-all-rows"),
+    "renamed": (_fn("f", "DELETE FROM users;", "void") + "ALTER FUNCTION f RENAME TO g;\nSELECT g();\n",
+                "delete-all-rows"),
     "operator": (_fn("h", "DELETE FROM users; RETURN true;", "bool", "int, int")
                  + "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = h);\nSELECT 1 === 1;\n",
                  "delete-all-rows"),

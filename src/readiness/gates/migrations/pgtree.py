@@ -713,9 +713,8 @@ def truth_of(node: Any, depth: int = 0) -> bool | None:
         lv, rv = _const_value(left), _const_value(right)
         if lv is not None and rv is not None and type(lv) is type(rv):
             return bool(compare(lv, rv))
-        if name[-1] in ("=", "<=", ">=") and left is not None and _shape(left) == _shape(right) and \
-                not volatile(left):
-            return True  # x = x: true for every row where x is not null
+        if left is not None and _shape(left) == _shape(right) and not volatile(left):
+            return name[-1] in ("=", "<=", ">=")  # x = x: true for every row where x is not null
     return None
 
 
@@ -911,6 +910,7 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
                     out.extend(calls.run(st, [name], 0, None))
             continue
         if calls.routines:
+            calls.renamed(ops)
             # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
             # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
             named = calls.named(st.text)
@@ -943,6 +943,20 @@ class _Calls:
                 if caller not in seen:
                     seen.add(caller)
                     todo.append(caller)
+
+    def renamed(self, ops: list[Op]) -> None:
+        """ALTER FUNCTION f RENAME TO g: g is f's body from now on."""
+        for op in ops:
+            if op.action is A.RENAME_OBJECT and op.kind in _ROUTINE_KINDS and op.column and op.new_name:
+                old = op.column.rsplit(".", 1)[-1]
+                routine = self.routines.get(old)
+                if routine is not None:
+                    new = op.new_name
+                    self.routines[new] = routine
+                    self.forget(new)
+                    for fns in self.wired.values():
+                        if old in fns:
+                            fns.add(new)
 
     def is_wired(self, name: str) -> bool:
         return any(name in fns for fns in self.wired.values())
@@ -1003,6 +1017,7 @@ class _Calls:
         return out
 
 
+_ROUTINE_KINDS = frozenset({ObjectKind.FUNCTION, ObjectKind.PROCEDURE, ObjectKind.ROUTINE})
 _DDL = "\0ddl"
 """The key of routines an event trigger runs at every later DDL statement."""
 _WIRING = frozenset({A.CREATE_TRIGGER, A.CREATE_TABLE, A.ADD_COLUMN, A.SET_DEFAULT, A.ADD_CONSTRAINT, A.ALTER_TYPE,
