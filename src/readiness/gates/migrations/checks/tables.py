@@ -1,6 +1,7 @@
 """Rules about whole tables: renaming, dropping or emptying one (rename-table, drop-table,
 truncate-table), rewriting one (rewrite-table), locking one (lock-table), detaching a partition and
-refreshing a materialized view without CONCURRENTLY."""
+refreshing a materialized view without CONCURRENTLY, and redirecting its writes with a DO INSTEAD
+rule (create-rule)."""
 
 from __future__ import annotations
 
