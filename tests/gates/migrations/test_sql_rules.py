@@ -400,7 +400,7 @@ def test_objects_created_earlier_in_the_migration_are_exempt(tmp_path: Path) -> 
            "CREATE TYPE mood AS ENUM ('ok');\nALTER TYPE mood RENAME VALUE 'ok' TO 'fine';\n"
            "CREATE DOMAIN pos AS int;\nALTER DOMAIN pos ADD CONSTRAINT pos_check CHECK (VALUE > 0);\n"
            "CREATE SEQUENCE s;\nDROP SEQUENCE s;\n"
-           "CREATE EXTENSION IF NOT EXISTS hstore;\nDROP EXTENSION hstore CASCADE;\n"
+           "CREATE EXTENSION hstore;\nDROP EXTENSION hstore CASCADE;\n"
            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nDROP FUNCTION f();\n"
            "BEGIN;\nLOCK TABLE parts;\n"
            "ALTER TABLE parts ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&);\n"

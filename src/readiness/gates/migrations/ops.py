@@ -114,6 +114,8 @@ class Flag(enum.StrEnum):
     SERVER_SIDE = "server_side"
     """dynamic_sql: not SQL at all but a program or a file on the database server (COPY ... PROGRAM,
     COPY ... TO '<file>')."""
+    INSTEAD = "instead"
+    """create_object of a rule: DO INSTEAD (it replaces the statements it fires on)."""
 
 
 class ObjectKind(enum.StrEnum):

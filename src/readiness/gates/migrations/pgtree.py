@@ -75,6 +75,7 @@ _IDENT_PART = re.compile(_IDENT)
 _ALTER = r"ALTER"
 _TXN = (r"BEGIN", r"START", r"COMMIT", r"END", r"ROLLBACK", r"ABORT")
 _DML = (r"WITH", r"EXPLAIN")  # a data-modifying CTE; EXPLAIN ANALYZE runs what it explains
+_REWRITES = (r"MERGE", r"CREATE\s+(?:OR\s+REPLACE\s+)?RULE")  # MERGE ... THEN DELETE; a rule's DELETE runs later
 HEADS: dict[Action, tuple[str, ...]] = {
     A.ADD_COLUMN: (_ALTER,), A.DROP_COLUMN: (_ALTER,), A.ALTER_TYPE: (_ALTER,), A.SET_NOT_NULL: (_ALTER,),
     A.DROP_NOT_NULL: (_ALTER,), A.SET_DEFAULT: (_ALTER,), A.DROP_DEFAULT: (_ALTER,), A.ADD_CONSTRAINT: (_ALTER,),
@@ -84,13 +85,14 @@ HEADS: dict[Action, tuple[str, ...]] = {
     A.ALTER_DOMAIN: (_ALTER,),
     A.CREATE_TABLE: (r"CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE", *_DML),
     A.CREATE_INDEX: (r"CREATE\s+(?:UNIQUE\s+)?INDEX",),
-    A.CREATE_OBJECT: (r"CREATE\s+DOMAIN",),  # other CREATEs are read without a tree (`_untreed`)
+    # other CREATEs are read without a tree (`_untreed`)
+    A.CREATE_OBJECT: (r"CREATE\s+DOMAIN", r"CREATE\s+(?:OR\s+REPLACE\s+)?RULE"),
     A.CREATE_TRIGGER: (r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER",),
     A.DROP_TABLE: (r"DROP",), A.DROP_INDEX: (r"DROP",), A.DROP_OBJECT: (r"DROP",),
     A.TRUNCATE: (r"TRUNCATE",), A.REWRITE: (_ALTER, r"VACUUM", r"CLUSTER"), A.VACUUM: (r"VACUUM",),
     A.REINDEX: (r"REINDEX",), A.REFRESH_MATVIEW: (r"REFRESH",), A.LOCK_TABLE: (r"LOCK",),
-    A.UPDATE: (r"UPDATE", *_DML), A.DELETE: (r"DELETE", *_DML),
-    A.INSERT_SELECT: (r"INSERT\b(?=[\s\S]*\bselect\b)", *_DML),  # INSERT ... VALUES is read without a tree
+    A.UPDATE: (r"UPDATE", *_DML, *_REWRITES), A.DELETE: (r"DELETE", *_DML, *_REWRITES),
+    A.INSERT_SELECT: (r"INSERT\b(?=[\s\S]*\bselect\b)", *_DML, r"MERGE"),  # INSERT ... VALUES is read without a tree
     A.SET_LOCK_TIMEOUT: (r"SET", r"RESET"), A.SET_TIMEZONE: (r"SET", r"RESET"),
     A.BEGIN: _TXN, A.COMMIT: _TXN, A.DYNAMIC_SQL: (r"COPY(?=[\s\S]*\b(?:PROGRAM|TO\s+E?'))",),
 }
@@ -224,10 +226,34 @@ def from_statement(stmt: Statement) -> list[Op]:
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
+        if kind == "SelectStmt" and _WITH.search(stmt.text):
+            return [Op(action=A.OTHER, **base), *_cte_ops(body, base)]
         return [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
     if kind == "CreateStmt":
         return _create(body, base, _column_positions(stmt, body))
-    return handler(body, base)
+    ops = handler(body, base)
+    if _WITH.search(stmt.text):
+        ops.extend(_cte_ops(body, base))
+    return ops
+
+
+_WITH = re.compile(r"\bWITH\b", re.IGNORECASE)
+_WRITES = frozenset({"DeleteStmt", "UpdateStmt", "InsertStmt", "MergeStmt"})
+
+
+def _cte_ops(body: dict[str, Any], base: Base) -> list[Op]:
+    """The operations of the data-modifying CTEs of a statement (`WITH d AS (DELETE FROM t
+    RETURNING *) SELECT ...`): each runs, in full, whatever the statement around it does with
+    its rows."""
+    out: list[Op] = []
+    for node in _walk(body):
+        cte = node.get("CommonTableExpr")
+        query = cte.get("ctequery") if isinstance(cte, dict) else None
+        if isinstance(query, dict) and len(query) == 1:
+            (kind, inner), = query.items()
+            if kind in _WRITES:
+                out.extend(_HANDLERS[kind](inner, base))
+    return out
 
 
 _MAX_DO_DEPTH = 4
@@ -388,6 +414,11 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
             what = {"AT_SetTableSpace": "SET TABLESPACE", "AT_SetLogged": "SET LOGGED",
                     "AT_SetUnLogged": "SET UNLOGGED"}[sub]
             ops.append(Op(action=A.REWRITE, table=table, detail=what, **base))
+        elif sub == "AT_AttachPartition":  # the partition's rows are now the parent's: DROP/TRUNCATE of it reach them
+            pc = d.get("PartitionCmd", {})
+            ops.append(Op(action=A.ALTER_OTHER, table=table, column=_name(pc.get("name")), detail=sub, **base))
+        elif sub in ("AT_AddInherit", "AT_DropInherit"):  # column: the parent
+            ops.append(Op(action=A.ALTER_OTHER, table=table, column=_name(d.get("RangeVar")), detail=sub, **base))
         elif sub == "AT_DetachPartition":
             pc = d.get("PartitionCmd", {})
             ops.append(Op(action=A.DETACH_PARTITION, table=table, column=_name(pc.get("name")),
@@ -489,6 +520,16 @@ def _drop_owned(body: dict[str, Any], base: Base) -> list[Op]:
                flags=flags, **base)]
 
 
+def _extension_contents(body: dict[str, Any], base: Base) -> list[Op]:
+    """ALTER EXTENSION e ADD/DROP object: an object added is dropped with the extension (`table`:
+    the object, when it is a relation)."""
+    ot = str(body.get("objtype", ""))
+    name = _object_name(body.get("object"))
+    verb = "ADD" if body.get("action", 1) == 1 else "DROP"
+    return [Op(action=A.DDL, kind=ObjectKind.EXTENSION, column=str(body.get("extname", "")),
+               table=name if ot in _RELATIONS else None, detail=f"{verb} {_kind(ot) or ot}", **base)]
+
+
 def _move_all(body: dict[str, Any], base: Base) -> list[Op]:
     """ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b: every table there is copied."""
     return [Op(action=A.REWRITE, detail="SET TABLESPACE", **base)]
@@ -574,13 +615,144 @@ def _enum(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _update(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {F.WHERE} if body.get("whereClause") else set()
+    flags = {F.WHERE} if filters(body.get("whereClause")) else set()
     return [Op(action=A.UPDATE, table=_name(body.get("relation")), flags=frozenset(flags), **base)]
 
 
 def _delete(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {F.WHERE} if body.get("whereClause") else set()
+    flags = {F.WHERE} if filters(body.get("whereClause")) else set()
     return [Op(action=A.DELETE, table=_name(body.get("relation")), flags=frozenset(flags), **base)]
+
+
+def _merge(body: dict[str, Any], base: Base) -> list[Op]:
+    """MERGE: each WHEN ... THEN DELETE/UPDATE is a DELETE/UPDATE of the target's rows that match
+    the source (ON) and the WHEN's own condition; it is filtered only when one of those keeps some
+    rows and not others (`ON true`, or a source that is the target itself, matches every row)."""
+    target = body.get("relation")
+    table = _name(target)
+    src = (body.get("sourceRelation") or {}).get("RangeVar")
+    itself = isinstance(src, dict) and _name(src) == table
+    on = not itself and filters(body.get("joinCondition"))
+    ops = []
+    for w in body.get("mergeWhenClauses") or ():
+        c = w.get("MergeWhenClause") or {}
+        command = c.get("commandType")
+        if command == "CMD_INSERT":
+            ops.append(Op(action=A.INSERT_SELECT, table=table, **base))
+            continue
+        action = {"CMD_DELETE": A.DELETE, "CMD_UPDATE": A.UPDATE}.get(str(command))
+        if action is None:
+            continue
+        matched = c.get("matchKind") == "MERGE_WHEN_MATCHED"
+        where = filters(c.get("condition")) or (matched and on)
+        ops.append(Op(action=action, table=table, flags=frozenset({F.WHERE} if where else ()), **base))
+    return ops or [Op(action=A.OTHER, **base)]
+
+
+def _rule(body: dict[str, Any], base: Base) -> list[Op]:
+    """CREATE RULE: from now on every INSERT/UPDATE/DELETE of its event on the table (the running
+    application's too) is rewritten: DO INSTEAD replaces it (NOTHING: discards it), DO ALSO adds the
+    rule's actions to it. The actions are judged here, where the rule is wired up: when they run is
+    not known (whenever anyone writes the table)."""
+    table = _name(body.get("relation"))
+    event = str(body.get("event", "")).removeprefix("CMD_")
+    flags = frozenset({F.INSTEAD} if body.get("instead") else ())
+    ops = [Op(action=A.CREATE_OBJECT, kind=ObjectKind.RULE, table=table, column=str(body.get("rulename", "")),
+              detail=event, flags=flags | ({F.OR_REPLACE} if body.get("replace") else set()), **base)]
+    for action in body.get("actions") or ():
+        if isinstance(action, dict) and len(action) == 1:
+            (kind, inner), = action.items()
+            if kind in _WRITES:
+                ops.extend(op.moved(line=op.line, col=op.col, end_line=op.end_line, autocommit=False,
+                                    flags=op.flags | {F.IN_DO}) for op in _HANDLERS[kind](inner, base))
+    return ops
+
+
+_TRUE_TEXT = frozenset({"t", "true", "y", "yes", "on", "1"})
+_FALSE_TEXT = frozenset({"f", "false", "n", "no", "off", "0"})
+_COMPARE = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+
+
+def filters(cond: Any) -> bool:
+    """Whether a WHERE (or MERGE ON/WHEN) condition can keep some rows and not others. One that
+    reads no column is the same for every row: it keeps all of them or none, and is judged as no
+    condition at all (`WHERE true`, `WHERE 1 = 1`, `WHERE now() > '2000-01-01'`); so is one that
+    is always true whatever the row (`x = x`, `true OR x > 1`). One that is always false removes
+    nothing, and counts as filtered."""
+    if not cond:
+        return False
+    truth = truth_of(cond)
+    if truth is not None:
+        return not truth
+    return any("ColumnRef" in n for n in _walk(cond))
+
+
+def truth_of(node: Any, depth: int = 0) -> bool | None:
+    """The constant truth value of a boolean expression (None: it depends on the row, or cannot be
+    told): literals and casts of them, AND/OR/NOT, comparisons of two constants, and an expression
+    compared with itself."""
+    if not isinstance(node, dict) or len(node) != 1 or depth > 50:
+        return None
+    (kind, body), = node.items()
+    if kind == "A_Const":
+        if "boolval" in body:
+            return bool((body.get("boolval") or {}).get("boolval", False))
+        return None
+    if kind == "TypeCast":
+        names = _strings((body.get("typeName") or {}).get("names"))
+        value = _const_value(body.get("arg"))
+        if names and names[-1] in ("bool", "boolean") and value is not None:
+            text = str(value).strip().lower()
+            return True if text in _TRUE_TEXT else False if text in _FALSE_TEXT else None
+        return None
+    if kind == "BoolExpr":
+        args = [truth_of(a, depth + 1) for a in body.get("args") or ()]
+        op = body.get("boolop")
+        if op == "NOT_EXPR":
+            return None if len(args) != 1 or args[0] is None else not args[0]
+        if op == "AND_EXPR":
+            return False if False in args else True if args and all(a is True for a in args) else None
+        if op == "OR_EXPR":
+            return True if True in args else False if args and all(a is False for a in args) else None
+        return None
+    if kind == "A_Expr" and body.get("kind") == "AEXPR_OP":
+        name = _strings(body.get("name"))
+        compare = _COMPARE.get(name[-1]) if name else None
+        if compare is None:
+            return None
+        left, right = body.get("lexpr"), body.get("rexpr")
+        lv, rv = _const_value(left), _const_value(right)
+        if lv is not None and rv is not None and type(lv) is type(rv):
+            return bool(compare(lv, rv))
+        if left is not None and _shape(left) == _shape(right) and not volatile(left):
+            return name[-1] in ("=", "<=", ">=")  # x = x: true for every row where x is not null
+    return None
+
+
+def _const_value(node: Any) -> int | float | str | None:
+    const = node.get("A_Const") if isinstance(node, dict) else None
+    if not isinstance(const, dict):
+        return None
+    if "ival" in const:
+        return int((const.get("ival") or {}).get("ival", 0))
+    if "fval" in const:
+        try:
+            return float((const.get("fval") or {}).get("fval", "0"))
+        except ValueError:
+            return None
+    if "sval" in const:
+        return str((const.get("sval") or {}).get("sval", ""))
+    return None
+
+
+def _shape(node: Any) -> Any:
+    """A parse tree without its positions, to compare two expressions."""
+    if isinstance(node, dict):
+        return {k: _shape(v) for k, v in node.items() if k != "location"}
+    if isinstance(node, list):
+        return [_shape(v) for v in node]
+    return node
 
 
 def _insert(body: dict[str, Any], base: Base) -> list[Op]:
@@ -697,6 +869,7 @@ _HANDLERS = {
     "AlterDomainStmt": _alter_domain, "CreateDomainStmt": _create_domain, "AlterTableMoveAllStmt": _move_all,
     "ExplainStmt": _explain, "CreateTrigStmt": _create_trigger, "DropOwnedStmt": _drop_owned,
     "CopyStmt": _copy,
+    "MergeStmt": _merge, "RuleStmt": _rule, "AlterExtensionContentsStmt": _extension_contents,
 }
 
 
@@ -725,64 +898,154 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     DO block's are. A body in another language, one that does not parse, or one reached through
     more than MAX_ROUTINE_DEPTH nested calls is a `dynamic_sql` operation at the call: what it runs
     cannot be read (fail closed). Each body is read once per definition (a routine calling itself,
-    or two calling each other, ends there), so the work is linear in the migration."""
-    routines: dict[str, _Routine] = {}
-    called: set[str] = set()
-    callers: dict[str, set[str]] = {}
+    or two calling each other, ends there), so the work is linear in the migration.
+
+    A routine also runs without being called by name: a trigger runs it when its table is written,
+    a column DEFAULT, CHECK, generated column or index expression when rows are written, an event
+    trigger at each later DDL statement, an operator, aggregate or type when it is used. Its body is
+    judged where it is wired up (the statement naming it: CREATE TRIGGER, CREATE TABLE, CREATE
+    OPERATOR ...; when it fires is often not known: the running application writes the table too),
+    and again where a later statement fires it after the body was replaced (a write to the table,
+    any DDL for an event trigger); a routine replaced after it was wired up is judged at the
+    replacement too, since whoever writes the table next runs the new body."""
+    calls = _Calls()
     out: list[Op] = []
     for st in stmts:
-        out.extend(from_statement(st))
+        ops = from_statement(st)
+        out.extend(ops)
         if _ROUTINE.match(st.text):
             routine = _routine(st)
             if routine is not None:
                 name, language, body, created = routine
-                routines[name] = _Routine(language, body, created, st.text)
-                _forget(name, called, callers)
+                calls.routines[name] = _Routine(language, body, created, st.text)
+                calls.forget(name)
+                if calls.is_wired(name):
+                    out.extend(calls.run(st, [name], 0, None))
             continue
-        if routines:
+        if calls.routines:
+            calls.renamed(ops)
             # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
-            # a DEFAULT f() or an index on f(c)
-            out.extend(_calls(st, st.text, routines, called, callers, 0, None))
+            # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
+            named = calls.named(st.text)
+            calls.wire(st.text, ops, named)
+            out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
     return out
 
 
-def _forget(name: str, called: set[str], callers: dict[str, set[str]]) -> None:
-    """A body replaced after a call runs anew at the next call, and so do the bodies of the routines
-    that call it (f calls g, g is replaced: the next `SELECT f()` runs the new g)."""
-    todo, seen = [name], {name}
-    while todo:
-        cur = todo.pop()
-        called.discard(cur)
-        for caller in callers.get(cur, ()):
-            if caller not in seen:
-                seen.add(caller)
-                todo.append(caller)
+class _Calls:
+    """The routines a migration creates, which ones have run, and where they are wired up."""
+
+    def __init__(self) -> None:
+        self.routines: dict[str, _Routine] = {}
+        self.called: set[str] = set()
+        """Routines whose current body was judged already."""
+        self.callers: dict[str, set[str]] = {}
+        """Routine -> the routines whose bodies call it."""
+        self.wired: dict[str, set[str]] = {}
+        """Table (unqualified, lower case), or `_DDL` for event triggers -> routines that run when it is
+        written (triggers, defaults, checks, index expressions)."""
+
+    def forget(self, name: str) -> None:
+        """A body replaced after a call runs anew at the next call, and so do the bodies of the routines
+        that call it (f calls g, g is replaced: the next `SELECT f()` runs the new g)."""
+        todo, seen = [name], {name}
+        while todo:
+            cur = todo.pop()
+            self.called.discard(cur)
+            for caller in self.callers.get(cur, ()):
+                if caller not in seen:
+                    seen.add(caller)
+                    todo.append(caller)
+
+    def renamed(self, ops: list[Op]) -> None:
+        """ALTER FUNCTION f RENAME TO g: g is f's body from now on."""
+        for op in ops:
+            if op.action is A.RENAME_OBJECT and op.kind in _ROUTINE_KINDS and op.column and op.new_name:
+                old = op.column.rsplit(".", 1)[-1]
+                routine = self.routines.get(old)
+                if routine is not None:
+                    new = op.new_name
+                    self.routines[new] = routine
+                    self.forget(new)
+                    for fns in self.wired.values():
+                        if old in fns:
+                            fns.add(new)
+
+    def is_wired(self, name: str) -> bool:
+        return any(name in fns for fns in self.wired.values())
+
+    def named(self, text: str) -> list[str]:
+        """The routines of this migration that `text` names as a call (`f(`) or as a function an
+        operator, aggregate, type or cast runs (`FUNCTION = f`, `SFUNC = f`)."""
+        found = [m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text)]
+        if "=" in text:
+            found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
+        return [n for n in dict.fromkeys(found) if n in self.routines]
+
+    def wire(self, text: str, ops: list[Op], named: list[str]) -> None:
+        """Remember the routines a statement wires to a table (or to every later DDL statement)."""
+        if not named:
+            return
+        if _EVENT_TRIGGER.match(text):
+            self.wired.setdefault(_DDL, set()).update(named)
+            return
+        for op in ops:
+            if op.table and op.action in _WIRING:
+                self.wired.setdefault(op.table.lower().rsplit(".", 1)[-1].strip('"'), set()).update(named)
+
+    def fired(self, text: str) -> list[str]:
+        """The wired routines a statement (or a routine body) runs by writing their table or, for an
+        event trigger, by being DDL."""
+        if not self.wired:
+            return []
+        out: list[str] = []
+        for m in _WRITE_TARGET.finditer(text):
+            out.extend(self.wired.get((m.group(1) or m.group(2).lower()), ()))
+        if _DDL in self.wired and _DDL_HEAD.match(text):
+            out.extend(self.wired[_DDL])
+        return out
+
+    def run(self, st: Statement, names: list[str], depth: int, parent: str | None) -> list[Op]:
+        """The operations of the routines `names` (and of those their bodies call or fire), placed
+        at `st`; `parent` is the routine whose body names them."""
+        out: list[Op] = []
+        for name in dict.fromkeys(names):
+            if name not in self.routines:
+                continue
+            if parent is not None:
+                self.callers.setdefault(name, set()).add(parent)
+            if name in self.called:  # each body once: a second call adds no risk
+                continue
+            self.called.add(name)
+            routine = self.routines[name]
+            if depth >= MAX_ROUTINE_DEPTH:
+                base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line,
+                              "evidence": normalize(st.text)}
+                out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {routine.created}, reached "
+                              f"through more than {MAX_ROUTINE_DEPTH} nested routine calls", **base))
+                continue
+            out.extend(_called(st, name, routine))
+            if routine.body is not None:
+                out.extend(self.run(st, [*self.named(routine.body), *self.fired(routine.body)], depth + 1, name))
+        return out
 
 
-def _calls(st: Statement, text: str, routines: dict[str, _Routine], called: set[str],
-           callers: dict[str, set[str]], depth: int, parent: str | None) -> list[Op]:
-    """The operations of the routines `text` calls (and of those their bodies call), placed at `st`;
-    `parent` is the routine whose body `text` is."""
-    out: list[Op] = []
-    names = (m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text))
-    for name in dict.fromkeys(names):
-        if name not in routines:
-            continue
-        if parent is not None:
-            callers.setdefault(name, set()).add(parent)
-        if name in called:  # each body once: a second call adds no risk
-            continue
-        called.add(name)
-        routine = routines[name]
-        if depth >= MAX_ROUTINE_DEPTH:
-            base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
-            out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {routine.created}, reached "
-                          f"through more than {MAX_ROUTINE_DEPTH} nested routine calls", **base))
-            continue
-        out.extend(_called(st, name, routine))
-        if routine.body is not None:
-            out.extend(_calls(st, routine.body, routines, called, callers, depth + 1, name))
-    return out
+_ROUTINE_KINDS = frozenset({ObjectKind.FUNCTION, ObjectKind.PROCEDURE, ObjectKind.ROUTINE})
+_DDL = "\0ddl"
+"""The key of routines an event trigger runs at every later DDL statement."""
+_WIRING = frozenset({A.CREATE_TRIGGER, A.CREATE_TABLE, A.ADD_COLUMN, A.SET_DEFAULT, A.ADD_CONSTRAINT, A.ALTER_TYPE,
+                     A.ALTER_OTHER, A.CREATE_INDEX, A.CREATE_OBJECT})
+"""Operations that wire a routine they name to their table: it runs when the table is written."""
+_EVENT_TRIGGER = re.compile(r"CREATE\s+EVENT\s+TRIGGER\b", re.IGNORECASE)
+_DDL_HEAD = re.compile(r"(?:CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
+_NAME = r'(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))'
+_WRITE_TARGET = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
+                           rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
+"""A statement (or body statement) that writes a table: its triggers, defaults and checks run."""
+_REF = re.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
+                  rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
+                  re.IGNORECASE)
+"""A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE runs when it is used."""
 
 
 _ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)

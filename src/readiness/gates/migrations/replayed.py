@@ -96,6 +96,11 @@ NOT_LOCK_RULES = frozenset({
 REWRITE_RULES = frozenset({R.CHANGE_TYPE.id, R.VOLATILE_DEFAULT.id, R.STORED_GENERATED.id, R.ADD_SERIAL.id})
 """Static rules whose harm is a predicted table rewrite: with no rewrite and no scan observed, what is
 left is a brief ACCESS EXCLUSIVE lock (medium)."""
+DATA_LOSS_RULES = frozenset({R.DROP_TABLE.id, R.DROP_COLUMN.id, R.TRUNCATE.id, R.DELETE_ALL.id, R.DROP_TYPE.id,
+                             R.DROP_SEQUENCE.id, R.DROP_EXTENSION.id, R.CREATE_RULE.id})
+"""Static rules whose harm is data lost, not a lock: what replay observes of locks and scans never
+downgrades them (the statement a finding points at may only wire up what deletes the data later:
+a trigger, a column DEFAULT, a rule, which the replay sees take no lock)."""
 _OPAQUE = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(DO|SELECT|CALL|PERFORM|EXECUTE|WITH|INSERT|UPDATE|DELETE"
                      r"|VALUES)\b", re.IGNORECASE | re.DOTALL)
 """Statements whose locks the static rules cannot see: DDL run by a DO block, a function or a procedure."""
@@ -680,7 +685,8 @@ class _Judge:
             target = Severity.LOW
         elif not rewrites and not scans and f.rule in REWRITE_RULES:
             target = Severity.MEDIUM
-        if target is not None and target.rank < f.severity.rank and not self._large_hit(locks):
+        if target is not None and target.rank < f.severity.rank and not self._large_hit(locks) and \
+                f.rule not in DATA_LOSS_RULES:
             only = f"only {seen}" if held is not None else seen
             return replace(f, severity=target, message=(
                 f"{f.message} Replay on {_on(version)} observed no rewrite and no scan, {only}: downgraded "

@@ -27,7 +27,8 @@ K = ObjectKind
 READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
                    A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
 """The actions the walk reads (besides those the checks are registered for)."""
-_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_SCHEMA}
+_CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_SCHEMA,
+                      A.ALTER_OTHER, A.DDL}
 """The actions `Walk.after` changes the state for."""
 
 
@@ -82,6 +83,10 @@ def names(name: str | None) -> tuple[str, str]:
     return full, full.rsplit(".", 1)[-1]
 
 
+_ADOPTS = frozenset({"AT_AttachPartition", "AT_AddInherit"})
+"""ALTER TABLE subcommands that put one table's rows under another (the partition's under its
+parent, the child's under the table it now inherits from)."""
+
 DESTROYS = frozenset({A.DROP_TABLE, A.DROP_COLUMN, A.TRUNCATE, A.DELETE})
 """Operations that destroy data: judged on a table created IF NOT EXISTS as on an existing one."""
 
@@ -96,6 +101,12 @@ class Objects:
         """(kind group, name) of objects CREATEd in this migration: no callers, no data yet."""
         self.renamed: set[tuple[str, str]] = set()
         """(kind group, new name) of objects renamed in this migration: nothing refers to the new name yet."""
+        self.maybe_old_objects: set[tuple[str, str]] = set()
+        """(kind group, name) of objects created only IF NOT EXISTS: dropping one may drop what was
+        already there (and, with CASCADE, the columns that use it)."""
+        self.holding: set[tuple[str, str]] = set()
+        """(kind group, name) of extensions an object that existed before this migration was added
+        to (ALTER EXTENSION ... ADD): dropping the extension, even without CASCADE, drops it."""
         self.maybe_old: set[str] = set()
         """Tables created with IF NOT EXISTS (full and unqualified names): the CREATE may have done
         nothing, so destroying one destroys what is already there."""
@@ -118,6 +129,13 @@ class Objects:
 
     def created(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.objects, kind, name)
+
+    def surely_created(self, kind: ObjectKind | None, name: str | None) -> bool:
+        """Created in this migration, and not only IF NOT EXISTS: dropping it destroys nothing older."""
+        return self._has(self.objects, kind, name) and not self._has(self.maybe_old_objects, kind, name)
+
+    def holds_existing(self, kind: ObjectKind | None, name: str | None) -> bool:
+        return self._has(self.holding, kind, name)
 
     def renamed_here(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.renamed, kind, name)
@@ -255,12 +273,32 @@ class Walk:
         if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags and not (
                 Flag.IF_NOT_EXISTS in op.flags and op.kind is K.SCHEMA):  # may be the existing one, with its tables
             made.add(made.objects, op.kind, op.column)
+            if Flag.IF_NOT_EXISTS in op.flags:  # may be the existing extension (sequence...), with what uses it
+                made.add(made.maybe_old_objects, op.kind, op.column)
+        elif a is A.ALTER_OTHER and op.detail in _ADOPTS and op.column:
+            self._adopt(op)
+        elif a is A.DDL and op.kind is K.EXTENSION and op.detail.startswith("ADD") and not made.new(table):
+            # an existing object made a member of an extension this migration created: DROP EXTENSION drops it
+            made.objects.difference_update((group(K.EXTENSION), n) for n in names(op.column))
+            made.add(made.holding, K.EXTENSION, op.column)
         elif a is A.RENAME_OBJECT and op.kind is not K.ENUM_VALUE:
             made.add(made.renamed, op.kind, str(op.new_name))
         elif a is A.SET_SCHEMA and op.schema and not (made.new(table) if table else made.created(op.kind, op.column)):
             # an existing object moved into a schema this migration made: that schema now holds data,
             # so dropping it (CASCADE) is no longer dropping something new
             made.objects.difference_update((group(K.SCHEMA), n) for n in names(op.schema))
+
+    def _adopt(self, op: Op) -> None:
+        """ATTACH PARTITION / INHERIT: when the child table existed before this migration, its rows
+        are now reached through the parent (DROP TABLE parent CASCADE drops it, TRUNCATE and DELETE
+        of the parent empty it), so a parent created here no longer counts as new."""
+        parent, child = (op.table, op.column) if op.detail == "AT_AttachPartition" else (op.column, op.table)
+        made = self.made
+        if not parent or made.new(child):
+            return
+        full = key(parent)
+        made.tables.difference_update((full, unqualified(full)))
+        made.objects.difference_update((group(K.TABLE), n) for n in names(parent))
 
     def recreated(self, kind: ObjectKind | None, name: str | None) -> str | None:
         """Whether a later statement CREATEs an object of the same namespace and name as the current

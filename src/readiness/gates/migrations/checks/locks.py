@@ -98,4 +98,6 @@ def traffic_lock(op: Op) -> tuple[str, str] | None:
         return "SHARE ROW EXCLUSIVE", t
     if a is A.CREATE_OBJECT and F.OR_REPLACE in f and op.kind in (K.VIEW, K.MATVIEW) and op.column:
         return AE, op.column
+    if a is A.CREATE_OBJECT and op.kind is K.RULE and t:
+        return AE, t
     return None

@@ -27,7 +27,7 @@ _ROUTINES = (K.FUNCTION, K.PROCEDURE, K.ROUTINE, K.AGGREGATE)
 def drop_object(op: Op, walk: Walk) -> Iterable[Hit]:
     """drop-view, drop-function, drop-type, drop-sequence, drop-extension."""
     kind, name, cascade = op.kind, op.column, F.CASCADE in op.flags
-    if walk.made.created(kind, name):
+    if walk.made.surely_created(kind, name):
         return ()
     again = walk.recreated(kind, name)
     renamed = walk.made.renamed_here(kind, name)
@@ -54,6 +54,10 @@ def drop_object(op: Op, walk: Walk) -> Iterable[Hit]:
         return [hit(R.DROP_SEQUENCE, op, f"Dropping sequence {name} loses its current value{casc} for good, and "
                    "every INSERT or nextval() call that still uses it fails.", lock=AE)]
     if kind is K.EXTENSION:
+        if walk.made.holds_existing(kind, name):
+            return [hit(R.DROP_EXTENSION, op, f"Dropping extension {name} drops every object that is a member of it, "
+                       "and this migration added existing tables or objects to it: their data is deleted for good.",
+                       lock=AE)]
         if cascade:
             return [hit(R.DROP_EXTENSION, op, f"DROP EXTENSION {name} CASCADE also drops every column, index and "
                        "function that uses its types or functions, deleting that data for good.", lock=AE)]

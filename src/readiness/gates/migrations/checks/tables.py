@@ -1,6 +1,7 @@
 """Rules about whole tables: renaming, dropping or emptying one (rename-table, drop-table,
 truncate-table), rewriting one (rewrite-table), locking one (lock-table), detaching a partition and
-refreshing a materialized view without CONCURRENTLY."""
+refreshing a materialized view without CONCURRENTLY, and redirecting its writes with a DO INSTEAD
+rule (create-rule)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from readiness.gates.migrations.checks.registry import Hit, hit, on
 from readiness.gates.migrations.ops import Action, LockMode, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.walk import Walk
+from readiness.model import RiskClass
 
 A = Action
 K = ObjectKind
@@ -48,7 +50,7 @@ def drop_schema(op: Op, walk: Walk) -> Iterable[Hit]:
     """drop-table, for a schema or database: every table in it goes; for DROP OWNED BY, every table
     the role owns (the migration's own role, typically: that is every table it ever created)."""
     c = op.column
-    if walk.made.created(op.kind, c):
+    if walk.made.surely_created(op.kind, c):
         return ()
     if op.kind is K.ROLE and op.detail == "OWNED":
         return [hit(R.DROP_TABLE, op, f"DROP OWNED BY {c} drops every table owned by {c}, and every other object "
@@ -64,6 +66,20 @@ def truncate_table(op: Op, walk: Walk) -> Iterable[Hit]:
     casc = " and, with CASCADE, every table referencing it" if F.CASCADE in op.flags else ""
     return [hit(R.TRUNCATE, op, f"TRUNCATE {op.table} deletes all of its rows{casc} under an ACCESS EXCLUSIVE "
                 "lock.")]
+
+
+@on(A.CREATE_OBJECT)
+def create_rule(op: Op, walk: Walk) -> Iterable[Hit]:
+    """create-rule: DO INSTEAD on an existing table rewrites everyone's writes to it (its actions,
+    DO ALSO or INSTEAD, are judged as the statements they are)."""
+    if op.kind is not K.RULE or F.INSTEAD not in op.flags or op.detail not in ("INSERT", "UPDATE", "DELETE"):
+        return ()
+    t = op.table
+    if op.detail == "DELETE":
+        return [hit(R.CREATE_RULE, op, f"Rule {op.column} rewrites every DELETE of {t}, the running application's "
+                    "too: the deletes it replaces never happen.", risk=RiskClass.HIGH, lock=AE)]
+    return [hit(R.CREATE_RULE, op, f"Rule {op.column} rewrites every {op.detail} of {t} from now on, the running "
+                f"application's too: the rows those statements write are replaced or discarded, and lost.", lock=AE)]
 
 
 @on(A.REWRITE)
