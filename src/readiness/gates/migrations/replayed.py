@@ -591,6 +591,9 @@ class _Judge:
                    data: dict[str, Any]) -> None:
         locks: dict[str, str] = {}
         rewrites: list[str] = []
+        starts: dict[int, list[int]] = {}  # line -> the columns statements start at on it
+        for sres in mres.statements:
+            starts.setdefault(sres.line, []).append(sres.column)
         for i, (st, sres) in enumerate(zip(mig.statements, mres.statements, strict=False)):
             for lock in sres.locks:
                 if not lock.new and lock.acquired:
@@ -598,7 +601,10 @@ class _Judge:
                     if prev is None or _rank(prev) < lock.mode.rank:
                         locks[lock.relation] = lock.mode.value
             rewrites += [r.relation for r in sres.rewrites if not r.new and r.relation not in rewrites]
-            self._statement(plan.up_path(mig.id, i), mres, st, sres, version)
+            cols = starts[sres.line]
+            span = (sres.column if min(cols) < sres.column else 0,
+                    min((c for c in cols if c > sres.column), default=None))
+            self._statement(plan.up_path(mig.id, i), mres, st, sres, version, span)
         data["observed_locks"] = [f"{mode} {rel}" for rel, mode in sorted(locks.items())]
         data["observed_rewrites"] = sorted(rewrites)
         rev = mres.reversibility
@@ -609,7 +615,11 @@ class _Judge:
                 self._reversibility(plan, mig, mres, version)
 
     def _statement(self, path: str, mres: MigrationResult, st: Statement, sres: StatementResult,
-                   version: str) -> None:
+                   version: str, span: tuple[int, int | None] = (0, None)) -> None:
+        """What replay saw of one statement, set against the static findings at its place: those on its
+        line from its column (from the line's start for its first statement: `span`) up to the next
+        statement's on the same line (`DROP TABLE users; SELECT 1;`
+        on one line: the SELECT's lack of locks says nothing about the DROP)."""
         from readiness.replay import FailureKind, StatementStatus
 
         loc = Location(path=path, line=sres.line, column=sres.column)
@@ -638,7 +648,8 @@ class _Judge:
         old_locks = [lk for lk in sres.locks if not lk.new]
         old_rewrites = [r for r in sres.rewrites if not r.new]
         old_scans = [s for s in sres.scans if not s.new] + [v for v in sres.validations if not v.new]
-        static = self.by_place.get((path, sres.line), [])
+        static = [i for i in self.by_place.get((path, sres.line), ())
+                  if span[0] <= (col := self.static[i].location.column or 1) and (span[1] is None or col < span[1])]
         conclusive = sres.locks_complete and not mres.after_failed_history
         if static:
             for i in static:
