@@ -10,8 +10,15 @@ from dataclasses import replace
 from readiness.gates.base import GateOutcome, unreadable
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
-from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, analyse_up, sql_ops
-from readiness.gates.migrations.runners import BY_FORMAT, POPX_AUTOCOMMIT, SQLX_NO_TX, fill_templates
+from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, add_unread, analyse_up, sql_ops
+from readiness.gates.migrations.runners import (
+    BY_FORMAT,
+    POPX_AUTOCOMMIT,
+    SQLX_NO_TX,
+    Unread,
+    fill_templates,
+    render_templates,
+)
 from readiness.gates.migrations.sql import PLACEHOLDER_FORMATS, fill_placeholders
 from readiness.gates.migrations.transactions import TxMode
 from readiness.workspace import FileProblem
@@ -26,10 +33,11 @@ class FileReader:
         an = Analysis(fmt=fmt)
         up_text = fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text
         family = "flyway" if fmt == "flyway-repeatable" else fmt  # repeatable ones run as versioned ones do
+        unread: list[Unread] = []
         if family == "golang-migrate":
             runner = run.detector.up_sql(cand.path, text)
             if runner.templates:
-                up_text = fill_templates(up_text)
+                up_text, unread = render_templates(up_text)
             if runner in (POPX_AUTOCOMMIT, SQLX_NO_TX):  # `.autocommit.` in the name, `-- no-transaction`
                 an.tx_source = "file"
         elif family == "flyway":
@@ -45,6 +53,7 @@ class FileReader:
         else:
             runner = BY_FORMAT.get(family, BY_FORMAT["sql"])
         analyse_up(run, cand, an, up_text, 1, runner)
+        add_unread(an, text, unread, "the template action")
         if cand.down_path is not None:
             try:
                 dtext = ws.read_text(cand.down_path)
