@@ -30,7 +30,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from readiness.gates.migrations import liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate
+from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import order, root
 from readiness.gates.migrations.runners import BY_FORMAT, Detector, fill_templates
 from readiness.gates.migrations.sql import (
@@ -137,7 +138,8 @@ def _mode(mode: StaticMode) -> Any:
 
 
 def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
-                   transactional: bool | None = None) -> Migration | None:
+                   transactional: bool | None = None,
+                   placeholders: Callable[[str], str] = fill_placeholders) -> Migration | None:
     """One SQL migration file as the replay runs it (None: unreadable, or not SQL), with the runner's
     transaction mode as the static gate models it."""
     from readiness.replay import Migration, TxMode
@@ -177,7 +179,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
         mode = StaticMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else BY_FORMAT["goose"].mode
     else:
         dsec = None
-        up, line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
+        up, line = (placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
         templates = False
         if fmt == "golang-migrate":
             runner = detector.up_sql(cand.path, text)
@@ -199,7 +201,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
             except FileProblem:
                 dtext = None
             if dtext is not None:
-                dtext = fill_placeholders(dtext) if fmt in PLACEHOLDER_FORMATS else dtext
+                dtext = placeholders(dtext) if fmt in PLACEHOLDER_FORMATS else dtext
                 down = _statements(fill_templates(dtext) if templates else dtext)
     if dsec is not None:
         down = _statements(*dsec)
@@ -319,7 +321,8 @@ class OutOfTime(Exception):
 
 
 def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate], *, full_scan: bool,
-          transactional: bool | None = None, deadline: float | None = None) -> list[Plan]:
+          transactional: bool | None = None, deadline: float | None = None,
+          placeholders: Callable[[str], str] = fill_placeholders) -> list[Plan]:
     """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order.
     OutOfTime when `deadline` (monotonic) passes while reading them."""
     detector = Detector(ws)
@@ -346,7 +349,7 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
         for i, c in enumerate(cands):
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime
-            m = read_migration(ws, c, detector, transactional)
+            m = read_migration(ws, c, detector, transactional, placeholders)
             if m is not None:
                 read.append((i, m))
         grouped = tool is not None and "(pop" in tool.id
@@ -426,8 +429,10 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     full_scan = ctx.changes is None
     tx = ctx.config.migrations_gate.transactional
     try:
+        flyway = Flyway.of(ctx)  # replay runs the placeholders' values the gate judged
         todo = plans(ctx.workspace, every, chosen, full_scan=full_scan,
-                     transactional=tx, deadline=t0 + budget - MIN_BUDGET_S)
+                     transactional=tx, deadline=t0 + budget - MIN_BUDGET_S,
+                     placeholders=lambda text: flyway.render(text)[0])
     except OutOfTime:
         return _unavailable(mode, "reading the migration history used replay's time budget", findings, items, ctx)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import ast
 
     from readiness.gates.migrations.django import DjangoHistory
+    from readiness.gates.migrations.flywayconf import Flyway
 
 A = Action
 
@@ -70,6 +71,8 @@ class Run:
     detector: Detector
     django: DjangoHistory | None = None
     """The app states of Django migrations (made when the first one is judged)."""
+    flyway: Flyway | None = None
+    """The Flyway configuration of the base and the PR (its placeholders' values)."""
 
     @property
     def ws(self) -> Workspace:
