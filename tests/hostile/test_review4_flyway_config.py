@@ -80,11 +80,13 @@ def test_the_replay_runs_the_value_it_judged(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("base", "pr"), [
-    ({}, {V2: "CREATE TABLE ${schema}.audit (id int primary key);\n"}),  # the runner's own value
+    ({}, {V2: "CREATE TABLE ${schema}.audit (id int primary key);\n",  # the runner's own value
+          "web/i18n/en.json": '{"form": {"placeholder": "Enter the schema name"}}\n'}),  # a UI string
     ({"flyway.conf": "flyway.placeholders.schema=app\n"}, {V2: "CREATE TABLE ${schema}.audit (id int primary key);\n"}),
     ({"flyway.conf": "flyway.placeholders.owner=app owner\n"}, {V2: "CREATE TABLE audit (id int primary key);\n"
                                                                     "COMMENT ON TABLE audit IS '${owner}';\n"}),
-    ({}, {V2: "CREATE TABLE ${flyway:defaultSchema}.audit (id int primary key);\n"}),
+    ({}, {V2: "CREATE TABLE ${flyway:defaultSchema}.audit (id int primary key);\n",
+          "web/i18n/en.json": '{"form": {"placeholder": "Enter the schema name"}}\n'}),  # a UI string
     ({}, {"flyway.conf": "flyway.placeholders.schema=app\n",
           V2: "CREATE TABLE ${schema}.audit (id int primary key);\n"}),
 ])

@@ -41,6 +41,8 @@ _SIMPLE = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
 """A value that can only stand where a name stands: judging it as a name is judging what runs."""
 _MAX_FILE = 256 * 1024
 _MAX_VALUES = 50
+_MENTION_WINDOW = 400
+"""Characters after the word `placeholder` in which a changed file may name a placeholder it sets."""
 """Of each naming setting, at most this many values are read (a bound on the patterns made of them)."""
 _MENTION_SUFFIXES = (".conf", ".toml", ".properties", ".yml", ".yaml", ".xml", ".gradle", ".kts", ".json", ".env",
                      ".sh", ".ini", ".cfg", ".txt", "dockerfile", "makefile", ".bash")
@@ -230,7 +232,9 @@ class Flyway:
         return label
 
     def _mentioned(self, key: str) -> bool:
-        """A file the pull request adds or changes names this placeholder beside the word `placeholder`."""
+        """A file the pull request adds or changes sets this placeholder shortly after the word
+        `placeholder` (`placeholders.x`, `FLYWAY_PLACEHOLDERS_X`, `<x>`, `x =`, `'x':`; not a UI
+        string's `"placeholder": "Schema name"`)."""
         if self._changed is None:
             return False
         if self._mentions is None:
@@ -243,9 +247,12 @@ class Flyway:
                     body = self._ws.read_bytes(rel, limit=_MAX_FILE).decode("utf-8", "replace").lower()
                 except FileProblem:
                     continue
-                if "placeholder" in body:
-                    self._mentions.append(body)
-        word = re.compile(r"(?<![a-z0-9])" + re.escape(key) + r"(?![a-z0-9])")
+                at = body.find("placeholder")
+                while at >= 0:  # the name must follow the word closely (a pom's <placeholders>, an env name)
+                    self._mentions.append(body[at:at + _MENTION_WINDOW])
+                    at = body.find("placeholder", at + _MENTION_WINDOW)
+        name = re.escape(key)
+        word = re.compile(rf"placeholders?[._]{name}(?![a-z0-9])|(?<![a-z0-9]){name}[\"']?\s*[:=>]")
         return any(word.search(body) for body in self._mentions)
 
 
