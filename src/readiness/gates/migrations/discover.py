@@ -241,6 +241,9 @@ def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Ite
     pool = [*files, *(f for f in pr_files if f not in listed and located(f) and ".git" not in f.lower().split("/"))]
     for f in pool:
         name = f.rpartition("/")[2]
+        default = FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name) or FLYWAY_UNDO.match(name)
+        if f in listed and (default or OTHER_DIALECT.search(name) or any(map(_other_dialect_dir, f.split("/")[:-1]))):
+            continue  # Flyway's own names, and other databases' files, are classified as without configuration
         fmt = flyway_format(name, names) if located(f) else None
         if fmt is None and f not in listed and (FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name)):
             fmt = "flyway" if FLYWAY_UP.match(name) else "flyway-repeatable"
