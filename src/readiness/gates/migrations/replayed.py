@@ -26,6 +26,7 @@ share the per-directory inputs and would only pass them around if split.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import re
@@ -549,6 +550,9 @@ class _Judge:
         for i, f in enumerate(findings):
             if f.rule not in NOT_LOCK_RULES:
                 by_place.setdefault((f.location.path, f.location.line), []).append(i)
+        for place in by_place.values():  # by column: a statement's findings are a slice of its line's
+            place.sort(key=lambda i: findings[i].location.column or 1)
+        self.columns = {key: [findings[i].location.column or 1 for i in place] for key, place in by_place.items()}
         self.by_place = by_place
 
     # the item's new fields
@@ -596,9 +600,11 @@ class _Judge:
                    data: dict[str, Any]) -> None:
         locks: dict[str, str] = {}
         rewrites: list[str] = []
-        starts: dict[int, list[int]] = {}  # line -> the columns statements start at on it
+        starts: dict[int, list[int]] = {}  # line -> the columns statements start at on it, sorted
         for sres in mres.statements:
             starts.setdefault(sres.line, []).append(sres.column)
+        for cols in starts.values():
+            cols.sort()
         for i, (st, sres) in enumerate(zip(mig.statements, mres.statements, strict=False)):
             for lock in sres.locks:
                 if not lock.new and lock.acquired:
@@ -607,8 +613,8 @@ class _Judge:
                         locks[lock.relation] = lock.mode.value
             rewrites += [r.relation for r in sres.rewrites if not r.new and r.relation not in rewrites]
             cols = starts[sres.line]
-            span = (sres.column if min(cols) < sres.column else 0,
-                    min((c for c in cols if c > sres.column), default=None))
+            after = bisect.bisect_right(cols, sres.column)  # one file on one line: no scan per statement
+            span = (sres.column if cols[0] < sres.column else 0, cols[after] if after < len(cols) else None)
             self._statement(plan.up_path(mig.id, i), mres, st, sres, version, span)
         data["observed_locks"] = [f"{mode} {rel}" for rel, mode in sorted(locks.items())]
         data["observed_rewrites"] = sorted(rewrites)
@@ -653,8 +659,9 @@ class _Judge:
         old_locks = [lk for lk in sres.locks if not lk.new]
         old_rewrites = [r for r in sres.rewrites if not r.new]
         old_scans = [s for s in sres.scans if not s.new] + [v for v in sres.validations if not v.new]
-        static = [i for i in self.by_place.get((path, sres.line), ())
-                  if span[0] <= (col := self.static[i].location.column or 1) and (span[1] is None or col < span[1])]
+        place, cols = self.by_place.get((path, sres.line), []), self.columns.get((path, sres.line), [])
+        static = place[bisect.bisect_left(cols, span[0]):
+                       len(cols) if span[1] is None else bisect.bisect_left(cols, span[1])]
         conclusive = sres.locks_complete and not mres.after_failed_history
         if static:
             for i in static:
