@@ -77,8 +77,15 @@ def load_policy(root: Path, given: str | None, *, workspace: Path | None = None,
             raise ConfigError(exc.reason, path=where.shown) from None
     elif given:
         raise ConfigError("config file not found", path=where.shown)
-    head_doc = load_config_doc(head_raw, where.shown) if head_raw is not None else None
-    head = parse_config(head_doc, where.shown) if head_doc is not None else Config()
+    head_error: ConfigError | None = None
+    try:
+        head_doc = load_config_doc(head_raw, where.shown) if head_raw is not None else None
+        head = parse_config(head_doc, where.shown) if head_doc is not None else Config()
+    except ConfigError as exc:
+        if changes is None:
+            raise
+        # with a base, the base's version judges: the PR's invalid one is a change to review (below)
+        head_error, head_doc, head = exc, None, Config()
     notes: list[str] = []
     head = _repository_config(head, where.shown, notes)
     if changes is None and base is not None and head_raw is not None:
@@ -88,7 +95,15 @@ def load_policy(root: Path, given: str | None, *, workspace: Path | None = None,
         return Policy(config=Config(), findings=(finding,), notes=tuple(notes), origin="defaults (base unreadable)")
     if changes is None:
         return Policy(config=head, notes=tuple(notes), origin=where.shown if head_raw is not None else "defaults")
-    return _base_policy(root, where, head, head_raw, head_doc, changes, notes)
+    try:
+        return _base_policy(root, where, head, head_raw, head_doc, changes, notes, invalid=head_error)
+    except _HeadUsed:
+        assert head_error is not None
+        raise head_error from None
+
+
+class _HeadUsed(Exception):
+    """The working copy's config would judge the run (it is the base's too), and it is invalid."""
 
 
 def _repository_config(config: Config, shown: str, notes: list[str]) -> Config:
@@ -102,19 +117,27 @@ def _repository_config(config: Config, shown: str, notes: list[str]) -> Config:
 
 
 def _base_policy(root: Path, where: _Located, head: Config, head_raw: bytes | None, head_doc: YamlDoc | None,
-                 changes: ChangeSet, notes: list[str]) -> Policy:
-    from readiness.config.policy import relaxation_findings, relaxations, unverifiable_finding
+                 changes: ChangeSet, notes: list[str], *, invalid: ConfigError | None = None) -> Policy:
+    """The base's policy and what the PR's version relaxes; an `invalid` PR version (the base's is not
+    the same file) is one blocking finding saying why, and the base's policy still judges the run:
+    exit code 2 would hide every gate's verdict behind the PR's own syntax error. (_HeadUsed: the
+    working copy's version would judge, and it is the `invalid` one.)"""
+    from readiness.config.policy import invalid_finding, relaxation_findings, relaxations, unverifiable_finding
 
     repo = changes.repo
     top_rel = repository_relative(where.path, repo.work_tree) if repo is not None else None
     if repo is not None and top_rel is None:
         # not a file of the repository under check (a workspace file beside a checkout in a subdirectory)
+        if invalid is not None:
+            raise _HeadUsed
         return Policy(config=head, notes=tuple(notes), origin=where.shown)
     label = changes.base[:12] if re.fullmatch(r"[0-9a-f]{40,64}", changes.base) else changes.base
     if repo is None or changes.base_commit is None or changes.base_sha is None or top_rel is None:
         # git cannot read the base; the API's file list can still say the PR leaves the config alone
         rel_root = repository_relative(where.path, root)
         if rel_root is not None and rel_root not in changes.files and rel_root not in changes.deleted:
+            if invalid is not None:
+                raise _HeadUsed
             return Policy(config=head, notes=tuple(notes), origin=f"{where.shown} (unchanged by the PR)")
         if head_raw is None and rel_root is not None:
             return Policy(config=head, notes=tuple(notes), origin="defaults")
@@ -127,7 +150,12 @@ def _base_policy(root: Path, where: _Located, head: Config, head_raw: bytes | No
     except GitUnavailable as exc:
         finding = unverifiable_finding(shown=where.shown, why=str(exc))
         return Policy(config=Config(), findings=(finding,), notes=tuple(notes), origin="defaults (base unreadable)")
+    if invalid is not None and head_raw in (base_raw, start_raw):
+        raise _HeadUsed  # the base's own version is the invalid one: a configuration error, as without a PR
     base = _version(base_raw, f"{where.shown} at {label}", notes)
+    if invalid is not None:
+        return Policy(config=base, findings=(invalid_finding(invalid, shown=where.shown, base=label),),
+                      notes=tuple(notes), origin=f"{where.shown} at {label}")
     if head_raw == start_raw:
         return Policy(config=base, notes=tuple(notes), origin=f"{where.shown} at {label}")
     start = _version(start_raw, f"{where.shown} at {changes.base_sha[:12]}", notes)

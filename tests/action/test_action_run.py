@@ -172,13 +172,15 @@ def test_invalid_input_or_config_is_exit_2_with_outputs(tmp_path: Path, repo: Re
     run = inprocess_run(env)
     assert run.code == 2 and run.outputs["verdict"] == "error"
     assert "input fail-on" in run.stderr and "error" in run.summary
+    assert fake.requests_log == []
+    # the PR's own invalid .readiness.yml while the base's is valid: the base's policy still judges,
+    # and the invalid version is a blocking finding, not an error that hides the verdict (review4 R4-12)
     (repo.path / ".readiness.yml").write_text("version: 1\ngates:\n  docs:\n    bogus: 1\n")
     env = action_env(tmp_path, repo, fake.base_url)
     Path(env["GITHUB_OUTPUT"]).write_text("")
     run = inprocess_run(env)
-    assert run.code == 2 and run.outputs["verdict"] == "error"
-    assert ".readiness.yml" in run.stderr and "Traceback" not in run.stderr
-    assert fake.requests_log == []
+    assert run.code == 1 and run.outputs["verdict"] == "fail", (run.code, run.outputs)
+    assert "Traceback" not in run.stderr and "is invalid" in run.summary, run.summary
 
 
 def test_underscore_inputs_and_sarif_file(tmp_path: Path, repo: Repo, fake: FakeGitHub) -> None:

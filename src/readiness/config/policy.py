@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from readiness.config import Config, ConfigWaiver, as_globs
+from readiness.errors import ConfigError
 from readiness.model import GATE_IDS, FailOn, Finding, Location, Severity
 from readiness.rules.catalog import rule
 
@@ -317,6 +318,16 @@ def relaxation_findings(relaxed: Sequence[Relaxation], *, shown: str, position: 
                     "and the relaxation needs the policy owners' review.",
             evidence=r.text))
     return out
+
+
+def invalid_finding(error: ConfigError, *, shown: str, base: str) -> Finding:
+    """The PR's version of the policy file is invalid: the base's policy judges, and the change is reviewed."""
+    return RELAXED.finding(
+        Location(path=shown, line=error.line or 1, column=error.column or 1),
+        message=f"The pull request's {shown} is invalid ({error}): once merged, every run would stop with a "
+                f"configuration error instead of a verdict. The policy of {base} applies to this pull request; "
+                "fix the file, and the change needs the policy owners' review.",
+        evidence=f"invalid:{shown}")
 
 
 def unverifiable_finding(*, shown: str, why: str) -> Finding:

@@ -11,13 +11,13 @@ from readiness.replay import TxMode
 from readiness.workspace import Workspace
 
 
-def _plans(tmp_path: Path, files: dict[str, str], judged: list[str], **kw: bool | None) -> list:  # type: ignore[type-arg]
+def _plans(tmp_path: Path, files: dict[str, str], judged: list[str], transactional: bool | None = None) -> list:  # type: ignore[type-arg]
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text, encoding="utf-8")
     ws = Workspace(tmp_path)
     every = discover(ws, None)
-    return plans(ws, every, [c for c in every if c.path in judged], full_scan=False, **kw)
+    return plans(ws, every, [c for c in every if c.path in judged], full_scan=False, transactional=transactional)
 
 
 def test_golang_migrate_versions_are_numbers_and_the_down_file_is_the_down(tmp_path: Path) -> None:

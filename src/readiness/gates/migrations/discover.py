@@ -162,7 +162,8 @@ def unmatched(ws: Workspace, paths: Sequence[str], found: Sequence[Candidate]) -
 
 
 def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[str] = (),
-             established: Callable[[str], bool] = lambda d: True) -> list[Candidate]:
+             established: Callable[[str], bool] = lambda d: True,
+             flyway: tuple[re.Pattern[str] | None, Sequence[str]] = (None, ())) -> list[Candidate]:
     """Every migration candidate, sorted by path.
 
     `pr_files` are the paths the PR adds or changes: in the automatic search, one that lies in a
@@ -172,7 +173,12 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
     does not apply it). A runner that scans its location recursively (Flyway) would apply
     `db/migration/testdata/V2__drop.sql` or `db/migration/node_modules/V2__drop.sql`: a PR cannot
     hide a migration by creating such a directory. (The file is the PR's own, read by its path; a
-    symlink on the way into a never-read directory is still refused by the workspace.)"""
+    symlink on the way into a never-read directory is still refused by the workspace.)
+
+    `flyway` is the Flyway configuration's file naming (a pattern when the base's or the PR's
+    configuration names a prefix, separator or suffix of its own) and `filesystem:` locations: a file
+    named so (under a location, when any is named) is a Flyway migration, and so is a PR file with a
+    Flyway name under a location the walk skips."""
     files = ws.files()
     explicit = paths is not None
     revealed: set[str] = set()
@@ -228,7 +234,39 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
         out.extend(Candidate(path=f, format="sql") for f in changed
                    if f.lower().endswith(".sql") and f not in found and not _dialect_named(f) and _sql_migration(ws, f))
+    if flyway[0] is not None or flyway[1]:
+        out = _flyway_configured(out, files, pr_files, *flyway)
     return sorted(_postgres_chosen(out), key=lambda c: c.path)
+
+
+def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Iterable[str],
+                       names: re.Pattern[str] | None, locations: Sequence[str]) -> list[Candidate]:
+    """`out` with the files Flyway runs under its configured naming and locations (see `discover`)."""
+    from readiness.gates.migrations.flywayconf import flyway_format
+
+    def located(f: str) -> bool:
+        return not locations or any(loc == "" or f.startswith(loc + "/") for loc in locations)
+
+    by_path = {c.path: i for i, c in enumerate(out)}
+    listed = set(files)
+    pool = [*files, *(f for f in pr_files if f not in listed and located(f) and ".git" not in f.lower().split("/"))]
+    for f in pool:
+        name = f.rpartition("/")[2]
+        default = FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name) or FLYWAY_UNDO.match(name)
+        if f in listed and (default or OTHER_DIALECT.search(name) or any(map(_other_dialect_dir, f.split("/")[:-1]))):
+            continue  # Flyway's own names, and other databases' files, are classified as without configuration
+        fmt = flyway_format(name, names) if located(f) else None
+        if fmt is None and f not in listed and (FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name)):
+            fmt = "flyway" if FLYWAY_UP.match(name) else "flyway-repeatable"
+        if fmt is None:
+            continue
+        at = by_path.get(f)
+        if at is None:
+            by_path[f] = len(out)
+            out.append(Candidate(path=f, format=fmt))
+        elif out[at].format == "sql":  # named for Flyway by its configuration, not a plain script
+            out[at] = Candidate(path=f, format=fmt)
+    return out
 
 
 _POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")

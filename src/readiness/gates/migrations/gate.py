@@ -26,6 +26,7 @@ from readiness.gates.migrations.discover import (
     discover,
     unmatched,
 )
+from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import History, State, order, root
 from readiness.gates.migrations.ops import Op
 from readiness.gates.migrations.readers import Analysis, Run, reader_for
@@ -51,8 +52,9 @@ class MigrationsGate:
         settings = ctx.config.migrations_gate
         ws = ctx.workspace
         paths = settings.paths
+        flyway = Flyway.of(ctx)
         candidates = discover(ws, paths, pr_files=sorted(ctx.changes.files) if ctx.changes else (),
-                              established=_at_base(ctx))
+                              established=_at_base(ctx), flyway=(flyway.names, flyway.locations))
         out = GateOutcome()
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
@@ -72,7 +74,7 @@ class MigrationsGate:
                            "and were not judged; set scope: all to judge them)")
             return out
         run = Run(ctx=ctx, every=candidates, large=settings.large(), history=History(candidates),
-                   detector=Detector(ws))
+                   detector=Detector(ws), flyway=flyway)
         history = run.history
         pending: list[tuple[Candidate, Analysis]] = []
         workers = parallel.workers_for(len(chosen) + sum(c.down_path is not None for c in chosen))

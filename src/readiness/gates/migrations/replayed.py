@@ -26,11 +26,12 @@ share the per-directory inputs and would only pass them around if split.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from readiness.gates.migrations import liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate
+from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import order, root
 from readiness.gates.migrations.runners import BY_FORMAT, Detector, fill_templates
 from readiness.gates.migrations.sql import (
@@ -142,7 +144,8 @@ def _mode(mode: StaticMode) -> Any:
 
 
 def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
-                   transactional: bool | None = None) -> Migration | None:
+                   transactional: bool | None = None,
+                   placeholders: Callable[[str], str] = fill_placeholders) -> Migration | None:
     """One SQL migration file as the replay runs it (None: unreadable, or not SQL), with the runner's
     transaction mode as the static gate models it."""
     from readiness.replay import Migration, TxMode
@@ -182,7 +185,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
         mode = StaticMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else BY_FORMAT["goose"].mode
     else:
         dsec = None
-        up, line = (fill_placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
+        up, line = (placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
         templates = False
         if fmt == "golang-migrate":
             runner = detector.up_sql(cand.path, text)
@@ -204,7 +207,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
             except FileProblem:
                 dtext = None
             if dtext is not None:
-                dtext = fill_placeholders(dtext) if fmt in PLACEHOLDER_FORMATS else dtext
+                dtext = placeholders(dtext) if fmt in PLACEHOLDER_FORMATS else dtext
                 down = _statements(fill_templates(dtext) if templates else dtext)
     if dsec is not None:
         down = _statements(*dsec)
@@ -324,7 +327,8 @@ class OutOfTime(Exception):
 
 
 def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate], *, full_scan: bool,
-          transactional: bool | None = None, deadline: float | None = None) -> list[Plan]:
+          transactional: bool | None = None, deadline: float | None = None,
+          placeholders: Callable[[str], str] = fill_placeholders) -> list[Plan]:
     """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order.
     OutOfTime when `deadline` (monotonic) passes while reading them."""
     detector = Detector(ws)
@@ -351,7 +355,7 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
         for i, c in enumerate(cands):
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime
-            m = read_migration(ws, c, detector, transactional)
+            m = read_migration(ws, c, detector, transactional, placeholders)
             if m is not None:
                 read.append((i, m))
         grouped = tool is not None and "(pop" in tool.id
@@ -431,8 +435,10 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     full_scan = ctx.changes is None
     tx = ctx.config.migrations_gate.transactional
     try:
+        flyway = Flyway.of(ctx)  # replay runs the placeholders' values the gate judged
         todo = plans(ctx.workspace, every, chosen, full_scan=full_scan,
-                     transactional=tx, deadline=t0 + budget - MIN_BUDGET_S)
+                     transactional=tx, deadline=t0 + budget - MIN_BUDGET_S,
+                     placeholders=lambda text: flyway.render(text)[0])
     except OutOfTime:
         return _unavailable(mode, "reading the migration history used replay's time budget", findings, items, ctx)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}
@@ -549,6 +555,9 @@ class _Judge:
         for i, f in enumerate(findings):
             if f.rule not in NOT_LOCK_RULES:
                 by_place.setdefault((f.location.path, f.location.line), []).append(i)
+        for place in by_place.values():  # by column: a statement's findings are a slice of its line's
+            place.sort(key=lambda i: findings[i].location.column or 1)
+        self.columns = {key: [findings[i].location.column or 1 for i in place] for key, place in by_place.items()}
         self.by_place = by_place
 
     # the item's new fields
@@ -596,6 +605,11 @@ class _Judge:
                    data: dict[str, Any]) -> None:
         locks: dict[str, str] = {}
         rewrites: list[str] = []
+        starts: dict[int, list[int]] = {}  # line -> the columns statements start at on it, sorted
+        for sres in mres.statements:
+            starts.setdefault(sres.line, []).append(sres.column)
+        for cols in starts.values():
+            cols.sort()
         for i, (st, sres) in enumerate(zip(mig.statements, mres.statements, strict=False)):
             for lock in sres.locks:
                 if not lock.new and lock.acquired:
@@ -603,7 +617,10 @@ class _Judge:
                     if prev is None or _rank(prev) < lock.mode.rank:
                         locks[lock.relation] = lock.mode.value
             rewrites += [r.relation for r in sres.rewrites if not r.new and r.relation not in rewrites]
-            self._statement(plan.up_path(mig.id, i), mres, st, sres, version)
+            cols = starts[sres.line]
+            after = bisect.bisect_right(cols, sres.column)  # one file on one line: no scan per statement
+            span = (sres.column if cols[0] < sres.column else 0, cols[after] if after < len(cols) else None)
+            self._statement(plan.up_path(mig.id, i), mres, st, sres, version, span)
         data["observed_locks"] = [f"{mode} {rel}" for rel, mode in sorted(locks.items())]
         data["observed_rewrites"] = sorted(rewrites)
         rev = mres.reversibility
@@ -614,7 +631,11 @@ class _Judge:
                 self._reversibility(plan, mig, mres, version)
 
     def _statement(self, path: str, mres: MigrationResult, st: Statement, sres: StatementResult,
-                   version: str) -> None:
+                   version: str, span: tuple[int, int | None] = (0, None)) -> None:
+        """What replay saw of one statement, set against the static findings at its place: those on its
+        line from its column (from the line's start for its first statement: `span`) up to the next
+        statement's on the same line (`DROP TABLE users; SELECT 1;`
+        on one line: the SELECT's lack of locks says nothing about the DROP)."""
         from readiness.replay import FailureKind, StatementStatus
 
         loc = Location(path=path, line=sres.line, column=sres.column)
@@ -643,7 +664,9 @@ class _Judge:
         old_locks = [lk for lk in sres.locks if not lk.new]
         old_rewrites = [r for r in sres.rewrites if not r.new]
         old_scans = [s for s in sres.scans if not s.new] + [v for v in sres.validations if not v.new]
-        static = self.by_place.get((path, sres.line), [])
+        place, cols = self.by_place.get((path, sres.line), []), self.columns.get((path, sres.line), [])
+        static = place[bisect.bisect_left(cols, span[0]):
+                       len(cols) if span[1] is None else bisect.bisect_left(cols, span[1])]
         conclusive = sres.locks_complete and not mres.after_failed_history
         if static:
             for i in static:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from readiness.gates.migrations.classify import TxMode
 from readiness.workspace import FileProblem, Workspace, decode_text
@@ -67,7 +68,14 @@ _GO_REQUIRES = {
 _SQLX = re.compile(r"^\s*(?:sqlx\s*=|\[(?:[\w.-]*\.)?dependencies\.sqlx\])", re.MULTILINE)
 _NO_TX = re.compile(r"\A\s*--\s*no-transaction\b")
 _TEMPLATE = re.compile(r'(?P<q1>")?\{\{-?(?P<body>[^{}\n]{0,500}?)-?\}\}(?P<q2>")?')
-_CONTROL = re.compile(r"\s*(?:if|else|end|range|with|define|block|template|break|continue)\b|\s*/\*")
+_CONTROL = re.compile(r"\s*(if|else|end|range|with|define|block|template|break|continue)\b|\s*/\*")
+_DECLARE = re.compile(r"\$\w*\s*:?=")
+_DEFINE = re.compile(r'\{\{-?\s*(?:define|block)\s+"([^"]*)"')
+_STRING = re.compile(r'"([^"\\]*)"|`([^`]*)`')
+_QUOTES = re.compile(r"[\"`']")
+_VARIABLE = re.compile(r"\$\w")
+"""A template variable, which may hold a constant the file declares (`{{ $x := "..." }}`)."""
+_INDEX = re.compile(r'index\s+[.$][\w.]*(?:\s+(?:"[\w.-]*"|\d+))+')
 _LABEL = re.compile(r'"([^"]*)"|`([^`]*)`|([A-Za-z_]\w*)')
 _TOOL_FILE_MAX = 256 * 1024
 
@@ -133,25 +141,75 @@ class Detector:
             return ""
 
 
-def fill_templates(text: str) -> str:
-    """Go text/template actions (`{{ index .Options "Namespace" }}`), which pop and popx render
-    before they run a migration, as a quoted identifier naming what they stand for (`"{Namespace}"`,
-    padded to the same length, so the statement parses and keeps its positions); control actions
-    (`{{ if }}`, `{{ end }}`) print nothing and become spaces."""
+class Unread(NamedTuple):
+    """Text a runner puts into a migration that the gate cannot know: at `offset` of the file, as written."""
+
+    offset: int
+    text: str
+
+
+def render_templates(text: str) -> tuple[str, list[Unread]]:
+    """Go text/template actions, which pop and popx render before they run a migration, replaced so
+    the statement parses and keeps its positions, and the actions whose output cannot be known.
+
+    - control actions (`{{ if }}`, `{{ else }}`, `{{ end }}`, `{{ range }}`, `{{ define }}`), comments
+      and variable declarations print nothing and become spaces: the text of every branch stays and
+      is judged;
+    - a string constant (`{{ "DROP TABLE x" }}`, a raw string) prints its value, written in its place;
+    - a reference to the data the Go program passes (`{{ .Parameters.tableName }}`,
+      `{{ index .Options "Namespace" }}`, `{{ identifier .X }}`) becomes a quoted identifier naming it
+      (`"{Namespace}"`, padded to the same length);
+    - anything else that prints (`printf` of constants, a pipeline with a constant, a variable, `{{ . }}`
+      inside a `with`/`range` of a constant, `{{ template }}` of a template the file does not define)
+      and any `{{` left over (an action over several lines) cannot be
+      read: it is returned as `Unread`, for the gate to fail closed on."""
     if "{{" not in text:
-        return text
+        return text, []
+    unread: list[Unread] = []
+    defined = set(_DEFINE.findall(text))
 
     def one(m: re.Match[str]) -> str:
-        whole, body = m.group(0), m.group("body")
+        whole, body = m.group(0), m.group("body").strip()
         q1, q2 = m.group("q1") or "", m.group("q2") or ""
-        if _CONTROL.match(body):
-            return q1 + " " * (len(whole) - len(q1) - len(q2)) + q2
-        words = [next(g for g in w.groups() if g is not None) for w in _LABEL.finditer(body)]
-        label = "{" + (words[-1] if words else "template").replace('"', "") + "}"
-        if q1 and q2 or not (q1 or q2):  # the whole identifier is the action: quote its label
-            quoted = f'"{label}"' if len(label) + 2 <= len(whole) else '"' + "_" * (len(whole) - 2) + '"'
-            return quoted.ljust(len(whole))
-        inner = len(whole) - 1  # inside a quoted identifier with other text: keep that quote
-        return q1 + label.ljust(inner, "_")[:inner] + q2
+        size = len(whole) - len(q1) - len(q2)
+        blank = q1 + " " * size + q2
+        control = _CONTROL.match(body)
+        if control is not None or _DECLARE.match(body):
+            kind = control.group(1) if control is not None else None
+            if kind == "template" and (name := _LABEL.search(body[8:])) is not None and name.group(1) not in defined \
+                    or kind in ("with", "range") and _QUOTES.search(body):  # dot set to a constant: `{{ . }}` prints it
+                unread.append(Unread(m.start() + len(q1), whole[len(q1):len(whole) - len(q2)]))
+            return blank
+        if (value := _constant(body)) is not None:
+            if len(value) <= size:
+                return q1 + value.ljust(size) + q2
+        elif not _VARIABLE.search(body) and (not _QUOTES.search(body) or _INDEX.fullmatch(body)):
+            words = [next(g for g in w.groups() if g is not None) for w in _LABEL.finditer(body)]
+            label = "{" + (words[-1] if words else "template").replace('"', "") + "}"
+            if q1 and q2 or not (q1 or q2):  # the whole identifier is the action: quote its label
+                quoted = f'"{label}"' if len(label) + 2 <= len(whole) else '"' + "_" * (len(whole) - 2) + '"'
+                return quoted.ljust(len(whole))
+            inner = len(whole) - 1  # inside a quoted identifier with other text: keep that quote
+            return q1 + label.ljust(inner, "_")[:inner] + q2
+        unread.append(Unread(m.start() + len(q1), whole[len(q1):len(whole) - len(q2)]))
+        return blank
 
-    return _TEMPLATE.sub(one, text)
+    out = _TEMPLATE.sub(one, text)
+    at = out.find("{{")
+    while at >= 0:  # an action the pattern does not read (over several lines, with braces): unknown
+        unread.append(Unread(at, text[at:at + 200].split("}}", 1)[0] + "}}"))
+        out = out[:at] + "  " + out[at + 2:]
+        at = out.find("{{", at + 2)
+    unread.sort()
+    return out, unread
+
+
+def _constant(body: str) -> str | None:
+    """The value of an action that is one Go string constant (without escapes), else None."""
+    m = _STRING.fullmatch(body)
+    return None if m is None else m.group(1) if m.group(1) is not None else m.group(2)
+
+
+def fill_templates(text: str) -> str:
+    """`render_templates`' text (for replay, which runs what the gate judges)."""
+    return render_templates(text)[0]

@@ -4,7 +4,7 @@ already reported in `out`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,8 +14,8 @@ from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate
 from readiness.gates.migrations.history import ASKING, History
 from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.pgtree import statement_ops
-from readiness.gates.migrations.runners import Detector, Runner
-from readiness.gates.migrations.sql import Origin, SqlError, parse
+from readiness.gates.migrations.runners import Detector, Runner, Unread
+from readiness.gates.migrations.sql import Origin, SqlError, normalize, parse
 from readiness.gates.migrations.transactions import TxMode
 from readiness.workspace import Workspace
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import ast
 
     from readiness.gates.migrations.django import DjangoHistory
+    from readiness.gates.migrations.flywayconf import Flyway
 
 A = Action
 
@@ -70,6 +71,8 @@ class Run:
     detector: Detector
     django: DjangoHistory | None = None
     """The app states of Django migrations (made when the first one is judged)."""
+    flyway: Flyway | None = None
+    """The Flyway configuration of the base and the PR (its placeholders' values)."""
 
     @property
     def ws(self) -> Workspace:
@@ -107,3 +110,21 @@ def analyse_up(run: Run, cand: Candidate, an: Analysis, up_text: str, up_line: i
     an.ops, errors, an.statements = sql_ops(up_text, Origin(line=up_line))
     an.errors = [(cand.path, e) for e in errors]
     an.has_down_concept = an.fmt not in NO_DOWN_FORMATS
+
+
+def add_unread(an: Analysis, text: str, unread: Sequence[Unread], what: str) -> None:
+    """Text the runner writes into the migration that cannot be known here (a template action, a
+    placeholder whose value the pull request sets where it cannot be read) as `dynamic_sql`
+    operations at their places, among the others by line: what cannot be read fails closed."""
+    if not unread:
+        return
+    extra: list[Op] = []
+    line, at = 1, 0
+    for u in sorted(unread):
+        line += text.count("\n", at, u.offset)
+        at = u.offset
+        col = u.offset - text.rfind("\n", 0, u.offset)
+        snippet = " ".join(u.text.split())[:200]
+        extra.append(Op(action=A.DYNAMIC_SQL, detail=f"{what} `{snippet}`", line=line, col=col, end_line=line,
+                        evidence=normalize(u.text)))
+    an.ops = sorted([*an.ops, *extra], key=lambda op: op.line)
