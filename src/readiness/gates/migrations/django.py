@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from readiness.gates.migrations import djangoshape
+from readiness.gates.migrations import djangoshape, pymodules
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Action, ColumnDef, ColumnType, ConstraintKind, Op
@@ -144,7 +144,7 @@ def replay(tree: ast.Module, path: str, state: AppState, label: str | None = Non
 
 def _custom(tree: ast.Module, repo_module: Callable[[str], bool] | None
             ) -> Callable[[ast.Call], tuple[str | None, djangoshape.Unread | None]]:
-    imports = djangoshape.Imports(tree)
+    imports = pymodules.Imports(tree)
     return lambda call: djangoshape.custom_operation(call, tree, imports, repo_module)
 
 
@@ -726,24 +726,6 @@ class DjangoHistory:
         self._final: dict[str, AppState] = {}
         """Apps replayed whole to learn their primary-key types."""
         self._resolving: set[str] = set()
-        self._modules: set[str] | None = None
-
-    def repo_module(self, dotted: str) -> bool:
-        """`shop.operations.Drop` names something in the repository's own Python (a module path
-        that, or one of whose prefixes, is the tail of a `.py` file's or a package's path here)."""
-        if self._modules is None:
-            keys: set[str] = set()
-            for f in self.ws.files():
-                if not f.endswith(".py"):
-                    continue
-                parts = f[:-3].split("/")
-                if parts[-1] == "__init__":
-                    parts.pop()
-                keys.update(".".join(parts[i:]) for i in range(len(parts)))
-            keys.discard("")
-            self._modules = keys
-        pieces = dotted.split(".")
-        return any(".".join(pieces[:i]) in self._modules for i in range(1, len(pieces) + 1))
 
     def label(self, path: str) -> str:
         """The app label of `path`'s app: its AppConfig's `label = "..."` in apps.py beside

@@ -17,8 +17,8 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from readiness.gates.migrations.dynamic import _statements as _module_statements  # statements run at import
 from readiness.gates.migrations.pyast import postgres_statements
+from readiness.gates.migrations.pymodules import Imports, bound_names, import_time, module_statements
 
 _MAX_DEPTH = 16
 _BASE_MIGRATION = frozenset({"django.db.migrations.Migration", "django.db.migrations.migration.Migration"})
@@ -57,51 +57,13 @@ class Shape:
     unread: list[Unread] = field(default_factory=list)
 
 
-class Imports:
-    """The module's imports: a local name -> the dotted path it stands for."""
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.names: dict[str, str] = {}
-        self.relative: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.asname:
-                        self.names[a.asname] = a.name
-                    else:
-                        top = a.name.split(".")[0]
-                        self.names[top] = top
-            elif isinstance(node, ast.ImportFrom):
-                mod = node.module or ""
-                for a in node.names:
-                    local = a.asname or a.name
-                    self.names[local] = f"{mod}.{a.name}" if mod else a.name
-                    if node.level:
-                        self.relative.add(local)
-
-    def dotted(self, node: ast.expr) -> str | None:
-        """`migrations.RunSQL` -> `django.db.migrations.RunSQL` (None: not rooted at an import)."""
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name) or node.id not in self.names:
-            return None
-        return ".".join([self.names[node.id], *reversed(parts)])
-
-    def root(self, node: ast.expr) -> str | None:
-        while isinstance(node, ast.Attribute):
-            node = node.value
-        return node.id if isinstance(node, ast.Name) else None
-
-
 def read(tree: ast.Module, repo_module: Callable[[str], bool] | None = None) -> Shape:
     """The module's Migration class and its operations, with what cannot be read. `repo_module`
     tells a module of the repository (`shop.operations`) from an installed one."""
     shape = Shape()
     imports = Imports(tree)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    bound = [st for st in _module_statements(tree.body) if "Migration" in _bound_names(st)]
+    bound = [st for st in module_statements(tree.body) if "Migration" in bound_names(st)]
     if not bound:
         return shape
     last = bound[-1]
@@ -130,7 +92,7 @@ def read(tree: ast.Module, repo_module: Callable[[str], bool] | None = None) -> 
         if isinstance(st, ast.FunctionDef | ast.AsyncFunctionDef) and st.name in ("apply", "unapply", "__init__",
                                                                                    "__new__", "__getattribute__"):
             shape.unread.append(Unread(st, f"the Migration class defines `{st.name}()`"))
-        elif isinstance(st, ast.Assign | ast.AnnAssign) and "operations" in _bound_names(st):
+        elif isinstance(st, ast.Assign | ast.AnnAssign) and "operations" in bound_names(st):
             if isinstance(st, ast.Assign) and len(st.targets) == 1:
                 ops_values.append(st.value)
             else:
@@ -138,7 +100,7 @@ def read(tree: ast.Module, repo_module: Callable[[str], bool] | None = None) -> 
         elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and _rooted(st.value.func, {"operations"}):
             shape.unread.append(Unread(st, "`operations` is changed after it is made"))
         elif not isinstance(st, ast.Assign | ast.AnnAssign | ast.Expr | ast.Pass | ast.FunctionDef
-                            | ast.AsyncFunctionDef | ast.ClassDef) and "operations" in _bound_names(st):
+                            | ast.AsyncFunctionDef | ast.ClassDef) and "operations" in bound_names(st):
             shape.unread.append(Unread(st, "`operations` is changed or bound conditionally"))
     scope_values = _module_values(tree.body, shape.body)
     followed: set[str] = {"Migration", cls.name}
@@ -161,34 +123,12 @@ def _both_branches(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def _bound_names(st: ast.AST) -> set[str]:
-    if isinstance(st, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-        return {st.name}
-    targets: list[ast.AST] = []
-    if isinstance(st, ast.Assign):
-        targets = list(st.targets)
-    elif isinstance(st, ast.AnnAssign | ast.AugAssign):
-        targets = [st.target]
-    elif isinstance(st, ast.For | ast.AsyncFor):
-        targets = [st.target]
-    elif isinstance(st, ast.With | ast.AsyncWith):
-        targets = [i.optional_vars for i in st.items if i.optional_vars is not None]
-    elif isinstance(st, ast.Import | ast.ImportFrom):
-        return {(a.asname or a.name).split(".")[0] for a in st.names}
-    elif isinstance(st, ast.Delete):
-        targets = list(st.targets)
-    elif isinstance(st, ast.If | ast.Try | ast.While):
-        return {n for sub in _module_statements([st]) if sub is not st for n in _bound_names(sub)}
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and not isinstance(t, ast.Attribute)
-            and isinstance(n.ctx, ast.Store | ast.Del)}
-
-
 def _module_values(module: list[ast.stmt], cls_body: list[ast.stmt]) -> dict[str, ast.expr | None]:
     """Names bound once, by a plain assignment, in the module or the class: their value; a name
     bound more than once, or otherwise, maps to None (its value at run time is not known here)."""
     out: dict[str, ast.expr | None] = {}
-    for st in [*_module_statements(module), *cls_body]:
-        names = _bound_names(st)
+    for st in [*module_statements(module), *cls_body]:
+        names = bound_names(st)
         simple = st.value if isinstance(st, ast.Assign) and len(st.targets) == 1 \
             and isinstance(st.targets[0], ast.Name) else None
         for name in names:
@@ -238,7 +178,7 @@ def _operation(node: ast.expr, values: dict[str, ast.expr | None], followed: set
 def _mutations(tree: ast.Module, followed: set[str]) -> Iterator[Unread]:
     """Statements run at import that change the Migration class or a list its operations come from:
     `Migration.operations.append(...)`, `OPS += [...]`, `OPS[0] = ...`, `setattr(Migration, ...)`."""
-    for node in _import_time(tree.body):
+    for node in import_time(tree.body):
         if isinstance(node, ast.AugAssign) and _rooted(node.target, followed):
             yield Unread(node, "the operations are changed after they are made")
         elif isinstance(node, ast.Assign | ast.Delete) and any(
@@ -249,21 +189,6 @@ def _mutations(tree: ast.Module, followed: set[str]) -> Iterator[Unread]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in ("setattr", "delattr", "exec", "eval", "globals", "vars", "__import__"):
             yield Unread(node, f"`{node.func.id}()` runs when the migration is imported")
-
-
-def _import_time(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node Python runs when it imports the module: not the bodies of functions and lambdas
-    (a function's decorators and defaults do run)."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            stack.extend([*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)])
-        elif isinstance(node, ast.Lambda):
-            stack.extend([*node.args.defaults, *(d for d in node.args.kw_defaults if d)])
-        else:
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _rooted(node: ast.expr, names: set[str]) -> bool:

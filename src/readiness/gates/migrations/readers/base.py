@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import ast
 
     from readiness.gates.migrations.django import DjangoHistory
+    from readiness.gates.migrations.pymodules import RepoModules
 
 A = Action
 
@@ -70,6 +71,8 @@ class Run:
     detector: Detector
     django: DjangoHistory | None = None
     """The app states of Django migrations (made when the first one is judged)."""
+    modules: RepoModules | None = None
+    """The repository's own Python modules (made when the first Python migration is judged)."""
 
     @property
     def ws(self) -> Workspace:
