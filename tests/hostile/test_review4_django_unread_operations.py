@@ -53,6 +53,10 @@ CASES: dict[str, tuple[dict[str, str], str]] = {
     "database-operations": ({}, f"{HEAD}class Migration(migrations.Migration):\n{DEPS}"
                                 f"    operations = [migrations.SeparateDatabaseAndState("
                                 f"database_operations=[{DROP}][::1])]\n"),
+    "runpython-from-repository": ({"app/data.py": "def purge(apps, schema_editor):\n"
+                                                  "    schema_editor.execute('DROP TABLE app_user')\n"},
+                                  f"{HEAD}from app.data import purge\n\n\nclass Migration(migrations.Migration):\n"
+                                  f"{DEPS}    operations = [migrations.RunPython(purge)]\n"),
 }
 """Each must fail closed (dynamic-sql)."""
 
@@ -66,6 +70,9 @@ READ: dict[str, str] = {
     "either-branch": f"{HEAD}import os\n\n\nclass Migration(migrations.Migration):\n{DEPS}"
                      f"    if os.environ.get('X'):\n        operations = []\n"
                      f"    else:\n        operations = [{DROP}]\n",
+    "import-time-execute": f"{HEAD}from django.db import connection\n\n"
+                           "connection.cursor().execute('DROP TABLE app_user')\n\n\n"
+                           f"class Migration(migrations.Migration):\n{DEPS}    operations = []\n",
 }
 """Each is read: the drop itself is found."""
 

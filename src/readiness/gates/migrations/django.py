@@ -105,24 +105,29 @@ def _operations(tree: ast.Module, repo_module: Callable[[str], bool] | None = No
 
 
 def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str | None = None,
-            repo_module: Callable[[str], bool] | None = None) -> PyResult:
+            modules: pymodules.RepoModules | None = None) -> PyResult:
     """Operations of `Migration.operations`, `atomic`, and reversibility facts; `state` (the app as
     the earlier migrations leave it) is changed as this migration changes it. `label`: the app's
     label (its AppConfig's), default the directory name. What cannot be read (djangoshape.Unread)
-    is a `dynamic_sql` operation: it fails closed. `repo_module` tells the repository's own modules."""
+    is a `dynamic_sql` operation: it fails closed. `modules`: the repository's own Python."""
     src = Source(text)
     out = PyResult()
+    repo_module = modules.has if modules is not None else None
     shape, out.atomic, squash = _operations(tree, repo_module)
     for unread in shape.unread:
         out.ops.append(Op(action=A.DYNAMIC_SQL, detail=unread.why, **src.base(unread.node)))
         out.statements += 1
+    module_scope = Scope(tree.body)
+    for call in pymodules.import_time(tree.body):  # Django imports every migration module on `migrate`
+        if isinstance(call, ast.Call) and call_name(call) in ("execute", "executemany") and call.args:
+            embedded_sql(src, call.args[0], out, scope=module_scope, call=call)
     cls = shape.cls
     if cls is None:
         return out
     app = label or app_label(path)
     retired, retired_columns = dict(state.retired), dict(state.retired_columns)  # by earlier migrations only
     reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, shape.body), path=path,
-                     custom=_custom(tree, repo_module))
+                     custom=_custom(tree, repo_module), modules=modules, imports=pymodules.Imports(tree))
     for el in shape.operations:
         reader.operation(el)
     out.ops = _contract_steps(out.ops, retired, retired_columns, after_deploy=_after_deploy(cls))
@@ -213,6 +218,9 @@ class _Reader:
     """Reading state operations the database does not see (SeparateDatabaseAndState's state_operations)."""
     custom: Callable[[ast.Call], tuple[str | None, djangoshape.Unread | None]] | None = None
     """How an operation whose class is not Django's is read (djangoshape.custom_operation)."""
+    modules: pymodules.RepoModules | None = None
+    """The repository's own Python (a RunPython function imported from it)."""
+    imports: pymodules.Imports | None = None
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -425,6 +433,13 @@ class _Reader:
         code = arg(node, 0, "code")
         fn = self.scope.function(code.id) if isinstance(code, ast.Name) else None
         if fn is None:
+            dotted = self.imports.dotted(code) if self.imports is not None and code is not None else None
+            if code is not None and dotted is not None and self.modules is not None \
+                    and self.modules.touches_database(dotted):
+                # a function of the repository's own code that runs SQL itself: not read here, fails closed
+                self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(code)[:60]}` (RunPython code from "
+                                       "the repository's own modules, which runs SQL the gate does not read)", **base))
+                self.out.statements += 1
             return
         inner = self.scope.nested(fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
         framework = _framework_sql(fn)

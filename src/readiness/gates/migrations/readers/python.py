@@ -73,7 +73,7 @@ class PythonReader:
                 run.django = django.DjangoHistory(run.ws, [c.path for c in run.every if c.format == "python"])
             state = run.django.before(cand.path)
             run.django.judged(cand.path, tree)
-            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path), run.modules.has)
+            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path), run.modules)
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
         tx_cfg = run.ctx.config.migrations_gate.transactional
         if tx_cfg is not None:  # the configuration says how these migrations run (env.py, ATOMIC_REQUESTS...)
