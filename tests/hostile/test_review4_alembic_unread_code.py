@@ -83,6 +83,7 @@ def test_harmless_helpers_and_enum_types_still_pass(tmp_path: Path) -> None:
              "app/settings.py": "import os\n\n\ndef setting(name):\n    return os.environ.get(name)\n"}
     body = ("kind = sa.Enum('a', 'b', name='kind')\nkind.create(op.get_bind(), checkfirst=True)\n"
             "insp = sa.inspect(op.get_bind())\nlabel = setting('LABEL')\n"
+            "conn = op.get_bind()\nthere = conn.dialect.has_table(conn, 'users')\n"
             "op.add_column('users', sa.Column('kind', kind, nullable=True))")
     revision = _revision(HEAD + "from app.settings import setting\n", body)
     repo = PrRepo.make(tmp_path / "ws", BASE, {**extra, "alembic/versions/b2_x.py": revision})

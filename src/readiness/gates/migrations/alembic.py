@@ -435,6 +435,8 @@ def _unread_helper(node: ast.Call, scope: Scope, aliases: frozenset[str], reach:
         return None
     if isinstance(node.func, ast.Name) and node.func.id in _BUILTINS and dotted is None:
         return None  # getattr(op, ...), isinstance(bind, ...): Python's own (exec/eval are judged above)
+    if isinstance(node.func, ast.Attribute) and _bindish(_receiver_root(node.func), scope, aliases):
+        return None  # bind.dialect.has_table(bind, ...): the connection's own API (execute is read above)
     text = " ".join(ast.unparse(node.func).split())[:60]
     if any(_bindish(a, scope, aliases) for a in [*node.args, *(k.value for k in node.keywords)]):
         return f"`{text}(...)`, handed the migration's connection"
@@ -445,6 +447,15 @@ def _unread_helper(node: ast.Call, scope: Scope, aliases: frozenset[str], reach:
             and reach.modules.touches_database(dotted):
         return f"`{text}(...)` from the repository's own code, which runs SQL the gate does not read"
     return None
+
+
+def _receiver_root(node: ast.expr) -> ast.expr:
+    """`op.get_bind().dialect.has_table` -> `op.get_bind()`; `bind.dialect.x` -> `bind`."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_bind":
+            return node
+    return node
 
 
 def pymodules_root(node: ast.expr) -> str | None:
