@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, NamedTuple
+import builtins
+import re
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from readiness.gates.migrations import pymodules
 from readiness.gates.migrations.dynamic import Scope
-from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, Op
+from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.pgtree import SERIAL_TYPES, function_volatility
 from readiness.gates.migrations.pyast import (
@@ -25,25 +28,41 @@ from readiness.gates.migrations.pyast import (
     volatile_text,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from readiness.gates.migrations.pymodules import RepoModules
+
 A = Action
 
 
 def looks_like_alembic(text: str) -> bool:
     """Cheap content test before parsing."""
-    return "def upgrade" in text and ("alembic" in text or "op." in text or "down_revision" in text)
+    return re.search(r"\bupgrade\b", text) is not None and (
+        "alembic" in text or "op." in text or "down_revision" in text)  # `class upgrade:` runs as it is imported
 
 
-def analyse(tree: ast.Module, text: str) -> PyResult:
-    """Operations of `upgrade()` (and `downgrade()`), reversibility facts."""
+def analyse(tree: ast.Module, text: str, modules: RepoModules | None = None) -> PyResult:
+    """Operations of `upgrade()` (and `downgrade()`), reversibility facts. `modules`: the
+    repository's own Python, to tell a helper of the repository from an installed package's."""
     src = Source(text)
     out = PyResult()
-    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     aliases = op_aliases(tree)
     up = funcs.get("upgrade")
+    module_scope = Scope(tree.body)
+    reach = _Reach(pymodules.Imports(tree), modules)
+    # what runs when Alembic imports the revision (module code, decorators, defaults) runs with op live
+    for call in _import_time_calls(tree):
+        _call(call, src, out, out.ops, {}, False, count=True, scope=module_scope, visited={"upgrade"},
+              aliases=aliases, reach=reach)
+    for node, why in _upgrade_rebound(tree):
+        out.ops.append(Op(action=A.DYNAMIC_SQL, detail=why, **src.base(node)))
+        out.statements += 1
     if up is not None:
-        scope = Scope(tree.body, up.body)
+        scope = module_scope.nested(up.body)  # module names hold their last value when upgrade() runs
         _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited={"upgrade"},
-              aliases=aliases)
+              aliases=aliases, reach=reach)
     down = funcs.get("downgrade")
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
@@ -54,8 +73,50 @@ def analyse(tree: ast.Module, text: str) -> PyResult:
     else:
         scratch = PyResult()
         _walk(down.body, src, scratch, out.down_ops, batch={}, autocommit=False, count=False,
-              scope=Scope(tree.body, down.body), visited={"downgrade"}, aliases=aliases)
+              scope=module_scope.nested(down.body), visited={"downgrade"}, aliases=aliases, reach=reach)
     return out
+
+
+class _Reach(NamedTuple):
+    """Where the names a revision calls come from: its imports, and the repository's own modules."""
+
+    imports: pymodules.Imports
+    modules: RepoModules | None
+
+
+def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
+    """The calls Python makes when it imports the module: module-level code, class bodies, every
+    function's decorators and default values (not function bodies)."""
+    return [n for n in pymodules.import_time(tree.body) if isinstance(n, ast.Call)]
+
+
+def _upgrade_rebound(tree: ast.Module) -> list[tuple[ast.AST, str]]:
+    """What makes `upgrade` something other than the one plain function the gate reads: bound more
+    than once or not by `def`, decorated, or changed after it is made (`upgrade.__code__ = ...`,
+    `setattr(...)`, `globals()[...]`)."""
+    out: list[tuple[ast.AST, str]] = []
+    binds = [st for st in pymodules.module_statements(tree.body) if "upgrade" in pymodules.bound_names(st)]
+    defs = [st for st in binds if isinstance(st, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if len(binds) > 1 or (binds and not defs):
+        out.append((binds[-1], "`upgrade` is bound more than once, or not by `def`: which function Alembic runs "
+                               "is not known"))
+    out.extend((dec, f"`upgrade()` is decorated by `{ast.unparse(dec)[:60]}`, which decides what runs")
+               for d in defs for dec in d.decorator_list)
+    for node in pymodules.import_time(tree.body):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+            if any(isinstance(t, ast.Attribute | ast.Subscript) and _rooted_at(t, "upgrade") for t in targets):
+                out.append((node, "`upgrade` is changed after it is made"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("setattr", "delattr", "globals", "vars"):
+            out.append((node, f"`{node.func.id}()` at import can replace what Alembic runs"))
+    return out
+
+
+def _rooted_at(node: ast.expr, name: str) -> bool:
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def op_aliases(tree: ast.Module) -> frozenset[str]:
@@ -103,8 +164,9 @@ def _as_op(node: ast.Call, scope: Scope, aliases: frozenset[str]) -> tuple[str, 
 
 
 def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *, batch: dict[str, str],
-          autocommit: bool, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str]) -> None:
-    kw: dict[str, Any] = {"count": count, "scope": scope, "visited": visited, "aliases": aliases}
+          autocommit: bool, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str],
+          reach: _Reach) -> None:
+    kw: dict[str, Any] = {"count": count, "scope": scope, "visited": visited, "aliases": aliases, "reach": reach}
     for st in body:
         if isinstance(st, ast.With | ast.AsyncWith):
             inner_batch = dict(batch)
@@ -292,8 +354,119 @@ def _through_impl(f: ast.expr, aliases: frozenset[str]) -> bool:
     return False
 
 
-def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],
-          autocommit: bool, *, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str]) -> None:
+_SCHEMA_KINDS = {"Table": ObjectKind.TABLE, "Index": ObjectKind.INDEX, "Sequence": ObjectKind.SEQUENCE,
+                 "Enum": ObjectKind.TYPE, "ENUM": ObjectKind.TYPE}
+"""SQLAlchemy schema objects whose `.create(bind)` / `.drop(bind)` run DDL."""
+_SAFE_ROOTS = frozenset({"alembic", "sqlalchemy"})
+"""Packages whose functions a migration calls without running SQL of the repository's choosing."""
+_BUILTINS = frozenset(dir(builtins)) - {"exec", "eval", "compile", "__import__"}
+_BIND_NAMES = frozenset({"bind", "conn", "connection", "engine", "session", "db_session", "sess", "connectable"})
+
+
+def _bindish(node: ast.expr | None, scope: Scope, aliases: frozenset[str], depth: int = 0) -> bool:
+    """`node` is something SQL can be run through: `op` itself, the migration's connection
+    (`op.get_bind()`, `op.get_context().connection`, a name bound to either, `bind`/`conn`/`session`),
+    or a session made on it (`Session(bind=bind)`)."""
+    if node is None or depth > 8:
+        return False
+    if isinstance(node, ast.Name):
+        if node.id in aliases or node.id == "op":
+            return True
+        bound = scope.get(node.id, node.lineno)
+        if bound is None:
+            return node.id in _BIND_NAMES
+        return _bindish(bound, scope, aliases, depth + 1)
+    text = ast.unparse(node)
+    if text in aliases or text.endswith(("get_bind()", ".connection", ".get_context()")):
+        return True
+    if isinstance(node, ast.Call) and call_name(node) in ("Session", "sessionmaker", "scoped_session"):
+        return any(_bindish(a, scope, aliases, depth + 1) for a in [*node.args, *(k.value for k in node.keywords)])
+    return False
+
+
+def _schema_object(node: ast.Call, scope: Scope,
+                   aliases: frozenset[str]) -> Callable[[dict[str, Any]], list[Op]] | None:
+    """`sa.Table("users", meta).drop(bind)` (DROP TABLE users), `sa.Enum(..., name="e").create(bind)`
+    (CREATE TYPE), `metadata.drop_all(bind)` (every table of the metadata: not known, fails closed):
+    the operations a SQLAlchemy schema object's create/drop runs on the migration's connection, as
+    a function of the call's position; None when `node` is no such call."""
+    f = node.func
+    if not isinstance(f, ast.Attribute) or f.attr not in ("drop", "create", "drop_all", "create_all"):
+        return None
+    if not any(_bindish(a, scope, aliases) for a in [*node.args, *(k.value for k in node.keywords if k.arg == "bind")]):
+        return None
+    what = f" `{' '.join(ast.unparse(node).split())[:80]}`"
+    if f.attr == "create_all":
+        return lambda base: []  # creates what does not exist yet (checkfirst): nothing is lost
+    if f.attr == "drop_all":
+        return lambda base: [Op(action=A.DYNAMIC_SQL, detail=f"{what[1:]} (every table of the metadata)", **base)]
+    owner: ast.expr | None = f.value
+    for _ in range(8):  # a name bound to the object
+        if not isinstance(owner, ast.Name):
+            break
+        owner = scope.get(owner.id, owner.lineno)
+    kind = _SCHEMA_KINDS.get(call_name(owner)) if isinstance(owner, ast.Call) else None
+    if kind is None or not isinstance(owner, ast.Call):
+        if f.attr == "create":
+            return None  # creating an object the gate cannot name: nothing existing is lost
+        return lambda base: [Op(action=A.DYNAMIC_SQL, detail=what[1:], **base)]
+    name = const_str(arg(owner, 0, "name")) if kind is not ObjectKind.TYPE else const_str(arg(owner, -1, "name"))
+    label = name or "{" + ast.unparse(owner)[:40] + "}"
+    drop = f.attr == "drop"
+    if kind is ObjectKind.TABLE:
+        action = A.DROP_TABLE if drop else A.CREATE_TABLE
+        return lambda base: [Op(action=action, table=label, **base)]
+    if kind is ObjectKind.INDEX:
+        table = const_str(owner.args[1].args[0]) if len(owner.args) > 1 and isinstance(owner.args[1], ast.Call) \
+            and owner.args[1].args else None
+        action = A.DROP_INDEX if drop else A.CREATE_INDEX
+        return lambda base: [Op(action=action, table=table, column=label, **base)]
+    action = A.DROP_OBJECT if drop else A.CREATE_OBJECT
+    return lambda base: [Op(action=action, column=label, kind=kind, **base)]
+
+
+def _unread_helper(node: ast.Call, scope: Scope, aliases: frozenset[str], reach: _Reach) -> str | None:
+    """Why a call to a function the gate does not read may run SQL it cannot see: it is handed
+    `op` or the connection (any package but Alembic's and SQLAlchemy's), or it comes from a module
+    of the repository that can run SQL itself; None when neither."""
+    dotted = reach.imports.dotted(node.func)
+    root = dotted.split(".")[0] if dotted else None
+    if root in _SAFE_ROOTS:
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id in _BUILTINS and dotted is None:
+        return None  # getattr(op, ...), isinstance(bind, ...): Python's own (exec/eval are judged above)
+    if isinstance(node.func, ast.Attribute) and _bindish(_receiver_root(node.func), scope, aliases):
+        return None  # bind.dialect.has_table(bind, ...): the connection's own API (execute is read above)
+    text = " ".join(ast.unparse(node.func).split())[:60]
+    if any(_bindish(a, scope, aliases) for a in [*node.args, *(k.value for k in node.keywords)]):
+        return f"`{text}(...)`, handed the migration's connection"
+    name_root = pymodules_root(node.func)
+    if name_root is not None and name_root in reach.imports.relative:
+        return f"`{text}(...)` from the repository's own code"
+    if dotted is not None and reach.modules is not None and reach.modules.has(dotted) \
+            and reach.modules.touches_database(dotted):
+        return f"`{text}(...)` from the repository's own code, which runs SQL the gate does not read"
+    return None
+
+
+def _receiver_root(node: ast.expr) -> ast.expr:
+    """`op.get_bind().dialect.has_table` -> `op.get_bind()`; `bind.dialect.x` -> `bind`."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_bind":
+            return node
+    return node
+
+
+def pymodules_root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: dict[str, str],  # noqa: C901
+          autocommit: bool, *, count: bool, scope: Scope, visited: set[str], aliases: frozenset[str],
+          reach: _Reach) -> None:
     who = receiver(node)
     name = call_name(node)
     f = node.func
@@ -332,11 +505,22 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
                      autocommit=autocommit, into=target, scope=scope, call=node)
         return
     if who != "op" and not in_batch:
+        schema = _schema_object(node, scope, aliases)
+        if schema is not None:  # sa.Table(...).drop(bind), metadata.drop_all(bind), Enum.create(bind)
+            target.extend(o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=autocommit)
+                          for o in schema(src.base(node)))
+            if count:
+                out.statements += 1
+            return
         helper = scope.function(f.id) if isinstance(f, ast.Name) else None
         if helper is not None and helper.name not in visited:  # a function of the module upgrade() calls
             visited.add(helper.name)
             _walk(helper.body, src, out, target, batch=batch, autocommit=autocommit, count=count, scope=scope,
-                  visited=visited, aliases=aliases)
+                  visited=visited, aliases=aliases, reach=reach)
+        elif helper is None and (why := _unread_helper(node, scope, aliases, reach)) is not None:
+            target.append(Op(action=A.DYNAMIC_SQL, detail=why, autocommit=autocommit, **src.base(node)))
+            if count:
+                out.statements += 1
         return
     shift = 0 if in_batch else 1  # batch ops omit the table argument
     table = batch[who] if in_batch else name_of(arg(node, 0, "table_name"), scope)

@@ -16,6 +16,9 @@ Without configuration these layouts are recognised (by name and place, then by c
 | alembic | `.py` under `versions/` with `def upgrade` | `downgrade()` |
 | django | `.py` under `migrations/` with `class Migration` | per operation |
 
+A changelog with a name Flyway runs (`V2__x.sql`) is Liquibase's only when the repository says so
+(`liquibase.runner`): Flyway ignores the marker and runs the whole file.
+
 `gates.migrations.paths` (globs or directories) replaces the automatic search: every `.sql` and
 `.py` file under them is a candidate, classified by the same names and content. A glob that names
 directories (`apps/*/migrations`) means the files under them; an entry that gives no migration is

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from readiness.gates.migrations import djangoshape, pymodules
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Action, ColumnDef, ColumnType, ConstraintKind, Op
@@ -44,8 +45,9 @@ A = Action
 
 
 def looks_like_django(text: str) -> bool:
-    """Cheap content test before parsing."""
-    return "class Migration" in text and "operations" in text
+    """Cheap content test before parsing: a module that binds `Migration` (a class of that name, or
+    another class bound to the name, which Django runs all the same)."""
+    return re.search(r"\bMigration\b", text) is not None
 
 
 def app_label(path: str) -> str:
@@ -88,39 +90,45 @@ class AppState:
         return self.tables.get(model) or f"{app}_{model}"
 
 
-def _migration_class(tree: ast.Module) -> ast.ClassDef | None:
-    return next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
-
-
-def _operations(tree: ast.Module) -> tuple[ast.ClassDef | None, ast.expr | None, bool, bool]:
-    """The Migration class, its `operations`, whether it is atomic and whether it is a squash."""
-    cls = _migration_class(tree)
-    ops_list: ast.expr | None = None
+def _operations(tree: ast.Module, repo_module: Callable[[str], bool] | None = None
+                ) -> tuple[djangoshape.Shape, bool, bool]:
+    """The Migration class and its operations (djangoshape), whether it is atomic and whether it is a squash."""
+    shape = djangoshape.read(tree, repo_module)
     atomic, squash = True, False
-    for st in cls.body if cls is not None else ():
+    for st in shape.body:
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
             if st.targets[0].id == "atomic" and truthy(st.value) is False:
                 atomic = False
-            elif st.targets[0].id == "operations":
-                ops_list = st.value
             elif st.targets[0].id == "replaces":
                 squash = isinstance(st.value, ast.List | ast.Tuple) and bool(st.value.elts)
-    return cls, ops_list, atomic, squash
+    return shape, atomic, squash
 
 
-def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str | None = None) -> PyResult:
+def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str | None = None,
+            modules: pymodules.RepoModules | None = None) -> PyResult:
     """Operations of `Migration.operations`, `atomic`, and reversibility facts; `state` (the app as
     the earlier migrations leave it) is changed as this migration changes it. `label`: the app's
-    label (its AppConfig's), default the directory name."""
+    label (its AppConfig's), default the directory name. What cannot be read (djangoshape.Unread)
+    is a `dynamic_sql` operation: it fails closed. `modules`: the repository's own Python."""
     src = Source(text)
     out = PyResult()
-    cls, ops_list, out.atomic, squash = _operations(tree)
-    if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
+    repo_module = modules.has if modules is not None else None
+    shape, out.atomic, squash = _operations(tree, repo_module)
+    for unread in shape.unread:
+        out.ops.append(Op(action=A.DYNAMIC_SQL, detail=unread.why, **src.base(unread.node)))
+        out.statements += 1
+    module_scope = Scope(tree.body)
+    for call in pymodules.import_time(tree.body):  # Django imports every migration module on `migrate`
+        if isinstance(call, ast.Call) and call_name(call) in ("execute", "executemany") and call.args:
+            embedded_sql(src, call.args[0], out, scope=module_scope, call=call)
+    cls = shape.cls
+    if cls is None:
         return out
     app = label or app_label(path)
     retired, retired_columns = dict(state.retired), dict(state.retired_columns)  # by earlier migrations only
-    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, cls.body), path=path)
-    for el in ops_list.elts:
+    reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, shape.body), path=path,
+                     custom=_custom(tree, repo_module), modules=modules, imports=pymodules.Imports(tree))
+    for el in shape.operations:
         reader.operation(el)
     out.ops = _contract_steps(out.ops, retired, retired_columns, after_deploy=_after_deploy(cls))
     if squash:
@@ -130,13 +138,19 @@ def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str 
 
 def replay(tree: ast.Module, path: str, state: AppState, label: str | None = None) -> None:
     """Change `state` as the migration in `tree` changes its app's models (no judging)."""
-    cls, ops_list, _atomic, _squash = _operations(tree)
-    if cls is None or not isinstance(ops_list, ast.List | ast.Tuple):
+    shape, _atomic, _squash = _operations(tree)
+    if shape.cls is None:
         return
     reader = _Reader(src=None, out=PyResult(), app=label or app_label(path), state=state, path=path,
-                     scope=Scope(tree.body, cls.body))
-    for el in ops_list.elts:
+                     scope=Scope(tree.body, shape.body), custom=_custom(tree, None))
+    for el in shape.operations:
         reader.operation(el)
+
+
+def _custom(tree: ast.Module, repo_module: Callable[[str], bool] | None
+            ) -> Callable[[ast.Call], tuple[str | None, djangoshape.Unread | None]]:
+    imports = pymodules.Imports(tree)
+    return lambda call: djangoshape.custom_operation(call, tree, imports, repo_module)
 
 
 def _after_deploy(cls: ast.ClassDef) -> bool:
@@ -202,6 +216,11 @@ class _Reader:
     """The migration's path (named by what it retires)."""
     state_only: bool = False
     """Reading state operations the database does not see (SeparateDatabaseAndState's state_operations)."""
+    custom: Callable[[ast.Call], tuple[str | None, djangoshape.Unread | None]] | None = None
+    """How an operation whose class is not Django's is read (djangoshape.custom_operation)."""
+    modules: pymodules.RepoModules | None = None
+    """The repository's own Python (a RunPython function imported from it)."""
+    imports: pymodules.Imports | None = None
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -210,6 +229,14 @@ class _Reader:
         if not isinstance(node, ast.Call):
             return
         name = call_name(node)
+        if self.custom is not None:
+            stands_for, unread = self.custom(node)
+            if unread is not None:
+                if self.src is not None and not self.state_only:
+                    self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=unread.why, **self.src.base(node)))
+                    self.out.statements += 1
+                return
+            name = stands_for or name
         if name == "SeparateDatabaseAndState":
             self._separate(node)
             return
@@ -346,7 +373,13 @@ class _Reader:
         """SeparateDatabaseAndState: the database operations run; the state ones change the models."""
         state_ops = self._list(arg(node, 1, "state_operations"))
         db_ops = self._list(arg(node, 0, "database_operations"))
-        if self.src is not None and isinstance(db_ops, ast.List | ast.Tuple):
+        if self.src is not None and db_ops is not None and not (
+                isinstance(db_ops, ast.List | ast.Tuple) and all(isinstance(e, ast.Call) for e in db_ops.elts)):
+            # database operations the gate cannot list: what runs is not known (fails closed)
+            self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail="`database_operations` the gate cannot read as a "
+                                   "list of operations", **self.src.base(db_ops)))
+            self.out.statements += 1
+        elif self.src is not None and isinstance(db_ops, ast.List | ast.Tuple):
             keep = self.state
             scratch = AppState(fields={m: dict(f) for m, f in keep.fields.items()}, together=dict(keep.together),
                                tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve,
@@ -400,6 +433,13 @@ class _Reader:
         code = arg(node, 0, "code")
         fn = self.scope.function(code.id) if isinstance(code, ast.Name) else None
         if fn is None:
+            dotted = self.imports.dotted(code) if self.imports is not None and code is not None else None
+            if code is not None and dotted is not None and self.modules is not None \
+                    and self.modules.touches_database(dotted):
+                # a function of the repository's own code that runs SQL itself: not read here, fails closed
+                self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(code)[:60]}` (RunPython code from "
+                                       "the repository's own modules, which runs SQL the gate does not read)", **base))
+                self.out.statements += 1
             return
         inner = self.scope.nested(fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
         framework = _framework_sql(fn)

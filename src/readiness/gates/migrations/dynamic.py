@@ -112,7 +112,11 @@ class Scope:
         return Scope(body, parent=self._module)
 
     def get(self, name: str, line: int | None = None) -> ast.expr | None:
-        """What `name` holds at `line` (its only binding when no line is given)."""
+        """What `name` holds at `line` (its only binding when no line is given). In a nested scope a
+        name the function does not bind is the module's, read when the function runs (after the
+        whole module): its only binding, else not known (`SQL = ...` rebound below the function)."""
+        if self.parent is not None and name not in self._values and name not in self._unreadable:
+            return self.parent.get(name)
         scopes = (self,) if self.parent is None else (self.parent, self)  # outer first: inner wins a tie
         if any(name in sc._unreadable for sc in scopes):
             return None

@@ -14,6 +14,13 @@ What Liquibase does with such a file, and so what the gate assumes:
   `--rollback <sql>` lines or a `/* liquibase rollback ... */` block; `--rollback empty` and
   `--rollback not required` say on purpose that there is none.
 
+A file can carry the marker and a name Flyway also runs (`V2__x.sql`, `R__x.sql`, `afterMigrate.sql`).
+Flyway ignores the marker and runs the whole file: the SQL before the first changeset and the
+changesets whose `dbms:` excludes PostgreSQL included. Who runs it is decided by the repository
+(`runner`): Flyway when another Flyway-named file beside it is plain SQL or a `flyway.conf` /
+`flyway.toml` exists; Liquibase when a changelog (or `liquibase.properties`) names it or includes its
+directory; otherwise either may, and every statement Flyway would run is judged too.
+
 Rollback SQL sits in comments, so the PostgreSQL parser skips it when it parses the changeset;
 to parse the rollback itself, its text is laid out on the same lines and columns as in the file
 (everything else blanked), so positions in it are exact.
@@ -23,6 +30,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
+
+from readiness.gates.migrations.discover import FLYWAY_REPEATABLE, FLYWAY_UP
+from readiness.workspace import FileProblem, Workspace
 
 HEADER = re.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
 _CHANGESET = re.compile(r"^[ \t]*--[ \t]*changeset[ \t]+(?P<ident>\S+)(?P<attrs>[^\n]*)$", re.IGNORECASE | re.MULTILINE)
@@ -121,3 +132,70 @@ def _rollback(body: str) -> tuple[str, str]:
     if _NO_ROLLBACK.match(written):
         return "", "empty"
     return "\n".join(kept), "present"
+
+
+FLYWAY_CALLBACK = re.compile(r"^(?:(?:before|after)[A-Z][A-Za-z]*|createSchema)(?:__.*)?\.(?i:sql)$")
+"""Flyway's SQL callbacks (`afterMigrate.sql`, `beforeEachMigrate__x.sql`): Flyway runs them too."""
+_FLYWAY_CONFIG = frozenset({"flyway.conf", "flyway.toml"})
+_LIQUIBASE_CHANGELOG = re.compile(r"(?i)(?:changelog|changeset|liquibase)[^/]*\.(?:xml|ya?ml|json|sql)$")
+_MAX_READS = 64
+"""Files read, at most, to decide who runs one file (a bound on what a PR can make the gate read)."""
+
+Runner = Literal["flyway", "liquibase", "either"]
+
+
+def flyway_named(path: str) -> bool:
+    """A name Flyway runs from its locations (versioned, repeatable or a callback)."""
+    name = path.rsplit("/", 1)[-1]
+    return bool(FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name) or FLYWAY_CALLBACK.match(name))
+
+
+def runner(ws: Workspace, path: str) -> Runner:
+    """Who runs `path`, a changelog with a Flyway name, on the repository's evidence: `flyway`
+    when another Flyway-named SQL file (the same directory first) is plain SQL, or the repository
+    has a `flyway.conf` / `flyway.toml`; `liquibase` when a Liquibase changelog or
+    `liquibase.properties` names the file or includes its directory; `either` without evidence.
+    Flyway's evidence wins: a changelog naming a file does not stop Flyway from running it."""
+    files = ws.files()
+    if any(f.rsplit("/", 1)[-1].lower() in _FLYWAY_CONFIG for f in files):
+        return "flyway"
+    folder, _, name = path.rpartition("/")
+    others = [f for f in files if f != path and f.lower().endswith(".sql") and flyway_named(f)]
+    others.sort(key=lambda f: (f.rpartition("/")[0] != folder, f))
+    reads = 0
+    for other in others[:_MAX_READS]:
+        reads += 1
+        try:
+            head = ws.read_bytes(other)[:4096].decode("utf-8", "replace").lstrip("\ufeff")
+        except FileProblem:
+            continue
+        if not is_changelog(head):
+            return "flyway"
+    dir_name = folder.rsplit("/", 1)[-1]
+    for f in files:
+        if reads >= 2 * _MAX_READS:
+            break
+        base = f.rsplit("/", 1)[-1]
+        if f == path or not (_LIQUIBASE_CHANGELOG.search(base) or base == "liquibase.properties"):
+            continue
+        if f.lower().endswith(".sql"):
+            continue  # a formatted-SQL changelog cannot include another file
+        reads += 1
+        try:
+            text = ws.read_bytes(f).decode("utf-8", "replace")
+        except FileProblem:
+            continue
+        if name in text or ("includeAll" in text and dir_name and dir_name in text):
+            return "liquibase"
+    return "either"
+
+
+def preamble(text: str) -> str:
+    """The text before the first changeset (the marker line blanked): Liquibase skips it, Flyway runs it."""
+    first = _CHANGESET.search(text)
+    head = text[: first.start()] if first is not None else text
+    m = HEADER.match(head)
+    if m is None:
+        return head
+    end = head.find("\n", m.end())
+    return "\n" * head.count("\n", 0, m.end()) + ("" if end < 0 else head[end:])

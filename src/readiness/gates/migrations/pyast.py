@@ -250,6 +250,12 @@ def postgres_branch(test: ast.expr) -> str | None:
         if prefix is not None and prefix.lower().startswith(_DIALECTS):
             return "body" if prefix.lower().startswith("postgres") else "orelse"
         return None
+    if isinstance(test, ast.BoolOp):  # `vendor == "mysql" and not mariadb`: false on PostgreSQL whatever the rest
+        sides = [postgres_branch(v) for v in test.values]
+        decisive, other = ("orelse", "body") if isinstance(test.op, ast.And) else ("body", "orelse")
+        if decisive in sides:
+            return decisive
+        return other if all(side == other for side in sides) else None
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1):
         return None
     left, right = test.left, test.comparators[0]

@@ -157,7 +157,8 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
     except FileProblem:
         return None
     configured = None if transactional is None else (StaticMode.WRAPPED if transactional else StaticMode.AUTOCOMMIT)
-    if liquibase.is_changelog(text):
+    if liquibase.is_changelog(text) and not (liquibase.flyway_named(cand.path)
+                                             and liquibase.runner(ws, cand.path) == "flyway"):
         ups: list[Statement] = []
         downs: list[Statement] = []
         has_down = False

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from readiness.gates.migrations.django import DjangoHistory
     from readiness.gates.migrations.flywayconf import Flyway
+    from readiness.gates.migrations.pymodules import RepoModules
 
 A = Action
 
@@ -73,6 +74,8 @@ class Run:
     """The app states of Django migrations (made when the first one is judged)."""
     flyway: Flyway | None = None
     """The Flyway configuration of the base and the PR (its placeholders' values)."""
+    modules: RepoModules | None = None
+    """The repository's own Python modules (made when the first Python migration is judged)."""
 
     @property
     def ws(self) -> Workspace:

@@ -1,5 +1,7 @@
 """Liquibase formatted-SQL changelogs: each changeset its own transaction (or none, with
-`runInTransaction:false`), its `--rollback` the down, judged per changeset."""
+`runInTransaction:false`), its `--rollback` the down, judged per changeset. A changelog with a name
+Flyway runs is read as Flyway runs it when the repository says Flyway runs it, and judged with
+everything Flyway would run when nothing says which tool does (`liquibase.runner`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from readiness.gates.base import GateOutcome
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, sql_ops
+from readiness.gates.migrations.readers.files import FileReader
 from readiness.gates.migrations.sql import Origin, fill_placeholders
 from readiness.gates.migrations.transactions import TxMode
 
@@ -17,10 +20,22 @@ class ChangelogReader:
     """Liquibase changelogs (`--liquibase formatted sql`)."""
 
     def read(self, run: Run, cand: Candidate, text: str, out: GateOutcome) -> Analysis:
+        flyway_too = False
+        if liquibase.flyway_named(cand.path):
+            who = liquibase.runner(run.ws, cand.path)
+            if who == "flyway":  # Flyway runs the whole file, the marker is a comment to it
+                return FileReader().read(run, cand, text, out)
+            flyway_too = who == "either"
         an = Analysis(fmt="liquibase", changesets=True, down_state="n/a")
         in_txn = False
+        if flyway_too:  # Liquibase skips the SQL before the first changeset; Flyway would run it
+            ops, errors, n = sql_ops(fill_placeholders(liquibase.preamble(text)), Origin(line=1))
+            an.ops.extend(ops)
+            an.errors.extend((cand.path, e) for e in errors)
+            an.statements += n
+            in_txn = n > 0
         for unit, cs in enumerate(liquibase.changesets(text), start=1):
-            if not cs.for_postgres:
+            if not cs.for_postgres and not flyway_too:  # another database's changeset (Flyway runs it anyway)
                 continue
             ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
             # each changeset is its own transaction (or none, with runInTransaction:false)

@@ -58,19 +58,22 @@ class PythonReader:
 
     def _tree(self, run: Run, cand: Candidate, text: str, tree: ast.Module, is_alembic: bool) -> Analysis:
         from readiness.gates.migrations import alembic, django
+        from readiness.gates.migrations.pymodules import RepoModules
 
         fmt = "alembic" if is_alembic else "django"
         an = Analysis(fmt=fmt, python=True)
         res: PyResult
+        if run.modules is None:
+            run.modules = RepoModules(run.ws)
         if is_alembic:
-            res = alembic.analyse(tree, text)
+            res = alembic.analyse(tree, text, run.modules)
             an.mode = TxMode.WRAPPED
         else:
             if run.django is None:
                 run.django = django.DjangoHistory(run.ws, [c.path for c in run.every if c.format == "python"])
             state = run.django.before(cand.path)
             run.django.judged(cand.path, tree)
-            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path))
+            res = django.analyse(tree, text, cand.path, state, run.django.label(cand.path), run.modules)
             an.mode = TxMode.WRAPPED if res.atomic else TxMode.AUTOCOMMIT
         tx_cfg = run.ctx.config.migrations_gate.transactional
         if tx_cfg is not None:  # the configuration says how these migrations run (env.py, ATOMIC_REQUESTS...)
