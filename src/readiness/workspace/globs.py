@@ -6,7 +6,8 @@ compiled set (`GlobSet`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -241,6 +242,45 @@ class GlobSet:
 def glob_set(patterns: tuple[str, ...]) -> GlobSet:
     """The compiled set of these globs (cached: a policy's lists are matched against every file)."""
     return GlobSet(patterns)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The text every path the glob matches starts with: the pattern up to its first `*`, `?` or `[`."""
+    pattern = pattern.removeprefix("./")
+    cut = len(pattern)
+    for special in "*?[":
+        at = pattern.find(special)
+        if at != -1:
+            cut = min(cut, at)
+    return pattern[:cut]
+
+
+def matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """The match function of these globs (true for a path any of them matches)."""
+    return glob_regex(patterns[0]).match if len(patterns) == 1 else glob_set(patterns).match
+
+
+def select(files: Sequence[str], patterns: Iterable[str]) -> list[str]:
+    """The paths of the sorted list `files` that match any of the globs, in order.
+
+    Only the run of `files` that starts with the globs' common literal prefix is matched (found by
+    bisection): `config/services/*.yaml` looks at `config/services/...` alone, not the whole tree."""
+    pats = patterns if isinstance(patterns, tuple) else tuple(patterns)
+    if not pats:
+        return []
+    prefixes = [literal_prefix(p) for p in pats]
+    lead = min(prefixes)
+    top = max(prefixes)
+    while not top.startswith(lead):  # the common prefix of all: of the least and the greatest
+        lead = lead[:-1]
+    lo, hi = 0, len(files)
+    if lead:
+        lo = bisect_left(files, lead)
+        hi = lo
+        while hi < len(files) and files[hi].startswith(lead):
+            hi += 1
+    match = matcher(pats)
+    return [f for f in files[lo:hi] if match(f)]
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

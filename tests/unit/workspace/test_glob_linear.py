@@ -75,3 +75,16 @@ def test_a_glob_set_matches_as_its_globs_one_by_one(globs: list[str], path: str)
     gs = GlobSet(globs)
     assert gs.first(path) == expected
     assert gs.match(path) == (expected is not None)
+
+
+PREFIXED = st.lists(st.sampled_from([*PIECES, "./", "[ab]", "a/b/", "b/a"]), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PREFIXED, min_size=1, max_size=4), st.lists(PATHS, max_size=30))
+def test_selecting_from_a_sorted_listing_is_matching_every_path(globs: list[str], paths: list[str]) -> None:
+    # a workspace glob looks only at the run of the sorted listing under the globs' literal prefix
+    from readiness.workspace.globs import matches, select
+
+    listing = sorted(set(paths))
+    assert select(listing, globs) == [p for p in listing if matches(p, tuple(globs))]
