@@ -37,6 +37,8 @@ class ChangeSet:
     """The repository, when git answered (to read files as they are at the base)."""
     base_commit: str | None = None
     """The base commit itself (the base branch's tip), when git knows it: its `.readiness.yml` is the policy."""
+    added: frozenset[str] = frozenset()
+    """Paths the PR's commits add (absent at `base_sha`): `base_text` knows them absent without asking git."""
 
     def touched(self, path: str) -> bool:
         """True when the PR adds or changes `path`.
@@ -107,20 +109,23 @@ def git_changes(root: Path, base: str, *, stop: Path | None = None, worktree: bo
     parts = _names(repo.run(*args, point, head_sha))
     files: set[str] = set()
     deleted: set[str] = set()
+    new: set[str] = set()
     for status, path in zip(parts[0::2], parts[1::2], strict=False):
         (deleted if status.startswith("D") else files).add(path)
+        if status.startswith("A"):
+            new.add(path)
     if worktree:
         added, modified, removed = worktree_changes(repo, head_sha)
         files |= added | modified
         files -= removed
         deleted = (deleted - added - modified) | removed
     return ChangeSet(base=base, files=frozenset(files), deleted=frozenset(deleted), source="git",
-                     base_sha=point, repo=repo, base_commit=base_sha)
+                     base_sha=point, repo=repo, base_commit=base_sha, added=frozenset(new))
 
 
 def base_text(changes: ChangeSet, rel: str, *, limit: int) -> str | None:
     """The file `rel` as it is at the base; None when it does not exist there (or is not a regular file)."""
-    if changes.repo is None or changes.base_sha is None:
+    if changes.repo is None or changes.base_sha is None or rel in changes.added:
         return None
     data = changes.repo.read_file(changes.base_sha, rel, limit=limit)
     return None if data is None else data.decode("utf-8", "replace")
