@@ -256,8 +256,10 @@ class _Builder:
 
 def _number12(text: str, integer: bool) -> Any:
     """A YAML 1.2 core int or float (the text when it is not one, e.g. under an explicit tag)."""
-    v = text.replace("_", "")
     try:
+        if integer and text.isdigit():  # the common case: plain decimal digits
+            return int(text)
+        v = text.replace("_", "")
         if integer:
             sign = -1 if v.startswith("-") else 1
             digits = v.lstrip("+-")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from readiness.model import DependencyChange, Finding, GateResult, Report, VulnerablePackage
+from readiness.model import DependencyChange, Finding, GateResult, GateStatus, Report, VulnerablePackage
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -82,7 +82,8 @@ def _head(report: Report) -> dict[str, Any]:
         "gates": [gate_dict(g) for g in report.gates],
     }
     card = None
-    if any(g.gate == "checklist" for g in report.gates):  # no scorecard without it: its modules not imported
+    # no scorecard unless the checklist gate ran (passed or failed): otherwise its modules are not imported
+    if any(g.gate == "checklist" and g.status in (GateStatus.PASS, GateStatus.FAIL) for g in report.gates):
         from readiness.score.rubric import score
 
         card = score(report)

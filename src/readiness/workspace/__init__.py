@@ -32,6 +32,7 @@ from readiness.workspace.globs import escape_glob as escape_glob
 from readiness.workspace.globs import glob_regex as glob_regex
 from readiness.workspace.globs import glob_set as glob_set
 from readiness.workspace.globs import matches as matches
+from readiness.workspace.globs import select
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache"})
@@ -202,8 +203,7 @@ class Workspace:
 
     def glob(self, patterns: str | Iterable[str]) -> list[str]:
         """Files matching any of the globs, sorted."""
-        pats = (patterns,) if isinstance(patterns, str) else tuple(patterns)
-        return [f for f in self.files() if matches(f, pats)]
+        return select(self.files(), (patterns,) if isinstance(patterns, str) else tuple(patterns))
 
     def exists(self, rel: str) -> bool:
         """A listed file, or a directory holding at least one listed file."""

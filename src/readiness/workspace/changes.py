@@ -38,6 +38,8 @@ class ChangeSet:
     """The repository, when git answered (to read files as they are at the base)."""
     base_commit: str | None = None
     """The base commit itself (the base branch's tip), when git knows it: its `.readiness.yml` is the policy."""
+    added: frozenset[str] = frozenset()
+    """Paths the PR's commits add (absent at `base_sha`): `base_text` knows them absent without asking git."""
 
     def touched(self, path: str) -> bool:
         """True when the PR adds or changes `path`.
@@ -117,20 +119,23 @@ def git_changes(root: Path, base: str, *, stop: Path | None = None, worktree: bo
     parts = _names(repo.run(*args, point, head_sha))
     files: set[str] = set()
     deleted: set[str] = set()
+    new: set[str] = set()
     for status, path in zip(parts[0::2], parts[1::2], strict=False):
         (deleted if status.startswith("D") else files).add(path)
+        if status.startswith("A"):
+            new.add(path)
     if worktree:
         added, modified, removed = worktree_changes(repo, head_sha)
         files |= added | modified
         files -= removed
         deleted = (deleted - added - modified) | removed
     return ChangeSet(base=base, files=frozenset(files), deleted=frozenset(deleted), source="git",
-                     base_sha=point, repo=repo, base_commit=base_sha)
+                     base_sha=point, repo=repo, base_commit=base_sha, added=frozenset(new))
 
 
 def base_text(changes: ChangeSet, rel: str, *, limit: int) -> str | None:
     """The file `rel` as it is at the base; None when it does not exist there (or is not a regular file)."""
-    if changes.repo is None or changes.base_sha is None:
+    if changes.repo is None or changes.base_sha is None or rel in changes.added:
         return None
     data = changes.repo.read_file(changes.base_sha, rel, limit=limit)
     return None if data is None else data.decode("utf-8", "replace")
@@ -145,21 +150,22 @@ _INDEX_ENTRY = re.compile(
 """One record of `git ls-files -z -t -s --debug`: the index's own data, read without a refresh."""
 
 
-def _index_entries(repo: GitRepo) -> dict[str, tuple[str, str, str, str, int, int, int, int]]:
-    """path -> (tag, mode, sha, stage, mtime s, mtime ns, size, inode) for the index's entries under the
-    checked directory (`ls-files --debug`: no refresh, no filter, no attribute)."""
+def _index_entries(repo: GitRepo) -> list[tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes]]:
+    """The index's records under the checked directory (`ls-files --debug`: no refresh, no filter, no
+    attribute), one per path (an unmerged path's first), as raw groups: (tag, mode, sha, stage, full
+    path, mtime s, mtime ns, inode, size). Left as bytes: most records are only compared with a stat."""
     args = ["ls-files", "-z", "-t", "-s", "--debug", "--full-name"]
     if repo.prefix:
         args += ["--", repo.prefix]
-    entries: dict[str, tuple[str, str, str, str, int, int, int, int]] = {}
-    for m in _INDEX_ENTRY.finditer(repo.run(*args)):
-        path = m["path"].decode("utf-8", "surrogateescape")
-        stage = m["stage"].decode()
-        if stage != "0" and path in entries:
-            continue  # an unmerged path: one record is enough to call it changed
-        entries[path] = (m["tag"].decode(), m["mode"].decode(), m["sha"].decode(), stage, int(m["sec"]),
-                         int(m["nsec"]), int(m["size"]), int(m["ino"]))
-    return entries
+    records: list[tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes]] = []
+    unmerged: set[bytes] = set()
+    for record in _INDEX_ENTRY.findall(repo.run(*args)):
+        if record[3] != b"0":
+            if record[4] in unmerged:
+                continue  # an unmerged path: one record is enough to call it changed
+            unmerged.add(record[4])
+        records.append(record)
+    return records
 
 
 def hash_blob(data: bytes, sha_len: int = 40) -> str:
@@ -220,33 +226,40 @@ def worktree_changes(repo: GitRepo, head: str) -> tuple[set[str], set[str], set[
         racy_after = os.stat(repo.git_dir / "index").st_mtime_ns
     except OSError:
         racy_after = 0
-    top = str(repo.work_tree)
-    for full, (tag, mode, sha, stage, sec, nsec, size, ino) in _index_entries(repo).items():
-        if mode == "160000" or not full.startswith(repo.prefix) or tag == "S":  # submodule; sparse: not on disk
+    top = os.fsencode(repo.work_tree) + b"/"
+    prefix = os.fsencode(repo.prefix)
+    bcut = len(prefix)
+
+    def decoded(raw: bytes) -> str:
+        return raw.decode("utf-8", "surrogateescape")
+
+    for tag, mode, sha, stage, full, sec, nsec, ino, size in _index_entries(repo):
+        if mode == b"160000" or not full.startswith(prefix) or tag == b"S":  # submodule; sparse: not on disk
             continue
-        rel = full[cut:]
-        path = f"{top}/{full}"
         try:
-            st = os.lstat(path)
+            st = os.lstat(top + full)
         except OSError:
+            rel = decoded(full[bcut:])
             if rel in added:
                 added.discard(rel)  # staged, then deleted: nothing against HEAD
             else:
                 removed.add(rel)
             continue
-        if stage != "0":
-            modified.add(rel)
+        if stage != b"0":
+            modified.add(decoded(full[bcut:]))
             continue
-        clean = (st.st_mtime_ns // 1_000_000_000 & 0xFFFFFFFF == sec and st.st_mtime_ns % 1_000_000_000 == nsec
-                 and st.st_size & 0xFFFFFFFF == size and (not ino or st.st_ino & 0xFFFFFFFF == ino)
-                 and sec * 1_000_000_000 + nsec < racy_after)
-        if not clean and _disk_blob(path, st, sha_len) != sha and rel not in added:
-            modified.add(rel)
+        mtime_s, mtime_ns = divmod(st.st_mtime_ns, 1_000_000_000)
+        clean = (mtime_s & 0xFFFFFFFF == int(sec) and mtime_ns == int(nsec) and st.st_size & 0xFFFFFFFF == int(size)
+                 and (not int(ino) or st.st_ino & 0xFFFFFFFF == int(ino))
+                 and int(sec) * 1_000_000_000 + int(nsec) < racy_after)
+        if not clean:
+            rel = decoded(full[bcut:])
+            if _disk_blob(decoded(top + full), st, sha_len) != sha.decode() and rel not in added:
+                modified.add(rel)
     untracked = ["ls-files", "-z", "--others", "--exclude-standard", "--full-name"]
     if repo.prefix:
         untracked += ["--", repo.prefix]
-    for full in _names(repo.run(*untracked)):
-        rel = full[cut:]
-        removed.discard(rel)
-        added.add(rel)
+    for name in _names(repo.run(*untracked)):
+        removed.discard(name[cut:])
+        added.add(name[cut:])
     return added, modified, removed

@@ -6,7 +6,8 @@ compiled set (`GlobSet`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -241,6 +242,83 @@ class GlobSet:
 def glob_set(patterns: tuple[str, ...]) -> GlobSet:
     """The compiled set of these globs (cached: a policy's lists are matched against every file)."""
     return GlobSet(patterns)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The text every path the glob matches starts with: the pattern up to its first `*`, `?` or `[`."""
+    pattern = pattern.removeprefix("./")
+    cut = len(pattern)
+    for special in "*?[":
+        at = pattern.find(special)
+        if at != -1:
+            cut = min(cut, at)
+    return pattern[:cut]
+
+
+def literal_suffix(pattern: str) -> str:
+    """The text every path the glob matches ends with: the pattern after its last `*`, `?`, `[` or `]`,
+    without a leading `/` (`**/x` matches `x`); empty for a directory (`dir/`: everything under it)."""
+    if pattern.endswith("/"):
+        return ""
+    pattern = pattern.removeprefix("./")
+    cut = max(pattern.rfind(special) for special in "*?[]")
+    return pattern[cut + 1:].lstrip("/")
+
+
+def matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """The match function of these globs (true for a path any of them matches)."""
+    return glob_regex(patterns[0]).match if len(patterns) == 1 else glob_set(patterns).match
+
+
+def select(files: Sequence[str], patterns: Iterable[str]) -> list[str]:
+    """The paths of the sorted list `files` that match any of the globs, in order.
+
+    Only the run of `files` that starts with the globs' common literal prefix is matched (found by
+    bisection): `config/services/*.yaml` looks at `config/services/...` alone, not the whole tree.
+    When every glob ends in literal text (`**/*.schema.json`, `**/.env`) or is a `**/name` whose name
+    starts with it (`**/.env.*`), a path holding none of that text is passed over with a `str.endswith`
+    or two before any regex runs."""
+    pats = patterns if isinstance(patterns, tuple) else tuple(patterns)
+    if not pats:
+        return []
+    prefixes = [literal_prefix(p) for p in pats]
+    lead = min(prefixes)
+    top = max(prefixes)
+    while not top.startswith(lead):  # the common prefix of all: of the least and the greatest
+        lead = lead[:-1]
+    lo, hi = 0, len(files)
+    if lead:
+        lo = bisect_left(files, lead)
+        hi = lo
+        while hi < len(files) and files[hi].startswith(lead):
+            hi += 1
+    match = matcher(pats)
+    hints = _hints(pats)
+    if hints is None:
+        return [f for f in files[lo:hi] if match(f)]
+    ends, starts = hints
+    inner = tuple("/" + b for b in starts)
+    return [f for f in files[lo:hi]
+            if (f.endswith(ends) or (starts and (f.startswith(starts) or any(i in f for i in inner)))) and match(f)]
+
+
+def _hints(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Text that a path matching any of the globs must hold, cheap to test before the regex: the
+    globs' literal suffixes, and for a `**/name` glob whose name has no literal suffix (`**/.env.*`)
+    the name's literal prefix, which starts the path or follows a `/` in it. None when some glob
+    has neither (then every path is matched)."""
+    ends: list[str] = []
+    starts: list[str] = []
+    for pattern in patterns:
+        if suffix := literal_suffix(pattern):
+            ends.append(suffix)
+            continue
+        name = pattern.removeprefix("./").removeprefix("**/")
+        lead = literal_prefix(name) if name != pattern.removeprefix("./") and "/" not in name else ""
+        if not lead:
+            return None
+        starts.append(lead)
+    return tuple(ends), tuple(starts)
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

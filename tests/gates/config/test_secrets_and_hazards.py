@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from config_helpers import located, run_gate, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from readiness.config import Config
 from readiness.gates.config import secrets
@@ -130,6 +132,19 @@ def test_secret_scan_can_be_switched_off(tmp_path: Path) -> None:
 ])
 def test_secret_key_names(key: str, secret: bool) -> None:
     assert secrets.is_secret_key(key) is secret
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from([
+    "-----BEGIN RSA PRIVATE KEY-----", "AKIA", "ASIA", "ghp_", "github_pat_", "xoxb-", "sk_live_", "rk_live_", "AIza",
+    "eyJ", ".", "glpat-", "glcbt-", "npm_", "pypi-AgE", "https://hooks.slack.com/services/T0A/B0A/", "SG.", "sk-",
+    "sk-ant-api03-", "T3BlbkFJ", "dop_v1_", "shpat_", "Authorization: Bearer ", "AUTHORIZATION:token ", "x",
+    "Zx8Kq2Lm9Np4Rt7Vw1Yb", "0123456789abcdef0123456789abcdef", "_", "-", " ", "\n", "K",
+]), max_size=12).map("".join))
+def test_the_shape_hints_never_hide_a_shape(value: str) -> None:
+    # check_value runs the joined shape patterns only over values holding one of the hints
+    shaped = any(pattern.search(value) for _, pattern in secrets.SHAPES)
+    assert secrets._hinted(value) or not shaped
 
 
 def test_redaction_never_shows_more_than_a_quarter() -> None:

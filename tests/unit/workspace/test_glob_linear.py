@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,3 +76,28 @@ def test_a_glob_set_matches_as_its_globs_one_by_one(globs: list[str], path: str)
     gs = GlobSet(globs)
     assert gs.first(path) == expected
     assert gs.match(path) == (expected is not None)
+
+
+PREFIXED = st.lists(st.sampled_from([*PIECES, "./", "[ab]", "a/b/", "b/a"]), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(PREFIXED, min_size=1, max_size=3), st.lists(PATHS, max_size=30))
+def test_selecting_from_a_sorted_listing_is_matching_every_path(globs: list[str], paths: list[str]) -> None:
+    # a workspace glob looks only at the run of the sorted listing under the globs' literal prefix,
+    # and at paths ending in the globs' literal suffixes
+    from readiness.workspace.globs import matches, select
+
+    listing = sorted(set(paths))
+    assert select(listing, globs) == [p for p in listing if matches(p, tuple(globs))]
+
+
+@pytest.mark.parametrize(("globs", "expected"), [
+    (["**/a"], ["a", "b/a", "b/b/a"]), (["a**/b"], ["a/b", "ab"]), (["**/b/**/a"], ["b/a", "b/b/a"]),
+    (["b/"], ["b/a", "b/b/a"]), (["**/b*", "c"], ["a/b", "c"]), (["**/a*"], ["a", "ab", "b/a", "b/b/a"]),
+    (["[ab]"], ["a"]), (["a]"], []), (["./a", "*/a"], ["a", "b/a"]),
+])
+def test_selecting_by_literal_prefix_and_suffix(globs: list[str], expected: list[str]) -> None:
+    from readiness.workspace.globs import select
+
+    assert select(["a", "a/b", "ab", "b/a", "b/b/a", "c"], globs) == expected

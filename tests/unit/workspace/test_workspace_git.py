@@ -63,6 +63,15 @@ def test_changes_of_a_subdirectory_are_relative_to_it(repo: Path) -> None:
     assert base_text(ch, "committed.sql", limit=100) is None
 
 
+def test_a_file_the_commits_add_is_absent_at_the_base_without_asking_git(repo: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ch = git_changes(repo / "app", "main")
+    assert ch.added == {"committed.sql"}  # committed on the branch; new.sql is only in the working tree
+    assert ch.repo is not None
+    monkeypatch.setattr(GitRepo, "run", lambda *a, **k: pytest.fail(f"git asked: {a}"))
+    assert base_text(ch, "committed.sql", limit=100) is None
+
+
 def test_commits_only_ignores_the_working_tree(repo: Path) -> None:
     ch = git_changes(repo, "main", worktree=False)
     assert ch.files == {"app/committed.sql"} and not ch.deleted

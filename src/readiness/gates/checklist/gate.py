@@ -8,13 +8,17 @@ item with its state, which the pillar scorecard (`readiness.score`) reads.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from readiness.gates.base import GateContext, GateOutcome, repo_relative, unreadable
-from readiness.gates.checklist import checks, document, evidence
-from readiness.gates.checklist.document import Checklist
-from readiness.gates.checklist.evidence import Judged
 from readiness.gates.checklist.rules import MISSING_CHECKLIST, UNREADABLE_FILE
 from readiness.model import GateId, Item, Location
 from readiness.workspace import FileProblem, Workspace
+
+if TYPE_CHECKING:  # imported where a checklist is read: most repositories have none
+    from readiness.gates.checklist import document
+    from readiness.gates.checklist.document import Checklist
+    from readiness.gates.checklist.evidence import Judged
 
 DEFAULT_FILES: tuple[str, ...] = ("readiness-checklist.yml", "readiness-checklist.yaml",
                                   ".github/readiness-checklist.yml", "docs/readiness-checklist.yml")
@@ -33,6 +37,8 @@ def locate(ws: Workspace, configured: str | None) -> str | None:
 
 def item_data(checklist: Checklist, item: document.ChecklistItem, judged: list[Judged]) -> Item:
     """The report item of a checklist item (flat, as the report schema wants)."""
+    from readiness.gates.checklist import checks
+
     return Item({
         "path": checklist.path, "line": item.pos.line, "id": item.id, "title": item.title,
         "pillar": item.pillar.value, "owner": item.owner, "status": item.status.value if item.status else None,
@@ -62,6 +68,8 @@ class ChecklistGate:
             return GateOutcome(findings=[MISSING_CHECKLIST.finding(
                 Location(path=wanted), message=f"The readiness checklist {wanted} does not exist.",
                 evidence=wanted)], extra={"file": wanted})
+        from readiness.gates.checklist import checks, document, evidence
+
         out = GateOutcome(extra={"file": rel})
         try:
             text = ws.read_text(rel)

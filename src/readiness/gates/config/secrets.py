@@ -57,6 +57,13 @@ _PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[
                        r"(?P<body>[A-Za-z0-9+/=\s]*)")
 _ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
+_SHAPE_HINTS = ("-----BEGIN ", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+                "xox", "k_live_", "AIza", "eyJ", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "npm_", "pypi-AgE",
+                "https://hooks.slack.com/", "SG.", "sk-", "_v1_", "shp")
+"""Text every match of a case-sensitive SHAPES pattern contains (the Authorization header, matched
+without regard to case, has `_AUTH_HINT`): a value holding none of them cannot match, and a few
+substring tests cost a fifth of running the joined alternation over it."""
+_AUTH_HINT = re.compile("authorization", re.IGNORECASE)
 MAX_SCAN_DEPTH = 256
 """How deep a config document is walked for secrets (deeper values are not scanned)."""
 _URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
@@ -185,9 +192,17 @@ def entropy(value: str) -> float:
     return -sum(k / n * math.log2(k / n) for k in counts.values())
 
 
+def _hinted(value: str) -> bool:
+    """True when `value` holds one of the shapes' hints (a loop: a third faster than `any()` here)."""
+    for hint in _SHAPE_HINTS:
+        if hint in value:
+            return True
+    return _AUTH_HINT.search(value) is not None
+
+
 def check_value(path: PathKey, value: str) -> SecretHit | None:
     """Whether one string value, at `path`, is a committed secret."""
-    if len(value) >= _SHAPE_MIN_LEN:
+    if len(value) >= _SHAPE_MIN_LEN and _hinted(value):
         for m in _ANY_SHAPE.finditer(value):
             if m.lastgroup is None:  # pragma: no cover - every alternative is a named group
                 continue

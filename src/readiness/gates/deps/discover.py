@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from readiness.gates.deps.locks import is_lock, parse_lock
 from readiness.gates.deps.model import Parsed, Problem, empty_parsed
 from readiness.gates.deps.pyproject import parse_pyproject
 from readiness.gates.deps.requirements import parse_requirements_file
-from readiness.workspace import FileProblem, matches
+from readiness.workspace import FileProblem
+from readiness.workspace.globs import select as select_globs
 
 # `dev-requirements.txt`, `test-requirements.txt` (OpenStack), `requirements.pip` and pip constraints
 # files are what pip installs as much as `requirements*.txt`: a vulnerable pin there was never audited.
@@ -52,6 +53,6 @@ def parse_all(paths: Iterable[str], read: ReadText) -> Parsed:
     return out
 
 
-def select(files: Iterable[str], globs: tuple[str, ...]) -> list[str]:
-    """Files matching the dependency globs."""
-    return [f for f in files if matches(f, globs)]
+def select(files: Sequence[str], globs: tuple[str, ...]) -> list[str]:
+    """Files of the sorted list `files` matching the dependency globs."""
+    return select_globs(files, globs)

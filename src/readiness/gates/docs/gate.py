@@ -17,7 +17,7 @@ from readiness.gates.docs import adr, alerts, runbooks, when_changed
 from readiness.gates.docs.links import DocReader
 from readiness.gates.docs.rules import MISSING_DOCUMENT
 from readiness.model import Finding, GateId, Item, Location
-from readiness.workspace import Workspace, matches
+from readiness.workspace import Workspace
 
 README_GLOBS = ("README.md", "README.rst", "README", "README.txt", "README.markdown", "readme.md",
                 "Readme.md")
@@ -60,7 +60,7 @@ def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
             # a decision-record folder holding only a README, an index or a template has no records
             found = list(adrs.records)
         else:
-            found = [f for f in files if matches(f, req.globs)]
+            found = ws.glob(req.globs)
         state = "present" if found else "missing"
         out.items.append(Item({"path": req.shown_path, "document": req.name, "state": state,
                                "found": found[:5], "count": len(found)}))

@@ -160,7 +160,7 @@ def unmatched(ws: Workspace, paths: Sequence[str], found: Sequence[Candidate]) -
         globs = configured_globs(p)
         if any(matches(c.path, globs) for c in found):
             continue
-        out.append((p, sum(1 for f in ws.files() if matches(f, globs))))
+        out.append((p, len(ws.glob(globs))))
     return out
 
 
