@@ -238,13 +238,20 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
         out.extend(Candidate(path=f, format="sql") for f in changed
                    if f.lower().endswith(".sql") and f not in found and not _dialect_named(f) and _sql_migration(ws, f))
     if flyway[0] is not None or flyway[1]:
-        out = _flyway_configured(out, files, pr_files, *flyway)
+        out = _flyway_configured(out, files, pr_files, *flyway, explicit=explicit)
+    if explicit:  # the runners' own locations still hold migrations the configured paths leave out
+        out = _alembic_located(ws, out, files, pr_files)
     return sorted(_postgres_chosen(out), key=lambda c: c.path)
 
 
 def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Iterable[str],
-                       names: re.Pattern[str] | None, locations: Sequence[str]) -> list[Candidate]:
-    """`out` with the files Flyway runs under its configured naming and locations (see `discover`)."""
+                       names: re.Pattern[str] | None, locations: Sequence[str], *,
+                       explicit: bool = False) -> list[Candidate]:
+    """`out` with the files Flyway runs under its configured naming and locations (see `discover`).
+
+    With `gates.migrations.paths` configured (`explicit`), a file with Flyway's own name under a
+    `filesystem:` location is added too: Flyway runs it whatever the policy's paths say, so a pull
+    request cannot move a migration out of the judged paths by adding a location."""
     from readiness.gates.migrations.flywayconf import flyway_format
 
     def located(f: str) -> bool:
@@ -256,10 +263,12 @@ def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Ite
     for f in pool:
         name = f.rpartition("/")[2]
         default = FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name) or FLYWAY_UNDO.match(name)
-        if f in listed and (default or OTHER_DIALECT.search(name) or any(map(_other_dialect_dir, f.split("/")[:-1]))):
+        own = explicit and bool(locations) and located(f)
+        if f in listed and ((default and not own) or OTHER_DIALECT.search(name)
+                            or any(map(_other_dialect_dir, f.split("/")[:-1]))):
             continue  # Flyway's own names, and other databases' files, are classified as without configuration
         fmt = flyway_format(name, names) if located(f) else None
-        if fmt is None and f not in listed and (FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name)):
+        if fmt is None and (f not in listed or own) and (FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name)):
             fmt = "flyway" if FLYWAY_UP.match(name) else "flyway-repeatable"
         if fmt is None:
             continue
@@ -269,6 +278,43 @@ def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Ite
             out.append(Candidate(path=f, format=fmt))
         elif out[at].format == "sql":  # named for Flyway by its configuration, not a plain script
             out[at] = Candidate(path=f, format=fmt)
+    return out
+
+
+_ALEMBIC_DIRS = re.compile(r"^[ \t]*(script_location|version_locations)[ \t]*[=:][ \t]*([^\n#;]*)", re.MULTILINE)
+MAX_ALEMBIC_INIS = 20
+
+
+def _alembic_located(ws: Workspace, out: list[Candidate], files: Sequence[str],
+                     pr_files: Iterable[str]) -> list[Candidate]:
+    """`out` with the PR's Alembic revisions under a directory an `alembic.ini` names
+    (`script_location`'s `versions/`, each of `version_locations`): with `gates.migrations.paths`
+    configured, a pull request that adds a version location must not move a revision out of the
+    judged paths. The ini is read as text; `%(here)s` is its own directory."""
+    inis = [f for f in files if f == "alembic.ini" or f.endswith("/alembic.ini")][:MAX_ALEMBIC_INIS]
+    dirs: set[str] = set()
+    for ini in inis:
+        try:
+            text = ws.read_text(ini)
+        except FileProblem:
+            continue
+        here = _dir_and_name(ini)[0]
+        for key, value in _ALEMBIC_DIRS.findall(text):
+            for loc in re.split(r"[\s,;:]+" if key == "version_locations" else r"\n", value.strip()):
+                loc = loc.replace("%(here)s", here or ".").strip().strip("/")
+                if not loc or ":" in loc:
+                    continue  # a package resource (`pkg:versions`) is not a path here
+                loc = posixpath.normpath(posixpath.join(here, loc) if not loc.startswith(here) else loc)
+                if loc.startswith(".."):
+                    continue
+                dirs.add(posixpath.join(loc, "versions") if key == "script_location" else loc)
+    if not dirs:
+        return out
+    found = {c.path for c in out}
+    listed = set(files)
+    out.extend(Candidate(path=f, format="python") for f in sorted(set(pr_files) & listed)
+               if f.endswith(".py") and f not in found and any(f.startswith(d + "/") for d in dirs if d != ".")
+               and _python_migration(ws, f))
     return out
 
 
