@@ -127,7 +127,7 @@ def analyse(tree: ast.Module, text: str, path: str, state: AppState, label: str 
     app = label or app_label(path)
     retired, retired_columns = dict(state.retired), dict(state.retired_columns)  # by earlier migrations only
     reader = _Reader(src=src, out=out, app=app, state=state, scope=Scope(tree.body, shape.body), path=path,
-                     custom=_custom(tree, repo_module), modules=modules, imports=pymodules.Imports(tree))
+                     custom=_custom(tree, repo_module), modules=modules, imports=pymodules.Imports(tree), tree=tree)
     for el in shape.operations:
         reader.operation(el)
     out.ops = _contract_steps(out.ops, retired, retired_columns, after_deploy=_after_deploy(cls))
@@ -221,6 +221,8 @@ class _Reader:
     modules: pymodules.RepoModules | None = None
     """The repository's own Python (a RunPython function imported from it)."""
     imports: pymodules.Imports | None = None
+    tree: ast.Module | None = None
+    """The migration module (the classes a RunPython method is looked up in)."""
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -431,7 +433,7 @@ class _Reader:
             self.out.irreversible.append((base["line"], base["col"], "RunPython has no reverse_code"))
         ops.append(Op(action=A.RUN_PYTHON, **base))
         code = arg(node, 0, "code")
-        fn = self.scope.function(code.id) if isinstance(code, ast.Name) else None
+        fn = self._code_function(code)
         if fn is None:
             dotted = self.imports.dotted(code) if self.imports is not None and code is not None else None
             if code is not None and dotted is not None and self.modules is not None \
@@ -448,6 +450,89 @@ class _Reader:
                 if isinstance(call, ast.Call) and call_name(call) in ("execute", "executemany") and call.args \
                         and not (isinstance(call.args[0], ast.Name) and call.args[0].id in framework):
                     embedded_sql(self.src, call.args[0], self.out, scope=inner, call=call)
+        self._orm_effects(fn)
+
+    def _code_function(self, code: ast.expr | None) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function RunPython runs: a module function by name, a lambda (as a function whose body
+        returns its expression), or a method of a class the migration defines (`Helpers.forwards`,
+        a staticmethod or classmethod); None when it is none of those."""
+        assert self.scope is not None
+        if isinstance(code, ast.Name):
+            return self.scope.function(code.id)
+        if isinstance(code, ast.Lambda):
+            ret = ast.copy_location(ast.Return(value=code.body), code.body)
+            fn = ast.FunctionDef(name="<lambda>", args=code.args, body=[ret], decorator_list=[], returns=None)
+            return ast.copy_location(fn, code)
+        if isinstance(code, ast.Attribute) and isinstance(code.value, ast.Name) and self.tree is not None:
+            for cls in ast.walk(self.tree):
+                if isinstance(cls, ast.ClassDef) and cls.name == code.value.id:
+                    for item in cls.body:
+                        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == code.attr:
+                            return item
+        return None
+
+    def _orm_effects(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """What a RunPython function does to tables through Django itself, read from its code (never
+        run): `Model.objects.all().delete()` / `.update(...)` without a filter is a DELETE / UPDATE of
+        every row, `schema_editor.delete_model(Model)` a DROP TABLE, `schema_editor.remove_field(Model,
+        field)` a DROP COLUMN. `Model` is resolved through `apps.get_model("app", "Model")`; a model the
+        gate cannot name is judged by its name as written."""
+        models: dict[str, str] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                    and call_name(node.value) == "get_model":
+                table = self._model_table(node.value)
+                for t in node.targets:
+                    if isinstance(t, ast.Name) and table is not None:
+                        models[t.id] = table
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name = node.func.attr
+            at = self.base(node)
+            if name in ("delete", "update") and not node.args[1:]:
+                table = self._queryset_table(node.func.value, models)
+                if name == "update" and table is not None and table not in models.values():
+                    continue  # a backfill of a model the gate cannot name: not worth a guessed table name
+                if table is not None:
+                    action = A.DELETE if name == "delete" else A.UPDATE
+                    self.out.ops.append(Op(action=action, table=table, **at))
+                    self.out.statements += 1
+            elif name in ("delete_model", "remove_field") and node.args:
+                table = self._model_ref(node.args[0], models)
+                if name == "delete_model":
+                    self.out.ops.append(Op(action=A.DROP_TABLE, table=table, **at))
+                else:
+                    field = node.args[1] if len(node.args) > 1 else None
+                    column = _field_name(field) or "?"
+                    self.out.ops.append(Op(action=A.DROP_COLUMN, table=table, column=column, **at))
+                self.out.statements += 1
+
+    def _model_table(self, call: ast.Call) -> str | None:
+        """The table of `apps.get_model("app", "Model")` / `get_model("app.Model")`."""
+        parts: list[str | None] = [const_str(a) for a in call.args[:2]]
+        if len(parts) == 1 and parts[0] and "." in parts[0]:
+            parts = list(parts[0].split(".", 1))
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            return None
+        return self.state.table(parts[0].lower(), parts[1].lower())
+
+    def _model_ref(self, expr: ast.expr, models: dict[str, str]) -> str:
+        """The table of a model named in the function (a `get_model` result, or a call of it)."""
+        if isinstance(expr, ast.Name):
+            return models.get(expr.id, expr.id)
+        if isinstance(expr, ast.Call) and call_name(expr) == "get_model":
+            return self._model_table(expr) or ast.unparse(expr)[:60]
+        return ast.unparse(expr)[:60]
+
+    def _queryset_table(self, qs: ast.expr, models: dict[str, str]) -> str | None:
+        """The table of an unfiltered queryset `Model.objects[.all()]` (None when it is filtered, sliced
+        or not a queryset of a model): `.filter()`, `.exclude()`, `.get()` and the like keep some rows."""
+        while isinstance(qs, ast.Call) and isinstance(qs.func, ast.Attribute) and qs.func.attr in _UNFILTERING:
+            qs = qs.func.value
+        if isinstance(qs, ast.Attribute) and qs.attr in ("objects", "_default_manager", "_base_manager"):
+            return self._model_ref(qs.value, models)
+        return None
 
     def _create_model(self, node: ast.Call, base: dict[str, Any]) -> list[Op]:
         cname = (const_str(arg(node, 0, "name")) or "").lower()
@@ -684,6 +769,18 @@ _LABEL = re.compile(r"^\s+label\s*=\s*[\"']([A-Za-z_]\w*)[\"']", re.MULTILINE)
 """An AppConfig's `label = "wagtailcore"` (tables are `<label>_<model>`)."""
 _FRAMEWORK_SQL = frozenset({"sequence_reset_sql", "sequence_reset_by_name_sql"})
 """Django's own SQL builders whose statements only reset sequences (`SELECT setval(...)`)."""
+
+
+_UNFILTERING = frozenset({"all", "using", "select_related", "prefetch_related", "only", "defer", "order_by",
+                          "iterator", "select_for_update", "annotate", "alias"})
+"""QuerySet methods that keep every row: `Model.objects.all().delete()` still deletes all of them."""
+
+
+def _field_name(field: ast.expr | None) -> str | None:
+    """`Model._meta.get_field("name")` -> name (a constant first argument of a call), else None."""
+    if isinstance(field, ast.Call) and field.args:
+        return const_str(field.args[0])
+    return None
 
 
 def _framework_sql(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
