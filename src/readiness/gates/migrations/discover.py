@@ -12,6 +12,7 @@ Without configuration these layouts are recognised (by name and place, then by c
 | prisma | `migrations/<ts>_<name>/migration.sql` | none (the tool has none) |
 | supabase | `supabase/migrations/*.sql` | none |
 | liquibase | any of these `.sql` files that starts `--liquibase formatted sql` | each changeset's `--rollback` |
+| liquibase-xml/-yaml/-json | `databaseChangeLog` `.xml`/`.yaml`/`.json` (lbdoc.py) | each changeset's `rollback` |
 | sql | any other `.sql` in a `migrations`/`migrate`/`changelog`/`liquibase` directory | none |
 | alembic | `.py` under `versions/` with `def upgrade` | `downgrade()` |
 | django | `.py` under `migrations/` with `class Migration` | per operation |
@@ -34,8 +35,9 @@ A Python file the PR adds or changes anywhere is a migration when its content sa
 `revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
 `version_locations` and Django's `MIGRATION_MODULES` can name any directory. So is a `.sql` file
 holding a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase (`--liquibase formatted sql`)
-marker line: their directory is a command-line flag. A `sqitch.conf` that sets `deploy_dir` or
-`top_dir` names sqitch's deploy directory, wherever it is.
+marker line: their directory is a command-line flag. So is a Liquibase XML, YAML or JSON changelog
+(root `databaseChangeLog`), which is also one in a migrations directory whoever changes it. A
+`sqitch.conf` that sets `deploy_dir` or `top_dir` names sqitch's deploy directory, wherever it is.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from readiness.gates.migrations import lbdoc
 from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
 
 FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
@@ -209,6 +212,11 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
         cand = _classify(f, file_set, undo, explicit, golang_dirs, dialects=f not in revealed)
         if cand is not None:
             out.append(cand)
+    # Liquibase XML/YAML/JSON changelogs: in a migrations directory (or a configured path), or
+    # anywhere the PR adds or changes one (a master changelog can include any file)
+    pr_changed = set(pr_files)
+    out.extend(_changelogs(ws, (f for f in chosen if lbdoc.maybe_changelog(f) and (
+        explicit or f in pr_changed or any(p.lower() in MIGRATION_DIRS for p in f.split("/")[:-1])))))
     if not explicit:
         found = {c.path for c in out}
         linked = _linked(ws, files)
@@ -224,6 +232,8 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                 found.add(cand.path)
                 out.append(cand)
         changed = sorted(set(pr_files) & set(files))
+        out.extend(c for c in _changelogs(ws, (f for f in changed if f not in found and lbdoc.maybe_changelog(f)))
+                   if c.path not in {o.path for o in out})
         out.extend(Candidate(path=f, format="python") for f in changed
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
         out.extend(Candidate(path=f, format="sql") for f in changed
@@ -283,6 +293,18 @@ def _sql_migration(ws: Workspace, path: str) -> bool:
     except FileProblem:
         return False
     return _SQL_MARKER.search(head) is not None
+
+
+def _changelogs(ws: Workspace, paths: Iterable[str]) -> Iterator[Candidate]:
+    """The Liquibase changelogs among `paths`: the root of each is `databaseChangeLog` (a bounded head is read)."""
+    for path in paths:
+        try:
+            head = ws.read_head(path, lbdoc.SNIFF_BYTES).decode("utf-8", "replace")
+        except FileProblem:
+            continue  # not read here; a changelog the gate cannot read is reported when judged
+        fmt = lbdoc.changelog_format(path, head)
+        if fmt is not None:
+            yield Candidate(path=path, format=fmt)
 
 
 _SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
