@@ -307,15 +307,16 @@ def _changelogs(ws: Workspace, paths: Iterable[str]) -> Iterator[Candidate]:
             yield Candidate(path=path, format=fmt)
 
 
-_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
+_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir|extension)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
                          re.MULTILINE | re.IGNORECASE)
 MAX_SQITCH_CONFS = 50
 
 
 def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
-    """Sqitch changes in a deploy directory that a `sqitch.conf` names (`deploy_dir`, `top_dir`):
-    sqitch runs `<deploy_dir>/<change>.sql` wherever that is, so its scripts are migrations even
-    outside a `deploy/` directory (the default, found by name)."""
+    """Sqitch changes in a deploy directory that a `sqitch.conf` names (`deploy_dir`, `top_dir`), with
+    the script extension it names (`extension = psql`): sqitch runs `<deploy_dir>/<change>.<extension>`
+    wherever that is, so its scripts are migrations even outside a `deploy/` directory and named
+    otherwise than `.sql` (the default, found by name)."""
     confs = [f for f in files if f == "sqitch.conf" or f.endswith("/sqitch.conf")][:MAX_SQITCH_CONFS]
     for conf in confs:
         try:
@@ -323,8 +324,9 @@ def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
         except FileProblem:
             continue
         keys = {k.lower(): v.strip().strip("/") for k, v in _SQITCH_DIR.findall(text)}
-        if "deploy_dir" not in keys and "top_dir" not in keys:
+        if "deploy_dir" not in keys and "top_dir" not in keys and "extension" not in keys:
             continue
+        ext = "." + (keys.get("extension") or "sql").strip().lstrip(".").lower()
         base = _dir_and_name(conf)[0]
         top = keys.get("top_dir", "")
         deploy = keys.get("deploy_dir", posixpath.join(top, "deploy") if top else "deploy")
@@ -337,7 +339,7 @@ def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
             for f in files[bisect.bisect_left(files, prefix):]:
                 if not f.startswith(prefix):
                     break
-                if f.lower().endswith(".sql"):
+                if f.lower().endswith((ext, ".sql")):
                     rev = r + "/" + f[len(prefix):]
                     yield Candidate(path=f, format="sqitch", down_path=rev if ws.exists(rev) else None)
 
