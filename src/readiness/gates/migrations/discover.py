@@ -43,10 +43,12 @@ marker line: their directory is a command-line flag. So is a Liquibase XML, YAML
 from __future__ import annotations
 
 import bisect
+import os
 import posixpath
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from readiness.gates.migrations import lbdoc
 from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
@@ -369,10 +371,48 @@ def _linked(ws: Workspace, files: Sequence[str]) -> dict[str, str]:
         if not target.is_dir() or target == ws.root:
             continue
         prefix = target.relative_to(ws.root).as_posix() + "/"
-        for f in files[bisect.bisect_left(files, prefix):]:
+        # a target in a directory the walk skips (vendor/, testdata/): its files are listed here, so
+        # the default exclusions do not hide what the runner reads through the link
+        under = _listed_under(target, prefix) if _skipped_dir(prefix + "x") is not None else \
+            files[bisect.bisect_left(files, prefix):]
+        for f in under:
             if not f.startswith(prefix) or len(out) >= MAX_LINKED:
                 break
             out[f"{link}/{f[len(prefix):]}"] = f
+    return out
+
+
+def _listed_under(target: Path, prefix: str) -> list[str]:
+    """The files under a directory the walk does not enter, as repository paths (sorted, at most
+    MAX_LINKED; no link followed, nothing under a never-read directory such as `.git/`)."""
+    out: list[str] = []
+    for here, dirs, names in os.walk(target, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d.lower() != ".git")
+        rel = os.path.relpath(here, target).replace(os.sep, "/")
+        base = prefix if rel == "." else f"{prefix}{rel}/"
+        out.extend(base + n for n in names)
+        if len(out) >= MAX_LINKED:
+            break
+    return sorted(out)[:MAX_LINKED]
+
+
+def hidden_links(ws: Workspace) -> list[tuple[str, str]]:
+    """Directory symlinks at or below a migrations directory that lead, inside the repository, into a
+    directory the walk never reads (`db/migrations/extra -> ../../vendor/x`, or into `.git/`):
+    (link, target). Flyway scans its location recursively and follows such a link, so a migration
+    there runs; the gate does not read through it (the walk's exclusions hold), so the link itself
+    is reported (fail closed), never the files behind it read."""
+    out: list[tuple[str, str]] = []
+    root = os.path.realpath(ws.root)
+    for link in ws.files():
+        if not ws.is_symlink(link) or not any(p.lower() in MIGRATION_DIRS for p in link.split("/")):
+            continue
+        try:
+            ws.inside(link)
+        except FileProblem:
+            real = os.path.realpath(os.path.join(root, link))
+            if real.startswith(root + os.sep) and os.path.isdir(real):
+                out.append((link, os.path.relpath(real, root).replace(os.sep, "/")))
     return out
 
 
