@@ -299,3 +299,19 @@ def test_a_changeset_added_to_an_applied_changelog_is_judged_alone(tmp_path: Pat
     introduced = sorted((f.rule, f.location.line) for f in findings(report) if f.introduced)
     assert ("migrations/drop-column", 7) in introduced
     assert not [r for r in introduced if r[0] == "migrations/drop-table"]
+
+
+def test_where_parameters_and_more_change_types(tmp_path: Path) -> None:
+    report = check(tmp_path, {f"{RES}/c.xml": _xml(
+        '  <changeSet id="1" author="a">\n'
+        '    <update tableName="users"><column name="flag" value="1"/>\n'
+        "      <where>:name = :value AND kind::text = 'x'</where>\n"
+        '      <whereParams><param name="id" valueNumeric="1"/></whereParams></update>\n'
+        '    <renameView oldViewName="v1" newViewName="v2"/>\n'
+        '    <renameSequence oldSequenceName="s1" newSequenceName="s2"/>\n'
+        '    <alterSequence sequenceName="s2" incrementBy="5"/>\n'
+        '    <dropProcedure procedureName="old_proc"/>\n'
+        "  </changeSet>\n")})
+    got = {r for r, _ in _rules(report)}
+    assert not got & {"parse-error", "dynamic-sql", "unbatched-backfill"}, got
+    assert "rename-object" in got and "drop-function" in got

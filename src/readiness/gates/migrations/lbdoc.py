@@ -316,11 +316,17 @@ def _columns(node: Node) -> list[Node]:
     return [k for k in node.kids if k.kind == "column"]
 
 
+_WHERE_PARAM = re.compile(r"(?<![:\w]):(?:name|value)\b")
+"""The `:name` / `:value` tokens Liquibase fills from `<whereParams>`."""
+
+
 def _sub_text(node: Node, key: str) -> str:
-    """`<where>x</where>` (XML) or `where: x` (YAML)."""
+    """`<where>x</where>` (XML) or `where: x` (YAML); a where's `:name`/`:value` parameters as NULL."""
     if key in node.attrs:
-        return node.attrs[key]
-    return next((k.text.strip() or k.attrs.get(key, "") for k in node.kids if k.kind == key), "")
+        text = node.attrs[key]
+    else:
+        text = next((k.text.strip() or k.attrs.get(key, "") for k in node.kids if k.kind == key), "")
+    return _WHERE_PARAM.sub("NULL", text) if key == "where" else text
 
 
 def _table(a: dict[str, str], key: str = "tableName") -> str:
@@ -408,6 +414,16 @@ def _auto_increment(n: Node, t: str) -> str:
             f"ALTER TABLE {t} ALTER COLUMN {q(col)} SET DEFAULT nextval({literal(seq)})")
 
 
+def _named(n: Node, key: str) -> str:
+    return qualified(n.attrs.get("schemaName"), n.attrs.get(key, "name"))
+
+
+def _rename(n: Node, kind: str, key: str) -> str:
+    a = n.attrs
+    return (f"ALTER {kind} {qualified(a.get('schemaName'), a.get('old' + key, 'name'))} "
+            f"RENAME TO {q(a.get('new' + key, 'name'))}")
+
+
 def _seq(n: Node) -> str:
     return qualified(n.attrs.get("schemaName"), n.attrs.get("sequenceName", "sequence"))
 
@@ -454,15 +470,20 @@ _SQL_GEN: dict[str, Callable[[Node, str], str]] = {
     "addAutoIncrement": _auto_increment,
     "createSequence": lambda n, _t: f"CREATE SEQUENCE {_seq(n)}",
     "dropSequence": lambda n, _t: f"DROP SEQUENCE {_seq(n)}",
+    "alterSequence": lambda n, _t: f"ALTER SEQUENCE {_seq(n)} NO CYCLE",
+    "renameSequence": lambda n, _t: _rename(n, "SEQUENCE", "SequenceName"),
+    "renameView": lambda n, _t: _rename(n, "VIEW", "ViewName"),
+    "dropProcedure": lambda n, _t: f"DROP PROCEDURE {_named(n, 'procedureName')}",
     "createView": _create_view,
-    "dropView": lambda n, _t: f"DROP VIEW {qualified(n.attrs.get('schemaName'), n.attrs.get('viewName', 'view'))}",
+    "dropView": lambda n, _t: f"DROP VIEW {_named(n, 'viewName')}",
 }
 """The change types read, and the PostgreSQL statement Liquibase sends for each."""
 NO_SQL = frozenset({"tagDatabase", "output", "empty", "setTableRemarks", "setColumnRemarks", "comment", "stop"})
 """Change types that send no schema or data statement (remarks are COMMENT ON: metadata only)."""
 AUTO_ROLLBACK = frozenset({"createTable", "addAutoIncrement", "addColumn", "renameTable", "renameColumn", "createIndex",
                            "addForeignKeyConstraint", "addUniqueConstraint", "addPrimaryKey", "addNotNullConstraint",
-                           "dropNotNullConstraint", "addDefaultValue", "createSequence", "createView",
+                           "dropNotNullConstraint", "addDefaultValue", "createSequence", "createView", "renameView",
+                           "renameSequence",
                            *NO_SQL})
 """Change types Liquibase can roll back by itself (no `rollback` needed)."""
 _NOT_CHANGES = frozenset({"comment", "preConditions", "validCheckSum", "rollback", "id", "author", "?"})
