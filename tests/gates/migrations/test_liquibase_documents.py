@@ -315,3 +315,23 @@ def test_where_parameters_and_more_change_types(tmp_path: Path) -> None:
     got = {r for r, _ in _rules(report)}
     assert not got & {"parse-error", "dynamic-sql", "unbatched-backfill"}, got
     assert "rename-object" in got and "drop-function" in got
+
+
+def test_another_databases_context_and_computed_defaults(tmp_path: Path) -> None:
+    report = check(tmp_path, {f"{RES}/c.xml": _xml(
+        '  <changeSet id="1-mysql" author="a" context="mysql">\n'                          # 5
+        "    <sql>CREATE TABLE batch (id BIGINT) ENGINE=InnoDB; DROP TABLE legacy;</sql>\n"  # 6
+        "  </changeSet>\n"
+        '  <changeSet id="1-pg" author="a" context="postgresql">\n'                        # 8
+        "    <sql>CREATE TABLE batch (id BIGINT); SELECT 1 FROM</sql>\n"                    # 9
+        "  </changeSet>\n"
+        '  <changeSet id="2" author="a">\n'
+        '    <createTable tableName="t"><column name="at" type="datetime" '
+        'defaultValueComputed="current_timestamp()"/>'
+        '<column name="b" type="int" defaultValueComputed="IFNULL(x, 0) + @v"/></createTable>\n'
+        "  </changeSet>\n")})
+    got = _rules(report)
+    # the MySQL-only changeset is still judged (Liquibase runs every changeset when no context is
+    # given), but PostgreSQL's parser is not asked about MySQL's syntax
+    assert ("drop-table", 6) in got
+    assert [r for r in got if r[0] == "parse-error"] == [("parse-error", 9)]

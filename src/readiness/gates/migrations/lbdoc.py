@@ -260,10 +260,31 @@ def _truthy(v: str | None) -> bool:
     return (v or "").strip().lower() in _TRUE
 
 
+_NOW = re.compile(r"(?i)\s*(?:current_timestamp|now|localtimestamp|sysdate|getdate|current_datetime|systimestamp)"
+                  r"\s*(?:\(\s*\))?\s*")
+"""The current-time functions Liquibase sends as PostgreSQL's `now()` whatever their spelling."""
+
+
+def computed(expr: str) -> str:
+    """A computed default as PostgreSQL gets it: Liquibase's current-time spellings as `now()`; an
+    expression PostgreSQL's parser does not take (another database's) as NULL: it cannot drop anything,
+    and the statement around it is still judged."""
+    from pglast import parser
+
+    if _NOW.fullmatch(expr):
+        return "now()"
+    if not expr.strip() or ";" in expr or "--" in expr or "/*" in expr:
+        return "NULL"
+    try:
+        parser.parse_sql_json(f"SELECT {expr}")
+    except parser.ParseError:
+        return "NULL"
+    return expr
+
+
 def _default(attrs: dict[str, str]) -> str | None:
     if "defaultValueComputed" in attrs:
-        expr = attrs["defaultValueComputed"]
-        return expr if expr.strip() and ";" not in expr and "--" not in expr else "NULL"
+        return computed(attrs["defaultValueComputed"])
     if "defaultValueNumeric" in attrs:
         v = attrs["defaultValueNumeric"].strip()
         return v if _NUMBER.match(v) else literal(v)
@@ -489,6 +510,24 @@ AUTO_ROLLBACK = frozenset({"createTable", "addAutoIncrement", "addColumn", "rena
 _NOT_CHANGES = frozenset({"comment", "preConditions", "validCheckSum", "rollback", "id", "author", "?"})
 
 
+_OTHER_DATABASES = frozenset({"mysql", "mariadb", "h2", "hsqldb", "oracle", "mssql", "sqlserver", "db2", "derby",
+                              "sqlite", "sybase", "firebird", "informix", "snowflake", "cockroachdb"})
+_POSTGRES_NAMES = frozenset({"postgresql", "postgres", "pgsql", "pg"})
+
+
+def other_database_context(context: str | None) -> bool:
+    """A changeset `context`/`contextFilter`/`labels` naming only other databases (`mysql`, `!postgresql`):
+    projects that run one changeset per database select it by context. Liquibase runs every changeset
+    when no context is given at run time, so such a changeset is still judged; only what PostgreSQL's
+    parser refuses in it (another database's SQL) is not reported."""
+    if not context:
+        return False
+    words = re.findall(r"!?[a-z0-9_]+", context.lower())
+    if any(w in _POSTGRES_NAMES for w in words):
+        return False
+    return any(w.lstrip("!") in _POSTGRES_NAMES or w in _OTHER_DATABASES for w in words)
+
+
 @dataclass(slots=True)
 class Unit:
     """One changeset: as formatted SQL's `Changeset` (its SQL laid out on the changelog's lines),
@@ -500,6 +539,8 @@ class Unit:
     files: list[tuple[int, str, str | None]] = field(default_factory=list)
     """(line, path as written, resolved repository path or None) of each `sqlFile`, for the up."""
     down_files: list[tuple[int, str, str | None]] = field(default_factory=list)
+    other_database: bool = False
+    """Its context or labels name only another database (`other_database_context`)."""
 
 
 class _Layout:
@@ -550,6 +591,7 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
             rollback=down.text(), rollback_state=state,
             in_transaction=a.get("runInTransaction", "true").strip().lower() != "false",
             for_postgres=_runs_on_postgres(a.get("dbms")))
+        unit.other_database = any(other_database_context(a.get(k)) for k in ("context", "contextFilter", "labels"))
         out.append(unit)
     return out
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -43,7 +44,18 @@ class ChangelogReader:
                                    "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
             return None
         units = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files))
-        return judge_changesets(cand, ((u.changeset, partial(_extra, run, u)) for u in units))
+        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u)) for u in units))
+        other = {u.changeset.line for u in units if u.other_database}
+        if other:  # another database's SQL in a changeset its context gives to that database: not ours to parse
+            starts = sorted(u.changeset.line for u in units)
+            an.errors = [(p, e) for p, e in an.errors if _changeset_at(starts, e.line) not in other]
+        return an
+
+
+def _changeset_at(starts: list[int], line: int) -> int:
+    """The first line of the changeset holding `line` (changesets in file order)."""
+    i = bisect.bisect_right(starts, line) - 1
+    return starts[i] if i >= 0 else 0
 
 
 def _extra(run: Run, unit: lbdoc.Unit) -> tuple[_Extra, _Extra]:
