@@ -335,3 +335,12 @@ def test_another_databases_context_and_computed_defaults(tmp_path: Path) -> None
     # given), but PostgreSQL's parser is not asked about MySQL's syntax
     assert ("drop-table", 6) in got
     assert [r for r in got if r[0] == "parse-error"] == [("parse-error", 9)]
+
+
+def test_changes_written_on_one_line_keep_their_line(tmp_path: Path) -> None:
+    report = check(tmp_path, {"db/changelog/one.json": (
+        '{"databaseChangeLog": [{"changeSet": {"id": "1", "author": "a", "changes": ['
+        '{"sql": {"sql": "SELECT 1"}}, {"dropTable": {"tableName": "a"}}, '
+        '{"dropColumn": {"tableName": "b", "columnName": "c"}}]}}]}\n')})
+    got = _rules(report)
+    assert ("drop-table", 1) in got and ("drop-column", 1) in got

@@ -234,8 +234,8 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                 found.add(cand.path)
                 out.append(cand)
         changed = sorted(set(pr_files) & set(files))
-        out.extend(c for c in _changelogs(ws, (f for f in changed if f not in found and lbdoc.maybe_changelog(f)))
-                   if c.path not in {o.path for o in out})
+        have = {o.path for o in out}
+        out.extend(_changelogs(ws, (f for f in changed if f not in have and lbdoc.maybe_changelog(f))))
         out.extend(Candidate(path=f, format="python") for f in changed
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
         out.extend(Candidate(path=f, format="sql") for f in changed

@@ -556,8 +556,10 @@ class _Layout:
             self.line = line
         elif self.parts:
             self.parts.append(" ")
-        self.parts.append(sql + "\n;")  # `;` on a line of its own: a trailing `--` comment cannot hide it
-        self.line += sql.count("\n") + 1
+        if "--" in sql.rpartition("\n")[2]:  # `;` on a line of its own: a trailing `--` comment cannot hide it
+            sql += "\n"
+        self.parts.append(sql + " ;")
+        self.line += sql.count("\n")
 
     def text(self) -> str:
         return "".join(self.parts)
