@@ -38,6 +38,10 @@ holding a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase (`--liqu
 marker line: their directory is a command-line flag. So is a Liquibase XML, YAML or JSON changelog
 (root `databaseChangeLog`), which is also one in a migrations directory whoever changes it. A
 `sqitch.conf` that sets `deploy_dir` or `top_dir` names sqitch's deploy directory, wherever it is.
+
+Why over 500 lines: every layout's naming rule and every way a pull request can put a migration
+where a name-based search does not look (skipped directories, links, runner configuration) meet here,
+in one pass over the file list.
 """
 
 from __future__ import annotations
