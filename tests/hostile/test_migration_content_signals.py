@@ -5,8 +5,9 @@ sqitch from `sqitch.conf`; the tool cannot see the flags. Before: `schema/202401
 `-- +goose Up` / `DROP TABLE users;`, the same with dbmate's `-- migrate:up`, or a sqitch change in
 the `deploy_dir` its `sqitch.conf` names, was never judged and the PR passed at the default policy.
 Now a `.sql` file the PR adds or changes is a migration when it holds a runner's marker line (as a
-Python file is when it is an Alembic revision or a Django migration), and `sqitch.conf` names its
-deploy directory.
+Python file is when it is an Alembic revision or a Django migration), `sqitch.conf` names its
+deploy directory and script extension, and a Liquibase XML/YAML/JSON changelog the PR adds anywhere
+is judged, with the `sqlFile`s it runs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ HIDDEN = {
     "liquibase": {"src/db/2024/drop.sql": "--liquibase formatted sql\n--changeset a:1\nDROP TABLE users;\n"},
     "sqitch-deploy-dir": {"sqitch.conf": '[core]\n\tengine = pg\n\tdeploy_dir = "ddl/up"\n', "sqitch.plan": PLAN,
                           "ddl/up/drop_users.sql": "BEGIN;\nDROP TABLE users;\nCOMMIT;\n"},
+    "sqitch-extension": {"sqitch.conf": "[core]\n\tengine = pg\n\textension = psql\n", "sqitch.plan": PLAN,
+                         "deploy/drop_users.psql": "DROP TABLE users;\n"},
+    "liquibase-xml": {"src/main/resources/db/changelog/changes/002-drop.xml": (
+        '<?xml version="1.0"?>\n<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n'
+        ' <changeSet id="2" author="a">\n  <dropTable tableName="users"/>\n </changeSet>\n</databaseChangeLog>\n')},
+    "liquibase-yaml-anywhere": {"ops/schema/cleanup.yaml": (
+        "databaseChangeLog:\n  - changeSet:\n      id: 2\n      author: a\n      changes:\n"
+        "        - dropTable:\n            tableName: users\n")},
+    "liquibase-sqlfile": {"scripts/cleanup.sql": "DROP TABLE users;\n", "db/changelog/master.json": (
+        '{"databaseChangeLog": [{"changeSet": {"id": "2", "author": "a", "changes": [\n'
+        '  {"sqlFile": {"path": "scripts/cleanup.sql"}}]}}]}\n')},
     "sqitch-top-dir": {"db/sqitch.conf": "[core]\n\tengine = pg\n\ttop_dir = schema\n", "db/schema/sqitch.plan": PLAN,
                        "db/schema/deploy/drop_users.sql": "DROP TABLE users;\n"},
 }

@@ -325,6 +325,23 @@ class Workspace:
             raise FileProblem(rel, f"file grew over the {cap:,}-byte limit while read; not read")
         return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
 
+    def read_head(self, rel: str, size: int) -> bytes:
+        """At most the first `size` bytes of a file, whatever its size (to tell its format); the same
+        refusals as read_bytes (escapes, links into never-read directories, special files)."""
+        real = self._real(rel)
+        try:
+            fd = os.open(real, _READ_FLAGS)
+        except OSError as exc:
+            raise FileProblem(rel, f"cannot open file: {exc.strerror}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileProblem(rel, "not a regular file; not read")
+            return os.read(fd, size)
+        except OSError as exc:
+            raise FileProblem(rel, f"cannot read file: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+
     def read_text(self, rel: str, *, limit: int | None = None) -> str:
         """The file as UTF-8 text (a BOM is dropped; CRLF kept); FileProblem for binary or other encodings."""
         text = decode_text(rel, self.read_bytes(rel, limit=limit))

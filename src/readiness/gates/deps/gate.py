@@ -1,5 +1,9 @@
 """The deps gate: find the declared Python dependencies, audit the pinned ones, flag risky declarations,
-and (with `--base`) tell what the pull request introduces. The repository is never executed."""
+and (with `--base`) tell what the pull request introduces. The repository is never executed.
+
+Why over 500 lines: the gate's one run (parse, audit pins and ranges, compare with the base) and the
+per-package remedy cache it needs are one flow over the same parsed files; splitting it would pass
+that state between modules."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ Without configuration these layouts are recognised (by name and place, then by c
 | prisma | `migrations/<ts>_<name>/migration.sql` | none (the tool has none) |
 | supabase | `supabase/migrations/*.sql` | none |
 | liquibase | any of these `.sql` files that starts `--liquibase formatted sql` | each changeset's `--rollback` |
+| liquibase-xml/-yaml/-json | `databaseChangeLog` `.xml`/`.yaml`/`.json` (lbdoc.py) | each changeset's `rollback` |
 | sql | any other `.sql` in a `migrations`/`migrate`/`changelog`/`liquibase` directory | none |
 | alembic | `.py` under `versions/` with `def upgrade` | `downgrade()` |
 | django | `.py` under `migrations/` with `class Migration` | per operation |
@@ -37,18 +38,26 @@ A Python file the PR adds or changes anywhere is a migration when its content sa
 `revision`/`down_revision`/`upgrade`, Django's `class Migration(migrations.Migration)`): Alembic's
 `version_locations` and Django's `MIGRATION_MODULES` can name any directory. So is a `.sql` file
 holding a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase (`--liquibase formatted sql`)
-marker line: their directory is a command-line flag. A `sqitch.conf` that sets `deploy_dir` or
-`top_dir` names sqitch's deploy directory, wherever it is.
+marker line: their directory is a command-line flag. So is a Liquibase XML, YAML or JSON changelog
+(root `databaseChangeLog`), which is also one in a migrations directory whoever changes it. A
+`sqitch.conf` that sets `deploy_dir` or `top_dir` names sqitch's deploy directory, wherever it is.
+
+Why over 500 lines: every layout's naming rule and every way a pull request can put a migration
+where a name-based search does not look (skipped directories, links, runner configuration) meet here,
+in one pass over the file list.
 """
 
 from __future__ import annotations
 
 import bisect
+import os
 import posixpath
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from readiness.gates.migrations import lbdoc
 from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
 
 FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
@@ -218,6 +227,11 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
         cand = _classify(f, file_set, undo, explicit, golang_dirs, dialects=f not in revealed)
         if cand is not None:
             out.append(cand)
+    # Liquibase XML/YAML/JSON changelogs: in a migrations directory (or a configured path), or
+    # anywhere the PR adds or changes one (a master changelog can include any file)
+    pr_changed = set(pr_files)
+    out.extend(_changelogs(ws, (f for f in chosen if lbdoc.maybe_changelog(f) and (
+        explicit or f in pr_changed or any(p.lower() in MIGRATION_DIRS for p in f.split("/")[:-1])))))
     if not explicit:
         found = {c.path for c in out}
         linked = _linked(ws, files)
@@ -233,6 +247,8 @@ def discover(ws: Workspace, paths: Sequence[str] | None, *, pr_files: Iterable[s
                 found.add(cand.path)
                 out.append(cand)
         changed = sorted(set(pr_files) & set(files))
+        have = {o.path for o in out}
+        out.extend(_changelogs(ws, (f for f in changed if f not in have and lbdoc.maybe_changelog(f))))
         out.extend(Candidate(path=f, format="python") for f in changed
                    if f.endswith(".py") and f not in found and _python_migration(ws, f))
         out.extend(Candidate(path=f, format="sql") for f in changed
@@ -372,15 +388,28 @@ def _sql_migration(ws: Workspace, path: str) -> bool:
     return _SQL_MARKER.search(head) is not None
 
 
-_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
+def _changelogs(ws: Workspace, paths: Iterable[str]) -> Iterator[Candidate]:
+    """The Liquibase changelogs among `paths`: the root of each is `databaseChangeLog` (a bounded head is read)."""
+    for path in paths:
+        try:
+            head = ws.read_head(path, lbdoc.SNIFF_BYTES).decode("utf-8", "replace")
+        except FileProblem:
+            continue  # not read here; a changelog the gate cannot read is reported when judged
+        fmt = lbdoc.changelog_format(path, head)
+        if fmt is not None:
+            yield Candidate(path=path, format=fmt)
+
+
+_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir|extension)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
                          re.MULTILINE | re.IGNORECASE)
 MAX_SQITCH_CONFS = 50
 
 
 def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
-    """Sqitch changes in a deploy directory that a `sqitch.conf` names (`deploy_dir`, `top_dir`):
-    sqitch runs `<deploy_dir>/<change>.sql` wherever that is, so its scripts are migrations even
-    outside a `deploy/` directory (the default, found by name)."""
+    """Sqitch changes in a deploy directory that a `sqitch.conf` names (`deploy_dir`, `top_dir`), with
+    the script extension it names (`extension = psql`): sqitch runs `<deploy_dir>/<change>.<extension>`
+    wherever that is, so its scripts are migrations even outside a `deploy/` directory and named
+    otherwise than `.sql` (the default, found by name)."""
     confs = [f for f in files if f == "sqitch.conf" or f.endswith("/sqitch.conf")][:MAX_SQITCH_CONFS]
     for conf in confs:
         try:
@@ -388,8 +417,9 @@ def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
         except FileProblem:
             continue
         keys = {k.lower(): v.strip().strip("/") for k, v in _SQITCH_DIR.findall(text)}
-        if "deploy_dir" not in keys and "top_dir" not in keys:
+        if "deploy_dir" not in keys and "top_dir" not in keys and "extension" not in keys:
             continue
+        ext = "." + (keys.get("extension") or "sql").strip().lstrip(".").lower()
         base = _dir_and_name(conf)[0]
         top = keys.get("top_dir", "")
         deploy = keys.get("deploy_dir", posixpath.join(top, "deploy") if top else "deploy")
@@ -402,7 +432,7 @@ def _sqitch_deploys(ws: Workspace, files: Sequence[str]) -> Iterator[Candidate]:
             for f in files[bisect.bisect_left(files, prefix):]:
                 if not f.startswith(prefix):
                     break
-                if f.lower().endswith(".sql"):
+                if f.lower().endswith((ext, ".sql")):
                     rev = r + "/" + f[len(prefix):]
                     yield Candidate(path=f, format="sqitch", down_path=rev if ws.exists(rev) else None)
 
@@ -432,10 +462,48 @@ def _linked(ws: Workspace, files: Sequence[str]) -> dict[str, str]:
         if not target.is_dir() or target == ws.root:
             continue
         prefix = target.relative_to(ws.root).as_posix() + "/"
-        for f in files[bisect.bisect_left(files, prefix):]:
+        # a target in a directory the walk skips (vendor/, testdata/): its files are listed here, so
+        # the default exclusions do not hide what the runner reads through the link
+        under = _listed_under(target, prefix) if _skipped_dir(prefix + "x") is not None else \
+            files[bisect.bisect_left(files, prefix):]
+        for f in under:
             if not f.startswith(prefix) or len(out) >= MAX_LINKED:
                 break
             out[f"{link}/{f[len(prefix):]}"] = f
+    return out
+
+
+def _listed_under(target: Path, prefix: str) -> list[str]:
+    """The files under a directory the walk does not enter, as repository paths (sorted, at most
+    MAX_LINKED; no link followed, nothing under a never-read directory such as `.git/`)."""
+    out: list[str] = []
+    for here, dirs, names in os.walk(target, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d.lower() != ".git")
+        rel = os.path.relpath(here, target).replace(os.sep, "/")
+        base = prefix if rel == "." else f"{prefix}{rel}/"
+        out.extend(base + n for n in names)
+        if len(out) >= MAX_LINKED:
+            break
+    return sorted(out)[:MAX_LINKED]
+
+
+def hidden_links(ws: Workspace) -> list[tuple[str, str]]:
+    """Directory symlinks at or below a migrations directory that lead, inside the repository, into a
+    directory the walk never reads (`db/migrations/extra -> ../../vendor/x`, or into `.git/`):
+    (link, target). Flyway scans its location recursively and follows such a link, so a migration
+    there runs; the gate does not read through it (the walk's exclusions hold), so the link itself
+    is reported (fail closed), never the files behind it read."""
+    out: list[tuple[str, str]] = []
+    root = os.path.realpath(ws.root)
+    for link in ws.files():
+        if not ws.is_symlink(link) or not any(p.lower() in MIGRATION_DIRS for p in link.split("/")):
+            continue
+        try:
+            ws.inside(link)
+        except FileProblem:
+            real = os.path.realpath(os.path.join(root, link))
+            if real.startswith(root + os.sep) and os.path.isdir(real):
+                out.append((link, os.path.relpath(real, root).replace(os.sep, "/")))
     return out
 
 

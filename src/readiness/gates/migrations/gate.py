@@ -24,6 +24,7 @@ from readiness.gates.migrations.discover import (
     configured_globs,
     copies,
     discover,
+    hidden_links,
     unmatched,
 )
 from readiness.gates.migrations.flywayconf import Flyway
@@ -59,6 +60,8 @@ class MigrationsGate:
         if paths is not None:
             out.findings.extend(_unmatched_paths(ws, paths, candidates, ctx.config.source))
         out.findings.extend(_submodules(ctx, paths, candidates))
+        if paths is None:
+            out.findings.extend(_hidden_links(ws))
         out.findings.extend(code_migrations(ctx))
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
@@ -223,6 +226,17 @@ def _unmatched_paths(ws: Workspace, paths: tuple[str, ...], found: list[Candidat
             message=f"gates.migrations.paths entry {entry!r} matches {what}, so no migration there is judged.",
             evidence=entry))
     return out
+
+
+def _hidden_links(ws: Workspace) -> list[Finding]:
+    """A directory link below a migrations directory into a directory never read: what a runner
+    finds through it (Flyway follows links) is not judged, so the link is reported (fail closed)."""
+    return [R.UNREADABLE.finding(
+        Location(path=link),
+        message=f"{link} is a directory symlink to {target}, a directory the gate never reads (vendored, test "
+                "data, or never entered); a runner that scans this migrations directory follows it, so the "
+                "migrations there were not judged.", evidence=target)
+        for link, target in hidden_links(ws)]
 
 
 def _at_base(ctx: GateContext) -> Callable[[str], bool]:

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
+from readiness.gates.migrations.lbdoc import STRUCTURED
 from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, Flag, Op
 from readiness.gates.migrations.pgtree import from_statement
 from readiness.gates.migrations.sql import Origin, parse, up_section
@@ -214,7 +215,8 @@ class History:
         """The SQL migrations of `cand`'s directory, in apply order."""
         if self._sequences is None:
             self._sequences = {}
-            for c in sorted((c for c in self._every if c.format != "python"), key=order):
+            for c in sorted((c for c in self._every if c.format != "python" and c.format not in STRUCTURED),
+                           key=order):
                 seq = self._sequences.setdefault(root(c), [])
                 self._position.setdefault(c.path, len(seq))
                 seq.append(c)

@@ -32,7 +32,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from readiness.gates.migrations.discover import FLYWAY_REPEATABLE, FLYWAY_UP
 from readiness.workspace import FileProblem, Workspace
 
 HEADER = re.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
@@ -147,6 +146,8 @@ Runner = Literal["flyway", "liquibase", "either"]
 def flyway_named(path: str) -> bool:
     """A name Flyway runs from its locations (versioned, repeatable or a callback)."""
     name = path.rsplit("/", 1)[-1]
+    from readiness.gates.migrations.discover import FLYWAY_REPEATABLE, FLYWAY_UP  # discover reads changelogs too
+
     return bool(FLYWAY_UP.match(name) or FLYWAY_REPEATABLE.match(name) or FLYWAY_CALLBACK.match(name))
 
 

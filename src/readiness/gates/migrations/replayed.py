@@ -41,6 +41,7 @@ from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import order, root
+from readiness.gates.migrations.lbdoc import STRUCTURED
 from readiness.gates.migrations.runners import BY_FORMAT, Detector, fill_templates
 from readiness.gates.migrations.sql import (
     DBMATE_DOWN,
@@ -150,7 +151,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
     transaction mode as the static gate models it."""
     from readiness.replay import Migration, TxMode
 
-    if cand.format == "python":
+    if cand.format == "python" or cand.format in STRUCTURED:
         return None
     try:
         text = _text(ws, cand.path)
@@ -333,10 +334,10 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
     """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order.
     OutOfTime when `deadline` (monotonic) passes while reading them."""
     detector = Detector(ws)
-    judged = {c.path for c in chosen if c.format != "python"}
+    judged = {c.path for c in chosen if c.format != "python" and c.format not in STRUCTURED}
     by_dir: dict[str, list[Candidate]] = {}
     for c in every:
-        if c.format != "python":
+        if c.format != "python" and c.format not in STRUCTURED:  # XML/YAML/JSON changelogs are not replayed
             by_dir.setdefault(root(c), []).append(c)
     out = []
     for directory, cands in sorted(by_dir.items()):

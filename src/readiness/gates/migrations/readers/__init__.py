@@ -5,7 +5,7 @@ operations), and what its down migration is."""
 
 from __future__ import annotations
 
-from readiness.gates.migrations import liquibase
+from readiness.gates.migrations import lbdoc, liquibase
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.readers.base import Analysis, Reader, Run
 from readiness.gates.migrations.readers.changelog import ChangelogReader
@@ -25,7 +25,7 @@ def reader_for(cand: Candidate, text: str) -> Reader:
     """The reader of `cand`'s format family (by what discovery found, then by the text)."""
     if cand.format == "python":
         return PYTHON
-    if liquibase.is_changelog(text):
+    if cand.format in lbdoc.STRUCTURED or liquibase.is_changelog(text):
         return CHANGELOG
     if is_sectioned(cand, text):
         return SECTIONS

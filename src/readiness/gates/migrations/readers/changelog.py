@@ -1,62 +1,144 @@
-"""Liquibase formatted-SQL changelogs: each changeset its own transaction (or none, with
-`runInTransaction:false`), its `--rollback` the down, judged per changeset. A changelog with a name
-Flyway runs is read as Flyway runs it when the repository says Flyway runs it, and judged with
-everything Flyway would run when nothing says which tool does (`liquibase.runner`)."""
+"""Liquibase changelogs, formatted SQL (`--liquibase formatted sql`) and XML/YAML/JSON
+(`databaseChangeLog`, lbdoc.py): each changeset its own transaction (or none, with
+`runInTransaction:false`), its rollback the down, judged per changeset. A formatted-SQL changelog
+with a name Flyway runs is read as Flyway runs it when the repository says Flyway runs it, and
+judged with everything Flyway would run when nothing says which tool does (`liquibase.runner`)."""
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 
 from readiness.gates.base import GateOutcome
-from readiness.gates.migrations import liquibase
+from readiness.gates.migrations import lbdoc, liquibase
+from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
+from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, sql_ops
 from readiness.gates.migrations.readers.files import FileReader
-from readiness.gates.migrations.sql import Origin, fill_placeholders
+from readiness.gates.migrations.sql import Origin, SqlError, fill_placeholders
 from readiness.gates.migrations.transactions import TxMode
+from readiness.model import Item, Location
+from readiness.workspace import FileProblem
+
+_Extra = tuple[list[Op], list[SqlError], list[int]]
+"""What a changeset runs besides its laid-out SQL: operations, parse errors, statements (sqlFile, unread changes)."""
+_More = Callable[[], tuple[_Extra, _Extra]]
+"""The up and down `_Extra` of a changeset, when asked."""
 
 
 class ChangelogReader:
-    """Liquibase changelogs (`--liquibase formatted sql`)."""
+    """Liquibase changelogs."""
 
-    def read(self, run: Run, cand: Candidate, text: str, out: GateOutcome) -> Analysis:
-        flyway_too = False
-        if liquibase.flyway_named(cand.path):
-            who = liquibase.runner(run.ws, cand.path)
-            if who == "flyway":  # Flyway runs the whole file, the marker is a comment to it
-                return FileReader().read(run, cand, text, out)
-            flyway_too = who == "either"
-        an = Analysis(fmt="liquibase", changesets=True, down_state="n/a")
-        in_txn = False
-        if flyway_too:  # Liquibase skips the SQL before the first changeset; Flyway would run it
-            ops, errors, n = sql_ops(fill_placeholders(liquibase.preamble(text)), Origin(line=1))
-            an.ops.extend(ops)
-            an.errors.extend((cand.path, e) for e in errors)
-            an.statements += n
-            in_txn = n > 0
-        for unit, cs in enumerate(liquibase.changesets(text), start=1):
-            if not cs.for_postgres and not flyway_too:  # another database's changeset (Flyway runs it anyway)
-                continue
-            ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
-            # each changeset is its own transaction (or none, with runInTransaction:false)
-            ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
-            an.ops.extend(ops)
-            an.errors.extend((cand.path, e) for e in errors)
-            an.statements += n
-            in_txn = in_txn or (cs.in_transaction and n > 0)
-            if not n:
-                continue  # comments only: nothing to roll back
-            if cs.rollback_state == "present":
-                dops, derr, dn = sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line),
-                                          trees=any(o.action in RECREATES for o in ops))
-                an.down_ops.extend(dops)
-                an.errors.extend((cand.path, e) for e in derr)
-                if an.down_where is None:
-                    an.down_where = (cand.path, cs.sql_line, 1)
-                if dn or derr:
-                    continue
-            why = ("its rollback is declared empty" if cs.rollback_state == "empty"
-                   else "it has no --rollback, and Liquibase cannot generate one for SQL")
-            an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
-        an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
+    def read(self, run: Run, cand: Candidate, text: str, out: GateOutcome) -> Analysis | None:
+        if cand.format not in lbdoc.STRUCTURED:
+            flyway_too = False
+            if liquibase.flyway_named(cand.path):
+                who = liquibase.runner(run.ws, cand.path)
+                if who == "flyway":  # Flyway runs the whole file, the marker is a comment to it
+                    return FileReader().read(run, cand, text, out)
+                flyway_too = who == "either"
+            return judge_changesets(cand, ((cs, None) for cs in liquibase.changesets(text)),
+                                    preamble=liquibase.preamble(text) if flyway_too else None)
+        try:
+            root = lbdoc.parse_xml(text) if cand.format == "liquibase-xml" else \
+                lbdoc.parse_yaml(text, json_text=cand.format == "liquibase-json")
+        except lbdoc.ChangelogError as exc:  # fails closed: a changelog the gate cannot read may drop a table
+            out.findings.append(R.UNREADABLE.finding(
+                Location(path=cand.path, line=exc.line, column=exc.column),
+                message=f"This Liquibase changelog could not be read ({exc}), so it was not judged.",
+                evidence=str(exc)))
+            out.items.append(Item({"path": cand.path, "format": "liquibase", "risk": R.risk_of(R.UNREADABLE).value,
+                                   "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
+            return None
+        units = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files))
+        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u)) for u in units))
+        other = {u.changeset.line for u in units if u.other_database}
+        if other:  # another database's SQL in a changeset its context gives to that database: not ours to parse
+            starts = sorted(u.changeset.line for u in units)
+            an.errors = [(p, e) for p, e in an.errors if _changeset_at(starts, e.line) not in other]
         return an
+
+
+def _changeset_at(starts: list[int], line: int) -> int:
+    """The first line of the changeset holding `line` (changesets in file order)."""
+    i = bisect.bisect_right(starts, line) - 1
+    return starts[i] if i >= 0 else 0
+
+
+def _extra(run: Run, unit: lbdoc.Unit) -> tuple[_Extra, _Extra]:
+    """The up and down operations of a changeset's `sqlFile`s and of the changes the gate does not read."""
+    up: _Extra = ([Op(action=Action.DYNAMIC_SQL, detail=what, line=line, col=1, end_line=line)
+                   for line, what in unit.unread], [], [len(unit.unread)])
+    down: _Extra = ([], [], [0])
+    for files, (ops_into, errors_into, count) in ((unit.files, up), (unit.down_files, down)):
+        for line, written, path in files:
+            try:
+                if path is None:
+                    raise FileProblem(written, "outside the repository or not in it")
+                sql = run.ws.read_text(path)
+            except FileProblem as problem:  # fails closed: what it runs is not known
+                ops_into.append(Op(action=Action.DYNAMIC_SQL, line=line, col=1, end_line=line,
+                                   detail=f"the sqlFile {written!r} ({problem.reason})"))
+                count[0] += 1
+                continue
+            ops, errors, n = sql_ops(fill_placeholders(sql))
+            # the file's statements run at the sqlFile change: found there
+            ops_into.extend(replace(o, line=line, col=1, end_line=line) for o in ops)
+            errors_into.extend(replace(e, line=line, column=1) for e in errors)
+            count[0] += n
+    return up, down
+
+
+def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset, _More | None]], *,
+                     preamble: str | None = None) -> Analysis:
+    """The analysis of a changelog's changesets, each with what it runs besides its SQL text.
+
+    `preamble` is the SQL before the first changeset of a file Flyway may run too (a Flyway name and
+    nothing in the repository saying which tool runs it): Liquibase skips it and other databases'
+    changesets, Flyway runs everything, so all of it is judged."""
+    an = Analysis(fmt="liquibase", changesets=True, down_state="n/a")
+    in_txn = False
+    flyway_too = preamble is not None
+    if preamble:
+        ops, errors, n = sql_ops(fill_placeholders(preamble), Origin(line=1))
+        an.ops.extend(ops)
+        an.errors.extend((cand.path, e) for e in errors)
+        an.statements += n
+        in_txn = n > 0
+    for unit, (cs, more) in enumerate(units, start=1):
+        if not cs.for_postgres and not flyway_too:  # another database's changeset (Flyway runs it anyway)
+            continue
+        ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
+        extra_down: _Extra = ([], [], [0])
+        if more is not None:
+            (xops, xerr, xn), extra_down = more()
+            ops, errors, n = sorted([*ops, *xops], key=lambda o: o.line), [*errors, *xerr], n + xn[0]
+        # each changeset is its own transaction (or none, with runInTransaction:false)
+        ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
+        an.ops.extend(ops)
+        an.errors.extend((cand.path, e) for e in errors)
+        an.statements += n
+        in_txn = in_txn or (cs.in_transaction and n > 0)
+        if not n:
+            continue  # comments only: nothing to roll back
+        if cs.rollback_state == "auto":
+            continue  # Liquibase generates the rollback of these change types itself
+        if cs.rollback_state == "present":
+            dops, derr, dn = sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line),
+                                      trees=any(o.action in RECREATES for o in ops))
+            an.down_ops.extend([*dops, *extra_down[0]])
+            an.errors.extend((cand.path, e) for e in [*derr, *extra_down[1]])
+            if an.down_where is None:
+                an.down_where = (cand.path, cs.sql_line, 1)
+            if dn or derr or extra_down[2][0] or cand.format in lbdoc.STRUCTURED:
+                continue
+        why = ("its rollback is declared empty" if cs.rollback_state == "empty"
+               else "it has no rollback, and Liquibase cannot generate one for these changes"
+               if cand.format in lbdoc.STRUCTURED
+               else "it has no --rollback, and Liquibase cannot generate one for SQL")
+        an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
+    an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
+    return an
