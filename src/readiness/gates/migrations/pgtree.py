@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
+from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
 
@@ -124,7 +124,14 @@ def _name(rv: dict[str, Any] | None) -> str | None:
     if rel is None:
         return None
     schema = rv.get("schemaname")
-    return f"{schema}.{rel}" if schema else str(rel)
+    return relation_name(str(schema) if schema else None, str(rel))
+
+
+def _persistence(rv: dict[str, Any] | None, oncommit: object = None) -> set[F]:
+    """TEMP (and ON COMMIT DROP) of the relation a CREATE TABLE names."""
+    if not rv or (rv.get("relpersistence") != "t" and rv.get("schemaname") != "pg_temp"):
+        return set()
+    return {F.TEMP, F.ON_COMMIT_DROP} if oncommit == "ONCOMMIT_DROP" else {F.TEMP}
 
 
 def _strings(items: list[Any] | None) -> list[str]:
@@ -801,16 +808,19 @@ def _create(body: dict[str, Any], base: Base, at: dict[str, tuple[int, int]] | N
                 pk.update(_strings(con.get("keys")))
     if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
         columns = [c._replace(flags=c.flags | {F.PRIMARY_KEY}) if c.name in pk else c for c in columns]
+    flags = ({F.IF_NOT_EXISTS} if body.get("if_not_exists") else set()) | _persistence(body.get("relation"),
+                                                                                        body.get("oncommit"))
     return [Op(action=A.CREATE_TABLE, table=_name(body.get("relation")), columns=tuple(columns), names=tuple(names),
-               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
+               flags=frozenset(flags), **base)]
 
 
 def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
     into = body.get("into") or {}
     if body.get("objtype") == "OBJECT_MATVIEW":
         return [Op(action=A.DDL, table=_name(into.get("rel")), **base)]
-    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")),
-               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
+    flags = ({F.IF_NOT_EXISTS} if body.get("if_not_exists") else set()) | _persistence(into.get("rel"),
+                                                                                        into.get("onCommit"))
+    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")), flags=frozenset(flags), **base)]
 
 
 def _lock(body: dict[str, Any], base: Base) -> list[Op]:
@@ -897,26 +907,81 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     any DDL for an event trigger); a routine replaced after it was wired up is judged at the
     replacement too, since whoever writes the table next runs the new body."""
     calls = _Calls()
+    prepared: dict[str, str] = {}
     out: list[Op] = []
     for st in stmts:
-        ops = from_statement(st)
-        out.extend(ops)
-        if _ROUTINE.match(st.text):
-            routine = _routine(st)
-            if routine is not None:
-                name, language, body, created = routine
-                calls.routines[name] = _Routine(language, body, created, st.text)
-                calls.forget(name)
-                if calls.is_wired(name):
-                    out.extend(calls.run(st, [name], 0, None))
-            continue
-        if calls.routines:
-            # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
-            # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
-            named = calls.named(st.text)
-            calls.wire(st.text, ops, named)
-            out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
+        head = st.text[:10].upper()
+        if head.startswith(("PREPARE", "EXECUTE", "DEALLOCATE")):
+            run = _prepared(st, prepared)
+            if run is not None:  # EXECUTE p: the prepared statement runs here, as if written here
+                out.append(Op(action=A.OTHER, line=st.line, col=st.column, end_line=st.end_line,
+                              evidence=normalize(st.text)))
+                for inner in run:
+                    if isinstance(inner, Op):
+                        out.append(inner)
+                    else:
+                        _statement(inner, calls, out)
+                continue
+        _statement(st, calls, out)
     return out
+
+
+def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
+    """Add the operations of one statement (and of the routines it runs) to `out`."""
+    ops = from_statement(st)
+    out.extend(ops)
+    if _ROUTINE.match(st.text):
+        routine = _routine(st)
+        if routine is not None:
+            name, language, body, created = routine
+            calls.routines[name] = _Routine(language, body, created, st.text)
+            calls.forget(name)
+            if calls.is_wired(name):
+                out.extend(calls.run(st, [name], 0, None))
+        return
+    if calls.routines:
+        # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
+        # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
+        named = calls.named(st.text)
+        calls.wire(st.text, ops, named)
+        out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
+
+
+_PREPARE = re.compile(rf"PREPARE\s+(?P<name>{_IDENT})\s*(?:\([^)]*\)\s*)?AS\b\s*(?P<body>.*)",
+                      re.IGNORECASE | re.DOTALL)
+_EXECUTE = re.compile(rf"EXECUTE\s+(?P<name>{_IDENT})", re.IGNORECASE)
+_DEALLOCATE = re.compile(rf"DEALLOCATE\s+(?:PREPARE\s+)?(?P<name>{_IDENT})\s*$", re.IGNORECASE)
+
+
+def _prepared(st: Statement, prepared: dict[str, str]) -> list[Statement] | list[Op] | None:
+    """PREPARE / DEALLOCATE update the session's prepared statements (None); EXECUTE p gives the
+    statements that run (p's body, placed at the EXECUTE). A name prepared outside this migration,
+    or a body that does not parse, runs what cannot be read here: a `dynamic_sql` operation."""
+    from readiness.gates.migrations.sql import Origin, parse
+
+    text = st.text
+    m = _PREPARE.match(text)
+    if m is not None:
+        prepared[_ident_path(m.group("name"))] = m.group("body")
+        return None
+    m = _DEALLOCATE.match(text)
+    if m is not None:
+        name = _ident_path(m.group("name"))
+        if name == "all" and not m.group("name").startswith('"'):
+            prepared.clear()
+        prepared.pop(name, None)
+        return None
+    m = _EXECUTE.match(text)
+    if m is None:
+        return None
+    name = _ident_path(m.group("name"))
+    body = prepared.get(name)
+    stmts, errors = parse(body, Origin(line=st.line, column=st.column)) if body is not None else ([], [])
+    if body is None or errors:
+        why = "prepared outside this migration" if body is None else "its prepared statement does not parse"
+        return [Op(action=A.DYNAMIC_SQL, detail=f"EXECUTE {name} ({why})", line=st.line, col=st.column,
+                   end_line=st.end_line, evidence=normalize(text))]
+    return [s._replace(line=st.line, column=st.column, end_line=st.end_line) for s in stmts]
 
 
 class _Calls:
