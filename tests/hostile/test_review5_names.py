@@ -155,3 +155,23 @@ def test_alembic_names_resolve_like_postgresql(tmp_path: Path, body: str) -> Non
 def test_alembic_tables_created_here_stay_new(tmp_path: Path, body: str) -> None:
     found = _alembic(tmp_path, body)
     assert not [f for f in found if f[1] in ("critical", "high")], found
+
+
+_BUILT_BASE = ("CREATE COLLATION mycoll (provider = libc, locale = 'C');\n"
+               "CREATE FUNCTION norm(t text) RETURNS text IMMUTABLE LANGUAGE sql AS 'select lower(t)';\n"
+               "CREATE TABLE acct (id int, note text COLLATE mycoll, n text GENERATED ALWAYS AS (norm(note)) STORED);\n"
+               "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n")
+
+
+@pytest.mark.parametrize("sql", ["DROP COLLATION mycoll CASCADE;\n", "DROP FUNCTION norm(text) CASCADE;\n",
+                                 "DROP FUNCTION IF EXISTS public.norm CASCADE;\n"])
+def test_a_cascade_drop_that_takes_columns_blocks(tmp_path: Path, sql: str) -> None:
+    # review5 R5-4: PostgreSQL drops acct.note (its collation) or acct.n (generated from norm()) with the object
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": _BUILT_BASE, "db/migrations/V2__x.sql": sql})
+    assert ("drop-column", "critical") in found, found
+
+
+def test_a_cascade_drop_of_a_trigger_function_stays_a_function_drop(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": _BUILT_BASE,
+                                 "db/migrations/V2__x.sql": "DROP FUNCTION touch() CASCADE;\n"})
+    assert ("drop-function", "high") in found and not [f for f in found if f[1] == "critical"], found

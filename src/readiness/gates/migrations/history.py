@@ -198,6 +198,8 @@ class History:
         self._ops: dict[str, list[Op]] = {}
         """Path -> its table operations, for migrations judged in this run."""
         self._running: dict[str, tuple[int, State]] = {}
+        self._built: dict[str, frozenset[str]] = {}
+        """Path -> `built_from` its text (column_objects)."""
         """Per directory: how many of its migrations `state_before` has applied, and the state."""
 
     def remember(self, path: str, ops: Iterable[Op]) -> None:
@@ -256,6 +258,26 @@ class History:
             out.update(self._replay(ws, group))
         return out
 
+    def column_objects(self, ws: Workspace, cand: Candidate, text: str) -> frozenset[str]:
+        """What the generated columns and base types of `cand`'s directory are built from, up to and
+        including `cand` (its `text`): the functions a `GENERATED ALWAYS AS (...)` expression calls
+        and the names it quotes (a text search configuration), and a type's INPUT/OUTPUT/... functions.
+        Dropping one of them with CASCADE drops those columns. Lower case, unqualified; each file
+        read and scanned once per run."""
+        seq = self.sequence(cand)
+        pos = self._position.get(cand.path)
+        found: set[str] = set(built_from(text))
+        for c in seq[:pos] if pos is not None else ():
+            known = self._built.get(c.path)
+            if known is None:
+                try:
+                    known = built_from(decode_text(c.path, ws.read_bytes(c.path)))
+                except FileProblem:
+                    known = frozenset()
+                self._built[c.path] = known
+            found |= known
+        return frozenset(found)
+
     def _replay(self, ws: Workspace, group: list[tuple[Candidate, set[str]]]) -> dict[str, State]:
         seq = self.sequence(group[0][0])
         at = {c.path: i for i, c in enumerate(seq)}
@@ -293,6 +315,33 @@ DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w
 RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
 _RENAME_PAIR = re.compile(r"ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?\s+" + _NAME.replace("name", "old")
                           + r"\s+RENAME\s+TO\s+" + _NAME.replace("name", "new"), re.IGNORECASE)
+
+
+_GENERATED = re.compile(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", re.IGNORECASE)
+_TYPE_IO = re.compile(r"\b(?:INPUT|OUTPUT|RECEIVE|SEND|TYPMOD_IN|TYPMOD_OUT|ANALYZE|SUBSCRIPT|CANONICAL|SUBTYPE_DIFF)"
+                      r"\s*=\s*(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
+_BUILT_PART = re.compile(r'(?:\"([^\"]+)\"|(\w+))\s*\(|\'([^\']*)\'')
+_MAX_EXPR = 4000
+"""How much of a generated column's expression is read (an expression is rarely a line long)."""
+
+
+def built_from(text: str) -> frozenset[str]:
+    """The names `text`'s generated columns and base types are built from (History.column_objects):
+    lower case, unqualified. Linear: each expression is read up to its closing parenthesis, at most
+    _MAX_EXPR characters."""
+    out: set[str] = set()
+    for m in _GENERATED.finditer(text):
+        depth, end, limit = 1, m.end(), min(len(text), m.end() + _MAX_EXPR)
+        while end < limit and depth:
+            ch = text[end]
+            depth += (ch == "(") - (ch == ")")
+            end += 1
+        for part in _BUILT_PART.finditer(text, m.end(), end):
+            out.add(part.group(1) if part.group(1) is not None else (part.group(2) or part.group(3) or "").lower())
+    for m in _TYPE_IO.finditer(text):
+        out.add(m.group(1) if m.group(1) is not None else m.group(2).lower())
+    out.discard("")
+    return frozenset(out)
 
 
 def unquote(name: str) -> str:

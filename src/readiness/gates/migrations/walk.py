@@ -48,6 +48,9 @@ class Context:
     tables: Mapping[str, TableState] = field(default_factory=dict)
     """What the earlier migrations of the same directory left on the tables this one asks about
     (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
+    built_from: frozenset[str] = frozenset()
+    """What the directory's generated columns and base types are built from (functions, text search
+    configurations: History.column_objects), when the migration drops such an object with CASCADE."""
 
 
 _GROUPS: dict[ObjectKind | None, str] = {
