@@ -175,3 +175,28 @@ def test_a_cascade_drop_of_a_trigger_function_stays_a_function_drop(tmp_path: Pa
     found = _findings(tmp_path, {"db/migrations/V1__init.sql": _BUILT_BASE,
                                  "db/migrations/V2__x.sql": "DROP FUNCTION touch() CASCADE;\n"})
     assert ("drop-function", "high") in found and not [f for f in found if f[1] == "critical"], found
+
+
+_PURGE = "CREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DELETE FROM users; END $$;\n"
+
+
+@pytest.mark.parametrize("sql", ["SELECT purge();\n", "DO $$ BEGIN PERFORM purge(); END $$;\n",
+                                 "CREATE FUNCTION go() RETURNS void LANGUAGE sql AS $$ SELECT purge() $$;\n"
+                                 "SELECT go();\n"])
+def test_a_call_of_a_routine_an_earlier_migration_created_runs_its_body(tmp_path: Path, sql: str) -> None:
+    # review5 R5-8: the body of purge() (V1) runs where V2 calls it
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": BASE + _PURGE, "db/migrations/V2__x.sql": sql})
+    assert ("delete-all-rows", "critical") in found, found
+
+
+def test_a_routine_replaced_here_runs_its_new_body(tmp_path: Path) -> None:
+    sql = ("CREATE OR REPLACE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DELETE FROM users "
+           "WHERE id < 0; END $$;\nSELECT purge();\n")
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": BASE + _PURGE, "db/migrations/V2__x.sql": sql})
+    assert not [f for f in found if f[1] in ("critical", "high")], found
+
+
+def test_an_earlier_routine_in_another_language_fails_closed(tmp_path: Path) -> None:
+    base = BASE + "CREATE FUNCTION purge() RETURNS void LANGUAGE plpython3u AS $$ plpy.execute('x') $$;\n"
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": base, "db/migrations/V2__x.sql": "SELECT purge();\n"})
+    assert [f for f in found if f[0] == "dynamic-sql"], found

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
 from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, Flag, Op
-from readiness.gates.migrations.pgtree import from_statement
+from readiness.gates.migrations.pgtree import ROUTINE_NAME, from_statement, routine_name
 from readiness.gates.migrations.sql import Origin, parse, up_section
 from readiness.workspace import FileProblem, Workspace, decode_text
 
@@ -199,6 +199,10 @@ class History:
         """Path -> its table operations, for migrations judged in this run."""
         self._running: dict[str, tuple[int, State]] = {}
         self._built: dict[str, frozenset[str]] = {}
+        self._defined: dict[str, frozenset[str]] = {}
+        """Path -> the routines its text creates (names only: earlier_routines)."""
+        self._routines: dict[str, dict[str, str]] = {}
+        """Path -> routine name -> its last CREATE statement (earlier_routines)."""
         """Path -> `built_from` its text (column_objects)."""
         """Per directory: how many of its migrations `state_before` has applied, and the state."""
 
@@ -277,6 +281,57 @@ class History:
                 self._built[c.path] = known
             found |= known
         return frozenset(found)
+
+    def earlier_routines(self, ws: Workspace, cand: Candidate) -> Callable[[str], tuple[str, str] | None] | None:
+        """The functions and procedures `cand`'s earlier migrations create, for a call of one of them
+        in `cand` (its body runs there): name -> (the file, its last CREATE statement) or None; None
+        when they create none. The earlier files are scanned for routine names (a regular
+        expression), and only a file whose routine is asked for is split into statements; each file
+        once per run."""
+        seq = self.sequence(cand)
+        pos = self._position.get(cand.path)
+        earlier = seq[:pos] if pos is not None and pos < len(seq) and seq[pos].path == cand.path else []
+        names: dict[str, str] = {}
+        for c in earlier:
+            for n in self._routine_names(ws, c.path):
+                names[n] = c.path  # the last file that (re)creates it
+        if not names:
+            return None
+
+        def look(name: str) -> tuple[str, str] | None:
+            path = names.get(name)
+            if path is None:
+                return None
+            text = self._routine_texts(ws, path).get(name)
+            return (path, text) if text is not None else None
+
+        return look
+
+    def _text(self, ws: Workspace, path: str) -> str:
+        try:
+            return decode_text(path, ws.read_bytes(path))
+        except FileProblem:
+            return ""
+
+    def _routine_names(self, ws: Workspace, path: str) -> frozenset[str]:
+        known = self._defined.get(path)
+        if known is None:
+            text = self._text(ws, path)
+            known = frozenset(m.group(1) if m.group(1) is not None else m.group(2).lower()
+                              for m in ROUTINE_NAME.finditer(text)) if "(" in text else frozenset()
+            self._defined[path] = known
+        return known
+
+    def _routine_texts(self, ws: Workspace, path: str) -> dict[str, str]:
+        known = self._routines.get(path)
+        if known is None:
+            known = {}
+            for st in parse(up_section(self._text(ws, path))[0], trees=False)[0]:
+                name = routine_name(st.text)
+                if name is not None:
+                    known[name] = st.text
+            self._routines[path] = known
+        return known
 
     def _replay(self, ws: Workspace, group: list[tuple[Candidate, set[str]]]) -> dict[str, State]:
         seq = self.sequence(group[0][0])

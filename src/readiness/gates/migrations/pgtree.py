@@ -45,6 +45,12 @@ def function_volatility(name: str) -> str:
     return _VOLATILITY.get(short.lower(), "v")
 
 
+def builtin(name: str) -> bool:
+    """A function PostgreSQL itself defines (pg_catalog): no migration's body runs when it is called."""
+    function_volatility(name)  # loads the catalog
+    return _VOLATILITY is not None and name.lower() in _VOLATILITY
+
+
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 LOCK_MODES = (None, LockMode.ACCESS_SHARE, LockMode.ROW_SHARE, LockMode.ROW_EXCLUSIVE,
               LockMode.SHARE_UPDATE_EXCLUSIVE, LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.EXCLUSIVE,
@@ -887,9 +893,15 @@ class _Routine:
     """The line of its CREATE."""
     text: str
     """The whole CREATE statement (a PL/pgSQL body is parsed as the function it is)."""
+    origin: str = ""
+    """The earlier migration that created it (empty: this one, on line `created`)."""
+
+    @property
+    def place(self) -> str:
+        return f"created in {self.origin}" if self.origin else f"created on line {self.created}"
 
 
-def statement_ops(stmts: list[Statement]) -> list[Op]:
+def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, str] | None] | None = None) -> list[Op]:
     """The operations of a migration's statements, in order; a function or procedure the migration
     creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
     names it, another such routine that calls it), so the body's statements are judged there as a
@@ -905,8 +917,14 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     OPERATOR ...; when it fires is often not known: the running application writes the table too),
     and again where a later statement fires it after the body was replaced (a write to the table,
     any DDL for an event trigger); a routine replaced after it was wired up is judged at the
-    replacement too, since whoever writes the table next runs the new body."""
-    calls = _Calls()
+    replacement too, since whoever writes the table next runs the new body.
+
+    `earlier` finds a routine an earlier migration of the directory created (name -> its file and
+    CREATE statement): a call of one that this migration did not (re)create runs that body, judged
+    at the call the same way.
+
+    A prepared statement (`PREPARE p AS ...`) runs where `EXECUTE p` names it."""
+    calls = _Calls(earlier)
     prepared: dict[str, str] = {}
     out: list[Op] = []
     for st in stmts:
@@ -939,7 +957,7 @@ def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
             if calls.is_wired(name):
                 out.extend(calls.run(st, [name], 0, None))
         return
-    if calls.routines:
+    if calls.routines or calls.earlier is not None:
         # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
         # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
         named = calls.named(st.text)
@@ -987,7 +1005,10 @@ def _prepared(st: Statement, prepared: dict[str, str]) -> list[Statement] | list
 class _Calls:
     """The routines a migration creates, which ones have run, and where they are wired up."""
 
-    def __init__(self) -> None:
+    def __init__(self, earlier: Callable[[str], tuple[str, str] | None] | None = None) -> None:
+        self.earlier = earlier
+        self.looked: set[str] = set()
+        """Names already asked of `earlier`."""
         self.routines: dict[str, _Routine] = {}
         self.called: set[str] = set()
         """Routines whose current body was judged already."""
@@ -1018,7 +1039,23 @@ class _Calls:
         found = [m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text)]
         if "=" in text:
             found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
+        if self.earlier is not None:
+            for n in found:
+                if n not in self.routines and n not in self.looked:
+                    self.looked.add(n)
+                    self._adopt(n)
         return [n for n in dict.fromkeys(found) if n in self.routines]
+
+    def _adopt(self, name: str) -> None:
+        """A routine an earlier migration created, called here: its body runs at the call."""
+        got = self.earlier(name) if self.earlier is not None else None
+        if got is None or builtin(name):
+            return
+        path, text = got
+        routine = _routine(Statement(text=text, line=1, column=1, end_line=1, node=None))
+        if routine is not None and routine[0] == name:
+            _, language, body, _ = routine
+            self.routines[name] = _Routine(language, body, 0, text, origin=path)
 
     def wire(self, text: str, ops: list[Op], named: list[str]) -> None:
         """Remember the routines a statement wires to a table (or to every later DDL statement)."""
@@ -1059,7 +1096,7 @@ class _Calls:
             if depth >= MAX_ROUTINE_DEPTH:
                 base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line,
                               "evidence": normalize(st.text)}
-                out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {routine.created}, reached "
+                out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() {routine.place}, reached "
                               f"through more than {MAX_ROUTINE_DEPTH} nested routine calls", **base))
                 continue
             out.extend(_called(st, name, routine))
@@ -1086,6 +1123,15 @@ _REF = re.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFU
 
 
 _ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+ROUTINE_NAME = re.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?:\w+|"[^"]*")\s*\.\s*)?'
+                          r'(?:"([^"]+)"|(\w+))', re.IGNORECASE)
+"""A CREATE FUNCTION/PROCEDURE and the routine's name (quoted: as written; else lower case, as calls fold it)."""
+
+
+def routine_name(text: str) -> str | None:
+    """The name of the routine a statement creates, or None."""
+    m = ROUTINE_NAME.match(text)
+    return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
 _CALL = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
 _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
@@ -1122,7 +1168,7 @@ def _called(st: Statement, name: str, routine: _Routine) -> list[Op]:
     from readiness.gates.migrations.sql import parse
 
     base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
-    language, body, created = routine.language, routine.body, routine.created
+    language, body = routine.language, routine.body
     inner: list[Op] = []
     if body is not None and language == "plpgsql":
         block = pl_block(routine.text)
@@ -1137,6 +1183,6 @@ def _called(st: Statement, name: str, routine: _Routine) -> list[Op]:
         else:
             body = None
     if body is None or language not in ("sql", "plpgsql"):
-        return [Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {created} ({language})", **base)]
+        return [Op(action=A.DYNAMIC_SQL, detail=f"{name}() {routine.place} ({language})", **base)]
     return [op.moved(line=st.line, col=st.column, end_line=st.end_line, autocommit=op.autocommit,
                      flags=op.flags | {F.IN_DO}) for op in inner]
