@@ -200,3 +200,11 @@ def test_an_earlier_routine_in_another_language_fails_closed(tmp_path: Path) -> 
     base = BASE + "CREATE FUNCTION purge() RETURNS void LANGUAGE plpython3u AS $$ plpy.execute('x') $$;\n"
     found = _findings(tmp_path, {"db/migrations/V1__init.sql": base, "db/migrations/V2__x.sql": "SELECT purge();\n"})
     assert [f for f in found if f[0] == "dynamic-sql"], found
+
+
+@pytest.mark.parametrize("sql", ["ALTER FUNCTION purge() RENAME TO purge_old;\n",
+                                 "COMMENT ON FUNCTION purge() IS 'x';\n", "GRANT EXECUTE ON FUNCTION purge() TO PUBLIC;\n",
+                                 "DROP FUNCTION IF EXISTS purge();\n"])
+def test_naming_an_earlier_routine_in_ddl_runs_nothing(tmp_path: Path, sql: str) -> None:
+    found = _findings(tmp_path, {"db/migrations/V1__init.sql": BASE + _PURGE, "db/migrations/V2__x.sql": sql})
+    assert not [f for f in found if f[0] == "delete-all-rows"], found

@@ -1035,12 +1035,24 @@ class _Calls:
 
     def named(self, text: str) -> list[str]:
         """The routines of this migration that `text` names as a call (`f(`) or as a function an
-        operator, aggregate, type or cast runs (`FUNCTION = f`, `SFUNC = f`)."""
-        found = [m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text)]
+        operator, aggregate, type or cast runs (`FUNCTION = f`, `SFUNC = f`). A routine's signature in
+        DDL (`ALTER FUNCTION f()`, `DROP FUNCTION f()`, `GRANT ... ON FUNCTION f()`) runs nothing. A
+        routine an earlier migration created counts only where it is called (its trigger wiring
+        and references run nothing that was not running before)."""
+        found: list[str] = []
+        calls: list[str] = []
+        for m in _CALL.finditer(text):
+            name = m.group(1) if m.group(1) is not None else m.group(2).lower()
+            before = _BEFORE_NAME.search(text, max(0, m.start() - 60), m.start())
+            if before is not None and before.group(1).upper() != "EXECUTE":
+                continue  # a signature, not a call
+            found.append(name)
+            if before is None:
+                calls.append(name)
         if "=" in text:
             found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
         if self.earlier is not None:
-            for n in found:
+            for n in calls:
                 if n not in self.routines and n not in self.looked:
                     self.looked.add(n)
                     self._adopt(n)
@@ -1133,6 +1145,8 @@ def routine_name(text: str) -> str | None:
     m = ROUTINE_NAME.match(text)
     return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
 _CALL = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
+_BEFORE_NAME = re.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
+"""What precedes a routine's name in DDL that names its signature (or, after EXECUTE, wires a trigger)."""
 _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
 
