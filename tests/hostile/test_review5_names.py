@@ -203,7 +203,8 @@ def test_an_earlier_routine_in_another_language_fails_closed(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("sql", ["ALTER FUNCTION purge() RENAME TO purge_old;\n",
-                                 "COMMENT ON FUNCTION purge() IS 'x';\n", "GRANT EXECUTE ON FUNCTION purge() TO PUBLIC;\n",
+                                 "COMMENT ON FUNCTION purge() IS 'x';\n",
+                                 "GRANT EXECUTE ON FUNCTION purge() TO PUBLIC;\n",
                                  "DROP FUNCTION IF EXISTS purge();\n"])
 def test_naming_an_earlier_routine_in_ddl_runs_nothing(tmp_path: Path, sql: str) -> None:
     found = _findings(tmp_path, {"db/migrations/V1__init.sql": BASE + _PURGE, "db/migrations/V2__x.sql": sql})
