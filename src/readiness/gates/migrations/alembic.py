@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from readiness.gates.migrations import pymodules
 from readiness.gates.migrations.dynamic import Scope
-from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, ObjectKind, Op
+from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.pgtree import SERIAL_TYPES, function_volatility
 from readiness.gates.migrations.pyast import (
@@ -534,6 +534,14 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
     def s(i: int, kw: str) -> str | None:
         return name_of(arg(node, i, kw), scope)
 
+    in_schema = None if in_batch else s(-1, "schema")
+    if table:  # SQLAlchemy quotes every name it must: the string is the table's exact name, `schema=` its schema
+        table = relation_name(in_schema, table)
+
+    def rel(i: int, kw: str) -> str | None:
+        n = s(i, kw)
+        return relation_name(in_schema, n) if n else n
+
     if name == "add_column":
         c = _column(arg(node, shift, "column"))
         ops.append(Op(action=A.ADD_COLUMN, table=table, column=c.name, detail=c.type, flags=frozenset(c.flags),
@@ -583,12 +591,16 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         ops.append(Op(action=A.ADD_CONSTRAINT, table=con_table, column=s(0, "constraint_name"), constraint=kind,
                       flags=frozenset(flags), references=ref, **base))
     elif name == "rename_table":
-        ops.append(Op(action=A.RENAME_TABLE, table=s(0, "old_table_name"), new_name=s(1, "new_table_name") or "?",
+        ops.append(Op(action=A.RENAME_TABLE, table=rel(0, "old_table_name"), new_name=s(1, "new_table_name") or "?",
                       **base))
     elif name == "drop_table":
-        ops.append(Op(action=A.DROP_TABLE, table=s(0, "table_name"), **base))
+        ops.append(Op(action=A.DROP_TABLE, table=rel(0, "table_name"), **base))
     elif name == "create_table":
-        ops.append(Op(action=A.CREATE_TABLE, table=s(0, "table_name"), columns=_create_table(node), **base))
+        prefixes = arg(node, -1, "prefixes")
+        temp = isinstance(prefixes, (ast.List, ast.Tuple)) and any(
+            (const_str(p) or "").upper() in ("TEMP", "TEMPORARY") for p in prefixes.elts)
+        ops.append(Op(action=A.CREATE_TABLE, table=rel(0, "table_name"), columns=_create_table(node),
+                      flags=frozenset({F.TEMP} if temp else ()), **base))
     elif name == "bulk_insert":
         ops.append(Op(action=A.INSERT, **base))
     else:

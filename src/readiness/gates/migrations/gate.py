@@ -29,7 +29,7 @@ from readiness.gates.migrations.discover import (
 )
 from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import History, State, order, root
-from readiness.gates.migrations.ops import Op
+from readiness.gates.migrations.ops import Action, Flag, Op
 from readiness.gates.migrations.readers import Analysis, Run, reader_for
 from readiness.gates.migrations.reversibility import reversibility
 from readiness.gates.migrations.runners import BY_FORMAT, Detector
@@ -165,9 +165,14 @@ class MigrationsGate:
         explicit_lt = settings.require_lock_timeout
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
         runner = an.runner or BY_FORMAT.get(an.fmt)
+        built: frozenset[str] = frozenset()
+        if not an.python and any(o.action is Action.DROP_OBJECT and Flag.CASCADE in o.flags for o in an.ops):
+            # what a CASCADE may take with it: the generated columns and types built from the dropped object
+            text = "\n".join(dict.fromkeys(o.evidence for o in an.ops))
+            built = run.history.column_objects(run.ctx.workspace, cand, text)
         hits = judge(an.ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=tables,
                                      one_query=runner.one_query if runner else False,
-                                     runner=runner.name if runner else ""),
+                                     runner=runner.name if runner else "", built_from=built),
                      statements=an.statements)
         if an.python:  # a drop of what Django's state retired earlier, or after the deploy: the contract step
             hits = contract.relax(hits, run.ctx)

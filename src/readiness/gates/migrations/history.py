@@ -23,7 +23,7 @@ from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
 from readiness.gates.migrations.lbdoc import STRUCTURED
 from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, Flag, Op
-from readiness.gates.migrations.pgtree import from_statement
+from readiness.gates.migrations.pgtree import ROUTINE_NAME, from_statement, routine_name
 from readiness.gates.migrations.sql import Origin, parse, up_section
 from readiness.workspace import FileProblem, Workspace, decode_text
 
@@ -199,6 +199,12 @@ class History:
         self._ops: dict[str, list[Op]] = {}
         """Path -> its table operations, for migrations judged in this run."""
         self._running: dict[str, tuple[int, State]] = {}
+        self._built: dict[str, frozenset[str]] = {}
+        self._defined: dict[str, frozenset[str]] = {}
+        """Path -> the routines its text creates (names only: earlier_routines)."""
+        self._routines: dict[str, dict[str, str]] = {}
+        """Path -> routine name -> its last CREATE statement (earlier_routines)."""
+        """Path -> `built_from` its text (column_objects)."""
         """Per directory: how many of its migrations `state_before` has applied, and the state."""
 
     def remember(self, path: str, ops: Iterable[Op]) -> None:
@@ -258,6 +264,77 @@ class History:
             out.update(self._replay(ws, group))
         return out
 
+    def column_objects(self, ws: Workspace, cand: Candidate, text: str) -> frozenset[str]:
+        """What the generated columns and base types of `cand`'s directory are built from, up to and
+        including `cand` (its `text`): the functions a `GENERATED ALWAYS AS (...)` expression calls
+        and the names it quotes (a text search configuration), and a type's INPUT/OUTPUT/... functions.
+        Dropping one of them with CASCADE drops those columns. Lower case, unqualified; each file
+        read and scanned once per run."""
+        seq = self.sequence(cand)
+        pos = self._position.get(cand.path)
+        found: set[str] = set(built_from(text))
+        for c in seq[:pos] if pos is not None else ():
+            known = self._built.get(c.path)
+            if known is None:
+                try:
+                    known = built_from(decode_text(c.path, ws.read_bytes(c.path)))
+                except FileProblem:
+                    known = frozenset()
+                self._built[c.path] = known
+            found |= known
+        return frozenset(found)
+
+    def earlier_routines(self, ws: Workspace, cand: Candidate) -> Callable[[str], tuple[str, str] | None] | None:
+        """The functions and procedures `cand`'s earlier migrations create, for a call of one of them
+        in `cand` (its body runs there): name -> (the file, its last CREATE statement) or None; None
+        when they create none. The earlier files are scanned for routine names (a regular
+        expression), and only a file whose routine is asked for is split into statements; each file
+        once per run."""
+        seq = self.sequence(cand)
+        pos = self._position.get(cand.path)
+        earlier = seq[:pos] if pos is not None and pos < len(seq) and seq[pos].path == cand.path else []
+        names: dict[str, str] = {}
+        for c in earlier:
+            for n in self._routine_names(ws, c.path):
+                names[n] = c.path  # the last file that (re)creates it
+        if not names:
+            return None
+
+        def look(name: str) -> tuple[str, str] | None:
+            path = names.get(name)
+            if path is None:
+                return None
+            text = self._routine_texts(ws, path).get(name)
+            return (path, text) if text is not None else None
+
+        return look
+
+    def _text(self, ws: Workspace, path: str) -> str:
+        try:
+            return decode_text(path, ws.read_bytes(path))
+        except FileProblem:
+            return ""
+
+    def _routine_names(self, ws: Workspace, path: str) -> frozenset[str]:
+        known = self._defined.get(path)
+        if known is None:
+            text = self._text(ws, path)
+            known = frozenset(m.group(1) if m.group(1) is not None else m.group(2).lower()
+                              for m in ROUTINE_NAME.finditer(text)) if "(" in text else frozenset()
+            self._defined[path] = known
+        return known
+
+    def _routine_texts(self, ws: Workspace, path: str) -> dict[str, str]:
+        known = self._routines.get(path)
+        if known is None:
+            known = {}
+            for st in parse(up_section(self._text(ws, path))[0], trees=False)[0]:
+                name = routine_name(st.text)
+                if name is not None:
+                    known[name] = st.text
+            self._routines[path] = known
+        return known
+
     def _replay(self, ws: Workspace, group: list[tuple[Candidate, set[str]]]) -> dict[str, State]:
         seq = self.sequence(group[0][0])
         at = {c.path: i for i, c in enumerate(seq)}
@@ -295,6 +372,33 @@ DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w
 RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
 _RENAME_PAIR = re.compile(r"ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?\s+" + _NAME.replace("name", "old")
                           + r"\s+RENAME\s+TO\s+" + _NAME.replace("name", "new"), re.IGNORECASE)
+
+
+_GENERATED = re.compile(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", re.IGNORECASE)
+_TYPE_IO = re.compile(r"\b(?:INPUT|OUTPUT|RECEIVE|SEND|TYPMOD_IN|TYPMOD_OUT|ANALYZE|SUBSCRIPT|CANONICAL|SUBTYPE_DIFF)"
+                      r"\s*=\s*(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
+_BUILT_PART = re.compile(r'(?:\"([^\"]+)\"|(\w+))\s*\(|\'([^\']*)\'')
+_MAX_EXPR = 4000
+"""How much of a generated column's expression is read (an expression is rarely a line long)."""
+
+
+def built_from(text: str) -> frozenset[str]:
+    """The names `text`'s generated columns and base types are built from (History.column_objects):
+    lower case, unqualified. Linear: each expression is read up to its closing parenthesis, at most
+    _MAX_EXPR characters."""
+    out: set[str] = set()
+    for m in _GENERATED.finditer(text):
+        depth, end, limit = 1, m.end(), min(len(text), m.end() + _MAX_EXPR)
+        while end < limit and depth:
+            ch = text[end]
+            depth += (ch == "(") - (ch == ")")
+            end += 1
+        for part in _BUILT_PART.finditer(text, m.end(), end):
+            out.add(part.group(1) if part.group(1) is not None else (part.group(2) or part.group(3) or "").lower())
+    for m in _TYPE_IO.finditer(text):
+        out.add(m.group(1) if m.group(1) is not None else m.group(2).lower())
+    out.discard("")
+    return frozenset(out)
 
 
 def unquote(name: str) -> str:

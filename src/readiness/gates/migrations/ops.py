@@ -116,6 +116,10 @@ class Flag(enum.StrEnum):
     COPY ... TO '<file>')."""
     INSTEAD = "instead"
     """create_object of a rule: DO INSTEAD (it replaces the statements it fires on)."""
+    TEMP = "temp"
+    """create_table: a TEMPORARY table (in the session's pg_temp schema, searched before any other)."""
+    ON_COMMIT_DROP = "on_commit_drop"
+    """create_table: a temporary table dropped when its transaction ends (ON COMMIT DROP)."""
 
 
 class ObjectKind(enum.StrEnum):
@@ -425,3 +429,46 @@ def _rebuild(v: tuple[Any, ...]) -> Op:
     if v[_I_COLUMNS]:
         _set(new, "columns", tuple(ColumnDef(n, t, _flags(f), m, at) for n, t, f, m, at in v[_I_COLUMNS]))
     return new
+
+
+def relation_name(schema: str | None, name: str) -> str:
+    """A relation's name as operations spell it: `schema.name` with each part exactly as PostgreSQL
+    stores it (unquoted SQL folded to lower case, quoted kept); a part that holds a dot or a double
+    quote is written quoted, so the table `"public.users"` is never read as `public.users`."""
+    def part(p: str) -> str:
+        return '"' + p.replace('"', '""') + '"' if "." in p or '"' in p else p
+
+    return f"{part(schema)}.{part(name)}" if schema else part(name)
+
+
+def split_relation(name: str) -> tuple[str | None, str]:
+    """`relation_name` read back: (schema or None, name), parts exact."""
+    if '"' not in name:
+        schema, _, rel = name.rpartition(".")
+        return schema or None, rel
+    parts: list[str] = []
+    i, n = 0, len(name)
+    while i <= n:
+        if i < n and name[i] == '"':
+            j, buf = i + 1, []
+            while j < n:
+                if name[j] == '"':
+                    if j + 1 < n and name[j + 1] == '"':
+                        buf.append('"')
+                        j += 2
+                        continue
+                    break
+                buf.append(name[j])
+                j += 1
+            parts.append("".join(buf))
+            i = j + 1
+        else:
+            j = name.find(".", i)
+            j = n if j < 0 else j
+            parts.append(name[i:j])
+            i = j
+        if i < n and name[i] == ".":
+            i += 1
+        else:
+            break
+    return (".".join(parts[:-1]) or None, parts[-1]) if parts else (None, name)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
+from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
 
@@ -43,6 +43,12 @@ def function_volatility(name: str) -> str:
     if schema and schema.lower() != "pg_catalog":
         return "v"
     return _VOLATILITY.get(short.lower(), "v")
+
+
+def builtin(name: str) -> bool:
+    """A function PostgreSQL itself defines (pg_catalog): no migration's body runs when it is called."""
+    function_volatility(name)  # loads the catalog
+    return _VOLATILITY is not None and name.lower() in _VOLATILITY
 
 
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
@@ -124,7 +130,14 @@ def _name(rv: dict[str, Any] | None) -> str | None:
     if rel is None:
         return None
     schema = rv.get("schemaname")
-    return f"{schema}.{rel}" if schema else str(rel)
+    return relation_name(str(schema) if schema else None, str(rel))
+
+
+def _persistence(rv: dict[str, Any] | None, oncommit: object = None) -> set[F]:
+    """TEMP (and ON COMMIT DROP) of the relation a CREATE TABLE names."""
+    if not rv or (rv.get("relpersistence") != "t" and rv.get("schemaname") != "pg_temp"):
+        return set()
+    return {F.TEMP, F.ON_COMMIT_DROP} if oncommit == "ONCOMMIT_DROP" else {F.TEMP}
 
 
 def _strings(items: list[Any] | None) -> list[str]:
@@ -812,16 +825,19 @@ def _create(body: dict[str, Any], base: Base, at: dict[str, tuple[int, int]] | N
                 pk.update(_strings(con.get("keys")))
     if len(pk) == 1:  # PRIMARY KEY (id) at table level; the columns of a composite key are usually references
         columns = [c._replace(flags=c.flags | {F.PRIMARY_KEY}) if c.name in pk else c for c in columns]
+    flags = ({F.IF_NOT_EXISTS} if body.get("if_not_exists") else set()) | _persistence(body.get("relation"),
+                                                                                        body.get("oncommit"))
     return [Op(action=A.CREATE_TABLE, table=_name(body.get("relation")), columns=tuple(columns), names=tuple(names),
-               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
+               flags=frozenset(flags), **base)]
 
 
 def _create_as(body: dict[str, Any], base: Base) -> list[Op]:
     into = body.get("into") or {}
     if body.get("objtype") == "OBJECT_MATVIEW":
         return [Op(action=A.DDL, table=_name(into.get("rel")), **base)]
-    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")),
-               flags=frozenset({F.IF_NOT_EXISTS} if body.get("if_not_exists") else ()), **base)]
+    flags = ({F.IF_NOT_EXISTS} if body.get("if_not_exists") else set()) | _persistence(into.get("rel"),
+                                                                                        into.get("onCommit"))
+    return [Op(action=A.CREATE_TABLE, table=_name(into.get("rel")), flags=frozenset(flags), **base)]
 
 
 def _lock(body: dict[str, Any], base: Base) -> list[Op]:
@@ -889,9 +905,15 @@ class _Routine:
     """The line of its CREATE."""
     text: str
     """The whole CREATE statement (a PL/pgSQL body is parsed as the function it is)."""
+    origin: str = ""
+    """The earlier migration that created it (empty: this one, on line `created`)."""
+
+    @property
+    def place(self) -> str:
+        return f"created in {self.origin}" if self.origin else f"created on line {self.created}"
 
 
-def statement_ops(stmts: list[Statement]) -> list[Op]:
+def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, str] | None] | None = None) -> list[Op]:
     """The operations of a migration's statements, in order; a function or procedure the migration
     creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
     names it, another such routine that calls it), so the body's statements are judged there as a
@@ -907,35 +929,100 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     OPERATOR ...; when it fires is often not known: the running application writes the table too),
     and again where a later statement fires it after the body was replaced (a write to the table,
     any DDL for an event trigger); a routine replaced after it was wired up is judged at the
-    replacement too, since whoever writes the table next runs the new body."""
-    calls = _Calls()
+    replacement too, since whoever writes the table next runs the new body.
+
+    `earlier` finds a routine an earlier migration of the directory created (name -> its file and
+    CREATE statement): a call of one that this migration did not (re)create runs that body, judged
+    at the call the same way.
+
+    A prepared statement (`PREPARE p AS ...`) runs where `EXECUTE p` names it."""
+    calls = _Calls(earlier)
+    prepared: dict[str, str] = {}
     out: list[Op] = []
     for st in stmts:
-        ops = from_statement(st)
-        out.extend(ops)
-        if _ROUTINE.match(st.text):
-            routine = _routine(st)
-            if routine is not None:
-                name, language, body, created = routine
-                calls.routines[name] = _Routine(language, body, created, st.text)
-                calls.forget(name)
-                if calls.is_wired(name):
-                    out.extend(calls.run(st, [name], 0, None))
-            continue
+        head = st.text[:10].upper()
+        if head.startswith(("PREPARE", "EXECUTE", "DEALLOCATE")):
+            run = _prepared(st, prepared)
+            if run is not None:  # EXECUTE p: the prepared statement runs here, as if written here
+                out.append(Op(action=A.OTHER, line=st.line, col=st.column, end_line=st.end_line,
+                              evidence=normalize(st.text)))
+                for inner in run:
+                    if isinstance(inner, Op):
+                        out.append(inner)
+                    else:
+                        _statement(inner, calls, out)
+                continue
+        _statement(st, calls, out)
+    return out
+
+
+def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
+    """Add the operations of one statement (and of the routines it runs) to `out`."""
+    ops = from_statement(st)
+    out.extend(ops)
+    if _ROUTINE.match(st.text):
+        routine = _routine(st)
+        if routine is not None:
+            name, language, body, created = routine
+            calls.routines[name] = _Routine(language, body, created, st.text)
+            calls.forget(name)
+            if calls.is_wired(name):
+                out.extend(calls.run(st, [name], 0, None))
+        return
+    if calls.routines or calls.earlier is not None:
         if calls.routines:
             calls.renamed(ops)
-            # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
-            # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
-            named = calls.named(st.text)
-            calls.wire(st.text, ops, named)
-            out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
-    return out
+        # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
+        # a DEFAULT f() or an index on f(c), or fire it (a write to a table with a trigger)
+        named = calls.named(st.text)
+        calls.wire(st.text, ops, named)
+        out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
+
+
+_PREPARE = re.compile(rf"PREPARE\s+(?P<name>{_IDENT})\s*(?:\([^)]*\)\s*)?AS\b\s*(?P<body>.*)",
+                      re.IGNORECASE | re.DOTALL)
+_EXECUTE = re.compile(rf"EXECUTE\s+(?P<name>{_IDENT})", re.IGNORECASE)
+_DEALLOCATE = re.compile(rf"DEALLOCATE\s+(?:PREPARE\s+)?(?P<name>{_IDENT})\s*$", re.IGNORECASE)
+
+
+def _prepared(st: Statement, prepared: dict[str, str]) -> list[Statement] | list[Op] | None:
+    """PREPARE / DEALLOCATE update the session's prepared statements (None); EXECUTE p gives the
+    statements that run (p's body, placed at the EXECUTE). A name prepared outside this migration,
+    or a body that does not parse, runs what cannot be read here: a `dynamic_sql` operation."""
+    from readiness.gates.migrations.sql import Origin, parse
+
+    text = st.text
+    m = _PREPARE.match(text)
+    if m is not None:
+        prepared[_ident_path(m.group("name"))] = m.group("body")
+        return None
+    m = _DEALLOCATE.match(text)
+    if m is not None:
+        name = _ident_path(m.group("name"))
+        if name == "all" and not m.group("name").startswith('"'):
+            prepared.clear()
+        prepared.pop(name, None)
+        return None
+    m = _EXECUTE.match(text)
+    if m is None:
+        return None
+    name = _ident_path(m.group("name"))
+    body = prepared.get(name)
+    stmts, errors = parse(body, Origin(line=st.line, column=st.column)) if body is not None else ([], [])
+    if body is None or errors:
+        why = "prepared outside this migration" if body is None else "its prepared statement does not parse"
+        return [Op(action=A.DYNAMIC_SQL, detail=f"EXECUTE {name} ({why})", line=st.line, col=st.column,
+                   end_line=st.end_line, evidence=normalize(text))]
+    return [s._replace(line=st.line, column=st.column, end_line=st.end_line) for s in stmts]
 
 
 class _Calls:
     """The routines a migration creates, which ones have run, and where they are wired up."""
 
-    def __init__(self) -> None:
+    def __init__(self, earlier: Callable[[str], tuple[str, str] | None] | None = None) -> None:
+        self.earlier = earlier
+        self.looked: set[str] = set()
+        """Names already asked of `earlier`."""
         self.routines: dict[str, _Routine] = {}
         self.called: set[str] = set()
         """Routines whose current body was judged already."""
@@ -976,11 +1063,39 @@ class _Calls:
 
     def named(self, text: str) -> list[str]:
         """The routines of this migration that `text` names as a call (`f(`) or as a function an
-        operator, aggregate, type or cast runs (`FUNCTION = f`, `SFUNC = f`)."""
-        found = [m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _CALL.finditer(text)]
+        operator, aggregate, type or cast runs (`FUNCTION = f`, `SFUNC = f`). A routine's signature in
+        DDL (`ALTER FUNCTION f()`, `DROP FUNCTION f()`, `GRANT ... ON FUNCTION f()`) runs nothing. A
+        routine an earlier migration created counts only where it is called (its trigger wiring
+        and references run nothing that was not running before)."""
+        found: list[str] = []
+        calls: list[str] = []
+        for m in _CALL.finditer(text):
+            name = m.group(1) if m.group(1) is not None else m.group(2).lower()
+            before = _BEFORE_NAME.search(text, max(0, m.start() - 60), m.start())
+            if before is not None and before.group(1).upper() != "EXECUTE":
+                continue  # a signature, not a call
+            found.append(name)
+            if before is None:
+                calls.append(name)
         if "=" in text:
             found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
+        if self.earlier is not None:
+            for n in calls:
+                if n not in self.routines and n not in self.looked:
+                    self.looked.add(n)
+                    self._adopt(n)
         return [n for n in dict.fromkeys(found) if n in self.routines]
+
+    def _adopt(self, name: str) -> None:
+        """A routine an earlier migration created, called here: its body runs at the call."""
+        got = self.earlier(name) if self.earlier is not None else None
+        if got is None or builtin(name):
+            return
+        path, text = got
+        routine = _routine(Statement(text=text, line=1, column=1, end_line=1, node=None))
+        if routine is not None and routine[0] == name:
+            _, language, body, _ = routine
+            self.routines[name] = _Routine(language, body, 0, text, origin=path)
 
     def wire(self, text: str, ops: list[Op], named: list[str]) -> None:
         """Remember the routines a statement wires to a table (or to every later DDL statement)."""
@@ -1021,7 +1136,7 @@ class _Calls:
             if depth >= MAX_ROUTINE_DEPTH:
                 base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line,
                               "evidence": normalize(st.text)}
-                out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {routine.created}, reached "
+                out.append(Op(action=A.DYNAMIC_SQL, detail=f"{name}() {routine.place}, reached "
                               f"through more than {MAX_ROUTINE_DEPTH} nested routine calls", **base))
                 continue
             out.extend(_called(st, name, routine))
@@ -1049,7 +1164,18 @@ _REF = re.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFU
 
 
 _ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+ROUTINE_NAME = re.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?:\w+|"[^"]*")\s*\.\s*)?'
+                          r'(?:"([^"]+)"|(\w+))', re.IGNORECASE)
+"""A CREATE FUNCTION/PROCEDURE and the routine's name (quoted: as written; else lower case, as calls fold it)."""
+
+
+def routine_name(text: str) -> str | None:
+    """The name of the routine a statement creates, or None."""
+    m = ROUTINE_NAME.match(text)
+    return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
 _CALL = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
+_BEFORE_NAME = re.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
+"""What precedes a routine's name in DDL that names its signature (or, after EXECUTE, wires a trigger)."""
 _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -1085,7 +1211,7 @@ def _called(st: Statement, name: str, routine: _Routine) -> list[Op]:
     from readiness.gates.migrations.sql import parse
 
     base: Base = {"line": st.line, "col": st.column, "end_line": st.end_line, "evidence": normalize(st.text)}
-    language, body, created = routine.language, routine.body, routine.created
+    language, body = routine.language, routine.body
     inner: list[Op] = []
     if body is not None and language == "plpgsql":
         block = pl_block(routine.text)
@@ -1100,6 +1226,6 @@ def _called(st: Statement, name: str, routine: _Routine) -> list[Op]:
         else:
             body = None
     if body is None or language not in ("sql", "plpgsql"):
-        return [Op(action=A.DYNAMIC_SQL, detail=f"{name}() created on line {created} ({language})", **base)]
+        return [Op(action=A.DYNAMIC_SQL, detail=f"{name}() {routine.place} ({language})", **base)]
     return [op.moved(line=st.line, col=st.column, end_line=st.end_line, autocommit=op.autocommit,
                      flags=op.flags | {F.IN_DO}) for op in inner]

@@ -19,13 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
-from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op
+from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op, split_relation
 from readiness.gates.migrations.transactions import TxMode, transactions
 
 A = Action
 K = ObjectKind
-READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_LOCK_TIMEOUT,
-                   A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
+READS = TRACKED | {A.CREATE_TABLE, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.RENAME_OTHER,
+                   A.SET_SCHEMA, A.SET_LOCK_TIMEOUT, A.SET_TIMEZONE, A.BEGIN, A.COMMIT}
 """The actions the walk reads (besides those the checks are registered for)."""
 _CHANGES = TRACKED | {A.SET_LOCK_TIMEOUT, A.CREATE_INDEX, A.CREATE_OBJECT, A.RENAME_OBJECT, A.SET_SCHEMA,
                       A.ALTER_OTHER, A.DDL}
@@ -48,6 +48,9 @@ class Context:
     tables: Mapping[str, TableState] = field(default_factory=dict)
     """What the earlier migrations of the same directory left on the tables this one asks about
     (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
+    built_from: frozenset[str] = frozenset()
+    """What the directory's generated columns and base types are built from (functions, text search
+    configurations: History.column_objects), when the migration drops such an object with CASCADE."""
 
 
 _GROUPS: dict[ObjectKind | None, str] = {
@@ -107,9 +110,6 @@ class Objects:
         self.holding: set[tuple[str, str]] = set()
         """(kind group, name) of extensions an object that existed before this migration was added
         to (ALTER EXTENSION ... ADD): dropping the extension, even without CASCADE, drops it."""
-        self.maybe_old: set[str] = set()
-        """Tables created with IF NOT EXISTS (full and unqualified names): the CREATE may have done
-        nothing, so destroying one destroys what is already there."""
 
     def new(self, name: str | None) -> bool:
         """Created in this migration: a table, or a materialized view (which has rows, but which no
@@ -122,10 +122,6 @@ class Objects:
     def add(self, into: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> None:
         g = group(kind)
         into.update((g, n) for n in names(name))
-
-    def maybe_existing(self, name: str) -> bool:
-        """Created in this migration only IF NOT EXISTS: it may be the table that was already there."""
-        return bool(self.maybe_old) and (key(name) in self.maybe_old or unqualified(name) in self.maybe_old)
 
     def created(self, kind: ObjectKind | None, name: str | None) -> bool:
         return self._has(self.objects, kind, name)
@@ -146,11 +142,124 @@ class Objects:
         return bool(name) and any((g, n) in where for n in names(name))
 
 
+_PATH = re.compile(r"search_path|set_config", re.IGNORECASE).search
+"""A statement that may change which schema an unqualified name resolves to: search_path set, reset
+or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
+_ROLE = re.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
+                   re.IGNORECASE).match
+"""... or the role, which names the first schema of the default path ("$user")."""
+_PATH_LATER = re.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
+"""Statements whose `SET search_path` applies only to later sessions. (A routine's own `SET
+search_path` does count: its body, run where it is called or fired, resolves names through it.)"""
+_TEMP = "pg_temp"
+_DEFAULT = ""
+"""The schema an unqualified CREATE TABLE lands in (the first of search_path that exists: usually
+public, but a schema named after the role comes first), kept apart from an explicit `public.`."""
+
+
+class Relations:
+    """Which table a name surely means, for operations that destroy data (DROP TABLE/COLUMN,
+    TRUNCATE, DELETE): a destroy is of a table created in this migration only when the name
+    resolves, as PostgreSQL resolves it, to that table. Names are exact (a quoted `"USERS"` is not
+    `users`); an unqualified name finds the session's temporary table first, then the schema
+    unqualified CREATEs land in; a qualified CREATE elsewhere does not make the unqualified name
+    new; a DROP gives the name back to whatever held it before; a rename or SET SCHEMA of an older
+    relation into a name makes that name older; and once the search path (or the role) may have
+    changed, no unqualified name is surely new."""
+
+    __slots__ = ("made", "path_unknown")
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, str], tuple[int | None, bool]] = {}
+        """(schema, name) of a table created here -> (its transaction, dropped at its COMMIT)."""
+        self.path_unknown = False
+
+    def resolve(self, name: str, txn: int | None) -> tuple[str, str] | None:
+        """The (schema, name) `name` means now; None when it cannot be told."""
+        schema, rel = split_relation(name)
+        if schema is not None:
+            return (_TEMP if schema.startswith("pg_temp") else schema, rel)
+        if self.path_unknown:
+            return None
+        temp = (_TEMP, rel)
+        return temp if self._live(temp, txn) else (_DEFAULT, rel)
+
+    def surely_new(self, name: str | None, txn: int | None) -> bool:
+        where = self.resolve(name, txn) if name else None
+        return where is not None and self._live(where, txn)
+
+    def _live(self, where: tuple[str, str], txn: int | None) -> bool:
+        made = self.made.get(where)
+        if made is None:
+            return False
+        created_in, on_commit_drop = made
+        return not on_commit_drop or (created_in is not None and created_in == txn)
+
+    def after(self, op: Op, txn: int | None) -> None:
+        a, table = op.action, op.table
+        ev = op.evidence
+        if (_PATH(ev) or _ROLE(ev)) and not _PATH_LATER.match(ev):
+            self.path_unknown = True
+        if not table:
+            if op.evidence[:7].upper() == "DISCARD":  # DISCARD TEMP / ALL drops temporary tables
+                self.made = {k: v for k, v in self.made.items() if k[0] != _TEMP}
+            return
+        if a is A.CREATE_TABLE:
+            if Flag.IF_NOT_EXISTS in op.flags:
+                return  # may have created nothing: the name keeps what it had
+            schema, rel = split_relation(table)
+            if Flag.TEMP in op.flags or (schema or "").startswith("pg_temp"):
+                where: tuple[str, str] | None = (_TEMP, rel)
+            elif schema is not None:
+                where = (schema, rel)
+            else:
+                where = None if self.path_unknown else (_DEFAULT, rel)
+            if where is not None:
+                self.made[where] = (txn, Flag.ON_COMMIT_DROP in op.flags)
+        elif a is A.DROP_TABLE:
+            self._forget(table, txn)
+        elif a is A.ALTER_OTHER and op.detail in _ADOPTS and op.column:
+            # an older table attached under (or inheriting from) one created here: destroying that one reaches it
+            parent, child = (table, op.column) if op.detail == "AT_AttachPartition" else (op.column, table)
+            if not self.surely_new(child, txn):
+                self._forget(parent, txn)
+        elif a in (A.RENAME_TABLE, A.RENAME_OBJECT, A.RENAME_OTHER, A.SET_SCHEMA):
+            if a is A.RENAME_OTHER and op.detail != "OBJECT_INDEX":  # ALTER INDEX renames a table too
+                return
+            new = op.new_name if a is not A.SET_SCHEMA else op.schema
+            if not new:
+                return
+            src = self.resolve(table, txn)
+            was = self.made.pop(src, None) if src is not None and self._live(src, txn) else None
+            if src is None:
+                self._forget(table, txn)
+            if a is A.SET_SCHEMA:
+                dst = (new, split_relation(table)[1])
+            else:
+                dst = (src[0] if src is not None else _DEFAULT, new)
+                if src is None:  # renamed within a schema that cannot be told: the new name is old anywhere
+                    self._drop_name(new)
+            if was is not None:
+                self.made[dst] = was
+            else:
+                self.made.pop(dst, None)
+
+    def _forget(self, table: str, txn: int | None) -> None:
+        where = self.resolve(table, txn)
+        if where is None:
+            self._drop_name(split_relation(table)[1])
+        else:
+            self.made.pop(where, None)
+
+    def _drop_name(self, rel: str) -> None:
+        self.made = {k: v for k, v in self.made.items() if k[1] != rel}
+
+
 class Walk:
     """One migration's operations and the state at the operation being judged (`i`)."""
 
     __slots__ = ("ops", "ctx", "txns", "made", "state", "tracked", "i", "txn", "new", "known", "utc",
-                 "timeout_set", "long_names", "not_valid", "ddl_in_txn", "data_in_txn", "unprotected",
+                 "timeout_set", "long_names", "relations", "not_valid", "ddl_in_txn", "data_in_txn", "unprotected",
                  "_creates", "_ahead", "_literals")
 
     def __init__(self, ops: Sequence[Op], ctx: Context, statements: int) -> None:
@@ -159,6 +268,8 @@ class Walk:
         self.txns: list[int | None] = transactions(ops, ctx.mode, statements, one_query=ctx.one_query)
         """Per operation, the transaction it runs in (None: autocommitted on its own)."""
         self.made = Objects()
+        self.relations = Relations()
+        """Which table a name surely means (for destroying operations)."""
         self.state: State = {t: ts.copy() for t, ts in ctx.tables.items()}
         self.tracked = asked(ops)
         """The tables some check asks the state of: the others need none kept."""
@@ -245,7 +356,10 @@ class Walk:
             self.utc = Flag.UTC in op.flags
         table = op.table
         if table:
-            self.new = self.made.new(table) and not (op.action in DESTROYS and self.made.maybe_existing(table))
+            if a in DESTROYS:  # destroys nothing older only if the name surely means the table created here
+                self.new = self.relations.surely_new(table, self.txn)
+            else:  # lock and rewrite rules: a table of that name created here is read leniently
+                self.new = self.made.new(table)
             self.known = self.state.get(short(table)) if self.state else None
         else:
             self.new, self.known = False, None
@@ -254,6 +368,7 @@ class Walk:
     def after(self, op: Op) -> None:
         """Change the state as `op` changes the database (after its checks)."""
         a = op.action
+        self.relations.after(op, self.txn)
         if a not in _CHANGES:
             return
         table = op.table
@@ -264,8 +379,6 @@ class Walk:
             full = table.lower()
             made.tables.add(full)
             made.tables.add(full.rsplit(".", 1)[-1])
-            if Flag.IF_NOT_EXISTS in op.flags:
-                made.maybe_old.update((full, full.rsplit(".", 1)[-1]))
         elif a is A.CREATE_INDEX and op.column:
             made.indexes.add(unqualified(op.column))
         if table and self.tracked and short(table) in self.tracked:

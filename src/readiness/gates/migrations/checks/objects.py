@@ -21,7 +21,8 @@ K = ObjectKind
 AE = "ACCESS EXCLUSIVE"
 _VIEWS = (K.VIEW, K.MATVIEW)
 _ROUTINES = (K.FUNCTION, K.PROCEDURE, K.ROUTINE, K.AGGREGATE)
-
+_BUILT = (K.FUNCTION, K.ROUTINE, K.TSCONFIGURATION)
+"""Objects a generated column (or a base type) can be built from: dropping one with CASCADE drops it."""
 
 @on(A.DROP_OBJECT)
 def drop_object(op: Op, walk: Walk) -> Iterable[Hit]:
@@ -31,6 +32,13 @@ def drop_object(op: Op, walk: Walk) -> Iterable[Hit]:
         return ()
     again = walk.recreated(kind, name)
     renamed = walk.made.renamed_here(kind, name)
+    if cascade and kind in _BUILT and (name or "").rsplit(".", 1)[-1] in walk.ctx.built_from:
+        return [hit(R.DROP_COLUMN, op, f"DROP {kind.upper()} {name} CASCADE also drops every generated column "
+                   f"computed with it (and every column of a type built on it), deleting their data for good.",
+                   lock=AE)]
+    if kind is K.COLLATION and cascade:
+        return [hit(R.DROP_COLUMN, op, f"DROP COLLATION {name} CASCADE also drops every column declared with that "
+                   "collation, deleting their data for good.", lock=AE)]
     if kind in _VIEWS or kind in _ROUTINES:
         if again == "same" or renamed:
             return ()

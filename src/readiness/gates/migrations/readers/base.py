@@ -4,7 +4,7 @@ already reported in `out`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -82,9 +82,10 @@ class Run:
         return self.ctx.workspace
 
 
-def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
+def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True,
+            earlier: Callable[[str], tuple[str, str] | None] | None = None) -> tuple[list[Op], list[SqlError], int]:
     stmts, errors = parse(text, origin, trees=trees)
-    ops = statement_ops(stmts) if trees else []
+    ops = statement_ops(stmts, earlier) if trees else []
     return ops, errors, len(stmts)
 
 
@@ -110,7 +111,8 @@ def analyse_up(run: Run, cand: Candidate, an: Analysis, up_text: str, up_line: i
     if tx_cfg is not None:  # the configuration says how the tool runs these files
         runner, an.tx_source = replace(runner, mode=TxMode.WRAPPED if tx_cfg else TxMode.AUTOCOMMIT), "configured"
     an.runner, an.mode = runner, runner.mode
-    an.ops, errors, an.statements = sql_ops(up_text, Origin(line=up_line))
+    an.ops, errors, an.statements = sql_ops(up_text, Origin(line=up_line),
+                                            earlier=run.history.earlier_routines(run.ws, cand))
     an.errors = [(cand.path, e) for e in errors]
     an.has_down_concept = an.fmt not in NO_DOWN_FORMATS
 
