@@ -224,10 +224,14 @@ def from_statement(stmt: Statement) -> list[Op]:
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
-        return [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
-    if kind == "CreateStmt":
-        return _create(body, base, _column_positions(stmt, body))
-    return handler(body, base)
+        ops = [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
+    elif kind == "CreateStmt":
+        ops = _create(body, base, _column_positions(stmt, body))
+    else:
+        ops = handler(body, base)
+    if stmt.cut:  # fail closed: what the cut parts hold was not read
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement (nested too deeply to be read whole)", **base))
+    return ops
 
 
 _MAX_DO_DEPTH = 4
@@ -251,6 +255,9 @@ def _block_ops(block: DoBlock, stmt: Statement, base: Base, depth: int) -> list[
     from readiness.gates.migrations.sql import Origin, parse
 
     out: list[Op] = []
+    if block.cut:  # fail closed: the statements in the parts cut were not read
+        out.append(Op(action=A.DYNAMIC_SQL, detail="the PL/pgSQL body (its blocks nest too deeply to be read)",
+                      **base))
     for lineno, folded in block.statements:
         line = stmt.line + lineno - 1
         stmts, errors = parse(folded.text, Origin(line=line))

@@ -42,6 +42,9 @@ class Statement(NamedTuple):
     the tree's `location` fields count from there (see `position`)."""
     continuation_column: int = 1
     """Column of a character after a newline (the Origin's; 1 for plain text)."""
+    cut: bool = False
+    """Its tree nests too deeply to be read whole: the deep parts were cut (`loads_cut`), so what
+    they hold is reported as not read."""
 
     def position(self, location: int) -> tuple[int, int] | None:
         """(line, column) of a tree node's `location`; None when it is not inside this statement."""
@@ -167,7 +170,8 @@ def parse(text: str, origin: Origin | None = None, *,
     stmts: list[Statement] = []
     utf8 = None if text.isascii() else text.encode("utf-8")
     byte_at = char_at = 0
-    for node_json, location, length in _raw_statements(tree):
+    raw_stmts, decoded_cut = _raw_statements(tree)
+    for node_json, location, length in raw_stmts:
         if utf8 is None:
             start = location
             raw = text[location:location + length] if length else text[location:]
@@ -182,27 +186,35 @@ def parse(text: str, origin: Origin | None = None, *,
         if not body:
             continue
         node: dict[str, Any] | None = None
+        cut = False
         if test is not None and test(body):
-            node = node_json if isinstance(node_json, dict) else loads(node_json)
+            node, cut = (node_json, decoded_cut) if isinstance(node_json, dict) else loads_cut(node_json)
         line, col = lines.at(start)
         at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
-        stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont))
+        stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont, cut))
     return stmts, []
 
 
 MAX_TREE_DEPTH = 300
 """JSON nesting kept when a statement's tree is too deep for `json.loads` (a 500-term expression):
-deeper subtrees become `{"Deep": {}}`, which the rules read as an unknown expression (volatile)."""
+deeper subtrees become `{"Deep": {}}` (a cut list keeps one such element), which the rules read as an
+unknown expression (volatile); the statement is also reported as not wholly read (`Statement.cut`)."""
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def loads(text: str) -> Any:
     """`json.loads`, except that a tree nested too deeply for Python's decoder is decoded with its
     deep subtrees cut (`MAX_TREE_DEPTH`), never a RecursionError: the statement is still judged."""
+    return loads_cut(text)[0]
+
+
+def loads_cut(text: str) -> tuple[Any, bool]:
+    """`loads`, and whether a part was cut: what was cut cannot be read, so the caller reports it
+    (a PL/pgSQL body nested hundreds of blocks deep must not hide the statements inside)."""
     try:
-        return json.loads(text)
+        return json.loads(text), False
     except RecursionError:
-        return json.loads(_pruned(text, MAX_TREE_DEPTH))
+        return json.loads(_pruned(text, MAX_TREE_DEPTH)), True
 
 
 def _pruned(text: str, limit: int) -> str:
@@ -223,7 +235,7 @@ def _pruned(text: str, limit: int) -> str:
         else:
             if depth == limit and cut_at is not None:
                 out.append(text[keep_from:cut_at])
-                out.append('{"Deep":{}}' if tok == "}" else "[]")
+                out.append('{"Deep":{}}' if tok == "}" else '[{"Deep":{}}]')
                 keep_from = m.end()
                 cut_at = None
             depth -= 1
@@ -231,14 +243,15 @@ def _pruned(text: str, limit: int) -> str:
     return "".join(out)
 
 
-def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
+def _raw_statements(tree: str) -> tuple[list[tuple[str | dict[str, Any], int, int]], bool]:
     """(statement node, UTF-8 byte location, byte length or 0 for "to the end") per RawStmt.
 
     The node stays JSON text, so statements no rule needs (views, functions) are never decoded.
     libpg_query writes `{"version":N,"stmts":[{"stmt":NODE,"stmt_location":L,"stmt_len":N},...]}`,
     omitting zero fields. `,{"stmt":` cannot occur inside a string (quotes there are escaped) nor
     deeper in the tree (list elements are `{"NodeType":...}` wrappers), so splitting on it is exact;
-    anything unexpected falls back to decoding the whole tree.
+    anything unexpected falls back to decoding the whole tree (True: a part of it was cut, and
+    every statement counts as cut).
     """
     head = tree.find('"stmts":[{"stmt":')
     if head < 0 or not tree.endswith("]}"):
@@ -250,12 +263,13 @@ def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
         if not cut or tail is None or not piece.startswith('{"'):
             return _raw_statements_decoded(tree)
         out.append((piece[:cut], int(tail.group(1) or 0), int(tail.group(2) or 0)))
-    return out
+    return out, False
 
 
-def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
-    raws = loads(tree).get("stmts") or []
-    return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
+def _raw_statements_decoded(tree: str) -> tuple[list[tuple[str | dict[str, Any], int, int]], bool]:
+    decoded, cut = loads_cut(tree)
+    raws = decoded.get("stmts") or []
+    return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws], cut
 
 
 def _statement(body: str, start: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
@@ -299,7 +313,8 @@ def _salvage(text: str, lines: _Lines, *,
             continue
         try:
             test = _tree_test(trees)
-            tree = loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
+            tree, cut = loads_cut(parser.parse_sql_json(body)) if test is not None and test(body) else (None, False)
+            tree = tree["stmts"] if tree is not None else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
@@ -308,7 +323,7 @@ def _salvage(text: str, lines: _Lines, *,
             errors.append(SqlError(message=str(exc.args[0]), line=line, column=col, text=body))
             continue
         node = tree[0]["stmt"] if tree else None
-        stmts.append(_statement(body.rstrip(), start, lines, node))
+        stmts.append(_statement(body.rstrip(), start, lines, node)._replace(cut=cut))
     return stmts, errors
 
 
