@@ -335,33 +335,124 @@ def _position(exc: Exception) -> int | None:
     return None
 
 
-DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
-DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
-GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+_GO_SPACE = "[\t\n\f\r ]"
+"""Go's regexp `\\s` (dbmate's markers): no vertical tab, no Unicode spaces."""
+DBMATE_UP = re.compile(rf"^--{_GO_SPACE}*migrate:up(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)", re.MULTILINE)
+DBMATE_DOWN = re.compile(rf"^--{_GO_SPACE}*migrate:down(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)$", re.MULTILINE)
+"""dbmate's markers exactly as dbmate reads them (pkg/dbmate/migration.go): case-sensitive, the first
+match in the raw text, and the down marker takes at most one option word (`-- migrate:down x y`,
+`-- migrate:down.` and `-- migrate:down-legacy` are not markers: dbmate runs what follows as up)."""
+GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 Section = tuple[str, int]
 """A part of a file and the line it starts on."""
 
 
 def sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
-    """(up text, its first line), (down text, its first line) or None, of a file with up/down markers."""
+    """(up text, its first line), (down text, its first line) or None, of a file with up/down
+    markers: each section runs from its marker (a comment) as dbmate sends it."""
     up = up_re.search(text)
-    down = down_re.search(text)
-    up_start = up.end() if up else 0
+    up_start = up.start() if up else 0
+    down = down_re.search(text, up.end()) if up else down_re.search(text)
     if down and down.start() >= up_start:
         up_text = text[up_start:down.start()]
-        down_text = text[down.end():]
-        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
+        down_text = text[down.start():]
+        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.start()) + 1)
     return (text[up_start:], text.count("\n", 0, up_start) + 1), None
+
+
+def dbmate_transaction(text: str) -> bool:
+    """False when the up marker's line says `transaction:false` as dbmate reads its options: words
+    split on whitespace, each `key:value` with exactly one colon, the last one for a key winning,
+    case-sensitive (`transaction: false` and `transaction:FALSE` leave the transaction on)."""
+    up = DBMATE_UP.search(text)
+    if up is None:
+        return True
+    first = text[up.start():].split("\n", 1)[0].strip(_GO_TRIM)
+    options: dict[str, str] = {}
+    for word in re.split(r"[\t\n\f\r ]+", first):
+        pair = word.split(":")
+        if len(pair) == 2:
+            options[pair[0]] = pair[1]
+    return options.get("transaction") != "false"
+
+
+_GO_TRIM = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+    "\u2028\u2029\u202f\u205f\u3000"
+"""What Go's strings.TrimSpace removes (Python's str.strip() also removes \\x1c-\\x1f)."""
+_GOOSE_ANNOTATIONS = {a.casefold(): a for a in ("Up", "Down", "StatementBegin", "StatementEnd", "NO TRANSACTION",
+                                                  "ENVSUB ON", "ENVSUB OFF")}
+
+
+def _goose_annotation(line: str) -> tuple[str | None, str | None]:
+    """(what goose since v3.19 reads on `line`, what earlier goose reads): an annotation name, "?" for
+    a line goose refuses (the whole file then fails to parse, so nothing of it runs), or None for SQL
+    or a plain comment. Since v3.19 (internal/sqlparser/parser.go) a line that starts with `--` after
+    trimming and holds `+goose` is an annotation: case-insensitive, every `--` removed, no leading
+    space; earlier goose took only a line starting with `--` whose trimmed rest is exactly `+goose Up`."""
+    old = None
+    if line.startswith("--"):
+        rest = line[2:].strip(_GO_TRIM)
+        if rest.startswith("+goose ") and rest[7:] in _GOOSE_ANNOTATIONS.values():
+            old = rest[7:]
+    if "+goose" not in line or not line.strip(_GO_TRIM).startswith("--"):
+        return None, old
+    if line.startswith((" ", "\t")):
+        return "?", old
+    cmd = line.replace("--", "").replace("+goose", "", 1)
+    if "+goose" in cmd:
+        return "?", old
+    return _GOOSE_ANNOTATIONS.get(cmd.strip(_GO_TRIM).casefold(), "?"), old
+
+
+def goose_sections(text: str) -> tuple[Section, Section | None, bool]:
+    """(up section, down section or None, `-- +goose NO TRANSACTION`) of a goose file, read line by
+    line as goose reads it. The goose version is unknown, so the up section runs to the first down
+    marker *every* goose takes (`-- +goose Down` exactly: earlier goose runs what follows a
+    `-- +goose down` as up), and the down section starts at the first one goose since v3.19 takes.
+    A file whose Up annotation only goose since v3.19 takes (`-- +goose up`) is read as that goose
+    reads it."""
+    up_at: int | None = None
+    down_at: int | None = None
+    up_end: int | None = None
+    no_tx = only_new = False
+    pos = 0
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if "+goose" in line:
+            new, old = _goose_annotation(line)
+            if up_at is None and new == "Up":
+                up_at, only_new = pos, old != "Up"  # `-- +goose up`: earlier goose refuses the file
+            elif up_at is not None and new == "Down" and down_at is None:
+                down_at = pos
+            if up_at is not None and old == "Down" and up_end is None:
+                up_end = pos
+            no_tx = no_tx or new == "NO TRANSACTION"
+        pos += len(raw) + 1
+    start = up_at or 0
+    if only_new:
+        up_end = down_at
+    stop = len(text) if up_end is None else up_end
+    up = (text[start:stop], text.count("\n", 0, start) + 1)
+    if down_at is None:
+        return up, None, no_tx
+    return up, (text[down_at:], text.count("\n", 0, down_at) + 1), no_tx
+
+
+def is_goose(text: str) -> bool:
+    """A file with a line goose takes for its Up annotation."""
+    return any(_goose_annotation(m.group(0).removesuffix("\r"))[0] == "Up" for m in _GOOSE_LINE.finditer(text))
+
+
+_GOOSE_LINE = re.compile(r"^[^\n]*\+goose[^\n]*", re.MULTILINE)
 
 
 def up_section(text: str) -> Section:
     """The part of a migration file that runs when it is applied: the up section of a dbmate or
     goose file, else the whole file."""
-    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
-        if up_re.search(text):
-            return sections(text, up_re, down_re)[0]
+    if DBMATE_UP.search(text):
+        return sections(text, DBMATE_UP, DBMATE_DOWN)[0]
+    if is_goose(text):
+        return goose_sections(text)[0]
     return text, 1
 
 
@@ -370,7 +461,6 @@ PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})
 changelogs, and goose files that say `-- +goose ENVSUB ON`). Plain `sql` files (a Liquibase
 `<sqlFile>`, a script run through a template) come from tools unknown here; `${` outside a string is
 never valid PostgreSQL, so such a file can only be a template."""
-GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
 
 
