@@ -229,9 +229,24 @@ def from_statement(stmt: Statement) -> list[Op]:
         ops = _create(body, base, _column_positions(stmt, body))
     else:
         ops = handler(body, base)
+    ops.extend(_cte_ops(stmt, body))
     if stmt.cut:  # fail closed: what the cut parts hold was not read
         ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement (nested too deeply to be read whole)", **base))
     return ops
+
+
+_DATA_MODIFYING = ("DeleteStmt", "UpdateStmt", "InsertStmt", "MergeStmt")
+
+
+def _cte_ops(stmt: Statement, body: dict[str, Any]) -> list[Op]:
+    """The operations of a statement's data-modifying WITH queries (`WITH d AS (DELETE FROM users
+    RETURNING 1) SELECT ...`): they run whatever the main statement is."""
+    out: list[Op] = []
+    for cte in (body.get("withClause") or {}).get("ctes") or ():
+        query = (cte.get("CommonTableExpr") or {}).get("ctequery") if isinstance(cte, dict) else None
+        if isinstance(query, dict) and len(query) == 1 and next(iter(query)) in _DATA_MODIFYING:
+            out.extend(from_statement(stmt._replace(node=query, cut=False)))
+    return out
 
 
 _MAX_DO_DEPTH = 4
