@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sec_support import PrRepo, assert_no_defect, check
+from sec_support import Done, PrRepo, assert_no_defect, check
 
 from readiness.gates.migrations.liquibase import changesets
 
@@ -23,7 +23,7 @@ BASE = {"db/changelog/001-init.sql": HDR + "--changeset a:1\nCREATE TABLE users 
                                            "--rollback DROP TABLE users;\n"}
 
 
-def _judge(tmp_path: Path, body: str):  # noqa: ANN202 - the sec_support result
+def _judge(tmp_path: Path, body: str) -> Done:
     repo = PrRepo.make(tmp_path / "ws", BASE, {"db/changelog/002-x.sql": HDR + body})
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path)
     assert_no_defect(done)

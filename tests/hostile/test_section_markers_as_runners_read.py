@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sec_support import PrRepo, assert_no_defect, check
+from sec_support import Done, PrRepo, assert_no_defect, check
 
 from readiness.gates.migrations.sql import dbmate_transaction, goose_sections
 
@@ -39,7 +39,7 @@ GOOSE_DROP_AS_UP = {
 }
 
 
-def _run(tmp_path: Path, base: dict[str, str], rel: str, text: str):  # noqa: ANN202 - the sec_support result
+def _run(tmp_path: Path, base: dict[str, str], rel: str, text: str) -> Done:
     repo = PrRepo.make(tmp_path / "ws", base, {rel: text})
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path)
     assert_no_defect(done)

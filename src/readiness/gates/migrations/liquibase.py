@@ -9,7 +9,7 @@ What Liquibase does with such a file, and so what the gate assumes:
 * the first line is the `--liquibase formatted sql` marker; without it the file is plain SQL;
 * each changeset runs in its own transaction, unless it says `runInTransaction:false`;
 * a changeset whose `dbms:` list excludes PostgreSQL (`dbms:oracle`, `dbms:!postgresql`) does not
-  run here and is not judged; attributes are read as Liquibase reads them (`.*dbms:([^,][\w!,]+).*`
+  run here and is not judged; attributes are read as Liquibase reads them (`.*dbms:([^,][\\w!,]+).*`
   on the whole line: the last `dbms:` wins, `dbms:postgresql-15` is `postgresql`), and a name the
   gate does not know for another database counts as PostgreSQL;
 * a `--precondition-sql-check` line's SQL runs before its changeset, so it is judged with it;

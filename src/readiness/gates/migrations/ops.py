@@ -114,6 +114,9 @@ class Flag(enum.StrEnum):
     SERVER_SIDE = "server_side"
     """dynamic_sql: not SQL at all but a program or a file on the database server (COPY ... PROGRAM,
     COPY ... TO '<file>')."""
+    LEXING = "lexing"
+    """dynamic_sql: PostgreSQL may lex the statement differently from the gate (a string whose end
+    depends on standard_conforming_strings, or a statement turning that setting off)."""
 
 
 class ObjectKind(enum.StrEnum):

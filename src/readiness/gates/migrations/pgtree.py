@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
@@ -214,9 +215,22 @@ def _column_flags(cdef: dict[str, Any]) -> set[F]:
 
 
 def from_statement(stmt: Statement) -> list[Op]:
-    """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
+    """The operations of one parsed SQL statement (an `other` op when it has no tree), and a
+    `dynamic_sql` one when PostgreSQL may lex it differently (lexing.py: fail closed)."""
     base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
                   "evidence": normalize(stmt.text)}
+    ops = list(_statement_ops(stmt, base))
+    if "\\'" in stmt.text and ambiguous_string(stmt.text) is not None:
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="a string here ends elsewhere when standard_conforming_strings "
+                      "is off (a backslash before a quote; write it as E'...' or without the backslash)",
+                      flags=frozenset({F.LEXING}), **base))
+    elif turns_off_standard_strings(stmt.text, stmt.node):
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement may turn standard_conforming_strings off, "
+                      "after which backslashes in '...' strings escape", flags=frozenset({F.LEXING}), **base))
+    return ops
+
+
+def _statement_ops(stmt: Statement, base: Base) -> list[Op]:
     node = stmt.node
     if not node:
         op = _untreed(stmt.text, base)
@@ -228,7 +242,7 @@ def from_statement(stmt: Statement) -> list[Op]:
     elif kind == "CreateStmt":
         ops = _create(body, base, _column_positions(stmt, body))
     else:
-        ops = handler(body, base)
+        ops = list(handler(body, base))
     ops.extend(_cte_ops(stmt, body))
     if stmt.cut:  # fail closed: what the cut parts hold was not read
         ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement (nested too deeply to be read whole)", **base))
