@@ -10,7 +10,9 @@ right before a quote can end elsewhere; dollar-quoted bodies (DO blocks, functio
 they run, with the setting of that moment, so they are looked into too.
 
 Such a statement cannot be read as the server may read it: it fails closed, and so does a statement
-that turns the setting off (the gate cannot know every later string's reading).
+that turns the setting off (the gate cannot know every later string's reading). `backslash_quote` and
+`escape_string_warning` never move a string's end (the first only makes the server refuse `\\'`, the
+second only warns), so they are not findings.
 """
 
 from __future__ import annotations
