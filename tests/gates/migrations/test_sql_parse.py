@@ -49,5 +49,5 @@ def test_statement_split_survives_json_look_alikes_in_strings() -> None:
 
 def test_unexpected_json_shape_falls_back_to_a_full_decode() -> None:
     odd = '{"version":1,"stmts":[{"stmt":{"SelectStmt":{}},"stmt_len":8,"extra":1}]}'
-    assert _raw_statements(odd) == [({"SelectStmt": {}}, 0, 8)]
-    assert _raw_statements('{"version":1}') == []
+    assert _raw_statements(odd) == ([({"SelectStmt": {}}, 0, 8)], False)
+    assert _raw_statements('{"version":1}') == ([], False)

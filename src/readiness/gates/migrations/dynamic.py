@@ -376,6 +376,9 @@ class DoBlock:
     """(line within the block, SQL text) of each statement it runs: static ones and folded EXECUTEs."""
     unreadable: list[tuple[int, str]] = field(default_factory=list)
     """(line within the block, the expression) of each EXECUTE whose SQL could not be read."""
+    cut: bool = False
+    """The body nests too deeply to be read whole (`sql.loads_cut`): the statements of the deepest
+    blocks were not read."""
 
 
 _PL_SKIP = frozenset({"PLpgSQL_stmt_perform", "PLpgSQL_stmt_assign", "PLpgSQL_stmt_return", "PLpgSQL_stmt_raise",
@@ -407,10 +410,10 @@ def pl_block(text: str) -> DoBlock | None:
     `RETURN NEW` or a trigger's `NEW.x := ...` parse (they would not in a `DO` block)."""
     from pglast import parser
 
-    from readiness.gates.migrations.sql import loads
+    from readiness.gates.migrations.sql import loads_cut
 
     try:
-        tree = loads(parser.parse_plpgsql_json(text))
+        tree, cut = loads_cut(parser.parse_plpgsql_json(text))
     except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None
     if not isinstance(tree, list) or not tree:
@@ -419,7 +422,7 @@ def pl_block(text: str) -> DoBlock | None:
     if not isinstance(func, dict) or "action" not in func:
         return None
     consts = _constant_variables(func)
-    out = DoBlock()
+    out = DoBlock(cut=cut)
     for kind, body in _pl_statements(func.get("action")):
         line = int(body.get("lineno") or 1)
         if kind == "PLpgSQL_stmt_execsql":

@@ -9,7 +9,10 @@ What Liquibase does with such a file, and so what the gate assumes:
 * the first line is the `--liquibase formatted sql` marker; without it the file is plain SQL;
 * each changeset runs in its own transaction, unless it says `runInTransaction:false`;
 * a changeset whose `dbms:` list excludes PostgreSQL (`dbms:oracle`, `dbms:!postgresql`) does not
-  run here and is not judged;
+  run here and is not judged; attributes are read as Liquibase reads them (`.*dbms:([^,][\\w!,]+).*`
+  on the whole line: the last `dbms:` wins, `dbms:postgresql-15` is `postgresql`), and a name the
+  gate does not know for another database counts as PostgreSQL;
+* a `--precondition-sql-check` line's SQL runs before its changeset, so it is judged with it;
 * formatted SQL has no automatic rollback: a changeset is reversible only through its
   `--rollback <sql>` lines or a `/* liquibase rollback ... */` block; `--rollback empty` and
   `--rollback not required` say on purpose that there is none.
@@ -38,7 +41,26 @@ HEADER = re.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
 _CHANGESET = re.compile(r"^[ \t]*--[ \t]*changeset[ \t]+(?P<ident>\S+)(?P<attrs>[^\n]*)$", re.IGNORECASE | re.MULTILINE)
 _ROLLBACK_LINE = re.compile(r"^(?P<lead>[ \t]*--[ \t]*rollback[ \t])(?P<sql>[^\n]*)$", re.IGNORECASE)
 _ROLLBACK_OPEN = re.compile(r"^[ \t]*/\*[ \t]*liquibase[ \t]+rollback\b", re.IGNORECASE)
-_ATTR = re.compile(r"(?P<key>[A-Za-z]+):(?P<value>\S*)")
+_DBMS = re.compile(r"dbms:", re.IGNORECASE | re.ASCII)
+_DBMS_VALUE = re.compile(r"[^,][A-Za-z0-9_!,]+")
+_RUN_IN_TRANSACTION = re.compile(r"runInTransaction:", re.IGNORECASE | re.ASCII)
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_JAVA_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+"""Java's `.` does not match these, so a changeset line holding one matches none of Liquibase's
+`.*key:(value).*` attribute patterns."""
+_PRECONDITION = re.compile(r"[ \t\n\x0b\f\r]*--[ \t\n\x0b\f\r]*precondition-sql-check (?P<body>.*)",
+                           re.IGNORECASE | re.ASCII)
+_CHECK_SQL = (re.compile(r"(?:expectedResult:)?[A-Za-z0-9_]+ (?P<sql>.*)", re.IGNORECASE),
+              re.compile(r"(?:expectedResult:)?'[^']+' (?P<sql>.*)", re.IGNORECASE),
+              re.compile(r'(?:expectedResult:)?"[^"]+" (?P<sql>.*)', re.IGNORECASE))
+"""Liquibase's `--precondition-sql-check [expectedResult:]<value> <sql>`: the SQL runs on the database
+before the changeset (whatever it expects back)."""
+_NOT_POSTGRES = frozenset({
+    "asany", "bigquery", "cache", "cockroachdb", "databricks", "db2", "db2i", "db2z", "derby", "firebird", "h2",
+    "hana", "hsqldb", "informix", "ingres", "mariadb", "maxdb", "mock", "mssql", "mysql", "oracle", "redshift",
+    "sapdb", "snowflake", "spanner", "sqlite", "sybase", "teradata", "vertica"})
+"""Liquibase's short names of databases that are not PostgreSQL: a `dbms:` value naming only these
+skips the changeset here. Any other value (a misspelling, `edb`, a placeholder) may be PostgreSQL."""
 _NO_ROLLBACK = re.compile(r"^\s*(?:empty|not\s+required)\s*;?\s*$", re.IGNORECASE)
 
 
@@ -62,6 +84,8 @@ class Changeset:
     """False for `runInTransaction:false`."""
     for_postgres: bool
     """False when its `dbms:` list excludes PostgreSQL."""
+    checks: tuple[tuple[int, int, str], ...] = ()
+    """(file line, column, SQL) of each `--precondition-sql-check`: Liquibase runs that SQL first."""
 
 
 def is_changelog(text: str) -> bool:
@@ -78,26 +102,64 @@ def changesets(text: str) -> list[Changeset]:
         body_start = head.end() + 1 if head.end() < len(text) else head.end()
         body_end = heads[k + 1].start() if k + 1 < len(heads) else len(text)
         body = text[body_start:body_end]
-        attrs = {m.group("key").lower(): m.group("value") for m in _ATTR.finditer(head.group("attrs"))}
+        head_line = head.group(0).split("\r", 1)[0]  # Java's readLine ends a line at a lone CR too
         line += text.count("\n", counted, head.start())
         counted = head.start()
         rollback, state = _rollback(body)
+        in_transaction = _attribute(head_line, _RUN_IN_TRANSACTION, _WORD)
         out.append(Changeset(ident=head.group("ident"), line=line, sql=body, sql_line=line + 1,
                              rollback=rollback, rollback_state=state,
-                             in_transaction=attrs.get("runintransaction", "true").lower() != "false",
-                             for_postgres=_runs_on_postgres(attrs.get("dbms"))))
+                             in_transaction=in_transaction is None or in_transaction.lower() == "true",
+                             for_postgres=_runs_on_postgres(_attribute(head_line, _DBMS, _DBMS_VALUE)),
+                             checks=_checks(body, line + 1)))
     return out
 
 
+def _attribute(line: str, key: re.Pattern[str], value: re.Pattern[str]) -> str | None:
+    """A changeset attribute as Liquibase reads it (`.*key:(value).*` matched against the whole line):
+    the value after the *last* `key:` where one can be read, cut at the first character the value's
+    pattern does not take (`dbms:postgresql-15` is `postgresql`)."""
+    if any(c in line for c in _JAVA_LINE_BREAKS):
+        return None
+    for m in reversed(list(key.finditer(line))):
+        v = value.match(line, m.end())
+        if v is not None:
+            return v.group(0)
+    return None
+
+
 def _runs_on_postgres(dbms: str | None) -> bool:
-    if not dbms:
+    """Whether a changeset with this `dbms:` value may run on PostgreSQL: Liquibase's own matching
+    (lower-cased names split on commas; `all`, `none`, `!name`), except that a name the gate does not
+    know for another database counts as PostgreSQL (it is judged: fail closed)."""
+    if dbms is None:
         return True
-    names = [d.strip().lower() for d in dbms.split(",") if d.strip()]
-    if any(n in ("postgresql", "all") for n in names):
+    names = {d.strip("".join(map(chr, range(33)))) for d in dbms.lower().split(",")}
+    names.discard("")
+    if not names or "all" in names:
         return True
-    if any(n in ("!postgresql", "none") for n in names):
+    if "none" in names or "!postgresql" in names:
         return False
-    return all(n.startswith("!") for n in names)  # only exclusions, none of them PostgreSQL
+    wanted = {n for n in names if not n.startswith("!")}
+    return not wanted or not wanted <= _NOT_POSTGRES
+
+
+def _checks(body: str, first_line: int) -> tuple[tuple[int, int, str], ...]:
+    """The SQL of the body's `--precondition-sql-check` lines, where it stands in the file."""
+    out: list[tuple[int, int, str]] = []
+    if "precondition" not in body.lower():
+        return ()
+    for i, raw in enumerate(body.split("\n")):
+        line = raw.removesuffix("\r")
+        m = _PRECONDITION.fullmatch(line)
+        if m is None or any(c in line for c in _JAVA_LINE_BREAKS):
+            continue
+        for pattern in _CHECK_SQL:
+            sql = pattern.fullmatch(m.group("body"))
+            if sql is not None:
+                out.append((first_line + i, m.start("body") + sql.start("sql") + 1, sql.group("sql")))
+                break
+    return tuple(out)
 
 
 def _rollback(body: str) -> tuple[str, str]:

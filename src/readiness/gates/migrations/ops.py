@@ -120,6 +120,9 @@ class Flag(enum.StrEnum):
     """create_table: a TEMPORARY table (in the session's pg_temp schema, searched before any other)."""
     ON_COMMIT_DROP = "on_commit_drop"
     """create_table: a temporary table dropped when its transaction ends (ON COMMIT DROP)."""
+    LEXING = "lexing"
+    """dynamic_sql: PostgreSQL may lex the statement differently from the gate (a string whose end
+    depends on standard_conforming_strings, or a statement turning that setting off)."""
 
 
 class ObjectKind(enum.StrEnum):

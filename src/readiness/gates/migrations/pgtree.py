@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
@@ -229,9 +230,22 @@ def _column_flags(cdef: dict[str, Any]) -> set[F]:
 
 
 def from_statement(stmt: Statement) -> list[Op]:
-    """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
+    """The operations of one parsed SQL statement (an `other` op when it has no tree), and a
+    `dynamic_sql` one when PostgreSQL may lex it differently (lexing.py: fail closed)."""
     base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
                   "evidence": normalize(stmt.text)}
+    ops = list(_statement_ops(stmt, base))
+    if "\\'" in stmt.text and ambiguous_string(stmt.text) is not None:
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="a string here ends elsewhere when standard_conforming_strings "
+                      "is off (a backslash before a quote; write it as E'...' or without the backslash)",
+                      flags=frozenset({F.LEXING}), **base))
+    elif turns_off_standard_strings(stmt.text, stmt.node):
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement may turn standard_conforming_strings off, "
+                      "after which backslashes in '...' strings escape", flags=frozenset({F.LEXING}), **base))
+    return ops
+
+
+def _statement_ops(stmt: Statement, base: Base) -> list[Op]:
     node = stmt.node
     if not node:
         op = _untreed(stmt.text, base)
@@ -239,33 +253,29 @@ def from_statement(stmt: Statement) -> list[Op]:
     (kind, body), = node.items()
     handler = _HANDLERS.get(kind)
     if handler is None:
-        if kind == "SelectStmt" and _WITH.search(stmt.text):
-            return [Op(action=A.OTHER, **base), *_cte_ops(body, base)]
-        return [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
-    if kind == "CreateStmt":
-        return _create(body, base, _column_positions(stmt, body))
-    ops = handler(body, base)
-    if _WITH.search(stmt.text):
-        ops.extend(_cte_ops(body, base))
+        ops = [Op(action=A.DDL if kind.startswith(("Create", "Alter", "Drop", "Comment")) else A.OTHER, **base)]
+    elif kind == "CreateStmt":
+        ops = _create(body, base, _column_positions(stmt, body))
+    else:
+        ops = list(handler(body, base))
+    ops.extend(_cte_ops(stmt, body))
+    if stmt.cut:  # fail closed: what the cut parts hold was not read
+        ops.append(Op(action=A.DYNAMIC_SQL, detail="this statement (nested too deeply to be read whole)", **base))
     return ops
 
 
-_WITH = re.compile(r"\bWITH\b", re.IGNORECASE)
-_WRITES = frozenset({"DeleteStmt", "UpdateStmt", "InsertStmt", "MergeStmt"})
+_DATA_MODIFYING = ("DeleteStmt", "UpdateStmt", "InsertStmt", "MergeStmt")
+_WRITES = frozenset(_DATA_MODIFYING)
 
 
-def _cte_ops(body: dict[str, Any], base: Base) -> list[Op]:
-    """The operations of the data-modifying CTEs of a statement (`WITH d AS (DELETE FROM t
-    RETURNING *) SELECT ...`): each runs, in full, whatever the statement around it does with
-    its rows."""
+def _cte_ops(stmt: Statement, body: dict[str, Any]) -> list[Op]:
+    """The operations of a statement's data-modifying WITH queries (`WITH d AS (DELETE FROM users
+    RETURNING 1) SELECT ...`): they run whatever the main statement is."""
     out: list[Op] = []
-    for node in _walk(body):
-        cte = node.get("CommonTableExpr")
-        query = cte.get("ctequery") if isinstance(cte, dict) else None
-        if isinstance(query, dict) and len(query) == 1:
-            (kind, inner), = query.items()
-            if kind in _WRITES:
-                out.extend(_HANDLERS[kind](inner, base))
+    for cte in (body.get("withClause") or {}).get("ctes") or ():
+        query = (cte.get("CommonTableExpr") or {}).get("ctequery") if isinstance(cte, dict) else None
+        if isinstance(query, dict) and len(query) == 1 and next(iter(query)) in _DATA_MODIFYING:
+            out.extend(from_statement(stmt._replace(node=query, cut=False)))
     return out
 
 
@@ -290,6 +300,9 @@ def _block_ops(block: DoBlock, stmt: Statement, base: Base, depth: int) -> list[
     from readiness.gates.migrations.sql import Origin, parse
 
     out: list[Op] = []
+    if block.cut:  # fail closed: the statements in the parts cut were not read
+        out.append(Op(action=A.DYNAMIC_SQL, detail="the PL/pgSQL body (its blocks nest too deeply to be read)",
+                      **base))
     for lineno, folded in block.statements:
         line = stmt.line + lineno - 1
         stmts, errors = parse(folded.text, Origin(line=line))

@@ -46,13 +46,13 @@ from readiness.gates.migrations.runners import BY_FORMAT, Detector, fill_templat
 from readiness.gates.migrations.sql import (
     DBMATE_DOWN,
     DBMATE_UP,
-    GOOSE_DOWN,
     GOOSE_ENVSUB,
-    GOOSE_NO_TX,
-    GOOSE_UP,
     PLACEHOLDER_FORMATS,
     Origin,
+    dbmate_transaction,
     fill_placeholders,
+    goose_sections,
+    is_goose,
     parse,
     sections,
 )
@@ -177,14 +177,10 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
     fmt = cand.format
     if fmt == "sql" and DBMATE_UP.search(text):
         (up, line), dsec = sections(text, DBMATE_UP, DBMATE_DOWN)
-        m = DBMATE_UP.search(text)
-        mode = BY_FORMAT["dbmate"].mode
-        if m is not None and "transaction:false" in m.group("opts").replace(" ", ""):
-            mode = StaticMode.IMPLICIT
-    elif fmt == "sql" and GOOSE_UP.search(text):
-        (up, line), dsec = sections(fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text,
-                                    GOOSE_UP, GOOSE_DOWN)
-        mode = StaticMode.AUTOCOMMIT if GOOSE_NO_TX.search(text) else BY_FORMAT["goose"].mode
+        mode = BY_FORMAT["dbmate"].mode if dbmate_transaction(text) else StaticMode.IMPLICIT
+    elif fmt == "sql" and is_goose(text):
+        (up, line), dsec, no_tx = goose_sections(fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text)
+        mode = StaticMode.AUTOCOMMIT if no_tx else BY_FORMAT["goose"].mode
     else:
         dsec = None
         up, line = (placeholders(text) if fmt in PLACEHOLDER_FORMATS else text), 1
@@ -253,7 +249,7 @@ def _bookkeeping(ws: Workspace, cand: Candidate, detector: Detector) -> Migratio
             tool = detector.up_sql(cand.path, text).name
         elif DBMATE_UP.search(text):
             tool = "dbmate"
-        elif GOOSE_UP.search(text):
+        elif is_goose(text):
             tool = "goose"
     sql = BOOKKEEPING.get(tool or "")
     if sql is None:

@@ -42,6 +42,9 @@ class Statement(NamedTuple):
     the tree's `location` fields count from there (see `position`)."""
     continuation_column: int = 1
     """Column of a character after a newline (the Origin's; 1 for plain text)."""
+    cut: bool = False
+    """Its tree nests too deeply to be read whole: the deep parts were cut (`loads_cut`), so what
+    they hold is reported as not read."""
 
     def position(self, location: int) -> tuple[int, int] | None:
         """(line, column) of a tree node's `location`; None when it is not inside this statement."""
@@ -167,7 +170,8 @@ def parse(text: str, origin: Origin | None = None, *,
     stmts: list[Statement] = []
     utf8 = None if text.isascii() else text.encode("utf-8")
     byte_at = char_at = 0
-    for node_json, location, length in _raw_statements(tree):
+    raw_stmts, decoded_cut = _raw_statements(tree)
+    for node_json, location, length in raw_stmts:
         if utf8 is None:
             start = location
             raw = text[location:location + length] if length else text[location:]
@@ -182,27 +186,35 @@ def parse(text: str, origin: Origin | None = None, *,
         if not body:
             continue
         node: dict[str, Any] | None = None
+        cut = False
         if test is not None and test(body):
-            node = node_json if isinstance(node_json, dict) else loads(node_json)
+            node, cut = (node_json, decoded_cut) if isinstance(node_json, dict) else loads_cut(node_json)
         line, col = lines.at(start)
         at_byte = location + (lead if utf8 is None else len(raw[:lead].encode("utf-8")))
-        stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont))
+        stmts.append(Statement(body, line, col, line + body.count("\n"), node, at_byte, cont, cut))
     return stmts, []
 
 
 MAX_TREE_DEPTH = 300
 """JSON nesting kept when a statement's tree is too deep for `json.loads` (a 500-term expression):
-deeper subtrees become `{"Deep": {}}`, which the rules read as an unknown expression (volatile)."""
+deeper subtrees become `{"Deep": {}}` (a cut list keeps one such element), which the rules read as an
+unknown expression (volatile); the statement is also reported as not wholly read (`Statement.cut`)."""
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def loads(text: str) -> Any:
     """`json.loads`, except that a tree nested too deeply for Python's decoder is decoded with its
     deep subtrees cut (`MAX_TREE_DEPTH`), never a RecursionError: the statement is still judged."""
+    return loads_cut(text)[0]
+
+
+def loads_cut(text: str) -> tuple[Any, bool]:
+    """`loads`, and whether a part was cut: what was cut cannot be read, so the caller reports it
+    (a PL/pgSQL body nested hundreds of blocks deep must not hide the statements inside)."""
     try:
-        return json.loads(text)
+        return json.loads(text), False
     except RecursionError:
-        return json.loads(_pruned(text, MAX_TREE_DEPTH))
+        return json.loads(_pruned(text, MAX_TREE_DEPTH)), True
 
 
 def _pruned(text: str, limit: int) -> str:
@@ -223,7 +235,7 @@ def _pruned(text: str, limit: int) -> str:
         else:
             if depth == limit and cut_at is not None:
                 out.append(text[keep_from:cut_at])
-                out.append('{"Deep":{}}' if tok == "}" else "[]")
+                out.append('{"Deep":{}}' if tok == "}" else '[{"Deep":{}}]')
                 keep_from = m.end()
                 cut_at = None
             depth -= 1
@@ -231,14 +243,15 @@ def _pruned(text: str, limit: int) -> str:
     return "".join(out)
 
 
-def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
+def _raw_statements(tree: str) -> tuple[list[tuple[str | dict[str, Any], int, int]], bool]:
     """(statement node, UTF-8 byte location, byte length or 0 for "to the end") per RawStmt.
 
     The node stays JSON text, so statements no rule needs (views, functions) are never decoded.
     libpg_query writes `{"version":N,"stmts":[{"stmt":NODE,"stmt_location":L,"stmt_len":N},...]}`,
     omitting zero fields. `,{"stmt":` cannot occur inside a string (quotes there are escaped) nor
     deeper in the tree (list elements are `{"NodeType":...}` wrappers), so splitting on it is exact;
-    anything unexpected falls back to decoding the whole tree.
+    anything unexpected falls back to decoding the whole tree (True: a part of it was cut, and
+    every statement counts as cut).
     """
     head = tree.find('"stmts":[{"stmt":')
     if head < 0 or not tree.endswith("]}"):
@@ -250,12 +263,13 @@ def _raw_statements(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
         if not cut or tail is None or not piece.startswith('{"'):
             return _raw_statements_decoded(tree)
         out.append((piece[:cut], int(tail.group(1) or 0), int(tail.group(2) or 0)))
-    return out
+    return out, False
 
 
-def _raw_statements_decoded(tree: str) -> list[tuple[str | dict[str, Any], int, int]]:
-    raws = loads(tree).get("stmts") or []
-    return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws]
+def _raw_statements_decoded(tree: str) -> tuple[list[tuple[str | dict[str, Any], int, int]], bool]:
+    decoded, cut = loads_cut(tree)
+    raws = decoded.get("stmts") or []
+    return [(r["stmt"], int(r.get("stmt_location", 0)), int(r.get("stmt_len", 0))) for r in raws], cut
 
 
 def _statement(body: str, start: int, lines: _Lines, node: dict[str, Any] | None) -> Statement:
@@ -299,7 +313,8 @@ def _salvage(text: str, lines: _Lines, *,
             continue
         try:
             test = _tree_test(trees)
-            tree = loads(parser.parse_sql_json(body))["stmts"] if test is not None and test(body) else None
+            tree, cut = loads_cut(parser.parse_sql_json(body)) if test is not None and test(body) else (None, False)
+            tree = tree["stmts"] if tree is not None else None
             if tree is None:
                 parser.parse_sql_json(body)
         except parser.ParseError as exc:
@@ -308,7 +323,7 @@ def _salvage(text: str, lines: _Lines, *,
             errors.append(SqlError(message=str(exc.args[0]), line=line, column=col, text=body))
             continue
         node = tree[0]["stmt"] if tree else None
-        stmts.append(_statement(body.rstrip(), start, lines, node))
+        stmts.append(_statement(body.rstrip(), start, lines, node)._replace(cut=cut))
     return stmts, errors
 
 
@@ -320,33 +335,124 @@ def _position(exc: Exception) -> int | None:
     return None
 
 
-DBMATE_UP = re.compile(r"^--\s*migrate:up\b(?P<opts>[^\n]*)$", re.MULTILINE)
-DBMATE_DOWN = re.compile(r"^--\s*migrate:down\b[^\n]*$", re.MULTILINE)
-GOOSE_UP = re.compile(r"^--\s*\+goose\s+Up\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+Down\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
-GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+_GO_SPACE = "[\t\n\f\r ]"
+"""Go's regexp `\\s` (dbmate's markers): no vertical tab, no Unicode spaces."""
+DBMATE_UP = re.compile(rf"^--{_GO_SPACE}*migrate:up(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)", re.MULTILINE)
+DBMATE_DOWN = re.compile(rf"^--{_GO_SPACE}*migrate:down(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)$", re.MULTILINE)
+"""dbmate's markers exactly as dbmate reads them (pkg/dbmate/migration.go): case-sensitive, the first
+match in the raw text, and the down marker takes at most one option word (`-- migrate:down x y`,
+`-- migrate:down.` and `-- migrate:down-legacy` are not markers: dbmate runs what follows as up)."""
+GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 Section = tuple[str, int]
 """A part of a file and the line it starts on."""
 
 
 def sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
-    """(up text, its first line), (down text, its first line) or None, of a file with up/down markers."""
+    """(up text, its first line), (down text, its first line) or None, of a file with up/down
+    markers: each section runs from its marker (a comment) as dbmate sends it."""
     up = up_re.search(text)
-    down = down_re.search(text)
-    up_start = up.end() if up else 0
+    up_start = up.start() if up else 0
+    down = down_re.search(text, up.end()) if up else down_re.search(text)
     if down and down.start() >= up_start:
         up_text = text[up_start:down.start()]
-        down_text = text[down.end():]
-        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.end()) + 1)
+        down_text = text[down.start():]
+        return (up_text, text.count("\n", 0, up_start) + 1), (down_text, text.count("\n", 0, down.start()) + 1)
     return (text[up_start:], text.count("\n", 0, up_start) + 1), None
+
+
+def dbmate_transaction(text: str) -> bool:
+    """False when the up marker's line says `transaction:false` as dbmate reads its options: words
+    split on whitespace, each `key:value` with exactly one colon, the last one for a key winning,
+    case-sensitive (`transaction: false` and `transaction:FALSE` leave the transaction on)."""
+    up = DBMATE_UP.search(text)
+    if up is None:
+        return True
+    first = text[up.start():].split("\n", 1)[0].strip(_GO_TRIM)
+    options: dict[str, str] = {}
+    for word in re.split(r"[\t\n\f\r ]+", first):
+        pair = word.split(":")
+        if len(pair) == 2:
+            options[pair[0]] = pair[1]
+    return options.get("transaction") != "false"
+
+
+_GO_TRIM = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+    "\u2028\u2029\u202f\u205f\u3000"
+"""What Go's strings.TrimSpace removes (Python's str.strip() also removes \\x1c-\\x1f)."""
+_GOOSE_ANNOTATIONS = {a.casefold(): a for a in ("Up", "Down", "StatementBegin", "StatementEnd", "NO TRANSACTION",
+                                                  "ENVSUB ON", "ENVSUB OFF")}
+
+
+def _goose_annotation(line: str) -> tuple[str | None, str | None]:
+    """(what goose since v3.19 reads on `line`, what earlier goose reads): an annotation name, "?" for
+    a line goose refuses (the whole file then fails to parse, so nothing of it runs), or None for SQL
+    or a plain comment. Since v3.19 (internal/sqlparser/parser.go) a line that starts with `--` after
+    trimming and holds `+goose` is an annotation: case-insensitive, every `--` removed, no leading
+    space; earlier goose took only a line starting with `--` whose trimmed rest is exactly `+goose Up`."""
+    old = None
+    if line.startswith("--"):
+        rest = line[2:].strip(_GO_TRIM)
+        if rest.startswith("+goose ") and rest[7:] in _GOOSE_ANNOTATIONS.values():
+            old = rest[7:]
+    if "+goose" not in line or not line.strip(_GO_TRIM).startswith("--"):
+        return None, old
+    if line.startswith((" ", "\t")):
+        return "?", old
+    cmd = line.replace("--", "").replace("+goose", "", 1)
+    if "+goose" in cmd:
+        return "?", old
+    return _GOOSE_ANNOTATIONS.get(cmd.strip(_GO_TRIM).casefold(), "?"), old
+
+
+def goose_sections(text: str) -> tuple[Section, Section | None, bool]:
+    """(up section, down section or None, `-- +goose NO TRANSACTION`) of a goose file, read line by
+    line as goose reads it. The goose version is unknown, so the up section runs to the first down
+    marker *every* goose takes (`-- +goose Down` exactly: earlier goose runs what follows a
+    `-- +goose down` as up), and the down section starts at the first one goose since v3.19 takes.
+    A file whose Up annotation only goose since v3.19 takes (`-- +goose up`) is read as that goose
+    reads it."""
+    up_at: int | None = None
+    down_at: int | None = None
+    up_end: int | None = None
+    no_tx = only_new = False
+    pos = 0
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if "+goose" in line:
+            new, old = _goose_annotation(line)
+            if up_at is None and new == "Up":
+                up_at, only_new = pos, old != "Up"  # `-- +goose up`: earlier goose refuses the file
+            elif up_at is not None and new == "Down" and down_at is None:
+                down_at = pos
+            if up_at is not None and old == "Down" and up_end is None:
+                up_end = pos
+            no_tx = no_tx or new == "NO TRANSACTION"
+        pos += len(raw) + 1
+    start = up_at or 0
+    if only_new:
+        up_end = down_at
+    stop = len(text) if up_end is None else up_end
+    up = (text[start:stop], text.count("\n", 0, start) + 1)
+    if down_at is None:
+        return up, None, no_tx
+    return up, (text[down_at:], text.count("\n", 0, down_at) + 1), no_tx
+
+
+def is_goose(text: str) -> bool:
+    """A file with a line goose takes for its Up annotation."""
+    return any(_goose_annotation(m.group(0).removesuffix("\r"))[0] == "Up" for m in _GOOSE_LINE.finditer(text))
+
+
+_GOOSE_LINE = re.compile(r"^[^\n]*\+goose[^\n]*", re.MULTILINE)
 
 
 def up_section(text: str) -> Section:
     """The part of a migration file that runs when it is applied: the up section of a dbmate or
     goose file, else the whole file."""
-    for up_re, down_re in ((DBMATE_UP, DBMATE_DOWN), (GOOSE_UP, GOOSE_DOWN)):
-        if up_re.search(text):
-            return sections(text, up_re, down_re)[0]
+    if DBMATE_UP.search(text):
+        return sections(text, DBMATE_UP, DBMATE_DOWN)[0]
+    if is_goose(text):
+        return goose_sections(text)[0]
     return text, 1
 
 
@@ -355,7 +461,6 @@ PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})
 changelogs, and goose files that say `-- +goose ENVSUB ON`). Plain `sql` files (a Liquibase
 `<sqlFile>`, a script run through a template) come from tools unknown here; `${` outside a string is
 never valid PostgreSQL, so such a file can only be a template."""
-GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
 
 

@@ -26,6 +26,9 @@ _CONCURRENT = {A.CREATE_INDEX: "CREATE INDEX", A.DROP_INDEX: "DROP INDEX", A.REI
 @on(A.DYNAMIC_SQL, phase=Phase.PLACEMENT)
 def dynamic_sql(op: Op, walk: Walk) -> Iterable[Hit]:
     """dynamic-sql: what an EXECUTE or a built string runs cannot be read, so it is not judged."""
+    if F.LEXING in op.flags:
+        return [hit(R.DYNAMIC_SQL, op, f"{op.detail}: PostgreSQL may read it differently from the gate, so "
+                    "what it runs was not judged.")]
     if F.SERVER_SIDE in op.flags:
         return [hit(R.DYNAMIC_SQL, op, f"{op.detail} acts on the database server outside SQL, so what it does "
                     "was not judged.")]

@@ -16,9 +16,10 @@ from readiness.gates.migrations import lbdoc, liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.ops import Action, Op
-from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, sql_ops
+from readiness.gates.migrations.pgtree import statement_ops
+from readiness.gates.migrations.readers.base import Analysis, Run, sql_ops
 from readiness.gates.migrations.readers.files import FileReader
-from readiness.gates.migrations.sql import Origin, SqlError, fill_placeholders
+from readiness.gates.migrations.sql import Origin, SqlError, Statement, fill_placeholders, parse
 from readiness.gates.migrations.transactions import TxMode
 from readiness.model import Item, Location
 from readiness.workspace import FileProblem
@@ -96,30 +97,42 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
                      preamble: str | None = None) -> Analysis:
     """The analysis of a changelog's changesets, each with what it runs besides its SQL text.
 
-    `preamble` is the SQL before the first changeset of a file Flyway may run too (a Flyway name and
-    nothing in the repository saying which tool runs it): Liquibase skips it and other databases'
-    changesets, Flyway runs everything, so all of it is judged."""
+    Every changeset's statements (a precondition's SQL first: Liquibase runs it before the
+    changeset) are read in one pass, so a routine one changeset creates runs its body where a later
+    one calls it. `preamble` is the SQL before the first changeset of a file Flyway may run too (a
+    Flyway name and nothing in the repository saying which tool runs it): Liquibase skips it and
+    other databases' changesets, Flyway runs everything, so all of it is judged."""
     an = Analysis(fmt="liquibase", changesets=True, down_state="n/a")
     in_txn = False
     flyway_too = preamble is not None
+    judged: list[tuple[int, int, bool]] = []  # (first line, unit, runs in a transaction) per part judged
+    stmts: list[Statement] = []
+    extra: list[Op] = []
     if preamble:
-        ops, errors, n = sql_ops(fill_placeholders(preamble), Origin(line=1))
-        an.ops.extend(ops)
+        part, errors = parse(fill_placeholders(preamble), Origin(line=1))
+        stmts.extend(part)
         an.errors.extend((cand.path, e) for e in errors)
-        an.statements += n
-        in_txn = n > 0
+        an.statements += len(part)
+        in_txn = bool(part)
+        judged.append((1, 0, True))
     for unit, (cs, more) in enumerate(units, start=1):
         if not cs.for_postgres and not flyway_too:  # another database's changeset (Flyway runs it anyway)
             continue
-        ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
+        n = 0
+        for text, origin in [*((check, Origin(line=line, column=column)) for line, column, check in cs.checks),
+                             (cs.sql, Origin(line=cs.sql_line))]:
+            part, errors = parse(fill_placeholders(text), origin)
+            stmts.extend(part)
+            an.errors.extend((cand.path, e) for e in errors)
+            n += len(part)
         extra_down: _Extra = ([], [], [0])
         if more is not None:
             (xops, xerr, xn), extra_down = more()
-            ops, errors, n = sorted([*ops, *xops], key=lambda o: o.line), [*errors, *xerr], n + xn[0]
-        # each changeset is its own transaction (or none, with runInTransaction:false)
-        ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
-        an.ops.extend(ops)
-        an.errors.extend((cand.path, e) for e in errors)
+            # each changeset is its own transaction (or none, with runInTransaction:false)
+            extra.extend(replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in xops)
+            an.errors.extend((cand.path, e) for e in xerr)
+            n += xn[0]
+        judged.append((cs.line, unit, cs.in_transaction))
         an.statements += n
         in_txn = in_txn or (cs.in_transaction and n > 0)
         if not n:
@@ -127,8 +140,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         if cs.rollback_state == "auto":
             continue  # Liquibase generates the rollback of these change types itself
         if cs.rollback_state == "present":
-            dops, derr, dn = sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line),
-                                      trees=any(o.action in RECREATES for o in ops))
+            dops, derr, dn = sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line))
             an.down_ops.extend([*dops, *extra_down[0]])
             an.errors.extend((cand.path, e) for e in [*derr, *extra_down[1]])
             if an.down_where is None:
@@ -140,5 +152,11 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
                if cand.format in lbdoc.STRUCTURED
                else "it has no --rollback, and Liquibase cannot generate one for SQL")
         an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
+    starts = [first for first, _, _ in judged]
+    ops = []
+    for op in statement_ops(stmts):
+        _, unit, in_transaction = judged[max(bisect.bisect_right(starts, op.line) - 1, 0)]
+        ops.append(replace(op, unit=unit, autocommit=op.autocommit or not in_transaction))
+    an.ops = sorted([*ops, *extra], key=lambda o: o.line) if extra else ops
     an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
     return an

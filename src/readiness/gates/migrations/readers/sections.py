@@ -12,12 +12,12 @@ from readiness.gates.migrations.runners import BY_FORMAT
 from readiness.gates.migrations.sql import (
     DBMATE_DOWN,
     DBMATE_UP,
-    GOOSE_DOWN,
     GOOSE_ENVSUB,
-    GOOSE_NO_TX,
-    GOOSE_UP,
     Origin,
+    dbmate_transaction,
     fill_placeholders,
+    goose_sections,
+    is_goose,
     sections,
 )
 from readiness.gates.migrations.transactions import TxMode
@@ -25,7 +25,7 @@ from readiness.gates.migrations.transactions import TxMode
 
 def is_sectioned(cand: Candidate, text: str) -> bool:
     """A plain .sql file with dbmate or goose up/down markers."""
-    return cand.format == "sql" and (DBMATE_UP.search(text) is not None or GOOSE_UP.search(text) is not None)
+    return cand.format == "sql" and (DBMATE_UP.search(text) is not None or is_goose(text))
 
 
 class SectionsReader:
@@ -35,17 +35,16 @@ class SectionsReader:
         if DBMATE_UP.search(text):
             an = Analysis(fmt="dbmate")
             (up_text, up_line), down_text = sections(text, DBMATE_UP, DBMATE_DOWN)
-            m = DBMATE_UP.search(text)
             runner = BY_FORMAT["dbmate"]
-            if m is not None and "transaction:false" in m.group("opts").replace(" ", ""):
+            if not dbmate_transaction(text):
                 # the up section is then sent as one query string: one implicit transaction
                 runner, an.tx_source = replace(runner, mode=TxMode.IMPLICIT), "file"
         else:
             an = Analysis(fmt="goose")
-            (up_text, up_line), down_text = sections(
-                fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text, GOOSE_UP, GOOSE_DOWN)
+            (up_text, up_line), down_text, no_tx = goose_sections(
+                fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text)
             runner = BY_FORMAT["goose"]
-            if GOOSE_NO_TX.search(text):
+            if no_tx:
                 runner, an.tx_source = replace(runner, mode=TxMode.AUTOCOMMIT), "file"
         analyse_up(run, cand, an, up_text, up_line, runner)
         if down_text is None:
