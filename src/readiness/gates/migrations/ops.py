@@ -113,6 +113,12 @@ class Flag(enum.StrEnum):
     """set_lock_timeout: back to none (0, DEFAULT, RESET)."""
     INSTEAD = "instead"
     """create_object of a rule: DO INSTEAD (it replaces the statements it fires on)."""
+    ON_DELETE = "on_delete"
+    """add_column/add_constraint: a foreign key whose ON DELETE changes the referencing rows
+    (CASCADE deletes them, SET NULL / SET DEFAULT overwrite the key)."""
+    MISLEXED = "mislexed"
+    """dynamic_sql: a setting after which the server splits the file's text otherwise than the
+    gate's parser does (a client encoding whose characters can hold a quote or backslash byte)."""
 
 
 class ObjectKind(enum.StrEnum):

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness.gates.migrations.encoding import client_encoding_ops
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
+from readiness.gates.migrations.views import VIEW_HEAD, through_views
 
 if TYPE_CHECKING:
     from readiness.gates.migrations.dynamic import DoBlock
@@ -147,6 +149,10 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             stack.extend(cur)
 
 
+nodes = _walk
+"""Every dict node of a parse tree (views.py reads a view's tables with it)."""
+
+
 def volatile(expr: Any) -> bool:
     """True when a default expression calls a volatile function (by PostgreSQL's own catalog; an
     unknown function counts as volatile), holds a subquery, or is too deep to read."""
@@ -210,13 +216,22 @@ def _column_flags(cdef: dict[str, Any]) -> set[F]:
             flags.add(F.REFERENCES)
             if con.get("skip_validation"):
                 flags.add(F.NOT_VALID)
+            if con.get("fk_del_action") in _ON_DELETE_CHANGES:
+                flags.add(F.ON_DELETE)
         elif kind == "CONSTR_CHECK":
             flags.add(F.CHECK)
     return flags
 
 
 def from_statement(stmt: Statement) -> list[Op]:
-    """The operations of one parsed SQL statement (an `other` op when it has no tree)."""
+    """The operations of one parsed SQL statement (an `other` op when it has no tree), and a
+    `dynamic_sql` one when it switches the client encoding to one the gate cannot read (encoding.py)."""
+    ops = _from_statement(stmt)
+    ops.extend(client_encoding_ops(stmt))
+    return ops
+
+
+def _from_statement(stmt: Statement) -> list[Op]:
     base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
                   "evidence": normalize(stmt.text)}
     node = stmt.node
@@ -403,6 +418,8 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                 flags.add(F.NOT_VALID)
             if con.get("indexname"):
                 flags.add(F.USING_INDEX)
+            if con.get("contype") == "CONSTR_FOREIGN" and con.get("fk_del_action") in _ON_DELETE_CHANGES:
+                flags.add(F.ON_DELETE)
             kind = ConstraintKind.__members__.get(str(con.get("contype", "")).removeprefix("CONSTR_"))
             cols = _strings(con.get("keys") or con.get("fk_attrs"))
             ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=con.get("conname"), constraint=kind,
@@ -426,6 +443,10 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
         else:
             ops.append(Op(action=A.ALTER_OTHER, table=table, column=name, detail=sub, **base))
     return ops
+
+
+_ON_DELETE_CHANGES = frozenset({"c", "n", "d"})
+"""A foreign key's ON DELETE actions that change the referencing rows: CASCADE, SET NULL, SET DEFAULT."""
 
 
 def _check_not_null(con: dict[str, Any]) -> str | None:
@@ -897,9 +918,12 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     replacement too, since whoever writes the table next runs the new body."""
     calls = _Calls()
     out: list[Op] = []
+    views: dict[str, str] = {}
     for st in stmts:
         ops = from_statement(st)
         out.extend(ops)
+        if VIEW_HEAD.match(st.text):
+            views[normalize(st.text)] = st.text
         if _ROUTINE.match(st.text):
             routine = _routine(st)
             if routine is not None:
@@ -916,7 +940,7 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
             named = calls.named(st.text)
             calls.wire(st.text, ops, named)
             out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
-    return out
+    return through_views(out, views)
 
 
 class _Calls:

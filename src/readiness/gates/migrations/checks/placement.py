@@ -26,6 +26,10 @@ _CONCURRENT = {A.CREATE_INDEX: "CREATE INDEX", A.DROP_INDEX: "DROP INDEX", A.REI
 @on(A.DYNAMIC_SQL, phase=Phase.PLACEMENT)
 def dynamic_sql(op: Op, walk: Walk) -> Iterable[Hit]:
     """dynamic-sql: what an EXECUTE or a built string runs cannot be read, so it is not judged."""
+    if F.MISLEXED in op.flags:
+        return [hit(R.DYNAMIC_SQL, op, f"{op.detail}: from here on the server reads the file's bytes in an encoding "
+                    "whose characters can hide a quote or backslash, so it may run statements the gate read as "
+                    "part of a string; what the rest of the migration does was not judged.")]
     return [hit(R.DYNAMIC_SQL, op, f"The SQL of {op.detail} is built while the migration runs and cannot be read "
                 "here, so what it does to the database was not judged.")]
 
