@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from review5_support import assert_blocked
 from review5_support import judge_sql as _judge
+from sec_support import PrRepo, assert_no_defect, check
 
 THROUGH_A_VIEW = {
     "delete": ("CREATE VIEW active_users AS SELECT * FROM users;\nDELETE FROM active_users;\n", "delete-all-rows"),
@@ -56,3 +57,27 @@ def test_a_view_over_new_or_filtered_rows_does_not_block(tmp_path: Path, sql: st
     done = _judge(tmp_path, sql)
     assert not done.findings("migrations/delete-all-rows"), done.findings()
     assert done.code == 0, done.findings()
+
+
+ALEMBIC_BASE = {"alembic/versions/a1_init.py": 'from alembic import op\nrevision = "a1"\ndown_revision = None\n\n\n'
+                'def upgrade():\n    op.execute("CREATE TABLE users (id int primary key, email text)")\n\n\n'
+                'def downgrade():\n    op.execute("DROP TABLE users")\n'}
+ALEMBIC_PR = {"alembic/versions/b2_view.py": 'from alembic import op\nrevision = "b2"\ndown_revision = "a1"\n\n\n'
+              'def upgrade():\n    op.execute("CREATE VIEW active AS SELECT * FROM users")\n'
+              '    op.execute("DELETE FROM active")\n\n\ndef downgrade():\n    op.execute("DROP VIEW active")\n'}
+LIQUIBASE_BASE = {"db/changelog/a.sql": "--liquibase formatted sql\n--changeset a:1\n"
+                  "CREATE TABLE users (id int primary key, email text);\n--rollback DROP TABLE users;\n"}
+LIQUIBASE_PR = {"db/changelog/b.sql": "--liquibase formatted sql\n--changeset a:2\nCREATE VIEW v AS\n  -- every one\n"
+                "  SELECT * FROM users;\n--rollback DROP VIEW v;\n--changeset a:3\nDELETE FROM v;\n"
+                "--rollback SELECT 1;\n"}
+
+
+@pytest.mark.parametrize(("base", "pr"), [(ALEMBIC_BASE, ALEMBIC_PR), (LIQUIBASE_BASE, LIQUIBASE_PR)],
+                         ids=["alembic-executes", "liquibase-changesets"])
+def test_a_view_made_in_another_statement_of_the_migration_is_followed(
+        tmp_path: Path, base: dict[str, str], pr: dict[str, str]) -> None:
+    repo = PrRepo.make(tmp_path / "ws", base, pr)
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path,
+                 timeout=240)
+    assert_no_defect(done)
+    assert_blocked(done, "delete-all-rows")

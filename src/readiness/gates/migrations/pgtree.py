@@ -899,7 +899,7 @@ class _Routine:
     """The whole CREATE statement (a PL/pgSQL body is parsed as the function it is)."""
 
 
-def statement_ops(stmts: list[Statement]) -> list[Op]:
+def statement_ops(stmts: list[Statement], views: dict[str, str] | None = None) -> list[Op]:
     """The operations of a migration's statements, in order; a function or procedure the migration
     creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
     names it, another such routine that calls it), so the body's statements are judged there as a
@@ -915,10 +915,16 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
     OPERATOR ...; when it fires is often not known: the running application writes the table too),
     and again where a later statement fires it after the body was replaced (a write to the table,
     any DDL for an event trigger); a routine replaced after it was wired up is judged at the
-    replacement too, since whoever writes the table next runs the new body."""
+    replacement too, since whoever writes the table next runs the new body.
+
+    DML on a view the statements create is DML on the view's tables too (views.py); a caller that
+    judges several texts as one migration (a changelog's changesets) passes `views`, collects the
+    CREATE VIEW texts in it, and runs `through_views` over the whole once."""
     calls = _Calls()
     out: list[Op] = []
-    views: dict[str, str] = {}
+    collect = views is not None
+    if views is None:
+        views = {}
     for st in stmts:
         ops = from_statement(st)
         out.extend(ops)
@@ -940,7 +946,7 @@ def statement_ops(stmts: list[Statement]) -> list[Op]:
             named = calls.named(st.text)
             calls.wire(st.text, ops, named)
             out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
-    return through_views(out, views)
+    return out if collect else through_views(out, views)
 
 
 class _Calls:

@@ -76,9 +76,11 @@ class Run:
         return self.ctx.workspace
 
 
-def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True) -> tuple[list[Op], list[SqlError], int]:
+def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True,
+            views: dict[str, str] | None = None) -> tuple[list[Op], list[SqlError], int]:
+    """The operations of `text`, its parse errors and its statement count (`views`: see statement_ops)."""
     stmts, errors = parse(text, origin, trees=trees)
-    ops = statement_ops(stmts) if trees else []
+    ops = statement_ops(stmts, views) if trees else []
     return ops, errors, len(stmts)
 
 

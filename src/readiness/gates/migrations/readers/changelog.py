@@ -11,6 +11,7 @@ from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.readers.base import RECREATES, Analysis, Run, sql_ops
 from readiness.gates.migrations.sql import Origin, fill_placeholders
 from readiness.gates.migrations.transactions import TxMode
+from readiness.gates.migrations.views import through_views
 
 
 class ChangelogReader:
@@ -19,10 +20,11 @@ class ChangelogReader:
     def read(self, run: Run, cand: Candidate, text: str, out: GateOutcome) -> Analysis:
         an = Analysis(fmt="liquibase", changesets=True, down_state="n/a")
         in_txn = False
+        views: dict[str, str] = {}  # DML on a view an earlier changeset creates reaches its tables
         for unit, cs in enumerate(liquibase.changesets(text), start=1):
             if not cs.for_postgres:
                 continue
-            ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line))
+            ops, errors, n = sql_ops(fill_placeholders(cs.sql), Origin(line=cs.sql_line), views=views)
             # each changeset is its own transaction (or none, with runInTransaction:false)
             ops = [replace(o, unit=unit, autocommit=o.autocommit or not cs.in_transaction) for o in ops]
             an.ops.extend(ops)
@@ -43,5 +45,6 @@ class ChangelogReader:
             why = ("its rollback is declared empty" if cs.rollback_state == "empty"
                    else "it has no --rollback, and Liquibase cannot generate one for SQL")
             an.irreversible.append((cs.line, 1, f"changeset {cs.ident}: {why}"))
+        an.ops = through_views(an.ops, views)
         an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
         return an
