@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from review5_support import assert_blocked
+from review5_support import ALEMBIC_BASE, assert_blocked, judge_files
 from review5_support import judge_sql as _judge
 
 TENANTS = "CREATE TABLE tenants (id int primary key);\n"
@@ -83,3 +83,16 @@ def test_a_cascade_over_new_objects_only_does_not_block_on_an_existing_table(tmp
     bad = [f for f in done.findings() if f["rule"] in ("migrations/truncate-table", "migrations/delete-all-rows",
                                                          "migrations/drop-column")]
     assert not bad, done.findings()
+
+
+ALEMBIC_PR = {"alembic/versions/b2_tenants.py": (
+    'from alembic import op\nimport sqlalchemy as sa\nrevision = "b2"\ndown_revision = "a1"\n\n\n'
+    'def upgrade():\n    op.create_table("tenants", sa.Column("id", sa.Integer, primary_key=True))\n'
+    '    op.execute("INSERT INTO tenants VALUES (1)")\n'
+    '    op.add_column("users", sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id", ondelete="CASCADE"),'
+    ' server_default="1"))\n    op.execute("DELETE FROM tenants")\n\n\n'
+    'def downgrade():\n    op.drop_column("users", "tenant_id")\n    op.drop_table("tenants")\n')}
+
+
+def test_an_alembic_foreign_key_with_ondelete_cascade_is_followed(tmp_path: Path) -> None:
+    assert_blocked(judge_files(tmp_path, ALEMBIC_BASE, ALEMBIC_PR), "delete-all-rows")

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from review5_support import assert_blocked
+from review5_support import ALEMBIC_BASE, assert_blocked, judge_files
 from review5_support import judge_sql as _judge
-from sec_support import PrRepo, assert_no_defect, check
 
 THROUGH_A_VIEW = {
     "delete": ("CREATE VIEW active_users AS SELECT * FROM users;\nDELETE FROM active_users;\n", "delete-all-rows"),
@@ -59,9 +58,6 @@ def test_a_view_over_new_or_filtered_rows_does_not_block(tmp_path: Path, sql: st
     assert done.code == 0, done.findings()
 
 
-ALEMBIC_BASE = {"alembic/versions/a1_init.py": 'from alembic import op\nrevision = "a1"\ndown_revision = None\n\n\n'
-                'def upgrade():\n    op.execute("CREATE TABLE users (id int primary key, email text)")\n\n\n'
-                'def downgrade():\n    op.execute("DROP TABLE users")\n'}
 ALEMBIC_PR = {"alembic/versions/b2_view.py": 'from alembic import op\nrevision = "b2"\ndown_revision = "a1"\n\n\n'
               'def upgrade():\n    op.execute("CREATE VIEW active AS SELECT * FROM users")\n'
               '    op.execute("DELETE FROM active")\n\n\ndef downgrade():\n    op.execute("DROP VIEW active")\n'}
@@ -76,8 +72,4 @@ LIQUIBASE_PR = {"db/changelog/b.sql": "--liquibase formatted sql\n--changeset a:
                          ids=["alembic-executes", "liquibase-changesets"])
 def test_a_view_made_in_another_statement_of_the_migration_is_followed(
         tmp_path: Path, base: dict[str, str], pr: dict[str, str]) -> None:
-    repo = PrRepo.make(tmp_path / "ws", base, pr)
-    done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path,
-                 timeout=240)
-    assert_no_defect(done)
-    assert_blocked(done, "delete-all-rows")
+    assert_blocked(judge_files(tmp_path, base, pr), "delete-all-rows")
