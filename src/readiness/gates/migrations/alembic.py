@@ -265,6 +265,16 @@ class _Column(NamedTuple):
     """The PostgreSQL type it creates, when known."""
 
 
+def _on_delete_changes(call: ast.Call) -> bool:
+    """A ForeignKey / create_foreign_key whose `ondelete=` changes the referencing rows (CASCADE,
+    SET NULL, SET DEFAULT; one not written as a constant counts)."""
+    node = arg(call, -1, "ondelete")
+    if node is None or (isinstance(node, ast.Constant) and node.value is None):
+        return False
+    value = const_str(node)
+    return value is None or " ".join(value.upper().split()) not in ("NO ACTION", "RESTRICT")
+
+
 def _column(node: ast.AST | None) -> _Column:
     """`sa.Column("name", sa.Type, nullable=False, ...)` -> what it says."""
     flags: set[F] = set()
@@ -280,6 +290,8 @@ def _column(node: ast.AST | None) -> _Column:
             flags.add(F.REFERENCES)
             target = const_str(a.args[0]) if isinstance(a, ast.Call) and a.args else None
             references = target.rsplit(".", 1)[0] if target else None
+            if isinstance(a, ast.Call) and _on_delete_changes(a):
+                flags.add(F.ON_DELETE)
         elif cn in ("Identity", "Sequence"):
             flags.add(F.IDENTITY)
         elif type_ == "?" and cn:
@@ -587,6 +599,8 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         foreign = kind is ConstraintKind.FOREIGN
         con_table = batch[who] if in_batch else s(1, "source_table" if foreign else "table_name")
         flags = {F.NOT_VALID} if truthy(arg(node, -1, "postgresql_not_valid")) else set()
+        if foreign and _on_delete_changes(node):
+            flags.add(F.ON_DELETE)
         ref = s(1 if in_batch else 2, "referent_table") if foreign else None
         ops.append(Op(action=A.ADD_CONSTRAINT, table=con_table, column=s(0, "constraint_name"), constraint=kind,
                       flags=frozenset(flags), references=ref, **base))

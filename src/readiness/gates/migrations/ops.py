@@ -123,6 +123,12 @@ class Flag(enum.StrEnum):
     LEXING = "lexing"
     """dynamic_sql: PostgreSQL may lex the statement differently from the gate (a string whose end
     depends on standard_conforming_strings, or a statement turning that setting off)."""
+    ON_DELETE = "on_delete"
+    """add_column/add_constraint: a foreign key whose ON DELETE changes the referencing rows
+    (CASCADE deletes them, SET NULL / SET DEFAULT overwrite the key)."""
+    MISLEXED = "mislexed"
+    """dynamic_sql: a setting after which the server splits the file's text otherwise than the
+    gate's parser does (a client encoding whose characters can hold a quote or backslash byte)."""
 
 
 class ObjectKind(enum.StrEnum):

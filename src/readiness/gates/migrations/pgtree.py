@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness.gates.migrations.encoding import client_encoding_ops
 from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
+from readiness.gates.migrations.views import VIEW_HEAD, through_views
 
 if TYPE_CHECKING:
     from readiness.gates.migrations.dynamic import DoBlock
@@ -161,6 +163,10 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             stack.extend(cur)
 
 
+nodes = _walk
+"""Every dict node of a parse tree (views.py reads a view's tables with it)."""
+
+
 def volatile(expr: Any) -> bool:
     """True when a default expression calls a volatile function (by PostgreSQL's own catalog; an
     unknown function counts as volatile), holds a subquery, or is too deep to read."""
@@ -224,6 +230,8 @@ def _column_flags(cdef: dict[str, Any]) -> set[F]:
             flags.add(F.REFERENCES)
             if con.get("skip_validation"):
                 flags.add(F.NOT_VALID)
+            if con.get("fk_del_action") in _ON_DELETE_CHANGES:
+                flags.add(F.ON_DELETE)
         elif kind == "CONSTR_CHECK":
             flags.add(F.CHECK)
     return flags
@@ -231,7 +239,14 @@ def _column_flags(cdef: dict[str, Any]) -> set[F]:
 
 def from_statement(stmt: Statement) -> list[Op]:
     """The operations of one parsed SQL statement (an `other` op when it has no tree), and a
-    `dynamic_sql` one when PostgreSQL may lex it differently (lexing.py: fail closed)."""
+    `dynamic_sql` one when PostgreSQL may lex it differently (lexing.py) or when it switches the client
+    encoding to one the gate cannot read (encoding.py): both fail closed."""
+    ops = _from_statement(stmt)
+    ops.extend(client_encoding_ops(stmt))
+    return ops
+
+
+def _from_statement(stmt: Statement) -> list[Op]:
     base: Base = {"line": stmt.line, "col": stmt.column, "end_line": stmt.end_line,
                   "evidence": normalize(stmt.text)}
     ops = list(_statement_ops(stmt, base))
@@ -429,6 +444,8 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
                 flags.add(F.NOT_VALID)
             if con.get("indexname"):
                 flags.add(F.USING_INDEX)
+            if con.get("contype") == "CONSTR_FOREIGN" and con.get("fk_del_action") in _ON_DELETE_CHANGES:
+                flags.add(F.ON_DELETE)
             kind = ConstraintKind.__members__.get(str(con.get("contype", "")).removeprefix("CONSTR_"))
             cols = _strings(con.get("keys") or con.get("fk_attrs"))
             ops.append(Op(action=A.ADD_CONSTRAINT, table=table, column=con.get("conname"), constraint=kind,
@@ -452,6 +469,10 @@ def _alter_table(body: dict[str, Any], base: Base) -> list[Op]:
         else:
             ops.append(Op(action=A.ALTER_OTHER, table=table, column=name, detail=sub, **base))
     return ops
+
+
+_ON_DELETE_CHANGES = frozenset({"c", "n", "d"})
+"""A foreign key's ON DELETE actions that change the referencing rows: CASCADE, SET NULL, SET DEFAULT."""
 
 
 def _check_not_null(con: dict[str, Any]) -> str | None:
@@ -926,7 +947,8 @@ class _Routine:
         return f"created in {self.origin}" if self.origin else f"created on line {self.created}"
 
 
-def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, str] | None] | None = None) -> list[Op]:
+def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, str] | None] | None = None,
+                  views: dict[str, str] | None = None) -> list[Op]:
     """The operations of a migration's statements, in order; a function or procedure the migration
     creates runs its body where the migration calls it (`SELECT f()`, `CALL p()`, a DO block that
     names it, another such routine that calls it), so the body's statements are judged there as a
@@ -948,10 +970,17 @@ def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, st
     CREATE statement): a call of one that this migration did not (re)create runs that body, judged
     at the call the same way.
 
-    A prepared statement (`PREPARE p AS ...`) runs where `EXECUTE p` names it."""
+    A prepared statement (`PREPARE p AS ...`) runs where `EXECUTE p` names it.
+
+    DML on a view the statements create is DML on the view's tables too (views.py); a caller that
+    judges several texts as one migration (a changelog's changesets) passes `views`, collects the
+    CREATE VIEW texts in it, and runs `through_views` over the whole once."""
     calls = _Calls(earlier)
     prepared: dict[str, str] = {}
     out: list[Op] = []
+    collect = views is not None
+    if views is None:
+        views = {}
     for st in stmts:
         head = st.text[:10].upper()
         if head.startswith(("PREPARE", "EXECUTE", "DEALLOCATE")):
@@ -965,8 +994,10 @@ def statement_ops(stmts: list[Statement], earlier: Callable[[str], tuple[str, st
                     else:
                         _statement(inner, calls, out)
                 continue
+        if VIEW_HEAD.match(st.text):
+            views[normalize(st.text)] = st.text
         _statement(st, calls, out)
-    return out
+    return out if collect else through_views(out, views)
 
 
 def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:

@@ -9,6 +9,10 @@
 
 Checks read it; only `Walk.step` and `Walk.after` change it (the checks of an operation judge the
 state the statement starts from).
+
+Why over 500 lines: the state is one object on purpose (Walk, with the objects and relations it
+keeps); splitting what a destroying operation may reach (names, views, foreign keys, dependants)
+from the walk that updates it would pass the same state between modules.
 """
 
 from __future__ import annotations
@@ -86,6 +90,12 @@ def names(name: str | None) -> tuple[str, str]:
     return full, full.rsplit(".", 1)[-1]
 
 
+_REFERENCES_RE = re.compile(r'\bREFERENCES\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+"""A foreign key's referenced table in a CREATE TABLE statement."""
+_COLLATE_RE = re.compile(r'\bCOLLATE\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+"""A collation an ALTER COLUMN ... TYPE names."""
+_ON_DELETE_RE = re.compile(r"\bON\s+DELETE\s+(?:CASCADE|SET)\b", re.IGNORECASE)
+
 _ADOPTS = frozenset({"AT_AttachPartition", "AT_AddInherit"})
 """ALTER TABLE subcommands that put one table's rows under another (the partition's under its
 parent, the child's under the table it now inherits from)."""
@@ -100,6 +110,8 @@ class Objects:
     def __init__(self) -> None:
         self.tables: set[str] = set()
         self.indexes: set[str] = set()
+        self.views: set[str] = set()
+        """Names (as written, and unqualified) of plain views CREATEd in this migration."""
         self.objects: set[tuple[str, str]] = set()
         """(kind group, name) of objects CREATEd in this migration: no callers, no data yet."""
         self.renamed: set[tuple[str, str]] = set()
@@ -110,6 +122,14 @@ class Objects:
         self.holding: set[tuple[str, str]] = set()
         """(kind group, name) of extensions an object that existed before this migration was added
         to (ALTER EXTENSION ... ADD): dropping the extension, even without CASCADE, drops it."""
+        self.retyped: list[tuple[str, str, str, str, int]] = []
+        """(`type` or `collation`, its name as written, table, column, line) for each column of a table
+        not created here that this migration retyped (ALTER COLUMN ... TYPE x COLLATE c): a CASCADE
+        drop of x or c (or of the schema or extension holding it) drops that column with its data."""
+        self.referencing: dict[str, list[tuple[str, bool, int]]] = {}
+        """Unqualified table -> the foreign keys this migration gave other tables to it: (referencing
+        table, whose rows its ON DELETE changes, line). TRUNCATE ... CASCADE of the table empties
+        those tables; a DELETE from it reaches them through ON DELETE CASCADE / SET NULL."""
 
     def new(self, name: str | None) -> bool:
         """Created in this migration: a table, or a materialized view (which has rows, but which no
@@ -118,6 +138,49 @@ class Objects:
             return False
         return key(name) in self.tables or unqualified(name) in self.tables or (
             bool(self.objects) and self._has(self.objects, K.MATVIEW, name))
+
+    def retype(self, op: Op) -> None:
+        """Keep what an existing table's column now depends on (ALTER COLUMN ... TYPE x COLLATE c):
+        the type (`type`, without array brackets) and the collations the statement names."""
+        column = op.column or "?"
+        if op.table:
+            self.retyped.append(("type", (op.pg_type or op.detail).removesuffix("[]"), op.table, column, op.line))
+            for m in _COLLATE_RE.finditer(op.evidence):
+                self.retyped.append(("collation", m.group(1).replace('"', ""), op.table, column, op.line))
+
+    def refer(self, op: Op) -> None:
+        """Keep the foreign key `op` (ADD COLUMN ... REFERENCES, ADD CONSTRAINT ... FOREIGN KEY) gives
+        its table, and follow a referenced table's rename."""
+        if op.action is A.RENAME_TABLE:
+            moved = self.referencing.pop(unqualified(op.table), None)
+            if moved is not None and op.new_name:
+                self.referencing.setdefault(unqualified(op.new_name), []).extend(moved)
+        elif op.action is A.CREATE_TABLE and op.table:  # its foreign keys, read from the text (any ON DELETE: all)
+            on_delete = _ON_DELETE_RE.search(op.evidence) is not None
+            for m in _REFERENCES_RE.finditer(op.evidence):
+                target = m.group(1).replace('"', "")
+                self.referencing.setdefault(unqualified(target), []).append((op.table, on_delete, op.line))
+        elif op.references and op.table:
+            self.referencing.setdefault(unqualified(op.references), []).append(
+                (op.table, Flag.ON_DELETE in op.flags, op.line))
+
+    def reached(self, table: str, *, truncate: bool) -> list[tuple[str, str, int]]:
+        """The tables not created here that a TRUNCATE ... CASCADE (`truncate`) or a DELETE of the
+        new `table` reaches through the foreign keys this migration added (through new tables in
+        between too): (table, the table it references, line of that foreign key)."""
+        out: list[tuple[str, str, int]] = []
+        todo, seen = [table], {unqualified(table)}
+        while todo and self.referencing:
+            cur = todo.pop()
+            for ref, on_delete, line in self.referencing.get(unqualified(cur), ()):
+                if not (truncate or on_delete) or unqualified(ref) in seen:
+                    continue
+                seen.add(unqualified(ref))
+                if self.new(ref):
+                    todo.append(ref)
+                else:
+                    out.append((ref, cur, line))
+        return out
 
     def add(self, into: set[tuple[str, str]], kind: ObjectKind | None, name: str | None) -> None:
         g = group(kind)
@@ -357,7 +420,10 @@ class Walk:
         table = op.table
         if table:
             if a in DESTROYS:  # destroys nothing older only if the name surely means the table created here
-                self.new = self.relations.surely_new(table, self.txn)
+                # (DML on a view created here changes no rows of its own: views.py adds the same
+                # operation on the view's tables, judged as those tables are)
+                self.new = self.relations.surely_new(table, self.txn) or (
+                    a is not A.DROP_TABLE and table in self.made.views)
             else:  # lock and rewrite rules: a table of that name created here is read leniently
                 self.new = self.made.new(table)
             self.known = self.state.get(short(table)) if self.state else None
@@ -383,9 +449,16 @@ class Walk:
             made.indexes.add(unqualified(op.column))
         if table and self.tracked and short(table) in self.tracked:
             apply(self.state, op)
+        if a is A.ALTER_TYPE and table and not made.new(table):
+            made.retype(op)
+        if op.references or (a is A.RENAME_TABLE and made.referencing) or (
+                a is A.CREATE_TABLE and _REFERENCES_RE.search(op.evidence)):
+            made.refer(op)
         if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags and not (
                 Flag.IF_NOT_EXISTS in op.flags and op.kind is K.SCHEMA):  # may be the existing one, with its tables
             made.add(made.objects, op.kind, op.column)
+            if op.kind is K.VIEW and op.column:
+                made.views.update(names(op.column))
             if Flag.IF_NOT_EXISTS in op.flags:  # may be the existing extension (sequence...), with what uses it
                 made.add(made.maybe_old_objects, op.kind, op.column)
         elif a is A.ALTER_OTHER and op.detail in _ADOPTS and op.column:

@@ -32,6 +32,10 @@ def dynamic_sql(op: Op, walk: Walk) -> Iterable[Hit]:
     if F.SERVER_SIDE in op.flags:
         return [hit(R.DYNAMIC_SQL, op, f"{op.detail} acts on the database server outside SQL, so what it does "
                     "was not judged.")]
+    if F.MISLEXED in op.flags:
+        return [hit(R.DYNAMIC_SQL, op, f"{op.detail}: from here on the server reads the file's bytes in an encoding "
+                    "whose characters can hide a quote or backslash, so it may run statements the gate read as "
+                    "part of a string; what the rest of the migration does was not judged.")]
     return [hit(R.DYNAMIC_SQL, op, f"The SQL of {op.detail} is built while the migration runs and cannot be read "
                 "here, so what it does to the database was not judged.")]
 

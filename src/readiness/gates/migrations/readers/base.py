@@ -83,9 +83,11 @@ class Run:
 
 
 def sql_ops(text: str, origin: Origin | None = None, *, trees: bool = True,
-            earlier: Callable[[str], tuple[str, str] | None] | None = None) -> tuple[list[Op], list[SqlError], int]:
+            earlier: Callable[[str], tuple[str, str] | None] | None = None,
+            views: dict[str, str] | None = None) -> tuple[list[Op], list[SqlError], int]:
+    """The operations of `text`, its parse errors and its statement count (`earlier`, `views`: see statement_ops)."""
     stmts, errors = parse(text, origin, trees=trees)
-    ops = statement_ops(stmts, earlier) if trees else []
+    ops = statement_ops(stmts, earlier, views) if trees else []
     return ops, errors, len(stmts)
 
 

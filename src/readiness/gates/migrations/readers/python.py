@@ -11,6 +11,7 @@ from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.readers.base import Analysis, Run
 from readiness.gates.migrations.transactions import TxMode
+from readiness.gates.migrations.views import through_views
 from readiness.model import Item, Location
 from readiness.workspace import FileProblem
 
@@ -81,6 +82,7 @@ class PythonReader:
         elif not is_alembic and not res.atomic:
             an.tx_source = "file"  # atomic = False
         an.ops, an.down_ops, an.statements = res.ops, res.down_ops, res.statements
+        an.ops = through_views(an.ops, {})  # SQL the migration executes: DML on its own views (views.py)
         if run.ctx.changes is not None:
             an.tree = tree
         an.errors = [(cand.path, e) for e in res.errors]
