@@ -38,7 +38,10 @@ from typing import Literal
 from readiness.workspace import FileProblem, Workspace
 
 HEADER = re.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
-_CHANGESET = re.compile(r"^[ \t]*--[ \t]*changeset[ \t]+(?P<ident>\S+)(?P<attrs>[^\n]*)$", re.IGNORECASE | re.MULTILINE)
+_CHANGESET = re.compile(r"(?:^|(?<=\r))[ \t\x0b\f]*--[ \t\x0b\f]*changeset[ \t\x0b\f]+(?P<ident>\S+)"
+                        r"(?P<attrs>[^\n\r]*)(?=[\r\n]|\Z)", re.IGNORECASE | re.MULTILINE)
+"""A changeset line as Liquibase reads it: Java's `\\s` (form feed and vertical tab too) around the
+words, and a line that starts after a lone CR (`BufferedReader.readLine` ends a line there)."""
 _ROLLBACK_LINE = re.compile(r"^(?P<lead>[ \t]*--[ \t]*rollback[ \t])(?P<sql>[^\n]*)$", re.IGNORECASE)
 _ROLLBACK_OPEN = re.compile(r"^[ \t]*/\*[ \t]*liquibase[ \t]+rollback\b", re.IGNORECASE)
 _DBMS = re.compile(r"dbms:", re.IGNORECASE | re.ASCII)
