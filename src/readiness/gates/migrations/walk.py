@@ -435,6 +435,9 @@ class Walk:
         """Change the state as `op` changes the database (after its checks)."""
         a = op.action
         self.relations.after(op, self.txn)
+        if self.made.views and op.kind is K.VIEW and op.column and a in (A.DROP_OBJECT, A.RENAME_OBJECT):
+            # a dropped or renamed view's name may mean the table it shadowed again
+            self.made.views.difference_update(names(op.column))
         if a not in _CHANGES:
             return
         table = op.table
