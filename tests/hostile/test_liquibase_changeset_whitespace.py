@@ -32,3 +32,12 @@ def test_a_changeset_behind_java_whitespace_is_judged(tmp_path: Path, text: str)
     assert_no_defect(done)
     assert [f["severity"] for f in done.findings("migrations/drop-table")] == ["critical"], done.findings()
     assert done.code == 1
+
+
+def test_crlf_changelogs_keep_their_line_numbers(tmp_path: Path) -> None:
+    text = (HDR + "--changeset a:2\nSELECT 1;\n--rollback SELECT 1;\n--changeset a:3\nDROP TABLE users;\n"
+            "--rollback SELECT 1;\n").replace("\n", "\r\n")
+    repo = PrRepo.make(tmp_path / "ws", BASE, {"db/changelog/002-x.sql": text})
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path)
+    assert_no_defect(done)
+    assert [f["line"] for f in done.findings("migrations/drop-table")] == [6], done.findings()

@@ -102,7 +102,8 @@ def changesets(text: str) -> list[Changeset]:
     out: list[Changeset] = []
     line, counted = 1, 0  # lines counted on from the last head (from the start each time was quadratic)
     for k, head in enumerate(heads):
-        body_start = head.end() + 1 if head.end() < len(text) else head.end()
+        end = head.end()  # the head line ends at its \n, its \r\n or a lone \r
+        body_start = end + 2 if text.startswith("\r\n", end) else min(end + 1, len(text))
         body_end = heads[k + 1].start() if k + 1 < len(heads) else len(text)
         body = text[body_start:body_end]
         head_line = head.group(0).split("\r", 1)[0]  # Java's readLine ends a line at a lone CR too
