@@ -210,7 +210,8 @@ def _settle(options: RunOptions, logs: Mapping[GateId, ReadLog], results: list[G
         judged = withhold_new_inline(
             judged, touched=changes.touched, head_text=read.get,
             base_text=lambda rel: _base_text(changes, rel, config.max_file_bytes),
-            blocks=lambda f: is_blocking(f, options.fail_on, config.scope_all(f.gate)))
+            blocks=lambda f: is_blocking(f, options.fail_on, config.scope_all(f.gate)),
+            from_top=lambda f: f.gate == "migrations")
     if baseline and options.baseline is not None:  # after the waivers: a finding waived in place keeps its own waiver
         judged = options.baseline.apply(judged, ran=ran, full_scan=options.changes is None)
     by_gate: dict[str, list[Finding]] = {}

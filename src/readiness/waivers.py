@@ -228,16 +228,21 @@ WITHHELD = ("The inline waiver this pull request adds does not apply: a finding 
 
 def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str], str | None],
                         head_text: Callable[[str], str | None], touched: Callable[[str], bool],
-                        blocks: Callable[[Finding], bool]) -> list[Finding]:
+                        blocks: Callable[[Finding], bool],
+                        from_top: Callable[[Finding], bool] = lambda _f: False) -> list[Finding]:
     """The findings with each inline waiver that the pull request itself adds taken off where the
     finding would block: a PR may not approve its own blocking change (the policy belongs to the
     base branch). A waiver in a file the PR touches is the base's only when the base version of
     the file (`base_text`, None when absent) has the same lines, in a row, from the waiver through
     the last line of the finding (a waiver copied above a new statement, or kept above a statement
     whose first line stays while the rest changes, is the PR's own); below the threshold it still
-    applies, and either way it is shown."""
+    applies, and either way it is shown. For a finding whose meaning depends on every line above it
+    (`from_top`: a migration statement means what the statements before it make it mean, so a
+    rename or a search_path prepended to a file Flyway re-runs repurposes a kept waiver) the run
+    starts at the file's first line and must be at the same place in the base version."""
     at_base: dict[str, _Lines] = {}
     at_head: dict[str, list[str]] = {}  # each file split once: a file of thousands of waived findings is linear
+    agree: dict[str, int] = {}  # how many of the head's first lines the base opens with
     judged: dict[tuple[str, int, int], bool] = {}
     out: list[Finding] = []
     for f in findings:
@@ -250,12 +255,15 @@ def withhold_new_inline(findings: Sequence[Finding], *, base_text: Callable[[str
         if path not in at_base:
             at_base[path] = _Lines(base_text(path))
             at_head[path] = [ln.strip() for ln in (head_text(path) or "").splitlines()]
+            agree[path] = at_base[path].agrees(at_head[path])
         head = at_head[path]
-        first = min(w.location.line or line, line)
+        top = from_top(f)
+        first = 1 if top else min(w.location.line or line, line)
         last = max(line, f.location.end_line or line)
         key = (path, first, last)
         if key not in judged:
-            judged[key] = not (0 < first <= last <= len(head) and at_base[path].has_run(head, first - 1, last))
+            judged[key] = not (0 < first <= last <= len(head) and (
+                last <= agree[path] if top else at_base[path].has_run(head, first - 1, last)))
         bare = f.with_(waiver=None)
         out.append(bare.with_(message=f"{f.message} {WITHHELD}") if judged[key] and blocks(bare) else f)
     return out
@@ -274,6 +282,15 @@ class _Lines:
             at = self.starts.setdefault(ln, [])
             if len(at) < self.MAX_STARTS:
                 at.append(i)
+
+    def agrees(self, head: list[str]) -> int:
+        """How many of `head`'s first lines this version opens with, blank lines aside (they mean
+        nothing): one pass, so a file of thousands of waived findings stays linear."""
+        opening = (ln for ln in self.lines if ln)
+        for i, ln in enumerate(head):
+            if ln and next(opening, None) != ln:
+                return i
+        return len(head)
 
     def has_run(self, head: list[str], start: int, end: int) -> bool:
         """True when `head[start:end]` appears, line for line, somewhere in this version."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sec_support import PrRepo, assert_no_defect, check
 
 REPEATABLE = "DROP TABLE IF EXISTS scratch;\nCREATE TABLE scratch (id int);\n"
@@ -35,3 +36,29 @@ def test_a_kept_statement_of_a_changed_repeatable_migration_is_the_prs(tmp_path:
 def test_an_untouched_repeatable_migration_is_not(tmp_path: Path) -> None:
     code, introduced = _introduced(tmp_path, {"db/migrations/V2__add.sql": "ALTER TABLE users ADD COLUMN note text;\n"})
     assert not any(f.startswith("migrations/drop-table") for f in introduced), introduced
+
+
+WAIVER = "-- readiness: ignore migrations/drop-table -- scratch table, rebuilt below\n"
+WAIVED_CASES = {  # the PR's R__scratch.sql -> whether the base's kept waiver still clears the drop
+    "a rename into the waived name prepended": ("ALTER TABLE users RENAME TO scratch;\n" + WAIVER + REPEATABLE, False),
+    "a search_path prepended": ("SET search_path = s, public;\n" + WAIVER + REPEATABLE, False),
+    "a temporary shadow prepended": ("CREATE TEMP TABLE scratch (id int);\nDROP TABLE scratch;\n" + WAIVER + REPEATABLE,
+                                     False),
+    "a statement appended below it (control)": (WAIVER + REPEATABLE + "CREATE INDEX ON scratch (id);\n", True),
+    "blank lines prepended (control)": ("\n\n" + WAIVER + REPEATABLE, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WAIVED_CASES))
+def test_a_kept_base_waiver_does_not_clear_a_statement_the_pr_repurposed(tmp_path: Path, case: str) -> None:
+    """Fifth review, R5-15: the base's inline waiver over the DROP stayed line for line, so it waived the
+    drop of `users` renamed into `scratch` above it. A migration statement means what the statements
+    before it make it mean: a kept waiver now needs the file unchanged from its first line."""
+    pr, waived = WAIVED_CASES[case]
+    base = {**BASE, "db/migrations/R__scratch.sql": WAIVER + REPEATABLE}
+    repo = PrRepo.make(tmp_path / "ws", base, {"db/migrations/R__scratch.sql": pr})
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path)
+    assert_no_defect(done)
+    drops = done.findings("migrations/drop-table")
+    assert drops and all(bool(f["waived"]) is waived for f in drops), drops
+    assert done.code == (0 if waived else 1), done.findings()
