@@ -237,3 +237,23 @@ def test_a_hostile_migration_is_contained_and_the_verdict_stands(tmp_path: Path,
     assert notes["20240104000000_loop.sql"]["severity"] == "high"
     assert "migrations/change-column-type" in found  # the rest of the verdict stands
     assert code == 1
+
+
+def test_each_migration_the_budget_left_unrun_says_so(tmp_path: Path, pg_url: str) -> None:
+    """A replay cut short by its time budget named no file: the report only said "partial". Each
+    judged migration that was not (fully) run now has one note at its first statement not run."""
+    pr: dict[str, str] = {}
+    for n in range(6):
+        pr.update(migration(f"2024010{n + 2}000000_slow", "SELECT pg_sleep(1.5);\nALTER TABLE users ADD COLUMN "
+                                                             f"c{n} int;"))
+    root = repo(tmp_path, pr)
+    _, report = check(root, "--database-url", pg_url, env={"READINESS_GATE_TIMEOUT": "10"})
+    summary = gate(report)["replay"]
+    assert summary["status"] == "partial" and summary["budget_exhausted"], summary
+    notes = [f for f in rules(report).get("migrations/replay-not-conclusive", []) if "time budget" in f["message"]]
+    assert notes, rules(report)
+    paths = [f["path"] for f in notes]
+    assert len(paths) == len(set(paths)), paths  # one per migration, not one per statement
+    unrun = {i["path"] for i in gate(report)["items"] if i.get("replay") == "not-run"}
+    assert set(paths) == unrun, (paths, unrun)
+    assert all(f["severity"] == "info" for f in notes)

@@ -450,8 +450,16 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
         skipped = _replay_each(todo, url, ctx, budget, t0, summary, runs)
     if skipped is not None:
         return _unavailable(mode, skipped, findings, items, ctx)
+    judge = _Judge(ctx, findings, items)
+    reached = {id(p) for p, _ in runs}
+    for plan in todo:  # directories the budget never reached: each judged migration says so
+        if id(plan) not in reached:
+            for mig in plan.pr:
+                if mig.id in plan.judged:
+                    judge.out_of_time(plan, mig)
     if not runs:
-        return findings, items, summary | {"status": "skipped", "reason": summary.get("reason", "nothing to replay")}
+        reason = summary.get("reason", "nothing to replay")
+        return judge.finish(), judge.items_out(), summary | {"status": "skipped", "reason": reason}
     first = runs[0][1]
     summary.update({"server_version": first.server_version, "server": summary.get("server", first.server),
                     "history_migrations": sum(r.history_count - p.bookkeeping for p, r in runs),
@@ -462,7 +470,6 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
     if summary["budget_exhausted"]:
         summary["status"] = "partial"
         summary.setdefault("reason", "the time budget ran out: some statements were not run")
-    judge = _Judge(ctx, findings, items)
     for plan, result in runs:
         judge.fold(plan, result)
     return judge.finish(), judge.items_out(), summary
@@ -580,6 +587,8 @@ class _Judge:
             data: dict[str, Any] = {"replay": "inconclusive" if broken else _status(mres)}
             if not broken:
                 self._migration(plan, by_id[mres.id], mres, version, data)
+                if data["replay"] == "not-run":
+                    self.out_of_time(plan, by_id[mres.id], mres)
             for path in plan.parts.get(mres.id, (mres.id,)):  # items are per file
                 self._item(path).update(data)
         if broken:
@@ -598,6 +607,27 @@ class _Judge:
                          f"{fk.referenced}, and no index on {fk.table} starts with {cols}: every delete or key "
                          f"update on {fk.referenced} scans {fk.table}."),
                 evidence=f"{fk.table}|{cols}|{fk.referenced}"))
+
+    def out_of_time(self, plan: Plan, mig: Migration, mres: MigrationResult | None = None) -> None:
+        """One finding per migration that replay's time budget left (partly) unrun, at its first
+        statement not run: the reader sees which files were judged statically only."""
+        from readiness.replay import FailureKind, StatementStatus
+
+        at = 0
+        if mres is not None:
+            at = next((i for i, s in enumerate(mres.statements) if s.status is not StatementStatus.APPLIED), 0)
+            first = mres.statements[at] if at < len(mres.statements) else None
+            if first is not None and first.error is not None and first.error.kind is not FailureKind.BUDGET:
+                return  # stopped by its own failure, reported at that statement
+        if at >= len(mig.statements):
+            return
+        st = mig.statements[at]
+        self.added.append(NOT_CONCLUSIVE.finding(
+            Location(path=plan.up_path(mig.id, at), line=st.line, column=st.column), message=(
+                "Not replayed: replay's time budget ran out before this statement; it and the rest of this "
+                "migration were judged statically only (raise the gate's timeout, or replay fewer files)."),
+            evidence=f"budget|{_norm(st.sql)}"))
+        self._item(plan.up_path(mig.id, at)).setdefault("replay", "not-run")
 
     def _migration(self, plan: Plan, mig: Migration, mres: MigrationResult, version: str,
                    data: dict[str, Any]) -> None:
