@@ -300,6 +300,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _brought_in(changes: ChangeSet, path: str) -> bool:
+    """The PR adds, changes or deletes `path` (a finding at a path it deletes, such as the missing
+    runbook, is the deletion's doing)."""
+    return changes.touched(path) or path in changes.deleted
+
+
 def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
     """The finding with its severity settled and `introduced` judged.
 
@@ -307,7 +313,8 @@ def _finalize(f: Finding, changes: ChangeSet | None, config: Config) -> Finding:
     rule's `severity_introduced` (what the gate could not read, in a file the PR adds or changes,
     blocks: fail closed). A full scan judges no change, so it keeps the page's severity."""
     sev = config.severity_overrides.get(f.rule)
-    introduced = f.introduced and (changes is None or changes.touched(f.location.path)
+    introduced = f.introduced and (changes is None or _brought_in(changes, f.location.path)
+                                   or any(_brought_in(changes, p) for p in f.cause)
                                    or f.location.path == config.source)
     if sev is None and changes is not None and introduced:
         sev = catalog().get(f.rule).introduced_severity

@@ -181,6 +181,9 @@ class Finding:
     """CERTAIN or HEURISTIC."""
     package: VulnerablePackage | None = None
     """For a known-vulnerability finding: the pinned package, every advisory it covers, and its fix."""
+    cause: tuple[str, ...] = ()
+    """Other repository paths whose change brings the finding in (the file an include is written
+    in, a runbook or evidence path it names): the PR's doing when it adds, changes or deletes one."""
 
     @property
     def gate(self) -> GateId:

@@ -98,8 +98,9 @@ class Rule:
         severity: Severity | None = None,
         fix: str | None = None,
         confidence: Confidence | None = None,
+        cause: tuple[str, ...] = (),
     ) -> Finding:
-        """A finding of this rule. Severity and fix default to the page's."""
+        """A finding of this rule. Severity and fix default to the page's; `cause`: see `Finding.cause`."""
         conf = confidence or Confidence(self.meta.get("confidence", Confidence.CERTAIN.value))
         return Finding(
             rule=self.id,
@@ -109,6 +110,7 @@ class Rule:
             fix=fix if fix is not None else self.fix,
             fingerprint=fingerprint(self.id, location.path, evidence or message),
             confidence=conf,
+            cause=cause,
         )
 
 

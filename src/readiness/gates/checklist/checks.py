@@ -45,13 +45,14 @@ def evidence(checklist: Checklist, judged: Mapping[str, Sequence[Judged]]) -> li
             ev = j.evidence
             loc = Location(path=checklist.path, line=ev.pos.line, column=ev.pos.column)
             key = f"{item.id}|{ev.kind.value}|{ev.value}"
+            cause = (ev.value.rstrip("/"),) if ev.kind is EvidenceKind.PATH else ()  # deleted by the PR: its doing
             if item.status is Status.DONE:
                 out.append(DONE_WITH_FAILING_EVIDENCE.finding(
                     loc, message=f"Item {item.id!r} is marked done, but its evidence {ev.label} fails: {j.detail}.",
-                    evidence=key))
+                    evidence=key, cause=cause))
             elif ev.kind is EvidenceKind.PATH:
                 out.append(MISSING_EVIDENCE.finding(
-                    loc, message=f"Evidence {ev.label} of item {item.id!r} {j.detail}.", evidence=key))
+                    loc, message=f"Evidence {ev.label} of item {item.id!r} {j.detail}.", evidence=key, cause=cause))
             else:
                 out.append(FAILING_EVIDENCE.finding(
                     loc, message=f"Evidence {ev.label} of item {item.id!r} fails: {j.detail}.", evidence=key))

@@ -411,6 +411,9 @@ class DepsGate:
             findings.extend(_database_age(ctx, source.db, pins, head, extra))
         if notes:
             extra["data_notes"] = sorted(set(notes))[:MAX_NOTES]
+        if head.included_from:  # a pin reached through an include the PR adds is the PR's doing
+            findings = [f.with_(cause=head.included_from[f.location.path]) if f.location.path in head.included_from
+                        else f for f in findings]
         return GateOutcome(items=items, findings=findings, extra=extra, dependency_changes=changes)
 
 

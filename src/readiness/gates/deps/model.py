@@ -100,8 +100,12 @@ class Parsed:
     """pyproject.toml files that describe an application (no build system / Poetry non-package mode)."""
     lock_names: dict[str, dict[str, str | None]]
     """Per lock file: every package name it locks (even local/VCS ones) and its version."""
+    included_from: dict[str, tuple[str, ...]]
+    """A file read through `-r`/`-c`: the files whose includes reach it (the PR adding the include
+    brings in what the file pins, whatever the file's own change status)."""
 
 
 def empty_parsed() -> Parsed:
     """A Parsed with nothing in it yet."""
-    return Parsed(deps=[], problems=[], files=[], hashed_files={}, applications=set(), lock_names={})
+    return Parsed(deps=[], problems=[], files=[], hashed_files={}, applications=set(), lock_names={},
+                  included_from={})

@@ -155,6 +155,8 @@ def parse_requirements_file(rel: str, read: ReadText, out: Parsed, *, kind: str 
                                             message=f"Includes nest deeper than {MAX_INCLUDE_DEPTH} files; "
                                                     f"{target} not read."))
             else:
+                if target not in out.included_from and target not in seen:
+                    out.included_from[target] = (*out.included_from.get(rel, ()), rel)
                 parse_requirements_file(target, read, out, kind=sub_kind, seen=seen, depth=depth + 1)
             continue
         if line.startswith("--require-hashes"):

@@ -10,6 +10,7 @@ offline): they are reported once per file and host as unverified information.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -269,10 +270,10 @@ def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader,
                 target, _certain = resolve_relative(ws, "", path)
             shown = path
         fragment = unquote(url.split("#", 1)[1]) if "#" in url else ""
-        if target is None:
+        if target is None:  # a runbook the PR deletes (or moves) is the PR's doing
             out.append(ALERT_RUNBOOK_NOT_FOUND.finding(
                 loc, message=f"The runbook of alert {alert.name} ({shown}) does not exist in this repository.",
-                evidence=f"{alert.name} {shown}"))
+                evidence=f"{alert.name} {shown}", cause=_meant(alert.path, shown)))
             continue
         if not fragment or _LINE_ANCHOR_RE.match(fragment):
             continue
@@ -299,3 +300,10 @@ def check(ws: Workspace, alerts: Sequence[Alert], reader: DocReader,
             evidence=host))
     return out
 
+
+def _meant(source: str, shown: str) -> tuple[str, ...]:
+    """The repository paths a runbook link that resolves to nothing may have meant: relative to the
+    alert file, and from the repository root."""
+    rel = shown.lstrip("/")
+    near = posixpath.normpath(posixpath.join(posixpath.dirname(source), shown)) if not shown.startswith("/") else rel
+    return tuple(dict.fromkeys(p for p in (near, posixpath.normpath(rel) if rel else "") if p and p != "."))

@@ -18,6 +18,7 @@ from readiness.gates.docs.links import DocReader
 from readiness.gates.docs.rules import MISSING_DOCUMENT
 from readiness.model import Finding, GateId, Item, Location
 from readiness.workspace import Workspace
+from readiness.workspace.globs import matches
 
 README_GLOBS = ("README.md", "README.rst", "README", "README.txt", "README.markdown", "readme.md",
                 "Readme.md")
@@ -33,6 +34,10 @@ class Requirement:
     """Any match satisfies it."""
     shown_path: str
     """Where the finding points when it is missing."""
+
+
+MAX_CAUSES = 20
+"""Deleted paths named as a missing document's cause: one is enough to make it the PR's."""
 
 
 def default_requirements(adrs: adr.AdrSet, runbook_globs: tuple[str, ...]) -> list[Requirement]:
@@ -52,7 +57,9 @@ def configured_requirements(require: list[str]) -> list[Requirement]:
 
 
 def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
-                  out: GateOutcome) -> None:
+                  out: GateOutcome, deleted: frozenset[str] = frozenset()) -> None:
+    """Each requirement's item, and a finding when nothing meets it; a required document the PR
+    deletes is that finding's cause (`Finding.cause`: the deletion is the PR's doing)."""
     files = ws.files()
     adr_dirs = {d.strip("/") for d in adrs.dirs}
     for req in reqs:
@@ -76,8 +83,11 @@ def _requirements(ws: Workspace, reqs: list[Requirement], adrs: adr.AdrSet,
                 msg = f"Required document missing: decision records ({where})."
             else:
                 msg = f"Required document missing: {req.name} (no file matches {where})."
+            adr_dir = req.shown_path.strip("/") if req.shown_path.strip("/") in adr_dirs else None
+            gone = tuple(sorted(p for p in deleted if matches(p, req.globs)
+                                or (adr_dir is not None and p.startswith(adr_dir + "/"))))[:MAX_CAUSES]
             out.findings.append(MISSING_DOCUMENT.finding(Location(path=req.shown_path), message=msg,
-                                                         evidence=req.shown_path))
+                                                         evidence=req.shown_path, cause=gone))
 
 
 class DocsGate:
@@ -99,7 +109,7 @@ class DocsGate:
             reqs = configured_requirements(require)
         else:
             reqs = default_requirements(adrs, runbook_globs)
-        _requirements(ws, reqs, adrs, out)
+        _requirements(ws, reqs, adrs, out, ctx.changes.deleted if ctx.changes is not None else frozenset())
 
         findings: list[Finding] = []
         findings.extend(adr.lint(ws, adrs, reader, settings.adr_sections))
