@@ -52,3 +52,53 @@ def test_a_full_scan_reports_them_below_a_migrations_directory(tmp_path: Path) -
     done = check(repo.path, "--gates", "migrations", home=tmp_path)
     assert_no_defect(done)
     assert [f["path"] for f in done.findings("migrations/dynamic-sql")] == ["db/migrations/00002_drop.go"]
+
+
+# Sixth review, R6a-18: the registration was matched by one spelling on the raw text, so an import
+# alias, a dot import, a line break after `goose.`, goose's NewGoMigration API, a fully qualified or
+# commented `extends`, an `implements JavaMigration` or a class extending the team's own base class
+# passed with no finding at all.
+GO_HEAD = 'package migrations\n\nimport (\n\t"context"\n\t"database/sql"\n\t{imp}\n)\n\nfunc init() {{\n\t{reg}\n}}\n\n'
+GO_BODY = ('func up(ctx context.Context, tx *sql.Tx) error {\n\t_, err := tx.ExecContext(ctx, "DROP TABLE users")\n'
+           "\treturn err\n}\n")
+JAVA = ("package db.migration;\n\nimport org.flywaydb.core.api.migration.Context;\n\npublic class V2__Drop {ext} {{\n"
+        "    public void migrate(Context context) throws Exception {{\n"
+        '        context.getConnection().createStatement().execute("DROP TABLE users");\n    }}\n}}\n')
+SPELLINGS = {
+    "a goose import alias": ("db/migrations/00002_drop.go", GO_HEAD.format(
+        imp='g "github.com/pressly/goose/v3"', reg="g.AddMigrationContext(up, nil)") + GO_BODY),
+    "a goose dot import": ("db/migrations/00002_drop.go", GO_HEAD.format(
+        imp='. "github.com/pressly/goose/v3"', reg="AddMigrationContext(up, nil)") + GO_BODY),
+    "a line break after goose.": ("db/migrations/00002_drop.go", GO_HEAD.format(
+        imp='"github.com/pressly/goose/v3"', reg="goose. // register\n\t\tAddMigrationContext(up, nil)") + GO_BODY),
+    "goose's NewGoMigration": ("db/migrations/00002_drop.go", GO_HEAD.format(
+        imp='"github.com/pressly/goose/v3"',
+        reg="goose.SetGlobalMigrations(goose.NewGoMigration(2, &goose.GoFunc{RunTx: up}, nil))") + GO_BODY),
+    "a helper package registers it": ("db/migrations/00002_drop.go", GO_HEAD.format(
+        imp='"example.com/app/migrate"', reg="migrate.Register(up)") + GO_BODY),
+    "a qualified extends": ("src/main/java/db/migration/V2__Drop.java",
+                            JAVA.format(ext="extends org.flywaydb.core.api.migration.BaseJavaMigration")),
+    "a comment in extends": ("src/main/java/db/migration/V2__Drop.java",
+                             JAVA.format(ext="extends /* x */ BaseJavaMigration")),
+    "implements JavaMigration": ("src/main/java/db/migration/V2__Drop.java",
+                                 JAVA.format(ext="implements org.flywaydb.core.api.migration.JavaMigration")),
+    "the team's own base class": ("src/main/java/db/migration/V2__Drop.java", JAVA.format(ext="extends AppMigration")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPELLINGS))
+def test_every_spelling_of_a_code_migration_is_reported(tmp_path: Path, case: str) -> None:
+    rel, text = SPELLINGS[case]
+    repo = PrRepo.make(tmp_path / "ws", {"README.md": "x\n"}, {rel: text})
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", home=tmp_path)
+    assert_no_defect(done)
+    assert [f["path"] for f in done.findings("migrations/dynamic-sql")] == [rel], done.findings()
+    assert done.code == 1
+
+
+def test_a_test_class_named_like_a_migration_is_not(tmp_path: Path) -> None:
+    test = "package db.migration;\n\npublic class V2__DropTest {\n    void drops() {}\n}\n"
+    repo = PrRepo.make(tmp_path / "ws", {"README.md": "x\n"}, {"src/test/java/db/migration/V2__DropTest.java": test})
+    done = check(repo.path, "--base", repo.base, "--gates", "migrations", home=tmp_path)
+    assert_no_defect(done)
+    assert done.findings("migrations/dynamic-sql") == []

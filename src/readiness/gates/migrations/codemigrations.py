@@ -14,10 +14,40 @@ from readiness.gates.migrations.discover import MIGRATION_DIRS
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem
 
-_CODE_MIGRATION = re.compile(r"\bgoose\.(?:AddMigration|AddNamedMigration)\w*\s*\(|\bextends\s+BaseJavaMigration\b|"
-                             r"\bBaseJavaMigration\s*\(|:\s*BaseJavaMigration\s*\(")
-"""What registers a migration written in code: goose's Go migrations, Flyway's Java and Kotlin ones."""
+_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+"""Go, Java and Kotlin comments: `extends /* x */ BaseJavaMigration` and `goose.` then a comment."""
+_GOOSE = re.compile(r"\b(?:AddMigration|AddNamedMigration|NewGoMigration|SetGlobalMigrations|GoFunc)\w*\b")
+"""What registers a goose Go migration, however goose is imported (an alias, a dot import)."""
+_GOOSE_IMPORT = re.compile(r'"github\.com/pressly/goose(?:/v\d+)?"')
+_FLYWAY = re.compile(r"\b(?:BaseJavaMigration|JavaMigration)\b")
+"""What makes a Java or Kotlin class a Flyway migration, by any spelling (qualified, after a comment)."""
+_NAMED = re.compile(r"(?:^|/)(?:[VRU][^/]*__[^/]*\.(?:java|kt)|\d+_[^/]*\.go)$")
+"""A file named as the runner names a code migration (`V2__Drop.java`, `00002_drop.go`): a class that
+extends the team's own base class, or registers through a helper package, mentions neither."""
+_TESTS = re.compile(r"(?:^|/)(?:src/test|tests?)/", re.IGNORECASE)
+"""Test sources: the runner never loads a migration from them (`V57__BackfillTest.java`)."""
 _CODE_EXTENSIONS = (".go", ".java", ".kt")
+
+
+def _registers(rel: str, text: str) -> int | None:
+    """The offset where `text` shows it is a code migration, or None."""
+    code = _COMMENT.sub(lambda m: " " * len(m.group()), text)  # offsets kept for the line number
+    if rel.endswith(".go"):
+        if _GOOSE_IMPORT.search(code):
+            m = _GOOSE.search(code)
+            if m is not None:
+                return m.start()
+    else:  # the class declaration, after the imports: the last mention
+        last = None
+        for last in _FLYWAY.finditer(code):
+            pass
+        if last is not None:
+            return last.start()
+    return 0 if _NAMED.search(rel) and _in_migrations(rel) and not _TESTS.search(rel) else None
+
+
+def _in_migrations(rel: str) -> bool:
+    return any(p.lower() in MIGRATION_DIRS for p in rel.split("/")[:-1])
 
 
 def code_migrations(ctx: GateContext) -> list[Finding]:
@@ -28,18 +58,21 @@ def code_migrations(ctx: GateContext) -> list[Finding]:
     if ctx.changes is not None:
         names = sorted(f for f in ctx.changes.files if f.endswith(_CODE_EXTENSIONS))
     else:
-        names = [f for f in ws.files() if f.endswith(_CODE_EXTENSIONS)
-                 and any(p.lower() in MIGRATION_DIRS for p in f.split("/")[:-1])]
+        names = [f for f in ws.files() if f.endswith(_CODE_EXTENSIONS) and _in_migrations(f)]
     out = []
     for rel in names:
         try:
             text = ws.read_text(rel)
-        except FileProblem:
-            continue  # a file that cannot be read is reported where it is a migration candidate
-        m = _CODE_MIGRATION.search(text)
-        if m is None:
+        except FileProblem as problem:  # a Latin-1 Java source compiles: unread is not judged
+            if _in_migrations(rel) or _NAMED.search(rel):
+                out.append(R.DYNAMIC_SQL.finding(Location(path=rel), message=(
+                    f"This file may be a migration written in code, and it could not be read ({problem.reason}), "
+                    "so it was not judged."), evidence=f"code-migration:unread:{problem.reason}"))
             continue
-        line = text.count("\n", 0, m.start()) + 1
+        at = _registers(rel, text)
+        if at is None:
+            continue
+        line = text.count("\n", 0, at) + 1
         tool = "goose" if rel.endswith(".go") else "Flyway"
         out.append(R.DYNAMIC_SQL.finding(
             Location(path=rel, line=line),
