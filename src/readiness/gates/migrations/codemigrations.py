@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 
 from readiness.gates.base import GateContext
 from readiness.gates.migrations import rules as R
@@ -38,11 +39,9 @@ def _registers(rel: str, text: str) -> int | None:
             if m is not None:
                 return m.start()
     else:  # the class declaration, after the imports: the last mention
-        last = None
-        for last in _FLYWAY.finditer(code):
-            pass
-        if last is not None:
-            return last.start()
+        last = deque(_FLYWAY.finditer(code), maxlen=1)
+        if last:
+            return last[0].start()
     return 0 if _NAMED.search(rel) and _in_migrations(rel) and not _TESTS.search(rel) else None
 
 
