@@ -196,10 +196,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--min-severity filters the text output only; the other formats carry every finding")
     if args.output:
         text = render(report, fmt, color=False, min_severity=min_severity)
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
+        from readiness.github.written import write_output
+
+        try:  # never through a symlink the PR committed (GitLab's example writes into the checkout)
+            write_output(args.output, text)
         except OSError as exc:
-            raise UsageError(f"--output {args.output}: {exc.strerror}") from None
+            raise UsageError(f"--output {args.output}: {exc.strerror or exc}") from None
     else:
         from readiness.github.commands import neutralise, neutralise_json
 
@@ -219,10 +221,12 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     report = _run_check(args, base=None, baseline=False)
     text, count = record(report.findings)
     target = Path(args.output) if args.output else Path(args.path) / BASELINE_NAME
+    from readiness.github.written import write_output
+
     try:
         if target.is_symlink():
             raise UsageError(f"{target}: is a symbolic link; refusing to write through it")
-        target.write_text(text, encoding="utf-8")
+        write_output(str(target), text)
     except OSError as exc:
         raise UsageError(f"cannot write the baseline {target}: {exc.strerror}") from None
     by_gate = Counter(f.gate for f in report.findings if not f.waived and f.rule not in NOT_BASELINED)

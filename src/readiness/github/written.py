@@ -101,3 +101,21 @@ def write_in_workspace(workspace: Path, rel: str, text: str) -> Path:
     finally:
         os.close(fd)
     return workspace / rel if not target.is_absolute() else target
+
+
+def write_output(rel: str, text: str, *, cwd: Path | None = None) -> Path:
+    """Write a file the user named on the command line (`--output`, `--badge`). The current directory
+    is usually the checkout the PR controls (GitLab's example writes its report there), so a path
+    inside it is walked as `write_in_workspace` walks one: no symlinked directory followed, a symlink
+    at the name replaced, never written through. A path outside it is the user's: its directories are
+    taken as they are, and only a symlink at the name itself is replaced."""
+    here = (cwd or Path.cwd()).absolute()
+    target = Path(os.path.normpath(here / rel))
+    try:
+        inside = target.relative_to(here)
+    except ValueError:
+        inside = None
+    if inside is not None and inside.parts:
+        return write_in_workspace(here, str(inside), text)
+    write_in_workspace(target.parent.resolve(), target.name, text)
+    return target

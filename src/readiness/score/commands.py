@@ -78,11 +78,13 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _emit(text: str, output: str | None) -> None:
+    from readiness.github.written import write_output
+
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            write_output(output, text)
         except OSError as exc:
-            raise UsageError(f"--output {output}: {exc.strerror}") from None
+            raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
 
@@ -121,11 +123,13 @@ def cmd_score(args: argparse.Namespace) -> bool:
         from readiness.score.model import Pillar
 
         pillar = Pillar(args.badge_pillar) if args.badge_pillar else None
+        from readiness.github.written import write_output
+
         badge = shields_endpoint(card, pillar) if args.badge.endswith(".json") else badge_svg(card, pillar)
         try:
-            Path(args.badge).write_text(badge, encoding="utf-8")
+            write_output(args.badge, badge)
         except OSError as exc:
-            raise UsageError(f"--badge {args.badge}: {exc.strerror}") from None
+            raise UsageError(f"--badge {args.badge}: {exc.strerror or exc}") from None
     return args.fail_under is not None and any(p.score < args.fail_under for p in card.pillars)
 
 
