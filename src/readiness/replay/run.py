@@ -59,6 +59,12 @@ if TYPE_CHECKING:
 
     from readiness.replay.sandbox import Sandbox
 
+_PASSABLE = frozenset({FailureKind.PRIVILEGE, FailureKind.ENVIRONMENT, FailureKind.SERVER_VERSION})
+"""Failures that say nothing about the migration: replay rolls the statement back and goes on."""
+_UNDEFINED = frozenset({"42704", "42883"})
+"""A type or function is missing: after a statement replay could not run (an extension it lacks),
+possibly that statement's doing. A missing table or column is not excused: a line replay cannot run
+must not blind it to the rest (`WHERE <a column that does not exist>` fails on production too)."""
 _TX_CONTROL = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
                          r"|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED|ROLLBACK\s+PREPARED)\b", re.I | re.S)
 _COPY_STDIN = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*COPY\b.*\bFROM\s+STDIN\b", re.I | re.S)
@@ -377,6 +383,7 @@ class _Runner:
         skip_failures = on_failure is not None
         results: list[StatementResult | None] = [None] * len(statements)
         stopped: ServerError | None = None
+        passed_over = False  # a statement replay cannot run was rolled back alone, and replay went on
         for transactional, idxs in _groups(statements, mode):
             if stopped is not None:
                 break
@@ -396,7 +403,9 @@ class _Runner:
                 before = self.state
                 if observe and fresh and not control:
                     before = self.state = self._fresh_state()
-                savepoint = skip_failures and not control
+                # Observed: a statement replay cannot run (a privilege, an extension it lacks) is rolled
+                # back alone and the migration goes on, so one such line cannot blind replay to the rest.
+                savepoint = (skip_failures or observe) and not control
                 if savepoint:
                     self._control("SAVEPOINT readiness_history")
                 out = self._execute(st)
@@ -408,15 +417,21 @@ class _Runner:
                 fresh = control or not out.ok or out.bare
                 if not out.ok:
                     assert out.error is not None
+                    if passed_over and out.error.kind is FailureKind.MIGRATION and out.error.sqlstate in _UNDEFINED:
+                        out = replace(out, error=replace(out.error, kind=FailureKind.ENVIRONMENT, message=(
+                            f"{out.error.message}: it may depend on an earlier statement replay could not run")))
+                    passable = observe and not skip_failures and out.error.kind in _PASSABLE
                     if own_txn:
                         self._control("ROLLBACK")
-                    elif savepoint and self._status() == "inerror":
+                    elif savepoint and self._status() == "inerror" and (skip_failures or passable):
                         self._control("ROLLBACK TO SAVEPOINT readiness_history")
                         self._control("RELEASE SAVEPOINT readiness_history")
                     elif self._status() == "inerror":
                         self._control("ROLLBACK")
                     if on_failure is not None and out.error.kind is not FailureKind.BUDGET:
                         on_failure(mig_id, st, out.error)
+                    elif passable and (own_txn or savepoint):
+                        passed_over = True
                     else:
                         stopped = out.error
                     results[i] = StatementResult(index=i, line=st.line, column=st.column,

@@ -257,3 +257,31 @@ def test_each_migration_the_budget_left_unrun_says_so(tmp_path: Path, pg_url: st
     unrun = {i["path"] for i in gate(report)["items"] if i.get("replay") == "not-run"}
     assert set(paths) == unrun, (paths, unrun)
     assert all(f["severity"] == "info" for f in notes)
+
+
+SKIPPED_FIRST = "CREATE EXTENSION IF NOT EXISTS readiness_no_such_extension;\n"
+
+
+@pytest.mark.parametrize(("after", "rule"), [
+    ("ALTER TABLE users DROP COLUMN missing;", "migrations/migration-fails-to-apply"),
+    ("SELECT widen_users();", "migrations/observed-exclusive-lock"),
+])
+def test_a_statement_replay_cannot_run_does_not_blind_it_to_the_rest(tmp_path: Path, pg_url: str, after: str,
+                                                                     rule: str) -> None:
+    """Sixth review, R6a-12: one leading line the sandbox cannot run (an extension it lacks, a privilege
+    it never grants) stopped replay with an info note, so what only replay sees passed. Such a line is
+    now rolled back alone and replay goes on."""
+    root = repo(tmp_path, migration("20240102000000_pr", SKIPPED_FIRST + after))
+    _, report = check(root, "--database-url", pg_url)
+    found = rules(report)
+    assert found.get("migrations/replay-not-conclusive"), found
+    assert found.get(rule), sorted(found)
+
+
+def test_what_the_skipped_line_would_have_made_is_not_a_failure(tmp_path: Path, pg_url: str) -> None:
+    up = SKIPPED_FIRST + "CREATE TABLE shapes (id bigint PRIMARY KEY, g readiness_no_such_type);"
+    root = repo(tmp_path, migration("20240102000000_pr", up, "DROP TABLE shapes;"))
+    _, report = check(root, "--database-url", pg_url)
+    found = rules(report)
+    assert "migrations/migration-fails-to-apply" not in found, found["migrations/migration-fails-to-apply"]
+    assert len(found["migrations/replay-not-conclusive"]) == 2, found["migrations/replay-not-conclusive"]

@@ -684,8 +684,8 @@ class _Judge:
                        FailureKind.PRIVILEGE: "it needs a privilege replay never grants",
                        FailureKind.ENVIRONMENT: "it needs something only the real deployment has"}.get(err.kind, "")
                 self.added.append(NOT_CONCLUSIVE.finding(loc, message=(
-                    f"Not replayed: {why} ({_one_line(err.message)}); this is not a defect of the migration, "
-                    "but nothing after it was observed."), evidence=f"{err.kind.value}|{_norm(st.sql)}"))
+                    f"Not replayed: {why} ({_one_line(err.message)}); this is not a defect of the migration. "
+                    "Replay rolled it back and went on without it."), evidence=f"{err.kind.value}|{_norm(st.sql)}"))
             return
         if sres.status is not StatementStatus.APPLIED or not sres.observed:
             return
