@@ -416,11 +416,13 @@ class _Runner:
                     out = self._execute(st, bare=True)
                 fresh = control or not out.ok or out.bare
                 if not out.ok:
-                    assert out.error is not None
-                    if passed_over and out.error.kind is FailureKind.MIGRATION and out.error.sqlstate in _UNDEFINED:
-                        out = replace(out, error=replace(out.error, kind=FailureKind.ENVIRONMENT, message=(
-                            f"{out.error.message}: it may depend on an earlier statement replay could not run")))
-                    passable = observe and not skip_failures and out.error.kind in _PASSABLE
+                    error = out.error
+                    assert error is not None
+                    if passed_over and error.kind is FailureKind.MIGRATION and error.sqlstate in _UNDEFINED:
+                        error = replace(error, kind=FailureKind.ENVIRONMENT, message=(
+                            f"{error.message}: it may depend on an earlier statement replay could not run"))
+                        out = replace(out, error=error)
+                    passable = observe and not skip_failures and error.kind in _PASSABLE
                     if own_txn:
                         self._control("ROLLBACK")
                     elif savepoint and self._status() == "inerror" and (skip_failures or passable):
@@ -428,12 +430,12 @@ class _Runner:
                         self._control("RELEASE SAVEPOINT readiness_history")
                     elif self._status() == "inerror":
                         self._control("ROLLBACK")
-                    if on_failure is not None and out.error.kind is not FailureKind.BUDGET:
-                        on_failure(mig_id, st, out.error)
+                    if on_failure is not None and error.kind is not FailureKind.BUDGET:
+                        on_failure(mig_id, st, error)
                     elif passable and (own_txn or savepoint):
                         passed_over = True
                     else:
-                        stopped = out.error
+                        stopped = error
                     results[i] = StatementResult(index=i, line=st.line, column=st.column,
                                                  status=StatementStatus.FAILED, duration_ms=out.duration_ms,
                                                  in_transaction=not out.bare, error=out.error,
