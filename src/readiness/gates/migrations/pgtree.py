@@ -662,12 +662,12 @@ def _enum(body: dict[str, Any], base: Base) -> list[Op]:
 
 
 def _update(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {F.WHERE} if filters(body.get("whereClause")) else set()
+    flags = {F.WHERE} if filters(body.get("whereClause"), body.get("relation")) else set()
     return [Op(action=A.UPDATE, table=_name(body.get("relation")), flags=frozenset(flags), **base)]
 
 
 def _delete(body: dict[str, Any], base: Base) -> list[Op]:
-    flags = {F.WHERE} if filters(body.get("whereClause")) else set()
+    flags = {F.WHERE} if filters(body.get("whereClause"), body.get("relation")) else set()
     return [Op(action=A.DELETE, table=_name(body.get("relation")), flags=frozenset(flags), **base)]
 
 
@@ -721,7 +721,7 @@ _COMPARE = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a,
             "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
 
 
-def filters(cond: Any) -> bool:
+def filters(cond: Any, target: Any = None) -> bool:
     """Whether a WHERE (or MERGE ON/WHEN) condition can keep some rows and not others. One that
     reads no column is the same for every row: it keeps all of them or none, and is judged as no
     condition at all (`WHERE true`, `WHERE 1 = 1`, `WHERE now() > '2000-01-01'`); so is one that
@@ -732,7 +732,30 @@ def filters(cond: Any) -> bool:
     truth = truth_of(cond)
     if truth is not None:
         return not truth
+    either = cond.get("BoolExpr") if isinstance(cond, dict) else None
+    terms = either.get("args") or () if isinstance(either, dict) and either.get("boolop") == "OR_EXPR" else (cond,)
+    if any(_in_itself(a, target) for a in terms):
+        return False  # `id IN (SELECT id FROM users)` on users keeps every row whose id is not null
     return any("ColumnRef" in n for n in _walk(cond))
+
+
+def _in_itself(cond: Any, target: Any) -> bool:
+    """`col IN (SELECT col FROM <the target table>)`, with no WHERE, LIMIT or set operation."""
+    link = cond.get("SubLink") if isinstance(cond, dict) and isinstance(target, dict) else None
+    if not isinstance(link, dict) or link.get("subLinkType") != "ANY_SUBLINK":
+        return False
+    col = _strings(((link.get("testexpr") or {}).get("ColumnRef") or {}).get("fields"))
+    select = (link.get("subselect") or {}).get("SelectStmt") or {}
+    if not col or select.get("whereClause") or select.get("limitCount") or select.get("op") not in (None, "SETOP_NONE"):
+        return False
+    out: list[Any] = select.get("targetList") or []
+    frm: list[Any] = select.get("fromClause") or []
+    if len(out) != 1 or len(frm) != 1:
+        return False
+    got = _strings((((out[0].get("ResTarget") or {}).get("val") or {}).get("ColumnRef") or {}).get("fields"))
+    rel = frm[0].get("RangeVar") or {}
+    return bool(got) and got[-1] == col[-1] and rel.get("relname") == target.get("relname") and \
+        rel.get("schemaname") in (None, target.get("schemaname"))
 
 
 def truth_of(node: Any, depth: int = 0) -> bool | None:
@@ -761,7 +784,14 @@ def truth_of(node: Any, depth: int = 0) -> bool | None:
         if op == "AND_EXPR":
             return False if False in args else True if args and all(a is True for a in args) else None
         if op == "OR_EXPR":
-            return True if True in args else False if args and all(a is False for a in args) else None
+            if True in args or _null_or_not_null(body.get("args") or ()):
+                return True
+            return False if args and all(a is False for a in args) else None
+        return None
+    if kind == "NullTest":  # a system column is never null: `ctid IS NOT NULL` holds for every row
+        fields = _strings(((body.get("arg") or {}).get("ColumnRef") or {}).get("fields"))
+        if fields and fields[-1] in _SYSTEM_COLUMNS:
+            return bool(body.get("nulltesttype") == "IS_NOT_NULL")
         return None
     if kind == "A_Expr" and body.get("kind") == "AEXPR_OP":
         name = _strings(body.get("name"))
@@ -775,6 +805,22 @@ def truth_of(node: Any, depth: int = 0) -> bool | None:
         if left is not None and _shape(left) == _shape(right) and not volatile(left):
             return name[-1] in ("=", "<=", ">=")  # x = x: true for every row where x is not null
     return None
+
+
+_SYSTEM_COLUMNS = frozenset({"ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"})
+
+
+def _null_or_not_null(args: Any) -> bool:
+    """`x IS NULL OR x IS NOT NULL` (in any order, among other terms): true for every row."""
+    seen: dict[str, set[str]] = {}
+    for a in args:
+        test = a.get("NullTest") if isinstance(a, dict) else None
+        if isinstance(test, dict):
+            kinds = seen.setdefault(repr(_shape(test.get("arg"))), set())
+            kinds.add(str(test.get("nulltesttype")))
+            if len(kinds) == 2:
+                return True
+    return False
 
 
 def _const_value(node: Any) -> int | float | str | None:
