@@ -245,9 +245,15 @@ def load_baseline(root: Path, given: str | None = None, *, workspace: Path | Non
     if os.path.lexists(reader_root / rel_root):
         try:
             raw = Workspace(reader_root).read_bytes(rel_root, limit=BASELINE_MAX_BYTES)
+            head = parse(raw, shown)
         except FileProblem as exc:
-            raise ConfigError(exc.reason, path=shown) from None
-        head = parse(raw, shown)
+            if changes is None:
+                raise ConfigError(exc.reason, path=shown) from None
+            head = ()  # with a base, the base's version applies: the PR's unreadable one adds nothing
+        except ConfigError:
+            if changes is None:
+                raise
+            head = ()
     elif given:
         raise ConfigError("baseline file not found", path=shown)
     if changes is None:

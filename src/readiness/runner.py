@@ -70,16 +70,20 @@ def load_policy(root: Path, given: str | None, *, workspace: Path | None = None,
     else:
         where = _Located(root / CONFIG_NAME, root, CONFIG_NAME, CONFIG_NAME)
     head_raw: bytes | None = None
+    head_error: ConfigError | None = None
     if os.path.lexists(where.reader_root / where.rel):
         try:
             head_raw = Workspace(where.reader_root).read_bytes(where.rel, limit=CONFIG_MAX_BYTES)
         except FileProblem as exc:
-            raise ConfigError(exc.reason, path=where.shown) from None
+            if changes is None:
+                raise ConfigError(exc.reason, path=where.shown) from None
+            # with a base, an unreadable version (a link out, a directory, over the limit) is the PR's
+            # own change to review, as an invalid one is: the base's policy still judges the run
+            head_error, head_raw = ConfigError(exc.reason, path=where.shown), _UNREADABLE
     elif given:
         raise ConfigError("config file not found", path=where.shown)
-    head_error: ConfigError | None = None
     try:
-        head_doc = load_config_doc(head_raw, where.shown) if head_raw is not None else None
+        head_doc = load_config_doc(head_raw, where.shown) if head_raw is not None and head_error is None else None
         head = parse_config(head_doc, where.shown) if head_doc is not None else Config()
     except ConfigError as exc:
         if changes is None:
@@ -100,6 +104,10 @@ def load_policy(root: Path, given: str | None, *, workspace: Path | None = None,
     except _HeadUsed:
         assert head_error is not None
         raise head_error from None
+
+
+_UNREADABLE = b"\x00readiness: the working copy's version could not be read\x00"
+"""Stands for a PR version the workspace refused to read: never equal to a committed version."""
 
 
 class _HeadUsed(Exception):
