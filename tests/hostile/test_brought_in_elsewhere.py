@@ -78,3 +78,42 @@ def test_an_include_the_base_already_had_stays_pre_existing(tmp_path: Path) -> N
     assert_no_defect(done)
     old = [f for f in done.findings("deps/known-vulnerability") if f["path"] == "base.txt"]
     assert old and not any(f["introduced"] for f in old), done.findings()
+
+
+MOVES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes], bool]] = {
+    # Sixth review, R6b-16: an advisory counted as new only when no file of the repository pinned an
+    # affected version, so production gained the dev requirements' vulnerable pin and passed.
+    "the dev pin copied to production": (
+        {"requirements.txt": "requests==2.31.0\n", "requirements-dev.txt": "django==1.2\n"},
+        {"requirements.txt": "requests==2.31.0\ndjango==1.2\n"}, True),
+    "a new service with a legacy pin": (
+        {"requirements.txt": "requests==2.31.0\n", "legacy/requirements.txt": "django==1.2\n"},
+        {"services/api/requirements.txt": "django==1.2\n"}, True),
+    "a requirements file renamed (control)": (
+        {"requirements.txt": "requests==2.31.0\ndjango==1.2\n"},
+        {"requirements.txt": b"", "requirements/base.txt": "requests==2.31.0\ndjango==1.2\n"}, False),
+    "a pin moved into the file that includes it (control)": (
+        {"requirements.txt": "requests==2.31.0\n-r base.txt\n", "base.txt": "django==1.2\nidna==3.7\n"},
+        {"requirements.txt": "requests==2.31.0\ndjango==1.2\n-r base.txt\n", "base.txt": "idna==3.7\n"}, False),
+}
+
+
+@pytest.mark.skipif(not OSV.is_dir(), reason="../shared/data/osv-pypi is absent")
+@pytest.mark.parametrize("case", sorted(MOVES))
+def test_a_vulnerable_pin_entering_an_installation_is_the_prs(tmp_path: Path, case: str) -> None:
+    base, pr, blocks = MOVES[case]
+
+    def apply(root: Path) -> None:
+        for rel, text in pr.items():
+            if text == b"":
+                (root / rel).unlink()
+            else:
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(str(text), encoding="utf-8")
+
+    repo = PrRepo.make(tmp_path / "ws", base, apply)
+    done = check(repo.path, "--base", repo.base, "--gates", "deps", "--offline-db", str(OSV), home=tmp_path)
+    assert_no_defect(done)
+    new = [f for f in done.findings("deps/known-vulnerability") if f["introduced"] and "django" in f["message"]]
+    assert bool(new) is blocks, done.findings()
+    assert done.code == (1 if blocks else 0), done.findings()

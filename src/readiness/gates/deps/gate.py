@@ -374,8 +374,7 @@ class DepsGate:
         def kept(pin: Pin) -> list[Vulnerability]:
             return _kept(results.get(pin, []), ignored)
 
-        before: dict[str, set[str]] = {n: {i for v in vs for i in _all_ids(kept((n, v)))}
-                                       for n, vs in base_by_name.items()}
+        before = _before_by_place(base, head, kept) if base is not None else {}
         changed_from = {(c.path, c.name): c.old_pin for c in raw_diff if c.old_pin and c.new_pin}
         fixer = _Fixer(source.db)
         seen: set[tuple[str, str, str]] = set()
@@ -386,7 +385,8 @@ class DepsGate:
             vulns = kept((d.name, d.version))
             if not vulns:
                 continue
-            prior = before.get(d.name, set()) if base is not None else None
+            prior = (before.get((_root(head, d.source), d.name), set()) | before.get((_MOVED, d.name), set())
+                     if base is not None else None)
             pkg = vulnerable_package(d.name, d.version, vulns, fixer, unknown, prior,
                                      changed_from.get((d.source, d.name)))
             message, severity, introduced = finding_message(pkg, with_base=base is not None)
@@ -415,6 +415,32 @@ class DepsGate:
             findings = [f.with_(cause=head.included_from[f.location.path]) if f.location.path in head.included_from
                         else f for f in findings]
         return GateOutcome(items=items, findings=findings, extra=extra, dependency_changes=changes)
+
+
+_MOVED = "\x00moved"
+"""Where a base pin in a file the head no longer reads counts: anywhere (a file renamed or split)."""
+
+
+def _root(parsed: Parsed, rel: str) -> str:
+    """The file whose installation reads `rel`: the first to include it, or itself."""
+    chain = parsed.included_from.get(rel)
+    return chain[0] if chain else rel
+
+
+def _before_by_place(base: Parsed, head: Parsed, kept: Callable[[Pin], list[Vulnerability]]
+                     ) -> dict[tuple[str, str], set[str]]:
+    """The advisory ids of the base's pins, by (the file that installs them, package): an advisory is
+    new where a pin enters an installation that did not have it (the dev requirements' pin copied to
+    production's, a new service's requirements), not only when no file of the repository had it.
+    A pin in a base file the head no longer reads (renamed, split, deleted) counts everywhere."""
+    read = set(head.files)
+    out: dict[tuple[str, str], set[str]] = {}
+    names = {d.name for d in head.deps if d.pinned}
+    for d in base.deps:
+        if d.pinned and d.version is not None and d.name in names:
+            place = _root(base, d.source) if d.source in read else _MOVED
+            out.setdefault((place, d.name), set()).update(_all_ids(kept((d.name, d.version))))
+    return out
 
 
 def _offline_configured(ctx: GateContext) -> bool:
