@@ -6,6 +6,7 @@ Without configuration these layouts are recognised (by name and place, then by c
 |---|---|---|
 | flyway | `V<ver>__<desc>.sql` (`R__` repeatable) | `U<ver>__*.sql` in the same directory |
 | golang-migrate | `<ver>_<name>[.postgres].up.sql` | `.down.sql` twin |
+| fizz (pop) | `<ver>_<name>[.postgres].up.fizz`, anywhere (fizz.py) | `.down.fizz` twin |
 | diesel | `migrations/<dir>/up.sql` | `down.sql` beside it |
 | dbmate / goose | `.sql` in a migrations directory with `-- migrate:up` / `-- +goose Up` | the down section |
 | sqitch | `deploy/<change>.sql` | `revert/<change>.sql` |
@@ -334,8 +335,9 @@ def _alembic_located(ws: Workspace, out: list[Candidate], files: Sequence[str],
     return out
 
 
-_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
-_AUTOCOMMIT_INFIX = re.compile(r"\.autocommit(?=\.up\.sql$)")
+_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.(?:sql|fizz)$)")
+_AUTOCOMMIT_INFIX = re.compile(r"\.autocommit(?=\.up\.(?:sql|fizz)$)")
+_POP_FORMATS = frozenset({"golang-migrate", "fizz"})
 
 
 def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
@@ -345,10 +347,10 @@ def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
     def ident(c: Candidate) -> str:
         return _AUTOCOMMIT_INFIX.sub("", _POSTGRES_INFIX.sub("", c.path))
 
-    specific = {ident(c) for c in cands if c.format == "golang-migrate" and _POSTGRES_INFIX.search(c.path)}
+    specific = {ident(c) for c in cands if c.format in _POP_FORMATS and _POSTGRES_INFIX.search(c.path)}
     if not specific:
         return cands
-    return [c for c in cands if c.format != "golang-migrate" or _POSTGRES_INFIX.search(c.path)
+    return [c for c in cands if c.format not in _POP_FORMATS or _POSTGRES_INFIX.search(c.path)
             or ident(c) not in specific]
 
 
@@ -573,6 +575,11 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
     if dialects and (OTHER_DIALECT.search(n) or (not explicit and any(_other_dialect_dir(p) for p in parts))):
         return None
     g = GOLANG.match(n)
+    if n.endswith(".fizz"):  # pop's own format, wherever pop's migration path points
+        if g is None or g.group("dir") != "up":
+            return None
+        down = f[: -len(".up.fizz")] + ".down.fizz"
+        return Candidate(path=f, format="fizz", down_path=down if down in file_set else None)
     if g and g.group("dir") == "up" and d in golang_dirs and not low.endswith(".sql"):
         # golang-migrate applies `<ver>_<name>.up.<any extension>` from its directory
         down = f[: len(f) - len(n) + g.start("dir")] + "down." + g.group("ext")

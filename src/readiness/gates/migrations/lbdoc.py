@@ -546,7 +546,7 @@ class Unit:
     """Its context or labels name only another database (`other_database_context`)."""
 
 
-class _Layout:
+class Layout:
     """SQL pieces placed on given lines: blank lines pad up to each piece's line."""
 
     def __init__(self) -> None:
@@ -576,7 +576,7 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
         if entry.kind != "changeSet":
             continue
         a = entry.attrs
-        up, down = _Layout(), _Layout()
+        up, down = Layout(), Layout()
         unit = Unit(changeset=Changeset(ident="", line=0, sql="", sql_line=1, rollback="", rollback_state="missing",
                                         in_transaction=True, for_postgres=True))
         auto = True
@@ -601,7 +601,7 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
     return out
 
 
-def _rollback(node: Node, down: _Layout, unit: Unit, here: str,
+def _rollback(node: Node, down: Layout, unit: Unit, here: str,
               resolve: Callable[[str, str, bool], str | None], state: str) -> str:
     """A `rollback` element or key: SQL text, changes, or a reference to another changeset."""
     if node.text.strip():
@@ -620,7 +620,7 @@ def _rollback(node: Node, down: _Layout, unit: Unit, here: str,
     return "present"
 
 
-def _change(change: Node, layout: _Layout, unread: list[tuple[int, str]],
+def _change(change: Node, layout: Layout, unread: list[tuple[int, str]],
             files: list[tuple[int, str, str | None]], here: str,
             resolve: Callable[[str, str, bool], str | None]) -> None:
     kind, a = change.kind, change.attrs
