@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness.gates.migrations.lbprops import several_values
 from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres
 
 MAX_DEPTH = 64
@@ -236,7 +237,8 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 def q(name: str) -> str:
     """A name as Liquibase sends it to PostgreSQL: quoted as written (it quotes a mixed-case name, so
     `permissionCode` is case-sensitive there), never pasted raw."""
-    return '"' + name.strip().replace('"', '""') + '"'
+    # a `${name}` nothing sets is the runner's own: a name standing for it (`"{name}"`, as in SQL text)
+    return '"' + name.strip().replace('"', '""').replace("${", "{") + '"'
 
 
 def qualified(schema: str | None, name: str) -> str:
@@ -568,9 +570,15 @@ class Layout:
         return "".join(self.parts)
 
 
-def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | None]) -> list[Unit]:
+Expand = Callable[[str], tuple[str, list[str]]]
+"""Liquibase's property substitution for one changelog (lbprops): the text, and the names it cannot settle."""
+
+
+def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | None],
+               expand: Expand | None = None) -> list[Unit]:
     """The changesets of a changelog; `here` is its repository path, `resolve(path, here, relative)`
-    gives the repository path an `sqlFile` names (None: outside the repository or not there)."""
+    gives the repository path an `sqlFile` names (None: outside the repository or not there);
+    `expand` substitutes the changelog properties in every change first, as Liquibase does."""
     out: list[Unit] = []
     for entry in root.kids:
         if entry.kind != "changeSet":
@@ -581,6 +589,9 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
                                         in_transaction=True, for_postgres=True))
         auto = True
         state = "missing"
+        if expand is not None:
+            for change in entry.kids:
+                _expand(change, expand, unit.unread, 0)
         for change in entry.kids:
             if change.kind == "rollback":
                 state = _rollback(change, down, unit, here, resolve, state)
@@ -599,6 +610,23 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
         unit.other_database = any(other_database_context(a.get(k)) for k in ("context", "contextFilter", "labels"))
         out.append(unit)
     return out
+
+
+def _expand(node: Node, expand: Expand, unread: list[tuple[int, str]], depth: int) -> None:
+    """A change's attributes and text with the changelog properties substituted; a property with
+    several values is reported (`unread`) where it is used."""
+    if depth > MAX_DEPTH:
+        return
+    several: list[str] = []
+    for key, value in node.attrs.items():
+        node.attrs[key], names = expand(value)
+        several.extend(names)
+    if node.text:
+        node.text, names = expand(node.text)
+        several.extend(names)
+    unread.extend((node.line, several_values(name)) for name in dict.fromkeys(several))
+    for kid in node.kids:
+        _expand(kid, expand, unread, depth + 1)
 
 
 def _rollback(node: Node, down: Layout, unit: Unit, here: str,
