@@ -813,7 +813,7 @@ def _insert(body: dict[str, Any], base: Base) -> list[Op]:
     ops = [Op(action=action, table=table, **base)]
     conflict = body.get("onConflictClause")
     if isinstance(conflict, dict) and conflict.get("action") == "ONCONFLICT_UPDATE":
-        sources = sel.get("fromClause") or ()
+        sources: list[Any] = sel.get("fromClause") or []
         src = sources[0].get("RangeVar") if len(sources) == 1 and isinstance(sources[0], dict) else None
         itself = isinstance(src, dict) and _name(src) == table
         where = not itself or filters(conflict.get("whereClause")) or filters(sel.get("whereClause"))
