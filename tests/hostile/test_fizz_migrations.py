@@ -24,9 +24,9 @@ BASE = {"go.mod": GOMOD,
         M + "20200101000000_init.down.fizz": 'drop_table("users")\n'}
 
 
-def _run(tmp_path: Path, up: str) -> tuple[int, list[str]]:
-    repo = PrRepo.make(tmp_path / "ws", BASE, {M + "20200102000000_x.up.fizz": up,
-                                              M + "20200102000000_x.down.fizz": 'sql("SELECT 1")\n'})
+def _run(tmp_path: Path, up: str, where: str = M) -> tuple[int, list[str]]:
+    repo = PrRepo.make(tmp_path / "ws", BASE, {where + "20200102000000_x.up.fizz": up,
+                                              where + "20200102000000_x.down.fizz": 'sql("SELECT 1")\n'})
     done = check(repo.path, "--base", repo.base, "--gates", "migrations", "--replay", "off", home=tmp_path)
     assert_no_defect(done)
     return done.code, [f["rule"] for f in done.findings() if f["severity"] == "critical"]
@@ -77,3 +77,11 @@ def test_a_hostile_fizz_file_stays_bounded(tmp_path: Path) -> None:
     up = "x(" + "[" * 5000 + "]" * 5000 + ")\n" + "y()\n" * 50_000 + 'drop_table("users")\n'
     code, critical = _run(tmp_path, up)
     assert "migrations/dynamic-sql" in critical and code == 1
+
+
+@pytest.mark.parametrize("where", [M + "mysql/", M + "testdata/", "db/"])
+def test_pop_runs_fizz_from_any_directory(tmp_path: Path, where: str) -> None:
+    """pop walks its migration path recursively and reads no directory name."""
+    code, critical = _run(tmp_path, 'drop_table("users")\n', where)
+    assert "migrations/drop-table" in critical, critical
+    assert code == 1
