@@ -44,3 +44,29 @@ def test_a_location_limits_the_configured_naming(tmp_path: Path) -> None:
 def test_no_flyway_configuration_changes_nothing(tmp_path: Path) -> None:
     found = _found(tmp_path, {"db/migrations/V1__a.sql": "CREATE TABLE a (id int);\n", "ops/V2__b.txt": "x\n"})
     assert found == {"db/migrations/V1__a.sql": "flyway"}
+
+
+def test_spring_yaml_sets_flyway_as_properties_do(tmp_path: Path) -> None:
+    """Every document of application*.yml, nested keys or dotted, lists or comma strings."""
+    found = _found(tmp_path, {
+        "src/main/resources/application.yml": "server:\n  port: 8080\n---\nspring:\n  flyway:\n"
+                                              "    locations: [filesystem:sql, classpath:db/migration]\n"
+                                              "    sql-migration-suffixes: .ddl, .sql\n",
+        "src/main/resources/application-prod.yaml": "spring.flyway.placeholders:\n  schema: app\n",
+        "sql/V1__a.ddl": "CREATE TABLE a (id int);\n",
+        "tools/V1__notes.ddl": "not a migration\n",
+    })
+    assert found == {"sql/V1__a.ddl": "flyway"}
+    fw = Flyway(Workspace(tmp_path), changed=None)
+    assert fw.head.placeholders == {"schema": {"app"}}
+    assert fw.unreadable == []
+
+
+def test_an_unreadable_spring_yaml_naming_flyway_is_reported(tmp_path: Path) -> None:
+    bomb = "a: &a [" + ", ".join(["x"] * 200) + "]\nb: [" + ", ".join(["*a"] * 200) + "]\n"
+    for rel, text in {"application.yml": bomb + "spring.flyway.locations: filesystem:x\n",
+                      "other/application.yml": bomb}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    fw = Flyway(Workspace(tmp_path), changed=None)
+    assert [path for path, _ in fw.unreadable] == ["application.yml"]

@@ -197,3 +197,17 @@ def test_changelog_parameters_are_filled_before_parsing(tmp_path: Path) -> None:
     [rename] = findings(report, "rename-column")
     assert (rename.location.line, rename.location.column) == (6, 1)
     assert "{schema}.orders" in rename.message
+
+
+def test_spring_boot_change_log_names_who_runs_a_flyway_named_changelog(tmp_path: Path) -> None:
+    from readiness.workspace import Workspace
+
+    marked = "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n"
+    for rel, text in {"db/V1__all.sql": marked,
+                      "src/main/resources/application.yml":
+                          "spring:\n  liquibase:\n    change-log: classpath:db/V1__all.sql\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    assert liquibase.runner(Workspace(tmp_path), "db/V1__all.sql") == "liquibase"
+    (tmp_path / "src/main/resources/application.yml").write_text("spring.liquibase.enabled: false\n")
+    assert liquibase.runner(Workspace(tmp_path), "db/V1__all.sql") == "either"

@@ -6,6 +6,7 @@ Without configuration these layouts are recognised (by name and place, then by c
 |---|---|---|
 | flyway | `V<ver>__<desc>.sql` (`R__` repeatable) | `U<ver>__*.sql` in the same directory |
 | golang-migrate | `<ver>_<name>[.postgres].up.sql` | `.down.sql` twin |
+| fizz (pop) | `<ver>_<name>.up.fizz`, anywhere, in any directory (fizz.py) | `.down.fizz` twin |
 | diesel | `migrations/<dir>/up.sql` | `down.sql` beside it |
 | dbmate / goose | `.sql` in a migrations directory with `-- migrate:up` / `-- +goose Up` | the down section |
 | sqitch | `deploy/<change>.sql` | `revert/<change>.sql` |
@@ -545,8 +546,8 @@ def _hidden_new(path: str, established: Callable[[str], bool], dialect_named: Co
     parent, _, name = d.rpartition("/")
     if _other_dialect_dir(name):
         file = path.rpartition("/")[2]
-        if not (FLYWAY_UP.match(file) or FLYWAY_REPEATABLE.match(file)):
-            # only Flyway scans its location recursively; golang-migrate, goose, dbmate and sqlx
+        if not (FLYWAY_UP.match(file) or FLYWAY_REPEATABLE.match(file) or file.endswith(".fizz")):
+            # only Flyway and pop scan their location recursively; golang-migrate, goose, dbmate and sqlx
             # read the one directory they are given, so `migrations/clickhouse/1_x.up.sql` is run
             # on ClickHouse, never by the PostgreSQL runner (flipt's new internal/migrations/clickhouse)
             return False
@@ -570,9 +571,17 @@ def _classify(f: str, file_set: set[str], undo: dict[tuple[str, str], str], expl
         if parts and parts[-1] == "migrations" and DJANGO_NAME.match(n):
             return Candidate(path=f, format="python")
         return None
+    g = GOLANG.match(n)
+    if n.endswith(".fizz"):
+        # pop's own format, wherever pop's migration path points: pop walks it recursively and reads
+        # no directory name; a fizz file named for a dialect (`x.postgres.up.fizz`) stops pop's
+        # migrator, so nothing of it runs; a generic one beside it is judged all the same
+        if g is None or g.group("dir") != "up" or (dialects and OTHER_DIALECT.search(n)):
+            return None
+        down = f[: -len(".up.fizz")] + ".down.fizz"
+        return Candidate(path=f, format="fizz", down_path=down if down in file_set else None)
     if dialects and (OTHER_DIALECT.search(n) or (not explicit and any(_other_dialect_dir(p) for p in parts))):
         return None
-    g = GOLANG.match(n)
     if g and g.group("dir") == "up" and d in golang_dirs and not low.endswith(".sql"):
         # golang-migrate applies `<ver>_<name>.up.<any extension>` from its directory
         down = f[: len(f) - len(n) + g.start("dir")] + "down." + g.group("ext")

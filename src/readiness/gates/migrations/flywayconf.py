@@ -1,7 +1,8 @@
 """What Flyway's own configuration changes in the SQL it runs, read from the repository, never run.
 
 Flyway replaces `${name}` placeholders before it runs a script, with values from its configuration
-(`flyway.conf`, `flyway.toml`, Spring's `spring.flyway.placeholders.*`, the environment), and finds
+(`flyway.conf`, `flyway.toml`, Spring's `spring.flyway.placeholders.*` in `application*.properties`
+or in any document of `application*.yml`/`.yaml`, the environment), and finds
 scripts by the prefixes, separator and suffixes that configuration names. A pull request can change
 both: so the gate reads the configuration as it is at the base commit (trusted: it is what runs today)
 and in the pull request, and
@@ -34,7 +35,13 @@ from readiness.workspace import FileProblem, Workspace, decode_text
 if TYPE_CHECKING:
     from readiness.gates.base import GateContext
 
-_CONF_NAME = re.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.properties)$", re.I)
+_CONF_NAME = re.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.(?:properties|ya?ml))$",
+                        re.I)
+_SPRING_YAML = re.compile(r"^application[\w.-]*\.ya?ml$", re.I)
+"""Spring Boot's YAML configuration (`application.yml`, `application-<profile>.yaml`): every document
+of it (one per profile) sets `spring.flyway.*` as `application.properties` does."""
+_YAML_NODES = 20_000
+"""Nodes read from one Spring YAML file, at most (aliases count each time they are expanded)."""
 _KEY = re.compile(r"^\s*(?:spring\.)?flyway\.([\w.:-]+)\s*[=:]\s*(.*?)\s*$", re.I)
 _PLACEHOLDER_KEY = "placeholders."
 _SIMPLE = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
@@ -67,8 +74,16 @@ class FlywayConf:
     delimiters: set[tuple[str, str]] = field(default_factory=set)
     """(placeholderPrefix, placeholderSuffix) pairs other than `${` `}`."""
 
-    def read(self, text: str, toml: bool) -> None:
-        pairs = _toml_pairs(text) if toml else _conf_pairs(text)
+    unreadable: str | None = None
+    """Why the file could not be read (not safely, or a Spring YAML file naming Flyway that does not
+    parse): its settings are then unknown."""
+
+    def read(self, text: str, toml: bool, spring_yaml: bool = False) -> None:
+        pairs: Iterable[tuple[str, str]]
+        if spring_yaml:
+            pairs = self._yaml_pairs(text)
+        else:
+            pairs = _toml_pairs(text) if toml else _conf_pairs(text)
         prefix = suffix = None
         for key, value in pairs:
             low = key.lower()
@@ -90,6 +105,38 @@ class FlywayConf:
                 suffix = value
         if (prefix or suffix) and (prefix or "${", suffix or "}") != ("${", "}"):
             self.delimiters.add((prefix or "${", suffix or "}"))
+
+
+    def _yaml_pairs(self, text: str) -> list[tuple[str, str]]:
+        """The `spring.flyway.*` (or `flyway.*`) settings of every document, keys flattened as Spring
+        binds them (`spring: {flyway: {locations: [a, b]}}` is `locations` = `a,b`)."""
+        from readiness.yamlpos import YamlError, load_all
+
+        try:
+            docs = load_all(text, node_budget=_YAML_NODES, positions=False)
+        except YamlError as exc:
+            if "flyway" in text.lower():
+                self.unreadable = str(exc)
+            return []
+        out: list[tuple[str, str]] = []
+
+        def walk(node: Any, key: str, depth: int) -> None:
+            if depth > 16:
+                return
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(v, f"{key}.{k}" if key else str(k), depth + 1)
+                return
+            m = _FLYWAY_KEY.match(key)
+            if m is not None and node is not None:
+                out.append((m.group(1), _scalar(node)))
+
+        for doc in docs:
+            walk(doc.value, "", 0)
+        return out
+
+
+_FLYWAY_KEY = re.compile(r"(?:spring\.)?flyway\.(.+)", re.I)
 
 
 def _conf_pairs(text: str) -> Iterable[tuple[str, str]]:
@@ -127,7 +174,9 @@ def _toml_pairs(text: str) -> list[tuple[str, str]]:
 
 def _scalar(v: object) -> str:
     if isinstance(v, list):
-        return ",".join(str(x) for x in v)
+        return ",".join(_scalar(x) for x in v if not isinstance(x, list | dict))
+    if isinstance(v, bool):
+        return "true" if v else "false"
     return str(v)
 
 
@@ -136,9 +185,11 @@ def _read(ws: Workspace, rel: str, text: str | None = None) -> FlywayConf:
     if text is None:
         try:
             text = decode_text(rel, ws.read_bytes(rel, limit=_MAX_FILE))
-        except FileProblem:
+        except FileProblem as problem:  # what it sets is not known: reported when the PR changes it
+            conf.unreadable = problem.reason
             return conf
-    conf.read(text[:_MAX_FILE], rel.lower().endswith(".toml"))
+    name = rel.rpartition("/")[2]
+    conf.read(text[:_MAX_FILE], name.lower().endswith(".toml"), spring_yaml=bool(_SPRING_YAML.match(name)))
     return conf
 
 
@@ -175,6 +226,10 @@ class Flyway:
                 if text is not None:
                     base.append(_read(ws, f, text))
             self.base = _merge(base)
+        self.unreadable = sorted((f, c.unreadable) for f, c in head.items()
+                                 if c.unreadable is not None and (changed is None or f in changed))
+        """(path, why) of each configuration file that could not be read: what it sets (locations,
+        naming, placeholders) is unknown, so the gate reports it (fails closed)."""
         self._ws = ws
         self._changed = changed
         self._mentions: list[str] | None = None

@@ -63,6 +63,11 @@ class MigrationsGate:
         if paths is None:
             out.findings.extend(_hidden_links(ws))
         out.findings.extend(code_migrations(ctx))
+        out.findings.extend(R.UNREADABLE.finding(
+            Location(path=path, line=1), evidence=why,
+            message=f"This Flyway or Spring configuration could not be read ({why}), so the migration "
+                    "locations, file naming and placeholders it may set are unknown.")
+            for path, why in flyway.unreadable)
         if not candidates:
             out.skipped = "no migrations found" + (" under the configured paths" if paths is not None else "")
             return out

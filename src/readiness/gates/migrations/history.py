@@ -422,6 +422,10 @@ def _read_tables(ws: Workspace, path: str, names: set[str] | None) -> list[Op]:
         text = decode_text(path, ws.read_bytes(path))
     except FileProblem:
         return []
+    if path.endswith(".fizz"):  # pop's fizz: the statements it sends
+        from readiness.gates.migrations.fizz import pop_sql
+
+        text = pop_sql(text).sql
     if names is None:
         return [_slim(op) for op in _history_ops(text, lambda body: DEFINES.match(body) is not None)
                 if op.action in TRACKED]

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness.gates.migrations.lbprops import several_values
 from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres
 
 MAX_DEPTH = 64
@@ -236,7 +237,8 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 def q(name: str) -> str:
     """A name as Liquibase sends it to PostgreSQL: quoted as written (it quotes a mixed-case name, so
     `permissionCode` is case-sensitive there), never pasted raw."""
-    return '"' + name.strip().replace('"', '""') + '"'
+    # a `${name}` nothing sets is the runner's own: a name standing for it (`"{name}"`, as in SQL text)
+    return '"' + name.strip().replace('"', '""').replace("${", "{") + '"'
 
 
 def qualified(schema: str | None, name: str) -> str:
@@ -546,7 +548,7 @@ class Unit:
     """Its context or labels name only another database (`other_database_context`)."""
 
 
-class _Layout:
+class Layout:
     """SQL pieces placed on given lines: blank lines pad up to each piece's line."""
 
     def __init__(self) -> None:
@@ -568,19 +570,28 @@ class _Layout:
         return "".join(self.parts)
 
 
-def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | None]) -> list[Unit]:
+Expand = Callable[[str], tuple[str, list[str]]]
+"""Liquibase's property substitution for one changelog (lbprops): the text, and the names it cannot settle."""
+
+
+def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | None],
+               expand: Expand | None = None) -> list[Unit]:
     """The changesets of a changelog; `here` is its repository path, `resolve(path, here, relative)`
-    gives the repository path an `sqlFile` names (None: outside the repository or not there)."""
+    gives the repository path an `sqlFile` names (None: outside the repository or not there);
+    `expand` substitutes the changelog properties in every change first, as Liquibase does."""
     out: list[Unit] = []
     for entry in root.kids:
         if entry.kind != "changeSet":
             continue
         a = entry.attrs
-        up, down = _Layout(), _Layout()
+        up, down = Layout(), Layout()
         unit = Unit(changeset=Changeset(ident="", line=0, sql="", sql_line=1, rollback="", rollback_state="missing",
                                         in_transaction=True, for_postgres=True))
         auto = True
         state = "missing"
+        if expand is not None:
+            for change in entry.kids:
+                _expand(change, expand, unit.unread, 0)
         for change in entry.kids:
             if change.kind == "rollback":
                 state = _rollback(change, down, unit, here, resolve, state)
@@ -601,7 +612,24 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
     return out
 
 
-def _rollback(node: Node, down: _Layout, unit: Unit, here: str,
+def _expand(node: Node, expand: Expand, unread: list[tuple[int, str]], depth: int) -> None:
+    """A change's attributes and text with the changelog properties substituted; a property with
+    several values is reported (`unread`) where it is used."""
+    if depth > MAX_DEPTH:
+        return
+    several: list[str] = []
+    for key, value in node.attrs.items():
+        node.attrs[key], names = expand(value)
+        several.extend(names)
+    if node.text:
+        node.text, names = expand(node.text)
+        several.extend(names)
+    unread.extend((node.line, several_values(name)) for name in dict.fromkeys(several))
+    for kid in node.kids:
+        _expand(kid, expand, unread, depth + 1)
+
+
+def _rollback(node: Node, down: Layout, unit: Unit, here: str,
               resolve: Callable[[str, str, bool], str | None], state: str) -> str:
     """A `rollback` element or key: SQL text, changes, or a reference to another changeset."""
     if node.text.strip():
@@ -620,7 +648,7 @@ def _rollback(node: Node, down: _Layout, unit: Unit, here: str,
     return "present"
 
 
-def _change(change: Node, layout: _Layout, unread: list[tuple[int, str]],
+def _change(change: Node, layout: Layout, unread: list[tuple[int, str]],
             files: list[tuple[int, str, str | None]], here: str,
             resolve: Callable[[str, str, bool], str | None]) -> None:
     kind, a = change.kind, change.attrs

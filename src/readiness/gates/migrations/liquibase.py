@@ -21,7 +21,8 @@ A file can carry the marker and a name Flyway also runs (`V2__x.sql`, `R__x.sql`
 Flyway ignores the marker and runs the whole file: the SQL before the first changeset and the
 changesets whose `dbms:` excludes PostgreSQL included. Who runs it is decided by the repository
 (`runner`): Flyway when another Flyway-named file beside it is plain SQL or a `flyway.conf` /
-`flyway.toml` exists; Liquibase when a changelog (or `liquibase.properties`) names it or includes its
+`flyway.toml` exists; Liquibase when a changelog (or `liquibase.properties`, or Spring Boot's
+`spring.liquibase.change-log` in `application*.properties`/`.yml`) names it or includes its
 directory; otherwise either may, and every statement Flyway would run is judged too.
 
 Rollback SQL sits in comments, so the PostgreSQL parser skips it when it parses the changeset;
@@ -203,6 +204,8 @@ FLYWAY_CALLBACK = re.compile(r"^(?:(?:before|after)[A-Z][A-Za-z]*|createSchema)(
 """Flyway's SQL callbacks (`afterMigrate.sql`, `beforeEachMigrate__x.sql`): Flyway runs them too."""
 _FLYWAY_CONFIG = frozenset({"flyway.conf", "flyway.toml"})
 _LIQUIBASE_CHANGELOG = re.compile(r"(?i)(?:changelog|changeset|liquibase)[^/]*\.(?:xml|ya?ml|json|sql)$")
+_SPRING_CONFIG = re.compile(r"(?i)^application[\w.-]*\.(?:properties|ya?ml)$")
+"""Spring Boot's configuration: `spring.liquibase.change-log` names the master changelog it runs."""
 _MAX_READS = 64
 """Files read, at most, to decide who runs one file (a bound on what a PR can make the gate read)."""
 
@@ -243,7 +246,8 @@ def runner(ws: Workspace, path: str) -> Runner:
         if reads >= 2 * _MAX_READS:
             break
         base = f.rsplit("/", 1)[-1]
-        if f == path or not (_LIQUIBASE_CHANGELOG.search(base) or base == "liquibase.properties"):
+        spring = _SPRING_CONFIG.match(base) is not None
+        if f == path or not (_LIQUIBASE_CHANGELOG.search(base) or base == "liquibase.properties" or spring):
             continue
         if f.lower().endswith(".sql"):
             continue  # a formatted-SQL changelog cannot include another file
@@ -252,7 +256,10 @@ def runner(ws: Workspace, path: str) -> Runner:
             text = ws.read_bytes(f).decode("utf-8", "replace")
         except FileProblem:
             continue
-        if name in text or ("includeAll" in text and dir_name and dir_name in text):
+        if spring:  # Spring Boot runs the changelog its `spring.liquibase.change-log` names
+            if re.search(r"(?i)change-?_?log\s*[:=]\s*[\"']?[^\s\"']*" + re.escape(name), text):
+                return "liquibase"
+        elif name in text or ("includeAll" in text and dir_name and dir_name in text):
             return "liquibase"
     return "either"
 

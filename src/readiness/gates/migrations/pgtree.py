@@ -100,7 +100,8 @@ HEADS: dict[Action, tuple[str, ...]] = {
     A.DROP_TABLE: (r"DROP",), A.DROP_INDEX: (r"DROP",), A.DROP_OBJECT: (r"DROP",),
     A.TRUNCATE: (r"TRUNCATE",), A.REWRITE: (_ALTER, r"VACUUM", r"CLUSTER"), A.VACUUM: (r"VACUUM",),
     A.REINDEX: (r"REINDEX",), A.REFRESH_MATVIEW: (r"REFRESH",), A.LOCK_TABLE: (r"LOCK",),
-    A.UPDATE: (r"UPDATE", *_DML, *_REWRITES), A.DELETE: (r"DELETE", *_DML, *_REWRITES),
+    A.UPDATE: (r"UPDATE", r"INSERT\b(?=[\s\S]*\bconflict\b)", *_DML, *_REWRITES),  # ON CONFLICT DO UPDATE
+    A.DELETE: (r"DELETE", *_DML, *_REWRITES),
     A.INSERT_SELECT: (r"INSERT\b(?=[\s\S]*\bselect\b)", *_DML, r"MERGE"),  # INSERT ... VALUES is read without a tree
     A.SET_LOCK_TIMEOUT: (r"SET", r"RESET"), A.SET_TIMEZONE: (r"SET", r"RESET"),
     A.BEGIN: _TXN, A.COMMIT: _TXN, A.DYNAMIC_SQL: (r"COPY(?=[\s\S]*\b(?:PROGRAM|TO\s+E?'))",),
@@ -849,9 +850,21 @@ def _shape(node: Any) -> Any:
 
 
 def _insert(body: dict[str, Any], base: Base) -> list[Op]:
+    """INSERT; with ON CONFLICT DO UPDATE also an UPDATE of the target's rows whose keys the source
+    holds: of every row (unfiltered, as an UPDATE without WHERE) when the source is the target itself
+    read whole, else of the rows it matches (as MERGE's WHEN MATCHED THEN UPDATE)."""
     sel = (body.get("selectStmt") or {}).get("SelectStmt") or {}
     action = A.INSERT if sel.get("valuesLists") or not sel.get("fromClause") else A.INSERT_SELECT
-    return [Op(action=action, table=_name(body.get("relation")), **base)]
+    table = _name(body.get("relation"))
+    ops = [Op(action=action, table=table, **base)]
+    conflict = body.get("onConflictClause")
+    if isinstance(conflict, dict) and conflict.get("action") == "ONCONFLICT_UPDATE":
+        sources: list[Any] = sel.get("fromClause") or []
+        src = sources[0].get("RangeVar") if len(sources) == 1 and isinstance(sources[0], dict) else None
+        itself = isinstance(src, dict) and _name(src) == table
+        where = not itself or filters(conflict.get("whereClause")) or filters(sel.get("whereClause"))
+        ops.append(Op(action=A.UPDATE, table=table, flags=frozenset({F.WHERE} if where else ()), **base))
+    return ops
 
 
 _UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/zulu", "gmt", "etc/gmt", "z",

@@ -39,6 +39,7 @@ from readiness.gates.migrations import liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate
+from readiness.gates.migrations.fizz import pop_sql
 from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import order, root
 from readiness.gates.migrations.lbdoc import STRUCTURED
@@ -189,6 +190,8 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
             runner = detector.up_sql(cand.path, text)
             mode, templates = runner.mode, runner.templates
             up = fill_templates(up) if templates else up
+        elif fmt == "fizz":  # the statements fizz writes, as the gate judged them
+            mode, up = detector.fizz(cand.path).mode, pop_sql(text).sql
         elif fmt in ("flyway", "flyway-repeatable"):
             mode = StaticMode.flyway(up)
             if transactional is None and ws.exists(cand.path + ".conf"):
@@ -206,6 +209,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
                 dtext = None
             if dtext is not None:
                 dtext = placeholders(dtext) if fmt in PLACEHOLDER_FORMATS else dtext
+                dtext = pop_sql(dtext).sql if fmt == "fizz" else dtext
                 down = _statements(fill_templates(dtext) if templates else dtext)
     if dsec is not None:
         down = _statements(*dsec)
@@ -240,6 +244,8 @@ def _bookkeeping(ws: Workspace, cand: Candidate, detector: Detector) -> Migratio
     from readiness.replay import Migration, Statement
 
     tool = {"flyway": "flyway", "flyway-repeatable": "flyway", "diesel": "diesel"}.get(cand.format)
+    if cand.format == "fizz":
+        tool = detector.fizz(cand.path).name
     if cand.format in ("golang-migrate", "sql"):
         try:
             text = _text(ws, cand.path)

@@ -110,6 +110,10 @@ class Detector:
             return POP
         return GOLANG_MIGRATE
 
+    def fizz(self, path: str) -> Runner:
+        """The tool of a `.fizz` migration: popx where the nearest go.mod names ory/x, else pop."""
+        return POPX if "popx" in self._tools_above(path.rpartition("/")[0]) else POP
+
     def _tools_above(self, directory: str) -> set[str]:
         known = self._tools.get(directory)
         if known is not None:

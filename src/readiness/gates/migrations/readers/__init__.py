@@ -10,6 +10,7 @@ from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.readers.base import Analysis, Reader, Run
 from readiness.gates.migrations.readers.changelog import ChangelogReader
 from readiness.gates.migrations.readers.files import FileReader
+from readiness.gates.migrations.readers.fizzfiles import FizzReader
 from readiness.gates.migrations.readers.python import PythonReader
 from readiness.gates.migrations.readers.sections import SectionsReader, is_sectioned
 
@@ -19,12 +20,15 @@ PYTHON = PythonReader()
 CHANGELOG = ChangelogReader()
 SECTIONS = SectionsReader()
 FILES = FileReader()
+FIZZ = FizzReader()
 
 
 def reader_for(cand: Candidate, text: str) -> Reader:
     """The reader of `cand`'s format family (by what discovery found, then by the text)."""
     if cand.format == "python":
         return PYTHON
+    if cand.format == "fizz":
+        return FIZZ
     if cand.format in lbdoc.STRUCTURED or liquibase.is_changelog(text):
         return CHANGELOG
     if is_sectioned(cand, text):

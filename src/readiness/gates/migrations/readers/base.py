@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from readiness.gates.migrations.django import DjangoHistory
     from readiness.gates.migrations.flywayconf import Flyway
+    from readiness.gates.migrations.lbprops import Properties
     from readiness.gates.migrations.pymodules import RepoModules
 
 A = Action
@@ -76,6 +77,8 @@ class Run:
     """The Flyway configuration of the base and the PR (its placeholders' values)."""
     modules: RepoModules | None = None
     """The repository's own Python modules (made when the first Python migration is judged)."""
+    liquibase_properties: Properties | None = None
+    """The properties every Liquibase changelog of the repository defines (made when first needed)."""
 
     @property
     def ws(self) -> Workspace:

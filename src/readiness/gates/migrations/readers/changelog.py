@@ -12,7 +12,7 @@ from dataclasses import replace
 from functools import partial
 
 from readiness.gates.base import GateOutcome
-from readiness.gates.migrations import lbdoc, liquibase
+from readiness.gates.migrations import lbdoc, lbprops, liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
 from readiness.gates.migrations.ops import Action, Op
@@ -22,7 +22,7 @@ from readiness.gates.migrations.readers.files import FileReader
 from readiness.gates.migrations.sql import Origin, SqlError, Statement, fill_placeholders, parse
 from readiness.gates.migrations.transactions import TxMode
 from readiness.model import Item, Location
-from readiness.workspace import FileProblem
+from readiness.workspace import FileProblem, decode_text
 
 _Extra = tuple[list[Op], list[SqlError], list[int]]
 """What a changeset runs besides its laid-out SQL: operations, parse errors, statements (sqlFile, unread changes)."""
@@ -42,7 +42,8 @@ class ChangelogReader:
                     return FileReader().read(run, cand, text, out)
                 flyway_too = who == "either"
             return judge_changesets(cand, ((cs, None) for cs in liquibase.changesets(text)),
-                                    preamble=liquibase.preamble(text) if flyway_too else None)
+                                    preamble=liquibase.preamble(text) if flyway_too else None,
+                                    expand=_expander(run, cand.path, text))
         try:
             root = lbdoc.parse_xml(text) if cand.format == "liquibase-xml" else \
                 lbdoc.parse_yaml(text, json_text=cand.format == "liquibase-json")
@@ -54,8 +55,9 @@ class ChangelogReader:
             out.items.append(Item({"path": cand.path, "format": "liquibase", "risk": R.risk_of(R.UNREADABLE).value,
                                    "reversible": False, "statements": 0, "transactional": True, "down_path": None}))
             return None
-        units = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files))
-        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u)) for u in units))
+        expand = _expander(run, cand.path, text)
+        units = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files), expand)
+        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u, expand)) for u in units))
         other = {u.changeset.line for u in units if u.other_database}
         if other:  # another database's SQL in a changeset its context gives to that database: not ours to parse
             starts = sorted(u.changeset.line for u in units)
@@ -69,7 +71,28 @@ def _changeset_at(starts: list[int], line: int) -> int:
     return starts[i] if i >= 0 else 0
 
 
-def _extra(run: Run, unit: lbdoc.Unit) -> tuple[_Extra, _Extra]:
+def _expander(run: Run, path: str, text: str) -> lbdoc.Expand | None:
+    """Liquibase's substitution of the repository's changelog properties in the changelog `path`
+    (None when neither its text nor an `sqlFile` of it can use one)."""
+    if "${" not in text and "sqlFile" not in text:
+        return None
+    props = run.liquibase_properties
+    if props is None:
+        props = run.liquibase_properties = lbprops.Properties()
+        for c in run.every:
+            if c.format not in lbdoc.STRUCTURED:
+                continue
+            try:  # not through read_text: reading a changelog for its properties does not judge it
+                body = decode_text(c.path, run.ws.read_bytes(c.path))
+                root = lbdoc.parse_xml(body) if c.format == "liquibase-xml" else \
+                    lbdoc.parse_yaml(body, json_text=c.format == "liquibase-json")
+            except (FileProblem, lbdoc.ChangelogError):
+                continue  # reported when judged
+            props.add(lbprops.definitions(root.kids, c.path))
+    return lambda t: props.expand(t, path)
+
+
+def _extra(run: Run, unit: lbdoc.Unit, expand: lbdoc.Expand | None = None) -> tuple[_Extra, _Extra]:
     """The up and down operations of a changeset's `sqlFile`s and of the changes the gate does not read."""
     up: _Extra = ([Op(action=Action.DYNAMIC_SQL, detail=what, line=line, col=1, end_line=line)
                    for line, what in unit.unread], [], [len(unit.unread)])
@@ -85,6 +108,12 @@ def _extra(run: Run, unit: lbdoc.Unit) -> tuple[_Extra, _Extra]:
                                    detail=f"the sqlFile {written!r} ({problem.reason})"))
                 count[0] += 1
                 continue
+            several: list[str] = []
+            if expand is not None:
+                sql, several = expand(sql)
+            ops_into.extend(Op(action=Action.DYNAMIC_SQL, line=line, col=1, end_line=line,
+                               detail=f"the sqlFile {written!r}: {lbprops.several_values(name)}")
+                           for name in dict.fromkeys(several))
             ops, errors, n = sql_ops(fill_placeholders(sql))
             # the file's statements run at the sqlFile change: found there
             ops_into.extend(replace(o, line=line, col=1, end_line=line) for o in ops)
@@ -94,7 +123,7 @@ def _extra(run: Run, unit: lbdoc.Unit) -> tuple[_Extra, _Extra]:
 
 
 def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset, _More | None]], *,
-                     preamble: str | None = None) -> Analysis:
+                     preamble: str | None = None, expand: lbdoc.Expand | None = None) -> Analysis:
     """The analysis of a changelog's changesets, each with what it runs besides its SQL text.
 
     Every changeset's statements (a precondition's SQL first: Liquibase runs it before the
@@ -108,8 +137,18 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
     judged: list[tuple[int, int, bool]] = []  # (first line, unit, runs in a transaction) per part judged
     stmts: list[Statement] = []
     extra: list[Op] = []
+
+    def sub(text: str, line: int, unit: int = 0) -> str:
+        """A formatted-SQL text with the changelog properties substituted (`expand`), then the
+        runner's own placeholders as names; a property with several values fails closed."""
+        if expand is not None:
+            text, several = expand(text)
+            extra.extend(Op(action=Action.DYNAMIC_SQL, line=line, col=1, end_line=line, unit=unit,
+                            detail=lbprops.several_values(name)) for name in dict.fromkeys(several))
+        return fill_placeholders(text)
+
     if preamble:
-        part, errors = parse(fill_placeholders(preamble), Origin(line=1))
+        part, errors = parse(sub(preamble, 1), Origin(line=1))
         stmts.extend(part)
         an.errors.extend((cand.path, e) for e in errors)
         an.statements += len(part)
@@ -121,7 +160,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         n = 0
         for text, origin in [*((check, Origin(line=line, column=column)) for line, column, check in cs.checks),
                              (cs.sql, Origin(line=cs.sql_line))]:
-            part, errors = parse(fill_placeholders(text), origin)
+            part, errors = parse(sub(text, origin.line, unit), origin)
             stmts.extend(part)
             an.errors.extend((cand.path, e) for e in errors)
             n += len(part)
@@ -140,7 +179,8 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         if cs.rollback_state == "auto":
             continue  # Liquibase generates the rollback of these change types itself
         if cs.rollback_state == "present":
-            dops, derr, dn = sql_ops(fill_placeholders(cs.rollback), Origin(line=cs.sql_line))
+            rollback = expand(cs.rollback)[0] if expand is not None else cs.rollback
+            dops, derr, dn = sql_ops(fill_placeholders(rollback), Origin(line=cs.sql_line))
             an.down_ops.extend([*dops, *extra_down[0]])
             an.errors.extend((cand.path, e) for e in [*derr, *extra_down[1]])
             if an.down_where is None:
