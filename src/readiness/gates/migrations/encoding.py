@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, Op
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 _HINT = re.compile(r"client_encoding|set_config|\bNAMES\b", re.IGNORECASE)
 """Cheap test: statements without any of these words cannot change the client encoding."""
+_HINT_WORDS = ("client_encoding", "set_config", "names")
+"""What `_HINT` needs (`may_mention` first: most statements name none of them)."""
 _LITERAL = r"(?:[EN]?'(?:[^']|'')*')"
 """A string constant (a dollar-quoted one is read as a computed value: it fails closed)."""
 _VALUE = rf"(?:{_LITERAL}|[\w$.\"]+)"
@@ -81,7 +84,7 @@ def client_encoding_ops(stmt: Statement) -> list[Op]:
     from readiness.gates.migrations.sql import normalize
 
     text = stmt.text
-    if _HINT.search(text) is None:
+    if not may_mention(text, _HINT_WORDS) or _HINT.search(text) is None:
         return []
     why = _why(text, stmt.node)
     if why is None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
+from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op, split_relation
 from readiness.gates.migrations.transactions import TxMode, transactions
 
@@ -52,7 +53,7 @@ class Context:
     tables: Mapping[str, TableState] = field(default_factory=dict)
     """What the earlier migrations of the same directory left on the tables this one asks about
     (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
-    built_from: frozenset[str] = frozenset()
+    built_from: Container[str] = frozenset()
     """What the directory's generated columns and base types are built from (functions, text search
     configurations: History.column_objects), when the migration drops such an object with CASCADE."""
 
@@ -208,6 +209,7 @@ class Objects:
 _PATH = re.compile(r"search_path|set_config", re.IGNORECASE).search
 """A statement that may change which schema an unqualified name resolves to: search_path set, reset
 or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
+_PATH_WORDS = ("search_path", "set_config")
 _ROLE = re.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
                    re.IGNORECASE).match
 """... or the role, which names the first schema of the default path ("$user")."""
@@ -261,7 +263,7 @@ class Relations:
     def after(self, op: Op, txn: int | None) -> None:
         a, table = op.action, op.table
         ev = op.evidence
-        if (_PATH(ev) or _ROLE(ev)) and not _PATH_LATER.match(ev):
+        if ((may_mention(ev, _PATH_WORDS) and _PATH(ev)) or _ROLE(ev)) and not _PATH_LATER.match(ev):
             self.path_unknown = True
         if not table:
             if op.evidence[:7].upper() == "DISCARD":  # DISCARD TEMP / ALL drops temporary tables
