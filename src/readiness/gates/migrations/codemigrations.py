@@ -6,16 +6,16 @@ baseline entry or waiver of one version covers a later one."""
 from __future__ import annotations
 
 import hashlib
-import re
 
+from readiness import lazyre
 from readiness.gates.base import GateContext
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import MIGRATION_DIRS
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem
 
-_CODE_MIGRATION = re.compile(r"\bgoose\.(?:AddMigration|AddNamedMigration)\w*\s*\(|\bextends\s+BaseJavaMigration\b|"
-                             r"\bBaseJavaMigration\s*\(|:\s*BaseJavaMigration\s*\(")
+_CODE_MIGRATION = lazyre.compile(r"\bgoose\.(?:AddMigration|AddNamedMigration)\w*\s*\(|\bextends\s+BaseJavaMigration\b|"
+                                 r"\bBaseJavaMigration\s*\(|:\s*BaseJavaMigration\s*\(")
 """What registers a migration written in code: goose's Go migrations, Flyway's Java and Kotlin ones."""
 _CODE_EXTENSIONS = (".go", ".java", ".kt")
 

@@ -28,16 +28,17 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.gates.migrations.runners import Unread
 from readiness.workspace import FileProblem, Workspace, decode_text
 
 if TYPE_CHECKING:
     from readiness.gates.base import GateContext
 
-_CONF_NAME = re.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.properties)$", re.I)
-_KEY = re.compile(r"^\s*(?:spring\.)?flyway\.([\w.:-]+)\s*[=:]\s*(.*?)\s*$", re.I)
+_CONF_NAME = lazyre.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.properties)$", re.I)
+_KEY = lazyre.compile(r"^\s*(?:spring\.)?flyway\.([\w.:-]+)\s*[=:]\s*(.*?)\s*$", re.I)
 _PLACEHOLDER_KEY = "placeholders."
-_SIMPLE = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
+_SIMPLE = lazyre.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
 """A value that can only stand where a name stands: judging it as a name is judging what runs."""
 _MAX_FILE = 256 * 1024
 _MAX_VALUES = 50
@@ -154,7 +155,7 @@ def _merge(confs: Iterable[FlywayConf]) -> FlywayConf:
     return out
 
 
-_DEFAULT_PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
+_DEFAULT_PLACEHOLDER = lazyre.compile(r"\$\{([^{}\n'\"]{1,200})\}")
 
 
 class Flyway:

@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from readiness import lazyre
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
 from readiness.gates.migrations.lbdoc import STRUCTURED
@@ -380,22 +381,23 @@ class History:
 
 
 _NAME = r'(?P<name>(?:"(?:[^"]|"")+"|[^\s."(;]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[^\s."(;]+))*)'
-DEFINES = re.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
-                     r"|ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?)\s+" + _NAME, re.IGNORECASE)
+DEFINES = lazyre.compile(r"(?:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:UNLOGGED\s+|TEMP\w*\s+)?TABLE"
+                         r"(?:\s+IF\s+NOT\s+EXISTS)?|ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?)\s+" + _NAME,
+                         re.IGNORECASE)
 """Statements that can change a table's state (or rename it), and the table they name."""
-RENAME_TO = re.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
-_RENAME_PAIR = re.compile(r"ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?\s+" + _NAME.replace("name", "old")
-                          + r"\s+RENAME\s+TO\s+" + _NAME.replace("name", "new"), re.IGNORECASE)
+RENAME_TO = lazyre.compile(r"\bRENAME\s+TO\s+" + _NAME, re.IGNORECASE)
+_RENAME_PAIR = lazyre.compile(r"ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?\s+" + _NAME.replace("name", "old")
+                              + r"\s+RENAME\s+TO\s+" + _NAME.replace("name", "new"), re.IGNORECASE)
 
 
-_GENERATED = re.compile(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", re.IGNORECASE)
+_GENERATED = lazyre.compile(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", re.IGNORECASE)
 _TYPE_IO_KEYS = "INPUT|OUTPUT|RECEIVE|SEND|TYPMOD_IN|TYPMOD_OUT|ANALYZE|SUBSCRIPT|CANONICAL|SUBTYPE_DIFF"
 _TYPE_IO_TAIL = r"\s*=\s*(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(?:\"([^\"]+)\"|(\w+))"
-_TYPE_IO = re.compile(rf"\b(?:{_TYPE_IO_KEYS}){_TYPE_IO_TAIL}", re.IGNORECASE)
-_TYPE_IO_LOWER = re.compile(rf"\b(?:{_TYPE_IO_KEYS.lower()}){_TYPE_IO_TAIL}")
+_TYPE_IO = lazyre.compile(rf"\b(?:{_TYPE_IO_KEYS}){_TYPE_IO_TAIL}", re.IGNORECASE)
+_TYPE_IO_LOWER = lazyre.compile(rf"\b(?:{_TYPE_IO_KEYS.lower()}){_TYPE_IO_TAIL}")
 """`_TYPE_IO` for lowered ASCII text: the same matches at the same places (the keywords are its only
 letters), 2x faster than IGNORECASE."""
-_BUILT_PART = re.compile(r'(?:\"([^\"]+)\"|(\w+))\s*\(|\'([^\']*)\'')
+_BUILT_PART = lazyre.compile(r'(?:\"([^\"]+)\"|(\w+))\s*\(|\'([^\']*)\'')
 _MAX_EXPR = 4000
 """How much of a generated column's expression is read (an expression is rarely a line long)."""
 

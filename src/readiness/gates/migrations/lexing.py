@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 
+from readiness import lazyre
 from readiness.gates.migrations.mentions import may_mention
 
 SETTING = "standard_conforming_strings"
@@ -27,7 +28,7 @@ _MAX_BODY_DEPTH = 8
 """Dollar-quoted bodies inside bodies looked into; a deeper one holding `\\'` counts as read differently."""
 _ON = frozenset({"on", "o", "t", "tr", "tru", "true", "y", "ye", "yes", "1", "default"})
 """Values (PostgreSQL's parse_bool prefixes) that leave standard strings on."""
-_MENTION = re.compile(rf"{SETTING}|u&\"", re.IGNORECASE)
+_MENTION = lazyre.compile(rf"{SETTING}|u&\"", re.IGNORECASE)
 _MENTION_WORDS = (SETTING, 'u&"')
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.gates.migrations.encoding import client_encoding_ops
 from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
@@ -72,13 +73,13 @@ _RENAMED_BY_NAME = frozenset({
 role renames are left out: queries do not name them (rare exceptions: ON CONFLICT ON CONSTRAINT, hints)."""
 
 _IDENT = r'(?:"(?:[^"]|"")*"|[^\W\d][\w$]*)'
-_CREATE_OBJECT = re.compile(
+_CREATE_OBJECT = lazyre.compile(
     r"CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?"
     r"(?P<kind>MATERIALIZED\s+VIEW|VIEW|FUNCTION|PROCEDURE|AGGREGATE|TYPE|SEQUENCE|SCHEMA|EXTENSION)\s+"
     rf"(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})*)",
     re.IGNORECASE)
 """Statements that create a named object and get no parse tree (`HEADS`): only the name matters."""
-_IDENT_PART = re.compile(_IDENT)
+_IDENT_PART = lazyre.compile(_IDENT)
 
 
 _ALTER = r"ALTER"
@@ -1023,10 +1024,10 @@ def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
         out.extend(calls.run(st, [*named, *calls.fired(st.text)], 0, None))
 
 
-_PREPARE = re.compile(rf"PREPARE\s+(?P<name>{_IDENT})\s*(?:\([^)]*\)\s*)?AS\b\s*(?P<body>.*)",
-                      re.IGNORECASE | re.DOTALL)
-_EXECUTE = re.compile(rf"EXECUTE\s+(?P<name>{_IDENT})", re.IGNORECASE)
-_DEALLOCATE = re.compile(rf"DEALLOCATE\s+(?:PREPARE\s+)?(?P<name>{_IDENT})\s*$", re.IGNORECASE)
+_PREPARE = lazyre.compile(rf"PREPARE\s+(?P<name>{_IDENT})\s*(?:\([^)]*\)\s*)?AS\b\s*(?P<body>.*)",
+                          re.IGNORECASE | re.DOTALL)
+_EXECUTE = lazyre.compile(rf"EXECUTE\s+(?P<name>{_IDENT})", re.IGNORECASE)
+_DEALLOCATE = lazyre.compile(rf"DEALLOCATE\s+(?:PREPARE\s+)?(?P<name>{_IDENT})\s*$", re.IGNORECASE)
 
 
 def _prepared(st: Statement, prepared: dict[str, str]) -> list[Statement] | list[Op] | None:
@@ -1198,21 +1199,21 @@ _DDL = "\0ddl"
 _WIRING = frozenset({A.CREATE_TRIGGER, A.CREATE_TABLE, A.ADD_COLUMN, A.SET_DEFAULT, A.ADD_CONSTRAINT, A.ALTER_TYPE,
                      A.ALTER_OTHER, A.CREATE_INDEX, A.CREATE_OBJECT})
 """Operations that wire a routine they name to their table: it runs when the table is written."""
-_EVENT_TRIGGER = re.compile(r"CREATE\s+EVENT\s+TRIGGER\b", re.IGNORECASE)
-_DDL_HEAD = re.compile(r"(?:CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
+_EVENT_TRIGGER = lazyre.compile(r"CREATE\s+EVENT\s+TRIGGER\b", re.IGNORECASE)
+_DDL_HEAD = lazyre.compile(r"(?:CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
 _NAME = r'(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))'
-_WRITE_TARGET = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
-                           rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
+_WRITE_TARGET = lazyre.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
+                               rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
 """A statement (or body statement) that writes a table: its triggers, defaults and checks run."""
-_REF = re.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
-                  rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
-                  re.IGNORECASE)
+_REF = lazyre.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
+                      rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
+                      re.IGNORECASE)
 """A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE runs when it is used."""
 
 
-_ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
-ROUTINE_NAME = re.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?:\w+|"[^"]*")\s*\.\s*)?'
-                          r'(?:"([^"]+)"|(\w+))', re.IGNORECASE)
+_ROUTINE = lazyre.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+ROUTINE_NAME = lazyre.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?:\w+|"[^"]*")\s*\.\s*)?'
+                              r'(?:"([^"]+)"|(\w+))', re.IGNORECASE)
 """A CREATE FUNCTION/PROCEDURE and the routine's name (quoted: as written; else lower case, as calls fold it)."""
 
 
@@ -1220,12 +1221,12 @@ def routine_name(text: str) -> str | None:
     """The name of the routine a statement creates, or None."""
     m = ROUTINE_NAME.match(text)
     return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
-_CALL = re.compile(r'(?<![\w$"])(?:(?:\w++|"[^"]*+")\.)?+(?:"([^"]++)"|(\w++))\s*+\(')
+_CALL = lazyre.compile(r'(?<![\w$"])(?:(?:\w++|"[^"]*+")\.)?+(?:"([^"]++)"|(\w++))\s*+\(')
 """A call `f(`, `s.f(`, `"F"(`. Possessive: what follows each part (`.`, `(`, a quote) can never be
 what the part gave back, so backtracking into it only ever fails, slowly (1.5x the time on lemmy)."""
-_BEFORE_NAME = re.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
+_BEFORE_NAME = lazyre.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
 """What precedes a routine's name in DDL that names its signature (or, after EXECUTE, wires a trigger)."""
-_ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
+_ATOMIC = lazyre.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
 
 
 def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations.ops import Action, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 
@@ -29,8 +30,8 @@ MAX_REACHED = 20_000
 followed to every table under it, so N statements on a view over N tables would make N * N
 operations (a 60 KiB file took 10 s): past this budget, a statement on a view is a `dynamic_sql`
 operation (fail closed), and the work stays linear in the file."""
-VIEW_HEAD = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?VIEW\b",
-                       re.IGNORECASE)
+VIEW_HEAD = lazyre.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?VIEW\b",
+                           re.IGNORECASE)
 """A CREATE VIEW statement (whose text `through_views` may need)."""
 
 

@@ -22,6 +22,7 @@ from bisect import bisect_right
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from readiness import lazyre
 from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
 from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op, split_relation
@@ -65,7 +66,7 @@ _GROUPS: dict[ObjectKind | None, str] = {
 """Object kinds that share a namespace: a view and a sequence cannot have the same name."""
 
 
-_LITERAL_RE = re.compile(r"'((?:[^']|'')*)'")
+_LITERAL_RE = lazyre.compile(r"'((?:[^']|'')*)'")
 """A standard SQL string literal (a doubled quote inside it is one quote)."""
 
 
@@ -91,11 +92,11 @@ def names(name: str | None) -> tuple[str, str]:
     return full, full.rsplit(".", 1)[-1]
 
 
-_REFERENCES_RE = re.compile(r'\bREFERENCES\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+_REFERENCES_RE = lazyre.compile(r'\bREFERENCES\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
 """A foreign key's referenced table in a CREATE TABLE statement."""
-_COLLATE_RE = re.compile(r'\bCOLLATE\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+_COLLATE_RE = lazyre.compile(r'\bCOLLATE\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
 """A collation an ALTER COLUMN ... TYPE names."""
-_ON_DELETE_RE = re.compile(r"\bON\s+DELETE\s+(?:CASCADE|SET)\b", re.IGNORECASE)
+_ON_DELETE_RE = lazyre.compile(r"\bON\s+DELETE\s+(?:CASCADE|SET)\b", re.IGNORECASE)
 
 _ADOPTS = frozenset({"AT_AttachPartition", "AT_AddInherit"})
 """ALTER TABLE subcommands that put one table's rows under another (the partition's under its
@@ -206,14 +207,14 @@ class Objects:
         return bool(name) and any((g, n) in where for n in names(name))
 
 
-_PATH = re.compile(r"search_path|set_config", re.IGNORECASE).search
+_PATH = lazyre.compile(r"search_path|set_config", re.IGNORECASE).search
 """A statement that may change which schema an unqualified name resolves to: search_path set, reset
 or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
 _PATH_WORDS = ("search_path", "set_config")
-_ROLE = re.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
-                   re.IGNORECASE).match
+_ROLE = lazyre.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
+                       re.IGNORECASE).match
 """... or the role, which names the first schema of the default path ("$user")."""
-_PATH_LATER = re.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
+_PATH_LATER = lazyre.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
 """Statements whose `SET search_path` applies only to later sessions. (A routine's own `SET
 search_path` does count: its body, run where it is called or fired, resolves names through it.)"""
 _TEMP = "pg_temp"
