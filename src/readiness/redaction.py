@@ -106,7 +106,7 @@ class Redactor:
             value = TOKEN_SHAPES.sub(MASK, value)
         if "uthorization" in value or "UTHORIZATION" in value:
             value = _AUTH_HEADER.sub(_mask_header, value)
-        if _SURROGATES.search(value):
+        if not value.isascii() and _SURROGATES.search(value):  # isascii: a flag read, no scan
             value = printable(value)
         return value
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from readiness import lazyre
 from readiness.gates.migrations.encoding import client_encoding_ops
 from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
+from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
 from readiness.gates.migrations.sql import Statement, normalize
@@ -1115,7 +1116,7 @@ class _Calls:
         found: list[str] = []
         calls: list[str] = []
         routines, looked, adopting = self.routines, self.looked, self.earlier is not None
-        for m in _CALL.finditer(text):
+        for m in _CALL.finditer(text) if "(" in text else ():  # a call needs its parenthesis
             name = m.group(1) if m.group(1) is not None else m.group(2).lower()
             if name not in routines and (not adopting or name in looked):
                 continue  # neither this migration's routine nor one to look up: the result never holds it
@@ -1162,7 +1163,7 @@ class _Calls:
         if not self.wired:
             return []
         out: list[str] = []
-        for m in _WRITE_TARGET.finditer(text):
+        for m in _WRITE_TARGET.finditer(text) if may_mention(text, _WRITE_WORDS) else ():
             out.extend(self.wired.get((m.group(1) or m.group(2).lower()), ()))
         if _DDL in self.wired and _DDL_HEAD.match(text):
             out.extend(self.wired[_DDL])
@@ -1205,6 +1206,8 @@ _NAME = r'(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))'
 _WRITE_TARGET = lazyre.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
                                rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
 """A statement (or body statement) that writes a table: its triggers, defaults and checks run."""
+_WRITE_WORDS = ("insert", "update", "delete", "truncate", "merge", "copy")
+"""What `_WRITE_TARGET` needs (`may_mention` first)."""
 _REF = lazyre.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
                       rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
                       re.IGNORECASE)
