@@ -16,7 +16,6 @@ the state of the tables a migration asks about when it reaches that migration.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -25,6 +24,7 @@ from readiness.gates.migrations import liquibase
 from readiness.gates.migrations.discover import FLYWAY_UP, Candidate
 from readiness.gates.migrations.lbdoc import STRUCTURED
 from readiness.gates.migrations.mentions import may_mention
+from readiness.gates.migrations.nameindex import BuiltBefore, NameIndex
 from readiness.gates.migrations.ops import Action, ColumnType, ConstraintKind, Flag, Op
 from readiness.gates.migrations.pgtree import ROUTINE_NAME, from_statement, routine_name
 from readiness.gates.migrations.sql import Origin, parse, up_section
@@ -203,9 +203,9 @@ class History:
         """Path -> its table operations, for migrations judged in this run."""
         self._running: dict[str, tuple[int, State]] = {}
         """Per directory: how many of its migrations `state_before` has applied, and the state."""
-        self._built_index: dict[str, _Index] = {}
+        self._built_index: dict[str, NameIndex] = {}
         """Per directory: `built_from` of its files, scanned in order (column_objects)."""
-        self._routine_index: dict[str, _Index] = {}
+        self._routine_index: dict[str, NameIndex] = {}
         """Per directory: the routines its files create (names only), scanned in order (earlier_routines)."""
         self._defined: dict[str, frozenset[str]] = {}
         """Path -> the routines its text creates (names only: earlier_routines)."""
@@ -274,7 +274,7 @@ class History:
         including `cand` (its `text`): the functions a `GENERATED ALWAYS AS (...)` expression calls
         and the names it quotes (a text search configuration), and a type's INPUT/OUTPUT/... functions.
         Dropping one of them with CASCADE drops those columns. Lower case, unqualified; each file
-        read and scanned once per run, and each name's first file kept (`_Index`): a question costs
+        read and scanned once per run, and each name's first file kept (`NameIndex`): a question costs
         the size of `text`, not the number of earlier migrations."""
         seq = self.sequence(cand)
         pos = self._position.get(cand.path)
@@ -283,7 +283,7 @@ class History:
             return here
         index = self._index(self._built_index, cand)
         index.scan_to(pos, lambda path: self._built_names(ws, path))
-        return _BuiltBefore(here, index.first, pos, len(seq))
+        return BuiltBefore(here, index.first, pos, len(seq))
 
     def _built_names(self, ws: Workspace, path: str) -> frozenset[str]:
         try:
@@ -296,7 +296,7 @@ class History:
         in `cand` (its body runs there): name -> (the file, its last CREATE statement) or None; None
         when they create none. The earlier files are scanned for routine names (a regular
         expression), and only a file whose routine is asked for is split into statements; each file
-        once per run, its names kept with their positions (`_Index`), so a migration's question costs
+        once per run, its names kept with their positions (`NameIndex`), so a migration's question costs
         what it asks, not the number of migrations before it."""
         seq = self.sequence(cand)
         pos = self._position.get(cand.path)
@@ -317,11 +317,11 @@ class History:
 
         return look
 
-    def _index(self, indexes: dict[str, _Index], cand: Candidate) -> _Index:
+    def _index(self, indexes: dict[str, NameIndex], cand: Candidate) -> NameIndex:
         key = root(cand)
         index = indexes.get(key)
         if index is None:
-            index = indexes[key] = _Index(self.sequence(cand))
+            index = indexes[key] = NameIndex(self.sequence(cand))
         return index
 
     def _text(self, ws: Workspace, path: str) -> str:
@@ -423,59 +423,6 @@ def built_from(text: str) -> frozenset[str]:
             out.add(text[m.start(1):m.end(1)] if m.group(1) is not None else m.group(2))
     out.discard("")
     return frozenset(out)
-
-
-class _Index:
-    """The names each file of a directory's sequence yields (routines it creates, what its generated
-    columns are built from), read in apply order as far as a question needs and no further (a file
-    read counts for inline waivers): per name the positions of the files that yield it."""
-
-    def __init__(self, seq: Sequence[Candidate]) -> None:
-        self.seq = seq
-        self.scanned = 0
-        """Files read so far: seq[:scanned]."""
-        self.at: dict[str, list[int]] = {}
-        """Name -> positions of the files that yield it, ascending."""
-        self.first: dict[str, int] = {}
-        """Name -> the first file's position."""
-        self.first_any: int | None = None
-        """The first file that yields any name."""
-
-    def scan_to(self, pos: int, names: Callable[[str], Iterable[str]]) -> None:
-        """Read the files before `pos` not read yet."""
-        for i in range(self.scanned, min(pos, len(self.seq))):
-            for n in names(self.seq[i].path):
-                self.at.setdefault(n, []).append(i)
-                self.first.setdefault(n, i)
-                if self.first_any is None:
-                    self.first_any = i
-        self.scanned = max(self.scanned, min(pos, len(self.seq)))
-
-    def last_before(self, name: str, pos: int) -> int | None:
-        """The last file before `pos` that yields `name`."""
-        places = self.at.get(name)
-        if not places:
-            return None
-        i = bisect_left(places, pos)
-        return places[i - 1] if i else None
-
-
-class _BuiltBefore:
-    """`name in` what a migration's directory builds generated columns and types from, up to and including
-    it: its own names, or a name an earlier file (before position `pos`) yields."""
-
-    __slots__ = ("first", "here", "pos")
-
-    def __init__(self, here: frozenset[str], first: Mapping[str, int], pos: int, size: int) -> None:
-        self.here = here
-        self.first = first
-        self.pos = min(pos, size)
-
-    def __contains__(self, name: object) -> bool:
-        if name in self.here:
-            return True
-        at = self.first.get(name) if isinstance(name, str) else None
-        return at is not None and at < self.pos
 
 
 def unquote(name: str) -> str:
