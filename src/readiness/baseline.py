@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from readiness import lazyre
 from readiness.errors import ConfigError, value_problem
 from readiness.model import Finding, Location, Waiver
 from readiness.rules.catalog import rule
@@ -55,7 +56,7 @@ MAX_UNREVIEWED = 50
 NOTE = ("Findings accepted when readiness-gates was adopted: reported as baselined, never blocking. "
         "Rerun `readiness baseline` to rewrite this file; delete an entry when its finding is fixed.")
 
-_FP_LINE = re.compile(r'"fingerprint"\s*:\s*"([0-9a-f]{16,64})"')
+_FP_LINE = lazyre.compile(r'"fingerprint"\s*:\s*"([0-9a-f]{16,64})"')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,12 +18,12 @@ from __future__ import annotations
 import enum
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readiness import lazyre
 from readiness.errors import UsageError
 from readiness.model import FailOn, Severity
 from readiness.workspace import fnmatch_any
@@ -42,8 +42,8 @@ PROCESS_IGNORE: tuple[str, ...] = (
 )
 """Variables of the shell, the OS and CI runners: never `unknown` when checking the process
 environment (a name the schema declares is always checked)."""
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-_LISTING_LINE_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:[=:]|$)")
+_NAME_RE = lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_LISTING_LINE_RE = lazyre.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:[=:]|$)")
 
 
 class ProblemKind(enum.StrEnum):

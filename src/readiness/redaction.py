@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from readiness import lazyre
 from readiness.model import Finding, GateResult, Item, Location, Report
 
 MASK = "***"
@@ -31,8 +32,8 @@ SECRET_ENV = ("INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "GH_TO
 
 URL_ENV = ("READINESS_DATABASE_URL", "INPUT_DATABASE-URL", "INPUT_DATABASE_URL")
 """Environment variables holding a PostgreSQL connection string: it and its password are secrets."""
-_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@?#\s]*:(?P<pw>[^@/?#\s]+)@|(?:^|\s)password\s*=\s*"
-                           r"(?:'(?P<q>(?:[^'\\]|\\.)*)'|(?P<bare>\S+))", re.IGNORECASE)
+_URL_PASSWORD = lazyre.compile(r"^[a-z][a-z0-9+.-]*://[^:/@?#\s]*:(?P<pw>[^@/?#\s]+)@|(?:^|\s)password\s*=\s*"
+                               r"(?:'(?P<q>(?:[^'\\]|\\.)*)'|(?P<bare>\S+))", re.IGNORECASE)
 
 
 def url_secrets(url: str | None) -> list[str]:
@@ -49,12 +50,12 @@ def url_secrets(url: str | None) -> list[str]:
     return out
 
 
-_AUTH_HEADER = re.compile(
+_AUTH_HEADER = lazyre.compile(
     r"(?i)(?P<head>\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)"
     r"(?:(?P<scheme>basic|bearer|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?"
     r"(?P<value>[^\s\"',;]+)")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b")
+_SURROGATES = lazyre.compile("[\ud800-\udfff]")
+TOKEN_SHAPES = lazyre.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b")
 """GitHub token formats (classic, OAuth, user-to-server, server-to-server, refresh, fine-grained): masked
 whatever their value in text that someone else wrote (a report artifact), when asked for."""
 
@@ -105,7 +106,7 @@ class Redactor:
             value = TOKEN_SHAPES.sub(MASK, value)
         if "uthorization" in value or "UTHORIZATION" in value:
             value = _AUTH_HEADER.sub(_mask_header, value)
-        if _SURROGATES.search(value):
+        if not value.isascii() and _SURROGATES.search(value):  # isascii: a flag read, no scan
             value = printable(value)
         return value
 

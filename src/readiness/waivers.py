@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from readiness import lazyre
 from readiness.config import ConfigWaiver
 from readiness.model import GATE_IDS, Finding, Location, Waiver
 from readiness.rules.catalog import RULE_ID_RE, rule
@@ -20,7 +21,7 @@ from readiness.workspace import GlobSet, glob_regex
 
 MARKER = "readiness:"
 """What every inline waiver comment holds: a text without it has none, and is not kept."""
-_IGNORE_RE = re.compile(r"readiness:\s*ignore\b[ \t]*")
+_IGNORE_RE = lazyre.compile(r"readiness:\s*ignore\b[ \t]*")
 _CLOSERS = ("*/", "-->", "#}", "%}")
 """Comment closers a waiver may end with (C, HTML, Jinja)."""
 

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import yaml
 
+from readiness import lazyre
+
 try:  # the PyPI wheel ships libyaml; fall back to the pure-Python parser
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the build
@@ -36,8 +38,8 @@ DEFAULT_NODE_BUDGET = 200_000
 MAX_DEPTH = 1000
 """Nesting refused before parsing: libyaml's composer recurses in C and crashes the interpreter
 (segmentation fault) on ~100,000 nested flow collections; Python's builder stops far earlier."""
-_FLOW_TOKEN = re.compile(r"[\[\]{}]")
-_DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{MAX_DEPTH}}}", re.MULTILINE)
+_FLOW_TOKEN = lazyre.compile(r"[\[\]{}]")
+_DEEP_INDENT = lazyre.compile(rf"^[ \t?:-]{{{MAX_DEPTH}}}", re.MULTILINE)
 """Block nesting written on one line: indentation, `- ` sequence and `? ` complex-key indicators."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

@@ -73,3 +73,19 @@ LIQUIBASE_PR = {"db/changelog/b.sql": "--liquibase formatted sql\n--changeset a:
 def test_a_view_made_in_another_statement_of_the_migration_is_followed(
         tmp_path: Path, base: dict[str, str], pr: dict[str, str]) -> None:
     assert_blocked(judge_files(tmp_path, base, pr), "delete-all-rows")
+
+
+def test_many_statements_through_a_wide_view_stay_linear_and_fail_closed(tmp_path: Path) -> None:
+    """N DELETEs on a view over N tables would be N * N operations (1,000 of each took 10 s): past
+    the per-migration budget each further statement on a view is a dynamic_sql finding instead."""
+    from readiness.gates.migrations.views import MAX_REACHED
+
+    n = 400
+    assert n * n > MAX_REACHED
+    sql = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(n))
+    sql += "CREATE VIEW v AS SELECT * FROM " + ", ".join(f"t{i}" for i in range(n)) + ";\n"
+    sql += "".join(f"DELETE FROM v WHERE id = {i};\n" for i in range(n))
+    done = _judge(tmp_path, sql)
+    found = done.findings("migrations/dynamic-sql")
+    assert found and any("through view v" in f["message"] for f in found), done.findings()
+    assert done.code == 1

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.config.settings import (
     ChecklistGateSettings,
     ConfigGateSettings,
@@ -221,7 +221,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return out
 
 
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,63}\Z")
+_PLAIN_KEY = lazyre.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,63}\Z")
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
                float: "a number", type(None): "null"}
 

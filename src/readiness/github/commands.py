@@ -15,10 +15,10 @@ runner no longer matches), and the report, the bulk of repository text, is also 
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 
+from readiness import lazyre
 from readiness.render.annotations import Annotation
 
 PER_TYPE_LIMIT = 10
@@ -62,7 +62,7 @@ def annotation_commands(annotations: Sequence[Annotation]) -> list[str]:
 WJ = "\u2060"
 _LEGACY = "##["
 _LEGACY_SAFE = "##" + WJ + "["
-_LEADING_COLONS = re.compile(r"(?:^|(?<=[\r\n]))([^\S\r\n]*:)(?=:)")
+_LEADING_COLONS = lazyre.compile(r"(?:^|(?<=[\r\n]))([^\S\r\n]*:)(?=:)")
 """`::` at the start of a line, after white space; the runner also breaks lines at a lone CR."""
 
 

@@ -11,18 +11,18 @@ is looked up by the head repository's owner and branch, keeping only one whose h
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from readiness import lazyre
 from readiness.github.event import EVENT_MAX_BYTES
 from readiness.github.settings import ClientSettings, Deadline
 
-SHA_RE = re.compile(r"^[0-9a-f]{40}$")
-_BRANCH_RE = re.compile(r"^[^\x00-\x20\x7f~^:?*\[\\]{1,255}$")
-_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
+SHA_RE = lazyre.compile(r"^[0-9a-f]{40}$")
+_BRANCH_RE = lazyre.compile(r"^[^\x00-\x20\x7f~^:?*\[\\]{1,255}$")
+_OWNER_RE = lazyre.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
 
 
 class WorkflowRunError(ValueError):

@@ -17,6 +17,8 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
+from readiness import lazyre
+
 WJ = "\u2060"
 """WORD JOINER: zero width, invisible, and breaks GitHub's mention/reference/autolink patterns."""
 
@@ -26,13 +28,13 @@ NEWLINE_MARK = " ⏎ "
 
 # C0 controls except tab/newline/CR, DEL, C1 controls, bidi embeddings/overrides/isolates ("Trojan
 # source"), and the line/paragraph separators that some renderers treat as newlines.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_NEWLINES_RE = re.compile("\r\n|[\r\n\u2028\u2029\x85]")
+_CONTROL_RE = lazyre.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_NEWLINES_RE = lazyre.compile("\r\n|[\r\n\u2028\u2029\x85]")
 # Markdown metacharacters that act mid-line, escaped with a backslash. `(` and `)` so that no `](`
 # can appear; `$` for GitHub math; `|` for table cells. Line-start syntax (`#`, `-`, `>`, `1.`) needs
 # nothing: inline text is never placed at the start of a line.
 _MD_SPECIAL = frozenset("\\`*_[]()|~$")
-_MD_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
+_MD_SPECIAL_RE = lazyre.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
 _HTML_TRANSLATION = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
 # In HTML blocks markdown is not parsed, but numeric entities keep the text inert even where it is.
 _HTML_BLOCK_TRANSLATION = {**_HTML_TRANSLATION, **{ord(c): f"&#{ord(c)};" for c in _MD_SPECIAL}}
@@ -46,8 +48,8 @@ _RARE = (
 )
 _MARKER_OPEN = "<!--"
 _MARKER_SAFE = "<!" + WJ + "--"
-_BACKTICK_RUN_RE = re.compile(r"`+")
-_LANG_RE = re.compile(r"[^A-Za-z0-9_+.-]")
+_BACKTICK_RUN_RE = lazyre.compile(r"`+")
+_LANG_RE = lazyre.compile(r"[^A-Za-z0-9_+.-]")
 
 
 def strip_controls(value: str, *, keep_newlines: bool = False) -> str:

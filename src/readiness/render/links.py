@@ -15,17 +15,18 @@ In order:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from urllib.parse import quote
+
+from readiness import lazyre
 
 PROJECT_REPOSITORY = "readiness-gates/readiness-gates"
 DEFAULT_DOCS_BASE = f"https://github.com/{PROJECT_REPOSITORY}/blob/main/"
 """Where rule pages are linked when nothing says which ref the tool runs from."""
 
-_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
-_REF_RE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
-_URL_RE = re.compile(r"^https?://[^\s<>\"'`()\[\]]{1,400}/$")
+_REPO_RE = lazyre.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_REF_RE = lazyre.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+_URL_RE = lazyre.compile(r"^https?://[^\s<>\"'`()\[\]]{1,400}/$")
 
 
 def docs_base(env: Mapping[str, str] | None = None) -> str:

@@ -16,12 +16,12 @@ and where the full report is.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
 
+from readiness import lazyre
 from readiness.model import (
     GATE_TITLES,
     SEVERITIES_DESC,
@@ -70,8 +70,8 @@ _STATUS_LABEL = {
 _MINOR = (Severity.LOW, Severity.INFO)
 _MIN_LINE = len("- 🔴 **info** · [`x/y`](https://github.com/o/r/blob/main/checks/x/y.md) · whole file —  <!-- fp: -->")
 """A lower bound of one listed finding's length: plans that list too many are skipped unrendered."""
-_FP_UNSAFE_RE = re.compile(r"[^0-9A-Za-z]")
-_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_FP_UNSAFE_RE = lazyre.compile(r"[^0-9A-Za-z]")
+_SHA_RE = lazyre.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from readiness import lazyre
 from readiness.model import (
     GATE_TITLES,
     SEVERITIES_DESC,
@@ -35,7 +36,7 @@ _UNSAFE = frozenset(
 )
 
 
-_UNSAFE_RE = re.compile("[" + re.escape("".join(sorted(_UNSAFE))) + "]")
+_UNSAFE_RE = lazyre.compile("[" + re.escape("".join(sorted(_UNSAFE))) + "]")
 
 
 _EXCLUDED_SHOWN = 5

@@ -21,11 +21,11 @@ never as "nothing happened".
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.replay.model import (
     CatalogChange,
     ChangeAction,
@@ -161,7 +161,7 @@ _TIMESTAMP = "'[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?
 created, so re-creating an identical view stores a different constant: such literals compare as equal.
 (No backslashes: the observation is lexed as a whole before it pins standard_conforming_strings.)"""
 _STAMP = "'<timestamp>'"
-_TIMESTAMP_RE = re.compile(_TIMESTAMP)
+_TIMESTAMP_RE = lazyre.compile(_TIMESTAMP)
 _NOW_ARGS = "'" + _TIMESTAMP.replace("'", "''") + "', '" + _STAMP.replace("'", "''") + "', 'g')"
 SNAPSHOT = (SNAPSHOT.replace("@NOW(", "pg_catalog.regexp_replace(")
             .replace("def(c.oid)))", f"def(c.oid), {_NOW_ARGS})")

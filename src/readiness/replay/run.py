@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.replay import observe as O
 from readiness.replay.model import (
     ChangeAction,
@@ -65,10 +66,10 @@ _UNDEFINED = frozenset({"42704", "42883"})
 """A type or function is missing: after a statement replay could not run (an extension it lacks),
 possibly that statement's doing. A missing table or column is not excused: a line replay cannot run
 must not blind it to the rest (`WHERE <a column that does not exist>` fails on production too)."""
-_TX_CONTROL = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
+_TX_CONTROL = lazyre.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
                          r"|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED|ROLLBACK\s+PREPARED)\b", re.I | re.S)
-_COPY_STDIN = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*COPY\b.*\bFROM\s+STDIN\b", re.I | re.S)
-_NAMED_NOT_NULL = re.compile(r'constraint "[^"]*_not_null" (?:of relation|for table) "[^"]*" does not exist$')
+_COPY_STDIN = lazyre.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*COPY\b.*\bFROM\s+STDIN\b", re.I | re.S)
+_NAMED_NOT_NULL = lazyre.compile(r'constraint "[^"]*_not_null" (?:of relation|for table) "[^"]*" does not exist$')
 """A NOT NULL constraint named as PostgreSQL 18 names them (`<table>_<column>_not_null`)."""
 _OUTSIDE_TXN = frozenset({"25001", "2D000"})
 """SQLSTATEs of a statement that cannot run inside a transaction block."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -31,6 +30,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from readiness import lazyre
 from readiness.replay.model import Limits
 
 PREFIX = "readiness-pg-"
@@ -44,7 +44,7 @@ ADMIN_APPLICATION = ""
 """`application_name` of the admin session (libpq's default: none)."""
 CLUSTER_NAME = "main"
 """`cluster_name` of a throwaway server (the name of Debian's default cluster)."""
-_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
+_VERSION = lazyre.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 BIN_ENV = "READINESS_PG_BINDIR"
 """Environment variable naming a directory with `initdb` and `postgres` (overrides the search)."""
 

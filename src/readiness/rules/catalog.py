@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from readiness import lazyre
 from readiness.errors import CatalogError
 from readiness.model import (
     Confidence,
@@ -26,10 +27,10 @@ from readiness.model import (
     fingerprint,
 )
 
-RULE_ID_RE = re.compile(r"^(migrations|deps|config|docs|checklist)/[a-z0-9]+(-[a-z0-9]+)*$")
-_FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
-_EXAMPLE_RE = re.compile(r"^```(?P<lang>[\w.+-]+) (?P<kind>bad|good)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```\s*$",
-                         re.DOTALL | re.MULTILINE)
+RULE_ID_RE = lazyre.compile(r"^(migrations|deps|config|docs|checklist)/[a-z0-9]+(-[a-z0-9]+)*$")
+_FRONT_MATTER_RE = lazyre.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_EXAMPLE_RE = lazyre.compile(r"^```(?P<lang>[\w.+-]+) (?P<kind>bad|good)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```\s*$",
+                             re.DOTALL | re.MULTILINE)
 SUMMARY_MAX = 160
 FIX_MAX = 300
 

@@ -13,12 +13,12 @@ not an aborted run. Everything rendered from a report is escaped by the renderer
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from readiness import lazyre
 from readiness.errors import UsageError
 from readiness.model import SEVERITIES_DESC, Severity
 from readiness.report_file import MAX_REPORT_BYTES, load_json
@@ -34,7 +34,7 @@ MESSAGE_MAX = 500
 PATH_MAX = 300
 DEFAULT_TOP = 20
 MAX_TOP = 500
-_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+_NAME_RE = lazyre.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 _RANK = {s.value: s.rank for s in Severity}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from readiness import lazyre
 from readiness.gates.config import secrets
 from readiness.gates.config.files import dotted
 from readiness.gates.config.loaders import ParsedFile
@@ -35,7 +36,7 @@ def secret_finding(rel: str, pos: Pos, where: str, hit: secrets.SecretHit) -> Fi
         confidence=Confidence.CERTAIN if hit.certain else Confidence.HEURISTIC)
 
 
-TEST_CODE = re.compile(
+TEST_CODE = lazyre.compile(
     r"(?:^|/)(?:tests?|testdata|test_?data|testing|__tests__|fixtures?|spec|mocks?)/"
     r"|(?:^|/)(?:test_[^/]*|conftest\.py|[^/]*_test\.[A-Za-z]+|[^/]*\.(?:test|spec)\.[A-Za-z]+)$", re.IGNORECASE)
 """Test code and its fixtures: the private keys there are made for the tests (authelia's

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from readiness import lazyre
 from readiness.config.settings import ConfigGateSettings
 from readiness.gates.base import repo_relative
 from readiness.gates.config.environments import AUTO_NAMES, DEPLOYED
@@ -37,19 +38,19 @@ DEFAULT_FILES = ("config/**/*.yaml", "config/**/*.yml", "config/**/*.json", "con
 DEFAULT_ENV_FILES = ("**/.env", "**/.env.*", "**/*.env.example", "**/*.env.sample", "**/*.env.template",
                      "**/*.env.dist", "**/sample.env", "**/example.env", "**/env.example", "**/env.sample")
 """Dotenv files found anywhere (minus the names below that are not dotenv files)."""
-_NOT_DOTENV = re.compile(r"\.(?:json|ya?ml|toml|md|txt|js|cjs|mjs|ts|py|sh|rb|go|lock|vault|gpg|enc|age|asc|bak|swp"
-                         r"|orig)$|\.env\.keys$", re.IGNORECASE)
-EXAMPLE_ENV = re.compile(r"(?:^|[._-])(?:example|sample|template|dist|tpl|defaults?)(?:$|[._-])", re.IGNORECASE)
+_NOT_DOTENV = lazyre.compile(r"\.(?:json|ya?ml|toml|md|txt|js|cjs|mjs|ts|py|sh|rb|go|lock|vault|gpg|enc|age|asc|bak|swp"
+                             r"|orig)$|\.env\.keys$", re.IGNORECASE)
+EXAMPLE_ENV = lazyre.compile(r"(?:^|[._-])(?:example|sample|template|dist|tpl|defaults?)(?:$|[._-])", re.IGNORECASE)
 """A dotenv file whose values are examples (its name says so)."""
-TEST_ENV = re.compile(r"(?:^|[._-])(?:test|testing|tests|ci|e2e|dev|development|local)(?:$|[._-])", re.IGNORECASE)
+TEST_ENV = lazyre.compile(r"(?:^|[._-])(?:test|testing|tests|ci|e2e|dev|development|local)(?:$|[._-])", re.IGNORECASE)
 """A dotenv file for tests or local development: its values are fixtures and local defaults."""
 DEFAULT_ENV_SCHEMAS = ("env.schema.json", "schemas/env.schema.json", "config/env.schema.json",
                        ".env.schema.json")
 ENV_EXTS = (".yaml", ".yml", ".json", ".toml")
 CONFIG_EXTS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.toml")
 SCHEMA_SUFFIXES = (".schema.json", ".schema.yaml", ".schema.yml")
-_MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(\S+)", re.MULTILINE)
-_TAPLO_DIRECTIVE = re.compile(r"^[ \t]*#:schema[ \t]+(\S+)", re.MULTILINE)
+_MODELINE = lazyre.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(\S+)", re.MULTILINE)
+_TAPLO_DIRECTIVE = lazyre.compile(r"^[ \t]*#:schema[ \t]+(\S+)", re.MULTILINE)
 _CLAIM_MARKS = ("$schema", "#:schema")
 MAX_HEAD_LINE = 4096
 """Lines longer than this in a file's head are not searched for a modeline."""

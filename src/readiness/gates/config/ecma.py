@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from readiness import lazyre
+
 MAX_PATTERN_CHARS = 8192
 """Longer patterns are not compiled (the longest in SchemaStore's common schemas is 250)."""
 
@@ -54,7 +56,7 @@ def regex_problem(pattern: str) -> str | None:
     return problem or "not a regular expression"
 
 
-_IDENTITY_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_IDENTITY_ESCAPE = lazyre.compile(r"\\(.)", re.DOTALL)
 _SYNTAX_CHARACTERS = frozenset("^$\\.*+?()[]{}|/")
 
 

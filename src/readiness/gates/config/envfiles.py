@@ -13,10 +13,10 @@ env schema: a JSON Schema object whose `properties` are the variable names.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.config import ecma
 from readiness.yamlpos import Pos
 
@@ -45,7 +45,7 @@ class EnvParseIssue:
     """The line, shortened."""
 
 
-_NAME_IN_LINE = re.compile(r"^(\s*(?:export\s+)?)(['\"]?)([^=\s'\"#]+)")
+_NAME_IN_LINE = lazyre.compile(r"^(\s*(?:export\s+)?)(['\"]?)([^=\s'\"#]+)")
 
 
 def parse_dotenv(text: str) -> tuple[list[EnvVar], list[EnvParseIssue]]:

@@ -18,11 +18,11 @@ builds a grammar on import).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.config import ecma
 
 _DRAFT4 = ("email", "idn-email", "ipv4", "ipv6", "hostname", "uri", "date-time", "regex")
@@ -48,7 +48,7 @@ _RS_CLASS = {"draft-04": "Draft4Validator", "draft-06": "Draft6Validator", "draf
              "2019-09": "Draft201909Validator", "2020-12": "Draft202012Validator"}
 _CSS21_COLORS = frozenset({"aqua", "black", "blue", "fuchsia", "gray", "green", "lime", "maroon", "navy",
                            "olive", "orange", "purple", "red", "silver", "teal", "white", "yellow"})
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}\Z")
+_HEX_COLOR = lazyre.compile(r"#(?:[0-9a-fA-F]{3}){1,2}\Z")
 
 Check = Callable[[object], bool]
 

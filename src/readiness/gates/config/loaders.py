@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.errors import value_problem
 from readiness.yamlpos import Core, Pos, YamlError, load_all
 
@@ -185,8 +186,8 @@ def _parse_json(path: str, text: str) -> ParsedFile:
 
 
 _scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009 - untyped in typeshed
-_WS = re.compile(r"[ \t\n\r]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_WS = lazyre.compile(r"[ \t\n\r]*")
+_NUMBER = lazyre.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
@@ -303,12 +304,12 @@ def _json_positions(text: str) -> list[Positions]:
 
 
 # TOML -------------------------------------------------------------------------------------------
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_AT = lazyre.compile(r"\(at line (\d+), column (\d+)\)")
 MAX_SCAN_LINE = 65_536
 """TOML lines longer than this are not scanned for keys (their values are placed at their table)."""
-_TOML_KEY = re.compile(r"^([ \t]*+)((?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')"
-                       r"(?:[ \t]*+\.[ \t]*+(?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+'))*+)[ \t]*+=[ \t]*+")
-_TOML_PART = re.compile(r"[ \t]*+([A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')[ \t]*+(?:\.|$)")
+_TOML_KEY = lazyre.compile(r"^([ \t]*+)((?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')"
+                           r"(?:[ \t]*+\.[ \t]*+(?:[A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+'))*+)[ \t]*+=[ \t]*+")
+_TOML_PART = lazyre.compile(r"[ \t]*+([A-Za-z0-9_-]++|\"(?:[^\"\\]|\\.)*+\"|'[^']*+')[ \t]*+(?:\.|$)")
 
 
 def _parse_toml(path: str, text: str) -> ParsedFile:

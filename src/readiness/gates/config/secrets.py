@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.config.loaders import PathKey
 
 SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -52,10 +53,10 @@ CREDENTIAL_KINDS = frozenset({
 a password in a URL; a key-name guess) are `config/plaintext-secret` (high)."""
 PRIVATE_KEY_HEADER = next(pattern for kind, pattern in SHAPES if kind == "private key block")
 """A PEM private key's BEGIN line."""
-_FAKE_WORDS = re.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
-_PEM_BODY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
-                       r"(?P<body>[A-Za-z0-9+/=\s]*)")
-_ANY_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
+_FAKE_WORDS = lazyre.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
+_PEM_BODY = lazyre.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
+                           r"(?P<body>[A-Za-z0-9+/=\s]*)")
+_ANY_SHAPE = lazyre.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
 _SHAPE_HINTS = ("-----BEGIN ", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
                 "xox", "k_live_", "AIza", "eyJ", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "npm_", "pypi-AgE",
@@ -63,10 +64,10 @@ _SHAPE_HINTS = ("-----BEGIN ", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "
 """Text every match of a case-sensitive SHAPES pattern contains (the Authorization header, matched
 without regard to case, has `_AUTH_HINT`): a value holding none of them cannot match, and a few
 substring tests cost a fifth of running the joined alternation over it."""
-_AUTH_HINT = re.compile("authorization", re.IGNORECASE)
+_AUTH_HINT = lazyre.compile("authorization", re.IGNORECASE)
 MAX_SCAN_DEPTH = 256
 """How deep a config document is walked for secrets (deeper values are not scanned)."""
-_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
+_URL_PASSWORD = lazyre.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<pw>[^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
                            "credential", "credentials", "pass", "authorization"})
@@ -82,7 +83,7 @@ _PLACEHOLDER_WORDS = frozenset({
     "token", "test", "testing", "fake", "sample", "unset", "notset", "empty", "default", "xxx",
     "your-secret", "your-password", "your-token", "your-api-key", "insert-here", "fill-me",
 })
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = lazyre.compile(
     r"""^(?:
         \$\{[^}]*\}.*|\$\([^)]*\).*|\$[A-Za-z_][A-Za-z0-9_]*     # ${VAR}, $(cmd), $VAR
       | \{\{.*\}\}|\{%.*%\}|<%.*%>                                 # templates
@@ -97,8 +98,8 @@ _PLACEHOLDER = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_FILE_PATH = re.compile(r"^(?:/|\./|\.\./|~/)[^\s]*$|^[\w./-]+\.(?:pem|key|crt|p12|pfx|json|txt|jks)$")
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_FILE_PATH = lazyre.compile(r"^(?:/|\./|\.\./|~/)[^\s]*$|^[\w./-]+\.(?:pem|key|crt|p12|pfx|json|txt|jks)$")
+_WORD_SPLIT = lazyre.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +145,8 @@ _MARKER_WORDS = frozenset({
 })
 """Words that make a value a stand-in wherever they appear in it (`fixme-postgres-password`,
 `get_your_key_here`, `example_pw`, `CHANGE-THIS`)."""
-_CHANGE_THIS = re.compile(r"\bchange[\s_-]*(?:this|me|it)\b", re.IGNORECASE)
-_WORDS = re.compile(r"[A-Za-z]{3,}")
+_CHANGE_THIS = lazyre.compile(r"\bchange[\s_-]*(?:this|me|it)\b", re.IGNORECASE)
+_WORDS = lazyre.compile(r"[A-Za-z]{3,}")
 
 
 def is_placeholder(value: str) -> bool:

@@ -11,11 +11,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness import lazyre
 from readiness.errors import value_problem
 from readiness.gates.deps.model import KIND_LOCK, Dependency, Parsed, Problem
 
-_NAME_LINE_RE = re.compile(r"^\s*name\s*=")
-_JSON_KEY_RE = re.compile(r'\s*("(?:[^"\\]|\\.)*")\s*:')
+_NAME_LINE_RE = lazyre.compile(r"^\s*name\s*=")
+_JSON_KEY_RE = lazyre.compile(r'\s*("(?:[^"\\]|\\.)*")\s*:')
 """A JSON object key at the start of a line (the alternatives are disjoint: linear)."""
 _LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from readiness import lazyre
 from readiness.errors import ReadinessError
 from readiness.exit_codes import ExitCode
 from readiness.gates.deps.osv_offline import MAX_RECORD_BYTES, DatabaseError, OsvDatabase, database_age
@@ -49,7 +50,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_DEADLINE = 900.0
 """Seconds for the whole download: a server that trickles bytes cannot hold the run forever."""
 _CHUNK = 256 * 1024
-_MEMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.json$")
+_MEMBER_RE = lazyre.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.json$")
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"

@@ -11,11 +11,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness import lazyre
 from readiness.gates.deps.locks import load_toml
 from readiness.gates.deps.model import KIND_PYPROJECT, Dependency, Parsed, Problem
 from readiness.gates.deps.requirements import requirement_dependency
 
-_KEY_RE = re.compile(r"""\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+_KEY_RE = lazyre.compile(r"""\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
 """A bare or simply quoted key at the start of a line (anchored, disjoint alternatives: linear)."""
 
 

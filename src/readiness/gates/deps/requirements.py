@@ -15,6 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness import lazyre
 from readiness.gates.deps.model import KIND_CONSTRAINT, KIND_REQUIREMENT, Dependency, Parsed, Problem
 from readiness.workspace import FileProblem
 
@@ -24,16 +25,16 @@ MAX_LINE_CHARS = 10_000
 MAX_LOGICAL_CHARS = 200_000
 """A `\\`-continued logical line longer than this is not parsed (pip-compile's longest hash lists are ~20k)."""
 
-_HASH_RE = re.compile(r"(?:^|\s)--hash(?:=|\s+)(\S+)")
-_PER_REQ_OPT_RE = re.compile(r"(?:^|\s)--(?:config-settings|global-option|install-option)(?:=|\s+)\S+")
-_EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_HASH_RE = lazyre.compile(r"(?:^|\s)--hash(?:=|\s+)(\S+)")
+_PER_REQ_OPT_RE = lazyre.compile(r"(?:^|\s)--(?:config-settings|global-option|install-option)(?:=|\s+)\S+")
+_EGG_RE = lazyre.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_ARCHIVE_RE = re.compile(r"\.(whl|tar\.gz|tgz|tar\.bz2|zip)$", re.IGNORECASE)
-_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
+_ARCHIVE_RE = lazyre.compile(r"\.(whl|tar\.gz|tgz|tar\.bz2|zip)$", re.IGNORECASE)
+_NAMED_URL_RE = lazyre.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 """`name @ url` / `name[extra] @ url`. One `\\s*` on each side of the optional extras: two adjacent
 `\\s*` around an optional group backtrack quadratically on a run of spaces."""
-_INCLUDE_RE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(?P<arg>.+)$")
-_EDITABLE_RE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(?P<arg>.+)$")
+_INCLUDE_RE = lazyre.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(?P<arg>.+)$")
+_EDITABLE_RE = lazyre.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(?P<arg>.+)$")
 _GLOBAL_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index", "--pre",
                 "--prefer-binary", "--require-hashes", "--trusted-host", "--only-binary", "--no-binary",
                 "--use-feature", "-Z", "--always-unzip")

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.docs.links import DocReader, broken_links, is_external, resolve_relative, split_fragment
 from readiness.gates.docs.markdown import MarkdownDoc
 from readiness.gates.docs.rules import (
@@ -70,29 +71,29 @@ STATUS_WORDS: dict[str, str] = {
 _PHRASES = {"on hold": "proposed", "in progress": "proposed", "in review": "proposed",
             "under review": "proposed", "under discussion": "proposed", "for review": "proposed",
             "not accepted": "rejected", "not approved": "rejected"}
-_NUM_NAME_RE = re.compile(r"^(?:adr[-_ ]?)?(\d{1,5})(?:[-_. ]+|(?=[A-Za-z]))(\S.*)?$", re.IGNORECASE)
-_DATE_NAME_RE = re.compile(r"^((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?([0-3]\d)[-_]\S")
+_NUM_NAME_RE = lazyre.compile(r"^(?:adr[-_ ]?)?(\d{1,5})(?:[-_. ]+|(?=[A-Za-z]))(\S.*)?$", re.IGNORECASE)
+_DATE_NAME_RE = lazyre.compile(r"^((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?([0-3]\d)[-_]\S")
 # possessive quantifiers (`*+`, `++`): a run of spaces is taken once, never re-split between two
 # neighbouring `\s*` (that backtracking was quadratic in a line's whitespace)
-_STATUS_LINE_RE = re.compile(
+_STATUS_LINE_RE = lazyre.compile(
     r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+status\s*+(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?\s*+(?P<value>.+)$",
     re.IGNORECASE)
-_STATUS_CELL_RE = re.compile(r"^\s*+\|\s*+(?:\*\*|__)?status(?:\*\*|__)?\s*+\|\s*+(?P<value>[^|]++)\|",
-                             re.IGNORECASE)
-_DATE_LINE_RE = re.compile(
+_STATUS_CELL_RE = lazyre.compile(r"^\s*+\|\s*+(?:\*\*|__)?status(?:\*\*|__)?\s*+\|\s*+(?P<value>[^|]++)\|",
+                                 re.IGNORECASE)
+_DATE_LINE_RE = lazyre.compile(
     r"^\s*+(?:[-*+|]\s*+)?(?:\*\*|__)?\s*+(?:date|decision[- ]date|decided(?: on)?|created|last[- ]updated|"
     r"updated|accepted(?: on)?|proposed(?: on)?)\s*+(?:\*\*|__)?\s*+[:：|]",
     re.IGNORECASE)
-_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
-_LINK_RE = re.compile(r"\[([^\]\[]{0,1000}+)\]\(([^)\s\[]{0,2000}+)(?:\s[^)\[]{0,1000}+)?\)")
+_YEAR_RE = lazyre.compile(r"\b(?:19|20)\d{2}\b")
+_LINK_RE = lazyre.compile(r"\[([^\]\[]{0,1000}+)\]\(([^)\s\[]{0,2000}+)(?:\s[^)\[]{0,1000}+)?\)")
 """`[text](target "title")`: bounded and deterministic (the target stops at whitespace, the title
 starts there; neither runs past the next `[`), so a line of `[](` cannot make it cubic."""
-_REF_RE = re.compile(r"(?:\badr[-_ #]?|#)0*(\d{1,5})\b|\b0*(\d{1,5})\.?\s|\b(\d{3,5})\b", re.IGNORECASE)
-_CURLY_RE = re.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>\s]*+\s[^{}\"=;<>]*+)\}(?!\})")
+_REF_RE = lazyre.compile(r"(?:\badr[-_ #]?|#)0*(\d{1,5})\b|\b0*(\d{1,5})\.?\s|\b(\d{3,5})\b", re.IGNORECASE)
+_CURLY_RE = lazyre.compile(r"(?<![{$%#\\])\{(?!\{)([A-Za-z][^{}\"=;<>\s]*+\s[^{}\"=;<>]*+)\}(?!\})")
 """`{short title of the decision}`: the first word stops at the first space, so a brace followed by
 a long run of spaces is read once (it was quadratic), and a scan never passes the next brace."""
-_INLINE_CODE_RE = re.compile(r"`+[^`]*`+")
-_MD_REF_RE = re.compile(r"(?<![\w./-])[\w./-]+\.md\b")
+_INLINE_CODE_RE = lazyre.compile(r"`+[^`]*`+")
+_MD_REF_RE = lazyre.compile(r"(?<![\w./-])[\w./-]+\.md\b")
 TEMPLATE_PHRASES = (
     "the issue motivating this decision, and any context that influences or constrains the decision",
     "the change that we're proposing or have agreed to implement",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from readiness import lazyre
 from readiness.gates.docs.links import DOC_SUFFIXES, DocReader, is_external, is_templated, resolve_relative
 from readiness.gates.docs.markdown import MarkdownDoc
 from readiness.gates.docs.rules import (
@@ -33,13 +34,13 @@ from readiness.yamlpos import PathKey, YamlDoc, YamlError, load_all
 
 YAML_SUFFIXES = (".yml", ".yaml")
 RUNBOOK_KEYS = ("runbook_url", "runbook", "runbook_link", "runbookurl", "playbook", "playbook_url")
-_GROUPS_RE = re.compile(r"^[ \t]*+(?:spec:[ \t]*+)?groups[ \t]*+:", re.MULTILINE)
-_ALERT_RE = re.compile(r"^[ \t]*+(?:-[ \t]++)?alert[ \t]*+:[ \t]*+\S", re.MULTILINE)
+_GROUPS_RE = lazyre.compile(r"^[ \t]*+(?:spec:[ \t]*+)?groups[ \t]*+:", re.MULTILINE)
+_ALERT_RE = lazyre.compile(r"^[ \t]*+(?:-[ \t]++)?alert[ \t]*+:[ \t]*+\S", re.MULTILINE)
 r"""Line starts only: `\s*` at `^` crossed newlines, so each blank line rescanned all the next ones."""
-_TEST_DIR_RE = re.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fixtures|test_data|examples?)/")
+_TEST_DIR_RE = lazyre.compile(r"(?:^|/)(?:testdata|tests?|__tests__|fixtures|test-fixtures|test_data|examples?)/")
 """Auto-detection skips test data and examples: rule files there exercise parsers or show the
 syntax, they page nobody."""
-_LINE_ANCHOR_RE = re.compile(r"^L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?$")
+_LINE_ANCHOR_RE = lazyre.compile(r"^L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?$")
 BASE_FILES_LIMIT = 64
 """At most this many rule files are read at the base to tell an alert the PR only moved or
 regenerated from one it added (two git calls each); past it, every alert in a changed file counts."""

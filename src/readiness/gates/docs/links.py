@@ -8,18 +8,18 @@ anchor of an alert's `runbook_url` may all be the same file.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from readiness import lazyre
 from readiness.gates.base import unreadable
 from readiness.gates.docs.markdown import MarkdownDoc, parse
 from readiness.gates.docs.rules import BROKEN_LINK, INVALID_FRONT_MATTER, UNREADABLE_FILE
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem, Workspace
 
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_TEMPLATED_RE = re.compile(r"\{\{|\{%|\$\{|%s|\$labels|\$value")
+_SCHEME_RE = lazyre.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_TEMPLATED_RE = lazyre.compile(r"\{\{|\{%|\$\{|%s|\$labels|\$value")
 DOC_SUFFIXES = (".md", ".mdx", ".markdown")
 
 

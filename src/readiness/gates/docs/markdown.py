@@ -17,15 +17,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.yamlpos import YamlError, load_one
 
-_FRONT_RE = re.compile(r"\A---[ \t]*\r?\n")
-_FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
-_A_TAG_RE = re.compile(r"<a\s", re.IGNORECASE)
-_ANCHOR_ATTR_RE = re.compile(r"""\b(?:name|id)[ \t\r\n]*+=[ \t\r\n]*+["']?([^"'\s>]++)""", re.IGNORECASE)
+_FRONT_RE = lazyre.compile(r"\A---[ \t]*\r?\n")
+_FRONT_END_RE = lazyre.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+_A_TAG_RE = lazyre.compile(r"<a\s", re.IGNORECASE)
+_ANCHOR_ATTR_RE = lazyre.compile(r"""\b(?:name|id)[ \t\r\n]*+=[ \t\r\n]*+["']?([^"'\s>]++)""", re.IGNORECASE)
 MAX_TAG_CHARS = 2048
 """An `<a ...>` tag is read up to this many characters (its attributes are in there)."""
-_SIMPLE_KEY_RE = re.compile(r"^([A-Za-z][\w-]*+)[ \t]*+:(.*)$")
+_SIMPLE_KEY_RE = lazyre.compile(r"^([A-Za-z][\w-]*+)[ \t]*+:(.*)$")
 MAX_FRONT_MATTER_LINES = 400
 
 

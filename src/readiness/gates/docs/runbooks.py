@@ -18,9 +18,9 @@ synonym stems, so "Troubleshooting", "How to roll back" or "Remediation steps" a
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Sequence
 
+from readiness import lazyre
 from readiness.gates.docs.links import DocReader, broken_links
 from readiness.gates.docs.markdown import Heading, MarkdownDoc
 from readiness.gates.docs.rules import RUNBOOK_MISSING_SECTION, RUNBOOK_NOT_ACTIONABLE, RUNBOOK_PLACEHOLDER
@@ -64,9 +64,9 @@ STEP_TOOLS = frozenset({
     "fly", "gh", "jq", "pg_dump", "pg_restore", "mongosh", "celery", "sudo",
 })
 """Command-line tools a step may start with, written without code formatting ("helm rollback api")."""
-_FIRST_WORD = re.compile(r"^\W{0,8}(?:\d{1,3}[.)]\s{0,8})?([A-Za-z][A-Za-z_-]{0,40})")
-_URL = re.compile(r"\bhttps?://\S")
-_CLAUSE = re.compile(r"[.;:,!?]\s")
+_FIRST_WORD = lazyre.compile(r"^\W{0,8}(?:\d{1,3}[.)]\s{0,8})?([A-Za-z][A-Za-z_-]{0,40})")
+_URL = lazyre.compile(r"\bhttps?://\S")
+_CLAUSE = lazyre.compile(r"[.;:,!?]\s")
 MAX_CLAUSE_SCAN = 2000
 """Only the start of a long line is read for instructions."""
 

@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from readiness import lazyre
 from readiness.gates.docs.markdown import Heading, MarkdownDoc
 
-_WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+_WORD_RE = lazyre.compile(r"[^\W\d_]+", re.UNICODE)
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     # ADRs: Nygard and MADR names, plus what real decision logs call them
@@ -39,7 +40,7 @@ DISPLAY = {"context": "Context (or Context and Problem Statement)",
            "consequences": "Consequences (or Pros and Cons)",
            "mitigation": "Mitigation or Rollback"}
 
-_EXCLUDED = re.compile(r"\bdecision[- ]?(?:driver|maker)s?\b")
+_EXCLUDED = lazyre.compile(r"\bdecision[- ]?(?:driver|maker)s?\b")
 
 PLACEHOLDER_WORDS = frozenset({
     "todo", "tbd", "tba", "tbc", "fixme", "wip", "xxx", "placeholder", "coming", "soon", "later",

@@ -9,23 +9,24 @@ import hashlib
 import re
 from collections import deque
 
+from readiness import lazyre
 from readiness.gates.base import GateContext
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import MIGRATION_DIRS
 from readiness.model import Finding, Location
 from readiness.workspace import FileProblem
 
-_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+_COMMENT = lazyre.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
 """Go, Java and Kotlin comments: `extends /* x */ BaseJavaMigration` and `goose.` then a comment."""
-_GOOSE = re.compile(r"\b(?:AddMigration|AddNamedMigration|NewGoMigration|SetGlobalMigrations|GoFunc)\w*\b")
+_GOOSE = lazyre.compile(r"\b(?:AddMigration|AddNamedMigration|NewGoMigration|SetGlobalMigrations|GoFunc)\w*\b")
 """What registers a goose Go migration, however goose is imported (an alias, a dot import)."""
-_GOOSE_IMPORT = re.compile(r'"github\.com/pressly/goose(?:/v\d+)?"')
-_FLYWAY = re.compile(r"\b(?:BaseJavaMigration|JavaMigration)\b")
+_GOOSE_IMPORT = lazyre.compile(r'"github\.com/pressly/goose(?:/v\d+)?"')
+_FLYWAY = lazyre.compile(r"\b(?:BaseJavaMigration|JavaMigration)\b")
 """What makes a Java or Kotlin class a Flyway migration, by any spelling (qualified, after a comment)."""
-_NAMED = re.compile(r"(?:^|/)(?:[VRU][^/]*__[^/]*\.(?:java|kt)|\d+_[^/]*\.go)$")
+_NAMED = lazyre.compile(r"(?:^|/)(?:[VRU][^/]*__[^/]*\.(?:java|kt)|\d+_[^/]*\.go)$")
 """A file named as the runner names a code migration (`V2__Drop.java`, `00002_drop.go`): a class that
 extends the team's own base class, or registers through a helper package, mentions neither."""
-_TESTS = re.compile(r"(?:^|/)(?:src/test|tests?)/", re.IGNORECASE)
+_TESTS = lazyre.compile(r"(?:^|/)(?:src/test|tests?)/", re.IGNORECASE)
 """Test sources: the runner never loads a migration from them (`V57__BackfillTest.java`)."""
 _CODE_EXTENSIONS = (".go", ".java", ".kt")
 

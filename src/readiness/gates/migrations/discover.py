@@ -58,21 +58,22 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from readiness import lazyre
 from readiness.gates.migrations import lbdoc
 from readiness.workspace import DEFAULT_EXCLUDE_DIRS, SKIP_DIRS, FileProblem, Workspace, matches
 
-FLYWAY_UP = re.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
-FLYWAY_UNDO = re.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
-FLYWAY_REPEATABLE = re.compile(r"^R__.+\.(?i:sql)$")
-GOLANG = re.compile(r"^\d+_.*\.(?P<dir>up|down)\.(?P<ext>[^.]+)$")
+FLYWAY_UP = lazyre.compile(r"^[Vv](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
+FLYWAY_UNDO = lazyre.compile(r"^[Uu](?P<ver>\d[\w.]*?)__.+\.(?i:sql)$")
+FLYWAY_REPEATABLE = lazyre.compile(r"^R__.+\.(?i:sql)$")
+GOLANG = lazyre.compile(r"^\d+_.*\.(?P<dir>up|down)\.(?P<ext>[^.]+)$")
 """golang-migrate's own name pattern: it applies `<ver>_<name>.up.<any extension>` from its directory."""
-OTHER_DIALECT = re.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
+OTHER_DIALECT = lazyre.compile(r"\.(mysql|mariadb|sqlite3?|cockroach(db)?|mssql|sqlserver|oracle|tidb)\.", re.I)
 OTHER_DIALECT_DIR = frozenset({"mysql", "mariadb", "h2", "hsqldb", "hsql", "sqlite", "sqlite3", "mssql", "sqlserver",
                                "sql_server", "oracle", "db2", "derby", "tidb", "cockroach", "cockroachdb",
                                "clickhouse", "snowflake", "firebird", "informix", "sybase"})
 """Directory names that hold another database's migrations (`migrations/h2/`, `db/migration/mysql/`
 beside `.../postgres/`): skipped by the automatic search."""
-DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
+DJANGO_NAME = lazyre.compile(r"^\d{4}_\w+\.py$")
 MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "db_migrations", "sql_migrations",
                             "changelog", "changelogs", "changesets", "liquibase"})
 NO_DOWN_FORMATS = frozenset({"prisma", "supabase", "sql", "flyway-repeatable"})
@@ -103,8 +104,8 @@ def _other_dialect_dir(part: str) -> bool:
     return low in OTHER_DIALECT_DIR or any(w in OTHER_DIALECT_DIR for w in _WORDS.split(low))
 
 
-_WORDS = re.compile(r"[-_. ]+")
-_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_WORDS = lazyre.compile(r"[-_. ]+")
+_SQL_COMMENT = lazyre.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _GENERIC_NAMES = frozenset({"up.sql", "down.sql", "migration.sql"})
 """Names every migration of a layout has (diesel, Prisma): the directory above tells them apart."""
 
@@ -298,7 +299,7 @@ def _flyway_configured(out: list[Candidate], files: Sequence[str], pr_files: Ite
     return out
 
 
-_ALEMBIC_DIRS = re.compile(r"^[ \t]*(script_location|version_locations)[ \t]*[=:][ \t]*([^\n#;]*)", re.MULTILINE)
+_ALEMBIC_DIRS = lazyre.compile(r"^[ \t]*(script_location|version_locations)[ \t]*[=:][ \t]*([^\n#;]*)", re.MULTILINE)
 MAX_ALEMBIC_INIS = 20
 
 
@@ -335,8 +336,8 @@ def _alembic_located(ws: Workspace, out: list[Candidate], files: Sequence[str],
     return out
 
 
-_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
-_AUTOCOMMIT_INFIX = re.compile(r"\.autocommit(?=\.up\.sql$)")
+_POSTGRES_INFIX = lazyre.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
+_AUTOCOMMIT_INFIX = lazyre.compile(r"\.autocommit(?=\.up\.sql$)")
 
 
 def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
@@ -353,9 +354,9 @@ def _postgres_chosen(cands: list[Candidate]) -> list[Candidate]:
             or ident(c) not in specific]
 
 
-_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\b", re.MULTILINE)
-_DJANGO = re.compile(r"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.MULTILINE)
+_REVISION = lazyre.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+_DOWN_REVISION = lazyre.compile(r"^down_revision\b", re.MULTILINE)
+_DJANGO = lazyre.compile(r"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.MULTILINE)
 _SNIFF_BYTES = 256 * 1024
 
 
@@ -373,8 +374,8 @@ def _python_migration(ws: Workspace, path: str) -> bool:
     return "def upgrade" in head and _REVISION.search(head) is not None and _DOWN_REVISION.search(head) is not None
 
 
-_SQL_MARKER = re.compile(r"^[ \t]*--[ \t]*(?:\+goose[ \t]+(?i:up)\b|migrate:up\b|liquibase[ \t]+formatted[ \t]+sql\b)",
-                         re.MULTILINE)
+_SQL_MARKER = lazyre.compile(
+    r"^[ \t]*--[ \t]*(?:\+goose[ \t]+(?i:up)\b|migrate:up\b|liquibase[ \t]+formatted[ \t]+sql\b)", re.MULTILINE)
 """The first line of a goose (`-- +goose Up`), dbmate (`-- migrate:up`) or Liquibase formatted SQL file."""
 
 
@@ -401,8 +402,8 @@ def _changelogs(ws: Workspace, paths: Iterable[str]) -> Iterator[Candidate]:
             yield Candidate(path=path, format=fmt)
 
 
-_SQITCH_DIR = re.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir|extension)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
-                         re.MULTILINE | re.IGNORECASE)
+_SQITCH_DIR = lazyre.compile(r"^[ \t]*(top_dir|deploy_dir|revert_dir|extension)[ \t]*=[ \t]*\"?([^\"\n;#]*)",
+                             re.MULTILINE | re.IGNORECASE)
 MAX_SQITCH_CONFS = 50
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations import djangoshape, pymodules
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
@@ -765,7 +766,7 @@ def _together_value(node: ast.expr | None) -> frozenset[tuple[str, ...]]:
     return frozenset(out)
 
 
-_LABEL = re.compile(r"^\s+label\s*=\s*[\"']([A-Za-z_]\w*)[\"']", re.MULTILINE)
+_LABEL = lazyre.compile(r"^\s+label\s*=\s*[\"']([A-Za-z_]\w*)[\"']", re.MULTILINE)
 """An AppConfig's `label = "wagtailcore"` (tables are `<label>_<model>`)."""
 _FRAMEWORK_SQL = frozenset({"sequence_reset_sql", "sequence_reset_by_name_sql"})
 """Django's own SQL builders whose statements only reset sequences (`SELECT setval(...)`)."""

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations.ops import Action
 
 _MAX_DEPTH = 40
@@ -247,7 +248,7 @@ def _stringish(node: ast.Call) -> bool:
     return name not in CORE_CALLS and not _core_chain(node)
 
 
-_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*\d*(?:\.\d+)?(?P<kind>[sdirfx%])")
+_PERCENT = lazyre.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*\d*(?:\.\d+)?(?P<kind>[sdirfx%])")
 
 
 def _percent(fmt: str, args: list[Folded]) -> Folded:
@@ -562,7 +563,7 @@ def _fold_sql(node: Any, consts: Mapping[str, str], depth: int) -> Folded:
     return _unknown("expr")
 
 
-_SQL_FORMAT = re.compile(r"%(?:(?P<pos>\d+)\$)?-?\d*(?P<kind>[sIL%])")
+_SQL_FORMAT = lazyre.compile(r"%(?:(?P<pos>\d+)\$)?-?\d*(?P<kind>[sIL%])")
 
 
 def _sql_format(fmt: str, args: list[Folded]) -> Folded:

@@ -22,25 +22,29 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
+from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, Op
 
 if TYPE_CHECKING:
     from readiness.gates.migrations.sql import Statement
 
-_HINT = re.compile(r"client_encoding|set_config|\bNAMES\b", re.IGNORECASE)
+_HINT = lazyre.compile(r"client_encoding|set_config|\bNAMES\b", re.IGNORECASE)
 """Cheap test: statements without any of these words cannot change the client encoding."""
+_HINT_WORDS = ("client_encoding", "set_config", "names")
+"""What `_HINT` needs (`may_mention` first: most statements name none of them)."""
 _LITERAL = r"(?:[EN]?'(?:[^']|'')*')"
 """A string constant (a dollar-quoted one is read as a computed value: it fails closed)."""
 _VALUE = rf"(?:{_LITERAL}|[\w$.\"]+)"
-_ASSIGN = re.compile(rf"\bclient_encoding\s*(?:=|\bTO\b)\s*(?P<v>{_VALUE})?", re.IGNORECASE | re.DOTALL)
+_ASSIGN = lazyre.compile(rf"\bclient_encoding\s*(?:=|\bTO\b)\s*(?P<v>{_VALUE})?", re.IGNORECASE | re.DOTALL)
 """`client_encoding = x` / `client_encoding TO x` outside a SET statement (ALTER ROLE/DATABASE ...
 SET, a function's SET clause); a SET statement (`SET NAMES x` too) is read from its tree."""
-_NAMES = re.compile(rf"SET\s+(?:(?:SESSION|LOCAL)\s+)?NAMES\b\s*(?P<v>{_VALUE})?", re.IGNORECASE | re.DOTALL)
+_NAMES = lazyre.compile(rf"SET\s+(?:(?:SESSION|LOCAL)\s+)?NAMES\b\s*(?P<v>{_VALUE})?", re.IGNORECASE | re.DOTALL)
 """`SET NAMES x` read without a tree (at the statement's start)."""
-_SET_CONFIG = re.compile(rf"\bset_config\s*\(\s*(?P<name>{_LITERAL})?(?:\s*,\s*(?P<v>{_LITERAL})?)?",
-                         re.IGNORECASE | re.DOTALL)
-_SETTINGS = re.compile(r"\bpg_settings\b", re.IGNORECASE)
-_SETTING_VALUE = re.compile(rf"\bsetting\s*=\s*(?P<v>{_LITERAL})?", re.IGNORECASE | re.DOTALL)
+_SET_CONFIG = lazyre.compile(rf"\bset_config\s*\(\s*(?P<name>{_LITERAL})?(?:\s*,\s*(?P<v>{_LITERAL})?)?",
+                             re.IGNORECASE | re.DOTALL)
+_SETTINGS = lazyre.compile(r"\bpg_settings\b", re.IGNORECASE)
+_SETTING_VALUE = lazyre.compile(rf"\bsetting\s*=\s*(?P<v>{_LITERAL})?", re.IGNORECASE | re.DOTALL)
 
 SAFE = frozenset({
     "utf8", "unicode", "sqlascii", "muleinternal", "abc", "alt", "win", "tcvn", "tcvn5712", "vscii",
@@ -81,7 +85,7 @@ def client_encoding_ops(stmt: Statement) -> list[Op]:
     from readiness.gates.migrations.sql import normalize
 
     text = stmt.text
-    if _HINT.search(text) is None:
+    if not may_mention(text, _HINT_WORDS) or _HINT.search(text) is None:
         return []
     why = _why(text, stmt.node)
     if why is None:

@@ -29,22 +29,23 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.gates.migrations.runners import Unread
 from readiness.workspace import FileProblem, Workspace, decode_text
 
 if TYPE_CHECKING:
     from readiness.gates.base import GateContext
 
-_CONF_NAME = re.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.(?:properties|ya?ml))$",
+_CONF_NAME = lazyre.compile(r"^(?:flyway[\w.-]*\.(?:conf|toml|properties)|application[\w.-]*\.(?:properties|ya?ml))$",
                         re.I)
-_SPRING_YAML = re.compile(r"^application[\w.-]*\.ya?ml$", re.I)
+_SPRING_YAML = lazyre.compile(r"^application[\w.-]*\.ya?ml$", re.I)
 """Spring Boot's YAML configuration (`application.yml`, `application-<profile>.yaml`): every document
 of it (one per profile) sets `spring.flyway.*` as `application.properties` does."""
 _YAML_NODES = 20_000
 """Nodes read from one Spring YAML file, at most (aliases count each time they are expanded)."""
-_KEY = re.compile(r"^\s*(?:spring\.)?flyway\.([\w.:-]+)\s*[=:]\s*(.*?)\s*$", re.I)
+_KEY = lazyre.compile(r"^\s*(?:spring\.)?flyway\.([\w.:-]+)\s*[=:]\s*(.*?)\s*$", re.I)
 _PLACEHOLDER_KEY = "placeholders."
-_SIMPLE = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
+_SIMPLE = lazyre.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
 """A value that can only stand where a name stands: judging it as a name is judging what runs."""
 _MAX_FILE = 256 * 1024
 _MAX_VALUES = 50
@@ -136,7 +137,7 @@ class FlywayConf:
         return out
 
 
-_FLYWAY_KEY = re.compile(r"(?:spring\.)?flyway\.(.+)", re.I)
+_FLYWAY_KEY = lazyre.compile(r"(?:spring\.)?flyway\.(.+)", re.I)
 
 
 def _conf_pairs(text: str) -> Iterable[tuple[str, str]]:
@@ -205,7 +206,7 @@ def _merge(confs: Iterable[FlywayConf]) -> FlywayConf:
     return out
 
 
-_DEFAULT_PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
+_DEFAULT_PLACEHOLDER = lazyre.compile(r"\$\{([^{}\n'\"]{1,200})\}")
 
 
 class Flyway:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import replace
 
 from readiness.gates.base import GateContext, GateOutcome, unreadable
@@ -170,7 +170,7 @@ class MigrationsGate:
         explicit_lt = settings.require_lock_timeout
         require_lt = bool(explicit_lt) if explicit_lt is not None else not an.python
         runner = an.runner or BY_FORMAT.get(an.fmt)
-        built: frozenset[str] = frozenset()
+        built: Container[str] = frozenset()
         if not an.python and any(o.action is Action.DROP_OBJECT and Flag.CASCADE in o.flags for o in an.ops):
             # what a CASCADE may take with it: the generated columns and types built from the dropped object
             text = "\n".join(dict.fromkeys(o.evidence for o in an.ops))

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations.lbprops import several_values
 from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres
 
@@ -39,9 +40,9 @@ SNIFF_BYTES = 4096
 STRUCTURED = frozenset({"liquibase-xml", "liquibase-yaml", "liquibase-json"})
 """Candidate formats of the changelogs read here."""
 
-_ROOT_XML = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?databaseChangeLog[\s>/]")
-_ROOT_YAML = re.compile(r"^databaseChangeLog[ \t]*:", re.MULTILINE)
-_ROOT_JSON = re.compile(r"\A\s*\{\s*\"databaseChangeLog\"\s*:")
+_ROOT_XML = lazyre.compile(r"<(?:[A-Za-z_][\w.-]*:)?databaseChangeLog[\s>/]")
+_ROOT_YAML = lazyre.compile(r"^databaseChangeLog[ \t]*:", re.MULTILINE)
+_ROOT_JSON = lazyre.compile(r"\A\s*\{\s*\"databaseChangeLog\"\s*:")
 _SUFFIXES = {".xml": "liquibase-xml", ".yaml": "liquibase-yaml", ".yml": "liquibase-yaml", ".json": "liquibase-json"}
 
 
@@ -222,15 +223,15 @@ def _scalar(v: Any) -> str:
 
 
 # -- changes to SQL -----------------------------------------------------------------------------
-_TYPE = re.compile(r"^(?:[a-z_][\w$]*|double precision|character varying|bit varying)"
-                   r"(?: ?\(\s*\d+\s*(?:,\s*\d+\s*)?\))?(?: with(?:out)? time zone)?(?: ?\[\])?$")
+_TYPE = lazyre.compile(r"^(?:[a-z_][\w$]*|double precision|character varying|bit varying)"
+                       r"(?: ?\(\s*\d+\s*(?:,\s*\d+\s*)?\))?(?: with(?:out)? time zone)?(?: ?\[\])?$")
 """A type as PostgreSQL's parser takes it; anything else (a `${placeholder}`, `int; DROP ...`) is sent as text."""
-_ZONE = re.compile(r"\b(with(?:out)?) ?time ?zone\b")
+_ZONE = lazyre.compile(r"\b(with(?:out)?) ?time ?zone\b")
 _TYPE_MAP = {"clob": "text", "nclob": "text", "longtext": "text", "mediumtext": "text", "tinytext": "text",
              "blob": "bytea", "longblob": "bytea", "varbinary": "bytea", "binary": "bytea", "datetime": "timestamp",
              "tinyint": "smallint", "nvarchar": "varchar", "nchar": "char", "number": "numeric",
              "currency": "money", "double": "double precision", "java.sql.types.varchar": "varchar"}
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_NUMBER = lazyre.compile(r"^-?\d+(?:\.\d+)?$")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 
 
@@ -265,8 +266,8 @@ def _truthy(v: str | None) -> bool:
     return (v or "").strip().lower() in _TRUE
 
 
-_NOW = re.compile(r"(?i)\s*(?:current_timestamp|now|localtimestamp|sysdate|getdate|current_datetime|systimestamp)"
-                  r"\s*(?:\(\s*\))?\s*")
+_NOW = lazyre.compile(r"(?i)\s*(?:current_timestamp|now|localtimestamp|sysdate|getdate|current_datetime|systimestamp)"
+                      r"\s*(?:\(\s*\))?\s*")
 """The current-time functions Liquibase sends as PostgreSQL's `now()` whatever their spelling."""
 
 
@@ -342,7 +343,7 @@ def _columns(node: Node) -> list[Node]:
     return [k for k in node.kids if k.kind == "column"]
 
 
-_WHERE_PARAM = re.compile(r"(?<![:\w]):(?:name|value)\b")
+_WHERE_PARAM = lazyre.compile(r"(?<![:\w]):(?:name|value)\b")
 """The `:name` / `:value` tokens Liquibase fills from `<whereParams>`."""
 
 

@@ -20,12 +20,16 @@ from __future__ import annotations
 import json
 import re
 
+from readiness import lazyre
+from readiness.gates.migrations.mentions import may_mention
+
 SETTING = "standard_conforming_strings"
 _MAX_BODY_DEPTH = 8
 """Dollar-quoted bodies inside bodies looked into; a deeper one holding `\\'` counts as read differently."""
 _ON = frozenset({"on", "o", "t", "tr", "tru", "true", "y", "ye", "yes", "1", "default"})
 """Values (PostgreSQL's parse_bool prefixes) that leave standard strings on."""
-_MENTION = re.compile(rf"{SETTING}|u&\"", re.IGNORECASE)
+_MENTION = lazyre.compile(rf"{SETTING}|u&\"", re.IGNORECASE)
+_MENTION_WORDS = (SETTING, 'u&"')
 
 
 def ambiguous_string(text: str, depth: int = 0) -> int | None:
@@ -90,7 +94,7 @@ def turns_off_standard_strings(text: str, node: dict[str, object] | None) -> boo
     (`set_config('standard_conforming_strings', ...)`, an UPDATE of pg_settings)."""
     if node is not None and "VariableSetStmt" in node:
         return _set_off(node["VariableSetStmt"])
-    if _MENTION.search(text) is None:
+    if not may_mention(text, _MENTION_WORDS) or _MENTION.search(text) is None:
         return False
     from pglast import parser
 

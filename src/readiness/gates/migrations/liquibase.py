@@ -36,24 +36,25 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from readiness import lazyre
 from readiness.workspace import FileProblem, Workspace
 
-HEADER = re.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
-_CHANGESET = re.compile(r"(?:^|(?<=\r))[ \t\x0b\f]*--[ \t\x0b\f]*changeset[ \t\x0b\f]+(?P<ident>\S+)"
-                        r"(?P<attrs>[^\n\r]*)(?=[\r\n]|\Z)", re.IGNORECASE | re.MULTILINE)
+HEADER = lazyre.compile(r"\A\s*--\s*liquibase\s+formatted\b", re.IGNORECASE)
+_CHANGESET = lazyre.compile(r"(?:^|(?<=\r))[ \t\x0b\f]*--[ \t\x0b\f]*changeset[ \t\x0b\f]+(?P<ident>\S+)"
+                            r"(?P<attrs>[^\n\r]*)(?=[\r\n]|\Z)", re.IGNORECASE | re.MULTILINE)
 """A changeset line as Liquibase reads it: Java's `\\s` (form feed and vertical tab too) around the
 words, and a line that starts after a lone CR (`BufferedReader.readLine` ends a line there)."""
-_ROLLBACK_LINE = re.compile(r"^(?P<lead>[ \t]*--[ \t]*rollback[ \t])(?P<sql>[^\n]*)$", re.IGNORECASE)
-_ROLLBACK_OPEN = re.compile(r"^[ \t]*/\*[ \t]*liquibase[ \t]+rollback\b", re.IGNORECASE)
-_DBMS = re.compile(r"dbms:", re.IGNORECASE | re.ASCII)
-_DBMS_VALUE = re.compile(r"[^,][A-Za-z0-9_!,]+")
-_RUN_IN_TRANSACTION = re.compile(r"runInTransaction:", re.IGNORECASE | re.ASCII)
-_WORD = re.compile(r"[A-Za-z0-9_]+")
+_ROLLBACK_LINE = lazyre.compile(r"^(?P<lead>[ \t]*--[ \t]*rollback[ \t])(?P<sql>[^\n]*)$", re.IGNORECASE)
+_ROLLBACK_OPEN = lazyre.compile(r"^[ \t]*/\*[ \t]*liquibase[ \t]+rollback\b", re.IGNORECASE)
+_DBMS = lazyre.compile(r"dbms:", re.IGNORECASE | re.ASCII)
+_DBMS_VALUE = lazyre.compile(r"[^,][A-Za-z0-9_!,]+")
+_RUN_IN_TRANSACTION = lazyre.compile(r"runInTransaction:", re.IGNORECASE | re.ASCII)
+_WORD = lazyre.compile(r"[A-Za-z0-9_]+")
 _JAVA_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
 """Java's `.` does not match these, so a changeset line holding one matches none of Liquibase's
 `.*key:(value).*` attribute patterns."""
-_PRECONDITION = re.compile(r"[ \t\n\x0b\f\r]*--[ \t\n\x0b\f\r]*precondition-sql-check (?P<body>.*)",
-                           re.IGNORECASE | re.ASCII)
+_PRECONDITION = lazyre.compile(r"[ \t\n\x0b\f\r]*--[ \t\n\x0b\f\r]*precondition-sql-check (?P<body>.*)",
+                               re.IGNORECASE | re.ASCII)
 _CHECK_SQL = (re.compile(r"(?:expectedResult:)?[A-Za-z0-9_]+ (?P<sql>.*)", re.IGNORECASE),
               re.compile(r"(?:expectedResult:)?'[^']+' (?P<sql>.*)", re.IGNORECASE),
               re.compile(r'(?:expectedResult:)?"[^"]+" (?P<sql>.*)', re.IGNORECASE))
@@ -65,7 +66,7 @@ _NOT_POSTGRES = frozenset({
     "sapdb", "snowflake", "spanner", "sqlite", "sybase", "teradata", "vertica"})
 """Liquibase's short names of databases that are not PostgreSQL: a `dbms:` value naming only these
 skips the changeset here. Any other value (a misspelling, `edb`, a placeholder) may be PostgreSQL."""
-_NO_ROLLBACK = re.compile(r"^\s*(?:empty|not\s+required)\s*;?\s*$", re.IGNORECASE)
+_NO_ROLLBACK = lazyre.compile(r"^\s*(?:empty|not\s+required)\s*;?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,11 +201,11 @@ def _rollback(body: str) -> tuple[str, str]:
     return "\n".join(kept), "present"
 
 
-FLYWAY_CALLBACK = re.compile(r"^(?:(?:before|after)[A-Z][A-Za-z]*|createSchema)(?:__.*)?\.(?i:sql)$")
+FLYWAY_CALLBACK = lazyre.compile(r"^(?:(?:before|after)[A-Z][A-Za-z]*|createSchema)(?:__.*)?\.(?i:sql)$")
 """Flyway's SQL callbacks (`afterMigrate.sql`, `beforeEachMigrate__x.sql`): Flyway runs them too."""
 _FLYWAY_CONFIG = frozenset({"flyway.conf", "flyway.toml"})
-_LIQUIBASE_CHANGELOG = re.compile(r"(?i)(?:changelog|changeset|liquibase)[^/]*\.(?:xml|ya?ml|json|sql)$")
-_SPRING_CONFIG = re.compile(r"(?i)^application[\w.-]*\.(?:properties|ya?ml)$")
+_LIQUIBASE_CHANGELOG = lazyre.compile(r"(?i)(?:changelog|changeset|liquibase)[^/]*\.(?:xml|ya?ml|json|sql)$")
+_SPRING_CONFIG = lazyre.compile(r"(?i)^application[\w.-]*\.(?:properties|ya?ml)$")
 """Spring Boot's configuration: `spring.liquibase.change-log` names the master changelog it runs."""
 _MAX_READS = 64
 """Files read, at most, to decide who runs one file (a bound on what a PR can make the gate read)."""

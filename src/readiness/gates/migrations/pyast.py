@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations import pgtree, sql
 from readiness.gates.migrations.dynamic import Scope, core_statement, fold_python
 from readiness.gates.migrations.ops import Action, Op
@@ -161,7 +162,7 @@ def embedded_sql(src: Source, node: ast.AST | None, result: PyResult, *, autocom
     return True
 
 
-_BINDS = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s|%%")
+_BINDS = lazyre.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s|%%")
 """Bind parameters the database driver fills in before PostgreSQL sees the text: SQLAlchemy's
 `:name` (text(), op.execute), the DB-API's `%s` / `%(name)s` (cursor.execute, RunSQL with params)."""
 
@@ -237,7 +238,7 @@ def is_empty_body(body: list[ast.stmt]) -> bool:
 
 _POSTGRES = frozenset({"postgresql", "postgres"})
 _DIALECTS = ("postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "cockroach")
-_DATABASE_NAME = re.compile(r"(?:^|\.)(?:vendor|dialect\.name|engine\.name|dialect)$")
+_DATABASE_NAME = lazyre.compile(r"(?:^|\.)(?:vendor|dialect\.name|engine\.name|dialect)$")
 
 
 def postgres_branch(test: ast.expr) -> str | None:

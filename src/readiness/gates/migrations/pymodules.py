@@ -6,13 +6,13 @@ package, and to see whether the code it reaches can touch the database."""
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
+from readiness import lazyre
 from readiness.gates.migrations.dynamic import _statements
 from readiness.workspace import FileProblem, Workspace
 
-_DATABASE = re.compile(r"\balembic\b|get_bind\b|\.execute\s*\(|\bdrop_all\b|\bop\.\w+\s*\(|\bDrop[A-Z]\w*\s*\(")
+_DATABASE = lazyre.compile(r"\balembic\b|get_bind\b|\.execute\s*\(|\bdrop_all\b|\bop\.\w+\s*\(|\bDrop[A-Z]\w*\s*\(")
 """Text that shows a module can run SQL of its own in a migration (Alembic's op, the connection,
 execute, a metadata's drop_all, SQLAlchemy's DDL elements)."""
 _MAX_BYTES = 1024 * 1024

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from readiness import lazyre
 from readiness.gates.migrations import liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import TxMode as StaticMode
@@ -105,8 +106,8 @@ DATA_LOSS_RULES = frozenset({R.DROP_TABLE.id, R.DROP_COLUMN.id, R.TRUNCATE.id, R
 """Static rules whose harm is data lost, not a lock: what replay observes of locks and scans never
 downgrades them (the statement a finding points at may only wire up what deletes the data later:
 a trigger, a column DEFAULT, a rule, which the replay sees take no lock)."""
-_OPAQUE = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(DO|SELECT|CALL|PERFORM|EXECUTE|WITH|INSERT|UPDATE|DELETE"
-                     r"|VALUES)\b", re.IGNORECASE | re.DOTALL)
+_OPAQUE = lazyre.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*(DO|SELECT|CALL|PERFORM|EXECUTE|WITH|INSERT|UPDATE|DELETE"
+                         r"|VALUES)\b", re.IGNORECASE | re.DOTALL)
 """Statements whose locks the static rules cannot see: DDL run by a DO block, a function or a procedure."""
 
 
@@ -294,9 +295,9 @@ class Plan:
         return mig.down_id or mig.id
 
 
-_DECLARES_FK = re.compile(r"\b(?:REFERENCES|FOREIGN\s+KEY)\b|\bDO\b|\bEXECUTE\b", re.IGNORECASE)
+_DECLARES_FK = lazyre.compile(r"\b(?:REFERENCES|FOREIGN\s+KEY)\b|\bDO\b|\bEXECUTE\b", re.IGNORECASE)
 """A statement that can add a foreign key (or run SQL that does)."""
-_POSTGRES_INFIX = re.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
+_POSTGRES_INFIX = lazyre.compile(r"\.(?:postgres|postgresql)(?=(?:\.autocommit)?\.up\.sql$)")
 
 
 def _dialect_chosen(cands: list[Candidate], judged: set[str]) -> list[Candidate]:
@@ -310,7 +311,7 @@ def _dialect_chosen(cands: list[Candidate], judged: set[str]) -> list[Candidate]
     return [c for c in cands if c.path not in dropped]
 
 
-_LEADING_VERSION = re.compile(r"^(\d+)")
+_LEADING_VERSION = lazyre.compile(r"^(\d+)")
 
 
 def _apply_order(cand: Candidate) -> tuple[bool, tuple[int, ...], str]:
@@ -374,7 +375,7 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
     return out
 
 
-_POPX_PART = re.compile(r"^(?P<stamp>\d{14})(?P<part>\d{6})_")
+_POPX_PART = lazyre.compile(r"^(?P<stamp>\d{14})(?P<part>\d{6})_")
 
 
 def _popx_groups(read: list[tuple[int, Migration]]) -> list[list[tuple[int, Migration]]]:

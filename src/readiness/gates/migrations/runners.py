@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from readiness import lazyre
 from readiness.gates.migrations.classify import TxMode
 from readiness.workspace import FileProblem, Workspace, decode_text
 
@@ -56,27 +57,27 @@ BY_FORMAT = {
 }
 """The tool of each layout that names only one (Flyway's own per-file choice is made by the gate)."""
 
-_POPX_NAME = re.compile(r"^\d+_[^.]+(?:\.(?!autocommit\.)[a-z0-9]+)?(?P<auto>\.autocommit)?\.(?:up|down)\.sql$")
-_DIALECT_INFIX = re.compile(r"\.(?:postgres|postgresql|cockroach|mysql|sqlite3?|all)\.(?:autocommit\.)?"
-                            r"(?:up|down)\.sql$")
+_POPX_NAME = lazyre.compile(r"^\d+_[^.]+(?:\.(?!autocommit\.)[a-z0-9]+)?(?P<auto>\.autocommit)?\.(?:up|down)\.sql$")
+_DIALECT_INFIX = lazyre.compile(r"\.(?:postgres|postgresql|cockroach|mysql|sqlite3?|all)\.(?:autocommit\.)?"
+                                r"(?:up|down)\.sql$")
 _GO_REQUIRES = {
     "popx": re.compile(r"^\s*(?:require\s+|replace\s+)?github\.com/ory/x\s", re.MULTILINE),
     "pop": re.compile(r"^\s*(?:require\s+|replace\s+)?github\.com/gobuffalo/pop(?:/v\d+)?\s", re.MULTILINE),
     "golang-migrate": re.compile(r"^\s*(?:require\s+|replace\s+)?github\.com/golang-migrate/migrate(?:/v\d+)?\s",
                                  re.MULTILINE),
 }
-_SQLX = re.compile(r"^\s*(?:sqlx\s*=|\[(?:[\w.-]*\.)?dependencies\.sqlx\])", re.MULTILINE)
-_NO_TX = re.compile(r"\A\s*--\s*no-transaction\b")
-_TEMPLATE = re.compile(r'(?P<q1>")?\{\{-?(?P<body>[^{}\n]{0,500}?)-?\}\}(?P<q2>")?')
-_CONTROL = re.compile(r"\s*(if|else|end|range|with|define|block|template|break|continue)\b|\s*/\*")
-_DECLARE = re.compile(r"\$\w*\s*:?=")
-_DEFINE = re.compile(r'\{\{-?\s*(?:define|block)\s+"([^"]*)"')
-_STRING = re.compile(r'"([^"\\]*)"|`([^`]*)`')
-_QUOTES = re.compile(r"[\"`']")
-_VARIABLE = re.compile(r"\$\w")
+_SQLX = lazyre.compile(r"^\s*(?:sqlx\s*=|\[(?:[\w.-]*\.)?dependencies\.sqlx\])", re.MULTILINE)
+_NO_TX = lazyre.compile(r"\A\s*--\s*no-transaction\b")
+_TEMPLATE = lazyre.compile(r'(?P<q1>")?\{\{-?(?P<body>[^{}\n]{0,500}?)-?\}\}(?P<q2>")?')
+_CONTROL = lazyre.compile(r"\s*(if|else|end|range|with|define|block|template|break|continue)\b|\s*/\*")
+_DECLARE = lazyre.compile(r"\$\w*\s*:?=")
+_DEFINE = lazyre.compile(r'\{\{-?\s*(?:define|block)\s+"([^"]*)"')
+_STRING = lazyre.compile(r'"([^"\\]*)"|`([^`]*)`')
+_QUOTES = lazyre.compile(r"[\"`']")
+_VARIABLE = lazyre.compile(r"\$\w")
 """A template variable, which may hold a constant the file declares (`{{ $x := "..." }}`)."""
-_INDEX = re.compile(r'index\s+[.$][\w.]*(?:\s+(?:"[\w.-]*"|\d+))+')
-_LABEL = re.compile(r'"([^"]*)"|`([^`]*)`|([A-Za-z_]\w*)')
+_INDEX = lazyre.compile(r'index\s+[.$][\w.]*(?:\s+(?:"[\w.-]*"|\d+))+')
+_LABEL = lazyre.compile(r'"([^"]*)"|`([^`]*)`|([A-Za-z_]\w*)')
 _TOOL_FILE_MAX = 256 * 1024
 
 

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-_LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
-_TAIL = re.compile(r'(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}')
+from readiness import lazyre
+
+_LEADING_JUNK = lazyre.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_TAIL = lazyre.compile(r'(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}')
 
 
 class Statement(NamedTuple):
@@ -199,7 +201,7 @@ MAX_TREE_DEPTH = 300
 """JSON nesting kept when a statement's tree is too deep for `json.loads` (a 500-term expression):
 deeper subtrees become `{"Deep": {}}` (a cut list keeps one such element), which the rules read as an
 unknown expression (volatile); the statement is also reported as not wholly read (`Statement.cut`)."""
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_TOKEN = lazyre.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def loads(text: str) -> Any:
@@ -337,12 +339,12 @@ def _position(exc: Exception) -> int | None:
 
 _GO_SPACE = "[\t\n\f\r ]"
 """Go's regexp `\\s` (dbmate's markers): no vertical tab, no Unicode spaces."""
-DBMATE_UP = re.compile(rf"^--{_GO_SPACE}*migrate:up(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)", re.MULTILINE)
-DBMATE_DOWN = re.compile(rf"^--{_GO_SPACE}*migrate:down(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)$", re.MULTILINE)
+DBMATE_UP = lazyre.compile(rf"^--{_GO_SPACE}*migrate:up(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)", re.MULTILINE)
+DBMATE_DOWN = lazyre.compile(rf"^--{_GO_SPACE}*migrate:down(?:{_GO_SPACE}*$|{_GO_SPACE}+[^\t\n\f\r ]+)$", re.MULTILINE)
 """dbmate's markers exactly as dbmate reads them (pkg/dbmate/migration.go): case-sensitive, the first
 match in the raw text, and the down marker takes at most one option word (`-- migrate:down x y`,
 `-- migrate:down.` and `-- migrate:down-legacy` are not markers: dbmate runs what follows as up)."""
-GOOSE_ENVSUB = re.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
+GOOSE_ENVSUB = lazyre.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 Section = tuple[str, int]
 """A part of a file and the line it starts on."""
 
@@ -443,7 +445,7 @@ def is_goose(text: str) -> bool:
     return any(_goose_annotation(m.group(0).removesuffix("\r"))[0] == "Up" for m in _GOOSE_LINE.finditer(text))
 
 
-_GOOSE_LINE = re.compile(r"^[^\n]*\+goose[^\n]*", re.MULTILINE)
+_GOOSE_LINE = lazyre.compile(r"^[^\n]*\+goose[^\n]*", re.MULTILINE)
 
 
 def up_section(text: str) -> Section:
@@ -461,7 +463,7 @@ PLACEHOLDER_FORMATS = frozenset({"flyway", "flyway-repeatable", "sql"})
 changelogs, and goose files that say `-- +goose ENVSUB ON`). Plain `sql` files (a Liquibase
 `<sqlFile>`, a script run through a template) come from tools unknown here; `${` outside a string is
 never valid PostgreSQL, so such a file can only be a template."""
-_PLACEHOLDER = re.compile(r"\$\{([^{}\n'\"]{1,200})\}")
+_PLACEHOLDER = lazyre.compile(r"\$\{([^{}\n'\"]{1,200})\}")
 
 
 def fill_placeholders(text: str) -> str:

@@ -8,6 +8,7 @@ import enum
 import re
 from collections.abc import Sequence
 
+from readiness import lazyre
 from readiness.gates.migrations.ops import Action, Op
 
 
@@ -54,17 +55,17 @@ class TxMode(enum.StrEnum):
         return TxMode.WRAPPED if m.group(1).lower() == "true" else TxMode.AUTOCOMMIT
 
 
-_FLYWAY_NO_TX = re.compile(
+_FLYWAY_NO_TX = lazyre.compile(
     r"(?:(?:CREATE|DROP) (?:DATABASE|TABLESPACE|SUBSCRIPTION)|ALTER SYSTEM|(?:CREATE|DROP)(?: UNIQUE)? INDEX "
     r"CONCURRENTLY|REINDEX(?: VERBOSE)? (?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD ALL)\b")
 """Statement heads Flyway runs outside a transaction on PostgreSQL 12+ (flyway-database-postgresql,
 PostgreSQLParser.detectCanExecuteInTransaction); before 12 also ALTER TYPE ... ADD VALUE."""
-_FLYWAY_CONF_TX = re.compile(r"^[ \t]*(?:flyway\.)?executeInTransaction[ \t]*=[ \t]*(true|false)[ \t]*$",
-                             re.MULTILINE | re.IGNORECASE)
-_FLYWAY_HINT = re.compile(r"\b(?:CONCURRENTLY|DATABASE|TABLESPACE|SUBSCRIPTION|SYSTEM|VACUUM|DISCARD)\b",
-                          re.IGNORECASE)
+_FLYWAY_CONF_TX = lazyre.compile(r"^[ \t]*(?:flyway\.)?executeInTransaction[ \t]*=[ \t]*(true|false)[ \t]*$",
+                                 re.MULTILINE | re.IGNORECASE)
+_FLYWAY_HINT = lazyre.compile(r"\b(?:CONCURRENTLY|DATABASE|TABLESPACE|SUBSCRIPTION|SYSTEM|VACUUM|DISCARD)\b",
+                              re.IGNORECASE)
 """A cheap test before splitting: a file with none of these words is wrapped."""
-_LEADING_JUNK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_LEADING_JUNK = lazyre.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 
 
 def transactions(ops: Sequence[Op], mode: TxMode, statements: int, *, one_query: bool = False) -> list[int | None]:

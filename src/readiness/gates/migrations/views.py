@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from readiness import lazyre
 from readiness.gates.migrations.ops import Action, ObjectKind, Op
 from readiness.gates.migrations.ops import Flag as F
 
@@ -24,8 +25,13 @@ A = Action
 _DESTROYS = frozenset({A.DELETE, A.UPDATE, A.TRUNCATE})
 """What a statement on a view does to the rows of its tables (MERGE gives DELETE/UPDATE ops)."""
 _MAX_DEPTH = 16
-VIEW_HEAD = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?VIEW\b",
-                       re.IGNORECASE)
+MAX_REACHED = 20_000
+"""Views visited and operations made through views, per migration. Each DELETE/UPDATE on a view is
+followed to every table under it, so N statements on a view over N tables would make N * N
+operations (a 60 KiB file took 10 s): past this budget, a statement on a view is a `dynamic_sql`
+operation (fail closed), and the work stays linear in the file."""
+VIEW_HEAD = lazyre.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?(?:RECURSIVE\s+)?VIEW\b",
+                           re.IGNORECASE)
 """A CREATE VIEW statement (whose text `through_views` may need)."""
 
 
@@ -50,6 +56,7 @@ def through_views(ops: list[Op], texts: Mapping[str, str]) -> list[Op]:
         return ops
     views: dict[str, _View] = {}
     out: list[Op] = []
+    budget = [MAX_REACHED]
     for op in ops:
         out.append(op)
         a = op.action
@@ -61,12 +68,14 @@ def through_views(ops: list[Op], texts: Mapping[str, str]) -> list[Op]:
             elif a is A.RENAME_OBJECT and op.new_name and _short(op.column) in views:
                 views[_short(op.new_name)] = views.pop(_short(op.column))
         elif a in _DESTROYS and views and _short(op.table) in views:
-            out.extend(_reached(op, views))
+            out.extend(_reached(op, views, budget))
     return out
 
 
-def _reached(op: Op, views: dict[str, _View]) -> list[Op]:
-    """The operations `op` on a view does to the tables under it."""
+def _reached(op: Op, views: dict[str, _View], budget: list[int]) -> list[Op]:
+    """The operations `op` on a view does to the tables under it; each view visited and each operation
+    made is taken from `budget` (one list per migration), and when it runs out, `op` gets a `dynamic_sql`
+    operation instead."""
     out: list[Op] = []
     todo: list[tuple[str, bool, int]] = [(_short(op.table), F.WHERE in op.flags, 0)]
     seen: set[str] = set()
@@ -75,6 +84,11 @@ def _reached(op: Op, views: dict[str, _View]) -> list[Op]:
         if name in seen:
             continue
         seen.add(name)
+        budget[0] -= 1
+        if budget[0] < 0:
+            return [Op(action=A.DYNAMIC_SQL, detail=f"{op.action.upper()} through view {name}: more than "
+                       f"{MAX_REACHED:,} views and tables followed through views in this migration",
+                       line=op.line, col=op.col, end_line=op.end_line, evidence=op.evidence)]
         view = views[name]
         if view.read is False:
             view.read = _read(view.text)
@@ -90,6 +104,7 @@ def _reached(op: Op, views: dict[str, _View]) -> list[Op]:
             else:
                 flags = (op.flags | {F.WHERE}) if where or filtered else op.flags
                 out.append(replace(op, table=t, flags=frozenset(flags)))
+                budget[0] -= 1
     return out
 
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from readiness import lazyre
 from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
+from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op, split_relation
 from readiness.gates.migrations.transactions import TxMode, transactions
 
@@ -52,7 +54,7 @@ class Context:
     tables: Mapping[str, TableState] = field(default_factory=dict)
     """What the earlier migrations of the same directory left on the tables this one asks about
     (unqualified lower-case name -> column types, NOT NULL columns, defaults, checks); see history."""
-    built_from: frozenset[str] = frozenset()
+    built_from: Container[str] = frozenset()
     """What the directory's generated columns and base types are built from (functions, text search
     configurations: History.column_objects), when the migration drops such an object with CASCADE."""
 
@@ -64,7 +66,7 @@ _GROUPS: dict[ObjectKind | None, str] = {
 """Object kinds that share a namespace: a view and a sequence cannot have the same name."""
 
 
-_LITERAL_RE = re.compile(r"'((?:[^']|'')*)'")
+_LITERAL_RE = lazyre.compile(r"'((?:[^']|'')*)'")
 """A standard SQL string literal (a doubled quote inside it is one quote)."""
 
 
@@ -90,11 +92,11 @@ def names(name: str | None) -> tuple[str, str]:
     return full, full.rsplit(".", 1)[-1]
 
 
-_REFERENCES_RE = re.compile(r'\bREFERENCES\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+_REFERENCES_RE = lazyre.compile(r'\bREFERENCES\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
 """A foreign key's referenced table in a CREATE TABLE statement."""
-_COLLATE_RE = re.compile(r'\bCOLLATE\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
+_COLLATE_RE = lazyre.compile(r'\bCOLLATE\s+((?:"[^"]*"|[\w$]+)(?:\s*\.\s*(?:"[^"]*"|[\w$]+))?)', re.IGNORECASE)
 """A collation an ALTER COLUMN ... TYPE names."""
-_ON_DELETE_RE = re.compile(r"\bON\s+DELETE\s+(?:CASCADE|SET)\b", re.IGNORECASE)
+_ON_DELETE_RE = lazyre.compile(r"\bON\s+DELETE\s+(?:CASCADE|SET)\b", re.IGNORECASE)
 
 _ADOPTS = frozenset({"AT_AttachPartition", "AT_AddInherit"})
 """ALTER TABLE subcommands that put one table's rows under another (the partition's under its
@@ -205,13 +207,14 @@ class Objects:
         return bool(name) and any((g, n) in where for n in names(name))
 
 
-_PATH = re.compile(r"search_path|set_config", re.IGNORECASE).search
+_PATH = lazyre.compile(r"search_path|set_config", re.IGNORECASE).search
 """A statement that may change which schema an unqualified name resolves to: search_path set, reset
 or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
-_ROLE = re.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
-                   re.IGNORECASE).match
+_PATH_WORDS = ("search_path", "set_config")
+_ROLE = lazyre.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
+                       re.IGNORECASE).match
 """... or the role, which names the first schema of the default path ("$user")."""
-_PATH_LATER = re.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
+_PATH_LATER = lazyre.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
 """Statements whose `SET search_path` applies only to later sessions. (A routine's own `SET
 search_path` does count: its body, run where it is called or fired, resolves names through it.)"""
 _TEMP = "pg_temp"
@@ -261,7 +264,7 @@ class Relations:
     def after(self, op: Op, txn: int | None) -> None:
         a, table = op.action, op.table
         ev = op.evidence
-        if (_PATH(ev) or _ROLE(ev)) and not _PATH_LATER.match(ev):
+        if ((may_mention(ev, _PATH_WORDS) and _PATH(ev)) or _ROLE(ev)) and not _PATH_LATER.match(ev):
             self.path_unknown = True
         if not table:
             if op.evidence[:7].upper() == "DISCARD":  # DISCARD TEMP / ALL drops temporary tables

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from readiness import lazyre
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.checks.registry import Hit, Phase, hit, on
 from readiness.gates.migrations.ops import Action, Op
@@ -24,7 +24,7 @@ _SMALL_INTS = frozenset({"int4", "int2", "int", "integer", "smallint", "serial",
 _SEQUENCED = frozenset({F.SERIAL, F.IDENTITY})
 MAX_IDENTIFIER = 63
 """NAMEDATALEN - 1: PostgreSQL cuts longer identifiers to this many bytes."""
-_WORD = re.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]{15,}')
+_WORD = lazyre.compile(r'"(?:[^"]|"")+"|[^\W\d][\w$]{15,}')
 """Identifier-like runs that may be over 63 bytes in UTF-8 (16 characters of up to 4 bytes)."""
 
 
