@@ -7,6 +7,10 @@ SET NOT NULL scan when one is validated). `apply` is the one place that says how
 changes that state: the judge applies it statement by statement inside a migration, and `History`
 replays it over the earlier migrations of the same directory.
 
+Why over 500 lines: `apply` (how every operation changes a table's state) and `History` (that
+state replayed over a directory's earlier migrations, for every format the gate reads) are one
+contract; the name index the cross-migration questions use already lives in `nameindex.py`.
+
 Linear in the repository: every file is parsed at most once per run (migrations judged in this
 run give their operations; the others are parsed once, with a parse tree only for the table
 statements that can matter), and the replay walks each directory once, forwards, taking a copy of
