@@ -14,19 +14,7 @@ from pathlib import Path
 
 import pytest
 from sec_support import PrRepo, assert_no_defect, check
-
-INITIAL = '''from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    initial = True
-    dependencies = []
-    operations = [
-        migrations.CreateModel(name="User", fields=[("id", models.AutoField(primary_key=True)),
-                                                    ("email", models.TextField())]),
-    ]
-'''
-BASE = {"app/__init__.py": "", "app/migrations/__init__.py": "", "app/migrations/0001_initial.py": INITIAL}
+from test_django_runpython_effects import BASE  # app/migrations/0001_initial.py: the model User
 
 HEAD = '''from django.db import migrations
 {imports}
@@ -47,7 +35,7 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     "instance-method": ("", f"class H:\n    def go(self, apps, se):\n        {DROP}", "H().go", "drop-table"),
     "self-chain": ("", f"class H:\n    def go(self, apps, se):\n        self._drop(se)\n\n    def _drop(self, se):\n"
                    f"        {DROP}", "H().go", "drop-table"),
-    "partial": ("import functools", f"def forwards(apps, se, table):\n    se.execute('DROP TABLE ' + table)",
+    "partial": ("import functools", "def forwards(apps, se, table):\n    se.execute('DROP TABLE ' + table)",
                 "functools.partial(forwards, table='app_user')", "drop-table"),
     "nested-class": ("", f"class Outer:\n    class Inner:\n        @staticmethod\n        def go(apps, se):\n"
                      f"            {DROP}", "Outer.Inner.go", "drop-table"),
