@@ -225,6 +225,8 @@ class _Reader:
     """The migration module (the classes a RunPython method is looked up in)."""
     reach: pyreach.Module | None = None
     """The module's functions, indexed for what RunPython code reaches (made when first needed)."""
+    judged: set[int] = field(default_factory=set)
+    """The nodes of the RunPython code judged so far (a function two RunPython operations reach is read once)."""
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -459,14 +461,18 @@ class _Reader:
             self.reach = pyreach.Module(self.tree)
         reached = self.reach.reach([code, *([fn] if fn is not None else [])])
         for where, word in reached.dynamic_code:
+            if id(where) in self.judged:
+                continue  # another RunPython of the migration reaches it too
+            self.judged.add(id(where))
             self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{word}` in RunPython code runs code or loads a "
                                    "module the gate does not read", **self.src.base(where)))
             self.out.statements += 1
-        out = [fn] if fn is not None else []
-        covered = {id(n) for unit in [code, *out] for n in ast.walk(unit)}
+        out = [fn] if fn is not None and id(fn) not in self.judged else []
+        covered = self.judged
+        covered.update(id(n) for unit in [code, *([fn] if fn is not None else [])] for n in ast.walk(unit))
         for unit in reached.units:
             if id(unit) in covered:
-                continue
+                continue  # judged with the function around it, or for another RunPython of the migration
             covered.update(id(n) for n in ast.walk(unit))
             out.append(unit if not isinstance(unit, ast.Lambda) else _lambda_function(unit))
         return out
