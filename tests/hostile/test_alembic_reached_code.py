@@ -50,6 +50,11 @@ ATTACKS: dict[str, tuple[str, str, str, str]] = {
     "table-drop-value": ("", "t = sa.Table('users', sa.MetaData())\nlist(map(t.drop, [op.get_bind()]))", HEAD,
                          "dynamic-sql"),
     "op-replaced": ("", "op.create_index = op.drop_table\nop.create_index('users')", HEAD, "dynamic-sql"),
+    "class-attribute": ("class H:\n    o = op\n", "H.o.drop_table('users')", HEAD, "dynamic-sql"),
+    "self-attribute": ("class H:\n    def __init__(self):\n        self.o = op\n\n    def go(self):\n"
+                       "        self.o.drop_table('users')\n", "H().go()", HEAD, "dynamic-sql"),
+    "context-value": ("", "list(map(context.execute, ['DROP TABLE users']))", HEAD + "from alembic import context\n",
+                      "dynamic-sql"),
     # methods, classes, lambdas, helpers handed op
     "instance-method": (CLASS_GO, "H().go()", HEAD, "drop-table"),
     "bound-instance": (CLASS_GO, "h = H()\nh.go()", HEAD, "drop-table"),

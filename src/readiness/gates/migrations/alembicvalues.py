@@ -59,8 +59,9 @@ def op_params(tree: ast.Module, aliases: frozenset[str]) -> frozenset[str]:
 
 def held(tree: ast.Module, aliases: frozenset[str]) -> dict[str, bool]:
     """The names the module binds to `op` or one of its functions (`drop = op.drop_table`, `o = op`,
-    `(d := op.drop_table)`), each with whether a call through it is read as the operation (a plain
-    assignment, which the reader's scope follows) or not (a walrus, a loop target, ...)."""
+    `(d := op.drop_table)`; `.o` for an attribute, `self.o = op`), each with whether a call through
+    it is read as the operation (a plain assignment, which the reader's scope follows) or not (a
+    walrus, a loop target, an attribute, ...)."""
     out: dict[str, bool] = {}
     for _ in range(8):
         before = len(out)
@@ -76,6 +77,8 @@ def held(tree: ast.Module, aliases: frozenset[str]) -> dict[str, bool]:
                     for n in ast.walk(t):
                         if isinstance(n, ast.Name):
                             out[n.id] = out.get(n.id, True) and followed
+                        elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store):
+                            out[f".{n.attr}"] = False  # self.o = op: read back as an attribute
         if len(out) == before:
             break
     return out
@@ -134,6 +137,12 @@ def unjudged_uses(nodes: Iterable[ast.AST], up: dict[int, ast.AST], aliases: fro
             yield node, f"`{text}` itself used as a value (`{_short(parent or node)}`): what it runs is not read"
             continue
         owner_is_op = isinstance(node, ast.Attribute) and ast.unparse(node.value) in aliases
+        if isinstance(node, ast.Attribute) and not owner_is_op and isinstance(node.ctx, ast.Load) \
+                and (node.attr in holders or f".{node.attr}" in holders):
+            # `H.o` of `class H: o = op`, `self.o` of `self.o = op`: no scope follows an attribute
+            yield node, f"`{text}`, which holds an operation, used as `{_short(parent or node)}`: " \
+                        "what it runs is not read"
+            continue
         imported_fn = isinstance(node, ast.Name) and f"fn:{node.id}" in aliases
         runs_sql = isinstance(node, ast.Attribute) and node.attr in _RUN_SQL
         if not (owner_is_op or imported_fn or runs_sql):
