@@ -55,6 +55,15 @@ ATTACKS: dict[str, tuple[str, str, str, str]] = {
                        "        self.o.drop_table('users')\n", "H().go()", HEAD, "dynamic-sql"),
     "context-value": ("", "list(map(context.execute, ['DROP TABLE users']))", HEAD + "from alembic import context\n",
                       "dynamic-sql"),
+    "module-as": ("", "al.op.drop_table('users')", "import alembic as al\n", "drop-table"),
+    "own-operations": ("from alembic.operations import Operations\n",
+                       "Operations(op.get_context()).drop_table('users')", HEAD, "dynamic-sql"),
+    "registered-operation": ("from alembic.operations import Operations, MigrateOperation\n\n\n"
+                             "@Operations.register_operation('purge')\nclass PurgeOp(MigrateOperation):\n"
+                             "    pass\n\n\n@Operations.implementation_for(PurgeOp)\n"
+                             "def _impl(operations, operation):\n"
+                             "    operations.execute('DROP TABLE users')\n", "op.purge()", HEAD, "dynamic-sql"),
+    "command": ("from alembic import command\n", "command.upgrade(None, 'head')", HEAD, "dynamic-sql"),
     # methods, classes, lambdas, helpers handed op
     "instance-method": (CLASS_GO, "H().go()", HEAD, "drop-table"),
     "bound-instance": (CLASS_GO, "h = H()\nh.go()", HEAD, "drop-table"),

@@ -118,12 +118,12 @@ def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef 
         for name in list(visited):
             cover(module_scope.function(name))
     parents = alembicvalues.parents(tree)
-    nodes = itertools.chain(ast.walk(up) if up is not None else (), *(ast.walk(u) for u in reached.units),
-                            pymodules.import_time(tree.body))
+    nodes = list(itertools.chain(ast.walk(up) if up is not None else (), *(ast.walk(u) for u in reached.units),
+                                 pymodules.import_time(tree.body)))
     code = ((n, f"`{w}` runs code or loads a module the gate does not read") for n, w in reached.dynamic_code)
     known = {(o.line, o.col) for o in out.ops if o.action is A.DYNAMIC_SQL}
     uses = alembicvalues.unjudged_uses(nodes, parents, aliases, alembicvalues.held(tree, aliases))
-    for node, why in itertools.chain(uses, code):
+    for node, why in itertools.chain(uses, code, alembicvalues.machinery(nodes, reach.imports)):
         base = src.base(node)
         if (base["line"], base["col"]) not in known:
             known.add((base["line"], base["col"]))
@@ -178,6 +178,7 @@ def op_aliases(tree: ast.Module) -> frozenset[str]:
                 names.update(f"fn:{a.asname or a.name}" for a in node.names if a.name != "*")
         elif isinstance(node, ast.Import):
             names.update(a.asname for a in node.names if a.asname and a.name == "alembic.op")
+            names.update(f"{a.asname}.op" for a in node.names if a.asname and a.name == "alembic")
     return frozenset(names)
 
 

@@ -10,7 +10,9 @@ import ast
 import builtins
 from collections.abc import Iterable, Iterator
 
-_HARMLESS_ATTRS = frozenset({"f", "inline_literal", "implementation_for", "register_operation"})
+from readiness.gates.migrations import pymodules
+
+_HARMLESS_ATTRS = frozenset({"f", "inline_literal"})
 """`op` attributes that name, quote or register, and run nothing: harmless as values."""
 _HARMLESS_CALLS = frozenset({"isinstance", "hasattr", "type", "id", "repr", "str", "print", "bool", "callable",
                              "len", "issubclass"})
@@ -18,6 +20,25 @@ _HARMLESS_CALLS = frozenset({"isinstance", "hasattr", "type", "id", "repr", "str
 _BUILTINS = frozenset(dir(builtins))
 _RUN_SQL = frozenset({"execute", "exec_driver_sql", "executemany", "drop", "drop_all"})
 """Methods that run SQL on a connection (or drop a schema object): never harmless as values."""
+
+
+_MACHINERY = ("alembic.operations.Operations", "alembic.operations.BatchOperations", "alembic.operations.base",
+              "alembic.command", "alembic.runtime", "alembic.migration", "alembic.ddl", "alembic.script",
+              "alembic.config")
+"""Alembic's own machinery: an `Operations` built by hand, a registered operation, a command that
+runs other revisions. What a revision does through it is not read."""
+
+
+def machinery(nodes: Iterable[ast.AST], imports: pymodules.Imports) -> Iterator[tuple[ast.AST, str]]:
+    """Uses of Alembic's machinery (`_MACHINERY`; `register_operation` / `implementation_for` under
+    any spelling) among `nodes`: (the node, why it fails closed)."""
+    for node in nodes:
+        if isinstance(node, ast.Attribute) and node.attr in ("register_operation", "implementation_for"):
+            yield node, f"`{_short(node)}` registers an operation whose code the gate does not read"
+        elif isinstance(node, ast.Name | ast.Attribute):
+            dotted = imports.dotted(node)
+            if dotted is not None and dotted.startswith(_MACHINERY):
+                yield node, f"`{_short(node)}` ({dotted[:60]}): Alembic's machinery, which the gate does not read"
 
 
 def parents(tree: ast.AST) -> dict[int, ast.AST]:
