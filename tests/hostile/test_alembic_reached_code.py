@@ -64,6 +64,8 @@ ATTACKS: dict[str, tuple[str, str, str, str]] = {
                              "def _impl(operations, operation):\n"
                              "    operations.execute('DROP TABLE users')\n", "op.purge()", HEAD, "dynamic-sql"),
     "command": ("from alembic import command\n", "command.upgrade(None, 'head')", HEAD, "dynamic-sql"),
+    "module-getattr": ("def __getattr__(name):\n    op.drop_table('users')\n    raise AttributeError(name)\n", "pass",
+                       HEAD, "drop-table"),
     # methods, classes, lambdas, helpers handed op
     "instance-method": (CLASS_GO, "H().go()", HEAD, "drop-table"),
     "bound-instance": (CLASS_GO, "h = H()\nh.go()", HEAD, "drop-table"),

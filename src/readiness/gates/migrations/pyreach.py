@@ -22,6 +22,9 @@ Unit = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 _EVERYTHING = frozenset({"globals", "locals", "vars", "__dict__", "__globals__", "__code__", "__getattribute__",
                          "__closure__", "f_globals", "f_locals"})
 """Names that reach any function of the module by a name the text does not spell."""
+_MODULE_HOOKS = frozenset({"__getattr__", "__dir__"})
+"""Module functions Python calls itself (PEP 562): a migration runner's `getattr(module, "branch_labels",
+None)` runs the module's `__getattr__`."""
 _METHODS = "\0methods"
 """Mentioned by `getattr(x, <not a constant>)`: any method of any class."""
 _CODE_FROM_TEXT = frozenset({"exec", "eval", "compile", "__import__", "__builtins__", "builtins", "importlib",
@@ -79,7 +82,9 @@ class Module:
         dynamic: list[tuple[ast.AST, str]] = []
         names: set[str] = set()
         every = False
-        todo: list[Iterator[ast.AST]] = [ast.walk(s) for s in seeds]
+        hooks = [n for n in self.tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODULE_HOOKS]
+        todo: list[Iterator[ast.AST]] = [ast.walk(s) for s in [*seeds, *hooks]]
+        reached.update((id(h), h) for h in hooks)
         todo.append(iter(list(shallow)))
         while todo:
             for node in todo.pop():
