@@ -111,12 +111,14 @@ def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef 
         if id(unit) in covered:
             continue  # the walk of upgrade() (or of a unit around it) judged it already
         cover(unit)
+        if isinstance(unit, ast.FunctionDef | ast.AsyncFunctionDef) and module_scope.function(unit.name) is unit:
+            if unit.name in visited:
+                continue  # a module function a call by name walked
+            visited.add(unit.name)  # a later call by name does not walk it again
         body: list[ast.stmt] = [ast.copy_location(ast.Expr(value=unit.body), unit.body)] \
             if isinstance(unit, ast.Lambda) else unit.body
         _walk(body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=module_scope.nested(body),
               visited=visited, aliases=aliases, reach=reach)
-        for name in list(visited):
-            cover(module_scope.function(name))
     parents = alembicvalues.parents(tree)
     nodes = list(itertools.chain(ast.walk(up) if up is not None else (), *(ast.walk(u) for u in reached.units),
                                  pymodules.import_time(tree.body)))

@@ -60,19 +60,19 @@ def op_params(tree: ast.Module, aliases: frozenset[str]) -> frozenset[str]:
     names = set(aliases)
     for _ in range(8):  # a parameter handed on to another helper
         before = len(names)
+        handed: set[tuple[str, int]] = set()  # (callee, position handed op); each looked up once
         for call in calls:
             callee = call.func.id if isinstance(call.func, ast.Name) else \
                 call.func.attr if isinstance(call.func, ast.Attribute) else None
-            for fn in defs.get(callee or "", ()):
+            if callee in defs:
+                handed.update((callee, i) for i, a in enumerate(call.args) if _is_op(a, names))
+                names.update(kw.arg for kw in call.keywords if kw.arg is not None and _is_op(kw.value, names))
+        for callee, i in handed:
+            for fn in defs[callee]:
                 params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
-                for i, a in enumerate(call.args):
-                    if _is_op(a, names):
-                        names.update(params[j] for j in (i, i + 1) if j < len(params))
-                        if fn.args.vararg is not None:
-                            names.add(fn.args.vararg.arg)
-                for kw in call.keywords:
-                    if kw.arg is not None and _is_op(kw.value, names):
-                        names.add(kw.arg)
+                names.update(params[j] for j in (i, i + 1) if j < len(params))
+                if fn.args.vararg is not None:
+                    names.add(fn.args.vararg.arg)
         if len(names) == before:
             break
     return frozenset(names - set(aliases))

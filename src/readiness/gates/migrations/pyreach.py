@@ -73,7 +73,9 @@ class Module:
                             self.values.setdefault(n.id, []).append(node.value)
                         elif isinstance(n, ast.Attribute):  # self.handler = lambda: ...
                             self.values.setdefault(n.attr, []).append(node.value)
-        self.units.sort(key=lambda u: (u.lineno, u.col_offset, -(u.end_lineno or 0)))
+        self.units.sort(key=_position)
+        self.hooks = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODULE_HOOKS]
+        """The module functions Python calls itself (`_MODULE_HOOKS`)."""
 
     def reach(self, seeds: Iterable[ast.AST], *, shallow: Iterable[ast.AST] = ()) -> Reached:
         """The units reachable from `seeds` (walked whole) and `shallow` (nodes taken one by one, as
@@ -82,7 +84,7 @@ class Module:
         dynamic: list[tuple[ast.AST, str]] = []
         names: set[str] = set()
         every = False
-        hooks = [n for n in self.tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODULE_HOOKS]
+        hooks = self.hooks
         todo: list[Iterator[ast.AST]] = [ast.walk(s) for s in [*seeds, *hooks]]
         reached.update((id(h), h) for h in hooks)
         todo.append(iter(list(shallow)))
@@ -105,8 +107,8 @@ class Module:
                 if isinstance(node, ast.Lambda) and id(node) not in reached:
                     reached[id(node)] = node  # a lambda in reached code or in a reached value
         if every:
-            reached = {id(u): u for u in self.units}
-        return Reached([u for u in self.units if id(u) in reached], dynamic)
+            return Reached(list(self.units), dynamic)
+        return Reached(sorted(reached.values(), key=_position), dynamic)  # not a scan of all units: per call
 
     def _methods(self) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
         for classes in self.classes.values():
@@ -120,6 +122,11 @@ class Module:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("__") \
                         and item.name.endswith("__"):
                     yield item
+
+
+def _position(unit: Unit) -> tuple[int, int, int]:
+    """Source order, a unit before the units inside it."""
+    return unit.lineno, unit.col_offset, -(unit.end_lineno or 0)
 
 
 def _mentions(node: ast.AST, dynamic: list[tuple[ast.AST, str]]) -> set[str] | None:
