@@ -84,6 +84,10 @@ ATTACKS: dict[str, tuple[str, str, str, str]] = {
     "helper-handed-op": ("def _drop(o):\n    o.drop_table('users')\n", "_drop(op)", HEAD, "drop-table"),
     "helper-handed-op-kw": ("def _drop(table, ops=None):\n    ops.drop_table(table)\n", "_drop('users', ops=op)",
                             HEAD, "drop-table"),
+    "batch-handed": ("def _drop(b):\n    b.drop_column('email')\n",
+                     "with op.batch_alter_table('users') as batch_op:\n    _drop(batch_op)", HEAD, "drop-column"),
+    "batch-map": ("", "with op.batch_alter_table('users') as batch_op:\n    list(map(batch_op.drop_column, ['email']))",
+                  HEAD, "dynamic-sql"),
     # blocks and headers the walk skipped
     "finally": ("", "try:\n    pass\nfinally:\n    op.drop_table('users')", HEAD, "drop-table"),
     "except": ("", "try:\n    raise ValueError\nexcept ValueError:\n    op.drop_table('users')", HEAD, "drop-table"),

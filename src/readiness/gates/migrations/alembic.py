@@ -54,7 +54,8 @@ def analyse(tree: ast.Module, text: str, modules: RepoModules | None = None) -> 
     out = PyResult()
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     aliases = op_aliases(tree)
-    aliases |= alembicvalues.op_params(tree, aliases)  # `def _drop(o): o.drop_table(...)` called `_drop(op)`
+    batches = alembicvalues.batch_names(tree)  # `with op.batch_alter_table(...) as batch_op`
+    aliases |= alembicvalues.op_params(tree, aliases | batches)  # `def _drop(o): o.drop_table(...)`, `_drop(op)`
     up = funcs.get("upgrade")
     module_scope = Scope(tree.body)
     reach = _Reach(pymodules.Imports(tree), modules)
@@ -70,7 +71,7 @@ def analyse(tree: ast.Module, text: str, modules: RepoModules | None = None) -> 
         scope = module_scope.nested(up.body)  # module names hold their last value when upgrade() runs
         _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited=visited,
               aliases=aliases, reach=reach)
-    _judge_reached(tree, up, src, out, module_scope, visited, aliases, reach)
+    _judge_reached(tree, up, src, out, module_scope, visited, aliases, reach, batches)
     down = funcs.get("downgrade")
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
@@ -94,7 +95,7 @@ class _Reach(NamedTuple):
 
 def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef | None, src: Source,
                    out: PyResult, module_scope: Scope, visited: set[str], aliases: frozenset[str],
-                   reach: _Reach) -> None:
+                   reach: _Reach, batches: frozenset[str]) -> None:
     """Judge, as part of `upgrade()`, all other code of the module it can reach (pyreach: methods,
     lambdas, functions passed as values, special methods), and fail closed on what is not read:
     `op` used other than by a direct call, code run from text or loaded by name."""
@@ -124,7 +125,8 @@ def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef 
                                  pymodules.import_time(tree.body)))
     code = ((n, f"`{w}` runs code or loads a module the gate does not read") for n, w in reached.dynamic_code)
     known = {(o.line, o.col) for o in out.ops if o.action is A.DYNAMIC_SQL}
-    uses = alembicvalues.unjudged_uses(nodes, parents, aliases, alembicvalues.held(tree, aliases))
+    opish = aliases | batches  # a batch's operations are as much operations as op's
+    uses = alembicvalues.unjudged_uses(nodes, parents, opish, alembicvalues.held(tree, opish))
     for node, why in itertools.chain(uses, code, alembicvalues.machinery(nodes, reach.imports)):
         base = src.base(node)
         if (base["line"], base["col"]) not in known:

@@ -41,6 +41,14 @@ def machinery(nodes: Iterable[ast.AST], imports: pymodules.Imports) -> Iterator[
                 yield node, f"`{_short(node)}` ({dotted[:60]}): Alembic's machinery, which the gate does not read"
 
 
+def batch_names(tree: ast.Module) -> frozenset[str]:
+    """The names `with <...>.batch_alter_table(...) as <name>` binds anywhere in the module."""
+    return frozenset(item.optional_vars.id for node in ast.walk(tree) if isinstance(node, ast.With | ast.AsyncWith)
+                     for item in node.items if isinstance(item.optional_vars, ast.Name)
+                     and isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                     and item.context_expr.func.attr == "batch_alter_table")
+
+
 def parents(tree: ast.AST) -> dict[int, ast.AST]:
     """Each node's parent, by the child's id."""
     return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
