@@ -40,6 +40,10 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     "nested-class": ("", f"class Outer:\n    class Inner:\n        @staticmethod\n        def go(apps, se):\n"
                      f"            {DROP}", "Outer.Inner.go", "drop-table"),
     "module-lambda": ("", f"FORWARDS = lambda apps, se: {DROP}", "FORWARDS", "drop-table"),
+    "execute-value": ("", "def forwards(apps, se):\n    run = se.execute\n    run('DROP TABLE app_user')", "forwards",
+                      "dynamic-sql"),
+    "map-execute": ("", "def forwards(apps, se):\n    list(map(se.execute, ['DROP TABLE app_user']))", "forwards",
+                    "dynamic-sql"),
     "importlib": ("import importlib", "def forwards(apps, se):\n    importlib.import_module('app.purge').run(se)",
                   "forwards", "dynamic-sql"),
     "subprocess": ("import subprocess", "def forwards(apps, se):\n    subprocess.run(['psql', '-c', 'DROP TABLE x'])",

@@ -120,7 +120,7 @@ def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef 
             if isinstance(unit, ast.Lambda) else unit.body
         _walk(body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=module_scope.nested(body),
               visited=visited, aliases=aliases, reach=reach)
-    parents = alembicvalues.parents(tree)
+    parents = pyreach.parents(tree)
     nodes = list(itertools.chain(ast.walk(up) if up is not None else (), *(ast.walk(u) for u in reached.units),
                                  pymodules.import_time(tree.body)))
     code = ((n, f"`{w}` runs code or loads a module the gate does not read") for n, w in reached.dynamic_code)

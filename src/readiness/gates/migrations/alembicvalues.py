@@ -49,11 +49,6 @@ def batch_names(tree: ast.Module) -> frozenset[str]:
                      and item.context_expr.func.attr == "batch_alter_table")
 
 
-def parents(tree: ast.AST) -> dict[int, ast.AST]:
-    """Each node's parent, by the child's id."""
-    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-
-
 def op_params(tree: ast.Module, aliases: frozenset[str]) -> frozenset[str]:
     """The parameter names of the module's functions that some call hands `op` (or a parameter that
     holds it): `def _drop(o): o.drop_table(...)` with `_drop(op)` makes `o` a spelling of `op`. A

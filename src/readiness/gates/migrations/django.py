@@ -225,6 +225,8 @@ class _Reader:
     """The migration module (the classes a RunPython method is looked up in)."""
     reach: pyreach.Module | None = None
     """The module's functions, indexed for what RunPython code reaches (made when first needed)."""
+    parents: dict[int, ast.AST] | None = None
+    """Each node's parent in the module (made when first needed)."""
     judged: set[int] = field(default_factory=set)
     """The nodes of the RunPython code judged so far (a function two RunPython operations reach is read once)."""
 
@@ -467,6 +469,15 @@ class _Reader:
             self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{word}` in RunPython code runs code or loads a "
                                    "module the gate does not read", **self.src.base(where)))
             self.out.statements += 1
+        if self.parents is None:
+            self.parents = pyreach.parents(self.tree)
+        seen = [u for u in [code, *([fn] if fn is not None else []), *reached.units] if id(u) not in self.judged]
+        for taken in pyreach.taken_as_values((n for unit in seen for n in ast.walk(unit)), self.parents, _RUNS_SQL):
+            if id(taken) not in self.judged:
+                self.judged.add(id(taken))
+                self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(taken)[:60]}` taken as a value in "
+                                       "RunPython code: what it runs is not read", **self.src.base(taken)))
+                self.out.statements += 1
         out = [fn] if fn is not None and id(fn) not in self.judged else []
         covered = self.judged
         covered.update(id(n) for unit in [code, *([fn] if fn is not None else [])] for n in ast.walk(unit))
@@ -700,6 +711,11 @@ class _Reader:
             return []
         return [Op(action=A.ADD_CONSTRAINT, table=table, column=con_name, constraint=kind,
                    flags=frozenset({F.NOT_VALID} if not_valid else ()), **base)]
+
+
+_RUNS_SQL = frozenset({"execute", "executemany", "delete_model", "remove_field", "callproc"})
+"""Methods of the schema editor or a cursor that run SQL: a RunPython that takes one as a value (`run =
+cursor.execute`) runs SQL the reader does not see."""
 
 
 def _lambda_function(code: ast.Lambda) -> ast.FunctionDef:

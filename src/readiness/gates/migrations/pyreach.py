@@ -27,12 +27,16 @@ _MODULE_HOOKS = frozenset({"__getattr__", "__dir__"})
 None)` runs the module's `__getattr__`."""
 _METHODS = "\0methods"
 """Mentioned by `getattr(x, <not a constant>)`: any method of any class."""
-_CODE_FROM_TEXT = frozenset({"exec", "eval", "compile", "__import__", "__builtins__", "builtins", "importlib",
-                             "import_module", "runpy", "subprocess", "marshal", "pickle", "dill", "ctypes",
-                             "FunctionType", "CodeType", "exec_module", "load_module", "run_path", "run_module"})
-"""Names that run code (or a program) the migration's text does not hold, or load a module by name:
-what runs then is not known. Python's own functions count as a bare name (`re.compile` is harmless)."""
-_BUILTIN_ONLY = frozenset({"exec", "eval", "compile", "__import__"})
+_CODE_FROM_TEXT = frozenset({"exec", "eval", "compile", "__import__", "__builtins__", "FunctionType", "CodeType"})
+"""Python's own names that run code the migration's text does not hold (as a bare name: `re.compile`
+is harmless)."""
+_CODE_MODULES = frozenset({"builtins", "importlib", "imp", "runpy", "subprocess", "marshal", "pickle", "dill",
+                           "ctypes", "cffi"})
+"""Modules that run code (or a program) the text does not hold, or load a module by name: flagged
+where they are imported (a local variable may share the name: saleor's `ctypes = set()`)."""
+_CODE_ATTRS = frozenset({"import_module", "exec_module", "load_module", "run_path", "run_module", "FunctionType",
+                         "CodeType", "__import__"})
+"""Attributes that load a module or make a function from code objects, under any owner."""
 _OWNED = {"sys": frozenset({"modules"}), "os": frozenset({"system", "popen", "execv", "execve", "execl", "execvp",
                                                          "spawnl", "spawnv", "posix_spawn", "startfile"})}
 """`<module>.<attribute>` that loads a module by name or runs a program."""
@@ -74,6 +78,11 @@ class Module:
                         elif isinstance(n, ast.Attribute):  # self.handler = lambda: ...
                             self.values.setdefault(n.attr, []).append(node.value)
         self.units.sort(key=_position)
+        self.code_names = _CODE_FROM_TEXT | {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                                             if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names
+                                             if (a.name if isinstance(node, ast.Import) else node.module or "")
+                                             .split(".")[0] in _CODE_MODULES}
+        """Names that stand for code run from text: Python's own, and those imported from `_CODE_MODULES`."""
         self.hooks = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODULE_HOOKS]
         """The module functions Python calls itself (`_MODULE_HOOKS`)."""
 
@@ -90,7 +99,7 @@ class Module:
         todo.append(iter(list(shallow)))
         while todo:
             for node in todo.pop():
-                new = _mentions(node, dynamic)
+                new = _mentions(node, dynamic, self.code_names)
                 if new is None:
                     every = True
                     continue
@@ -124,12 +133,27 @@ class Module:
                     yield item
 
 
+def parents(tree: ast.AST) -> dict[int, ast.AST]:
+    """Each node's parent, by the child's id."""
+    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def taken_as_values(nodes: Iterable[ast.AST], up: dict[int, ast.AST], attrs: frozenset[str]) -> Iterator[ast.Attribute]:
+    """The attributes named in `attrs` (methods that run SQL) that `nodes` read other than to call
+    them: `run = cursor.execute`, `map(schema_editor.execute, ...)`."""
+    for node in nodes:
+        if isinstance(node, ast.Attribute) and node.attr in attrs and isinstance(node.ctx, ast.Load):
+            parent = up.get(id(node))
+            if not (isinstance(parent, ast.Call) and parent.func is node):
+                yield node
+
+
 def _position(unit: Unit) -> tuple[int, int, int]:
     """Source order, a unit before the units inside it."""
     return unit.lineno, unit.col_offset, -(unit.end_lineno or 0)
 
 
-def _mentions(node: ast.AST, dynamic: list[tuple[ast.AST, str]]) -> set[str] | None:
+def _mentions(node: ast.AST, dynamic: list[tuple[ast.AST, str]], code_names: frozenset[str]) -> set[str] | None:
     """The names `node` mentions (a name, an attribute, a constant `getattr` name), noting in
     `dynamic` what runs code the text does not hold; None when it can reach any function of the
     module (`globals()`); `_METHODS` for any method (`getattr(x, name)`)."""
@@ -141,24 +165,24 @@ def _mentions(node: ast.AST, dynamic: list[tuple[ast.AST, str]]) -> set[str] | N
         return {_METHODS}  # any attribute of an object: any method
     if isinstance(node, ast.ImportFrom):
         top = (node.module or "").split(".")[0]
-        if top in _CODE_FROM_TEXT:
+        if top in _CODE_MODULES:
             dynamic.append((node, top))
         return set()
     if isinstance(node, ast.alias):
         top = node.name.split(".")[0]
-        if top in _CODE_FROM_TEXT or node.name in _CODE_FROM_TEXT:
+        if top in _CODE_MODULES:
             dynamic.append((node, node.name))
         return {node.asname or top}
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _EVERYTHING:
         return None
     if isinstance(node, ast.Name):
         word = node.id
-        if word in _CODE_FROM_TEXT:
+        if word in code_names:
             dynamic.append((node, word))
     elif isinstance(node, ast.Attribute):
         word = node.attr
         owner = node.value.id if isinstance(node.value, ast.Name) else None
-        if (word in _CODE_FROM_TEXT and word not in _BUILTIN_ONLY) or word in _OWNED.get(owner or "", ()):
+        if word in _CODE_ATTRS or word in _OWNED.get(owner or "", ()):
             dynamic.append((node, f"{owner}.{word}" if owner else word))
     else:
         return set()
