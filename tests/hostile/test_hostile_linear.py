@@ -98,6 +98,15 @@ GATE_CASES = {
         "alembic/versions/b.py": "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\n\ndef upgrade():\n"
         + "".join(f"    x = 'DROP TABLE t{i}'\n    op.execute(x)\n" for i in range(n))
         + "\ndef downgrade():\n    pass\n"}, 4_000, {"replay": "off"}),
+    # an Alembic upgrade that reaches n methods, each calling a helper, and hands n operations to map():
+    # each unit the upgrade reaches is walked once, not once per unit
+    "reached-methods": Scaling("migrations", lambda n: {
+        "alembic/versions/b.py": "revision = 'b'\ndown_revision = 'a'\nfrom alembic import op\n\n"
+        + "".join(f"def h{i}():\n    op.drop_table('x{i}')\n\nclass H{i}:\n    def go{i}(self):\n        h{i}()\n\n"
+                  for i in range(n))
+        + "def upgrade():\n"
+        + "".join(f"    H{i}().go{i}()\n    list(map(op.drop_column, ['a{i}']))\n" for i in range(n))
+        + "\ndef downgrade():\n    pass\n"}, 1_000, {"replay": "off"}),
 }
 
 

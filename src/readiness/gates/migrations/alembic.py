@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from readiness.gates.migrations import pymodules
+from readiness.gates.migrations import alembicvalues, pymodules, pyreach
 from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
@@ -53,6 +54,8 @@ def analyse(tree: ast.Module, text: str, modules: RepoModules | None = None) -> 
     out = PyResult()
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     aliases = op_aliases(tree)
+    batches = alembicvalues.batch_names(tree)  # `with op.batch_alter_table(...) as batch_op`
+    aliases |= alembicvalues.op_params(tree, aliases | batches)  # `def _drop(o): o.drop_table(...)`, `_drop(op)`
     up = funcs.get("upgrade")
     module_scope = Scope(tree.body)
     reach = _Reach(pymodules.Imports(tree), modules)
@@ -63,10 +66,12 @@ def analyse(tree: ast.Module, text: str, modules: RepoModules | None = None) -> 
     for node, why in _upgrade_rebound(tree):
         out.ops.append(Op(action=A.DYNAMIC_SQL, detail=why, **src.base(node)))
         out.statements += 1
+    visited = {"upgrade"}
     if up is not None:
         scope = module_scope.nested(up.body)  # module names hold their last value when upgrade() runs
-        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited={"upgrade"},
+        _walk(up.body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=scope, visited=visited,
               aliases=aliases, reach=reach)
+    _judge_reached(tree, up, src, out, module_scope, visited, aliases, reach, batches)
     down = funcs.get("downgrade")
     if down is None:
         out.irreversible.append((1, 1, "the revision has no downgrade() function"))
@@ -86,6 +91,48 @@ class _Reach(NamedTuple):
 
     imports: pymodules.Imports
     modules: RepoModules | None
+
+
+def _judge_reached(tree: ast.Module, up: ast.FunctionDef | ast.AsyncFunctionDef | None, src: Source,
+                   out: PyResult, module_scope: Scope, visited: set[str], aliases: frozenset[str],
+                   reach: _Reach, batches: frozenset[str]) -> None:
+    """Judge, as part of `upgrade()`, all other code of the module it can reach (pyreach: methods,
+    lambdas, functions passed as values, special methods), and fail closed on what is not read:
+    `op` used other than by a direct call, code run from text or loaded by name."""
+    reached = pyreach.Module(tree).reach([up] if up is not None else [], shallow=pymodules.import_time(tree.body))
+    covered: set[int] = set()
+
+    def cover(unit: ast.AST | None) -> None:
+        if unit is not None and id(unit) not in covered:
+            covered.update(id(n) for n in ast.walk(unit))
+
+    for walked in [up, *(module_scope.function(name) for name in visited)]:
+        cover(walked)
+    for unit in reached.units:
+        if id(unit) in covered:
+            continue  # the walk of upgrade() (or of a unit around it) judged it already
+        cover(unit)
+        if isinstance(unit, ast.FunctionDef | ast.AsyncFunctionDef) and module_scope.function(unit.name) is unit:
+            if unit.name in visited:
+                continue  # a module function a call by name walked
+            visited.add(unit.name)  # a later call by name does not walk it again
+        body: list[ast.stmt] = [ast.copy_location(ast.Expr(value=unit.body), unit.body)] \
+            if isinstance(unit, ast.Lambda) else unit.body
+        _walk(body, src, out, out.ops, batch={}, autocommit=False, count=True, scope=module_scope.nested(body),
+              visited=visited, aliases=aliases, reach=reach)
+    parents = pyreach.parents(tree)
+    nodes = list(itertools.chain(ast.walk(up) if up is not None else (), *(ast.walk(u) for u in reached.units),
+                                 pymodules.import_time(tree.body)))
+    code = ((n, f"`{w}` runs code or loads a module the gate does not read") for n, w in reached.dynamic_code)
+    known = {(o.line, o.col) for o in out.ops if o.action is A.DYNAMIC_SQL}
+    opish = aliases | batches  # a batch's operations are as much operations as op's
+    uses = alembicvalues.unjudged_uses(nodes, parents, opish, alembicvalues.held(tree, opish))
+    for node, why in itertools.chain(uses, code, alembicvalues.machinery(nodes, reach.imports)):
+        base = src.base(node)
+        if (base["line"], base["col"]) not in known:
+            known.add((base["line"], base["col"]))
+            out.ops.append(Op(action=A.DYNAMIC_SQL, detail=why, **base))
+            out.statements += 1
 
 
 def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
@@ -135,6 +182,7 @@ def op_aliases(tree: ast.Module) -> frozenset[str]:
                 names.update(f"fn:{a.asname or a.name}" for a in node.names if a.name != "*")
         elif isinstance(node, ast.Import):
             names.update(a.asname for a in node.names if a.asname and a.name == "alembic.op")
+            names.update(f"{a.asname}.op" for a in node.names if a.asname and a.name == "alembic")
     return frozenset(names)
 
 
@@ -183,19 +231,28 @@ def _walk(body: list[ast.stmt], src: Source, out: PyResult, target: list[Op], *,
                         inner_batch[item.optional_vars.id] = table
                 elif isinstance(ce, ast.Call) and call_name(ce) == "autocommit_block":
                     inner_auto = True
+                for node in ast.walk(ce):  # what the context expression itself calls
+                    if isinstance(node, ast.Call):
+                        _call(node, src, out, target, batch, autocommit, **kw)
             _walk(st.body, src, out, target, batch=inner_batch, autocommit=inner_auto, **kw)
             continue
         for node in ast.walk(st) if not isinstance(st, ast.If | ast.For | ast.Try | ast.While) else ():
             if isinstance(node, ast.Call):
                 _call(node, src, out, target, batch, autocommit, **kw)
+        if isinstance(st, ast.If | ast.For | ast.While):  # the test / iterable runs too
+            for head in (st.iter, st.target) if isinstance(st, ast.For) else (st.test,):
+                for node in ast.walk(head):
+                    if isinstance(node, ast.Call):
+                        _call(node, src, out, target, batch, autocommit, **kw)
         if isinstance(st, ast.If) and postgres_branch(st.test) is not None:  # `if dialect.name == "sqlite":`
             branch = st.body if postgres_branch(st.test) == "body" else st.orelse
             _walk(branch, src, out, target, batch=batch, autocommit=autocommit, **kw)
         elif isinstance(st, ast.If | ast.For | ast.While):
             _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, **kw)
             _walk(st.orelse, src, out, target, batch=batch, autocommit=autocommit, **kw)
-        elif isinstance(st, ast.Try):
-            _walk(st.body, src, out, target, batch=batch, autocommit=autocommit, **kw)
+        elif isinstance(st, ast.Try):  # a handler, `else:` and `finally:` run as well
+            for block in (st.body, *(h.body for h in st.handlers), st.orelse, st.finalbody):
+                _walk(block, src, out, target, batch=batch, autocommit=autocommit, **kw)
 
 
 _SA_TYPES = {"STRING": "varchar", "VARCHAR": "varchar", "UNICODE": "varchar", "NVARCHAR": "varchar",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from readiness import lazyre
-from readiness.gates.migrations import djangoshape, pymodules
+from readiness.gates.migrations import djangoshape, pymodules, pyreach
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Action, ColumnDef, ColumnType, ConstraintKind, Op
@@ -224,6 +224,12 @@ class _Reader:
     imports: pymodules.Imports | None = None
     tree: ast.Module | None = None
     """The migration module (the classes a RunPython method is looked up in)."""
+    reach: pyreach.Module | None = None
+    """The module's functions, indexed for what RunPython code reaches (made when first needed)."""
+    parents: dict[int, ast.AST] | None = None
+    """Each node's parent in the module (made when first needed)."""
+    judged: set[int] = field(default_factory=set)
+    """The nodes of the RunPython code judged so far (a function two RunPython operations reach is read once)."""
 
     def base(self, node: ast.AST) -> dict[str, Any]:
         return self.src.base(node) if self.src is not None else dict(_NO_BASE)
@@ -443,8 +449,51 @@ class _Reader:
                 self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(code)[:60]}` (RunPython code from "
                                        "the repository's own modules, which runs SQL the gate does not read)", **base))
                 self.out.statements += 1
-            return
-        inner = self.scope.nested(fn.body)  # SQL it runs: schema_editor.execute, cursor.execute
+        for unit in self._reached(code, fn):
+            self._run_code(unit)
+
+    def _reached(self, code: ast.expr | None, fn: ast.FunctionDef | ast.AsyncFunctionDef | None,
+                 ) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The RunPython function and every function, method or lambda of the module it can reach
+        (pyreach: helpers it calls, methods, a `functools.partial` or instance method handed to
+        RunPython, ...), each once; code it runs from text or loads by name fails closed."""
+        assert self.src is not None
+        if code is None or self.tree is None:
+            return [fn] if fn is not None else []
+        if self.reach is None:
+            self.reach = pyreach.Module(self.tree)
+        reached = self.reach.reach([code, *([fn] if fn is not None else [])])
+        for where, word in reached.dynamic_code:
+            if id(where) in self.judged:
+                continue  # another RunPython of the migration reaches it too
+            self.judged.add(id(where))
+            self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{word}` in RunPython code runs code or loads a "
+                                   "module the gate does not read", **self.src.base(where)))
+            self.out.statements += 1
+        if self.parents is None:
+            self.parents = pyreach.parents(self.tree)
+        seen = [u for u in [code, *([fn] if fn is not None else []), *reached.units] if id(u) not in self.judged]
+        for taken in pyreach.taken_as_values((n for unit in seen for n in ast.walk(unit)), self.parents, _RUNS_SQL):
+            if id(taken) not in self.judged:
+                self.judged.add(id(taken))
+                self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=f"`{ast.unparse(taken)[:60]}` taken as a value in "
+                                       "RunPython code: what it runs is not read", **self.src.base(taken)))
+                self.out.statements += 1
+        out = [fn] if fn is not None and id(fn) not in self.judged else []
+        covered = self.judged
+        covered.update(id(n) for unit in [code, *([fn] if fn is not None else [])] for n in ast.walk(unit))
+        for unit in reached.units:
+            if id(unit) in covered:
+                continue  # judged with the function around it, or for another RunPython of the migration
+            covered.update(id(n) for n in ast.walk(unit))
+            out.append(unit if not isinstance(unit, ast.Lambda) else _lambda_function(unit))
+        return out
+
+    def _run_code(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """What one function RunPython reaches does: the SQL it runs (schema_editor.execute,
+        cursor.execute) and its effects through the ORM."""
+        assert self.src is not None and self.scope is not None
+        inner = self.scope.nested(fn.body)
         framework = _framework_sql(fn)
         for st in postgres_statements(fn.body):
             for call in ast.walk(st):
@@ -461,9 +510,7 @@ class _Reader:
         if isinstance(code, ast.Name):
             return self.scope.function(code.id)
         if isinstance(code, ast.Lambda):
-            ret = ast.copy_location(ast.Return(value=code.body), code.body)
-            fn = ast.FunctionDef(name="<lambda>", args=code.args, body=[ret], decorator_list=[], returns=None)
-            return ast.copy_location(fn, code)
+            return _lambda_function(code)
         if isinstance(code, ast.Attribute) and isinstance(code.value, ast.Name) and self.tree is not None:
             for cls in ast.walk(self.tree):
                 if isinstance(cls, ast.ClassDef) and cls.name == code.value.id:
@@ -665,6 +712,18 @@ class _Reader:
             return []
         return [Op(action=A.ADD_CONSTRAINT, table=table, column=con_name, constraint=kind,
                    flags=frozenset({F.NOT_VALID} if not_valid else ()), **base)]
+
+
+_RUNS_SQL = frozenset({"execute", "executemany", "delete_model", "remove_field", "callproc"})
+"""Methods of the schema editor or a cursor that run SQL: a RunPython that takes one as a value (`run =
+cursor.execute`) runs SQL the reader does not see."""
+
+
+def _lambda_function(code: ast.Lambda) -> ast.FunctionDef:
+    """A lambda as a function whose body returns its expression."""
+    ret = ast.copy_location(ast.Return(value=code.body), code.body)
+    fn = ast.FunctionDef(name="<lambda>", args=code.args, body=[ret], decorator_list=[], returns=None)
+    return ast.copy_location(fn, code)
 
 
 def alter_ops(old: FieldSpec, new: FieldSpec, table: str | None, base: dict[str, Any]) -> list[Op]:
