@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from readiness.gates.migrations.encoding import client_encoding_ops
+from readiness.gates.migrations.idents import PG_IDENT, decomment, pg_ident
 from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
 from readiness.gates.migrations.ops import Flag as F
@@ -812,7 +813,16 @@ _UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/z
                   "greenwich", "uct", "etc/uct"})
 
 
+PATH_CHANGE = "search_path"
+"""The detail of a SET/RESET that may change which schema an unqualified name means."""
+_PATH_VARIABLES = frozenset({"search_path", "role", "session_authorization"})
+"""The settings an unqualified name's schema depends on: the path, and the role its `"$user"` names
+(`SET SCHEMA 'x'` is PostgreSQL's SQL-standard spelling of SET search_path; the parser names it so)."""
+
+
 def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() in _PATH_VARIABLES or body.get("kind") == "VAR_RESET_ALL":
+        return [Op(action=A.OTHER, detail=PATH_CHANGE, **base)]
     if str(body.get("name", "")).lower() == "timezone":  # SET TIME ZONE 'UTC' / SET timezone = 'UTC'
         zone = [str(a.get("A_Const", {}).get("sval", {}).get("sval", "")) for a in body.get("args") or ()]
         utc = body.get("kind") == "VAR_SET_VALUE" and len(zone) == 1 and zone[0].lower() in _UTC
@@ -1113,16 +1123,17 @@ class _Calls:
         and references run nothing that was not running before)."""
         found: list[str] = []
         calls: list[str] = []
-        for m in _CALL.finditer(text):
-            name = m.group(1) if m.group(1) is not None else m.group(2).lower()
-            before = _BEFORE_NAME.search(text, max(0, m.start() - 60), m.start())
-            if before is not None and before.group(1).upper() != "EXECUTE":
-                continue  # a signature, not a call
-            found.append(name)
-            if before is None:
-                calls.append(name)
-        if "=" in text:
-            found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
+        bare = decomment(text)
+        for where in (text, bare) if bare != text else (text,):  # both: a comment-like run in a string
+            for m in _CALL.finditer(where):
+                name = pg_ident(m.group(1))
+                before = _BEFORE_NAME.search(where, max(0, m.start() - 60), m.start())
+                if before is not None and before.group(1).upper() not in _WIRES:
+                    continue  # a signature, not a call
+                found.append(name)
+                if before is None:
+                    calls.append(name)
+            found.extend(pg_ident(m.group(1)) for m in _REF.finditer(where))
         if self.earlier is not None:
             for n in calls:
                 if n not in self.routines and n not in self.looked:
@@ -1198,13 +1209,19 @@ _WIRING = frozenset({A.CREATE_TRIGGER, A.CREATE_TABLE, A.ADD_COLUMN, A.SET_DEFAU
 _EVENT_TRIGGER = re.compile(r"CREATE\s+EVENT\s+TRIGGER\b", re.IGNORECASE)
 _DDL_HEAD = re.compile(r"(?:CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
 _NAME = r'(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))'
+_REF_NAME = rf'(?:{PG_IDENT}\s*\.\s*)?({PG_IDENT})'
 _WRITE_TARGET = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
                            rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
 """A statement (or body statement) that writes a table: its triggers, defaults and checks run."""
-_REF = re.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
-                  rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
-                  re.IGNORECASE)
-"""A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE runs when it is used."""
+_REF = re.compile(r"\b(?:(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
+                  r"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE|SUBTYPE_DIFF"
+                  r"|CANONICAL|TYPMOD_IN|TYPMOD_OUT|ANALYZE|START|GETTOKEN|END|LEXTYPES|HEADLINE|INIT|LEXIZE"
+                  rf")\s*=|\b(?:HANDLER|VALIDATOR|INLINE))\s*{_REF_NAME}", re.IGNORECASE)
+"""A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE / TEXT SEARCH ... / LANGUAGE /
+FOREIGN DATA WRAPPER runs when it is used."""
+_WIRES = frozenset({"EXECUTE", "WITH"})
+"""Words before `FUNCTION f(...)` that wire f to run later (a trigger's EXECUTE FUNCTION; CREATE CAST /
+TRANSFORM ... WITH FUNCTION: every cast then runs it), judged where they wire it."""
 
 
 _ROUTINE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
@@ -1216,8 +1233,8 @@ ROUTINE_NAME = re.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\
 def routine_name(text: str) -> str | None:
     """The name of the routine a statement creates, or None."""
     m = ROUTINE_NAME.match(text)
-    return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
-_CALL = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
+    return None if m is None else pg_ident(f'"{m.group(1)}"' if m.group(1) is not None else m.group(2))
+_CALL = re.compile(rf'(?<![\w$"&])(?:{PG_IDENT}\s*\.\s*)?({PG_IDENT})\s*\(')
 _BEFORE_NAME = re.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
 """What precedes a routine's name in DDL that names its signature (or, after EXECUTE, wires a trigger)."""
 _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
@@ -1231,7 +1248,7 @@ def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:
 
     try:
         node = loads(parser.parse_sql_json(st.text))["stmts"][0]["stmt"]["CreateFunctionStmt"]
-        name = str(node["funcname"][-1]["String"]["sval"])  # unquoted: folded to lower case, as a call is
+        name = pg_ident(str(node["funcname"][-1]["String"]["sval"]).join('""'))  # as folded: 63 bytes at most
     except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None
     language, body = "sql", None
