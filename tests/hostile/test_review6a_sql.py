@@ -163,3 +163,66 @@ def test_a_routine_postgresql_runs_is_judged(tmp_path: Path, case: str) -> None:
 ])
 def test_ordinary_migrations_stay_unblocked(tmp_path: Path, sql: str) -> None:
     assert not _blocking(_sql(tmp_path, sql))
+
+
+TRIGGERS = {  # R6a-6: a BEFORE ROW trigger that drops or blanks every write, as DO INSTEAD NOTHING does
+    "trigger-discard-writes": "CREATE FUNCTION nope() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; "
+                              "END $$;\nCREATE TRIGGER users_nope BEFORE INSERT OR UPDATE ON users FOR EACH ROW "
+                              "EXECUTE FUNCTION nope();\n",
+    "trigger-null-email": "CREATE FUNCTION ne() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.email := NULL; "
+                          "RETURN NEW; END $$;\nCREATE TRIGGER t BEFORE INSERT OR UPDATE ON users FOR EACH ROW "
+                          "EXECUTE FUNCTION ne();\n",
+    "trigger-constant-cast": "CREATE FUNCTION ne() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.email = ''::text; "
+                             "RETURN NEW; END $$;\nCREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW "
+                             "EXECUTE PROCEDURE ne();\n",
+    "trigger-ine-table": INE + "CREATE FUNCTION nope() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; "
+                               "END $$;\nCREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW "
+                               "EXECUTE FUNCTION nope();\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRIGGERS))
+def test_a_trigger_that_drops_or_blanks_writes_is_judged_like_a_rule(tmp_path: Path, case: str) -> None:
+    assert ("create-rule", "critical") in _sql(tmp_path, TRIGGERS[case])
+
+
+def test_a_trigger_function_of_an_earlier_migration_is_read_where_it_is_wired(tmp_path: Path) -> None:
+    factories.write_file(tmp_path, "db/migrations/V1_5__fn.sql", "CREATE FUNCTION nope() RETURNS trigger "
+                         "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n")
+    found = _sql(tmp_path, "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION nope();\n")
+    assert ("create-rule", "critical") in found
+
+
+def test_a_trigger_that_skips_some_writes_is_shown_not_blocked(tmp_path: Path) -> None:
+    found = _sql(tmp_path, "CREATE FUNCTION sk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW IS NOT "
+                 "DISTINCT FROM OLD THEN RETURN NULL; END IF; RETURN NEW; END $$;\n"
+                 "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION sk();\n")
+    assert ("create-rule", "high") in found and not _blocking(found)
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; "
+    "END $$;\nCREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n",
+    "CREATE FUNCTION norm() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.email := lower(NEW.email); "
+    "RETURN NEW; END $$;\nCREATE TRIGGER t BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION norm();\n",
+    "CREATE TABLE audit (id int);\nCREATE FUNCTION au() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO audit VALUES (NEW.id); RETURN NULL; END $$;\n"
+    "CREATE TRIGGER t AFTER INSERT ON users FOR EACH ROW EXECUTE FUNCTION au();\n",
+    "CREATE TABLE q (id int);\nCREATE FUNCTION nope() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; "
+    "END $$;\nCREATE TRIGGER t BEFORE INSERT ON q FOR EACH ROW EXECUTE FUNCTION nope();\n",
+])
+def test_ordinary_triggers_stay_unblocked(tmp_path: Path, sql: str) -> None:
+    assert not _blocking(_sql(tmp_path, sql))
+
+
+def test_a_numbered_sequence_is_replayed_in_version_order(tmp_path: Path) -> None:
+    # golang-migrate applies 2_ before 10_: the table 10_ creates is not older than 2_'s own
+    files = {"migrations/1_init.up.sql": "CREATE TABLE users (id int);\n",
+             "migrations/2_audit.up.sql": "CREATE TABLE IF NOT EXISTS audit (id int, note text);\n"
+                                          "ALTER TABLE audit ALTER COLUMN note TYPE int USING NULL;\n",
+             "migrations/10_audit_again.up.sql": "CREATE TABLE audit2 (id int);\nCREATE TABLE audit (id int);\n"}
+    for name, text in files.items():
+        factories.write_file(tmp_path, name, text)
+    out = GATE.run(factories.gate_context(tmp_path, "migrations", {"replay": "off"}))
+    found = [(str(f.rule), str(f.severity)) for f in out.findings if "2_audit" in f.location.path]
+    assert not [f for f in found if f[1] == "critical"], found

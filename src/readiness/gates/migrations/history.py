@@ -470,12 +470,18 @@ def root(cand: Candidate) -> str:
     return d.rsplit("/", 1)[0] if cand.format in ("diesel", "prisma") and "/" in d else d
 
 
+_LEADING_NUMBER = re.compile(r"(\d{1,30})(?=[_.-])")
+
+
 def order(cand: Candidate) -> tuple[tuple[int, ...], str]:
-    """Apply order: Flyway by version number (V2 before V10), every other layout by path."""
+    """Apply order: Flyway by version number (V2 before V10); a file named by a leading number
+    (golang-migrate, goose: `2_x.up.sql` before `10_y.up.sql`, as those tools parse the version) by
+    that number; every other layout by path."""
     name = cand.path.rsplit("/", 1)[-1]
     m = FLYWAY_UP.match(name) if cand.format == "flyway" else None
     if m is None:
-        return (), cand.path
+        lead = _LEADING_NUMBER.match(name)
+        return ((int(lead.group(1)),) if lead else ()), cand.path
     return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from readiness.gates.migrations.encoding import client_encoding_ops
@@ -891,10 +891,53 @@ def _lock(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+_TRIGGER_BEFORE = 1 << 1
+_TRIGGER_EVENTS = ((1 << 2, "INSERT"), (1 << 4, "UPDATE"), (1 << 3, "DELETE"))
+"""libpg_query's CreateTrigStmt timing and event bits (PostgreSQL's TRIGGER_TYPE_*)."""
+
+
 def _create_trigger(body: dict[str, Any], base: Base) -> list[Op]:
-    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits)."""
+    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits). A BEFORE ROW
+    trigger's detail is its events (`INSERT OR UPDATE`): the row it returns is the row written."""
+    events = int(body.get("events") or 0)
+    before = bool(body.get("row")) and int(body.get("timing") or 0) == _TRIGGER_BEFORE
+    detail = " OR ".join(name for bit, name in _TRIGGER_EVENTS if events & bit) if before else ""
     return [Op(action=A.CREATE_TRIGGER, table=_name(body.get("relation")), column=body.get("trigname"),
-               flags=frozenset({F.OR_REPLACE} if body.get("replace") else ()), **base)]
+               detail=detail, flags=frozenset({F.OR_REPLACE} if body.get("replace") else ()), **base)]
+
+
+def _trigger_effect(op: Op, node: dict[str, Any] | None, calls: _Calls) -> Op:
+    """A BEFORE ROW trigger whose PL/pgSQL function drops the row (`RETURN NULL`) or sets a column of
+    NEW to a constant rewrites every later write to the table, as a DO INSTEAD rule does: the op gets
+    INSTEAD and, as detail, what it does to the writes (pgtree's only reading of a trigger's body)."""
+    trig = (node or {}).get("CreateTrigStmt") or {}
+    funcname = _strings(trig.get("funcname"))
+    if not op.detail or not funcname:
+        return op
+    name = pg_ident(funcname[-1].join('""'))
+    routine = calls.routines.get(name)
+    text = routine.text if routine is not None else None
+    if routine is None and calls.earlier is not None and not builtin(name):
+        got = calls.earlier(name)
+        text = got[1] if got is not None else None
+    if text is None or "plpgsql" not in text.lower():
+        return op
+    from readiness.gates.migrations.dynamic import trigger_body
+
+    body = trigger_body(text)
+    if body is None:
+        return op
+    events = op.detail
+    if body.discards_all:
+        what = f"drops every {events} of {op.table} ({name}() returns NULL)"
+    elif body.constants:
+        what = f"sets {', '.join(body.constants)} to a constant in every {events} of {op.table} ({name}())"
+    elif body.discards_some:
+        what = f"may drop {events}s of {op.table} ({name}() returns NULL on some paths)"
+    else:
+        return op
+    severe = body.discards_all or bool(body.constants)
+    return replace(op, detail=what, flags=op.flags | {F.INSTEAD}) if severe else replace(op, detail=what)
 
 
 def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
@@ -1024,6 +1067,9 @@ def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
                 out.extend(calls.run(st, [name], 0, None))
         return
     if calls.routines or calls.earlier is not None:
+        if st.node is not None and "CreateTrigStmt" in st.node:
+            judged = [_trigger_effect(op, st.node, calls) if op.action is A.CREATE_TRIGGER else op for op in ops]
+            out[len(out) - len(ops):] = judged
         if calls.routines:
             calls.renamed(ops)
         # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),

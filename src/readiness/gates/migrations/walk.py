@@ -492,8 +492,9 @@ class Walk:
 
     def _older(self, table: str) -> bool:
         """Whether a table of that name may exist from before this migration: earlier migrations of
-        the directory left one (the state they left is asked for every table created only maybe)."""
-        return short(table) in self.ctx.tables
+        the directory left one that is still there (the state they left is asked for every table
+        created only maybe; this migration's renames and drops move it on)."""
+        return short(table) in self.state
 
     def _adopt(self, op: Op) -> None:
         """ATTACH PARTITION / INHERIT: when the child table existed before this migration, its rows
