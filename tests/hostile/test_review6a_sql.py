@@ -193,6 +193,12 @@ def test_a_trigger_function_of_an_earlier_migration_is_read_where_it_is_wired(tm
     assert ("create-rule", "critical") in found
 
 
+def test_a_trigger_that_only_stops_deletes_is_shown_not_blocked(tmp_path: Path) -> None:
+    found = _sql(tmp_path, "CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n"
+                 "CREATE TRIGGER t BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION keep();\n")
+    assert ("create-rule", "high") in found and not _blocking(found)
+
+
 def test_a_trigger_that_skips_some_writes_is_shown_not_blocked(tmp_path: Path) -> None:
     found = _sql(tmp_path, "CREATE FUNCTION sk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW IS NOT "
                  "DISTINCT FROM OLD THEN RETURN NULL; END IF; RETURN NEW; END $$;\n"
@@ -226,3 +232,9 @@ def test_a_numbered_sequence_is_replayed_in_version_order(tmp_path: Path) -> Non
     out = GATE.run(factories.gate_context(tmp_path, "migrations", {"replay": "off"}))
     found = [(str(f.rule), str(f.severity)) for f in out.findings if "2_audit" in f.location.path]
     assert not [f for f in found if f[1] == "critical"], found
+
+
+def test_a_unicode_escaped_set_config_unsettles_unqualified_names(tmp_path: Path) -> None:
+    found = _sql(tmp_path, "CREATE TABLE users (id int);\n"
+                 "SELECT U&\"set\\005fconfig\"(U&'search\\005fpath', 's', false);\nDROP TABLE users;\n")
+    assert ("drop-table", "critical") in found

@@ -213,9 +213,10 @@ class Objects:
         return bool(name) and any((g, n) in where for n in names(name))
 
 
-_PATH = re.compile(r"search_path|set_config", re.IGNORECASE).search
+_PATH = re.compile(r"search_path|set_config|U&\"", re.IGNORECASE).search
 """A statement that may change which schema an unqualified name resolves to: search_path set, reset
-or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
+or changed anywhere (SET, set_config(), a DO block, a routine it calls; a `U&"..."` name may spell
+either)..."""
 _ROLE = re.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE\b|SESSION\s+AUTHORIZATION\b|ALL\b|SCHEMA\b"
                    r"|U&|/\*|--)", re.IGNORECASE).match
 """... or the role, which names the first schema of the default path ("$user"); `SET SCHEMA 'x'` is
