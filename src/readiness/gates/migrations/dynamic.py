@@ -591,3 +591,60 @@ def _sql_format(fmt: str, args: list[Folded]) -> Folded:
 
 def _ident(name: str) -> str:
     return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+_NEW_SET = re.compile(r'\s*NEW\s*\.\s*("(?:[^"]|"")+"|[^\W\d][\w$]*)\s*:?=\s*(.*?)\s*;?\s*$', re.IGNORECASE | re.DOTALL)
+_CONSTANT = re.compile(r"\(*\s*(?:NULL|TRUE|FALSE|[+-]?\d[\d.e+-]*|E?'(?:[^']|'')*')\s*\)*"
+                       r"(?:\s*::\s*[\w\s.\"()\[\],]+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerBody:
+    """What a PL/pgSQL trigger function does to the row it is given (a BEFORE ROW trigger's row is
+    the one written): whether it hands back no row (`RETURN NULL`: the write is dropped), on every
+    path or on some, and the columns of NEW it sets to a constant (every row written gets it)."""
+
+    discards_all: bool
+    discards_some: bool
+    constants: tuple[str, ...]
+
+
+def trigger_body(text: str) -> TriggerBody | None:
+    """Read a `CREATE FUNCTION ... LANGUAGE plpgsql` (its text) as a trigger function (None: it does not
+    parse)."""
+    from pglast import parser
+
+    from readiness.gates.migrations.sql import loads_cut
+
+    try:
+        tree, _cut = loads_cut(parser.parse_plpgsql_json(text))
+    except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    nulls = others = 0
+    constants: list[str] = []
+    stack: list[Any] = [tree]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, list):
+            stack.extend(cur)
+            continue
+        if not isinstance(cur, dict):
+            continue
+        for key, value in cur.items():
+            if key == "PLpgSQL_stmt_return" and isinstance(value, dict):
+                query = ((value.get("expr") or {}).get("PLpgSQL_expr") or {}).get("query")
+                if isinstance(query, str) and re.fullmatch(r"\s*\(*\s*NULL\s*\)*\s*(?:::\s*[\w.]+\s*)?", query,
+                                                           re.IGNORECASE):
+                    nulls += 1
+                else:
+                    others += 1
+            elif key == "PLpgSQL_stmt_assign" and isinstance(value, dict):
+                query = ((value.get("expr") or {}).get("PLpgSQL_expr") or {}).get("query")
+                m = _NEW_SET.fullmatch(query) if isinstance(query, str) else None
+                if m is not None and _CONSTANT.fullmatch(m.group(2)):
+                    constants.append(m.group(1).strip('"'))
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return TriggerBody(discards_all=nulls > 0 and others == 0, discards_some=nulls > 0 and others > 0,
+                       constants=tuple(dict.fromkeys(constants)))
+

@@ -129,6 +129,12 @@ _NOT_NULL = frozenset({Flag.NOT_NULL, Flag.PRIMARY_KEY})
 _DEFAULTS = frozenset({Flag.HAS_DEFAULT, Flag.SERIAL, Flag.IDENTITY})
 
 
+def maybe_created_table(op: Op) -> bool:
+    """A CREATE TABLE that may create nothing (IF NOT EXISTS, or in a DO block or routine body): the
+    walk asks whether earlier migrations left a table of that name, to judge the table as that one."""
+    return op.action is A.CREATE_TABLE and (Flag.IF_NOT_EXISTS in op.flags or Flag.IN_DO in op.flags)
+
+
 def apply(state: State, op: Op) -> None:
     """Change `state` as `op` changes the database."""
     a = op.action
@@ -136,6 +142,8 @@ def apply(state: State, op: Op) -> None:
         return
     t = short(op.table)
     if a is A.CREATE_TABLE:
+        if t in state and maybe_created_table(op):
+            return  # the existing table stays as it was
         state[t] = TableState({_col(c.name): Column((c.type, c.mods), bool(_NOT_NULL & c.flags),
                                                     bool(_DEFAULTS & c.flags)) for c in op.columns})
         return
@@ -187,7 +195,7 @@ def _slim(op: Op) -> Op:
 def asked(ops: Sequence[Op]) -> set[str]:
     """The tables whose earlier state `ops` (one migration) needs, under the names they have when
     the migration starts (its own table renames followed backwards)."""
-    names = {short(o.table) for o in ops if o.action in ASKING and o.table}
+    names = {short(o.table) for o in ops if o.table and (o.action in ASKING or maybe_created_table(o))}
     if names:
         for op in reversed(ops):
             if op.action is A.RENAME_TABLE and short(op.new_name) in names:
@@ -494,12 +502,18 @@ def root(cand: Candidate) -> str:
     return d.rsplit("/", 1)[0] if cand.format in ("diesel", "prisma") and "/" in d else d
 
 
+_LEADING_NUMBER = re.compile(r"(\d{1,30})(?=[_.-])")
+
+
 def order(cand: Candidate) -> tuple[tuple[int, ...], str]:
-    """Apply order: Flyway by version number (V2 before V10), every other layout by path."""
+    """Apply order: Flyway by version number (V2 before V10); a file named by a leading number
+    (golang-migrate, goose: `2_x.up.sql` before `10_y.up.sql`, as those tools parse the version) by
+    that number; every other layout by path."""
     name = cand.path.rsplit("/", 1)[-1]
     m = FLYWAY_UP.match(name) if cand.format == "flyway" else None
     if m is None:
-        return (), cand.path
+        lead = _LEADING_NUMBER.match(name)
+        return ((int(lead.group(1)),) if lead else ()), cand.path
     return tuple(int(p) for p in re.findall(r"\d+", m.group("ver"))), cand.path
 
 

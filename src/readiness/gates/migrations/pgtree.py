@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from readiness import lazyre
 from readiness.gates.migrations.encoding import client_encoding_ops
+from readiness.gates.migrations.idents import PG_IDENT, decomment, pg_ident
 from readiness.gates.migrations.lexing import ambiguous_string, turns_off_standard_strings
 from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, ColumnDef, ConstraintKind, LockMode, ObjectKind, Op, relation_name
@@ -873,7 +874,16 @@ _UTC = frozenset({"utc", "etc/utc", "etc/universal", "universal", "zulu", "etc/z
                   "greenwich", "uct", "etc/uct"})
 
 
+PATH_CHANGE = "search_path"
+"""The detail of a SET/RESET that may change which schema an unqualified name means."""
+_PATH_VARIABLES = frozenset({"search_path", "role", "session_authorization"})
+"""The settings an unqualified name's schema depends on: the path, and the role its `"$user"` names
+(`SET SCHEMA 'x'` is PostgreSQL's SQL-standard spelling of SET search_path; the parser names it so)."""
+
+
 def _set(body: dict[str, Any], base: Base) -> list[Op]:
+    if str(body.get("name", "")).lower() in _PATH_VARIABLES or body.get("kind") == "VAR_RESET_ALL":
+        return [Op(action=A.OTHER, detail=PATH_CHANGE, **base)]
     if str(body.get("name", "")).lower() == "timezone":  # SET TIME ZONE 'UTC' / SET timezone = 'UTC'
         zone = [str(a.get("A_Const", {}).get("sval", {}).get("sval", "")) for a in body.get("args") or ()]
         utc = body.get("kind") == "VAR_SET_VALUE" and len(zone) == 1 and zone[0].lower() in _UTC
@@ -942,10 +952,54 @@ def _lock(body: dict[str, Any], base: Base) -> list[Op]:
             for r in body.get("relations") or ()]
 
 
+_TRIGGER_BEFORE = 1 << 1
+_TRIGGER_EVENTS = ((1 << 2, "INSERT"), (1 << 4, "UPDATE"), (1 << 3, "DELETE"))
+"""libpg_query's CreateTrigStmt timing and event bits (PostgreSQL's TRIGGER_TYPE_*)."""
+
+
 def _create_trigger(body: dict[str, Any], base: Base) -> list[Op]:
-    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits)."""
+    """CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (blocks writes while it waits). A BEFORE ROW
+    trigger's detail is its events (`INSERT OR UPDATE`): the row it returns is the row written."""
+    events = int(body.get("events") or 0)
+    before = bool(body.get("row")) and int(body.get("timing") or 0) == _TRIGGER_BEFORE
+    detail = " OR ".join(name for bit, name in _TRIGGER_EVENTS if events & bit) if before else ""
     return [Op(action=A.CREATE_TRIGGER, table=_name(body.get("relation")), column=body.get("trigname"),
-               flags=frozenset({F.OR_REPLACE} if body.get("replace") else ()), **base)]
+               detail=detail, flags=frozenset({F.OR_REPLACE} if body.get("replace") else ()), **base)]
+
+
+def _trigger_effect(op: Op, node: dict[str, Any] | None, calls: _Calls) -> Op:
+    """A BEFORE ROW trigger whose PL/pgSQL function drops the row (`RETURN NULL`) or sets a column of
+    NEW to a constant rewrites every later write to the table, as a DO INSTEAD rule does: the op gets
+    INSTEAD and, as detail, what it does to the writes (pgtree's only reading of a trigger's body)."""
+    trig = (node or {}).get("CreateTrigStmt") or {}
+    funcname = _strings(trig.get("funcname"))
+    if not op.detail or not funcname:
+        return op
+    name = pg_ident(funcname[-1].join('""'))
+    routine = calls.routines.get(name)
+    text = routine.text if routine is not None else None
+    if routine is None and calls.earlier is not None and not builtin(name):
+        got = calls.earlier(name)
+        text = got[1] if got is not None else None
+    if text is None or "plpgsql" not in text.lower():
+        return op
+    from readiness.gates.migrations.dynamic import trigger_body
+
+    body = trigger_body(text)
+    if body is None:
+        return op
+    events = op.detail
+    if body.discards_all:
+        what = f"drops every {events} of {op.table} ({name}() returns NULL)"
+    elif body.constants:
+        what = f"sets {', '.join(body.constants)} to a constant in every {events} of {op.table} ({name}())"
+    elif body.discards_some:
+        what = f"may drop {events}s of {op.table} ({name}() returns NULL on some paths)"
+    else:
+        return op
+    # dropping DELETEs only stops deletes (high, as a DO INSTEAD rule on DELETE is): nothing written is lost
+    severe = (body.discards_all or bool(body.constants)) and events != "DELETE"
+    return replace(op, detail=what, flags=op.flags | {F.INSTEAD}) if severe else replace(op, detail=what)
 
 
 def _alter_domain(body: dict[str, Any], base: Base) -> list[Op]:
@@ -1075,6 +1129,9 @@ def _statement(st: Statement, calls: _Calls, out: list[Op]) -> None:
                 out.extend(calls.run(st, [name], 0, None))
         return
     if calls.routines or calls.earlier is not None:
+        if st.node is not None and "CreateTrigStmt" in st.node:
+            judged = [_trigger_effect(op, st.node, calls) if op.action is A.CREATE_TRIGGER else op for op in ops]
+            out[len(out) - len(ops):] = judged
         if calls.routines:
             calls.renamed(ops)
         # any statement may call it: SELECT/CALL/DO, but also INSERT ... VALUES (f()), UPDATE SET x = f(),
@@ -1175,18 +1232,22 @@ class _Calls:
         found: list[str] = []
         calls: list[str] = []
         routines, looked, adopting = self.routines, self.looked, self.earlier is not None
-        for m in _CALL.finditer(text) if "(" in text else ():  # a call needs its parenthesis
-            name = m.group(1) if m.group(1) is not None else m.group(2).lower()
-            if name not in routines and (not adopting or name in looked):
-                continue  # neither this migration's routine nor one to look up: the result never holds it
-            before = _BEFORE_NAME.search(text, max(0, m.start() - 60), m.start())
-            if before is not None and before.group(1).upper() != "EXECUTE":
-                continue  # a signature, not a call
-            found.append(name)
-            if before is None:
-                calls.append(name)
-        if routines and "=" in text:  # a reference only counts for a routine of this migration
-            found.extend(m.group(1) if m.group(1) is not None else m.group(2).lower() for m in _REF.finditer(text))
+        bare = decomment(text)
+        for where in (text, bare) if bare != text else (text,):  # both: a comment-like run in a string
+            if "(" not in where:
+                continue  # a call needs its parenthesis
+            for m in _CALL.finditer(where):
+                name = pg_ident(m.group(1))
+                if name not in routines and (not adopting or name in looked):
+                    continue  # neither this migration's routine nor one to look up: the result never holds it
+                before = _BEFORE_NAME.search(where, max(0, m.start() - 60), m.start())
+                if before is not None and before.group(1).upper() not in _WIRES:
+                    continue  # a signature, not a call
+                found.append(name)
+                if before is None:
+                    calls.append(name)
+            if routines:  # a reference only counts for a routine of this migration
+                found.extend(pg_ident(m.group(1)) for m in _REF.finditer(where))
         if self.earlier is not None:
             for n in calls:
                 if n not in self.routines and n not in self.looked:
@@ -1262,15 +1323,21 @@ _WIRING = frozenset({A.CREATE_TRIGGER, A.CREATE_TABLE, A.ADD_COLUMN, A.SET_DEFAU
 _EVENT_TRIGGER = lazyre.compile(r"CREATE\s+EVENT\s+TRIGGER\b", re.IGNORECASE)
 _DDL_HEAD = lazyre.compile(r"(?:CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
 _NAME = r'(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))'
+_REF_NAME = rf'(?:{PG_IDENT}\s*\.\s*)?({PG_IDENT})'
 _WRITE_TARGET = lazyre.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
-                               rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
+                           rf"\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE)
 """A statement (or body statement) that writes a table: its triggers, defaults and checks run."""
 _WRITE_WORDS = ("insert", "update", "delete", "truncate", "merge", "copy")
 """What `_WRITE_TARGET` needs (`may_mention` first)."""
-_REF = lazyre.compile(r"\b(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
-                      rf"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE)\s*=\s*{_NAME}",
-                      re.IGNORECASE)
-"""A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE runs when it is used."""
+_REF = lazyre.compile(r"\b(?:(?:FUNCTION|PROCEDURE|SFUNC|FINALFUNC|COMBINEFUNC|SERIALFUNC|DESERIALFUNC|MSFUNC|MINVFUNC"
+                  r"|MFINALFUNC|RESTRICT|JOIN|INPUT|OUTPUT|RECEIVE|SEND|HANDLER|VALIDATOR|INLINE|SUBTYPE_DIFF"
+                  r"|CANONICAL|TYPMOD_IN|TYPMOD_OUT|ANALYZE|START|GETTOKEN|END|LEXTYPES|HEADLINE|INIT|LEXIZE"
+                  rf")\s*=|\b(?:HANDLER|VALIDATOR|INLINE))\s*{_REF_NAME}", re.IGNORECASE)
+"""A routine named without a call: what CREATE OPERATOR / AGGREGATE / TYPE / TEXT SEARCH ... / LANGUAGE /
+FOREIGN DATA WRAPPER runs when it is used."""
+_WIRES = frozenset({"EXECUTE", "WITH"})
+"""Words before `FUNCTION f(...)` that wire f to run later (a trigger's EXECUTE FUNCTION; CREATE CAST /
+TRANSFORM ... WITH FUNCTION: every cast then runs it), judged where they wire it."""
 
 
 _ROUTINE = lazyre.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
@@ -1282,10 +1349,8 @@ ROUTINE_NAME = lazyre.compile(r'CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDU
 def routine_name(text: str) -> str | None:
     """The name of the routine a statement creates, or None."""
     m = ROUTINE_NAME.match(text)
-    return None if m is None else m.group(1) if m.group(1) is not None else m.group(2).lower()
-_CALL = lazyre.compile(r'(?<![\w$"])(?:(?:\w++|"[^"]*+")\.)?+(?:"([^"]++)"|(\w++))\s*+\(')
-"""A call `f(`, `s.f(`, `"F"(`. Possessive: what follows each part (`.`, `(`, a quote) can never be
-what the part gave back, so backtracking into it only ever fails, slowly (1.5x the time on lemmy)."""
+    return None if m is None else pg_ident(f'"{m.group(1)}"' if m.group(1) is not None else m.group(2))
+_CALL = lazyre.compile(rf'(?<![\w$"&])(?:{PG_IDENT}\s*\.\s*)?({PG_IDENT})\s*\(')
 _BEFORE_NAME = lazyre.compile(r"(\w+)\s+(?:FUNCTION|PROCEDURE|ROUTINE|AGGREGATE)\s+(?:IF\s+EXISTS\s+)?$", re.IGNORECASE)
 """What precedes a routine's name in DDL that names its signature (or, after EXECUTE, wires a trigger)."""
 _ATOMIC = lazyre.compile(r"\bBEGIN\s+ATOMIC\b(?P<body>.*)\bEND\s*$", re.IGNORECASE | re.DOTALL)
@@ -1299,7 +1364,7 @@ def _routine(st: Statement) -> tuple[str, str, str | None, int] | None:
 
     try:
         node = loads(parser.parse_sql_json(st.text))["stmts"][0]["stmt"]["CreateFunctionStmt"]
-        name = str(node["funcname"][-1]["String"]["sval"])  # unquoted: folded to lower case, as a call is
+        name = pg_ident(str(node["funcname"][-1]["String"]["sval"]).join('""'))  # as folded: 63 bytes at most
     except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None
     language, body = "sql", None

@@ -26,6 +26,7 @@ from readiness import lazyre
 from readiness.gates.migrations.history import TRACKED, State, TableState, apply, asked, short
 from readiness.gates.migrations.mentions import may_mention
 from readiness.gates.migrations.ops import Action, Flag, ObjectKind, Op, split_relation
+from readiness.gates.migrations.pgtree import PATH_CHANGE
 from readiness.gates.migrations.transactions import TxMode, transactions
 
 A = Action
@@ -104,6 +105,13 @@ parent, the child's under the table it now inherits from)."""
 
 DESTROYS = frozenset({A.DROP_TABLE, A.DROP_COLUMN, A.TRUNCATE, A.DELETE})
 """Operations that destroy data: judged on a table created IF NOT EXISTS as on an existing one."""
+
+
+def maybe_created(op: Op) -> bool:
+    """A CREATE that may leave an older object of that name in place: IF NOT EXISTS, or one run
+    inside a DO block or a routine body (which a condition may skip, or an EXCEPTION handler may
+    swallow when the object exists: `WHEN duplicate_table THEN NULL`). The name keeps its meaning."""
+    return Flag.IF_NOT_EXISTS in op.flags or Flag.IN_DO in op.flags
 
 
 class Objects:
@@ -207,13 +215,16 @@ class Objects:
         return bool(name) and any((g, n) in where for n in names(name))
 
 
-_PATH = lazyre.compile(r"search_path|set_config", re.IGNORECASE).search
+_PATH = lazyre.compile(r"search_path|set_config|U&\"", re.IGNORECASE).search
 """A statement that may change which schema an unqualified name resolves to: search_path set, reset
-or changed anywhere (SET, set_config(), a DO block, a routine it calls)..."""
-_PATH_WORDS = ("search_path", "set_config")
-_ROLE = lazyre.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION|ALL)\b",
-                       re.IGNORECASE).match
-"""... or the role, which names the first schema of the default path ("$user")."""
+or changed anywhere (SET, set_config(), a DO block, a routine it calls; a `U&"..."` name may spell
+either)..."""
+_PATH_WORDS = ("search_path", "set_config", 'u&"')
+_ROLE = lazyre.compile(r"(?:SET|RESET)\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE\b|SESSION\s+AUTHORIZATION\b|ALL\b|SCHEMA\b"
+                   r"|U&|/\*|--)", re.IGNORECASE).match
+"""... or the role, which names the first schema of the default path ("$user"); `SET SCHEMA 'x'` is
+SET search_path's SQL-standard spelling. (The parse tree tells these apart however they are written:
+pgtree gives such a SET the detail PATH_CHANGE; this test is for the spellings read without one.)"""
 _PATH_LATER = lazyre.compile(r"ALTER\s+(?:ROLE|USER|DATABASE)\b", re.IGNORECASE)
 """Statements whose `SET search_path` applies only to later sessions. (A routine's own `SET
 search_path` does count: its body, run where it is called or fired, resolves names through it.)"""
@@ -264,14 +275,15 @@ class Relations:
     def after(self, op: Op, txn: int | None) -> None:
         a, table = op.action, op.table
         ev = op.evidence
-        if ((may_mention(ev, _PATH_WORDS) and _PATH(ev)) or _ROLE(ev)) and not _PATH_LATER.match(ev):
+        if (op.detail == PATH_CHANGE and a is A.OTHER) or (
+                ((may_mention(ev, _PATH_WORDS) and _PATH(ev)) or _ROLE(ev)) and not _PATH_LATER.match(ev)):
             self.path_unknown = True
         if not table:
             if op.evidence[:7].upper() == "DISCARD":  # DISCARD TEMP / ALL drops temporary tables
                 self.made = {k: v for k, v in self.made.items() if k[0] != _TEMP}
             return
         if a is A.CREATE_TABLE:
-            if Flag.IF_NOT_EXISTS in op.flags:
+            if maybe_created(op):
                 return  # may have created nothing: the name keeps what it had
             schema, rel = split_relation(table)
             if Flag.TEMP in op.flags or (schema or "").startswith("pg_temp"):
@@ -447,25 +459,28 @@ class Walk:
         made = self.made
         if a is A.SET_LOCK_TIMEOUT:
             self.timeout_set = Flag.OFF not in op.flags
-        if a is A.CREATE_TABLE and table:
+        if a is A.CREATE_TABLE and table and not (maybe_created(op) and self._older(table)):
+            # a table created only maybe (IF NOT EXISTS, in a DO block) is read leniently only when
+            # no earlier migration of the directory left a table of that name: else it is that table
             full = table.lower()
             made.tables.add(full)
             made.tables.add(full.rsplit(".", 1)[-1])
         elif a is A.CREATE_INDEX and op.column:
             made.indexes.add(unqualified(op.column))
-        if table and self.tracked and short(table) in self.tracked:
-            apply(self.state, op)
+        if table and self.tracked and short(table) in self.tracked and not (
+                a is A.CREATE_TABLE and maybe_created(op) and short(table) in self.state):
+            apply(self.state, op)  # (a CREATE TABLE IF NOT EXISTS of a known table leaves it as it was)
         if a is A.ALTER_TYPE and table and not made.new(table):
             made.retype(op)
         if op.references or (a is A.RENAME_TABLE and made.referencing) or (
                 a is A.CREATE_TABLE and _REFERENCES_RE.search(op.evidence)):
             made.refer(op)
         if a is A.CREATE_OBJECT and Flag.OR_REPLACE not in op.flags and not (
-                Flag.IF_NOT_EXISTS in op.flags and op.kind is K.SCHEMA):  # may be the existing one, with its tables
+                maybe_created(op) and op.kind is K.SCHEMA):  # may be the existing one, with its tables
             made.add(made.objects, op.kind, op.column)
-            if op.kind is K.VIEW and op.column:
+            if op.kind is K.VIEW and op.column and not maybe_created(op):
                 made.views.update(names(op.column))
-            if Flag.IF_NOT_EXISTS in op.flags:  # may be the existing extension (sequence...), with what uses it
+            if maybe_created(op):  # may be the existing extension (sequence...), with what uses it
                 made.add(made.maybe_old_objects, op.kind, op.column)
         elif a is A.ALTER_OTHER and op.detail in _ADOPTS and op.column:
             self._adopt(op)
@@ -479,6 +494,12 @@ class Walk:
             # an existing object moved into a schema this migration made: that schema now holds data,
             # so dropping it (CASCADE) is no longer dropping something new
             made.objects.difference_update((group(K.SCHEMA), n) for n in names(op.schema))
+
+    def _older(self, table: str) -> bool:
+        """Whether a table of that name may exist from before this migration: earlier migrations of
+        the directory left one that is still there (the state they left is asked for every table
+        created only maybe; this migration's renames and drops move it on)."""
+        return short(table) in self.state
 
     def _adopt(self, op: Op) -> None:
         """ATTACH PARTITION / INHERIT: when the child table existed before this migration, its rows

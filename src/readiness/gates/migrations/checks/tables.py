@@ -82,6 +82,24 @@ def create_rule(op: Op, walk: Walk) -> Iterable[Hit]:
                 f"application's too: the rows those statements write are replaced or discarded, and lost.", lock=AE)]
 
 
+@on(A.CREATE_TRIGGER)
+def trigger_rewrites_writes(op: Op, walk: Walk) -> Iterable[Hit]:
+    """create-rule, for a BEFORE ROW trigger on an existing table whose function drops the row written
+    (`RETURN NULL`) or sets a column of NEW to a constant (pgtree reads the body): like a DO INSTEAD
+    rule, it rewrites the running application's writes from now on. Returning NULL on some paths only
+    (skipping no-op updates, say) is high: it may be meant; so is dropping DELETEs only (nothing
+    written is lost)."""
+    if F.INSTEAD in op.flags:
+        return [hit(R.CREATE_RULE, op, f"Trigger {op.column} {op.detail} from now on, the running application's "
+                    "too: what those statements write is discarded or overwritten, and lost.",
+                    lock="SHARE ROW EXCLUSIVE")]
+    if op.detail.startswith(("may drop ", "drops ", "sets ")):  # some writes, or deletes only
+        return [hit(R.CREATE_RULE, op, f"Trigger {op.column} {op.detail} from now on, the running application's "
+                    "too: check that only the writes meant to be skipped are.", risk=RiskClass.HIGH,
+                    lock="SHARE ROW EXCLUSIVE")]
+    return ()
+
+
 @on(A.REWRITE)
 def rewrite_table(op: Op, walk: Walk) -> Iterable[Hit]:
     """rewrite-table: VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.migrations.checks import need
 from readiness.gates.migrations.discover import NO_DOWN_FORMATS, Candidate
-from readiness.gates.migrations.history import ASKING, History
+from readiness.gates.migrations.history import ASKING, History, maybe_created_table
 from readiness.gates.migrations.ops import Action, Op
 from readiness.gates.migrations.pgtree import statement_ops
 from readiness.gates.migrations.runners import Detector, Runner, Unread
@@ -58,7 +58,7 @@ class Analysis:
 
     def needs_history(self) -> bool:
         """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""
-        return not self.python and any(op.action in ASKING for op in self.ops)
+        return not self.python and any(op.action in ASKING or maybe_created_table(op) for op in self.ops)
 
 
 @dataclass(slots=True)
