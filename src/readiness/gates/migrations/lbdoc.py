@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readiness.gates.migrations.lbprops import several_values
-from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres
+from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres, skips, surely_postgres
 
 MAX_DEPTH = 64
 """Elements nested deeper than this are refused (a changelog is a handful of levels deep)."""
@@ -606,10 +606,32 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
             ident=f"{a.get('author', '?')}:{a.get('id', '?')}", line=entry.line, sql=up.text(), sql_line=1,
             rollback=down.text(), rollback_state=state,
             in_transaction=a.get("runInTransaction", "true").strip().lower() != "false",
-            for_postgres=_runs_on_postgres(a.get("dbms")))
+            for_postgres=_runs_on_postgres(a.get("dbms")),
+            run_on_change=_truthy(a.get("runOnChange")), run_always=_truthy(a.get("runAlways")),
+            conditional=_conditional(entry))
         unit.other_database = any(other_database_context(a.get(k)) for k in ("context", "contextFilter", "labels"))
         out.append(unit)
     return out
+
+
+def _conditional(entry: Node) -> bool:
+    """A changeset that may not run on production: `failOnError="false"`, a context, contextFilter
+    or labels (a deploy may not select it), a `dbms` that does not surely name PostgreSQL, or
+    preconditions whose failure (or error) lets the deploy go on without it (MARK_RAN, CONTINUE, WARN)."""
+    a = entry.attrs
+    if (a.get("failOnError") or "").strip().lower() == "false" or not surely_postgres(a.get("dbms")):
+        return True
+    if any((a.get(k) or "").strip() for k in ("context", "contextFilter", "labels")):
+        return True
+    for kid in entry.kids:
+        if kid.kind != "preConditions":
+            continue
+        if skips(kid.attrs.get("onFail")) or skips(kid.attrs.get("onError")):
+            return True
+        # YAML/JSON write them as list items: `preConditions: [{onFail: MARK_RAN}, ...]`
+        if any(k.kind in ("onFail", "onError") and skips(k.text) for k in kid.kids):
+            return True
+    return False
 
 
 def _expand(node: Node, expand: Expand, unread: list[tuple[int, str]], depth: int) -> None:

@@ -12,12 +12,12 @@ from dataclasses import replace
 from functools import partial
 
 from readiness.gates.base import GateOutcome
-from readiness.gates.migrations import lbdoc, lbprops, liquibase
+from readiness.gates.migrations import changesets, lbdoc, lbprops, liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
-from readiness.gates.migrations.ops import Action, Op
+from readiness.gates.migrations.ops import Action, Flag, Op
 from readiness.gates.migrations.pgtree import statement_ops
-from readiness.gates.migrations.readers.base import Analysis, Run, sql_ops
+from readiness.gates.migrations.readers.base import Analysis, Part, Run, sql_ops
 from readiness.gates.migrations.readers.files import FileReader
 from readiness.gates.migrations.sql import Origin, SqlError, Statement, fill_placeholders, parse
 from readiness.gates.migrations.transactions import TxMode
@@ -28,6 +28,9 @@ _Extra = tuple[list[Op], list[SqlError], list[int]]
 """What a changeset runs besides its laid-out SQL: operations, parse errors, statements (sqlFile, unread changes)."""
 _More = Callable[[], tuple[_Extra, _Extra]]
 """The up and down `_Extra` of a changeset, when asked."""
+
+
+_CREATES = frozenset({Action.CREATE_TABLE, Action.CREATE_OBJECT})
 
 
 class ChangelogReader:
@@ -137,6 +140,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
     judged: list[tuple[int, int, bool]] = []  # (first line, unit, runs in a transaction) per part judged
     stmts: list[Statement] = []
     extra: list[Op] = []
+    maybe: set[int] = set()  # changesets that may not run on production (liquibase.Changeset.conditional)
 
     def sub(text: str, line: int, unit: int = 0) -> str:
         """A formatted-SQL text with the changelog properties substituted (`expand`), then the
@@ -172,6 +176,10 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
             an.errors.extend((cand.path, e) for e in xerr)
             n += xn[0]
         judged.append((cs.line, unit, cs.in_transaction))
+        if cs.conditional:
+            maybe.add(unit)
+        an.parts.append(Part(unit=unit, line=cs.line, ident=cs.ident, text=changesets.fingerprint(cs),
+                             reruns=changesets.reruns(cs)))
         an.statements += n
         in_txn = in_txn or (cs.in_transaction and n > 0)
         if not n:
@@ -181,7 +189,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         if cs.rollback_state == "present":
             rollback = expand(cs.rollback)[0] if expand is not None else cs.rollback
             dops, derr, dn = sql_ops(fill_placeholders(rollback), Origin(line=cs.sql_line))
-            an.down_ops.extend([*dops, *extra_down[0]])
+            an.down_ops.extend(replace(o, unit=unit) for o in [*dops, *extra_down[0]])
             an.errors.extend((cand.path, e) for e in [*derr, *extra_down[1]])
             if an.down_where is None:
                 an.down_where = (cand.path, cs.sql_line, 1)
@@ -198,5 +206,8 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         _, unit, in_transaction = judged[max(bisect.bisect_right(starts, op.line) - 1, 0)]
         ops.append(replace(op, unit=unit, autocommit=op.autocommit or not in_transaction))
     an.ops = sorted([*ops, *extra], key=lambda o: o.line) if extra else ops
+    if maybe:  # what a changeset that may not run CREATEs may not be there: the name keeps its old meaning
+        an.ops = [replace(o, flags=o.flags | {Flag.IF_NOT_EXISTS}) if o.unit in maybe and o.action in _CREATES
+                  else o for o in an.ops]
     an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
     return an
