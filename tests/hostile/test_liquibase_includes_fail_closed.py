@@ -28,6 +28,7 @@ BASE = {
                                 "--rollback DROP TABLE users;\n",
     "scripts/reset_staging.sql": "TRUNCATE users;\nDROP TABLE users;\n",
     D + "ops/reset.sql": "TRUNCATE users;\n",
+    "modules/acme/src/main/resources/db/custom/0001.sql": "DELETE FROM users;\n",
     D + "changes/050-cleanup.sql": "--liquibase formatted sql\n--changeset ops:50\nDROP TABLE users;\n",
     D + "changes/060-cleanup.yaml": "databaseChangeLog:\n- changeSet:\n    id: 60\n    author: ops\n"
                                     "    changes:\n    - dropTable: {tableName: users}\n",
@@ -40,6 +41,9 @@ REACHED = {
     "yaml-classpath": ('  <include file="classpath:db/changelog/changes/060-cleanup.yaml"/>\n',
                        "migrations/drop-table"),
     "include-all": ('  <includeAll path="ops/" relativeToChangelogFile="true"/>\n', "migrations/truncate-table"),
+    # a classpath directory: every module's resources holding it are on the classpath
+    "include-all-classpath-modules": ('  <includeAll path="db/custom" errorIfMissingOrEmpty="false"/>\n',
+                                      "migrations/delete-all-rows"),
 }
 
 

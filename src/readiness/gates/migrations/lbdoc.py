@@ -802,6 +802,13 @@ class Resolver:
                            and f.lower().endswith(INCLUDED_SUFFIXES))
             if found:
                 return tuple(found[:MAX_INCLUDED])
+        if not relative:  # a classpath directory: every module's resources that have it
+            inner = "/" + posixpath.normpath(posixpath.dirname(got[0])) + "/"
+            if not inner.startswith("/../"):
+                found = sorted(f for f in self._listed if inner in "/" + f and f != here
+                               and f.lower().endswith(INCLUDED_SUFFIXES))
+                if found:
+                    return tuple(found[:MAX_INCLUDED])
         return None
 
 
