@@ -56,13 +56,6 @@ def test_the_lower_case_type_io_pattern_finds_the_same_on_ascii_text() -> None:
         assert got == want, text
 
 
-def test_the_possessive_call_pattern_finds_what_the_backtracking_one_found() -> None:
-    old = re.compile(r'(?<![\w$"])(?:(?:\w+|"[^"]*")\.)?(?:"([^"]+)"|(\w+))\s*\(')
-    for text in _texts(3):
-        assert [(m.span(), m.groups()) for m in pgtree._CALL.finditer(text)] == \
-            [(m.span(), m.groups()) for m in old.finditer(text)], text
-
-
 def test_non_ascii_text_always_goes_to_the_pattern() -> None:
     assert may_mention("SET NAMEſ", ("names",))  # IGNORECASE folds ſ onto s; lower() does not
     assert not may_mention("SELECT 1", ("names",))

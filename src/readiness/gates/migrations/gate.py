@@ -14,7 +14,7 @@ from collections.abc import Callable, Container
 from dataclasses import replace
 
 from readiness.gates.base import GateContext, GateOutcome, unreadable
-from readiness.gates.migrations import contract, parallel, replayed, unchanged
+from readiness.gates.migrations import changesets, contract, parallel, replayed, unchanged
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import Context, TxMode, judge
 from readiness.gates.migrations.codemigrations import code_migrations
@@ -175,28 +175,44 @@ class MigrationsGate:
             # what a CASCADE may take with it: the generated columns and types built from the dropped object
             text = "\n".join(dict.fromkeys(o.evidence for o in an.ops))
             built = run.history.column_objects(run.ctx.workspace, cand, text)
-        hits = judge(an.ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=tables,
-                                     one_query=runner.one_query if runner else False,
-                                     runner=runner.name if runner else "", built_from=built),
-                     statements=an.statements)
-        if an.python:  # a drop of what Django's state retired earlier, or after the deploy: the contract step
-            hits = contract.relax(hits, run.ctx)
-        findings: list[tuple[RiskClass, Finding]] = [(hit.risk, hit.to_finding(cand.path)) for hit in hits]
-        for where, err in an.errors:
-            findings.append((R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
-                Location(path=where, line=err.line, column=err.column),
-                message=f"PostgreSQL cannot parse this statement: {err.message}.", evidence=err.text)))
+
+        def judged(ops: list[Op], state: State) -> list[tuple[RiskClass, Finding]]:
+            hits = judge(ops, Context(mode=an.mode, large=run.large, require_lock_timeout=require_lt, tables=state,
+                                      one_query=runner.one_query if runner else False,
+                                      runner=runner.name if runner else "", built_from=built),
+                         statements=an.statements)
+            if an.python:  # a drop of what Django's state retired earlier, or after the deploy: the contract step
+                hits = contract.relax(hits, run.ctx)
+            return [(hit.risk, hit.to_finding(cand.path)) for hit in hits]
+
+        whole = an
+        split = changesets.split(run, cand, an) if an.parts and run.ctx.changes is not None else None
+        old: list[tuple[RiskClass, Finding]] = []
+        if split is not None:
+            # A changelog the base already has: its changesets there are history (applied on production,
+            # like earlier files); the PR's new and re-run changesets are the migration, judged on the
+            # state the others leave. The others are judged apart, their findings pre-existing.
+            then, an = split.history, split.migration
+            old = judged(then.ops, tables)
+            old.extend(self._parse_errors(then))
+            tables = changesets.after(tables, then.ops)
+        findings: list[tuple[RiskClass, Finding]] = judged(an.ops, tables)
+        findings.extend(self._parse_errors(an))
         # The class is the operational risk of running the migration; whether it can be rolled back
         # is the item's `reversible` and its own findings (DESIGN), never a raise of the class.
-        risk = max((r for r, _ in findings), key=lambda r: r.rank, default=RiskClass.LOW)
+        risk = max((r for r, _ in [*old, *findings]), key=lambda r: r.rank, default=RiskClass.LOW)
         reversible = reversibility(cand, an, settings.require_reversible, findings)
+        if split is not None:
+            reversibility(cand, split.history, settings.require_reversible, old)  # the PR's part decides `reversible`
+            findings = split.settle(old) + findings
         # an edited, already-applied migration: what the PR left is not its doing -- unless the runner
         # runs the whole file again when it changes (a Flyway repeatable migration: every statement
         # of it, kept or not, runs on the next deploy, and a statement the PR put before a kept one
         # can change what the kept one does)
-        if run.ctx.changes is not None and cand.format not in RERUN_WHEN_CHANGED:
+        elif run.ctx.changes is not None and cand.format not in RERUN_WHEN_CHANGED:
             findings = unchanged.settle(run.ctx, cand.path, lambda: self._units(run, cand, an),
                                         lambda text: self._units(run, cand, None, text), findings)
+        an = whole
         out.findings.extend(f for _, f in findings)
         transactional = an.mode is TxMode.WRAPPED or (an.mode is TxMode.IMPLICIT and an.statements > 1)
         out.items.append(Item({"path": cand.path, "format": an.fmt, "risk": risk.value, "reversible": reversible,
@@ -204,6 +220,13 @@ class MigrationsGate:
                                "down_path": cand.down_path, "runner": runner.name if runner else an.fmt,
                                "transaction": "per-changeset" if an.changesets else an.mode.value,
                                "transaction_from": an.tx_source}))
+
+    @staticmethod
+    def _parse_errors(an: Analysis) -> list[tuple[RiskClass, Finding]]:
+        return [(R.risk_of(R.PARSE_ERROR), R.PARSE_ERROR.finding(
+            Location(path=where, line=err.line, column=err.column),
+            message=f"PostgreSQL cannot parse this statement: {err.message}.", evidence=err.text))
+            for where, err in an.errors]
 
     def _units(self, run: Run, cand: Candidate, an: Analysis | None, base: str = "") -> unchanged.Units | None:
         """The units (`unchanged`) of this version of the migration (`an`), or of the base's `base` text."""

@@ -29,7 +29,7 @@ from typing import Any
 
 from readiness import lazyre
 from readiness.gates.migrations.lbprops import several_values
-from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres
+from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres, skips, surely_postgres
 
 MAX_DEPTH = 64
 """Elements nested deeper than this are refused (a changelog is a handful of levels deep)."""
@@ -547,6 +547,9 @@ class Unit:
     down_files: list[tuple[int, str, str | None]] = field(default_factory=list)
     other_database: bool = False
     """Its context or labels name only another database (`other_database_context`)."""
+    includes: list[tuple[int, str, tuple[str, ...] | None]] = field(default_factory=list)
+    """Of an `include`/`includeAll` (a unit of its own): (line, path as written, the repository files
+    it runs, in Liquibase's order; None when it names none: outside the repository or not in it)."""
 
 
 class Layout:
@@ -575,13 +578,20 @@ Expand = Callable[[str], tuple[str, list[str]]]
 """Liquibase's property substitution for one changelog (lbprops): the text, and the names it cannot settle."""
 
 
-def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | None],
+def changesets(root: Node, here: str, resolve: Resolver,
                expand: Expand | None = None) -> list[Unit]:
     """The changesets of a changelog; `here` is its repository path, `resolve(path, here, relative)`
     gives the repository path an `sqlFile` names (None: outside the repository or not there);
     `expand` substitutes the changelog properties in every change first, as Liquibase does."""
     out: list[Unit] = []
     for entry in root.kids:
+        if entry.kind in ("include", "includeAll"):
+            unread: list[tuple[int, str]] = []
+            if expand is not None:
+                _expand(entry, expand, unread, MAX_DEPTH)
+            out.append(_include(entry, here, resolve))
+            out[-1].unread.extend(unread)
+            continue
         if entry.kind != "changeSet":
             continue
         a = entry.attrs
@@ -607,10 +617,58 @@ def changesets(root: Node, here: str, resolve: Callable[[str, str, bool], str | 
             ident=f"{a.get('author', '?')}:{a.get('id', '?')}", line=entry.line, sql=up.text(), sql_line=1,
             rollback=down.text(), rollback_state=state,
             in_transaction=a.get("runInTransaction", "true").strip().lower() != "false",
-            for_postgres=_runs_on_postgres(a.get("dbms")))
+            for_postgres=_runs_on_postgres(a.get("dbms")),
+            run_on_change=_truthy(a.get("runOnChange")), run_always=_truthy(a.get("runAlways")),
+            conditional=_conditional(entry))
         unit.other_database = any(other_database_context(a.get(k)) for k in ("context", "contextFilter", "labels"))
         out.append(unit)
     return out
+
+
+INCLUDED_SUFFIXES = (".xml", ".yaml", ".yml", ".json", ".sql")
+"""What `includeAll` runs of a directory (Liquibase's changelog parsers)."""
+MAX_INCLUDED = 500
+"""Files one `includeAll` may name, at most (more: not judged, reported)."""
+
+
+def _include(entry: Node, here: str, resolve: Resolver) -> Unit:
+    """An `include` (of a file) or `includeAll` (of a directory's changelogs, in name order) as a unit:
+    its identity is the element as written, so a PR that adds or changes one runs what it names."""
+    a = entry.attrs
+    every = entry.kind == "includeAll"
+    written = a.get("path" if every else "file", "")
+    relative = _truthy(a.get("relativeToChangelogFile"))
+    targets: tuple[str, ...] | None = None
+    if written.strip() and "${" not in written:
+        if every:
+            targets = resolve.directory(written, here, relative)
+        else:
+            one = resolve(written, here, relative)
+            targets = (one,) if one else None
+    ident = entry.kind + " " + " ".join(f"{k}={v}" for k, v in sorted(a.items()))
+    cs = Changeset(ident=ident, line=entry.line, sql="", sql_line=1, rollback="", rollback_state="auto",
+                   in_transaction=True, for_postgres=True, conditional=_conditional(entry))
+    return Unit(changeset=cs, includes=[(entry.line, written, targets)])
+
+
+def _conditional(entry: Node) -> bool:
+    """A changeset that may not run on production: `failOnError="false"`, a context, contextFilter
+    or labels (a deploy may not select it), a `dbms` that does not surely name PostgreSQL, or
+    preconditions whose failure (or error) lets the deploy go on without it (MARK_RAN, CONTINUE, WARN)."""
+    a = entry.attrs
+    if (a.get("failOnError") or "").strip().lower() == "false" or not surely_postgres(a.get("dbms")):
+        return True
+    if any((a.get(k) or "").strip() for k in ("context", "contextFilter", "labels")):
+        return True
+    for kid in entry.kids:
+        if kid.kind != "preConditions":
+            continue
+        if skips(kid.attrs.get("onFail")) or skips(kid.attrs.get("onError")):
+            return True
+        # YAML/JSON write them as list items: `preConditions: [{onFail: MARK_RAN}, ...]`
+        if any(k.kind in ("onFail", "onError") and skips(k.text) for k in kid.kids):
+            return True
+    return False
 
 
 def _expand(node: Node, expand: Expand, unread: list[tuple[int, str]], depth: int) -> None:
@@ -681,23 +739,27 @@ def _change(change: Node, layout: Layout, unread: list[tuple[int, str]],
         layout.put(change.line, sql)
 
 
-def resolver(files: Callable[[], list[str]]) -> Callable[[str, str, bool], str | None]:
-    """How an `sqlFile` path becomes a repository path: beside the changelog
+class Resolver:
+    """How an `sqlFile` or `include` path becomes a repository path: beside the changelog
     (`relativeToChangelogFile`), else from the repository root or a classpath root
     (`src/main/resources/` and the like: the changelog's own root, or any directory that has it).
-    None when it leaves the repository or names no file there."""
-    listed: set[str] = set()
-    by_name: dict[str, list[str]] = {}
+    None when it leaves the repository or names no file there: nothing outside it is ever read."""
 
-    def index() -> None:
-        if not listed:
-            listed.update(files())
-            for f in sorted(listed):
-                by_name.setdefault(f.rpartition("/")[2], []).append(f)
+    def __init__(self, files: Callable[[], list[str]]) -> None:
+        self._files = files
+        self._listed: set[str] = set()
+        self._by_name: dict[str, list[str]] = {}
 
-    def resolve(path: str, here: str, relative: bool) -> str | None:
-        index()
-        p = path.strip().removeprefix("classpath:").removeprefix("classpath*:").replace("\\", "/")
+    def _index(self) -> None:
+        if not self._listed:
+            self._listed.update(self._files())
+            for f in sorted(self._listed):
+                self._by_name.setdefault(f.rpartition("/")[2], []).append(f)
+
+    @staticmethod
+    def _tries(path: str, here: str, relative: bool) -> tuple[str, list[str]] | None:
+        """The path without its classpath prefix, and the repository paths it may mean, in order."""
+        p = path.strip().removeprefix("classpath*:").removeprefix("classpath:").replace("\\", "/")
         if not p or p.startswith("/") and relative:
             return None
         p = p.lstrip("/")
@@ -710,14 +772,47 @@ def resolver(files: Callable[[], list[str]]) -> Callable[[str, str, bool], str |
             i = f"/{here}".find(marker)
             if i >= 0:
                 tries.append(posixpath.normpath(f"/{here}"[1:i + len(marker)] + p))
+        return p, [t for t in tries if not (t == ".." or t.startswith("../") or t.startswith("/"))]
+
+    def __call__(self, path: str, here: str, relative: bool) -> str | None:
+        self._index()
+        got = self._tries(path, here, relative)
+        if got is None:
+            return None
+        p, tries = got
         for t in tries:
-            if t == ".." or t.startswith("../") or t.startswith("/"):
-                continue
-            if t in listed:
+            if t in self._listed:
                 return t
         if not relative:
             suffix = "/" + posixpath.normpath(p)
             if not suffix.startswith("/../"):
-                return next((f for f in by_name.get(suffix.rpartition("/")[2], ()) if f.endswith(suffix)), None)
+                return next((f for f in self._by_name.get(suffix.rpartition("/")[2], ()) if f.endswith(suffix)), None)
         return None
-    return resolve
+
+    def directory(self, path: str, here: str, relative: bool) -> tuple[str, ...] | None:
+        """The changelogs an `includeAll` of `path` runs (in name order, at most MAX_INCLUDED), or None."""
+        self._index()
+        got = self._tries(path.rstrip("/\\") + "/x", here, relative)
+        if got is None:
+            return None
+        for t in got[1]:
+            root = posixpath.dirname(t)
+            if not root or root == ".":
+                continue
+            found = sorted(f for f in self._listed if f.startswith(root + "/") and f != here
+                           and f.lower().endswith(INCLUDED_SUFFIXES))
+            if found:
+                return tuple(found[:MAX_INCLUDED])
+        if not relative:  # a classpath directory: every module's resources that have it
+            inner = "/" + posixpath.normpath(posixpath.dirname(got[0])) + "/"
+            if not inner.startswith("/../"):
+                found = sorted(f for f in self._listed if inner in "/" + f and f != here
+                               and f.lower().endswith(INCLUDED_SUFFIXES))
+                if found:
+                    return tuple(found[:MAX_INCLUDED])
+        return None
+
+
+def resolver(files: Callable[[], list[str]]) -> Resolver:
+    """The `Resolver` of a repository listed by `files`."""
+    return Resolver(files)

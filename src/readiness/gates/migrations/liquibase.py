@@ -50,6 +50,15 @@ _DBMS = lazyre.compile(r"dbms:", re.IGNORECASE | re.ASCII)
 _DBMS_VALUE = lazyre.compile(r"[^,][A-Za-z0-9_!,]+")
 _RUN_IN_TRANSACTION = lazyre.compile(r"runInTransaction:", re.IGNORECASE | re.ASCII)
 _WORD = lazyre.compile(r"[A-Za-z0-9_]+")
+_RUN_ON_CHANGE = lazyre.compile(r"runOnChange:", re.IGNORECASE | re.ASCII)
+_RUN_ALWAYS = lazyre.compile(r"runAlways:", re.IGNORECASE | re.ASCII)
+_FAIL_ON_ERROR = lazyre.compile(r"failOnError:", re.IGNORECASE | re.ASCII)
+_SELECTS = lazyre.compile(r"(?:contexts?|contextFilter|labels):", re.IGNORECASE | re.ASCII)
+_ANY = lazyre.compile(r"\S+")
+_PRECONDITIONS = lazyre.compile(r"[ \t]*--[ \t]*preconditions\b(?P<attrs>[^\n]*)", re.IGNORECASE)
+_ON_FAIL = lazyre.compile(r"on(?:Fail|Error):", re.IGNORECASE | re.ASCII)
+_SKIPS = frozenset({"mark_ran", "continue", "warn"})
+"""`onFail`/`onError` values that let the deploy go on without running the changeset."""
 _JAVA_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
 """Java's `.` does not match these, so a changeset line holding one matches none of Liquibase's
 `.*key:(value).*` attribute patterns."""
@@ -91,6 +100,12 @@ class Changeset:
     """False when its `dbms:` list excludes PostgreSQL."""
     checks: tuple[tuple[int, int, str], ...] = ()
     """(file line, column, SQL) of each `--precondition-sql-check`: Liquibase runs that SQL first."""
+    run_on_change: bool = False
+    """`runOnChange:true`: Liquibase runs it again, whole, whenever its text changes."""
+    run_always: bool = False
+    """`runAlways:true`: Liquibase runs it again on every deploy."""
+    conditional: bool = False
+    """It may not run on production (`conditional`): what it CREATEs is not surely there."""
 
 
 def is_changelog(text: str) -> bool:
@@ -113,12 +128,50 @@ def changesets(text: str) -> list[Changeset]:
         counted = head.start()
         rollback, state = _rollback(body)
         in_transaction = _attribute(head_line, _RUN_IN_TRANSACTION, _WORD)
+        dbms = _attribute(head_line, _DBMS, _DBMS_VALUE)
         out.append(Changeset(ident=head.group("ident"), line=line, sql=body, sql_line=line + 1,
                              rollback=rollback, rollback_state=state,
                              in_transaction=in_transaction is None or in_transaction.lower() == "true",
-                             for_postgres=_runs_on_postgres(_attribute(head_line, _DBMS, _DBMS_VALUE)),
-                             checks=_checks(body, line + 1)))
+                             for_postgres=_runs_on_postgres(dbms),
+                             checks=_checks(body, line + 1),
+                             run_on_change=_true(_attribute(head_line, _RUN_ON_CHANGE, _WORD)),
+                             run_always=_true(_attribute(head_line, _RUN_ALWAYS, _WORD)),
+                             conditional=(_false(_attribute(head_line, _FAIL_ON_ERROR, _WORD))
+                                          or bool(_attribute(head_line, _SELECTS, _ANY))
+                                          or not surely_postgres(dbms) or _skippable(body))))
     return out
+
+
+def _true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "true"
+
+
+def _false(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "false"
+
+
+def skips(on_fail: str | None) -> bool:
+    """Whether a precondition's `onFail`/`onError` lets the deploy go on without the changeset."""
+    return on_fail is not None and on_fail.strip().lower() in _SKIPS
+
+
+def _skippable(body: str) -> bool:
+    """A `--preconditions onFail:MARK_RAN` (CONTINUE, WARN; or onError) line in the changeset's body."""
+    if "precondition" not in body.lower():
+        return False
+    for raw in body.split("\n"):
+        m = _PRECONDITIONS.match(raw)
+        if m is not None:
+            return any(skips(v.group(0)) for k in _ON_FAIL.finditer(m.group("attrs"))
+                       if (v := _WORD.match(m.group("attrs"), k.end())) is not None)
+    return False
+
+
+def surely_postgres(dbms: str | None) -> bool:
+    """Whether a changeset with this `dbms:` value surely runs on PostgreSQL: no value, `all`, a
+    PostgreSQL name, or only exclusions of other databases. A name the gate does not know (`edb`,
+    a placeholder) may be PostgreSQL or not: judged (`_runs_on_postgres`), but not surely run."""
+    return _runs_on_postgres(dbms, surely=True)
 
 
 def _attribute(line: str, key: re.Pattern[str], value: re.Pattern[str]) -> str | None:
@@ -134,10 +187,11 @@ def _attribute(line: str, key: re.Pattern[str], value: re.Pattern[str]) -> str |
     return None
 
 
-def _runs_on_postgres(dbms: str | None) -> bool:
+def _runs_on_postgres(dbms: str | None, *, surely: bool = False) -> bool:
     """Whether a changeset with this `dbms:` value may run on PostgreSQL: Liquibase's own matching
     (lower-cased names split on commas; `all`, `none`, `!name`), except that a name the gate does not
-    know for another database counts as PostgreSQL (it is judged: fail closed)."""
+    know for another database counts as PostgreSQL (it is judged: fail closed). With `surely`: only
+    when PostgreSQL is named, or nothing but exclusions are."""
     if dbms is None:
         return True
     names = {d.strip("".join(map(chr, range(33)))) for d in dbms.lower().split(",")}
@@ -147,7 +201,7 @@ def _runs_on_postgres(dbms: str | None) -> bool:
     if "none" in names or "!postgresql" in names:
         return False
     wanted = {n for n in names if not n.startswith("!")}
-    return not wanted or not wanted <= _NOT_POSTGRES
+    return not wanted or ("postgresql" in wanted if surely else not wanted <= _NOT_POSTGRES)
 
 
 def _checks(body: str, first_line: int) -> tuple[tuple[int, int, str], ...]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from readiness import lazyre
-from readiness.gates.migrations import liquibase
+from readiness.gates.migrations import changesets, liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.classify import TxMode as StaticMode
 from readiness.gates.migrations.discover import Candidate
@@ -148,9 +148,11 @@ def _mode(mode: StaticMode) -> Any:
 
 def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
                    transactional: bool | None = None,
-                   placeholders: Callable[[str], str] = fill_placeholders) -> Migration | None:
+                   placeholders: Callable[[str], str] = fill_placeholders,
+                   keep: Callable[[liquibase.Changeset], bool] | None = None) -> Migration | None:
     """One SQL migration file as the replay runs it (None: unreadable, or not SQL), with the runner's
-    transaction mode as the static gate models it."""
+    transaction mode as the static gate models it; of a Liquibase changelog, only the changesets
+    `keep` takes (all without it)."""
     from readiness.replay import Migration, TxMode
 
     if cand.format == "python" or cand.format in STRUCTURED:
@@ -166,7 +168,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
         downs: list[Statement] = []
         has_down = False
         for unit, cs in enumerate(liquibase.changesets(text), start=1):
-            if not cs.for_postgres:
+            if not cs.for_postgres or (keep is not None and not keep(cs)):
                 continue
             auto = not cs.in_transaction
             ups += _statements(fill_placeholders(cs.sql), cs.sql_line, unit=unit, autocommit=auto)
@@ -333,8 +335,11 @@ class OutOfTime(Exception):
 
 def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate], *, full_scan: bool,
           transactional: bool | None = None, deadline: float | None = None,
-          placeholders: Callable[[str], str] = fill_placeholders) -> list[Plan]:
+          placeholders: Callable[[str], str] = fill_placeholders,
+          applied: Callable[[str], Mapping[str, str] | None] = lambda _path: None) -> list[Plan]:
     """Per directory holding a judged SQL migration: its history and its PR migrations, in apply order.
+    A formatted-SQL changelog the PR edits is two: the changesets its base version has (`applied`,
+    see changesets.py) are history, run before the PR's, which are its migration.
     OutOfTime when `deadline` (monotonic) passes while reading them."""
     detector = Detector(ws)
     judged = {c.path for c in chosen if c.format != "python" and c.format not in STRUCTURED}
@@ -357,10 +362,24 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
             plan.history.append(tool)
             plan.bookkeeping = 1
         read: list[tuple[int, Migration]] = []
+        late: list[Migration] = []  # the applied changesets of the changelogs the PR edits: after the history
         for i, c in enumerate(cands):
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime
-            m = read_migration(ws, c, detector, transactional, placeholders)
+            known = applied(c.path) if i >= first and c.path in judged else None
+            if known is not None:  # its applied changesets first, as history (not observed)
+                def old(cs: liquibase.Changeset, known: Mapping[str, str] = known) -> bool:
+                    return changesets.applied(cs.ident, changesets.fingerprint(cs), changesets.reruns(cs), known)
+
+                h = read_migration(ws, c, detector, transactional, placeholders, keep=old)
+                if h is not None and h.statements:
+                    late.append(replace(h, id=f"{c.path} (changesets already applied)", down=None))
+                def new(cs: liquibase.Changeset, old: Callable[[liquibase.Changeset], bool] = old) -> bool:
+                    return not old(cs)
+
+                m = read_migration(ws, c, detector, transactional, placeholders, keep=new)
+            else:
+                m = read_migration(ws, c, detector, transactional, placeholders)
             if m is not None:
                 read.append((i, m))
         grouped = tool is not None and "(pop" in tool.id
@@ -370,6 +389,7 @@ def plans(ws: Workspace, every: Sequence[Candidate], chosen: Sequence[Candidate]
             (plan.pr if in_pr else plan.history).append(m)
             if in_pr and any(pm.id in judged for _, pm in group):
                 plan.judged.add(m.id)
+        plan.history.extend(late)
         if plan.judged:
             out.append(plan)
     return out
@@ -443,7 +463,8 @@ def integrate(ctx: GateContext, every: Sequence[Candidate], chosen: Sequence[Can
         flyway = Flyway.of(ctx)  # replay runs the placeholders' values the gate judged
         todo = plans(ctx.workspace, every, chosen, full_scan=full_scan,
                      transactional=tx, deadline=t0 + budget - MIN_BUDGET_S,
-                     placeholders=lambda text: flyway.render(text)[0])
+                     placeholders=lambda text: flyway.render(text)[0],
+                     applied=lambda path: changesets.base_formatted(ctx, path))
     except OutOfTime:
         return _unavailable(mode, "reading the migration history used replay's time budget", findings, items, ctx)
     summary: dict[str, Any] = {"status": "replayed", "directories": len(todo)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.migrations.checks import need
@@ -28,6 +28,22 @@ if TYPE_CHECKING:
     from readiness.gates.migrations.pymodules import RepoModules
 
 A = Action
+
+
+class Part(NamedTuple):
+    """One changeset of a Liquibase changelog, as the split into history and PR needs it (gate.py)."""
+
+    unit: int
+    """Its `unit` number on the operations (1-based, in file order)."""
+    line: int
+    """The file line it starts at."""
+    ident: str
+    """`author:id`: with the changelog's path, what Liquibase records as applied."""
+    text: str
+    """What its checksum covers, whitespace collapsed: a change to it makes `runOnChange` run it again."""
+    reruns: str
+    """`always` (runAlways), `change` (runOnChange) or ``."""
+
 
 @dataclass(slots=True)
 class Analysis:
@@ -55,6 +71,8 @@ class Analysis:
     (`file`: dbmate transaction:false, goose NO TRANSACTION, .autocommit, .conf), or `configured`."""
     tree: ast.Module | None = None
     """A Python migration's syntax tree, when diffing (its `unchanged` units, should the PR edit it)."""
+    parts: list[Part] = field(default_factory=list)
+    """A Liquibase changelog's changesets (those judged), in file order."""
 
     def needs_history(self) -> bool:
         """An SQL migration judged against what earlier migrations left (types, NOT NULL, checks)."""

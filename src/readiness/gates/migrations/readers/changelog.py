@@ -12,12 +12,12 @@ from dataclasses import replace
 from functools import partial
 
 from readiness.gates.base import GateOutcome
-from readiness.gates.migrations import lbdoc, lbprops, liquibase
+from readiness.gates.migrations import changesets, lbdoc, lbprops, liquibase
 from readiness.gates.migrations import rules as R
 from readiness.gates.migrations.discover import Candidate
-from readiness.gates.migrations.ops import Action, Op
+from readiness.gates.migrations.ops import Action, Flag, Op
 from readiness.gates.migrations.pgtree import statement_ops
-from readiness.gates.migrations.readers.base import Analysis, Run, sql_ops
+from readiness.gates.migrations.readers.base import Analysis, Part, Run, sql_ops
 from readiness.gates.migrations.readers.files import FileReader
 from readiness.gates.migrations.sql import Origin, SqlError, Statement, fill_placeholders, parse
 from readiness.gates.migrations.transactions import TxMode
@@ -28,6 +28,9 @@ _Extra = tuple[list[Op], list[SqlError], list[int]]
 """What a changeset runs besides its laid-out SQL: operations, parse errors, statements (sqlFile, unread changes)."""
 _More = Callable[[], tuple[_Extra, _Extra]]
 """The up and down `_Extra` of a changeset, when asked."""
+
+
+_CREATES = frozenset({Action.CREATE_TABLE, Action.CREATE_OBJECT})
 
 
 class ChangelogReader:
@@ -57,7 +60,9 @@ class ChangelogReader:
             return None
         expand = _expander(run, cand.path, text)
         units = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files), expand)
-        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u, expand)) for u in units))
+        fresh = _fresh_includes(run, cand, units)
+        an = judge_changesets(cand, ((u.changeset, partial(_extra, run, u, expand,
+                                                           u.changeset.ident in fresh)) for u in units))
         other = {u.changeset.line for u in units if u.other_database}
         if other:  # another database's SQL in a changeset its context gives to that database: not ours to parse
             starts = sorted(u.changeset.line for u in units)
@@ -92,11 +97,112 @@ def _expander(run: Run, path: str, text: str) -> lbdoc.Expand | None:
     return lambda t: props.expand(t, path)
 
 
-def _extra(run: Run, unit: lbdoc.Unit, expand: lbdoc.Expand | None = None) -> tuple[_Extra, _Extra]:
-    """The up and down operations of a changeset's `sqlFile`s and of the changes the gate does not read."""
+def _fresh_includes(run: Run, cand: Candidate, units: list[lbdoc.Unit]) -> set[str]:
+    """The `include`/`includeAll` elements (by identity) the PR adds or changes in this changelog:
+    what they name runs on the deploy of the PR, whatever the PR did to those files. None on a full
+    scan (each file there is judged on its own)."""
+    mine = {u.changeset.ident for u in units if u.includes}
+    ctx = run.ctx
+    if not mine or ctx.changes is None or not ctx.changes.touched(cand.path):
+        return set()
+    text = ctx.base_text(cand.path)
+    if text is None:
+        return mine
+    try:
+        root = lbdoc.parse_xml(text) if cand.format == "liquibase-xml" else \
+            lbdoc.parse_yaml(text, json_text=cand.format == "liquibase-json")
+    except lbdoc.ChangelogError:
+        return mine
+    then = lbdoc.changesets(root, cand.path, lbdoc.resolver(run.ws.files), _expander(run, cand.path, text))
+    return mine - {u.changeset.ident for u in then if u.includes}
+
+
+def _judged_whole(run: Run, path: str) -> bool:
+    """A changelog the PR adds that the gate judges on its own: all of it is the PR's there already."""
+    ctx = run.ctx
+    return ctx.changes is not None and ctx.changes.touched(path) and any(c.path == path for c in run.every) \
+        and ctx.base_text(path) is None
+
+
+_MAX_INCLUDE_DEPTH = 8
+"""Changelogs included from included changelogs, at most (deeper: reported, not read)."""
+
+
+def _included_sql(run: Run, path: str, depth: int, seen: set[str]) -> tuple[str, list[str]]:
+    """The SQL a changelog file an include names runs (formatted SQL: its PostgreSQL changesets;
+    XML/YAML/JSON: theirs, and what they include in turn; plain SQL: the whole file), and what of it
+    could not be read (FileProblem reasons, changes the gate does not read)."""
+    if path in seen:
+        return "", []
+    seen.add(path)
+    text = run.ws.read_text(path)
+    fmt = lbdoc.changelog_format(path, text[:4096])
+    if fmt is None:
+        if not liquibase.is_changelog(text):
+            return text, []
+        return "\n".join(f"{check};" for cs in liquibase.changesets(text) if cs.for_postgres
+                         for _, _, check in cs.checks) + "\n" + "\n".join(
+            cs.sql for cs in liquibase.changesets(text) if cs.for_postgres), []
+    try:
+        root = lbdoc.parse_xml(text) if fmt == "liquibase-xml" else \
+            lbdoc.parse_yaml(text, json_text=fmt == "liquibase-json")
+    except lbdoc.ChangelogError as exc:
+        return "", [f"the included changelog {path!r} could not be read ({exc})"]
+    parts: list[str] = []
+    problems: list[str] = []
+    for u in lbdoc.changesets(root, path, lbdoc.resolver(run.ws.files), _expander(run, path, text)):
+        if not u.changeset.for_postgres:
+            continue
+        parts.append(u.changeset.sql)
+        problems.extend(what for _, what in u.unread)
+        for _, written, target in [*u.files, *((ln, w, t) for ln, w, ts in u.includes for t in ts or (None,))]:
+            if target is None:
+                problems.append(f"{written!r} (outside the repository or not in it)")
+            elif depth >= _MAX_INCLUDE_DEPTH:
+                problems.append(f"{written!r} (included more than {_MAX_INCLUDE_DEPTH} levels deep)")
+            else:
+                try:
+                    sql, more = _included_sql(run, target, depth + 1, seen)
+                except FileProblem as problem:
+                    problems.append(f"{written!r} ({problem.reason})")
+                    continue
+                parts.append(sql)
+                problems.extend(more)
+    return "\n;\n".join(parts), problems
+
+
+def _extra(run: Run, unit: lbdoc.Unit, expand: lbdoc.Expand | None = None,
+           fresh: bool = False) -> tuple[_Extra, _Extra]:
+    """The up and down operations of a changeset's `sqlFile`s and of the changes the gate does not read;
+    of an include the PR adds or changes (`fresh`), what the changelogs it names run (found there)."""
     up: _Extra = ([Op(action=Action.DYNAMIC_SQL, detail=what, line=line, col=1, end_line=line)
                    for line, what in unit.unread], [], [len(unit.unread)])
     down: _Extra = ([], [], [0])
+    for line, written, targets in unit.includes:
+        if targets is None:  # fails closed: what it runs is not in the repository, or not known
+            problems = [f"the included changelog {written!r} (outside the repository or not in it)"]
+            sql = ""
+        elif not fresh:
+            continue  # judged where it is (an include the base already had)
+        else:
+            seen = {unit.changeset.ident}
+            sql, problems = "", []
+            for target in targets:
+                if _judged_whole(run, target):
+                    continue
+                try:
+                    more_sql, more = _included_sql(run, target, 1, seen)
+                except FileProblem as problem:
+                    more_sql, more = "", [f"the included changelog {target!r} ({problem.reason})"]
+                sql += "\n;\n" + more_sql
+                problems.extend(more)
+        up[0].extend(Op(action=Action.DYNAMIC_SQL, line=line, col=1, end_line=line, detail=what) for what in problems)
+        up[2][0] += len(problems)
+        if sql.strip():
+            ops, errors, n = sql_ops(fill_placeholders(sql))
+            up[0].extend(replace(o, line=line, col=1, end_line=line) for o in ops)
+            up[1].extend(replace(e, line=line, column=1) for e in errors)
+            up[2][0] += n
     for files, (ops_into, errors_into, count) in ((unit.files, up), (unit.down_files, down)):
         for line, written, path in files:
             try:
@@ -137,6 +243,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
     judged: list[tuple[int, int, bool]] = []  # (first line, unit, runs in a transaction) per part judged
     stmts: list[Statement] = []
     extra: list[Op] = []
+    maybe: set[int] = set()  # changesets that may not run on production (liquibase.Changeset.conditional)
 
     def sub(text: str, line: int, unit: int = 0) -> str:
         """A formatted-SQL text with the changelog properties substituted (`expand`), then the
@@ -172,6 +279,10 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
             an.errors.extend((cand.path, e) for e in xerr)
             n += xn[0]
         judged.append((cs.line, unit, cs.in_transaction))
+        if cs.conditional:
+            maybe.add(unit)
+        an.parts.append(Part(unit=unit, line=cs.line, ident=cs.ident, text=changesets.fingerprint(cs),
+                             reruns=changesets.reruns(cs)))
         an.statements += n
         in_txn = in_txn or (cs.in_transaction and n > 0)
         if not n:
@@ -181,7 +292,7 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         if cs.rollback_state == "present":
             rollback = expand(cs.rollback)[0] if expand is not None else cs.rollback
             dops, derr, dn = sql_ops(fill_placeholders(rollback), Origin(line=cs.sql_line))
-            an.down_ops.extend([*dops, *extra_down[0]])
+            an.down_ops.extend(replace(o, unit=unit) for o in [*dops, *extra_down[0]])
             an.errors.extend((cand.path, e) for e in [*derr, *extra_down[1]])
             if an.down_where is None:
                 an.down_where = (cand.path, cs.sql_line, 1)
@@ -198,5 +309,8 @@ def judge_changesets(cand: Candidate, units: Iterable[tuple[liquibase.Changeset,
         _, unit, in_transaction = judged[max(bisect.bisect_right(starts, op.line) - 1, 0)]
         ops.append(replace(op, unit=unit, autocommit=op.autocommit or not in_transaction))
     an.ops = sorted([*ops, *extra], key=lambda o: o.line) if extra else ops
+    if maybe:  # what a changeset that may not run CREATEs may not be there: the name keeps its old meaning
+        an.ops = [replace(o, flags=o.flags | {Flag.IF_NOT_EXISTS}) if o.unit in maybe and o.action in _CREATES
+                  else o for o in an.ops]
     an.mode = TxMode.WRAPPED if in_txn else TxMode.AUTOCOMMIT
     return an
