@@ -88,7 +88,7 @@ def _check_file(files: ConfigFiles, rel: str, plan: _Plan, scan: bool) -> list[F
     st = files.state(rel)
     if pf is None:
         st.state = "unreadable or invalid"
-        return []
+        return check_secrets.check_unparsed(files.workspace, rel) if scan else []
     st.documents = len(pf.docs)
     out: list[Finding] = []
     ref = None if rel in plan.mapped else discover.own_schema(rel, pf.text, pf.docs[0] if pf.docs else None)

@@ -6,12 +6,16 @@ names: the last word of the key is `password`, `secret`, `token`, `authorization
 `private_key`, `client_secret`, ...), and the value is a literal string that is not a placeholder
 (`${VAR}`, `{{ var }}`, `<secret>`, `changeme`, `xxx`, `REPLACE_ME`, empty, ...), nor a reference to
 where the secret really lives (`vault:`, `arn:aws:secretsmanager:`, a file path). A line containing
-`pragma: allowlist secret` (detect-secrets' marker) is skipped. The secret is never echoed: `redact`
-keeps a short prefix.
+`pragma: allowlist secret` (detect-secrets' marker) is an inline waiver like `readiness: ignore`
+(shown as waived; a marker the pull request adds never clears a finding that blocks). The secret is
+never echoed: `redact` keeps a short prefix, and `digest` (a keyed hash) binds a finding's
+fingerprint to the value.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -115,6 +119,19 @@ class SecretHit:
     """True for a recognised shape, False for a key-name guess."""
     credential: bool = False
     """True for a provider's credential format (`CREDENTIAL_KINDS`): critical."""
+    digest: str = ""
+    """A keyed hash of the secret (`digest`), never the secret: a finding's fingerprint changes
+    when another value is written at the same key."""
+
+
+_DIGEST_KEY = b"readiness-gates/secret-fingerprint/v1"
+
+
+def digest(value: str) -> str:
+    """A short keyed hash of a secret (HMAC-SHA256, 16 hex digits): the same value always gives the
+    same digest, so a baseline keeps matching it, and another value gives another one. Keyed and cut
+    short so that the report (which holds fingerprints) is no oracle for guessing the value."""
+    return hmac.new(_DIGEST_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 
 def key_words(key: str) -> list[str]:
@@ -209,11 +226,13 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
             kind = SHAPES[int(m.lastgroup[1:])][0]
             if _looks_fake(kind, m.group(), value, m.start()):
                 continue
-            return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS)
+            secret = _pem_material(value, m.start()) if kind == "private key block" else m.group()
+            return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS, digest(secret))
     if "://" in value and "@" in value:
         url = _URL_PASSWORD.search(value)
         if url and not is_placeholder(url.group("pw")):
-            return SecretHit(path, "password in a URL", redact(url.group("pw")), _strong(url.group("pw")))
+            pw = url.group("pw")
+            return SecretHit(path, "password in a URL", redact(pw), _strong(pw), digest=digest(pw))
     key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if key is None or not is_secret_key(key):
         return None
@@ -221,7 +240,25 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
         return None
     strong = _strong(value, 16)
     kind = f"high-entropy value of key '{key}'" if strong else f"literal value of key '{key}'"
-    return SecretHit(path, kind, redact(value), strong)
+    return SecretHit(path, kind, redact(value), strong, digest=digest(value))
+
+
+def _pem_material(value: str, at: int) -> str:
+    """The key material of the private key block whose header starts at `at` (base64 only, line
+    breaks and their escapes dropped); read up to the next `-----` after the header (its END line or
+    another header), so that no text is read for more than one header."""
+    closing = value.find("-----", at + 5, at + _PEM_WINDOW)
+    stop = value.find("-----", closing + 5, at + _PEM_WINDOW) if closing >= 0 else -1
+    window = value[at:stop if stop >= 0 else at + _PEM_WINDOW]
+    if "\\" in window:  # line breaks written as escapes (`\\n`, `\\\\n`, `\\r\\n`): a PEM in a JSON
+        # string, a code literal or a single-quoted YAML value; replaced, never matched (linear)
+        window = window.replace("\\r", "").replace("\\n", "\n").replace("\\", "")
+    body = _PEM_BODY.match(window)
+    return re.sub(r"\s+", "", body.group("body")) if body else ""
+
+
+_PEM_WINDOW = 16384
+"""How much text after a private key's header its material is read from."""
 
 
 def _looks_fake(kind: str, token: str, value: str, at: int) -> bool:
@@ -229,8 +266,7 @@ def _looks_fake(kind: str, token: str, value: str, at: int) -> bool:
     `ghp_xxxx…`, `sk_live_0000…`, a private key header with no key material after it (read from
     `value` at `at`, where the token starts, without copying the rest: one value may hold many)."""
     if kind == "private key block":
-        body = _PEM_BODY.match(value, at)
-        material = re.sub(r"\s+", "", body.group("body")) if body else ""
+        material = _pem_material(value, at)
         return len(material) < 16 or bool(_FAKE_WORDS.search(material))
     if _FAKE_WORDS.search(token):
         return True
