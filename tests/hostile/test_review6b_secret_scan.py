@@ -233,3 +233,38 @@ def test_a_baseline_entry_still_accepts_its_own_credential(tmp_path: Path, case:
     assert_no_defect(done)
     hits = done.findings(CC)
     assert done.code == 0 and hits and all(f["waived"] for f in hits), done.findings()
+
+
+# R6b-12: credentials in the forms a Kubernetes Secret and PuTTY write them.
+
+def _k8s_secret(data: Mapping[str, str]) -> str:
+    encoded = "".join(f"  {k}: {base64.b64encode(v.encode()).decode()}\n" for k, v in data.items())
+    return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n" + encoded
+
+
+def _ppk(private: list[str]) -> str:
+    return ("PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: deploy\nPublic-Lines: 1\n"
+            f"{_material('pub', 1)[0]}\nPrivate-Lines: {len(private)}\n" + "".join(f"{ln}\n" for ln in private)
+            + "Private-MAC: 6e1fd0a1c1b0e7d2\n")
+
+
+ENCODED_FORMS = {
+    "k8s secret data, aws key": ("deploy/k8s/secret.yaml", _k8s_secret({"AWS_ACCESS_KEY_ID": AWS})),
+    "k8s secret data, tls key": ("deploy/k8s/tls.yaml", _k8s_secret({"tls.key": pem("k")})),
+    "k8s secret data in config/": ("config/secret.yaml", _k8s_secret({"tls.key": pem("c")})),
+    "putty key": ("deploy/id.ppk", _ppk(_material("putty", 3))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENCODED_FORMS))
+def test_a_credential_in_a_k8s_secret_or_putty_key_is_reported(tmp_path: Path, case: str) -> None:
+    rel, text = ENCODED_FORMS[case]
+    _blocks(*_run(tmp_path, {}, {rel: text}))
+
+
+def test_k8s_secret_data_without_a_credential_and_a_putty_key_without_material_pass(tmp_path: Path) -> None:
+    pr = {"deploy/k8s/secret.yaml": _k8s_secret({"username": "admin", "password": "hunter2-but-longer-one"}),
+          "config/secret.yaml": _k8s_secret({"url": "postgres://db.internal:5432/app"}),
+          "docs/key.ppk": "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nPrivate-Lines: 0\nPrivate-MAC: 00\n"}
+    done, hits = _run(tmp_path, {}, pr)
+    assert done.code == 0 and not hits, done.findings()

@@ -25,6 +25,13 @@ def check(pf: ParsedFile) -> list[Finding]:
             end = value_end(lines, pos.line, pf.fmt == "yaml")
             out.append(secret_finding(pf.path, pos, dotted(hit.path), hit, end_line=end,
                                       line_text=pf.line_text(pos.line)))
+        if isinstance(doc, dict) and doc.get("kind") == "Secret" and isinstance(doc.get("data"), dict):
+            for key, value in doc["data"].items():  # a Kubernetes Secret: `data:` values are base64
+                encoded = secrets.check_encoded(("data", key), value) if isinstance(value, str) else None
+                if encoded is not None:
+                    pos = pf.positions(i).of_value(encoded.path)
+                    out.append(secret_finding(pf.path, pos, dotted(encoded.path), encoded,
+                                              line_text=pf.line_text(pos.line)))
     if pf.duplicates:  # the value the later key overwrites is in the file all the same
         spans = [(dup.first.line, value_end(lines, dup.first.line, True)) for dup in pf.duplicates]
         out += [f for f in scan_lines(pf.path, pf.text) if any(a <= (f.location.line or 0) <= b for a, b in spans)
@@ -100,6 +107,8 @@ PEM_WINDOW = 8192
 """How far after a private key's header line its material is looked for."""
 
 
+_DATA_LINE = re.compile(r"\s*[\w.-]+\s*:\s*([A-Za-z0-9+/]{16,}={0,2})\s*$")
+"""A `key: <base64>` line, as a Kubernetes Secret's `data:` holds."""
 SCAN_BYTES = 8 * 1024 * 1024
 """How much of a file that cannot be read as UTF-8 text (another encoding, binary, over
 `max_file_bytes`) is scanned for credential shapes: its first 8 MiB."""
@@ -154,12 +163,21 @@ def scan_lines(rel: str, text: str, *, test_code: bool = False) -> list[Finding]
     its header, through its END line); a private key under test code is taken for a fixture."""
     out: list[Finding] = []
     at = 0
+    k8s_secret = "kind: Secret" in text
     for lineno, line in enumerate(text.split("\n"), start=1):
         start, at = at, at + len(line) + 1
         if len(line) < 16:
             continue
         hit = secrets.check_value((), line)
+        if hit is None and k8s_secret and (data := _DATA_LINE.match(line)) is not None:
+            hit = secrets.check_encoded((), data.group(1))  # a Kubernetes Secret's base64 `data:` value
         end = lineno
+        if secrets.PUTTY_HEADER in line:  # a PuTTY key's material follows, up to the next key
+            stop = text.find(secrets.PUTTY_HEADER, at, start + PEM_WINDOW)
+            block = secrets.check_value((), text[start:stop if stop >= 0 else start + PEM_WINDOW])
+            if block is not None and block.kind == "PuTTY private key":
+                hit = block
+                end = lineno + text.count("\n", start, stop if stop >= 0 else min(len(text), start + PEM_WINDOW)) - 1
         if "PRIVATE KEY" in line and secrets.PRIVATE_KEY_HEADER.search(line):
             # a private key's material follows its header line: the check reads on from there, up
             # to the next `-----` (its END line, or another header), so that no text is read for
