@@ -109,9 +109,10 @@ PEM_WINDOW = 8192
 
 _DATA_LINE = re.compile(r"\s*[\w.-]+\s*:\s*([A-Za-z0-9+/]{16,}={0,2})\s*$")
 """A `key: <base64>` line, as a Kubernetes Secret's `data:` holds."""
-SCAN_BYTES = 8 * 1024 * 1024
+SCAN_BYTES = 4 * 1024 * 1024
 """How much of a file that cannot be read as UTF-8 text (another encoding, binary, over
-`max_file_bytes`) is scanned for credential shapes: its first 8 MiB."""
+`max_file_bytes`) is scanned for credential shapes: its first 4 MiB (a bound on the time a
+hostile pull request can cost)."""
 
 
 def check_changed(ws: Workspace, paths: list[str], skip: set[str]) -> list[Finding]:
