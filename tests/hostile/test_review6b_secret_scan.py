@@ -268,3 +268,9 @@ def test_k8s_secret_data_without_a_credential_and_a_putty_key_without_material_p
           "docs/key.ppk": "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nPrivate-Lines: 0\nPrivate-MAC: 00\n"}
     done, hits = _run(tmp_path, {}, pr)
     assert done.code == 0 and not hits, done.findings()
+
+
+def test_a_base_waiver_over_a_toml_multiline_key_does_not_waive_another_key(tmp_path: Path) -> None:
+    def toml(seed: str) -> str:
+        return WAIVE + 'tls_key = """' + pem(seed) + '"""\n'
+    _blocks(*_run(tmp_path, {"config/app.toml": toml("old")}, {"config/app.toml": toml("new")}))

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from readiness.gates.config import secrets
 from readiness.gates.config.files import dotted
-from readiness.gates.config.loaders import ParsedFile
+from readiness.gates.config.loaders import ParsedFile, PathKey
 from readiness.gates.config.rules import COMMITTED_CREDENTIAL, PLAINTEXT_SECRET
 from readiness.model import Confidence, Finding, Location, Waiver
 from readiness.workspace import FileProblem, Workspace
@@ -19,24 +20,39 @@ def check(pf: ParsedFile) -> list[Finding]:
     allowlist mark), with the values a duplicate key shadows read from their lines."""
     out: list[Finding] = []
     lines = pf.text.splitlines()
+    yaml = pf.fmt == "yaml"
+
+    def found(i: int, where: PathKey, hit: secrets.SecretHit, value: Any) -> Finding:
+        pos = pf.positions(i).of_value(where)
+        # the value's last line: by indentation in YAML; a TOML multi-line string by its line breaks
+        breaks = value.count("\n") if isinstance(value, str) else 0
+        end = value_end(lines, pos.line, True) if yaml else pos.line + breaks
+        text = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+        return secret_finding(pf.path, pos, dotted(where), hit, end_line=end, line_text=text)
+
     for i, doc in enumerate(pf.docs):
-        for hit in secrets.scan(doc):
-            pos = pf.positions(i).of_value(hit.path)
-            end = value_end(lines, pos.line, pf.fmt == "yaml")
-            out.append(secret_finding(pf.path, pos, dotted(hit.path), hit, end_line=end,
-                                      line_text=pf.line_text(pos.line)))
+        out.extend(found(i, hit.path, hit, None if yaml else _value_at(doc, hit.path)) for hit in secrets.scan(doc))
         if isinstance(doc, dict) and doc.get("kind") == "Secret" and isinstance(doc.get("data"), dict):
             for key, value in doc["data"].items():  # a Kubernetes Secret: `data:` values are base64
                 encoded = secrets.check_encoded(("data", key), value) if isinstance(value, str) else None
                 if encoded is not None:
-                    pos = pf.positions(i).of_value(encoded.path)
-                    out.append(secret_finding(pf.path, pos, dotted(encoded.path), encoded,
-                                              line_text=pf.line_text(pos.line)))
+                    out.append(found(i, encoded.path, encoded, value))
     if pf.duplicates:  # the value the later key overwrites is in the file all the same
         spans = [(dup.first.line, value_end(lines, dup.first.line, True)) for dup in pf.duplicates]
         out += [f for f in scan_lines(pf.path, pf.text) if any(a <= (f.location.line or 0) <= b for a, b in spans)
                 and not any(covers(g, f) for g in out)]
     return out
+
+
+def _value_at(doc: Any, path: PathKey) -> Any:
+    """The value at `path` in a document (None when the path does not lead anywhere)."""
+    node = doc
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def covers(a: Finding, b: Finding) -> bool:
