@@ -21,6 +21,10 @@ from readiness.workspace import GlobSet, glob_regex
 
 MARKER = "readiness:"
 """What every inline waiver comment holds: a text without it has none, and is not kept."""
+ALLOWLIST_MARK = "pragma: allowlist secret"
+"""detect-secrets' marker, which the config gate takes for an inline waiver of a secret on its line
+(the gate attaches the waiver itself): a text holding it is kept too, so that the waiver can be
+compared with the base branch's text (`withhold_new_inline`)."""
 _IGNORE_RE = lazyre.compile(r"readiness:\s*ignore\b[ \t]*")
 _CLOSERS = ("*/", "-->", "#}", "%}")
 """Comment closers a waiver may end with (C, HTML, Jinja)."""
@@ -54,11 +58,11 @@ class ReadLog:
 
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}
-        """Repository-relative path -> text, for texts that contain `MARKER`."""
+        """Repository-relative path -> text, for texts that contain `MARKER` (or `ALLOWLIST_MARK`)."""
 
     def record(self, rel: str, text: str) -> None:
         """`rel` was read as `text`."""
-        if MARKER in text:
+        if MARKER in text or ALLOWLIST_MARK in text:
             self.texts.setdefault(rel, text)
 
     def fork(self) -> ReadLog:

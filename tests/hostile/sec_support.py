@@ -169,6 +169,17 @@ def action(repo: PrRepo, tmp: Path, *, inputs: dict[str, str] | None = None, api
                 (files / "summary").read_text(encoding="utf-8", errors="replace"), repo.path)
 
 
+def adopt_baseline(repo: PrRepo, home: Path) -> PrRepo:
+    """The repository after it commits a baseline of its findings (`readiness baseline`), that commit
+    as its base: what a team does when it adopts the gates."""
+    subprocess.run([str(READINESS), "baseline", str(repo.path)], env=small_env(home), cwd=home,
+                   capture_output=True, check=True, timeout=120)
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", "adopt")
+    repo.base = git(repo.path, "rev-parse", "HEAD")
+    return repo
+
+
 def assert_no_defect(done: Done) -> None:
     """No traceback, no internal error."""
     assert done.code in (0, 1, 2), (done.code, done.stderr[-1500:])

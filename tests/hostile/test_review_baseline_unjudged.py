@@ -6,11 +6,10 @@ applies to a file the PR changes; it still does to files the PR leaves alone."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from sec_support import READINESS, PrRepo, assert_no_defect, check, git, small_env, write
+from sec_support import PrRepo, adopt_baseline, assert_no_defect, check, git, write
 
 LATIN1 = b"-- caf\xe9 migration\nCREATE TABLE t (id int);\n"
 PY2 = "revision = 'a1'\ndown_revision = None\nprint 'legacy'\ndef upgrade():\n    pass\n"
@@ -28,12 +27,7 @@ CASES: dict[str, tuple[str, str | bytes, str | bytes, str]] = {
 def _adopted(tmp_path: Path, rel: str, before: str | bytes) -> PrRepo:
     """A repository that committed a baseline of its findings (the unjudged file's among them)."""
     repo = PrRepo.make(tmp_path / "ws", {rel: before, "alembic.ini": "[alembic]\nscript_location = alembic\n"}, {})
-    subprocess.run([str(READINESS), "baseline", str(repo.path)], env=small_env(tmp_path), cwd=tmp_path,
-                   capture_output=True, check=True, timeout=120)
-    git(repo.path, "add", "-A")
-    git(repo.path, "commit", "-q", "-m", "adopt")
-    repo.base = git(repo.path, "rev-parse", "HEAD")
-    return repo
+    return adopt_baseline(repo, tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -42,12 +42,12 @@ def test_page_shape(rule) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_what_the_gate_cannot_read_fails_closed_when_introduced() -> None:
-    # a PR must not pass by making its migration (or its requirements file: pip reads what the gate
-    # cannot) unreadable: these are critical in a file it brings
+    # a PR must not pass by making its migration, its requirements file (pip reads what the gate cannot)
+    # or its config file (UTF-16, over the size limit) unreadable: these are critical in a file it brings
     raised = {r.id: r.introduced_severity for r in catalog().all() if r.introduced_severity is not None}
     assert raised == {**{f"migrations/{name}": Severity.CRITICAL for name in
                          ("parse-error", "python-syntax-error", "dynamic-sql", "unreadable-file", "submodule-changed")},
-                      "deps/unreadable-file": Severity.CRITICAL}
+                      "deps/unreadable-file": Severity.CRITICAL, "config/unreadable-file": Severity.CRITICAL}
 
 
 def test_severity_introduced_must_raise_the_severity(tmp_path) -> None:  # type: ignore[no-untyped-def]

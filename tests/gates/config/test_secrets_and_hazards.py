@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,9 @@ def test_secrets_by_shape_and_key_name_with_placeholders_passing(tmp_path: Path)
         "",
     ])})
     out = run_gate(tmp_path)
+    marked = [f for f in out.findings if f.waiver is not None]  # detect-secrets' marker: an inline waiver
+    assert [(f.location.line, f.waiver.source if f.waiver else None) for f in marked] == [(26, "inline")]
+    out = replace(out, findings=[f for f in out.findings if f.waiver is None])
     assert located(out) == [
         (CC, "config/app.yaml", 2, 18),
         (CC, "config/app.yaml", 3, 15),
@@ -251,3 +255,8 @@ def test_through_the_engine_inline_waivers_and_the_report_schema(tmp_path: Path)
     gate = [g for g in data["gates"] if g["id"] == "config"][0]
     assert gate["items"] == [{"path": "config/app.yaml", "format": "yaml", "schema": None,
                               "state": "not validated", "documents": 1, "errors": 0, "paired_by": None}]
+
+
+def test_the_config_gate_and_the_waivers_know_the_same_allowlist_marker() -> None:
+    from readiness import waivers
+    assert waivers.ALLOWLIST_MARK == secrets.ALLOWLIST_MARK

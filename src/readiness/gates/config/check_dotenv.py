@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from readiness.gates.base import unreadable
-from readiness.gates.config import discover, envfiles, secrets
+from readiness.gates.config import check_secrets, discover, envfiles, secrets
 from readiness.gates.config.check_secrets import secret_finding
 from readiness.gates.config.files import ConfigFiles, FileState
 from readiness.gates.config.rules import (
@@ -45,7 +45,7 @@ def check(files: ConfigFiles, rel: str, schema: tuple[str, str] | None, scan: bo
             st.state = "link to a file not in the repository"
             return []
         st.state = "unreadable"
-        return [unreadable(UNREADABLE_FILE, problem)]
+        return [unreadable(UNREADABLE_FILE, problem), *(check_secrets.check_unparsed(ws, rel) if scan else ())]
     variables, issues = envfiles.parse_dotenv(text)
     lines = text.splitlines()
     out = [PARSE_ERROR.finding(
@@ -64,10 +64,14 @@ def check(files: ConfigFiles, rel: str, schema: tuple[str, str] | None, scan: bo
         if scan and var.value:
             hit = secrets.check_value((var.name,), var.value)
             line = lines[var.key.line - 1] if var.key.line <= len(lines) else ""
-            if hit is not None and secrets.ALLOWLIST_MARK not in line and not (
+            if hit is not None and not (
                     (kind == "example" and secrets.example_value(hit, var.value))
                     or (kind == "test" and not hit.credential)):
-                out.append(secret_finding(rel, var.value_pos, var.name, hit))
+                out.append(secret_finding(rel, var.value_pos, var.name, hit, line_text=line,
+                                          end_line=var.value_pos.line + var.value.count("\n")))
+    if scan and issues:  # a line no dotenv loader reads (an unclosed quote) may hold a credential all the same
+        bad = {issue.line for issue in issues}
+        out += [f for f in check_secrets.scan_lines(rel, text) if f.location.line in bad]
     st.documents = 1
     if schema is None:
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from readiness.config.settings import ConfigGateSettings
 from readiness.gates.base import GateContext, GateOutcome
 from readiness.gates.config import check_dotenv, check_environments, check_schema, check_secrets, discover
 from readiness.gates.config.files import ConfigFiles, FileState
-from readiness.gates.config.loaders import format_of
+from readiness.gates.config.loaders import ParseProblem, format_of, parse
 from readiness.gates.config.rules import ENV_MISSING_REQUIRED, INVALID_SCHEMA
 from readiness.model import Finding, GateId, Item, Location
 from readiness.workspace import Workspace
@@ -44,9 +45,36 @@ class _Plan:
     """The configured env schema, repository-relative."""
 
 
+BaseRef = Callable[[str], "discover.SchemaRef | None"]
+"""A file's path -> the schema its base version names for itself (`base_ref`)."""
+
+
+def base_ref(ctx: GateContext, rel: str) -> discover.SchemaRef | None:
+    """The schema the base branch's version of `rel` names for itself (`$schema`, a modeline) when
+    the pull request changes the file and that schema is a file in the repository; else None. A PR
+    that re-points the file's own `$schema` (to a remote URL, a draft's metaschema, another file)
+    or removes it is still judged by the pairing the base branch had."""
+    if ctx.changes is None or not ctx.changes.touched(rel):
+        return None
+    text = ctx.base_text(rel)
+    if not text or not discover.may_name_a_schema(text):
+        return None
+    first: Any = None
+    try:
+        parsed = parse(rel, text, format_of(rel) or "yaml")
+        first = parsed.docs[0] if parsed.docs else None
+    except ParseProblem:
+        pass  # a modeline is still read
+    ref = discover.own_schema(rel, text, first)
+    if ref is None or ref.rel is None or ref.metaschema or ref.outside:
+        return None
+    return ref
+
+
 def _plan(ws: Workspace, settings: ConfigGateSettings, source: str | None,
-          findings: list[Finding]) -> _Plan:
-    """Which files to check against which schemas (configuration errors go to `findings`)."""
+          findings: list[Finding], kept: BaseRef) -> _Plan:
+    """Which files to check against which schemas (configuration errors go to `findings`); `kept`
+    gives the pairing a changed file had at the base."""
     scan_globs = settings.files if settings.files is not None else discover.DEFAULT_FILES
     files = [f for f in ws.glob(scan_globs) if format_of(f)]
     mapped: dict[str, list[tuple[int, str]]] = {}
@@ -67,7 +95,7 @@ def _plan(ws: Workspace, settings: ConfigGateSettings, source: str | None,
         beside = {f: sch for f, sch in discover.sibling_schemas(ws).items() if f not in mapped}
         taken = set(files) | set(beside)
         claims = [f for f in ws.glob(discover.CONFIG_EXTS) if f not in taken and format_of(f)
-                  and not discover.is_schema_file(f) and check_schema.claims_schema(ws, f)]
+                  and not discover.is_schema_file(f) and (check_schema.claims_schema(ws, f) or _kept(ws, kept(f)))]
         files = list(dict.fromkeys([*files, *beside, *claims]))
     envs: tuple[str, list[str]] | None
     ignore: tuple[str, ...] = ()
@@ -82,17 +110,31 @@ def _plan(ws: Workspace, settings: ConfigGateSettings, source: str | None,
                  env_schema=discover.env_schema(settings, source))
 
 
-def _check_file(files: ConfigFiles, rel: str, plan: _Plan, scan: bool) -> list[Finding]:
-    """One config file: its schema (configured, named by itself, or beside it) and its secrets."""
+def _kept(ws: Workspace, ref: discover.SchemaRef | None) -> bool:
+    """True when a base pairing is there to keep (its schema is a file in the repository)."""
+    return ref is not None and ref.rel is not None and discover.is_file(ws, ref.rel)
+
+
+def _check_file(files: ConfigFiles, rel: str, plan: _Plan, scan: bool, kept: BaseRef) -> list[Finding]:
+    """One config file: its schema (configured, named by itself, kept from the base, or beside it)
+    and its secrets."""
     pf = files.load(rel)
     st = files.state(rel)
     if pf is None:
         st.state = "unreadable or invalid"
-        return []
+        return check_secrets.check_unparsed(files.workspace, rel) if scan else []
     st.documents = len(pf.docs)
     out: list[Finding] = []
     ref = None if rel in plan.mapped else discover.own_schema(rel, pf.text, pf.docs[0] if pf.docs else None)
-    if rel in plan.mapped:
+    base = None if rel in plan.mapped else kept(rel)
+    if base is not None and (ref is None or ref.raw != base.raw) and _kept(files.workspace, base):
+        # the PR re-points (or removes) the file's own `$schema`: the base's pairing still holds,
+        # and a file the base paired with a schema is never taken for a schema itself
+        if ref is not None and ref.rel is not None and ref.rel != base.rel and not ref.metaschema:
+            out += check_schema.own_schema(files, rel, ref, pf)  # and the one it names now, if a file
+        out += check_schema.own_schema(files, rel, base, pf)
+        st.paired_by = "$schema at the base branch" if base.key_line is None else "modeline at the base branch"
+    elif rel in plan.mapped:
         for i, schema_rel in plan.mapped[rel]:
             out += check_schema.validate(files, rel, schema_rel)
             st.paired_by = f"gates.config.schemas[{i}]"
@@ -153,14 +195,15 @@ class ConfigGate:
         repository raises ConfigError (exit 2)."""
         ws, settings, source = ctx.workspace, ctx.config.config_gate, ctx.config.source
         findings: list[Finding] = []
-        plan = _plan(ws, settings, source, findings)
+        kept: BaseRef = (lambda rel: base_ref(ctx, rel)) if ctx.changes is not None else (lambda _rel: None)
+        plan = _plan(ws, settings, source, findings, kept)
         if settings.secrets and ctx.changes is not None:  # credentials in any other file the PR touches
             findings += check_secrets.check_changed(ws, sorted(ctx.changes.files), skip={*plan.files, *plan.dotenv})
         if not plan.files and not plan.dotenv and plan.envs is None and not findings:
             return GateOutcome(skipped="no config files found (config/, .env.example) and none configured")
         files = ConfigFiles(ws)
         for rel in plan.files:
-            out = _check_file(files, rel, plan, settings.secrets)
+            out = _check_file(files, rel, plan, settings.secrets, kept)
             findings += files.drain() + out
         if plan.envs is not None:
             out = check_environments.check(files, plan.envs[0], plan.envs[1], plan.ignore)

@@ -6,12 +6,18 @@ names: the last word of the key is `password`, `secret`, `token`, `authorization
 `private_key`, `client_secret`, ...), and the value is a literal string that is not a placeholder
 (`${VAR}`, `{{ var }}`, `<secret>`, `changeme`, `xxx`, `REPLACE_ME`, empty, ...), nor a reference to
 where the secret really lives (`vault:`, `arn:aws:secretsmanager:`, a file path). A line containing
-`pragma: allowlist secret` (detect-secrets' marker) is skipped. The secret is never echoed: `redact`
-keeps a short prefix.
+`pragma: allowlist secret` (detect-secrets' marker) is an inline waiver like `readiness: ignore`
+(shown as waived; a marker the pull request adds never clears a finding that blocks). The secret is
+never echoed: `redact` keeps a short prefix, and `digest` (a keyed hash) binds a finding's
+fingerprint to the value.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -40,27 +46,30 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Anthropic key", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}")),
     ("DigitalOcean token", re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![a-f0-9])")),
     ("Shopify token", re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![a-fA-F0-9])")),
+    ("PuTTY private key", re.compile(r"PuTTY-User-Key-File-[1-9]: [a-z0-9@.-]+")),
     ("HTTP Authorization header", re.compile(
         r"(?i:authorization\s*:\s*(?:basic|bearer|token|digest)\s+)[A-Za-z0-9+/=._~-]{8,}")),
 )
 CREDENTIAL_KINDS = frozenset({
     "private key block", "AWS access key id", "GitHub token", "Slack token", "Stripe live key",
     "Google API key", "GitLab token", "npm token", "PyPI token", "Slack webhook", "SendGrid key",
-    "OpenAI key", "Anthropic key", "DigitalOcean token", "Shopify token",
+    "OpenAI key", "Anthropic key", "DigitalOcean token", "Shopify token", "PuTTY private key",
 })
 """Shapes that are a provider's credential format: committed, they are a security incident
 (`config/committed-credential`, critical). Other hits (a JWT, often a public example or anon key;
 a password in a URL; a key-name guess) are `config/plaintext-secret` (high)."""
 PRIVATE_KEY_HEADER = next(pattern for kind, pattern in SHAPES if kind == "private key block")
 """A PEM private key's BEGIN line."""
+PUTTY_HEADER = "PuTTY-User-Key-File-"
+"""How a PuTTY private key file (`.ppk`) starts; its material follows `Private-Lines:`."""
 _FAKE_WORDS = lazyre.compile(r"example|sample|dummy|fake|placeholder|redacted|your|xxxx|1234567", re.IGNORECASE)
 _PEM_BODY = lazyre.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\n\s*)*"
-                           r"(?P<body>[A-Za-z0-9+/=\s]*)")
+                       r"(?P<body>[A-Za-z0-9+/=\s]*)")
 _ANY_SHAPE = lazyre.compile("|".join(f"(?P<s{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(SHAPES)))
 _SHAPE_MIN_LEN = 15
 _SHAPE_HINTS = ("-----BEGIN ", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
                 "xox", "k_live_", "AIza", "eyJ", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "npm_", "pypi-AgE",
-                "https://hooks.slack.com/", "SG.", "sk-", "_v1_", "shp")
+                "https://hooks.slack.com/", "SG.", "sk-", "_v1_", "shp", PUTTY_HEADER)
 """Text every match of a case-sensitive SHAPES pattern contains (the Authorization header, matched
 without regard to case, has `_AUTH_HINT`): a value holding none of them cannot match, and a few
 substring tests cost a fifth of running the joined alternation over it."""
@@ -116,6 +125,19 @@ class SecretHit:
     """True for a recognised shape, False for a key-name guess."""
     credential: bool = False
     """True for a provider's credential format (`CREDENTIAL_KINDS`): critical."""
+    digest: str = ""
+    """A keyed hash of the secret (`digest`), never the secret: a finding's fingerprint changes
+    when another value is written at the same key."""
+
+
+_DIGEST_KEY = b"readiness-gates/secret-fingerprint/v1"
+
+
+def digest(value: str) -> str:
+    """A short keyed hash of a secret (HMAC-SHA256, 16 hex digits): the same value always gives the
+    same digest, so a baseline keeps matching it, and another value gives another one. Keyed and cut
+    short so that the report (which holds fingerprints) is no oracle for guessing the value."""
+    return hmac.new(_DIGEST_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 
 def key_words(key: str) -> list[str]:
@@ -210,11 +232,13 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
             kind = SHAPES[int(m.lastgroup[1:])][0]
             if _looks_fake(kind, m.group(), value, m.start()):
                 continue
-            return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS)
+            secret = _pem_material(value, m.start()) if kind == "private key block" else m.group()
+            return SecretHit(path, kind, redact(m.group()), True, kind in CREDENTIAL_KINDS, digest(secret))
     if "://" in value and "@" in value:
         url = _URL_PASSWORD.search(value)
         if url and not is_placeholder(url.group("pw")):
-            return SecretHit(path, "password in a URL", redact(url.group("pw")), _strong(url.group("pw")))
+            pw = url.group("pw")
+            return SecretHit(path, "password in a URL", redact(pw), _strong(pw), digest=digest(pw))
     key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if key is None or not is_secret_key(key):
         return None
@@ -222,7 +246,61 @@ def check_value(path: PathKey, value: str) -> SecretHit | None:
         return None
     strong = _strong(value, 16)
     kind = f"high-entropy value of key '{key}'" if strong else f"literal value of key '{key}'"
-    return SecretHit(path, kind, redact(value), strong)
+    return SecretHit(path, kind, redact(value), strong, digest=digest(value))
+
+
+def _pem_material(value: str, at: int) -> str:
+    """The key material of the private key block whose header starts at `at` (base64 only, line
+    breaks and their escapes dropped); read up to the next `-----` after the header (its END line or
+    another header), so that no text is read for more than one header."""
+    closing = value.find("-----", at + 5, at + _PEM_WINDOW)
+    stop = value.find("-----", closing + 5, at + _PEM_WINDOW) if closing >= 0 else -1
+    window = value[at:stop if stop >= 0 else at + _PEM_WINDOW]
+    if "\\" in window:  # line breaks written as escapes (`\\n`, `\\\\n`, `\\r\\n`): a PEM in a JSON
+        # string, a code literal or a single-quoted YAML value; replaced, never matched (linear)
+        window = window.replace("\\r", "").replace("\\n", "\n").replace("\\", "")
+    body = _PEM_BODY.match(window)
+    return re.sub(r"\s+", "", body.group("body")) if body else ""
+
+
+def _putty_material(value: str, at: int) -> str:
+    """The private material of the PuTTY key whose header starts at `at`: the base64 after its
+    `Private-Lines:` line, up to `Private-MAC:` (read up to the next header: linear)."""
+    nxt = value.find(PUTTY_HEADER, at + 1, at + _PEM_WINDOW)
+    limit = nxt if nxt >= 0 else at + _PEM_WINDOW
+    lines = value.find("Private-Lines:", at, limit)
+    if lines < 0:
+        return ""
+    body_at = value.find("\n", lines, limit)
+    mac = value.find("Private-MAC", lines, limit)
+    body = value[body_at if body_at >= 0 else limit:mac if mac >= 0 else limit]
+    return re.sub(r"[^A-Za-z0-9+/=]+", "", body)
+
+
+_B64_VALUE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+MAX_ENCODED = 65536
+"""Longest base64 value decoded to look for a credential in it (a PEM key is about 2-4 KiB)."""
+
+
+def check_encoded(path: PathKey, value: str) -> SecretHit | None:
+    """A provider credential or private key inside a base64 value (a Kubernetes Secret's `data:`,
+    which `kubectl create secret -o yaml` writes): decoded, then judged as a value. Only certain
+    credentials count (a decoded word under a `password` key is too weak a signal here)."""
+    v = value.strip()
+    if not 16 <= len(v) <= MAX_ENCODED or len(v) % 4 or not _B64_VALUE.fullmatch(v):
+        return None
+    try:
+        text = base64.b64decode(v, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError: binary, not text
+        return None
+    hit = check_value(path, text)
+    if hit is None or not hit.certain or not (hit.credential or hit.kind == "private key block"):
+        return None
+    return SecretHit(path, f"{hit.kind}, base64-encoded", hit.redacted, True, hit.credential, hit.digest)
+
+
+_PEM_WINDOW = 16384
+"""How much text after a private key's header its material is read from."""
 
 
 def _looks_fake(kind: str, token: str, value: str, at: int) -> bool:
@@ -230,8 +308,10 @@ def _looks_fake(kind: str, token: str, value: str, at: int) -> bool:
     `ghp_xxxx…`, `sk_live_0000…`, a private key header with no key material after it (read from
     `value` at `at`, where the token starts, without copying the rest: one value may hold many)."""
     if kind == "private key block":
-        body = _PEM_BODY.match(value, at)
-        material = re.sub(r"\s+", "", body.group("body")) if body else ""
+        material = _pem_material(value, at)
+        return len(material) < 16 or bool(_FAKE_WORDS.search(material))
+    if kind == "PuTTY private key":
+        material = _putty_material(value, at)
         return len(material) < 16 or bool(_FAKE_WORDS.search(material))
     if _FAKE_WORDS.search(token):
         return True
