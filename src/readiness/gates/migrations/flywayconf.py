@@ -73,6 +73,8 @@ class FlywayConf:
     """`filesystem:` locations, repository-relative."""
     delimiters: set[tuple[str, str]] = field(default_factory=set)
     """(placeholderPrefix, placeholderSuffix) pairs other than `${` `}`."""
+    encodings: set[str] = field(default_factory=set)
+    """The `encoding` the files name: the one Flyway reads every script in."""
 
     unreadable: str | None = None
     """Why the file could not be read (not safely, or a Spring YAML file naming Flyway that does not
@@ -99,6 +101,8 @@ class FlywayConf:
             elif k == "locations":
                 self.locations.update(v.strip()[len("filesystem:"):].strip("/").removeprefix("./")
                                       for v in value.split(",") if v.strip().lower().startswith("filesystem:"))
+            elif k == "encoding" and value.strip():
+                self.encodings.add(value.strip()[:100])
             elif k == "placeholderprefix":
                 prefix = value
             elif k == "placeholdersuffix":
@@ -202,6 +206,7 @@ def _merge(confs: Iterable[FlywayConf]) -> FlywayConf:
             out.naming.setdefault(k, set()).update(vs)
         out.locations |= c.locations
         out.delimiters |= c.delimiters
+        out.encodings |= c.encodings
     return out
 
 
@@ -236,6 +241,8 @@ class Flyway:
         both = _merge([self.head, self.base])
         self.locations = sorted(both.locations)
         self.names = _names(both.naming)
+        self.encodings = sorted(self.head.encodings)
+        """The file encodings the configuration (as the pull request leaves it) names for every script."""
         self._patterns = [_DEFAULT_PLACEHOLDER] + [
             re.compile(re.escape(p) + r"([^{}\n'\"]{1,200}?)" + re.escape(s))
             for p, s in sorted(islice(both.delimiters, _MAX_VALUES)) if p and s]
