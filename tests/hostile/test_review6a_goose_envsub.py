@@ -95,3 +95,12 @@ def test_expansion_follows_goose_interpolation() -> None:
     text, unknown = goose_envsub("x ${A} $$ $1 y")
     assert text == 'x "{A}" $$ $1 y' and unknown == [(2, "${A}")]
     assert goose_envsub("${A:-two\nlines}\nnext")[0].count("\n") == 2
+
+
+def test_expansion_is_linear() -> None:
+    import time
+
+    text = "${A:-${B" * 50_000 + "$X ${Y} " * 50_000 + "${Z:-" * 20_000
+    started = time.monotonic()
+    goose_envsub(text)
+    assert time.monotonic() - started < 5

@@ -58,10 +58,7 @@ class SectionsReader:
                 runner, an.tx_source = replace(runner, mode=TxMode.AUTOCOMMIT), "file"
         analyse_up(run, cand, an, up_text, up_line, runner)
         if unknown:  # the runner's value decides what a statement destroys or filters: fails closed
-            spans = [(op.line, op.end_line or op.line) for op in an.ops if op.action in DECIDED_BY_NAMES]
-            add_unread(an, text, [Unread(at, what) for at, what in unknown
-                                  if any(a <= text.count("\n", 0, at) + 1 <= b for a, b in spans)],
-                       "the environment variable")
+            add_unread(an, text, _deciding(text, unknown, an), "the environment variable")
         if down_text is None:
             an.down_state = "missing"
         else:
@@ -72,3 +69,20 @@ class SectionsReader:
             an.down_state = "present" if n else "empty"
             an.down_where = (cand.path, down_text[1], 1)
         return an
+
+
+def _deciding(text: str, unknown: list[tuple[int, str]], an: Analysis) -> list[Unread]:
+    """The variables (offsets ascending) on a line of a statement that destroys or filters, in one
+    pass over both (sorted) lists."""
+    spans = sorted((op.line, op.end_line or op.line) for op in an.ops if op.action in DECIDED_BY_NAMES)
+    out: list[Unread] = []
+    line, prev, i, reach = 1, 0, 0, 0
+    for at, what in unknown:
+        line += text.count("\n", prev, at)
+        prev = at
+        while i < len(spans) and spans[i][0] <= line:
+            reach = max(reach, spans[i][1])
+            i += 1
+        if i and reach >= line:
+            out.append(Unread(at, what))
+    return out
