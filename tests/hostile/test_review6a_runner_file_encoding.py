@@ -53,11 +53,23 @@ def _case(where: str, encoding: str, body: str) -> tuple[dict[str, str], dict[st
     if where == "flyway-toml":
         toml = f'[flyway]\nlocations = ["filesystem:db/migration"]\nencoding = "{encoding}"\n'
         return PLAIN_BASE, {"db/migration/V2__x.sql": body, "flyway.toml": toml}
+    if where == "workflow-env":
+        return SPRING_BASE, {MIG + "V2__x.sql": body, ".github/workflows/deploy.yml":
+                             f"on: push\njobs:\n  m:\n    runs-on: x\n    env:\n      FLYWAY_ENCODING: {encoding}\n"
+                             "    steps:\n      - run: flyway migrate\n"}
+    if where == "maven-plugin":
+        return SPRING_BASE, {MIG + "V2__x.sql": body, "pom.xml": _pom("flyway-maven-plugin", encoding)}
     assert where == "liquibase-sqlfile"
     return {LB_MASTER: _master()}, {LB_MASTER: _sqlfile(encoding), SPRING + "db/changelog/c.sql": body}
 
 
-WHERE = ["script-conf", "spring-properties", "spring-yaml", "flyway-conf", "flyway-toml", "liquibase-sqlfile"]
+WHERE = ["script-conf", "spring-properties", "spring-yaml", "flyway-conf", "flyway-toml", "workflow-env",
+         "maven-plugin", "liquibase-sqlfile"]
+
+
+def _pom(plugin: str, encoding: str) -> str:
+    return (f"<project><build><plugins><plugin><groupId>x</groupId><artifactId>{plugin}</artifactId>\n"
+            f"<configuration><encoding>{encoding}</encoding></configuration></plugin></plugins></build></project>\n")
 
 
 @pytest.mark.parametrize("where", WHERE)
@@ -97,3 +109,11 @@ def test_a_latin1_script_is_read_in_latin1_and_judged(tmp_path: Path) -> None:
     done = judge_files(tmp_path, base, pr)  # type: ignore[arg-type]
     assert done.findings("migrations/drop-table"), done.findings()
     assert done.code == 1
+
+
+def test_another_plugins_encoding_is_not_flyways(tmp_path: Path) -> None:
+    """A Chinese project's compiler encoding in the pom is not the encoding Flyway reads scripts in."""
+    base, pr = dict(SPRING_BASE), {MIG + "V2__x.sql": HARMLESS, "pom.xml": _pom("maven-compiler-plugin", "GBK")}
+    done = judge_files(tmp_path, base, pr)
+    assert not done.findings("migrations/dynamic-sql"), done.findings()
+    assert done.code == 0, done.findings()
