@@ -117,3 +117,12 @@ def test_another_plugins_encoding_is_not_flyways(tmp_path: Path) -> None:
     done = judge_files(tmp_path, base, pr)
     assert not done.findings("migrations/dynamic-sql"), done.findings()
     assert done.code == 0, done.findings()
+
+
+@pytest.mark.parametrize(("value", "blocks"), [("${FLYWAY_ENCODING:UTF-8}", False), ("${FLYWAY_ENCODING}", False),
+                                               ("${FLYWAY_ENCODING:GBK}", True)])
+def test_a_spring_reference_is_read_as_its_default(tmp_path: Path, value: str, blocks: bool) -> None:
+    base, pr = _case("spring-yaml", f'"{value}"', HARMLESS)
+    done = judge_files(tmp_path, base, pr)
+    assert bool(done.findings("migrations/dynamic-sql")) is blocks, done.findings()
+    assert done.code == (1 if blocks else 0), done.findings()

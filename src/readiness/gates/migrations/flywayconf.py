@@ -102,7 +102,9 @@ class FlywayConf:
                 self.locations.update(v.strip()[len("filesystem:"):].strip("/").removeprefix("./")
                                       for v in value.split(",") if v.strip().lower().startswith("filesystem:"))
             elif k == "encoding" and value.strip():
-                self.encodings.add(value.strip()[:100])
+                m = _SPRING_REF.fullmatch(value.strip())  # `${FLYWAY_ENCODING:UTF-8}`: the default, or the runner's
+                if m is None or m.group(1):
+                    self.encodings.add((m.group(1) if m else value).strip()[:100])
             elif k == "placeholderprefix":
                 prefix = value
             elif k == "placeholdersuffix":
@@ -345,6 +347,8 @@ class Flyway:
         return any(word.search(body) for body in self._mentions)
 
 
+_SPRING_REF = re.compile(r"\$\{[^:{}]*(?::([^{}]*))?\}")
+"""A Spring property reference, `${NAME}` or `${NAME:default}`."""
 _ENV_ENCODING = re.compile(r"(?i)\bflyway[._-]encoding[\"']?[ \t]*[:=][ \t]*[\"']?([\w.:-]{1,60})")
 """`FLYWAY_ENCODING=GBK`, `-Dflyway.encoding=GBK`, `flyway.encoding: GBK`, `"flyway.encoding": "GBK"`."""
 _MAVEN_ENCODING = re.compile(r"<encoding>\s*([^<\s]{1,60})\s*</encoding>")
