@@ -74,6 +74,8 @@ class FlywayConf:
     """`filesystem:` locations, repository-relative."""
     delimiters: set[tuple[str, str]] = field(default_factory=set)
     """(placeholderPrefix, placeholderSuffix) pairs other than `${` `}`."""
+    encodings: set[str] = field(default_factory=set)
+    """The `encoding` the files name: the one Flyway reads every script in."""
 
     unreadable: str | None = None
     """Why the file could not be read (not safely, or a Spring YAML file naming Flyway that does not
@@ -100,6 +102,10 @@ class FlywayConf:
             elif k == "locations":
                 self.locations.update(v.strip()[len("filesystem:"):].strip("/").removeprefix("./")
                                       for v in value.split(",") if v.strip().lower().startswith("filesystem:"))
+            elif k == "encoding" and value.strip():
+                m = _SPRING_REF.fullmatch(value.strip())  # `${FLYWAY_ENCODING:UTF-8}`: the default, or the runner's
+                if m is None or m.group(1):
+                    self.encodings.add((m.group(1) if m else value).strip()[:100])
             elif k == "placeholderprefix":
                 prefix = value
             elif k == "placeholdersuffix":
@@ -203,6 +209,7 @@ def _merge(confs: Iterable[FlywayConf]) -> FlywayConf:
             out.naming.setdefault(k, set()).update(vs)
         out.locations |= c.locations
         out.delimiters |= c.delimiters
+        out.encodings |= c.encodings
     return out
 
 
@@ -237,6 +244,7 @@ class Flyway:
         both = _merge([self.head, self.base])
         self.locations = sorted(both.locations)
         self.names = _names(both.naming)
+        self._encodings: list[str] | None = None
         self._patterns = [_DEFAULT_PLACEHOLDER] + [
             re.compile(re.escape(p) + r"([^{}\n'\"]{1,200}?)" + re.escape(s))
             for p, s in sorted(islice(both.delimiters, _MAX_VALUES)) if p and s]
@@ -287,6 +295,34 @@ class Flyway:
         unread.append(Unread(offset, whole))
         return label
 
+    @property
+    def encodings(self) -> list[str]:
+        """The file encodings Flyway reads every script in, as the pull request leaves them: its
+        configuration files', and what a file the pull request adds or changes sets otherwise
+        (`FLYWAY_ENCODING=` in a workflow or Dockerfile, `-Dflyway.encoding=`, the flyway-maven-plugin's
+        `<encoding>`): read when a Flyway migration is judged, once."""
+        if self._encodings is None:
+            found = set(self.head.encodings)
+            for rel in sorted(self._changed or ()):
+                low = rel.lower()
+                if _CONF_NAME.match(rel.rpartition("/")[2]) or (
+                        not low.endswith(_MENTION_SUFFIXES) and "." in low.rpartition("/")[2].lstrip(".")):
+                    continue
+                try:
+                    body = self._ws.read_bytes(rel, limit=_MAX_FILE).decode("utf-8", "replace")
+                except FileProblem:
+                    continue
+                if "encoding" not in body.lower():
+                    continue
+                found.update(m.group(1) for m in islice(_ENV_ENCODING.finditer(body), _MAX_VALUES))
+                at = body.find("flyway-maven-plugin")
+                while at >= 0:  # the plugin's own <configuration>, up to its </plugin>
+                    block = body[at:at + 20_000].split("</plugin>", 1)[0]
+                    found.update(islice(_MAVEN_ENCODING.findall(block), _MAX_VALUES))
+                    at = body.find("flyway-maven-plugin", at + len(block))
+            self._encodings = sorted(found)
+        return self._encodings
+
     def _mentioned(self, key: str) -> bool:
         """A file the pull request adds or changes sets this placeholder shortly after the word
         `placeholder` (`placeholders.x`, `FLYWAY_PLACEHOLDERS_X`, `<x>`, `x =`, `'x':`; not a UI
@@ -310,6 +346,13 @@ class Flyway:
         name = re.escape(key)
         word = re.compile(rf"placeholders?[._]{name}(?![a-z0-9])|(?<![a-z0-9]){name}[\"']?\s*[:=>]")
         return any(word.search(body) for body in self._mentions)
+
+
+_SPRING_REF = re.compile(r"\$\{[^:{}]*(?::([^{}]*))?\}")
+"""A Spring property reference, `${NAME}` or `${NAME:default}`."""
+_ENV_ENCODING = re.compile(r"(?i)\bflyway[._-]encoding[\"']?[ \t]*[:=][ \t]*[\"']?([\w.:-]{1,60})")
+"""`FLYWAY_ENCODING=GBK`, `-Dflyway.encoding=GBK`, `flyway.encoding: GBK`, `"flyway.encoding": "GBK"`."""
+_MAVEN_ENCODING = re.compile(r"<encoding>\s*([^<\s]{1,60})\s*</encoding>")
 
 
 def _names(naming: Mapping[str, set[str]]) -> re.Pattern[str] | None:

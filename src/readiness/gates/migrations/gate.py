@@ -9,6 +9,7 @@ all (their findings are then marked `introduced: false` by the engine).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Container
 from dataclasses import replace
@@ -27,6 +28,7 @@ from readiness.gates.migrations.discover import (
     hidden_links,
     unmatched,
 )
+from readiness.gates.migrations.encoding import decode_as, file_encoding_safe
 from readiness.gates.migrations.flywayconf import Flyway
 from readiness.gates.migrations.history import History, State, order, root
 from readiness.gates.migrations.ops import Action, Flag, Op
@@ -34,7 +36,7 @@ from readiness.gates.migrations.readers import Analysis, Run, reader_for
 from readiness.gates.migrations.reversibility import reversibility
 from readiness.gates.migrations.runners import BY_FORMAT, Detector
 from readiness.model import Finding, GateId, Item, Location, RiskClass
-from readiness.workspace import FileProblem, ReadObserver, Workspace, matches
+from readiness.workspace import FileProblem, ReadObserver, Workspace, decode_text, matches
 
 _Judged = tuple[list[Finding], list[Item], "ReadObserver | None"]
 """One migration's findings and item, plus what its reads recorded (the engine's read log)."""
@@ -146,14 +148,19 @@ class MigrationsGate:
         """Read and judge one migration; the analysis instead, when it needs its directory's history
         (unless `running`: this run judges each directory in apply order, and the history so far is known)."""
         ws = run.ws
+        encoding = runner_encoding(run, cand)
         try:
-            text = ws.read_text(cand.path)
+            text = _read_in(ws, cand.path, encoding)
         except FileProblem as problem:
             out.findings.append(unreadable(R.UNREADABLE, problem))
             return None
         an = reader_for(cand, text).read(run, cand, text, out)  # one reader per format family
         if an is None:
             return None
+        if encoding is not None and not file_encoding_safe(encoding[0]):  # fails closed (R6a-15)
+            an.ops.insert(0, Op(action=Action.DYNAMIC_SQL, flags=frozenset({Flag.LEXING}), line=1, col=1, end_line=1,
+                                detail=f"Flyway reads this file as {encoding[0][:40]!r} ({encoding[1]}), an encoding "
+                                       "whose characters can hide a quote or backslash from the gate's UTF-8 reading"))
         if running and not an.python:  # this run judges the directory in apply order: carried forward
             self._finish(run, cand, an, out, run.history.step(ws, cand, an.ops))
             return None
@@ -241,6 +248,45 @@ class MigrationsGate:
             return unchanged.python_units(an.tree) if an.tree is not None else None
         ops = an.ops + an.down_ops if cand.down_path is None else an.ops  # a down section of the same file
         return unchanged.op_units(ops, (an.mode, an.tx_source))
+
+
+_SCRIPT_ENCODING = re.compile(r"^[ \t]*(?:flyway\.)?encoding[ \t]*=[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re.M | re.I)
+"""`encoding=GBK` in a Flyway script configuration file (`V2__x.sql.conf`, Flyway 6.5+)."""
+
+
+def runner_encoding(run: Run, cand: Candidate) -> tuple[str, str] | None:
+    """(encoding, where it is set) Flyway reads this script in, when its configuration names one
+    other than UTF-8: the script's own `.conf` first, then `flyway.encoding` / `spring.flyway.encoding`
+    (an encoding that is not ASCII-safe wins over a safe one when the files disagree). None: UTF-8."""
+    if cand.format not in ("flyway", "flyway-repeatable"):
+        return None
+    conf = cand.path + ".conf"
+    if run.ws.exists(conf):
+        try:
+            m = _SCRIPT_ENCODING.search(decode_text(conf, run.ws.read_bytes(conf, limit=64 * 1024)))
+        except FileProblem as problem:
+            return f"an encoding its unreadable script configuration may name: {problem.reason}", conf
+        if m is not None:
+            return m.group(1), conf
+    named = run.flyway.encodings if run.flyway is not None else []
+    for e in sorted(named, key=file_encoding_safe):
+        if e.replace("-", "").replace("_", "").lower() != "utf8":
+            return e, "the Flyway configuration's encoding"
+    return None
+
+
+def _read_in(ws: Workspace, rel: str, encoding: tuple[str, str] | None) -> str:
+    """The migration as the gate judges it: UTF-8, or, when that fails and the runner reads it in an
+    ASCII-safe encoding Python knows, in that encoding (the statement boundaries are the runner's)."""
+    try:
+        return ws.read_text(rel)
+    except FileProblem:
+        if encoding is None or not file_encoding_safe(encoding[0]):
+            raise
+        text = decode_as(ws.read_bytes(rel), encoding[0])
+        if text is None or "\x00" in text:
+            raise
+        return text
 
 
 RERUN_WHEN_CHANGED = frozenset({"flyway-repeatable"})

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readiness import lazyre
+from readiness.gates.migrations.encoding import file_encoding_safe
 from readiness.gates.migrations.lbprops import several_values
 from readiness.gates.migrations.liquibase import Changeset, _runs_on_postgres, skips, surely_postgres
 
@@ -727,6 +728,10 @@ def _change(change: Node, layout: Layout, unread: list[tuple[int, str]],
         return
     if kind == "sqlFile":
         path = a.get("path", "")
+        encoding = a.get("encoding", "").strip()
+        if encoding and not file_encoding_safe(encoding):  # the runner's statements are not the gate's
+            unread.append((change.line, f"the sqlFile {path!r}, which Liquibase reads as {encoding[:40]!r} (an "
+                                        "encoding whose characters can hide a quote or backslash from the gate)"))
         relative = _truthy(a.get("relativeToChangelogFile"))
         files.append((change.line, path, resolve(path, here, relative) if path else None))
         return

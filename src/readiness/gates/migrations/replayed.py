@@ -53,6 +53,7 @@ from readiness.gates.migrations.sql import (
     Origin,
     dbmate_transaction,
     fill_placeholders,
+    goose_envsub,
     goose_sections,
     is_goose,
     parse,
@@ -183,7 +184,7 @@ def read_migration(ws: Workspace, cand: Candidate, detector: Detector,
         (up, line), dsec = sections(text, DBMATE_UP, DBMATE_DOWN)
         mode = BY_FORMAT["dbmate"].mode if dbmate_transaction(text) else StaticMode.IMPLICIT
     elif fmt == "sql" and is_goose(text):
-        (up, line), dsec, no_tx = goose_sections(fill_placeholders(text) if GOOSE_ENVSUB.search(text) else text)
+        (up, line), dsec, no_tx = goose_sections(goose_envsub(text)[0] if GOOSE_ENVSUB.search(text) else text)
         mode = StaticMode.AUTOCOMMIT if no_tx else BY_FORMAT["goose"].mode
     else:
         dsec = None

@@ -347,6 +347,96 @@ match in the raw text, and the down marker takes at most one option word (`-- mi
 GOOSE_ENVSUB = lazyre.compile(r"^--\s*\+goose\s+ENVSUB\s+ON\b", re.MULTILINE | re.IGNORECASE)
 Section = tuple[str, int]
 """A part of a file and the line it starts on."""
+_ENVSUB_TOKEN = re.compile(r"\\[\\$]|\$[$({]|\$(?=[^\W\d_])")
+"""What goose's interpolation (mfridman/interpolate) acts on: `\\\\`, `\\$`, `$$`, `$(` (kept), `${`, `$name`."""
+_ENVSUB_DEPTH = 16
+
+
+def goose_envsub(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A goose file under `-- +goose ENVSUB ON` as goose sends it when the variables it names are unset
+    (the runner's environment is not known here): `${X:-word}` and `${X-word}` are `word` (itself
+    expanded); `${X}`, `$X`, `${X:1:2}` and `${X?msg}` are the runner's value, which stays a name
+    standing for it (`"{X}"`, `$X` as written), and is returned with its offset in the result, for the
+    reader to fail closed on where it decides what is destroyed or filtered. What goose refuses
+    (`${1}`, `${X:=y}`) fails the migration before anything runs: it stays a name, as before."""
+    if "$" not in text:
+        return text, []
+    unknown: list[tuple[int, str]] = []
+    pieces: list[str] = []
+    at = size = 0
+    for m in _ENVSUB_TOKEN.finditer(text):
+        if m.start() < at:
+            continue
+        pieces.append(text[at:m.start()])
+        size += m.start() - at
+        tok = m.group(0)
+        if tok != "${":
+            if tok == "$":
+                end = _name_end(text, m.end())
+                unknown.append((size, text[m.start():end]))
+                tok = text[m.start():end]
+            pieces.append(tok)
+            size += len(tok)
+            at = m.start() + len(tok)
+            continue
+        value, end, known = _brace(text, m.start(), 0)
+        whole = text[m.start():end]
+        if value is None:
+            value = f'"{{{whole[2:-1]}}}"' if whole.endswith("}") and "\n" not in whole else whole
+        if not known:
+            unknown.append((size, whole))
+        value += "\n" * max(whole.count("\n") - value.count("\n"), 0)  # lines keep their numbers
+        pieces.append(value)
+        size += len(value)
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces), unknown
+
+
+def _name_end(text: str, i: int) -> int:
+    while i < len(text) and (text[i].isalnum() or text[i] == "_"):
+        i += 1
+    return i
+
+
+def _brace(text: str, start: int, depth: int) -> tuple[str | None, int, bool]:
+    """(what `${...}` at `start` expands to when its variable is unset, None for the runner's value
+    or an expansion goose refuses; where it ends; whether the value is known)."""
+    close = text.find("}", start)
+    fallback = (None, len(text) if close < 0 else close + 1, False)
+    i = start + 2
+    if depth > _ENVSUB_DEPTH or i >= len(text) or not text[i].isalpha():
+        return fallback
+    i = _name_end(text, i)
+    if i >= len(text) or text[i] == "}":
+        return fallback
+    if text[i] == "-" or text.startswith(":-", i):
+        i += 1 if text[i] == "-" else 2
+        out: list[str] = []
+        known = True
+        while i < len(text) and text[i] != "}":
+            if text.startswith(("\\$", "$$"), i):
+                out.append("$")
+                i += 2
+            elif text.startswith(("\\\\", "$("), i):
+                out.append(text[i:i + 2])
+                i += 2
+            elif text.startswith("${", i):
+                value, i, inner = _brace(text, i, depth + 1)
+                known = known and inner
+                if value is None:
+                    return fallback
+                out.append(value)
+            elif text[i] == "$" and i + 1 < len(text) and text[i + 1].isalpha():
+                i = _name_end(text, i + 1)  # unset: blank
+                known = False
+            else:
+                out.append(text[i])
+                i += 1
+        if i >= len(text):
+            return fallback
+        return "".join(out), i + 1, known
+    return fallback
 
 
 def sections(text: str, up_re: re.Pattern[str], down_re: re.Pattern[str]) -> tuple[Section, Section | None]:
