@@ -522,6 +522,23 @@ def _unread_helper(node: ast.Call, scope: Scope, aliases: frozenset[str], reach:
     return None
 
 
+_CONDITIONAL = {"create_table": "if_not_exists", "add_column": "if_not_exists", "create_index": "if_not_exists",
+                "drop_table": "if_exists", "drop_column": "if_exists", "drop_index": "if_exists",
+                "drop_constraint": "if_exists"}
+"""Alembic operations that take `if_not_exists=` / `if_exists=` and then may run no DDL at all."""
+
+
+def _maybe(node: ast.Call, keyword: str) -> frozenset[F]:
+    """{IF_NOT_EXISTS} / {IF_EXISTS} when the call passes `keyword` as anything but a literal False or
+    None (a value the gate cannot fold counts as true): `create_table(..., if_not_exists=True)`
+    creates nothing when the table exists, so the name keeps its base meaning (a later drop or
+    TRUNCATE of it destroys the base table's rows)."""
+    value = arg(node, -1, keyword)
+    if value is None or (isinstance(value, ast.Constant) and value.value in (False, None, 0)):
+        return frozenset()
+    return frozenset({F.IF_NOT_EXISTS if keyword == "if_not_exists" else F.IF_EXISTS})
+
+
 def _receiver_root(node: ast.expr) -> ast.expr:
     """`op.get_bind().dialect.has_table` -> `op.get_bind()`; `bind.dialect.x` -> `bind`."""
     while isinstance(node, ast.Attribute):
@@ -626,8 +643,11 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         if type_node is not None:
             new, old = sa_type(type_node), sa_type(arg(node, -1, "existing_type"))
             # autogenerate writes existing_type: the old type is known
+            using = arg(node, -1, "postgresql_using")  # `USING NULL` rewrites every row: not the column itself
+            itself = using is None or (const_str(using) or "").strip().strip('"') == col
             ops.append(Op(action=A.ALTER_TYPE, table=table, column=col, detail=call_name(type_node) or "?",
-                          pg_type=new[0] if new else None, mods=new[1] if new else (), old_type=old, **base))
+                          pg_type=new[0] if new else None, mods=new[1] if new else (), old_type=old,
+                          flags=frozenset(() if itself else {F.USING}), **base))
         sd = arg(node, -1, "server_default")
         if isinstance(sd, ast.Constant) and sd.value is None:  # None removes the default; False (the default) keeps it
             known = truthy(arg(node, -1, "existing_nullable")) is False or truthy(arg(node, -1, "nullable")) is False
@@ -676,6 +696,10 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         ops.append(Op(action=A.INSERT, **base))
     else:
         return
+    if name in _CONDITIONAL:  # `if_not_exists=True` / `if_exists=True` (Alembic 1.13.3+): may do nothing
+        maybe = _maybe(node, _CONDITIONAL[name])
+        ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=o.autocommit, flags=o.flags | maybe)
+               for o in ops]
     if autocommit:
         ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=True) for o in ops]
     target.extend(ops)
