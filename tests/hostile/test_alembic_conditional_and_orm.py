@@ -91,6 +91,9 @@ HARMLESS: dict[str, tuple[str, str]] = {
                                   "s.add_all([])\ns.flush()\ns.commit()", HEAD + SESSION),
     "session-filtered-delete": ("s = Session(bind=op.get_bind())\n"
                                 "s.query(sa.table('users')).filter(sa.text(\"email = ''\")).delete()", HEAD + SESSION),
+    "context-autocommit": ("with op.get_context().autocommit_block():\n"
+                           "    op.create_index('ix_users_email', 'users', ['email'], postgresql_concurrently=True)",
+                           HEAD),
     "dialect-check": ("bind = op.get_bind()\nif bind.dialect.has_table(bind, 'audit'):\n    pass", HEAD),
 }
 

@@ -71,6 +71,8 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
                               "delete-all-rows"),
     "list-name-delete": (G + "    rows = list(M.objects.all())\n    for u in rows:\n        if True:\n"
                          "            u.delete()\n", RUN, "delete-all-rows"),
+    "flag-condition-delete": (G + "    purge = len('x') > 0\n    for u in M.objects.all():\n        if purge:\n"
+                              "            u.delete()\n", RUN, "delete-all-rows"),
     "filter-empty": (G + "    M.objects.filter().delete()\n", RUN, "delete-all-rows"),
     "exclude-none": (G + "    M.objects.exclude(pk=None).delete()\n", RUN, "delete-all-rows"),
     "filter-pk-in-self": (G + "    M.objects.filter(pk__in=M.objects.values('pk')).delete()\n", RUN,
@@ -78,6 +80,8 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
     "filter-pk-in-bulk": (G + "    M.objects.filter(pk__in=list(M.objects.in_bulk())).delete()\n", RUN,
                           "delete-all-rows"),
     "raw-delete": (G + "    qs = M.objects.all()\n    qs._raw_delete(qs.db)\n", RUN, "delete-all-rows"),
+    "editor-alter-field": (G + "    old = M._meta.get_field('email')\n    se.alter_field(M, old, old)\n", RUN,
+                           "dynamic-sql"),
     "getattr-method": (G + "    getattr(M.objects, 'delete' if False else 'all')().delete()\n", RUN, "dynamic-sql"),
 }
 

@@ -25,6 +25,8 @@ ids: every object by its key)."""
 _WRAPS = frozenset({"list", "tuple", "iter", "sorted", "set", "reversed", "enumerate"})
 """Builtins that pass every element of what they are handed through."""
 _PKS = ("pk", "id")
+_EDITOR_DDL = frozenset({"alter_field", "alter_db_table", "alter_db_tablespace"})
+"""Schema editor methods that change what exists (`delete_model` / `remove_field` are django.py's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +46,18 @@ def effects(fn: ast.FunctionDef | ast.AsyncFunctionDef, model_ref: Callable[[ast
     (an UPDATE of a model it cannot name is not worth a guessed table name)."""
     names = _locals(fn)
     rows = _Rows(names, model_ref)
+    params = [a.arg for a in fn.args.args]
+    editor = params[1] if len(params) > 1 else "schema_editor"
     for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EDITOR_DDL \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == editor:
+            yield RowEffect(node, A.DYNAMIC_SQL, "", f"`{_short(node)}`: the schema editor changes a column or table "
+                            "the gate does not read, in RunPython code")
+            continue
         if isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.target, ast.Name):
             table = rows.every(node.iter)
             if table is not None:
-                yield from _instance_calls(node.target.id, _unconditional(node.body), table, named)
+                yield from _instance_calls(node.target.id, _unconditional(node.body, node.target.id), table, named)
         elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
             gens = node.generators
             if len(gens) == 1 and not gens[0].ifs and isinstance(gens[0].target, ast.Name):
@@ -90,18 +99,20 @@ def _instance_calls(var: str, parts: list[ast.stmt] | list[ast.expr], table: str
                     yield RowEffect(node, A.UPDATE, table)
 
 
-def _unconditional(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The statements of a loop body that run for every element: not under an `if` (unless its test
-    is a constant true), a nested loop, or a function; `with` / `try` bodies count."""
+def _unconditional(body: list[ast.stmt], var: str) -> list[ast.stmt]:
+    """The statements of a loop over `var` that run for every row: not under an `if` whose test reads
+    the object (a condition on its fields filters rows, as a WHERE reading a column does; one that
+    does not read it, `if True:` or a flag, keeps them all), a nested loop, or a function; `with` /
+    `try` bodies count."""
     out: list[ast.stmt] = []
     for st in body:
         if isinstance(st, ast.If):
-            if isinstance(st.test, ast.Constant) and st.test.value:
-                out.extend(_unconditional(st.body))
+            if not any(isinstance(n, ast.Name) and n.id == var for n in ast.walk(st.test)):
+                out.extend(_unconditional([*st.body, *st.orelse], var))
         elif isinstance(st, ast.With | ast.AsyncWith):
-            out.extend(_unconditional(st.body))
+            out.extend(_unconditional(st.body, var))
         elif isinstance(st, ast.Try):
-            out.extend(_unconditional([*st.body, *st.finalbody]))
+            out.extend(_unconditional([*st.body, *st.finalbody], var))
         elif not isinstance(st, ast.For | ast.AsyncFor | ast.While | ast.FunctionDef | ast.AsyncFunctionDef
                             | ast.ClassDef | ast.Match):
             out.append(st)
