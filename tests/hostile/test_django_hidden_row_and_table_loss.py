@@ -124,6 +124,7 @@ HARMLESS: dict[str, tuple[str, str]] = {
     "filtered-loop-delete": (G + "    for u in M.objects.filter(status='stale'):\n        u.delete()\n", RUN),
     "pk-in-other-ids": (G + "    M.objects.filter(pk__in=[1, 2, 3]).delete()\n", RUN),
     "in-bulk-ids": (G + "    for u in M.objects.in_bulk([1, 2]).values():\n        u.delete()\n", RUN),
+    "editor-rename-table": (G + "    se.alter_db_table(M, 'app_user', 'app_user')\n", RUN),
     "unmanaged-model-lifecycle": ("", f"migrations.CreateModel(name='Report', {FIELDS}, options={{'managed': False, "
                                   "'db_table': 'report_view'}), migrations.RemoveField('Report', 'email'), "
                                   "migrations.DeleteModel('Report')"),

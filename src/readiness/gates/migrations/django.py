@@ -569,7 +569,7 @@ class _Reader:
             if eff.action is A.DYNAMIC_SQL:
                 self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=eff.detail, **at))
             else:
-                self.out.ops.append(Op(action=eff.action, table=eff.table, **at))
+                self.out.ops.append(Op(action=eff.action, table=eff.table, new_name=eff.new_name, **at))
             self.out.statements += 1
 
     def _model_table(self, call: ast.Call) -> str | None:

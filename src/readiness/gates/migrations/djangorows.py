@@ -37,6 +37,7 @@ class RowEffect:
     action: Action
     table: str
     detail: str = ""
+    new_name: str | None = None
 
 
 def effects(fn: ast.FunctionDef | ast.AsyncFunctionDef, model_ref: Callable[[ast.expr], str],
@@ -51,6 +52,10 @@ def effects(fn: ast.FunctionDef | ast.AsyncFunctionDef, model_ref: Callable[[ast
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EDITOR_DDL \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == editor:
+            renamed = [const_str(a) for a in node.args[1:3]] if node.func.attr == "alter_db_table" else []
+            if len(renamed) == 2 and renamed[0] and renamed[1]:  # alter_db_table(M, "old", "new"): a rename
+                yield RowEffect(node, A.RENAME_TABLE, renamed[0], new_name=renamed[1])
+                continue
             yield RowEffect(node, A.DYNAMIC_SQL, "", f"`{_short(node)}`: the schema editor changes a column or table "
                             "the gate does not read, in RunPython code")
             continue
