@@ -94,6 +94,8 @@ HARMLESS: dict[str, tuple[str, str]] = {
     "context-autocommit": ("with op.get_context().autocommit_block():\n"
                            "    op.create_index('ix_users_email', 'users', ['email'], postgresql_concurrently=True)",
                            HEAD),
+    "raw-cursor": ("conn = op.get_bind()\ncur = conn.connection.cursor()\ncur.execute('SELECT 1')\n"
+                   "conn.get_isolation_level()", HEAD),
     "dialect-check": ("bind = op.get_bind()\nif bind.dialect.has_table(bind, 'audit'):\n    pass", HEAD),
 }
 

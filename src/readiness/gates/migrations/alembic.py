@@ -493,7 +493,8 @@ def _op_class_call(node: ast.Call, aliases: frozenset[str], reach: _Reach) -> as
 
 _PASS_THROUGH = frozenset({"dialect", "info", "engine", "connection", "bind", "get_bind", "begin", "begin_nested",
                            "no_autoflush", "execution_options", "in_transaction", "close", "commit", "rollback",
-                           "get_context"})
+                           "get_context", "cursor", "dispose", "get_isolation_level", "detach", "closed",
+                           "autocommit_block"})
 """What a connection or session reaches without running SQL of its own (`execute` is read above)."""
 _SESSION_QUIET = frozenset({"add", "add_all", "flush", "expunge", "expunge_all", "expire", "expire_all", "refresh",
                             "get", "get_one", "merge", "bulk_insert_mappings", "is_modified", "invalidate",
