@@ -454,7 +454,116 @@ def _bindish(node: ast.expr | None, scope: Scope, aliases: frozenset[str], depth
         return True
     if isinstance(node, ast.Call) and call_name(node) in ("Session", "sessionmaker", "scoped_session"):
         return any(_bindish(a, scope, aliases, depth + 1) for a in [*node.args, *(k.value for k in node.keywords)])
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # `S()` of `S = sessionmaker(bind=bind)`
+        return _bindish(node.func, scope, aliases, depth + 1)
     return False
+
+
+_OP_CLASS = re.compile(r"alembic\.operations(?:\.ops)?\.\w+Op$")
+"""An operation class of `alembic.operations.ops` (`DropTableOp`), whose registered classmethod
+(`DropTableOp.drop_table(op, "users")`) runs the operation through the `op` it is handed."""
+_READ_OPS = frozenset({"add_column", "drop_column", "alter_column", "create_index", "drop_index", "create_table",
+                       "drop_table", "rename_table", "create_foreign_key", "create_check_constraint",
+                       "create_unique_constraint", "create_primary_key", "create_exclude_constraint", "bulk_insert",
+                       "execute"})
+"""The operations `_call` reads (an operation class's classmethod of another name fails closed)."""
+
+
+def _op_class_call(node: ast.Call, aliases: frozenset[str], reach: _Reach) -> ast.Call | str | None:
+    """`ops.DropTableOp.drop_table(op, "users")`: the `op.drop_table("users")` call it amounts to;
+    a reason to fail closed for another method of an operation class; None for any other call (the
+    class called to build an operation object runs nothing: `op.invoke` of it fails closed)."""
+    f = node.func
+    if not isinstance(f, ast.Attribute) or not _OP_CLASS.match(reach.imports.dotted(f.value) or ""):
+        return None
+    handed = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
+    keywords = [k for k in node.keywords if k.arg != "operations"]
+    if handed is None:
+        handed = next((k.value for k in node.keywords if k.arg == "operations"), None)
+        args = list(node.args)
+    else:
+        args = node.args[1:]
+    if f.attr not in _READ_OPS or handed is None or ast.unparse(handed) not in aliases:
+        return f"`{' '.join(ast.unparse(node).split())[:80]}`: an Alembic operation class's method, which the " \
+               "gate does not read"
+    call = ast.Call(func=ast.Attribute(value=ast.Name(id="op", ctx=ast.Load()), attr=f.attr, ctx=ast.Load()),
+                    args=args, keywords=keywords)
+    return ast.copy_location(call, node)
+
+
+_PASS_THROUGH = frozenset({"dialect", "info", "engine", "connection", "bind", "get_bind", "begin", "begin_nested",
+                           "no_autoflush", "execution_options", "in_transaction", "close", "commit", "rollback",
+                           "get_context", "cursor", "dispose", "get_isolation_level", "detach", "closed",
+                           "autocommit_block"})
+"""What a connection or session reaches without running SQL of its own (`execute` is read above)."""
+_SESSION_QUIET = frozenset({"add", "add_all", "flush", "expunge", "expunge_all", "expire", "expire_all", "refresh",
+                            "get", "get_one", "merge", "bulk_insert_mappings", "is_modified", "invalidate",
+                            "in_nested_transaction", "close_all", "prepare", "query"})
+"""Session methods that read, insert or write one row the code names: nothing existing is lost."""
+_SESSION_SQL = frozenset({"scalar", "scalars"})
+"""Session / connection methods that run the statement they are handed, as `execute` does."""
+_FILTERS = frozenset({"filter", "filter_by", "where", "get", "limit", "slice", "offset", "join", "from_statement"})
+
+
+def _orm_call(node: ast.Call, scope: Scope, aliases: frozenset[str]) -> list[Op] | str | None:
+    """What a call on SQLAlchemy's ORM over the migration's connection does to rows:
+    `session.query(t)[.filter(...)].delete()` / `.update(...)` is a DELETE / UPDATE of t's rows (with
+    a WHERE when filtered), `session.bulk_update_mappings(...)` an UPDATE of rows the gate cannot
+    name; a method of a session or connection that runs SQL the gate cannot read (`session.delete(obj)`,
+    one it does not know) is a reason to fail closed; None when nothing of the kind is called.
+    (`session.execute` / `scalar` of a statement are read as statements by the caller.)"""
+    steps: list[tuple[str, ast.Call | None]] = []
+    cur: ast.expr = node
+    anchor: ast.expr | None = None
+    for _ in range(32):
+        call = cur if isinstance(cur, ast.Call) else None
+        f = cur.func if isinstance(cur, ast.Call) else cur
+        if not isinstance(f, ast.Attribute):
+            break
+        steps.append((f.attr, call))
+        cur = f.value
+        if _bindish(cur, scope, aliases):
+            anchor = cur
+            break
+    steps.reverse()
+    names = [n for n, _ in steps]
+    if "query" in names and names[-1] in ("delete", "update") and steps[-1][1] is node:
+        query = steps[names.index("query")][1]
+        if query is None:
+            return None
+        first = arg(query, 0, "entities")
+        table = _orm_table(first, scope) if first is not None else None
+        where = frozenset({F.WHERE} if set(names[names.index("query") + 1:]) & _FILTERS else ())
+        return [Op(action=A.DELETE if names[-1] == "delete" else A.UPDATE,
+                   table=table or "{a table the session queries}", flags=where)]
+    if anchor is None or len(steps) != 1 or steps[0][1] is not node:
+        return None  # a call further along a chain: judged at its first call
+    if ast.unparse(anchor).endswith("get_context()"):
+        return None  # the migration context's own API (autocommit_block; `impl` fails closed above)
+    method = names[0]
+    if method in _PASS_THROUGH or method in _SESSION_QUIET or method in _EXECUTES or method in _SESSION_SQL:
+        return None
+    if method in ("bulk_update_mappings", "bulk_save_objects"):
+        return [Op(action=A.UPDATE, table="{the rows the session is handed}")]
+    return f"`{' '.join(ast.unparse(node).split())[:80]}` on the migration's connection: which rows it " \
+           "changes is not read"
+
+
+def _orm_table(node: ast.expr, scope: Scope) -> str | None:
+    """The table a session queries: `sa.table("users")` / `sa.Table("users", ...)`, a name bound to
+    one, else a placeholder naming the expression."""
+    for _ in range(8):
+        if not isinstance(node, ast.Name):
+            break
+        bound = scope.get(node.id, node.lineno)
+        if bound is None:
+            break
+        node = bound
+    if isinstance(node, ast.Call) and call_name(node) in ("table", "Table"):
+        name = const_str(arg(node, 0, "name"))
+        if name:
+            return name
+    return "{" + " ".join(ast.unparse(node).split())[:40] + "}"
 
 
 def _schema_object(node: ast.Call, scope: Scope,
@@ -522,6 +631,23 @@ def _unread_helper(node: ast.Call, scope: Scope, aliases: frozenset[str], reach:
     return None
 
 
+_CONDITIONAL = {"create_table": "if_not_exists", "add_column": "if_not_exists", "create_index": "if_not_exists",
+                "drop_table": "if_exists", "drop_column": "if_exists", "drop_index": "if_exists",
+                "drop_constraint": "if_exists"}
+"""Alembic operations that take `if_not_exists=` / `if_exists=` and then may run no DDL at all."""
+
+
+def _maybe(node: ast.Call, keyword: str) -> frozenset[F]:
+    """{IF_NOT_EXISTS} / {IF_EXISTS} when the call passes `keyword` as anything but a literal False or
+    None (a value the gate cannot fold counts as true): `create_table(..., if_not_exists=True)`
+    creates nothing when the table exists, so the name keeps its base meaning (a later drop or
+    TRUNCATE of it destroys the base table's rows)."""
+    value = arg(node, -1, keyword)
+    if value is None or (isinstance(value, ast.Constant) and value.value in (False, None, 0)):
+        return frozenset()
+    return frozenset({F.IF_NOT_EXISTS if keyword == "if_not_exists" else F.IF_EXISTS})
+
+
 def _receiver_root(node: ast.expr) -> ast.expr:
     """`op.get_bind().dialect.has_table` -> `op.get_bind()`; `bind.dialect.x` -> `bind`."""
     while isinstance(node, ast.Attribute):
@@ -565,6 +691,17 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
                              **src.base(node)))
             return
         who, name = "op", attr
+    if who != "op" and who not in batch:
+        as_op = _op_class_call(node, aliases, reach)
+        if isinstance(as_op, str):
+            target.append(Op(action=A.DYNAMIC_SQL, detail=as_op, autocommit=autocommit, **src.base(node)))
+            if count:
+                out.statements += 1
+            return
+        if as_op is not None:  # ops.DropTableOp.drop_table(op, "users"): op.drop_table("users")
+            _call(as_op, src, out, target, batch, autocommit, count=count, scope=scope, visited=visited,
+                  aliases=aliases, reach=reach)
+            return
     in_batch = who in batch
     if name in ("commit", "rollback") and not node.args and who != "op" and _connection(f, scope):
         # bind.commit(): ends the transaction Alembic runs the migration in (SQLAlchemy 2.0 connections)
@@ -572,6 +709,11 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         target.append(Op(action=A.COMMIT, flags=ended, autocommit=autocommit, **src.base(node)))
         if count:
             out.statements += 1
+        return
+    if name in _SESSION_SQL and who != "op" and not in_batch and node.args and isinstance(f, ast.Attribute) \
+            and _bindish(f.value, scope, aliases):  # session.scalar(text("DELETE ... RETURNING 1"))
+        embedded_sql(src, node.args[0], out if count else PyResult(), autocommit=autocommit, into=target,
+                     scope=scope, call=node)
         return
     if name in _EXECUTES and (who == "op" or not in_batch):
         embedded_sql(src, arg(node, 0, "sqltext" if who == "op" else "statement"), out if count else PyResult(),
@@ -582,6 +724,15 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         if schema is not None:  # sa.Table(...).drop(bind), metadata.drop_all(bind), Enum.create(bind)
             target.extend(o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=autocommit)
                           for o in schema(src.base(node)))
+            if count:
+                out.statements += 1
+            return
+        orm = _orm_call(node, scope, aliases)
+        if orm is not None:  # session.query(t).delete(), session.delete(obj), ...
+            base = src.base(node)
+            made = [Op(action=A.DYNAMIC_SQL, detail=orm, **base)] if isinstance(orm, str) else \
+                [Op(action=o.action, table=o.table, flags=o.flags, **base) for o in orm]
+            target.extend(o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=autocommit) for o in made)
             if count:
                 out.statements += 1
             return
@@ -626,8 +777,11 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         if type_node is not None:
             new, old = sa_type(type_node), sa_type(arg(node, -1, "existing_type"))
             # autogenerate writes existing_type: the old type is known
+            using = arg(node, -1, "postgresql_using")  # `USING NULL` rewrites every row: not the column itself
+            itself = using is None or (const_str(using) or "").strip().strip('"') == col
             ops.append(Op(action=A.ALTER_TYPE, table=table, column=col, detail=call_name(type_node) or "?",
-                          pg_type=new[0] if new else None, mods=new[1] if new else (), old_type=old, **base))
+                          pg_type=new[0] if new else None, mods=new[1] if new else (), old_type=old,
+                          flags=frozenset(() if itself else {F.USING}), **base))
         sd = arg(node, -1, "server_default")
         if isinstance(sd, ast.Constant) and sd.value is None:  # None removes the default; False (the default) keeps it
             known = truthy(arg(node, -1, "existing_nullable")) is False or truthy(arg(node, -1, "nullable")) is False
@@ -676,6 +830,10 @@ def _call(node: ast.Call, src: Source, out: PyResult, target: list[Op], batch: d
         ops.append(Op(action=A.INSERT, **base))
     else:
         return
+    if name in _CONDITIONAL:  # `if_not_exists=True` / `if_exists=True` (Alembic 1.13.3+): may do nothing
+        maybe = _maybe(node, _CONDITIONAL[name])
+        ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=o.autocommit, flags=o.flags | maybe)
+               for o in ops]
     if autocommit:
         ops = [o.moved(line=o.line, col=o.col, end_line=o.end_line, autocommit=True) for o in ops]
     target.extend(ops)

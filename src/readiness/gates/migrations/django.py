@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from readiness import lazyre
-from readiness.gates.migrations import djangoshape, pymodules, pyreach
+from readiness.gates.migrations import djangorows, djangoshape, pymodules, pyreach
 from readiness.gates.migrations.djangofields import FieldSpec, same_column_type, spec, with_target_type
 from readiness.gates.migrations.dynamic import Scope
 from readiness.gates.migrations.ops import Action, ColumnDef, ColumnType, ConstraintKind, Op
@@ -77,6 +77,9 @@ class AppState:
     contract step of an expand/contract change."""
     retired_columns: dict[tuple[str, str], str] = field(default_factory=dict)
     """(table, column), lower-case -> the migration whose state-only RemoveField forgot the column."""
+    unmanaged: set[str] = field(default_factory=set)
+    """Models Django runs no SQL for (`managed: False` or `proxy: True`, as last set): their CreateModel
+    creates nothing, so once managed again their table is the base table it names."""
 
     def target_type(self, fs: FieldSpec) -> FieldSpec:
         """A relation with its target's primary-key type, when known."""
@@ -251,6 +254,9 @@ class _Reader:
             return
         emit = self.src is not None
         base = self.base(node) if emit else _NO_BASE
+        subject = (const_str(arg(node, 0, "model_name")) or const_str(arg(node, 0, "name")) or "").lower()
+        if name not in ("CreateModel", "RunSQL", "RunPython") and subject in self.state.unmanaged:
+            emit = False  # Django runs no SQL for a model it does not manage (allow_migrate_model)
         model = (const_str(arg(node, 0, "model_name")) or "").lower()
         fields = self.state.fields.setdefault(model, {}) if model else {}
         table = self.state.table(self.app, model) if model else None
@@ -276,6 +282,14 @@ class _Reader:
             self.state.fields.pop(cname, None)
             if self.state_only:  # forgotten by Django, kept by the database: a later drop is the contract step
                 self.state.retired[_bare(op.table)] = self.path
+            self.state.unmanaged.discard(cname)
+        elif name == "AlterModelOptions":  # runs no SQL; `managed` absent from the new options is True again
+            cname = (const_str(arg(node, 0, "name")) or "").lower()
+            managed = _dict_get(self._options(arg(node, 1, "options")), "managed")
+            if isinstance(managed, ast.Constant) and managed.value is False:
+                self.state.unmanaged.add(cname)
+            else:
+                self.state.unmanaged.discard(cname)  # not readable: managed, so what follows is judged
         elif name == "RenameModel":
             old_model = (const_str(arg(node, 0, "old_name")) or "").lower()
             new_model = (const_str(arg(node, 1, "new_name")) or "").lower()
@@ -286,6 +300,9 @@ class _Reader:
             if pk is not None:
                 self.state.pk_types[f"{self.app}.{new_model}"] = pk
                 self.state.pk_types.setdefault(new_model, pk)
+            if old_model in self.state.unmanaged:
+                self.state.unmanaged.discard(old_model)
+                self.state.unmanaged.add(new_model)
             if old_model in self.state.tables:
                 self.state.tables[new_model] = self.state.tables.pop(old_model)
             else:  # Django renames the table only when it has the default name
@@ -392,7 +409,8 @@ class _Reader:
             keep = self.state
             scratch = AppState(fields={m: dict(f) for m, f in keep.fields.items()}, together=dict(keep.together),
                                tables=dict(keep.tables), pk_types=keep.pk_types, resolve=keep.resolve,
-                               retired=keep.retired, retired_columns=keep.retired_columns)
+                               retired=keep.retired, retired_columns=keep.retired_columns,
+                               unmanaged=set(keep.unmanaged))
             self.state = scratch  # the database operations judged against the state, which they do not change
             for el in db_ops.elts:
                 self.operation(el)
@@ -555,6 +573,16 @@ class _Reader:
                     column = _field_name(field) or "?"
                     self.out.ops.append(Op(action=A.DROP_COLUMN, table=table, column=column, **at))
                 self.out.statements += 1
+        # every row by other spellings: instance delete()/save() over all objects, a filter keeping all, ...
+        for eff in djangorows.effects(fn, lambda e: self._model_ref(e, models),
+                                      lambda qs: self._queryset_table(qs, models) is not None,
+                                      frozenset(models.values())):
+            at = self.base(eff.node)
+            if eff.action is A.DYNAMIC_SQL:
+                self.out.ops.append(Op(action=A.DYNAMIC_SQL, detail=eff.detail, **at))
+            else:
+                self.out.ops.append(Op(action=eff.action, table=eff.table, new_name=eff.new_name, **at))
+            self.out.statements += 1
 
     def _model_table(self, call: ast.Call) -> str | None:
         """The table of `apps.get_model("app", "Model")` / `get_model("app.Model")`."""
@@ -582,12 +610,34 @@ class _Reader:
             return self._model_ref(qs.value, models)
         return None
 
+    def _options(self, node: ast.expr | None) -> ast.expr | None:
+        """A model's options as a dict literal (a name bound to one followed), else as written."""
+        if isinstance(node, ast.Name) and self.scope is not None:
+            return self.scope.get(node.id) or node
+        return node
+
     def _create_model(self, node: ast.Call, base: dict[str, Any]) -> list[Op]:
         cname = (const_str(arg(node, 0, "name")) or "").lower()
-        options = arg(node, 2, "options")
-        db_table = const_str(_dict_get(options, "db_table"))
+        options = self._options(arg(node, 2, "options"))
+        table_node = _dict_get(options, "db_table")
+        db_table = const_str(table_node)
         if db_table:
             self.state.tables[cname] = db_table
+        elif table_node is not None or (options is not None and not _plain_dict(options)):
+            # a db_table (or options) the gate cannot read: the table it names is not known, so not new
+            unread = table_node if table_node is not None else options
+            assert unread is not None
+            self.state.tables[cname] = "{" + " ".join(ast.unparse(unread).split())[:40] + "}"
+        managed, proxy = _dict_get(options, "managed"), _dict_get(options, "proxy")
+        unmanaged = (isinstance(managed, ast.Constant) and managed.value is False) or \
+            (isinstance(proxy, ast.Constant) and proxy.value is True)
+        if unmanaged:
+            self.state.unmanaged.add(cname)
+        else:
+            self.state.unmanaged.discard(cname)
+        unknown = not unmanaged and ((managed is not None and not isinstance(managed, ast.Constant))
+                                     or (proxy is not None and not isinstance(proxy, ast.Constant))
+                                     or (options is not None and not _plain_dict(options)))
         fields: dict[str, FieldSpec] = {}
         fl = arg(node, 1, "fields")
         for el in fl.elts if isinstance(fl, ast.List | ast.Tuple) else ():
@@ -610,6 +660,8 @@ class _Reader:
             if value:
                 self.state.together[(cname, kind)] = value
         table = self.state.table(self.app, cname)
+        if unmanaged or unknown or table.startswith("{"):
+            return []  # creates nothing (or not surely): the table it names keeps its base meaning
         columns = tuple(ColumnDef(f.column, _column_type(f), frozenset(_created_flags(f)),
                                   f.type[1] if f.type is not None else ()) for f in fields.values() if not f.no_column)
         return [Op(action=A.CREATE_TABLE, table=table, flags=frozenset({F.DERIVED_NAME}), columns=columns, **base)]
@@ -807,6 +859,11 @@ def _dict_get(node: ast.expr | None, key: str) -> ast.expr | None:
             if const_str(k) == key:
                 return v
     return None
+
+
+def _plain_dict(node: ast.expr) -> bool:
+    """A dict literal without `**` spreads: every key it sets is written."""
+    return isinstance(node, ast.Dict) and all(k is not None for k in node.keys)
 
 
 def _together_value(node: ast.expr | None) -> frozenset[tuple[str, ...]]:
