@@ -86,9 +86,14 @@ MOVES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes], bool]] = 
     "the dev pin copied to production": (
         {"requirements.txt": "requests==2.31.0\n", "requirements-dev.txt": "django==1.2\n"},
         {"requirements.txt": "requests==2.31.0\ndjango==1.2\n"}, True),
-    "a new service with a legacy pin": (
-        {"requirements.txt": "requests==2.31.0\n", "legacy/requirements.txt": "django==1.2\n"},
-        {"services/api/requirements.txt": "django==1.2\n"}, True),
+    "the docs pin added to the project's dependencies": (
+        {"pyproject.toml": '[project]\nname = "app"\nversion = "1"\ndependencies = ["requests==2.31.0"]\n',
+         "docs/requirements.txt": "django==1.2\n"},
+        {"pyproject.toml": '[project]\nname = "app"\nversion = "1"\n'
+                           'dependencies = ["requests==2.31.0", "django==1.2"]\n'}, True),
+    "a tool migration to a new file (control)": (
+        {"requirements.txt": "requests==2.31.0\ndjango==1.2\n"},
+        {"requirements.txt": "requests==2.31.0\ndjango==1.2\n", "requirements/prod.txt": "django==1.2\n"}, False),
     "a requirements file renamed (control)": (
         {"requirements.txt": "requests==2.31.0\ndjango==1.2\n"},
         {"requirements.txt": b"", "requirements/base.txt": "requests==2.31.0\ndjango==1.2\n"}, False),

@@ -385,8 +385,7 @@ class DepsGate:
             vulns = kept((d.name, d.version))
             if not vulns:
                 continue
-            prior = (before.get((_root(head, d.source), d.name), set()) | before.get((_MOVED, d.name), set())
-                     if base is not None else None)
+            prior = _prior(before, base, head, d) if base is not None else None
             pkg = vulnerable_package(d.name, d.version, vulns, fixer, unknown, prior,
                                      changed_from.get((d.source, d.name)))
             message, severity, introduced = finding_message(pkg, with_base=base is not None)
@@ -419,6 +418,18 @@ class DepsGate:
 
 _MOVED = "\x00moved"
 """Where a base pin in a file the head no longer reads counts: anywhere (a file renamed or split)."""
+_ANYWHERE = "\x00anywhere"
+"""Every base pin of a package, wherever it was."""
+
+
+def _prior(before: dict[tuple[str, str], set[str]], base: Parsed, head: Parsed, d: Dependency) -> set[str]:
+    """The advisories `d`'s package already had before the PR, where it counts: in the installation
+    `d` is in, when the base had that installation; anywhere in the repository when the PR creates
+    it (a new lock file replacing requirements.txt, a tool migration, is no new vulnerability)."""
+    root = _root(head, d.source)
+    if root not in base.files:
+        return before.get((_ANYWHERE, d.name), set())
+    return before.get((root, d.name), set()) | before.get((_MOVED, d.name), set())
 
 
 def _root(parsed: Parsed, rel: str) -> str:
@@ -430,16 +441,19 @@ def _root(parsed: Parsed, rel: str) -> str:
 def _before_by_place(base: Parsed, head: Parsed, kept: Callable[[Pin], list[Vulnerability]]
                      ) -> dict[tuple[str, str], set[str]]:
     """The advisory ids of the base's pins, by (the file that installs them, package): an advisory is
-    new where a pin enters an installation that did not have it (the dev requirements' pin copied to
-    production's, a new service's requirements), not only when no file of the repository had it.
-    A pin in a base file the head no longer reads (renamed, split, deleted) counts everywhere."""
+    new where a pin enters an installation the base had and that did not have it (the dev
+    requirements' pin copied to production's), not only when no file of the repository had it. A pin
+    in a base file the head no longer reads (renamed, split, deleted) counts everywhere; `_ANYWHERE`
+    holds them all, for an installation the PR creates."""
     read = set(head.files)
     out: dict[tuple[str, str], set[str]] = {}
     names = {d.name for d in head.deps if d.pinned}
     for d in base.deps:
         if d.pinned and d.version is not None and d.name in names:
             place = _root(base, d.source) if d.source in read else _MOVED
-            out.setdefault((place, d.name), set()).update(_all_ids(kept((d.name, d.version))))
+            ids = _all_ids(kept((d.name, d.version)))
+            out.setdefault((place, d.name), set()).update(ids)
+            out.setdefault((_ANYWHERE, d.name), set()).update(ids)
     return out
 
 
